@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cairn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnEngine", targets: ["CairnEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, through pkg-config.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        // Pure core: formats, ids, chunking. Standard library only, no I/O.
+        .target(name: "CairnFormat"),
+        // Thin wrappers over the C libraries.
+        .target(name: "CairnCrypto", dependencies: ["COpenSSL", "CairnFormat"]),
+        .target(name: "CairnCompression", dependencies: ["CZstd"]),
+        .target(name: "CairnIndex", dependencies: ["CSQLite3", "CairnFormat"]),
+        // One small object-store protocol and its local / test implementations.
+        .target(name: "CairnStorage"),
+        // Repository, keys, archiver, restorer, index sync and rebuild.
+        .target(name: "CairnEngine", dependencies: [
+            "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage",
+        ]),
+        // The thin command-line front end.
+        .executableTarget(name: "cairn", dependencies: [
+            "CairnEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "CairnFormatTests", dependencies: ["CairnFormat"],
+                    resources: [.copy("Vectors")]),
+        .testTarget(name: "CairnCoreTests", dependencies: [
+            "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnFormat",
+        ]),
+        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["CairnFormat"]),
+    ]
+)

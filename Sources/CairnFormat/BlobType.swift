@@ -1,0 +1,33 @@
+/// What a blob holds. The value is stored in pack headers and index deltas and
+/// is bound into each blob's AEAD associated data.
+public enum BlobType: UInt8, Sendable, Hashable, Codable, CaseIterable {
+    /// A chunk of file or stream content.
+    case data = 0
+    /// An encoded `Tree` (one directory level).
+    case tree = 1
+    /// An encoded `ContentRef` holding a slice of a large file's chunk list.
+    case list = 2
+
+    /// Data blobs go to data packs, the others to metadata packs, so metadata
+    /// stays small and hot while data may go to cold storage.
+    public var packType: PackType { self == .data ? .data : .metadata }
+}
+
+/// The kind of blobs a pack holds.
+public enum PackType: UInt8, Sendable, Hashable, Codable {
+    case data = 0
+    case metadata = 1
+}
+
+/// How a blob's plaintext payload is encoded before sealing (the first byte of
+/// the blob plaintext). Room is kept for delta encodings without a new format
+/// version: a reader that meets an unknown encoding fails with a clear error.
+public enum BlobEncoding: UInt8, Sendable {
+    /// The chunk bytes as they are.
+    case raw = 0
+    /// One zstd frame holding the chunk bytes.
+    case zstd = 1
+    /// Reserved: a zstd frame compressed against a base blob used as dictionary;
+    /// followed by the base chunk id (32 bytes) before the frame.
+    case zstdDelta = 2
+}

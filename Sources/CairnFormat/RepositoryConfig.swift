@@ -1,0 +1,84 @@
+/// A named set of chunker sizes, chosen per kind of input.
+public struct ChunkerProfile: Hashable, Sendable {
+    public var name: String
+    public var minimumSize: Int
+    public var averageSize: Int
+    public var maximumSize: Int
+    public var normalization: UInt8
+
+    public init(name: String, minimumSize: Int, averageSize: Int, maximumSize: Int, normalization: UInt8 = 1) {
+        self.name = name; self.minimumSize = minimumSize; self.averageSize = averageSize
+        self.maximumSize = maximumSize; self.normalization = normalization
+    }
+
+    /// The chunker parameters of this profile under a repository's secret seed.
+    public func parameters(seed: UInt64) -> ChunkerParameters {
+        ChunkerParameters(minimumSize: minimumSize, averageSize: averageSize, maximumSize: maximumSize,
+                          normalization: normalization, seed: seed)
+    }
+}
+
+/// The decrypted body of the `config` object: fixed when the repository is created.
+public struct RepositoryConfig: Hashable, Sendable {
+    public static let version: UInt8 = 1
+    /// 32 random bytes; names the cache directory.
+    public var repositoryID: [UInt8]
+    public var createdNanos: Int64
+    /// Target size of a pack in bytes.
+    public var packSize: UInt32
+    /// Default zstd level (1...19); 0 stores blobs uncompressed.
+    public var compressionLevel: Int32
+    public var profiles: [ChunkerProfile]
+
+    public init(repositoryID: [UInt8], createdNanos: Int64, packSize: UInt32 = 16 << 20, compressionLevel: Int32 = 3,
+                profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles) {
+        self.repositoryID = repositoryID; self.createdNanos = createdNanos; self.packSize = packSize
+        self.compressionLevel = compressionLevel; self.profiles = profiles
+    }
+
+    /// The defaults, chosen by measurement (Docs/chunking.md): scattered
+    /// changes in dumps and RDB files want small chunks; WAL segments and
+    /// generic files are mostly new or unchanged as a whole.
+    public static let defaultProfiles: [ChunkerProfile] = [
+        ChunkerProfile(name: "dump", minimumSize: 4 << 10, averageSize: 16 << 10, maximumSize: 64 << 10),
+        ChunkerProfile(name: "rdb", minimumSize: 4 << 10, averageSize: 16 << 10, maximumSize: 64 << 10),
+        ChunkerProfile(name: "wal", minimumSize: 16 << 10, averageSize: 64 << 10, maximumSize: 256 << 10),
+        ChunkerProfile(name: "file", minimumSize: 16 << 10, averageSize: 64 << 10, maximumSize: 256 << 10),
+    ]
+
+    public var repositoryIDHex: String { Hex.encode(repositoryID) }
+
+    public func profile(named name: String) -> ChunkerProfile? { profiles.first { $0.name == name } }
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.u8(Self.version); w.raw(repositoryID); w.i64(createdNanos); w.u32(packSize)
+        w.u32(UInt32(bitPattern: compressionLevel))
+        w.varint(profiles.count)
+        for p in profiles {
+            w.string(p.name); w.varint(p.minimumSize); w.varint(p.averageSize); w.varint(p.maximumSize); w.u8(p.normalization)
+        }
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> RepositoryConfig {
+        let what = "repository config"
+        var r = ByteReader(bytes, what: what)
+        let v = try r.u8()
+        guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
+        let id = try r.raw(32)
+        let created = try r.i64()
+        let packSize = try r.u32()
+        let level = Int32(bitPattern: try r.u32())
+        var profiles: [ChunkerProfile] = []
+        for _ in 0..<(try r.count(max: 64)) {
+            let p = ChunkerProfile(name: try r.string(), minimumSize: try r.count(), averageSize: try r.count(),
+                                   maximumSize: try r.count(), normalization: try r.u8())
+            try p.parameters(seed: 0).validate()
+            profiles.append(p)
+        }
+        try r.expectEnd()
+        guard packSize >= 1 << 16 else { throw FormatError.invalid(what: what, reason: "pack size \(packSize) too small") }
+        return RepositoryConfig(repositoryID: id, createdNanos: created, packSize: packSize, compressionLevel: level, profiles: profiles)
+    }
+}

@@ -1,0 +1,71 @@
+/// The manifest of one backup: the commit point. Stored encrypted as a
+/// `snapshots/` object whose name (the SHA-256 of the stored bytes) is the
+/// snapshot id.
+public struct Snapshot: Hashable, Sendable {
+    public static let version: UInt8 = 1
+    /// Nanoseconds since the Unix epoch, UTC.
+    public var timeNanos: Int64
+    public var name: String
+    public var host: String
+    public var user: String
+    public var tags: [String]
+    /// What was backed up, as given on the command line (or "-" for stdin).
+    public var paths: [String]
+    /// "tree" for files and directories, "stream" for standard input; later sources add theirs.
+    public var sourceKind: String
+    public var root: ChunkID
+    public var parent: ChunkID?
+    public var logicalBytes: UInt64
+    public var fileCount: UInt64
+    public var directoryCount: UInt64
+    /// Plaintext bytes of chunks this backup added to the repository.
+    public var newBytes: UInt64
+    /// Free-form facts recorded by a source (server version, dump duration, ...).
+    public var extra: [String: String]
+    public var programVersion: String
+
+    public init(timeNanos: Int64, name: String, host: String, user: String = "", tags: [String] = [], paths: [String] = [],
+                sourceKind: String, root: ChunkID, parent: ChunkID? = nil, logicalBytes: UInt64 = 0, fileCount: UInt64 = 0,
+                directoryCount: UInt64 = 0, newBytes: UInt64 = 0, extra: [String: String] = [:], programVersion: String = "") {
+        self.timeNanos = timeNanos; self.name = name; self.host = host; self.user = user; self.tags = tags
+        self.paths = paths; self.sourceKind = sourceKind; self.root = root; self.parent = parent
+        self.logicalBytes = logicalBytes; self.fileCount = fileCount; self.directoryCount = directoryCount
+        self.newBytes = newBytes; self.extra = extra; self.programVersion = programVersion
+    }
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.u8(Self.version); w.i64(timeNanos); w.string(name); w.string(host); w.string(user)
+        w.varint(tags.count); for t in tags { w.string(t) }
+        w.varint(paths.count); for p in paths { w.string(p) }
+        w.string(sourceKind); w.id(root)
+        if let parent { w.u8(1); w.id(parent) } else { w.u8(0) }
+        w.varint(logicalBytes); w.varint(fileCount); w.varint(directoryCount); w.varint(newBytes)
+        let keys = extra.keys.sorted()
+        w.varint(keys.count); for k in keys { w.string(k); w.string(extra[k]!) }
+        w.string(programVersion)
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> Snapshot {
+        let what = "snapshot"
+        var r = ByteReader(bytes, what: what)
+        let v = try r.u8()
+        guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
+        let time = try r.i64()
+        let name = try r.string(), host = try r.string(), user = try r.string()
+        var tags: [String] = []; for _ in 0..<(try r.count(max: r.remaining)) { tags.append(try r.string()) }
+        var paths: [String] = []; for _ in 0..<(try r.count(max: r.remaining)) { paths.append(try r.string()) }
+        let kind = try r.string(); let root = try r.id()
+        let hasParent = try r.u8()
+        let parent: ChunkID? = hasParent == 1 ? try r.id() : nil
+        guard hasParent <= 1 else { throw FormatError.invalid(what: what, reason: "bad parent flag") }
+        var s = Snapshot(timeNanos: time, name: name, host: host, user: user, tags: tags, paths: paths,
+                         sourceKind: kind, root: root, parent: parent)
+        s.logicalBytes = try r.varint(); s.fileCount = try r.varint(); s.directoryCount = try r.varint(); s.newBytes = try r.varint()
+        for _ in 0..<(try r.count(max: r.remaining)) { let k = try r.string(); s.extra[k] = try r.string() }
+        s.programVersion = try r.string()
+        try r.expectEnd()
+        return s
+    }
+}

@@ -1,0 +1,111 @@
+/// The kind of a tree entry.
+public enum NodeKind: UInt8, Sendable, Hashable, Codable {
+    case file = 1
+    case directory = 2
+    case symlink = 3
+}
+
+/// One entry of a directory: a file, a subdirectory or a symbolic link, with
+/// the metadata a restore puts back and the stat fields that let the next
+/// backup skip it unread when unchanged.
+public struct Node: Hashable, Sendable {
+    /// The name as raw bytes: POSIX names need not be UTF-8.
+    public var name: [UInt8]
+    public var kind: NodeKind
+    /// Permission bits and set-id/sticky bits (st_mode & 0o7777).
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var user: String
+    public var group: String
+    /// Nanoseconds since the Unix epoch.
+    public var mtimeNanos: Int64
+    public var ctimeNanos: Int64
+    public var inode: UInt64
+    public var device: UInt64
+    /// Content length for files, 0 otherwise.
+    public var size: UInt64
+    /// File content (files only).
+    public var content: ContentRef
+    /// Subtree id (directories only).
+    public var subtree: ChunkID?
+    /// Link target bytes (symlinks only).
+    public var linkTarget: [UInt8]
+
+    public init(name: [UInt8], kind: NodeKind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
+                user: String = "", group: String = "", mtimeNanos: Int64 = 0, ctimeNanos: Int64 = 0,
+                inode: UInt64 = 0, device: UInt64 = 0, size: UInt64 = 0, content: ContentRef = ContentRef(),
+                subtree: ChunkID? = nil, linkTarget: [UInt8] = []) {
+        self.name = name; self.kind = kind; self.mode = mode; self.uid = uid; self.gid = gid
+        self.user = user; self.group = group; self.mtimeNanos = mtimeNanos; self.ctimeNanos = ctimeNanos
+        self.inode = inode; self.device = device; self.size = size; self.content = content
+        self.subtree = subtree; self.linkTarget = linkTarget
+    }
+
+    /// The name for display; invalid UTF-8 is shown with replacement characters.
+    public var displayName: String { String(decoding: name, as: UTF8.self) }
+}
+
+/// One directory level, stored as a `tree` blob whose id is the SHA-256 of
+/// this encoding. Nodes are kept sorted by name bytes so equal directories
+/// encode to equal bytes and dedup.
+public struct Tree: Hashable, Sendable {
+    public static let version: UInt8 = 1
+    public private(set) var nodes: [Node]
+
+    public init(nodes: [Node]) { self.nodes = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) } }
+
+    public func node(named name: [UInt8]) -> Node? { nodes.first { $0.name == name } }
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 64 + nodes.count * 96)
+        w.u8(Self.version); w.varint(nodes.count)
+        for n in nodes {
+            w.u8(n.kind.rawValue); w.data(n.name); w.u32(n.mode)
+            w.varint(UInt64(n.uid)); w.varint(UInt64(n.gid)); w.string(n.user); w.string(n.group)
+            w.i64(n.mtimeNanos); w.i64(n.ctimeNanos); w.varint(n.inode); w.varint(n.device); w.varint(n.size)
+            switch n.kind {
+            case .file: n.content.encode(into: &w)
+            case .directory: w.id(n.subtree ?? ChunkID(bytes: [UInt8](repeating: 0, count: 32))!)
+            case .symlink: w.data(n.linkTarget)
+            }
+        }
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> Tree {
+        let what = "tree"
+        var r = ByteReader(bytes, what: what)
+        let v = try r.u8()
+        guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
+        let n = try r.count(max: r.remaining)
+        var nodes: [Node] = []; nodes.reserveCapacity(n)
+        for _ in 0..<n {
+            let k = try r.u8()
+            guard let kind = NodeKind(rawValue: k) else { throw FormatError.invalid(what: what, reason: "unknown node kind \(k)") }
+            let name = try r.data()
+            guard !name.isEmpty, !name.contains(47), name != [46], name != [46, 46], !name.contains(0) else {
+                throw FormatError.invalid(what: what, reason: "unsafe entry name \(String(decoding: name, as: UTF8.self).debugDescription)")
+            }
+            var node = Node(name: name, kind: kind)
+            node.mode = try r.u32()
+            let uid = try r.varint(), gid = try r.varint()
+            guard uid <= UInt64(UInt32.max), gid <= UInt64(UInt32.max) else { throw FormatError.invalid(what: what, reason: "uid/gid out of range") }
+            node.uid = UInt32(uid); node.gid = UInt32(gid)
+            node.user = try r.string(); node.group = try r.string()
+            node.mtimeNanos = try r.i64(); node.ctimeNanos = try r.i64()
+            node.inode = try r.varint(); node.device = try r.varint(); node.size = try r.varint()
+            switch kind {
+            case .file: node.content = try ContentRef.decode(from: &r, what: what)
+            case .directory: node.subtree = try r.id()
+            case .symlink: node.linkTarget = try r.data()
+            }
+            nodes.append(node)
+        }
+        try r.expectEnd()
+        for i in nodes.indices.dropFirst() where !nodes[i - 1].name.lexicographicallyPrecedes(nodes[i].name) {
+            throw FormatError.invalid(what: what, reason: "entries are not sorted or not unique")
+        }
+        return Tree(nodes: nodes)
+    }
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderCairnCoreTestsTests: XCTestCase { func testNothing() {} }

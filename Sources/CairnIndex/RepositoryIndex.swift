@@ -1,0 +1,227 @@
+import CairnFormat
+import Synchronization
+
+/// Where a blob lives.
+public struct BlobLocation: Hashable, Sendable {
+    public var pack: ChunkID
+    public var offset: UInt64
+    public var length: UInt32
+    public var rawLength: UInt32
+}
+
+/// Totals for `cairn stats`.
+public struct IndexTotals: Sendable {
+    public var blobCount: Int64 = 0
+    public var dataBlobCount: Int64 = 0
+    public var rawBytes: Int64 = 0
+    public var storedBlobBytes: Int64 = 0
+    public var packCount: Int64 = 0
+    public var packBytes: Int64 = 0
+}
+
+/// The SQLite index in the cache directory: blob locations, the snapshot
+/// manifests and a cache of tree blobs. It is never the only copy of
+/// anything: every row can be rebuilt from the store.
+public final class RepositoryIndex: Sendable {
+    private let db: Mutex<SQLiteDatabase>
+    public let path: String
+
+    /// Schema version of the cache; a different one is discarded and rebuilt.
+    public static let schemaVersion = "1"
+
+    public init(path: String) throws {
+        self.path = path
+        let d = try SQLiteDatabase(path: path)
+        try d.execute("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS packs(pid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,
+                size INTEGER NOT NULL, indexed INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, type INTEGER NOT NULL, pid INTEGER NOT NULL,
+                offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
+                PRIMARY KEY(id, type)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS index_objects(name TEXT PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS snapshots(id TEXT PRIMARY KEY, name TEXT NOT NULL, time INTEGER NOT NULL, data BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS trees(id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+            """)
+        db = Mutex(d)
+    }
+
+    private func with<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R {
+        try db.withLock { d in try body(d) }
+    }
+
+    // MARK: meta
+
+    public func meta(_ key: String) throws -> String? {
+        try with { d in
+            let s = try d.statement("SELECT value FROM meta WHERE key=?").bind(1, key)
+            return try s.step() ? s.text(0) : nil
+        }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try with { d in try d.statement("INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)").bind(1, key).bind(2, value).run() }
+    }
+
+    /// Empties every table (before a rebuild).
+    public func reset() throws {
+        try with { d in try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees;") }
+    }
+
+    // MARK: blobs and packs
+
+    public func lookup(_ id: ChunkID, type: BlobType) throws -> BlobLocation? {
+        try with { d in
+            let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
+                .bind(1, id.bytes).bind(2, Int64(type.rawValue))
+            guard try s.step(), let pack = ChunkID(bytes: s.blob(0)) else { return nil }
+            return BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)))
+        }
+    }
+
+    public func contains(_ id: ChunkID, type: BlobType) throws -> Bool {
+        try with { d in
+            try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?").bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()
+        }
+    }
+
+    /// Records a pack and its blobs. `indexed` says whether an index delta in
+    /// the store already names it.
+    public func addPacks(_ packs: [IndexedPack], indexed: Bool) throws {
+        guard !packs.isEmpty else { return }
+        try with { d in
+            try d.transaction {
+                for p in packs { try Self.insert(p, indexed: indexed, into: d) }
+            }
+        }
+    }
+
+    private static func insert(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws {
+        let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, p.id.bytes)
+        var pid: Int64
+        if try find.step() {
+            pid = find.int(0)
+            if indexed && find.int(1) == 0 { try d.statement("UPDATE packs SET indexed=1 WHERE pid=?").bind(1, pid).run() }
+        } else {
+            try d.statement("INSERT INTO packs(id,type,size,indexed) VALUES(?,?,?,?)")
+                .bind(1, p.id.bytes).bind(2, Int64(p.type.rawValue)).bind(3, Int64(p.size)).bind(4, indexed ? 1 : 0).run()
+            pid = sqlite3LastRowID(d)
+        }
+        let ins = "INSERT OR IGNORE INTO blobs(id,type,pid,offset,length,raw_length) VALUES(?,?,?,?,?,?)"
+        for e in p.entries {
+            try d.statement(ins).bind(1, e.id.bytes).bind(2, Int64(e.type.rawValue)).bind(3, pid)
+                .bind(4, Int64(e.offset)).bind(5, Int64(e.length)).bind(6, Int64(e.rawLength)).run()
+        }
+    }
+
+    /// Packs written by this cache but not yet named by an index delta in the store.
+    public func unindexedPacks() throws -> [IndexedPack] {
+        try with { d in
+            var out: [IndexedPack] = []
+            let s = try d.statement("SELECT pid, id, type, size FROM packs WHERE indexed=0 ORDER BY pid")
+            var rows: [(Int64, ChunkID, PackType, UInt64)] = []
+            while try s.step() {
+                guard let id = ChunkID(bytes: s.blob(1)), let t = PackType(rawValue: UInt8(s.int(2))) else { continue }
+                rows.append((s.int(0), id, t, UInt64(s.int(3))))
+            }
+            for (pid, id, t, size) in rows {
+                let b = try d.statement("SELECT id, type, offset, length, raw_length FROM blobs WHERE pid=? ORDER BY offset").bind(1, pid)
+                var entries: [BlobEntry] = []
+                while try b.step() {
+                    guard let bid = ChunkID(bytes: b.blob(0)), let bt = BlobType(rawValue: UInt8(b.int(1))) else { continue }
+                    entries.append(BlobEntry(type: bt, id: bid, offset: UInt64(b.int(2)), length: UInt32(b.int(3)), rawLength: UInt32(b.int(4))))
+                }
+                out.append(IndexedPack(id: id, type: t, size: size, entries: entries))
+            }
+            return out
+        }
+    }
+
+    public func markIndexed(_ packs: [ChunkID], indexObject: String) throws {
+        try with { d in
+            try d.transaction {
+                for p in packs { try d.statement("UPDATE packs SET indexed=1 WHERE id=?").bind(1, p.bytes).run() }
+                try d.statement("INSERT OR IGNORE INTO index_objects(name) VALUES(?)").bind(1, indexObject).run()
+            }
+        }
+    }
+
+    /// Loads an index delta read from the store.
+    public func addIndexObject(_ name: String, _ delta: IndexDelta) throws {
+        try with { d in
+            try d.transaction {
+                for p in delta.packs { try Self.insert(p, indexed: true, into: d) }
+                try d.statement("INSERT OR IGNORE INTO index_objects(name) VALUES(?)").bind(1, name).run()
+            }
+        }
+    }
+
+    public func indexObjectNames() throws -> Set<String> {
+        try with { d in
+            let s = try d.statement("SELECT name FROM index_objects")
+            var out = Set<String>(); while try s.step() { out.insert(s.text(0)) }
+            return out
+        }
+    }
+
+    public func packIDs() throws -> [ChunkID: UInt64] {
+        try with { d in
+            let s = try d.statement("SELECT id, size FROM packs")
+            var out: [ChunkID: UInt64] = [:]
+            while try s.step() { if let id = ChunkID(bytes: s.blob(0)) { out[id] = UInt64(s.int(1)) } }
+            return out
+        }
+    }
+
+    public func totals() throws -> IndexTotals {
+        try with { d in
+            var t = IndexTotals()
+            let b = try d.statement("SELECT count(*), coalesce(sum(raw_length),0), coalesce(sum(length),0), coalesce(sum(type=0),0) FROM blobs")
+            if try b.step() { t.blobCount = b.int(0); t.rawBytes = b.int(1); t.storedBlobBytes = b.int(2); t.dataBlobCount = b.int(3) }
+            let p = try d.statement("SELECT count(*), coalesce(sum(size),0) FROM packs")
+            if try p.step() { t.packCount = p.int(0); t.packBytes = p.int(1) }
+            return t
+        }
+    }
+
+    // MARK: snapshots
+
+    public func addSnapshot(id: String, name: String, timeNanos: Int64, plaintext: [UInt8]) throws {
+        try with { d in
+            try d.statement("INSERT OR REPLACE INTO snapshots(id,name,time,data) VALUES(?,?,?,?)")
+                .bind(1, id).bind(2, name).bind(3, timeNanos).bind(4, plaintext).run()
+        }
+    }
+
+    public func removeSnapshot(id: String) throws {
+        try with { d in try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run() }
+    }
+
+    /// Every cached snapshot as (id, encoded plaintext), oldest first.
+    public func snapshots() throws -> [(id: String, plaintext: [UInt8])] {
+        try with { d in
+            let s = try d.statement("SELECT id, data FROM snapshots ORDER BY time, id")
+            var out: [(String, [UInt8])] = []
+            while try s.step() { out.append((s.text(0), s.blob(1))) }
+            return out
+        }
+    }
+
+    // MARK: tree cache
+
+    public func cachedTree(_ id: ChunkID) throws -> [UInt8]? {
+        try with { d in
+            let s = try d.statement("SELECT data FROM trees WHERE id=?").bind(1, id.bytes)
+            return try s.step() ? s.blob(0) : nil
+        }
+    }
+
+    public func cacheTree(_ id: ChunkID, _ plaintext: [UInt8]) throws {
+        try with { d in try d.statement("INSERT OR IGNORE INTO trees(id,data) VALUES(?,?)").bind(1, id.bytes).bind(2, plaintext).run() }
+    }
+}
+
+import CSQLite3
+private func sqlite3LastRowID(_ d: SQLiteDatabase) -> Int64 { sqlite3_last_insert_rowid(d.handle) }

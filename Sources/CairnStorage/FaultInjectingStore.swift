@@ -1,0 +1,52 @@
+import Synchronization
+
+/// Wraps a store and fails chosen operations: for tests of error paths
+/// (disk full after N writes, transient read errors, a crash mid-backup).
+public final class FaultInjectingStore: ObjectStore {
+    public enum Operation: Sendable { case put, get, list, delete }
+
+    private let base: any ObjectStore
+    private struct State { var remainingPuts: Int? = nil; var failGets: Int = 0; var putCount = 0 }
+    private let state = Mutex(State())
+    private let putError: StorageError
+
+    public var location: String { base.location }
+
+    /// - Parameters:
+    ///   - allowPuts: how many puts succeed before every later put fails with `putError` (nil: no limit).
+    ///   - failGets: how many gets fail with a transient error before gets succeed again.
+    public init(_ base: any ObjectStore, allowPuts: Int? = nil, failGets: Int = 0,
+                putError: StorageError = .diskFull("injected")) {
+        self.base = base
+        self.putError = putError
+        state.withLock { $0.remainingPuts = allowPuts; $0.failGets = failGets }
+    }
+
+    public var putCount: Int { state.withLock { $0.putCount } }
+
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+        let allowed = state.withLock { s -> Bool in
+            if let r = s.remainingPuts { if r <= 0 { return false }; s.remainingPuts = r - 1 }
+            s.putCount += 1
+            return true
+        }
+        guard allowed else { throw putError }
+        try await base.put(key, bytes)
+    }
+
+    private func maybeFailGet(_ key: ObjectKey) throws {
+        let fail = state.withLock { s -> Bool in
+            if s.failGets > 0 { s.failGets -= 1; return true }
+            return false
+        }
+        if fail { throw StorageError.transient("injected read failure on \(key.path)") }
+    }
+
+    public func get(_ key: ObjectKey) async throws -> [UInt8] { try maybeFailGet(key); return try await base.get(key) }
+    public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        try maybeFailGet(key); return try await base.get(key, offset: offset, length: length)
+    }
+    public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
+    public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
+    public func delete(_ key: ObjectKey) async throws { try await base.delete(key) }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A store in a directory on local disk.
+///
+/// Writes are crash-safe: the bytes go to `tmp/` under a random name, are
+/// fsynced, renamed into place, and the directory is fsynced, so a reader (or
+/// a crash at any instant) sees the whole object or none of it. Leftover
+/// temp files are harmless and removed by `removeStaleTemporaryFiles()`.
+public struct LocalStore: ObjectStore {
+    public let root: String
+    public var location: String { root }
+
+    public init(root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+    }
+
+    private func full(_ key: ObjectKey) -> String { "\(root)/\(key.path)" }
+
+    static func error(_ path: String, _ code: Int32 = errno) -> StorageError {
+        switch code {
+        case ENOENT: return .notFound(path)
+        case ENOSPC, EDQUOT: return .diskFull(path)
+        case EACCES, EPERM, EROFS: return .permissionDenied(path)
+        default: return .io(path, String(cString: strerror(code)))
+        }
+    }
+
+    /// Creates the directory layout (idempotent).
+    public func createLayout() throws {
+        try Self.makeDirectory(root)
+        for d in ["keys", "data", "index", "snapshots", "locks", "tmp"] { try Self.makeDirectory("\(root)/\(d)") }
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw error(path) }
+    }
+
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try putSync(key, bytes) }
+
+    public func putSync(_ key: ObjectKey, _ bytes: [UInt8]) throws {
+        let final = full(key)
+        let dir = String(final[..<final.lastIndex(of: "/")!])
+        try Self.makeDirectory("\(root)/tmp")
+        if key.namespace == .data { try Self.makeDirectory(dir) }
+        let tmp = "\(root)/tmp/\(key.name.isEmpty ? "config" : String(key.name.prefix(16)))-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.error(tmp) }
+        var ok = false
+        defer { if !ok { close(fd); unlink(tmp) } }
+        try bytes.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = write(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 { if errno == EINTR { continue }; throw Self.error(final) }
+                off += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw Self.error(final) }
+        ok = true
+        close(fd)
+        guard rename(tmp, final) == 0 else { let e = errno; unlink(tmp); throw Self.error(final, e) }
+        try Self.syncDirectory(dir)
+    }
+
+    static func syncDirectory(_ dir: String) throws {
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dfd >= 0 else { throw error(dir) }
+        defer { close(dfd) }
+        if fsync(dfd) != 0 && errno != EINVAL { throw error(dir) }
+    }
+
+    public func get(_ key: ObjectKey) async throws -> [UInt8] {
+        guard let s = try await size(key) else { throw StorageError.notFound(key.path) }
+        return try read(key, offset: 0, length: Int(s))
+    }
+
+    public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        try read(key, offset: offset, length: length)
+    }
+
+    /// Synchronous ranged read with pread.
+    public func read(_ key: ObjectKey, offset: UInt64, length: Int) throws -> [UInt8] {
+        let path = full(key)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.error(path) }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: length)
+        var got = 0
+        try out.withUnsafeMutableBytes { o in
+            while got < length {
+                let n = pread(fd, o.baseAddress! + got, length - got, off_t(offset) + off_t(got))
+                if n < 0 { if errno == EINTR { continue }; throw Self.error(path) }
+                if n == 0 { break }
+                got += n
+            }
+        }
+        if got < length { out.removeSubrange(got...) }
+        return out
+    }
+
+    public func size(_ key: ObjectKey) async throws -> UInt64? {
+        var st = stat()
+        if stat(full(key), &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw Self.error(full(key))
+        }
+        return UInt64(st.st_size)
+    }
+
+    public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] {
+        switch namespace {
+        case .config:
+            return try await size(.config) == nil ? [] : [.config]
+        case .data:
+            var out: [ObjectKey] = []
+            for sub in try Self.entries("\(root)/data") where sub.count == 2 {
+                for name in try Self.entries("\(root)/data/\(sub)") where name.count == 64 { out.append(ObjectKey(.data, name)) }
+            }
+            return out
+        default:
+            return try Self.entries("\(root)/\(namespace.rawValue)").map { ObjectKey(namespace, $0) }
+        }
+    }
+
+    static func entries(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else {
+            if errno == ENOENT { return [] }
+            throw error(dir)
+        }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name == "." || name == ".." || name.hasPrefix(".") { continue }
+            out.append(name)
+        }
+        return out
+    }
+
+    public func delete(_ key: ObjectKey) async throws {
+        if unlink(full(key)) != 0 && errno != ENOENT { throw Self.error(full(key)) }
+    }
+
+    /// Removes temp files left by writers that were killed (older than `age` seconds).
+    public func removeStaleTemporaryFiles(olderThan age: Int = 3600) {
+        let now = time(nil)
+        for name in (try? Self.entries("\(root)/tmp")) ?? [] {
+            var st = stat()
+            let p = "\(root)/tmp/\(name)"
+            if stat(p, &st) == 0 && now - st.st_mtim.tv_sec > age { unlink(p) }
+        }
+    }
+}

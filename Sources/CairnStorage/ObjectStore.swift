@@ -1,0 +1,19 @@
+/// The one small protocol every storage backend implements. Objects are
+/// immutable and written whole: `put` either stores all the bytes or nothing
+/// is visible under the key.
+public protocol ObjectStore: Sendable {
+    /// A human-readable location, for messages.
+    var location: String { get }
+    /// Stores `bytes` under `key` durably (complete-or-absent).
+    func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws
+    /// The whole object; `StorageError.notFound` when absent.
+    func get(_ key: ObjectKey) async throws -> [UInt8]
+    /// `length` bytes from `offset`; fewer only if the object is shorter.
+    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8]
+    /// The object's size, or nil when it does not exist.
+    func size(_ key: ObjectKey) async throws -> UInt64?
+    /// Every key in a namespace, in no particular order.
+    func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey]
+    /// Removes an object; removing an absent object is not an error.
+    func delete(_ key: ObjectKey) async throws
+}

@@ -51,12 +51,25 @@ public struct ByteReader: Sendable {
     public mutating func u64() throws -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
     public mutating func i64() throws -> Int64 { Int64(bitPattern: try u64()) }
 
+    /// Reads an unsigned LEB128 varint. Only the shortest encoding of a value
+    /// is accepted (no trailing zero groups), and values above `UInt64.max`
+    /// are rejected instead of losing their high bits, so every value has
+    /// exactly one encoding and decoding then re-encoding is the identity.
     public mutating func varint() throws -> UInt64 {
         var result: UInt64 = 0
         for shift in stride(from: 0, to: 64, by: 7) {
             let b = try u8()
+            // The tenth byte (shift 63) may only contribute bit 63.
+            guard shift < 63 || b <= 1 else {
+                throw FormatError.invalid(what: what, reason: "varint exceeds 64 bits")
+            }
             result |= UInt64(b & 0x7f) << UInt64(shift)
-            if b & 0x80 == 0 { return result }
+            if b & 0x80 == 0 {
+                guard b != 0 || shift == 0 else {
+                    throw FormatError.invalid(what: what, reason: "varint is not minimally encoded")
+                }
+                return result
+            }
         }
         throw FormatError.invalid(what: what, reason: "varint longer than 10 bytes")
     }

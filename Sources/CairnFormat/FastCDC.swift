@@ -26,13 +26,17 @@ public struct FastCDC: Sendable {
         gearLS = Self.defaultGear.map { ($0 &<< 1) ^ (seed &<< 1) }
     }
 
-    /// log2 rounded to the nearest integer, as the reference implementations do.
+    /// log2 rounded to the nearest integer, as the reference implementations do
+    /// (`floor(log2(v) + 0.5)`, exact here for every positive `Int`).
     static func log2Rounded(_ v: Int) -> Int {
         guard v > 0 else { return 0 }
         let floorLog = Int.bitWidth - 1 - v.leadingZeroBitCount
-        // v >= 2^floor * sqrt(2) rounds up; compare v^2 with 2^(2*floor+1).
+        // v >= 2^floor * sqrt(2) rounds up: compare the full 128-bit v^2 with
+        // 2^(2*floor+1), which is below 2^127 because floor <= 62.
+        let square = UInt64(v).multipliedFullWidth(by: UInt64(v))
         let twice = 2 * floorLog + 1
-        return v.multipliedReportingOverflow(by: v).partialValue >= (1 << twice) ? floorLog + 1 : floorLog
+        let bound: (high: UInt64, low: UInt64) = twice >= 64 ? (1 << UInt64(twice - 64), 0) : (0, 1 << UInt64(twice))
+        return (square.high, square.low) >= bound ? floorLog + 1 : floorLog
     }
 
     /// The length of the next chunk at the start of `buf`. `buf` must hold at

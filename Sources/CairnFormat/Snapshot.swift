@@ -41,8 +41,10 @@ public struct Snapshot: Hashable, Sendable {
         w.string(sourceKind); w.id(root)
         if let parent { w.u8(1); w.id(parent) } else { w.u8(0) }
         w.varint(logicalBytes); w.varint(fileCount); w.varint(directoryCount); w.varint(newBytes)
-        let keys = extra.keys.sorted()
-        w.varint(keys.count); for k in keys { w.string(k); w.string(extra[k]!) }
+        // Sorted by UTF-8 bytes (not by `String` order, which compares
+        // canonical equivalents), so the order is the same in any language.
+        let pairs = extra.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        w.varint(pairs.count); for (k, v) in pairs { w.string(k); w.string(v) }
         w.string(programVersion)
         return w.bytes
     }
@@ -63,7 +65,18 @@ public struct Snapshot: Hashable, Sendable {
         var s = Snapshot(timeNanos: time, name: name, host: host, user: user, tags: tags, paths: paths,
                          sourceKind: kind, root: root, parent: parent)
         s.logicalBytes = try r.varint(); s.fileCount = try r.varint(); s.directoryCount = try r.varint(); s.newBytes = try r.varint()
-        for _ in 0..<(try r.count(max: r.remaining)) { let k = try r.string(); s.extra[k] = try r.string() }
+        var previousKey: [UInt8]? = nil
+        for _ in 0..<(try r.count(max: r.remaining)) {
+            let k = try r.string()
+            let keyBytes = Array(k.utf8)
+            // Strictly increasing bytes, and no two keys `String` deems equal
+            // (canonically equivalent spellings would collapse into one entry).
+            guard previousKey.map({ $0.lexicographicallyPrecedes(keyBytes) }) ?? true, s.extra[k] == nil else {
+                throw FormatError.invalid(what: what, reason: "extra keys are not sorted or not unique")
+            }
+            previousKey = keyBytes
+            s.extra[k] = try r.string()
+        }
         s.programVersion = try r.string()
         try r.expectEnd()
         return s

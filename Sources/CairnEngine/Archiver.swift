@@ -1,0 +1,264 @@
+import CairnFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns files, directory trees and streams into blobs and a snapshot.
+///
+/// The pipeline: the walk reads and chunks on this task while the previous
+/// batch is hashed, compressed and sealed on all cores (`ChunkProcessor`);
+/// then, in input order, new blobs go to packs (`BlobSaver`, uploads in the
+/// background) and ids to each file's `ContentBuilder`. Memory is bounded by
+/// two batches, two open packs and two packs in upload.
+public final class Archiver {
+    let repo: Repository
+    let saver: BlobSaver
+    let options: BackupOptions
+    public let progress: WorkProgress
+    private let processor: ChunkProcessor
+    private var names = NameCache()
+
+    private let batchLimit = 8 << 20
+    private var batch: [[UInt8]] = []
+    private var batchSlots: [Int] = []
+    private var batchBytes = 0
+    private var inflight: (task: Task<[ChunkProcessor.Result], Error>, slots: [Int])?
+
+    private var builders: [Int: ContentBuilder] = [:]
+    private var nextSlot = 0
+    private var warnings: [String] = []
+    private var unchanged: UInt64 = 0
+    private var logical: UInt64 = 0
+    private var files: UInt64 = 0
+    private var directories: UInt64 = 0
+
+    public init(repo: Repository, options: BackupOptions, progress: WorkProgress = WorkProgress()) {
+        self.repo = repo
+        self.options = options
+        self.progress = progress
+        saver = BlobSaver(repo: repo)
+        processor = ChunkProcessor(codec: repo.codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    // MARK: entry points
+
+    /// Backs up files and directories; each argument becomes one entry of the
+    /// snapshot's root, named by its last path component.
+    public func backup(paths: [String]) async throws -> BackupResult {
+        let started = Clock.monotonic()
+        var seen = Set<[UInt8]>()
+        var tops: [(path: String, name: [UInt8], st: stat)] = []
+        for p in paths {
+            guard let st = FileMetadata.lstat(p) else {
+                if errno == ENOENT { throw CairnError.pathNotFound(p) }
+                throw CairnError.io("cannot read \(p): \(FileMetadata.errorText())")
+            }
+            var trimmed = p
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+            var name = Array((trimmed.split(separator: "/").last.map(String.init) ?? "root").utf8)
+            if name == [46] || name == [46, 46] { name = Array("root".utf8) }
+            guard seen.insert(name).inserted else {
+                throw CairnError.invalidArgument("two arguments end in the same name \(String(decoding: name, as: UTF8.self).debugDescription): back them up separately")
+            }
+            tops.append((trimmed, name, st))
+        }
+        let chunker = try repo.chunker(profile: options.profile ?? "file")
+        let parent = try repo.snapshots(name: options.name).filter { $0.snapshot.sourceKind == "tree" }.last
+        var parentRoot: Tree? = nil
+        if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
+        do {
+            var entries: [Entry] = []
+            for t in tops {
+                if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker) {
+                    entries.append(e)
+                }
+            }
+            let root = try await finishDirectory(entries)
+            return try await commit(root: root, paths: paths, kind: "tree", parent: parent?.id, started: started)
+        } catch {
+            await abandon()
+            throw error
+        }
+    }
+
+    /// Backs up one stream (standard input) as a single file named after the snapshot.
+    public func backup(streamFD fd: Int32, label: String = "-") async throws -> BackupResult {
+        let started = Clock.monotonic()
+        let chunker = try repo.chunker(profile: options.profile ?? "dump")
+        do {
+            let slot = try await stream(fd: fd, chunker: chunker, path: label)
+            var node = Node(name: Array(options.name.utf8), kind: .file, mode: 0o600)
+            node.mtimeNanos = options.timeNanos ?? Clock.nowNanos()
+            node.ctimeNanos = node.mtimeNanos
+            files = 1
+            let root = try await finishDirectory([Entry(node: node, slot: slot)])
+            return try await commit(root: root, paths: [label], kind: "stream", parent: nil, started: started)
+        } catch {
+            await abandon()
+            throw error
+        }
+    }
+
+    // MARK: walking
+
+    /// A tree entry whose file content may still be in the pipeline (`slot`).
+    struct Entry {
+        var node: Node
+        var slot: Int? = nil
+    }
+
+    private func archive(path: String, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC) async throws -> Entry? {
+        guard let kind = FileMetadata.kind(st) else {
+            warnings.append("\(path): skipped (not a regular file, directory or symlink)")
+            return nil
+        }
+        var node = FileMetadata.node(name: name, kind: kind, st: st, names: &names)
+        switch kind {
+        case .symlink:
+            guard let target = FileMetadata.readLink(path) else {
+                warnings.append("\(path): cannot read link: \(FileMetadata.errorText())"); return nil
+            }
+            node.linkTarget = target
+        case .directory:
+            guard let entries = FileMetadata.entries(path) else {
+                warnings.append("\(path): cannot read directory: \(FileMetadata.errorText())"); return nil
+            }
+            var parentTree: Tree? = nil
+            if let p = parent, p.kind == .directory, let sub = p.subtree { parentTree = try await repo.loadTree(sub) }
+            var children: [Entry] = []
+            for e in entries {
+                let childPath = joinPath(path, e)
+                guard let cst = FileMetadata.lstat(childPath) else {
+                    if errno != ENOENT { warnings.append("\(childPath): cannot stat: \(FileMetadata.errorText())") }
+                    continue
+                }
+                if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker) {
+                    children.append(c)
+                }
+            }
+            node.subtree = try await finishDirectory(children)
+            directories += 1
+        case .file:
+            files += 1
+            if !options.forceRead, let p = parent, p.kind == .file, p.size == node.size, p.mtimeNanos == node.mtimeNanos,
+               p.ctimeNanos == node.ctimeNanos, p.inode == node.inode, try allPresent(p.content) {
+                node.content = p.content
+                unchanged += 1
+                logical += node.size
+                progress.update { $0.bytesDone += node.size; $0.filesDone += 1 }
+                return Entry(node: node)
+            }
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else {
+                warnings.append("\(path): cannot open: \(FileMetadata.errorText())"); files -= 1; return nil
+            }
+            defer { close(fd) }
+            progress.update { $0.currentPath = path }
+            let slot: Int
+            do { slot = try await stream(fd: fd, chunker: chunker, path: path) } catch let e as CairnError {
+                warnings.append(e.description); files -= 1; return nil
+            }
+            progress.update { $0.filesDone += 1 }
+            return Entry(node: node, slot: slot)
+        }
+        return Entry(node: node)
+    }
+
+    /// Completes file nodes whose chunks are in flight, then stores the tree.
+    private func finishDirectory(_ entries: [Entry]) async throws -> ChunkID {
+        var nodes = entries.map(\.node)
+        if entries.contains(where: { $0.slot != nil }) {
+            try await drain()
+            for (i, e) in entries.enumerated() {
+                if let slot = e.slot { try await finishContent(of: &nodes[i], slot: slot) }
+            }
+        }
+        return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+    }
+
+    private func finishContent(of node: inout Node, slot: Int) async throws {
+        guard var b = builders.removeValue(forKey: slot) else { return }
+        let (lists, root) = b.finish()
+        for l in lists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+        node.content = root
+        node.size = b.size
+        logical += b.size
+    }
+
+    /// True when every id the content names directly is in the index.
+    private func allPresent(_ c: ContentRef) throws -> Bool {
+        let type: BlobType = c.level == 0 ? .data : .list
+        for id in c.ids where !(try repo.index.contains(id, type: type)) { return false }
+        return true
+    }
+
+    // MARK: the pipeline
+
+    /// Chunks a whole file or stream into the batch; returns its slot.
+    private func stream(fd: Int32, chunker: FastCDC, path: String) async throws -> Int {
+        let slot = nextSlot
+        nextSlot += 1
+        builders[slot] = ContentBuilder()
+        let input = ChunkReader(fd: fd, chunker: chunker, path: path)
+        while let chunk = try input.next() {
+            batch.append(chunk); batchSlots.append(slot); batchBytes += chunk.count
+            progress.update { $0.bytesDone += UInt64(chunk.count) }
+            if batchBytes >= batchLimit { try await flushBatch() }
+        }
+        return slot
+    }
+
+    /// Hands the current batch to the parallel stage and commits the previous one.
+    private func flushBatch() async throws {
+        let chunks = batch, slots = batchSlots
+        batch = []; batchSlots = []; batchBytes = 0
+        let previous = inflight
+        let processor = self.processor
+        inflight = chunks.isEmpty ? nil : (Task { try await processor.process(chunks) }, slots)
+        if let previous { try await commitBatch(try await previous.task.value, slots: previous.slots) }
+    }
+
+    /// Waits until every chunk read so far is in a pack buffer and a builder.
+    private func drain() async throws {
+        try await flushBatch()
+        try await flushBatch()
+    }
+
+    /// The sequential stage: in input order, new blobs to packs and ids to builders.
+    private func commitBatch(_ results: [ChunkProcessor.Result], slots: [Int]) async throws {
+        for (r, slot) in zip(results, slots) {
+            if let sealed = r.sealed {
+                try await saver.add(sealed: sealed, type: .data, id: r.id, rawLength: r.length)
+            }
+            let lists = builders[slot]!.append(r.id, length: r.length)
+            for l in lists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+        }
+        progress.update { $0.newBytes = saver.currentStats.newDataRawBytes }
+    }
+
+    private func abandon() async {
+        if let t = inflight?.task { _ = try? await t.value }
+        inflight = nil
+        await saver.abandon()
+    }
+
+    // MARK: commit
+
+    private func commit(root: ChunkID, paths: [String], kind: String, parent: String?, started: Double) async throws -> BackupResult {
+        try await saver.finish()
+        let stats = saver.currentStats
+        let snapshot = Snapshot(timeNanos: options.timeNanos ?? Clock.nowNanos(), name: options.name,
+                                host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
+                                sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
+                                logicalBytes: logical, fileCount: files, directoryCount: directories,
+                                newBytes: stats.newDataRawBytes, extra: options.extra, programVersion: CairnVersion.string)
+        let id = try await repo.saveSnapshot(snapshot)
+        return BackupResult(snapshotID: id, snapshot: snapshot, newBytes: stats.newDataRawBytes, storedBytes: stats.packBytes,
+                            seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged)
+    }
+}
+
+/// The version this build reports.
+public enum CairnVersion {
+    public static let string = "0.1.0"
+}

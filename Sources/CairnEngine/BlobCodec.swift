@@ -1,0 +1,62 @@
+import CairnCompression
+import CairnCrypto
+import CairnFormat
+
+/// Encodes a chunk into a sealed blob and back, proving on the way back that
+/// the plaintext hashes to the id it was asked for.
+public struct BlobCodec: Sendable {
+    let keys: MasterKeys
+    /// zstd level; 0 stores blobs raw.
+    public var level: Int32
+
+    public init(keys: MasterKeys, level: Int32) { self.keys = keys; self.level = level }
+
+    /// encoding byte ‖ payload, sealed. A compressed form is kept only when it
+    /// is smaller than the raw one.
+    public func seal(_ chunk: UnsafeRawBufferPointer, type: BlobType, id: ChunkID) throws -> [UInt8] {
+        var plain: [UInt8]
+        if level > 0, chunk.count > 64, let z = try? Zstd.shared.compress(chunk, level: level), z.count + 1 < chunk.count {
+            plain = [BlobEncoding.zstd.rawValue]; plain.reserveCapacity(z.count + 1); plain += z
+        } else {
+            plain = [BlobEncoding.raw.rawValue]; plain.reserveCapacity(chunk.count + 1); plain += chunk
+        }
+        return try AESGCM.seal(plain, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
+    }
+
+    public func seal(_ chunk: [UInt8], type: BlobType, id: ChunkID) throws -> [UInt8] {
+        try chunk.withUnsafeBytes { try seal($0, type: type, id: id) }
+    }
+
+    /// Authenticates, decodes and checks the SHA-256; any failure is a
+    /// `damaged` error naming the reason.
+    public func open(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32) throws -> [UInt8] {
+        let plain: [UInt8]
+        do {
+            plain = try AESGCM.open(sealed, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
+        } catch {
+            throw BlobDamage("authentication failed (altered bytes)")
+        }
+        guard let first = plain.first, let encoding = BlobEncoding(rawValue: first) else {
+            throw BlobDamage("unknown blob encoding \(plain.first.map(String.init) ?? "none"): written by a newer cairn?")
+        }
+        let chunk: [UInt8]
+        switch encoding {
+        case .raw: chunk = Array(plain[1...])
+        case .zstd:
+            do { chunk = try plain.withUnsafeBytes { try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: $0[1...]), limit: Int(rawLength)) } }
+            catch { throw BlobDamage("decompression failed: \(error)") }
+        case .zstdDelta:
+            throw BlobDamage("delta-encoded blob: this cairn does not read delta blobs yet; upgrade cairn")
+        }
+        guard chunk.count == Int(rawLength) else { throw BlobDamage("length \(chunk.count) differs from the index's \(rawLength)") }
+        guard SHA256.id(chunk) == id else { throw BlobDamage("SHA-256 of the content does not match the blob id") }
+        return chunk
+    }
+}
+
+/// Why a blob could not be proven good.
+public struct BlobDamage: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}

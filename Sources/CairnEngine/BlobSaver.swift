@@ -1,0 +1,131 @@
+import CairnCrypto
+import CairnFormat
+import CairnIndex
+import CairnStorage
+import Synchronization
+
+/// Collects sealed blobs into packs, uploads full packs in the background
+/// (two in flight), records them in the local index, and writes index
+/// checkpoints so an interrupted backup keeps what it stored.
+///
+/// `claim` may be called from any task; everything else from the one task
+/// that runs the archiver's sequential stage.
+public final class BlobSaver: @unchecked Sendable {
+    private struct Key: Hashable { let id: ChunkID; let type: BlobType }
+    private struct Buffer { var bytes: [UInt8] = []; var entries: [BlobEntry] = [] }
+
+    let repo: Repository
+    private let pending = Mutex<Set<Key>>([])
+    private var buffers: [PackType: Buffer] = [:]
+    private var uploads: [Task<Void, Error>] = []
+    private var packsSinceCheckpoint = 0
+    private var lastCheckpoint = Clock.monotonic()
+    private let stats = Mutex(Stats())
+
+    /// Checkpoint after this many packs or seconds, whichever comes first.
+    public var checkpointPacks = 16
+    public var checkpointSeconds = 300.0
+
+    /// What this saver added to the repository.
+    public struct Stats: Sendable {
+        public var newBlobs = 0
+        public var newRawBytes: UInt64 = 0
+        public var newDataRawBytes: UInt64 = 0
+        public var packsWritten = 0
+        public var packBytes: UInt64 = 0
+    }
+
+    public init(repo: Repository) { self.repo = repo }
+
+    public var currentStats: Stats { stats.withLock { $0 } }
+
+    /// True when the caller is the first to see this blob: it must then seal
+    /// and `add` it. False when the repository has it or another task claimed it.
+    public func claim(_ id: ChunkID, type: BlobType) throws -> Bool {
+        let key = Key(id: id, type: type)
+        if pending.withLock({ $0.contains(key) }) { return false }
+        if try repo.index.contains(id, type: type) { return false }
+        return pending.withLock { $0.insert(key).inserted }
+    }
+
+    /// Appends a sealed blob that was claimed; flushes its pack when full.
+    public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int) async throws {
+        let pt = type.packType
+        var buf = buffers[pt] ?? Buffer()
+        buf.entries.append(BlobEntry(type: type, id: id, offset: UInt64(buf.bytes.count), length: UInt32(sealed.count), rawLength: UInt32(rawLength)))
+        buf.bytes += sealed
+        buffers[pt] = buf
+        stats.withLock {
+            $0.newBlobs += 1; $0.newRawBytes += UInt64(rawLength)
+            if type == .data { $0.newDataRawBytes += UInt64(rawLength) }
+        }
+        if buf.bytes.count >= Int(repo.config.packSize) { try await flush(pt) }
+    }
+
+    /// Stores a metadata blob (tree or list) unless the repository has it.
+    public func saveMetadata(_ type: BlobType, _ plaintext: [UInt8]) async throws -> ChunkID {
+        let id = SHA256.id(plaintext)
+        if try claim(id, type: type) {
+            try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)
+        }
+        if type == .tree { try repo.index.cacheTree(id, plaintext) }
+        return id
+    }
+
+    /// Seals the pack header, names the pack by its SHA-256 and uploads it.
+    private func flush(_ pt: PackType) async throws {
+        guard let buf = buffers[pt], !buf.entries.isEmpty else { return }
+        buffers[pt] = nil
+        let header = PackHeader(type: pt, entries: buf.entries).encoded()
+        let sealedHeader = try AESGCM.seal(header, key: repo.keys.metadata, aad: KeyLabels.packHeaderAAD)
+        var pack = buf.bytes
+        pack.reserveCapacity(pack.count + sealedHeader.count + 4)
+        pack += sealedHeader
+        let n = UInt32(sealedHeader.count)
+        pack += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+        let packID = SHA256.id(pack)
+        let indexed = IndexedPack(id: packID, type: pt, size: UInt64(pack.count), entries: buf.entries)
+
+        while uploads.count >= 2 { try await uploads.removeFirst().value }
+        let bytes = pack
+        uploads.append(Task {
+            try await self.repo.store.put(ObjectKey(.data, packID.hex), bytes)
+            try self.recordStored(indexed)
+        })
+        packsSinceCheckpoint += 1
+        if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
+            try await checkpoint()
+        }
+    }
+
+    /// Only once a pack is durable is it recorded; then its claims are released.
+    private func recordStored(_ pack: IndexedPack) throws {
+        try repo.index.addPacks([pack], indexed: false)
+        pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
+        stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
+    }
+
+    /// Waits for uploads and writes an index delta for every stored pack not
+    /// yet named by one, so a rerun after a crash dedups against them.
+    public func checkpoint() async throws {
+        for u in uploads { try await u.value }
+        uploads.removeAll()
+        try await repo.flushUnindexedPacks()
+        packsSinceCheckpoint = 0
+        lastCheckpoint = Clock.monotonic()
+    }
+
+    /// Flushes both partial packs, waits for every upload and writes the
+    /// final index delta. After this, a snapshot may be committed.
+    public func finish() async throws {
+        try await flush(.data)
+        try await flush(.metadata)
+        try await checkpoint()
+    }
+
+    /// Waits for in-flight uploads without writing anything new (on failure).
+    public func abandon() async {
+        for u in uploads { _ = try? await u.value }
+        uploads.removeAll()
+    }
+}

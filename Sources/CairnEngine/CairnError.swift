@@ -1,0 +1,61 @@
+import CairnFormat
+import CairnStorage
+import CairnCrypto
+import CairnIndex
+import CairnCompression
+
+/// The errors the engine reports. Each message says what is wrong and, where
+/// possible, what to do; `exitCode` follows the CLI contract (1 failure).
+public enum CairnError: Error, CustomStringConvertible, Sendable {
+    case notARepository(String)
+    case alreadyARepository(String)
+    case wrongPassphrase(String)
+    case noPassphrase
+    case snapshotNotFound(String)
+    case ambiguousSnapshot(String, [String])
+    case pathNotFound(String)
+    case damagedBlob(blob: String, pack: String, reason: String)
+    case missingBlob(String)
+    case missingPack(String)
+    /// Restore could not prove every byte of `path` in `snapshot`.
+    case restoreFailed(snapshot: String, path: String, reason: String)
+    case lastKey
+    case keyNotFound(String)
+    case invalidArgument(String)
+    case io(String)
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .notARepository(let p): return "\(p) is not a cairn repository (no config object): check --repo / CAIRN_REPO, or run 'cairn init'"
+        case .alreadyARepository(let p): return "\(p) already holds a cairn repository; refusing to overwrite it"
+        case .wrongPassphrase(let p): return "wrong passphrase: no key of the repository at \(p) opens with it"
+        case .noPassphrase: return "no passphrase: set CAIRN_PASSWORD_FILE or --password-file (or CAIRN_PASSWORD), or run on a terminal to be asked"
+        case .snapshotNotFound(let s): return "no snapshot matches \(s.debugDescription): list them with 'cairn snapshots'"
+        case .ambiguousSnapshot(let s, let ids): return "snapshot prefix \(s.debugDescription) matches \(ids.count) snapshots (\(ids.prefix(4).joined(separator: ", "))): give more digits"
+        case .pathNotFound(let p): return "\(p): no such file or directory"
+        case .damagedBlob(let b, let p, let r): return "blob \(b) in pack \(p) is damaged: \(r)"
+        case .missingBlob(let b): return "blob \(b) is not in the index: the repository is incomplete (run 'cairn index rebuild', then a scrub)"
+        case .missingPack(let p): return "pack \(p) is missing from the store"
+        case .restoreFailed(let s, let p, let r): return "restore of snapshot \(s) failed at \(p): \(r)"
+        case .lastKey: return "refusing to remove the last key: the repository could never be opened again"
+        case .keyNotFound(let k): return "no key with id \(k.debugDescription): list them with 'cairn key list'"
+        case .invalidArgument(let m): return m
+        case .io(let m): return m
+        case .other(let m): return m
+        }
+    }
+}
+
+/// Turns any error from the lower layers into one line for a person.
+public func describe(_ error: any Error) -> String {
+    switch error {
+    case let e as CairnError: return e.description
+    case let e as StorageError: return e.description
+    case let e as FormatError: return e.description
+    case let e as CryptoError: return e.description
+    case let e as CompressionError: return e.description
+    case let e as SQLiteError: return e.description
+    default: return String(describing: error)
+    }
+}

@@ -1,0 +1,50 @@
+import CairnFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a file descriptor and cuts it into chunks, keeping at most
+/// `capacity` bytes in memory whatever the input size.
+public final class ChunkReader {
+    private let fd: Int32
+    private let chunker: FastCDC
+    private var buffer: [UInt8]
+    private var start = 0, end = 0
+    private var eof = false
+    /// Bytes read so far.
+    private(set) var bytesRead: UInt64 = 0
+    let path: String
+
+    public init(fd: Int32, chunker: FastCDC, path: String) {
+        self.fd = fd; self.chunker = chunker; self.path = path
+        buffer = [UInt8](repeating: 0, count: max(4 << 20, chunker.parameters.maximumSize * 2))
+    }
+
+    /// The next chunk, or nil at the end of the input.
+    public func next() throws -> [UInt8]? {
+        if !eof && end - start < chunker.parameters.maximumSize { try fill() }
+        guard end > start else { return nil }
+        return buffer.withUnsafeBytes { b -> [UInt8] in
+            let n = chunker.cut(UnsafeRawBufferPointer(rebasing: b[start..<end]))
+            defer { start += n }
+            return Array(b[start..<start + n])
+        }
+    }
+
+    private func fill() throws {
+        if start > 0 {
+            buffer.withUnsafeMutableBytes { b in
+                if end > start { b.baseAddress!.copyMemory(from: b.baseAddress! + start, byteCount: end - start) }
+            }
+            end -= start; start = 0
+        }
+        while end < buffer.count && !eof {
+            let n = buffer.withUnsafeMutableBytes { b in read(fd, b.baseAddress! + end, b.count - end) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CairnError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { eof = true } else { end += n; bytesRead += UInt64(n) }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CairnFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// lstat(2) and name lookups, turned into a tree `Node` without content.
+enum FileMetadata {
+    /// What lstat says of a path, or nil with errno set.
+    static func lstat(_ path: String) -> stat? {
+        var st = stat()
+        return Glibc.lstat(path, &st) == 0 ? st : nil
+    }
+
+    static func kind(_ st: stat) -> NodeKind? {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return nil
+        }
+    }
+
+    static func node(name: [UInt8], kind: NodeKind, st: stat, names: inout NameCache) -> Node {
+        Node(name: name, kind: kind, mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
+             user: names.user(st.st_uid), group: names.group(st.st_gid),
+             mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+             ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+             inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
+    }
+
+    static func readLink(_ path: String) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = buf.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        return n < 0 ? nil : Array(buf[0..<n])
+    }
+
+    /// Directory entries, sorted by name bytes; nil with errno set on failure.
+    static func entries(_ path: String) -> [[UInt8]]? {
+        guard let d = opendir(path) else { return nil }
+        defer { closedir(d) }
+        var out: [[UInt8]] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw -> [UInt8] in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if name == [46] || name == [46, 46] { continue }
+            out.append(name)
+        }
+        return out.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Caches uid → user name and gid → group name.
+struct NameCache {
+    private var users: [UInt32: String] = [:]
+    private var groups: [UInt32: String] = [:]
+
+    mutating func user(_ uid: UInt32) -> String {
+        if let u = users[uid] { return u }
+        let n = getpwuid(uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? ""
+        users[uid] = n
+        return n
+    }
+
+    mutating func group(_ gid: UInt32) -> String {
+        if let g = groups[gid] { return g }
+        let n = getgrgid(gid).flatMap { $0.pointee.gr_name.map { String(cString: $0) } } ?? ""
+        groups[gid] = n
+        return n
+    }
+}
+
+/// A path joined from raw name bytes.
+func joinPath(_ dir: String, _ name: [UInt8]) -> String {
+    let n = String(decoding: name, as: UTF8.self)
+    return dir.hasSuffix("/") ? dir + n : dir + "/" + n
+}

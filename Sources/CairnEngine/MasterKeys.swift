@@ -1,0 +1,57 @@
+import CairnCrypto
+import CairnFormat
+
+/// The master key and the subkeys derived from it (format-spec/v1.md, "Keys").
+public struct MasterKeys: Sendable {
+    public let master: [UInt8]
+    let blobRoot: [UInt8]
+    let metadata: [UInt8]
+    /// XORed into the chunker's gear table.
+    public let chunkerSeed: UInt64
+
+    public init(master: [UInt8]) {
+        precondition(master.count == 32)
+        self.master = master
+        blobRoot = HMACSHA256.derive(key: master, label: KeyLabels.blobRoot)
+        metadata = HMACSHA256.derive(key: master, label: KeyLabels.metadata)
+        let s = HMACSHA256.derive(key: master, label: KeyLabels.chunkerSeed)
+        chunkerSeed = s.prefix(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    public static func generate() throws -> MasterKeys { MasterKeys(master: try SecureRandom.bytes(32)) }
+
+    /// The key that seals one blob: HMAC-SHA256(blobRoot, type ‖ id).
+    func blobKey(type: BlobType, id: ChunkID) -> [UInt8] {
+        HMACSHA256.mac(key: blobRoot, message: KeyLabels.blobKeyMessage(type: type, id: id))
+    }
+
+    /// Seals a metadata object body with its envelope header as AAD.
+    func sealObject(_ kind: ObjectKind, _ plaintext: [UInt8]) throws -> [UInt8] {
+        let header = ObjectEnvelope.header(kind)
+        return header + (try AESGCM.seal(plaintext, key: metadata, aad: header))
+    }
+
+    func openObject(_ kind: ObjectKind, _ bytes: [UInt8]) throws -> [UInt8] {
+        let body = try ObjectEnvelope.open(bytes, kind: kind)
+        return try AESGCM.open(body, key: metadata, aad: ObjectEnvelope.header(kind))
+    }
+
+    /// Wraps the master key under a passphrase in a new key file.
+    public func wrap(passphrase: [UInt8], parameters: ScryptParameters, host: String, user: String, nowNanos: Int64) throws -> KeyFile {
+        let salt = try SecureRandom.bytes(32)
+        var file = KeyFile(scrypt: parameters, salt: salt, createdNanos: nowNanos, host: host, user: user, sealedMasterKey: [])
+        let kek = try Scrypt.derive(passphrase: passphrase, salt: salt, parameters: parameters)
+        file.sealedMasterKey = try AESGCM.seal(master, key: kek, aad: file.header())
+        return file
+    }
+
+    /// Unwraps; nil when the passphrase does not open this key file.
+    public static func unwrap(_ file: KeyFile, passphrase: [UInt8]) throws -> MasterKeys? {
+        let kek = try Scrypt.derive(passphrase: passphrase, salt: file.salt, parameters: file.scrypt)
+        do {
+            return MasterKeys(master: try AESGCM.open(file.sealedMasterKey, key: kek, aad: file.header()))
+        } catch CryptoError.authenticationFailed {
+            return nil
+        }
+    }
+}

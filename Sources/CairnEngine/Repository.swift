@@ -1,0 +1,221 @@
+import CairnCompression
+import CairnCrypto
+import CairnFormat
+import CairnIndex
+import CairnStorage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A snapshot together with its id (the name of its object in the store).
+public struct SnapshotRecord: Sendable {
+    public let id: String
+    public let snapshot: Snapshot
+}
+
+/// An open repository: the store, its decrypted config, the master keys and
+/// the local SQLite index, kept in step with the store by `sync()`.
+public final class Repository: Sendable {
+    public let store: any ObjectStore
+    public let config: RepositoryConfig
+    public let keys: MasterKeys
+    public let index: RepositoryIndex
+    public let cacheDirectory: String
+    /// The key file that opened the repository.
+    public let keyID: String
+    public let codec: BlobCodec
+
+    init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String) {
+        self.store = store; self.config = config; self.keys = keys; self.index = index
+        self.cacheDirectory = cacheDirectory; self.keyID = keyID
+        self.codec = BlobCodec(keys: keys, level: config.compressionLevel)
+    }
+
+    /// Options for a new repository.
+    public struct CreateOptions: Sendable {
+        public var packSize: UInt32 = 16 << 20
+        public var compressionLevel: Int32 = 3
+        public var scrypt: ScryptParameters = .default
+        public var profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles
+        public init() {}
+    }
+
+    /// Creates a repository in an empty store; refuses when one is there.
+    public static func create(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, options: CreateOptions = .init()) async throws -> Repository {
+        if try await store.size(.config) != nil { throw CairnError.alreadyARepository(store.location) }
+        if let local = store as? LocalStore { try local.createLayout() }
+        let keys = try MasterKeys.generate()
+        let now = Clock.nowNanos()
+        let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,
+                                      compressionLevel: options.compressionLevel, profiles: options.profiles)
+        let keyFile = try keys.wrap(passphrase: passphrase, parameters: options.scrypt, host: Host.name, user: Host.user, nowNanos: now)
+        let keyBytes = keyFile.encoded()
+        let keyID = Hex.encode(SHA256.hash(keyBytes))
+        try await store.put(ObjectKey(.keys, keyID), keyBytes)
+        // The config goes last: until it exists, the store is not a repository.
+        try await store.put(.config, try keys.sealObject(.config, config.encoded()))
+        return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+    }
+
+    /// Opens with a passphrase; tries every key file.
+    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String) async throws -> Repository {
+        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase)
+        let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+        try await repo.sync()
+        return repo
+    }
+
+    /// Reads and decrypts the config with the first key the passphrase opens.
+    static func unlock(store: any ObjectStore, passphrase: [UInt8]) async throws -> (RepositoryConfig, MasterKeys, String) {
+        let configBytes: [UInt8]
+        do { configBytes = try await store.get(.config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
+        _ = try ObjectEnvelope.open(configBytes, kind: .config)  // version check before any key work
+        for key in try await store.list(.keys).sorted(by: { $0.name < $1.name }) {
+            guard let file = try? KeyFile.decode(try await store.get(key)) else { continue }
+            if let keys = try MasterKeys.unwrap(file, passphrase: passphrase) {
+                let config = try RepositoryConfig.decode(try keys.openObject(.config, configBytes))
+                return (config, keys, key.name)
+            }
+        }
+        throw CairnError.wrongPassphrase(store.location)
+    }
+
+    private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String) throws -> Repository {
+        let dir = "\(cacheBase)/\(config.repositoryIDHex)"
+        try FileSystem.makeDirectories(dir)
+        let index = try RepositoryIndex(path: "\(dir)/index.sqlite")
+        if try index.meta("schema") != RepositoryIndex.schemaVersion {
+            try index.reset()
+            try index.setMeta("schema", RepositoryIndex.schemaVersion)
+        }
+        return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID)
+    }
+
+    // MARK: keeping the cache in step with the store
+
+    /// Loads index deltas and snapshots the cache has not seen, and drops
+    /// snapshots that are gone from the store.
+    public func sync() async throws {
+        let known = try index.indexObjectNames()
+        for key in try await store.list(.index) where !known.contains(key.name) {
+            let delta = try IndexDelta.decode(try keys.openObject(.index, try await store.get(key)))
+            try index.addIndexObject(key.name, delta)
+        }
+        let stored = Set(try await store.list(.snapshots).map(\.name))
+        let cached = Set(try index.snapshots().map(\.id))
+        for id in stored.subtracting(cached) {
+            let plain = try keys.openObject(.snapshot, try await store.get(ObjectKey(.snapshots, id)))
+            let s = try Snapshot.decode(plain)
+            try index.addSnapshot(id: id, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
+        }
+        for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }
+    }
+
+    // MARK: metadata objects
+
+    /// Writes an index delta naming `packs`; returns its object name.
+    @discardableResult
+    public func saveIndexDelta(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> String {
+        let sealed = try keys.sealObject(.index, IndexDelta(packs: packs, supersedes: supersedes).encoded())
+        let name = Hex.encode(SHA256.hash(sealed))
+        try await store.put(ObjectKey(.index, name), sealed)
+        try index.markIndexed(packs.map(\.id), indexObject: name)
+        return name
+    }
+
+    /// Writes every pack the cache knows but no index delta names yet.
+    public func flushUnindexedPacks() async throws {
+        let packs = try index.unindexedPacks()
+        if !packs.isEmpty { try await saveIndexDelta(packs) }
+    }
+
+    /// Commits a snapshot: the commit point of a backup.
+    public func saveSnapshot(_ snapshot: Snapshot) async throws -> String {
+        let plain = snapshot.encoded()
+        let sealed = try keys.sealObject(.snapshot, plain)
+        let id = Hex.encode(SHA256.hash(sealed))
+        try await store.put(ObjectKey(.snapshots, id), sealed)
+        try index.addSnapshot(id: id, name: snapshot.name, timeNanos: snapshot.timeNanos, plaintext: plain)
+        return id
+    }
+
+    /// Every snapshot, oldest first.
+    public func snapshots(name: String? = nil) throws -> [SnapshotRecord] {
+        try index.snapshots().compactMap { row in
+            guard let s = try? Snapshot.decode(row.plaintext) else { return nil }
+            if let name, s.name != name { return nil }
+            return SnapshotRecord(id: row.id, snapshot: s)
+        }
+    }
+
+    /// Resolves an id, a unique id prefix, or `latest` (optionally of one name).
+    public func resolveSnapshot(_ spec: String, name: String? = nil) throws -> SnapshotRecord {
+        let all = try snapshots(name: name)
+        if spec == "latest" {
+            guard let last = all.max(by: { ($0.snapshot.timeNanos, $0.id) < ($1.snapshot.timeNanos, $1.id) }) else {
+                throw CairnError.snapshotNotFound(name.map { "latest of \($0)" } ?? "latest")
+            }
+            return last
+        }
+        let matches = all.filter { $0.id.hasPrefix(spec.lowercased()) }
+        guard !spec.isEmpty, let first = matches.first else { throw CairnError.snapshotNotFound(spec) }
+        guard matches.count == 1 else { throw CairnError.ambiguousSnapshot(spec, matches.map { String($0.id.prefix(12)) }) }
+        return first
+    }
+
+    // MARK: reading blobs
+
+    /// Reads, authenticates, decompresses and hash-checks one blob.
+    public func readBlob(_ type: BlobType, _ id: ChunkID) async throws -> [UInt8] {
+        guard let loc = try index.lookup(id, type: type) else { throw CairnError.missingBlob(id.hex) }
+        return try await readBlob(type, id, at: loc)
+    }
+
+    public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation) async throws -> [UInt8] {
+        let sealed: [UInt8]
+        do {
+            sealed = try await store.get(ObjectKey(.data, loc.pack.hex), offset: loc.offset, length: Int(loc.length))
+        } catch StorageError.notFound {
+            throw CairnError.missingPack(loc.pack.hex)
+        }
+        guard sealed.count == Int(loc.length) else {
+            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "pack is truncated")
+        }
+        do {
+            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength)
+        } catch let d as BlobDamage {
+            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
+        }
+    }
+
+    /// A tree, from the cache when possible.
+    public func loadTree(_ id: ChunkID) async throws -> Tree {
+        if let cached = try index.cachedTree(id) { return try Tree.decode(cached) }
+        let plain = try await readBlob(.tree, id)
+        try index.cacheTree(id, plain)
+        return try Tree.decode(plain)
+    }
+
+    /// Reads and decrypts a pack's header from the end of the pack.
+    public func readPackHeader(_ pack: ChunkID, size: UInt64) async throws -> PackHeader {
+        let key = ObjectKey(.data, pack.hex)
+        guard size >= 4 else { throw FormatError.truncated(what: "pack \(pack.hex)") }
+        let tail = try await store.get(key, offset: size - 4, length: 4)
+        guard tail.count == 4 else { throw FormatError.truncated(what: "pack \(pack.hex)") }
+        let hlen = UInt64(tail[0]) | UInt64(tail[1]) << 8 | UInt64(tail[2]) << 16 | UInt64(tail[3]) << 24
+        guard hlen + 4 <= size, hlen >= UInt64(SealFraming.overhead) else {
+            throw FormatError.invalid(what: "pack \(pack.hex)", reason: "header length \(hlen) does not fit a pack of \(size) bytes")
+        }
+        let sealed = try await store.get(key, offset: size - 4 - hlen, length: Int(hlen))
+        let plain = try AESGCM.open(sealed, key: keys.metadata, aad: KeyLabels.packHeaderAAD)
+        return try PackHeader.decode(plain, dataLength: size - 4 - hlen)
+    }
+
+    /// The chunker of a profile under this repository's secret seed.
+    public func chunker(profile: String) throws -> FastCDC {
+        guard let p = config.profile(named: profile) else {
+            throw CairnError.invalidArgument("unknown chunker profile \(profile.debugDescription); known: \(config.profiles.map(\.name).joined(separator: ", "))")
+        }
+        return try FastCDC(p.parameters(seed: keys.chunkerSeed))
+    }
+}

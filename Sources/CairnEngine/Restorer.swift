@@ -1,0 +1,153 @@
+import CairnFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Materialises a snapshot: a tree into a directory, or one file to a file
+/// descriptor. Every chunk's SHA-256 is checked before its bytes are written;
+/// a file whose content cannot be proven is removed and the restore fails
+/// naming the snapshot and path.
+public struct Restorer {
+    let repo: Repository
+    let record: SnapshotRecord
+    public let progress: WorkProgress
+    /// Chunks fetched in parallel per file.
+    public var window = 32
+
+    public init(repo: Repository, snapshot: SnapshotRecord, progress: WorkProgress = WorkProgress()) {
+        self.repo = repo; self.record = snapshot; self.progress = progress
+        progress.update { $0.bytesTotal = snapshot.snapshot.logicalBytes }
+    }
+
+    /// Outcome of a restore.
+    public struct Result: Sendable {
+        public var files: UInt64 = 0
+        public var directories: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var warnings: [String] = []
+    }
+
+    /// Restores the snapshot (or only the paths under `include`) into `target`.
+    public func restore(to target: String, include: [String] = []) async throws -> Result {
+        try FileSystem.makeDirectories(target)
+        let root = try await repo.loadTree(record.snapshot.root)
+        var result = Result()
+        let includes = include.map { $0.split(separator: "/").map { Array($0.utf8) } }
+        try await restoreTree(root, into: target, relative: [], includes: includes, result: &result)
+        return result
+    }
+
+    /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
+    public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
+        let root = try await repo.loadTree(record.snapshot.root)
+        guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
+            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
+        }
+        var written: UInt64 = 0
+        do {
+            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
+                try writeAll(fd, chunk, path: "standard output")
+                written += UInt64(chunk.count)
+                progress.update { $0.bytesDone += UInt64(chunk.count) }
+            }
+        } catch {
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: node.displayName, reason: describe(error))
+        }
+        guard written == node.size else {
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: node.displayName, reason: "restored \(written) bytes, snapshot records \(node.size)")
+        }
+        return written
+    }
+
+    private func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {
+        if includes.isEmpty { return (true, true) }
+        var descend = false
+        for inc in includes {
+            if rel.count >= inc.count && Array(rel.prefix(inc.count)) == inc { return (true, true) }
+            if rel.count < inc.count && Array(inc.prefix(rel.count)) == rel { descend = true }
+        }
+        return (false, descend)
+    }
+
+    private func restoreTree(_ tree: Tree, into dir: String, relative: [[UInt8]], includes: [[[UInt8]]], result: inout Result) async throws {
+        for node in tree.nodes {
+            let rel = relative + [node.name]
+            let (take, descend) = selected(rel, includes)
+            guard take || (descend && node.kind == .directory) else { continue }
+            let path = joinPath(dir, node.name)
+            switch node.kind {
+            case .directory:
+                if mkdir(path, 0o700) != 0 && errno != EEXIST { throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())") }
+                guard let sub = node.subtree else { continue }
+                try await restoreTree(try await repo.loadTree(sub), into: path, relative: rel, includes: includes, result: &result)
+                applyMetadata(node, path: path, result: &result)
+                result.directories += 1
+            case .symlink:
+                unlink(path)
+                let target = String(decoding: node.linkTarget, as: UTF8.self)
+                if symlink(target, path) != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
+                applyMetadata(node, path: path, result: &result)
+            case .file:
+                try await restoreFile(node, path: path, relativeName: rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
+                applyMetadata(node, path: path, result: &result)
+                result.files += 1
+                result.bytes += node.size
+            }
+        }
+    }
+
+    /// Writes to a temporary name beside the target and renames only when every
+    /// chunk was verified and the length matches.
+    private func restoreFile(_ node: Node, path: String, relativeName: String) async throws {
+        let tmp = path + ".cairn-restore"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
+        var written: UInt64 = 0
+        do {
+            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
+                try writeAll(fd, chunk, path: path)
+                written += UInt64(chunk.count)
+                progress.update { $0.bytesDone += UInt64(chunk.count) }
+            }
+            guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
+            guard fsync(fd) == 0 || errno == EINVAL else { throw CairnError.io("cannot sync \(path): \(FileMetadata.errorText())") }
+            close(fd)
+            guard rename(tmp, path) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
+        }
+        progress.update { $0.filesDone += 1 }
+    }
+
+    private func applyMetadata(_ node: Node, path: String, result: inout Result) {
+        if geteuid() == 0 {
+            if lchown(path, node.uid, node.gid) != 0 { result.warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())") }
+        }
+        if node.kind != .symlink, chmod(path, mode_t(node.mode)) != 0 {
+            result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
+        }
+        var times = [timespec(tv_sec: Int(node.mtimeNanos / 1_000_000_000), tv_nsec: Int(node.mtimeNanos % 1_000_000_000)),
+                     timespec(tv_sec: Int(node.mtimeNanos / 1_000_000_000), tv_nsec: Int(node.mtimeNanos % 1_000_000_000))]
+        if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+            result.warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
+        }
+    }
+}
+
+/// Writes every byte or throws.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    try bytes.withUnsafeBytes { b in
+        var off = 0
+        while off < b.count {
+            let n = write(fd, b.baseAddress! + off, b.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
+                throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
+            }
+            off += n
+        }
+    }
+}

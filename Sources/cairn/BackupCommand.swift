@@ -1,0 +1,92 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Store files, directory trees, or standard input as a snapshot.")
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Argument(help: "Files and directories to back up.")
+    var paths: [String] = []
+
+    @Flag(help: "Read the data from standard input (requires --name).")
+    var stdin = false
+
+    @Option(help: "Snapshot name (default: the first path's last component).")
+    var name: String?
+
+    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
+    var tags: [String] = []
+
+    @Option(help: "Host name to record instead of this machine's.")
+    var host: String?
+
+    @Option(help: "Time to record instead of now (RFC 3339, e.g. 2026-01-31T02:00:00Z).")
+    var time: String?
+
+    @Flag(help: "Re-read files even when size, mtime, ctime and inode are unchanged.")
+    var forceRead = false
+
+    @Option(help: "Chunker profile: dump, rdb, wal or file (default: file for paths, dump for --stdin).")
+    var chunkProfile: String?
+
+    func validate() throws {
+        if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
+        if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
+        if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
+        if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339 (like 2026-01-31T02:00:00Z)") }
+        if let name, name.isEmpty || name.contains("/") || name.contains("\0") { throw ValidationError("--name must be non-empty and contain no '/'") }
+    }
+
+    func run() async throws {
+        let repo = try await options.open()
+        let snapshotName = name ?? paths.first.map { p -> String in
+            let parts = p.split(separator: "/")
+            return parts.last.map(String.init) ?? "root"
+        } ?? "stdin"
+        var opts = BackupOptions(name: snapshotName)
+        opts.tags = tags
+        opts.host = host
+        opts.timeNanos = time.flatMap(Terminal.parseRFC3339)
+        opts.forceRead = forceRead
+        opts.profile = chunkProfile
+        let archiver = Archiver(repo: repo, options: opts)
+        let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
+        let result: BackupResult
+        do {
+            result = stdin ? try await archiver.backup(streamFD: 0) : try await archiver.backup(paths: paths)
+            line.stop()
+        } catch {
+            line.stop()
+            throw error
+        }
+        for w in result.warnings { Terminal.warn(w) }
+        let s = result.snapshot
+        if options.json {
+            Terminal.json(BackupJSON(snapshot_id: result.snapshotID, name: s.name, time: Terminal.rfc3339(s.timeNanos),
+                                     logical_bytes: s.logicalBytes, new_bytes: result.newBytes, stored_bytes: result.storedBytes,
+                                     files: s.fileCount, unchanged_files: result.unchangedFiles, seconds: result.seconds,
+                                     warnings: result.warnings))
+        } else {
+            Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
+        }
+        if !result.warnings.isEmpty {
+            Terminal.warn("\(result.warnings.count) item(s) could not be read and are not in the snapshot")
+            throw ExitCode(CairnCommand.Exit.partial)
+        }
+    }
+}
+
+struct BackupJSON: Encodable {
+    let snapshot_id: String
+    let name: String
+    let time: String
+    let logical_bytes: UInt64
+    let new_bytes: UInt64
+    let stored_bytes: UInt64
+    let files: UInt64
+    let unchanged_files: UInt64
+    let seconds: Double
+    let warnings: [String]
+}

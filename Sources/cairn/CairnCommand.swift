@@ -1,0 +1,55 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+/// `cairn`: the command-line front end. Parsing and printing only; the work
+/// is in CairnEngine.
+@main
+struct CairnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Content-addressed, deduplicating, encrypted backups.",
+        version: CairnVersion.string,
+        subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, StatsCommand.self,
+                      RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self])
+
+    /// Exit codes of the CLI contract.
+    enum Exit {
+        static let failure: Int32 = 1
+        static let usage: Int32 = 2
+        static let partial: Int32 = 3
+    }
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                self.exit(withError: error)
+            }
+            if error is CairnError || !(code == .validationFailure) && isRuntime(error) {
+                Terminal.error(describe(error))
+                Foundation.exit(Exit.failure)
+            }
+            // A usage error: one line, then a pointer to --help.
+            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            Terminal.error(message.replacingOccurrences(of: "Error: ", with: ""))
+            FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
+            Foundation.exit(Exit.usage)
+        }
+    }
+
+    /// Errors raised while running (as opposed to parsing) a command.
+    private static func isRuntime(_ error: any Error) -> Bool {
+        !(String(reflecting: type(of: error)).hasPrefix("ArgumentParser."))
+    }
+}

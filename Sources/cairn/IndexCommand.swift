@@ -1,0 +1,26 @@
+import ArgumentParser
+import CairnEngine
+
+struct IndexCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "index", abstract: "Maintain the local index.", subcommands: [Rebuild.self])
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recreate the local index from the store alone (pack headers and snapshots).")
+        @OptionGroup var options: RepositoryOptions
+
+        func run() async throws {
+            let repo = try await options.open()
+            let rebuilder = IndexRebuilder(repo: repo)
+            let r = try await rebuilder.rebuild()
+            for d in r.damagedPacks { Terminal.warn("unreadable pack \(d)") }
+            if options.json {
+                Terminal.json(RebuildJSON(packs: r.packs, blobs: r.blobs, snapshots: r.snapshots, reindexed_packs: r.reindexedPacks, damaged_packs: r.damagedPacks))
+            } else {
+                Terminal.out("index rebuilt: \(r.packs) packs, \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
+            }
+            if !r.damagedPacks.isEmpty { throw ExitCode(CairnCommand.Exit.failure) }
+        }
+    }
+}
+
+struct RebuildJSON: Encodable { let packs: Int, blobs: Int, snapshots: Int, reindexed_packs: Int, damaged_packs: [String] }

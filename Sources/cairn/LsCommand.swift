@@ -1,0 +1,47 @@
+import ArgumentParser
+import CairnEngine
+import CairnFormat
+
+struct LsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files in a snapshot.")
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Argument(help: "Snapshot id, unique id prefix, or latest.")
+    var snapshot: String
+
+    @Option(help: "With latest: the snapshot name to pick from.")
+    var name: String?
+
+    func run() async throws {
+        let repo = try await options.open()
+        let record = try repo.resolveSnapshot(snapshot, name: name)
+        try await SnapshotBrowser(repo: repo).walk(record) { path, node in
+            if options.json {
+                Terminal.json(NodeJSON(path: path, node: node))
+            } else {
+                let kind = node.kind == .directory ? "d" : node.kind == .symlink ? "l" : "-"
+                var line = "\(kind)\(String(node.mode, radix: 8).leftPadded(4)) \(node.user.isEmpty ? String(node.uid) : node.user)/\(node.group.isEmpty ? String(node.gid) : node.group) \(String(node.size).leftPadded(12)) \(Terminal.rfc3339(node.mtimeNanos)) \(path)"
+                if node.kind == .symlink { line += " -> \(String(decoding: node.linkTarget, as: UTF8.self))" }
+                Terminal.out(line)
+            }
+        }
+    }
+}
+
+struct NodeJSON: Encodable {
+    let path: String, type: String, mode: UInt32, uid: UInt32, gid: UInt32, user: String, group: String
+    let size: UInt64, mtime: String, link_target: String?
+
+    init(path: String, node: Node) {
+        self.path = path
+        type = node.kind == .file ? "file" : node.kind == .directory ? "dir" : "symlink"
+        mode = node.mode; uid = node.uid; gid = node.gid; user = node.user; group = node.group
+        size = node.size; mtime = Terminal.rfc3339(node.mtimeNanos)
+        link_target = node.kind == .symlink ? String(decoding: node.linkTarget, as: UTF8.self) : nil
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import CairnEngine
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Materialise a snapshot into a directory or onto standard output.")
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Argument(help: "Snapshot id, unique id prefix, or latest.")
+    var snapshot: String
+
+    @Option(help: "With latest: the snapshot name to pick from.")
+    var name: String?
+
+    @Option(help: "Directory to restore into (created if missing).")
+    var target: String?
+
+    @Option(name: .customLong("include"), help: "Restore only this path of the snapshot (repeatable).")
+    var includes: [String] = []
+
+    @Flag(help: "Write the snapshot's single stream or file to standard output.")
+    var stdout = false
+
+    func validate() throws {
+        if stdout == (target != nil) { throw ValidationError("give exactly one of --target DIR or --stdout") }
+        if stdout && !includes.isEmpty { throw ValidationError("--include goes with --target") }
+    }
+
+    func run() async throws {
+        let repo = try await options.open()
+        let record = try repo.resolveSnapshot(snapshot, name: name)
+        let restorer = Restorer(repo: repo, snapshot: record)
+        let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)
+        defer { line.stop() }
+        if stdout {
+            let n = try await restorer.restoreSingleFile(to: 1)
+            line.stop()
+            if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"bytes\":\(n)}") }
+            return
+        }
+        guard let target else { return }
+        let r = try await restorer.restore(to: target, include: includes.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 })
+        line.stop()
+        for w in r.warnings { Terminal.warn(w) }
+        if options.json {
+            Terminal.json(RestoreJSON(snapshot_id: record.id, target: target, files: r.files, directories: r.directories, bytes: r.bytes, warnings: r.warnings))
+        } else {
+            Terminal.out("restored snapshot \(record.id.prefix(8)) to \(target): \(r.files) files, \(r.directories) directories, \(Terminal.bytes(r.bytes))")
+        }
+        if !includes.isEmpty && r.files + r.directories == 0 {
+            throw CairnError.pathNotFound("\(includes.joined(separator: ", ")) in snapshot \(record.id.prefix(8))")
+        }
+    }
+}
+
+struct RestoreJSON: Encodable {
+    let snapshot_id: String, target: String, files: UInt64, directories: UInt64, bytes: UInt64, warnings: [String]
+}

@@ -51,15 +51,16 @@ public final class BlobSaver: @unchecked Sendable {
     /// Appends a sealed blob that was claimed; flushes its pack when full.
     public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int) async throws {
         let pt = type.packType
-        var buf = buffers[pt] ?? Buffer()
-        buf.entries.append(BlobEntry(type: type, id: id, offset: UInt64(buf.bytes.count), length: UInt32(sealed.count), rawLength: UInt32(rawLength)))
-        buf.bytes += sealed
-        buffers[pt] = buf
+        // Mutate in place: a local copy of the buffer would copy the whole pack on every blob.
+        let offset = UInt64(buffers[pt]?.bytes.count ?? 0)
+        buffers[pt, default: Buffer()].entries.append(BlobEntry(type: type, id: id, offset: offset, length: UInt32(sealed.count), rawLength: UInt32(rawLength)))
+        buffers[pt, default: Buffer()].bytes += sealed
+        let full = offset + UInt64(sealed.count) >= UInt64(repo.config.packSize)
         stats.withLock {
             $0.newBlobs += 1; $0.newRawBytes += UInt64(rawLength)
             if type == .data { $0.newDataRawBytes += UInt64(rawLength) }
         }
-        if buf.bytes.count >= Int(repo.config.packSize) { try await flush(pt) }
+        if full { try await flush(pt) }
     }
 
     /// Stores a metadata blob (tree or list) unless the repository has it.

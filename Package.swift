@@ -44,6 +44,6 @@ let package = Package(
             "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnFormat",
         ]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["CairnFormat"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat"]),
     ]
 )

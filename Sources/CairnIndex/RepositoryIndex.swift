@@ -7,6 +7,10 @@ public struct BlobLocation: Hashable, Sendable {
     public var offset: UInt64
     public var length: UInt32
     public var rawLength: UInt32
+
+    public init(pack: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32) {
+        self.pack = pack; self.offset = offset; self.length = length; self.rawLength = rawLength
+    }
 }
 
 /// Totals for `cairn stats`.

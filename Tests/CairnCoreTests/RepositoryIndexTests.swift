@@ -1,0 +1,48 @@
+import CairnFormat
+import CairnIndex
+import Foundation
+import XCTest
+
+final class RepositoryIndexTests: XCTestCase {
+    func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+
+    func testPacksBlobsAndCheckpoints() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let index = try RepositoryIndex(path: path)
+        let pack = IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+            BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
+            BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 50),
+        ])
+        try index.addPacks([pack], indexed: false)
+        XCTAssertTrue(try index.contains(id(2), type: .data))
+        XCTAssertFalse(try index.contains(id(2), type: .tree))
+        XCTAssertEqual(try index.lookup(id(3), type: .data), BlobLocation(pack: id(1), offset: 100, length: 50, rawLength: 50))
+        XCTAssertEqual(try index.unindexedPacks(), [pack])
+        try index.markIndexed([id(1)], indexObject: "delta1")
+        XCTAssertEqual(try index.unindexedPacks(), [])
+        XCTAssertEqual(try index.indexObjectNames(), ["delta1"])
+        let t = try index.totals()
+        XCTAssertEqual(t.blobCount, 2); XCTAssertEqual(t.rawBytes, 250); XCTAssertEqual(t.packBytes, 1000)
+
+        // Reopening keeps everything (it is a file), reset empties it.
+        let again = try RepositoryIndex(path: path)
+        XCTAssertTrue(try again.contains(id(3), type: .data))
+        try again.reset()
+        XCTAssertFalse(try again.contains(id(3), type: .data))
+    }
+
+    func testSnapshotsAndTreeCache() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let index = try RepositoryIndex(path: path)
+        try index.addSnapshot(id: "b", name: "n", timeNanos: 2, plaintext: [2])
+        try index.addSnapshot(id: "a", name: "n", timeNanos: 1, plaintext: [1])
+        XCTAssertEqual(try index.snapshots().map(\.id), ["a", "b"])
+        try index.removeSnapshot(id: "a")
+        XCTAssertEqual(try index.snapshots().map(\.id), ["b"])
+        try index.cacheTree(id(9), [7, 7])
+        XCTAssertEqual(try index.cachedTree(id(9)), [7, 7])
+        XCTAssertNil(try index.cachedTree(id(8)))
+    }
+}

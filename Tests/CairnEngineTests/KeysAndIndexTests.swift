@@ -1,0 +1,88 @@
+@testable import CairnEngine
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+import Foundation
+import XCTest
+
+final class KeysAndIndexTests: XCTestCase {
+    func testKeyManagement() async throws {
+        let t = try await TestRepository.make()
+        let keys = KeyManager(repo: t.repo)
+        let fast = ScryptParameters(logN: 10, r: 8, p: 1)
+        let second = try await keys.add(passphrase: Array("second".utf8), parameters: fast)
+        let list = try await keys.list()
+        XCTAssertEqual(list.count, 2)
+        let viaSecond = try await Repository.open(store: t.store, passphrase: Array("second".utf8), cacheBase: t.cache)
+        XCTAssertEqual(viaSecond.keys.master, t.repo.keys.master)
+        XCTAssertEqual(viaSecond.keyID, second)
+        // Changing the second passphrase rewrites only its key file.
+        let dataBefore = try await t.store.list(.data).count
+        _ = try await KeyManager(repo: viaSecond).changePassphrase(to: Array("third".utf8), parameters: fast)
+        let dataAfter = try await t.store.list(.data).count
+        XCTAssertEqual(dataBefore, dataAfter)
+        do { _ = try await Repository.open(store: t.store, passphrase: Array("second".utf8), cacheBase: t.cache); XCTFail() } catch {}
+        _ = try await Repository.open(store: t.store, passphrase: Array("third".utf8), cacheBase: t.cache)
+        // Remove the original; the last one cannot go.
+        _ = try await keys.remove(t.repo.keyID)
+        let remaining = try await keys.list()
+        XCTAssertEqual(remaining.count, 1)
+        do { _ = try await keys.remove(remaining[0].id); XCTFail() } catch let e as CairnError {
+            guard case .lastKey = e else { return XCTFail("\(e)") }
+        }
+    }
+
+    func testIndexRebuildFromStoreAlone() async throws {
+        let mem = MemoryStore()
+        let t = try await TestRepository.make(store: mem, packSize: 1 << 16)
+        let data = pseudoRandomBytes(500_000, seed: 9)
+        let r = try await backupStream(t.repo, data)
+        let firstChunk = try await t.repo.loadTree(r.snapshot.root).nodes[0].content.ids[0]
+        // Lose the cache and every index delta: only packs and snapshots remain.
+        for k in try await mem.list(.index) { try await mem.delete(k) }
+        let fresh = try await t.reopen()
+        XCTAssertFalse(try fresh.index.contains(firstChunk, type: .data))
+        let result = try await IndexRebuilder(repo: fresh).rebuild()
+        XCTAssertGreaterThan(result.packs, 0)
+        XCTAssertEqual(result.reindexedPacks, result.packs)
+        XCTAssertEqual(result.snapshots, 1)
+        let restored = try await restoreStream(fresh, r.snapshotID)
+        XCTAssertTrue(restored == data)
+        // The rebuilt index was written back: yet another machine sees it without a rebuild.
+        let third = try await t.reopen()
+        let restoredAgain = try await restoreStream(third, r.snapshotID)
+        XCTAssertTrue(restoredAgain == data)
+    }
+
+    /// format-spec/vectors/crypto.json, computed independently with Python's hashlib and `cryptography`.
+    func testCryptoVectors() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("format-spec/vectors/crypto.json")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        func hex(_ s: Any?) -> [UInt8] { Hex.decode(s as! String)! }
+        let keys = MasterKeys(master: hex(json["master_key"]))
+        XCTAssertEqual(keys.blobRoot, hex(json["blob_root_key"]))
+        XCTAssertEqual(keys.metadata, hex(json["metadata_key"]))
+        XCTAssertEqual(String(keys.chunkerSeed), json["chunker_seed"] as? String)
+
+        let blob = json["blob"] as! [String: Any]
+        let chunk = hex(blob["chunk"])
+        let id = SHA256.id(chunk)
+        XCTAssertEqual(id.bytes, hex(blob["id"]))
+        XCTAssertEqual(keys.blobKey(type: .data, id: id), hex(blob["key"]))
+        XCTAssertEqual(KeyLabels.blobAAD(type: .data, id: id), hex(blob["aad"]))
+        let sealed = try AESGCM.seal([BlobEncoding.raw.rawValue] + chunk, key: keys.blobKey(type: .data, id: id),
+                                     nonce: hex(blob["nonce"]), aad: KeyLabels.blobAAD(type: .data, id: id))
+        XCTAssertEqual(sealed, hex(blob["sealed"]))
+        XCTAssertEqual(try BlobCodec(keys: keys, level: 3).open(sealed, type: .data, id: id, rawLength: UInt32(chunk.count)), chunk)
+
+        let env = json["snapshot_envelope"] as! [String: Any]
+        XCTAssertEqual(try keys.openObject(.snapshot, hex(env["object"])), hex(env["body"]))
+
+        let s = json["scrypt"] as! [String: Any]
+        let kek = try Scrypt.derive(passphrase: hex(s["passphrase"]), salt: hex(s["salt"]),
+                                    parameters: ScryptParameters(logN: UInt8(s["logN"] as! Int), r: UInt32(s["r"] as! Int), p: UInt32(s["p"] as! Int)))
+        XCTAssertEqual(kek, hex(s["kek"]))
+    }
+}
+

@@ -1,0 +1,85 @@
+@testable import CairnEngine
+import CairnFormat
+import CairnStorage
+import Foundation
+import XCTest
+
+/// A throwaway repository in memory (or on disk) with a cheap KDF.
+struct TestRepository {
+    let store: any ObjectStore
+    let cache: String
+    let repo: Repository
+    static let passphrase = Array("test passphrase".utf8)
+
+    static func make(store: any ObjectStore = MemoryStore(), profiles: [ChunkerProfile]? = nil, packSize: UInt32 = 1 << 20) async throws -> TestRepository {
+        let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
+        var options = Repository.CreateOptions()
+        options.scrypt = ScryptParameters(logN: 10, r: 8, p: 1)
+        options.packSize = packSize
+        if let profiles { options.profiles = profiles }
+        let repo = try await Repository.create(store: store, passphrase: passphrase, cacheBase: cache, options: options)
+        return TestRepository(store: store, cache: cache, repo: repo)
+    }
+
+    /// Opens the same store again with a fresh (or the given) cache.
+    func reopen(cache: String? = nil) async throws -> Repository {
+        try await Repository.open(store: store, passphrase: Self.passphrase,
+                                  cacheBase: cache ?? NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+    }
+}
+
+/// Deterministic pseudo-random bytes (SplitMix64).
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    var out = [UInt8](); out.reserveCapacity(count + 8)
+    while out.count < count {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
+    }
+    return Array(out.prefix(count))
+}
+
+/// A pipe fed from a background thread, so a stream backup can read it.
+func withPipe<R>(_ bytes: [UInt8], _ body: (Int32) async throws -> R) async throws -> R {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw CairnError.io("pipe") }
+    let (readEnd, writeEnd) = (fds[0], fds[1])
+    let writer = Thread {
+        bytes.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = write(writeEnd, b.baseAddress! + off, b.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+        close(writeEnd)
+    }
+    writer.start()
+    defer { close(readEnd) }
+    return try await body(readEnd)
+}
+
+/// Backs up bytes as a stream snapshot.
+func backupStream(_ repo: Repository, _ bytes: [UInt8], name: String = "stream", profile: String? = nil) async throws -> BackupResult {
+    var options = BackupOptions(name: name)
+    options.profile = profile
+    return try await withPipe(bytes) { fd in try await Archiver(repo: repo, options: options).backup(streamFD: fd) }
+}
+
+/// Restores a stream snapshot into memory through a temp file.
+func restoreStream(_ repo: Repository, _ id: String) async throws -> [UInt8] {
+    let path = NSTemporaryDirectory() + "cairn-out-\(UUID().uuidString)"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    defer { unlink(path) }
+    let record = try repo.resolveSnapshot(id)
+    do {
+        _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile(to: fd)
+        close(fd)
+    } catch { close(fd); throw error }
+    return [UInt8](FileManager.default.contents(atPath: path) ?? Data())
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what building and testing Cairn needs on a fresh Debian machine.
+# Idempotent: installs only what is missing.
+set -euo pipefail
+
+need_apt=()
+for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# pyfastcdc is the test oracle for chunk cut points; `cryptography` checks the crypto vectors' generator.
+if ! python3 -c 'import pyfastcdc' 2>/dev/null; then
+  echo "setup: installing pyfastcdc"
+  python3 -m pip install -q pyfastcdc 2>/dev/null || python3 -m pip install -q --break-system-packages pyfastcdc
+fi
+
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6 from swift.org)" >&2; exit 1; }

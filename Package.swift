@@ -34,7 +34,7 @@ let package = Package(
         ]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine",
+            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -37,7 +37,9 @@ public final class Archiver {
         self.options = options
         self.progress = progress
         saver = BlobSaver(repo: repo)
-        processor = ChunkProcessor(codec: repo.codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        var codec = repo.codec
+        if let level = options.compressionLevel { codec.level = level }
+        processor = ChunkProcessor(codec: codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     // MARK: entry points

@@ -11,6 +11,8 @@ public struct BackupOptions: Sendable {
     public var forceRead = false
     /// Chunker profile; "file" for trees and "dump" for streams when nil.
     public var profile: String? = nil
+    /// zstd level for new blobs (0 = store raw); the repository default when nil.
+    public var compressionLevel: Int32? = nil
     /// Facts a source wants recorded in the snapshot.
     public var extra: [String: String] = [:]
 

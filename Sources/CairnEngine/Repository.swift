@@ -61,6 +61,8 @@ public final class Repository: Sendable {
     public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String) async throws -> Repository {
         let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase)
         let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+        // Temp files of writers killed more than an hour ago are garbage.
+        (store as? LocalStore)?.removeStaleTemporaryFiles()
         try await repo.sync()
         return repo
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCompression
 import CairnEngine
 import Foundation
 
@@ -31,7 +32,13 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Chunker profile: dump, rdb, wal or file (default: file for paths, dump for --stdin).")
     var chunkProfile: String?
 
+    @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22 (default: the repository's).")
+    var compression: String?
+
     func validate() throws {
+        if let compression, Zstd.level(named: compression) == nil {
+            throw ValidationError("--compression must be off, fast, default, max or 1-22")
+        }
         if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
         if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
         if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
@@ -51,6 +58,7 @@ struct BackupCommand: AsyncParsableCommand {
         opts.timeNanos = time.flatMap(Terminal.parseRFC3339)
         opts.forceRead = forceRead
         opts.profile = chunkProfile
+        opts.compressionLevel = compression.flatMap(Zstd.level(named:))
         let archiver = Archiver(repo: repo, options: opts)
         let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
         let result: BackupResult

@@ -17,7 +17,7 @@ fi
 # pyfastcdc is the test oracle for chunk cut points; `cryptography` checks the crypto vectors' generator.
 if ! python3 -c 'import pyfastcdc' 2>/dev/null; then
   echo "setup: installing pyfastcdc"
-  python3 -m pip install -q pyfastcdc 2>/dev/null || python3 -m pip install -q --break-system-packages pyfastcdc
+  python3 -m pip install -q pyfastcdc==0.3.1 2>/dev/null || python3 -m pip install -q --break-system-packages pyfastcdc==0.3.1
 fi
 
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6 from swift.org)" >&2; exit 1; }

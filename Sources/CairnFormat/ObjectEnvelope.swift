@@ -62,7 +62,6 @@ public enum KeyLabels {
     public static let chunkerSeed = "cairn v1 chunker seed"
     public static let packHeaderAAD = Array("cairn v1 pack header".utf8)
     public static let blobAADPrefix = Array("cairn v1 blob".utf8)
-    public static let keyFileWrap = "cairn v1 key wrap"
 
     /// The associated data of a blob: prefix ‖ type ‖ id.
     public static func blobAAD(type: BlobType, id: ChunkID) -> [UInt8] {

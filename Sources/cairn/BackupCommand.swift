@@ -43,7 +43,9 @@ struct BackupCommand: AsyncParsableCommand {
         if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
         if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
         if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339 (like 2026-01-31T02:00:00Z)") }
-        if let name, name.isEmpty || name.contains("/") || name.contains("\0") { throw ValidationError("--name must be non-empty and contain no '/'") }
+        if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
+        }
     }
 
     func run() async throws {

@@ -56,6 +56,9 @@ public final class RepositoryIndex: Sendable {
         try db.withLock { d in try body(d) }
     }
 
+    /// Serialised access for extensions in other files of this module.
+    func withDatabase<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R { try with(body) }
+
     // MARK: meta
 
     public func meta(_ key: String) throws -> String? {
@@ -229,3 +232,25 @@ public final class RepositoryIndex: Sendable {
 
 import CSQLite3
 private func sqlite3LastRowID(_ d: SQLiteDatabase) -> Int64 { sqlite3_last_insert_rowid(d.handle) }
+
+// MARK: scrub progress
+
+extension RepositoryIndex {
+    /// When each pack was last fully verified by `scrub --read-data` (ns since the epoch).
+    public func verifiedPacks() throws -> [ChunkID: Int64] {
+        try withDatabase { d in
+            try d.execute("CREATE TABLE IF NOT EXISTS verified_packs(id BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
+            let s = try d.statement("SELECT id, time FROM verified_packs")
+            var out: [ChunkID: Int64] = [:]
+            while try s.step() { if let id = ChunkID(bytes: s.blob(0)) { out[id] = s.int(1) } }
+            return out
+        }
+    }
+
+    public func recordVerified(_ pack: ChunkID, at nanos: Int64) throws {
+        try withDatabase { d in
+            try d.execute("CREATE TABLE IF NOT EXISTS verified_packs(id BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
+            try d.statement("INSERT OR REPLACE INTO verified_packs(id,time) VALUES(?,?)").bind(1, pack.bytes).bind(2, nanos).run()
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import CairnFormat
+
+/// What to check and how much data to read.
+public struct ScrubOptions: Sendable {
+    /// Which packs `--read-data` reads.
+    public enum Subset: Sendable, Equatable {
+        /// All packs.
+        case all
+        /// The n-th (1-based) of t fixed slices, by pack id: t nightly runs cover everything.
+        case slice(Int, Int)
+        /// A random share of the packs, 0...1.
+        case fraction(Double)
+    }
+
+    public var readData = false
+    public var subset: Subset = .all
+    /// Stop reading packs after this many seconds (the structural check always completes).
+    public var maxDurationSeconds: Double? = nil
+    /// Skip packs verified less than this many seconds ago (from the cache's record).
+    public var maxAgeSeconds: Double? = nil
+
+    public init() {}
+
+    /// Parses `n/t` or `x%`.
+    public static func parseSubset(_ s: String) -> Subset? {
+        if s.hasSuffix("%"), let p = Double(s.dropLast()), p > 0, p <= 100 { return .fraction(p / 100) }
+        let parts = s.split(separator: "/")
+        if parts.count == 2, let n = Int(parts[0]), let t = Int(parts[1]), t >= 1, (1...t).contains(n) { return .slice(n, t) }
+        return nil
+    }
+
+    /// Whether `pack` falls in the n-th of t slices: the first four bytes of its id modulo t.
+    static func inSlice(_ pack: ChunkID, _ n: Int, _ t: Int) -> Bool {
+        Int(pack.w0 >> 32) % t == n - 1
+    }
+}
+
+/// The findings of a scrub, in terms a person acts on.
+public struct ScrubReport: Sendable {
+    /// One damaged or missing pack.
+    public struct PackProblem: Sendable {
+        public var pack: String
+        public var problem: String
+        /// Blobs of this pack that cannot be read (ids).
+        public var blobs: [String]
+    }
+
+    /// One blob that is damaged, missing from its pack, or absent from the index.
+    public struct BlobProblem: Sendable {
+        public var blob: String
+        public var type: String
+        public var pack: String?
+        public var problem: String
+    }
+
+    /// A snapshot path (and byte ranges of it) that a damaged blob breaks.
+    public struct Affected: Sendable {
+        public var snapshot: String
+        public var name: String
+        public var path: String
+        /// Byte ranges [start, end) of the file that are lost; empty when the whole entry is lost (a tree).
+        public var ranges: [ClosedRange<UInt64>]
+        public var blobs: [String]
+    }
+
+    /// An object other than a pack that could not be read or parsed.
+    public struct ObjectProblem: Sendable {
+        public var object: String
+        public var problem: String
+    }
+
+    public var snapshotsChecked = 0
+    public var packsChecked = 0
+    public var packsRead = 0
+    public var packsSkippedRecent = 0
+    public var blobsVerified = 0
+    public var bytesVerified: UInt64 = 0
+    /// False when --max-duration stopped the data read early.
+    public var complete = true
+    public var seconds = 0.0
+
+    public var objectProblems: [ObjectProblem] = []
+    public var packProblems: [PackProblem] = []
+    public var blobProblems: [BlobProblem] = []
+    public var affected: [Affected] = []
+    /// Packs in the store that no index object names: not damage (a killed backup leaves them).
+    public var orphanPacks: [String] = []
+
+    public var isClean: Bool { objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty }
+    public var affectedSnapshots: Set<String> { Set(affected.map(\.snapshot)) }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+struct ScrubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scrub",
+        abstract: "Check that every snapshot can be restored (exit 0 clean, 1 could not run, 4 damage found).")
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Flag(help: "Also download packs and verify every blob (SHA-256 of pack and chunk, AES-GCM tag, zstd).")
+    var readData = false
+
+    @Option(help: "With --read-data: only slice n/t of the packs (e.g. 3/7), or a random share (e.g. 10%).")
+    var readDataSubset: String?
+
+    @Option(help: "With --read-data: stop reading packs after this long (e.g. 45m); progress is remembered.")
+    var maxDuration: String?
+
+    @Option(help: "With --read-data: skip packs verified within this period (e.g. 30d).")
+    var maxAge: String?
+
+    @Option(help: "Write Prometheus textfile-collector metrics to this file.")
+    var metrics: String?
+
+    static let damageExit: Int32 = 4
+
+    func validate() throws {
+        if let s = readDataSubset, ScrubOptions.parseSubset(s) == nil { throw ValidationError("--read-data-subset takes n/t (like 2/7) or a percentage (like 10%)") }
+        if let d = maxDuration, DurationArgument.seconds(d) == nil { throw ValidationError("--max-duration takes a duration like 45m or 2h") }
+        if let d = maxAge, DurationArgument.seconds(d) == nil { throw ValidationError("--max-age takes a duration like 30d") }
+        if !readData && (readDataSubset != nil || maxDuration != nil || maxAge != nil) {
+            throw ValidationError("--read-data-subset, --max-duration and --max-age go with --read-data")
+        }
+    }
+
+    func run() async throws {
+        let repo: Repository
+        do { repo = try await options.open() } catch {
+            if let metrics { try? ScrubMetrics.write(nil, to: metrics) }
+            throw error
+        }
+        var o = ScrubOptions()
+        o.readData = readData
+        o.subset = readDataSubset.flatMap(ScrubOptions.parseSubset) ?? .all
+        o.maxDurationSeconds = maxDuration.flatMap(DurationArgument.seconds)
+        o.maxAgeSeconds = maxAge.flatMap(DurationArgument.seconds)
+        let checker = Checker(repo: repo, options: o)
+        let line = ProgressLine(progress: checker.progress, verb: "verifying", enabled: options.showProgress && readData)
+        let report: ScrubReport
+        do { report = try await checker.run(); line.stop() } catch { line.stop(); throw error }
+        if let metrics { try ScrubMetrics.write(report, to: metrics) }
+        if options.json {
+            Terminal.json(ScrubJSON(report))
+        } else {
+            print(report)
+        }
+        if !report.isClean { throw ExitCode(Self.damageExit) }
+    }
+
+    private func print(_ r: ScrubReport) {
+        for o in r.objectProblems { Terminal.out("damaged object \(o.object): \(o.problem)") }
+        for p in r.packProblems { Terminal.out("damaged pack \(p.pack): \(p.problem)") }
+        for b in r.blobProblems.prefix(50) { Terminal.out("damaged \(b.type) blob \(b.blob)\(b.pack.map { " in pack \($0.prefix(12))" } ?? ""): \(b.problem)") }
+        if r.blobProblems.count > 50 { Terminal.out("... and \(r.blobProblems.count - 50) more damaged blobs (see --json)") }
+        for a in r.affected {
+            let ranges = a.ranges.isEmpty ? "everything below it" : a.ranges.map { $0.upperBound == UInt64.max ? "bytes \($0.lowerBound)-end" : "bytes \($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
+            Terminal.out("breaks snapshot \(a.snapshot.prefix(8)) (\(a.name)) \(a.path): \(ranges)")
+        }
+        if !r.orphanPacks.isEmpty { Terminal.out("note: \(r.orphanPacks.count) pack(s) not named by any index object (left by an interrupted backup; not damage)") }
+        var summary = "checked \(r.snapshotsChecked) snapshots, \(r.packsChecked) packs"
+        if r.packsRead > 0 || r.packsSkippedRecent > 0 {
+            summary += "; read \(r.packsRead) packs (\(Terminal.bytes(r.bytesVerified)), \(r.blobsVerified) blobs verified)"
+            if r.packsSkippedRecent > 0 { summary += ", \(r.packsSkippedRecent) skipped as recently verified" }
+        }
+        if !r.complete { summary += "; stopped early by --max-duration (the next run continues)" }
+        summary += String(format: " in %.1f s", r.seconds)
+        Terminal.out(summary)
+        Terminal.out(r.isClean ? "no damage found" : "DAMAGE FOUND: \(r.affectedSnapshots.count) snapshot(s) affected; repair with 'cairn repair --from REPLICA' or 'cairn repair snapshots'")
+    }
+}
+
+struct ScrubJSON: Encodable {
+    struct Affected: Encodable { let snapshot: String, name: String, path: String, ranges: [[UInt64]], whole_entry: Bool, blobs: [String] }
+    struct PackProblem: Encodable { let pack: String, problem: String, blobs: [String] }
+    struct BlobProblem: Encodable { let blob: String, type: String, pack: String?, problem: String }
+    struct ObjectProblem: Encodable { let object: String, problem: String }
+    let clean: Bool, complete: Bool, snapshots_checked: Int, packs_checked: Int, packs_read: Int, packs_skipped_recent: Int
+    let blobs_verified: Int, bytes_verified: UInt64, seconds: Double
+    let damaged_objects: [ObjectProblem], damaged_packs: [PackProblem], damaged_blobs: [BlobProblem], affected: [Affected]
+    let affected_snapshots: [String], orphan_packs: [String]
+
+    init(_ r: ScrubReport) {
+        clean = r.isClean; complete = r.complete; snapshots_checked = r.snapshotsChecked; packs_checked = r.packsChecked
+        packs_read = r.packsRead; packs_skipped_recent = r.packsSkippedRecent; blobs_verified = r.blobsVerified
+        bytes_verified = r.bytesVerified; seconds = r.seconds
+        damaged_objects = r.objectProblems.map { .init(object: $0.object, problem: $0.problem) }
+        damaged_packs = r.packProblems.map { .init(pack: $0.pack, problem: $0.problem, blobs: $0.blobs) }
+        damaged_blobs = r.blobProblems.map { .init(blob: $0.blob, type: $0.type, pack: $0.pack, problem: $0.problem) }
+        affected = r.affected.map { .init(snapshot: $0.snapshot, name: $0.name, path: $0.path,
+                                          ranges: $0.ranges.map { [$0.lowerBound, $0.upperBound] }, whole_entry: $0.ranges.isEmpty, blobs: $0.blobs) }
+        affected_snapshots = r.affectedSnapshots.sorted(); orphan_packs = r.orphanPacks
+    }
+}
+
+/// Prometheus textfile-collector metrics for the node exporter.
+enum ScrubMetrics {
+    static func write(_ r: ScrubReport?, to path: String) throws {
+        let now = Int(Date().timeIntervalSince1970)
+        var s = """
+        # HELP cairn_scrub_success 1 if the last scrub ran and found no damage.
+        # TYPE cairn_scrub_success gauge
+        cairn_scrub_success \(r?.isClean == true ? 1 : 0)
+        # HELP cairn_scrub_last_run_timestamp_seconds When the last scrub finished.
+        # TYPE cairn_scrub_last_run_timestamp_seconds gauge
+        cairn_scrub_last_run_timestamp_seconds \(now)
+
+        """
+        if let r {
+            s += """
+            # HELP cairn_scrub_ran 1 if the last scrub could open the repository.
+            # TYPE cairn_scrub_ran gauge
+            cairn_scrub_ran 1
+            # HELP cairn_scrub_bytes_verified Bytes of packs read and verified by the last scrub.
+            # TYPE cairn_scrub_bytes_verified gauge
+            cairn_scrub_bytes_verified \(r.bytesVerified)
+            # HELP cairn_scrub_damaged_packs Damaged or missing packs found by the last scrub.
+            # TYPE cairn_scrub_damaged_packs gauge
+            cairn_scrub_damaged_packs \(r.packProblems.count)
+            # HELP cairn_scrub_damaged_blobs Damaged or missing blobs found by the last scrub.
+            # TYPE cairn_scrub_damaged_blobs gauge
+            cairn_scrub_damaged_blobs \(r.blobProblems.count)
+            # HELP cairn_scrub_damaged_objects Unreadable key, index or snapshot objects.
+            # TYPE cairn_scrub_damaged_objects gauge
+            cairn_scrub_damaged_objects \(r.objectProblems.count)
+            # HELP cairn_scrub_affected_snapshots Snapshots that cannot be fully restored.
+            # TYPE cairn_scrub_affected_snapshots gauge
+            cairn_scrub_affected_snapshots \(r.affectedSnapshots.count)
+            # HELP cairn_scrub_orphan_packs Packs no index object names.
+            # TYPE cairn_scrub_orphan_packs gauge
+            cairn_scrub_orphan_packs \(r.orphanPacks.count)
+
+            """
+        } else {
+            s += "# TYPE cairn_scrub_ran gauge\ncairn_scrub_ran 0\n"
+        }
+        let tmp = path + ".tmp"
+        try Data(s.utf8).write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 { throw CairnError.io("cannot write metrics file \(path)") }
+    }
+}

@@ -73,6 +73,14 @@ public final class BlobSaver: @unchecked Sendable {
         return id
     }
 
+    /// Stores a verified plaintext blob even when the local index says the
+    /// repository has it: repair uses this to move blobs out of damaged packs.
+    public func storeAgain(_ plaintext: [UInt8], type: BlobType, id: ChunkID) async throws {
+        let fresh = pending.withLock { $0.insert(Key(id: id, type: type)).inserted }
+        guard fresh else { return }
+        try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)
+    }
+
     /// Seals the pack header, names the pack by its SHA-256 and uploads it.
     private func flush(_ pt: PackType) async throws {
         guard let buf = buffers[pt], !buf.entries.isEmpty else { return }

@@ -1,59 +1,71 @@
 import CairnFormat
 import CairnStorage
 
-/// Recreates the SQLite index from the store alone: every pack's header,
-/// every snapshot. Packs that no index delta in the store names are written
-/// to a new delta, so other machines see them too.
+/// Recreates the SQLite index from the store alone.
+///
+/// By default it loads the store's index objects and reads the headers of
+/// only those packs no index object names (a killed backup's, or all of them
+/// when the index objects are lost). With `readAllPacks` it ignores the index
+/// objects and reads every pack header. Packs that no index object named are
+/// written to a new index object, so other machines see them too.
 public struct IndexRebuilder {
     let repo: Repository
+    let readAllPacks: Bool
     public let progress: WorkProgress
 
-    public init(repo: Repository, progress: WorkProgress = WorkProgress()) { self.repo = repo; self.progress = progress }
+    public init(repo: Repository, readAllPacks: Bool = false, progress: WorkProgress = WorkProgress()) {
+        self.repo = repo; self.readAllPacks = readAllPacks; self.progress = progress
+    }
 
     public struct Result: Sendable {
         public var packs = 0
         public var blobs = 0
         public var snapshots = 0
+        /// Pack headers read.
+        public var headersRead = 0
         /// Packs whose header could not be read; they are left out of the index.
         public var damagedPacks: [String] = []
-        /// Packs that no index delta named, now named by a new one.
+        /// Index objects that could not be read.
+        public var damagedIndexObjects: [String] = []
+        /// Packs that no index object named, now named by a new one.
         public var reindexedPacks = 0
     }
 
     public func rebuild() async throws -> Result {
         var result = Result()
-        // Which packs the store's own index deltas already cover.
-        var covered = Set<ChunkID>()
-        for key in try await repo.store.list(.index) {
-            if let delta = try? IndexDelta.decode(try repo.keys.openObject(.index, try await repo.store.get(key))) {
-                for p in delta.packs { covered.insert(p.id) }
-            }
-        }
+        let view = try await StoreIndexView.load(repo)
+        result.damagedIndexObjects = view.unreadable.map { "\($0.name): \($0.problem)" }
         try repo.index.reset()
         let packKeys = try await repo.store.list(.data)
         progress.update { $0.bytesTotal = UInt64(packKeys.count) }
         var uncovered: [IndexedPack] = []
+        var fromHeaders: [IndexedPack] = []
         for key in packKeys {
-            guard let id = ChunkID(hex: key.name), let size = try await repo.store.size(key) else { continue }
+            defer { progress.update { $0.bytesDone += 1 } }
+            guard let id = ChunkID(hex: key.name) else { continue }
+            let named = view.packs[id]
+            if let named, !readAllPacks {
+                fromHeaders.append(named)
+                result.packs += 1; result.blobs += named.entries.count
+                continue
+            }
+            guard let size = try await repo.store.size(key) else { continue }
             do {
                 let header = try await repo.readPackHeader(id, size: size)
+                result.headersRead += 1
                 let pack = IndexedPack(id: id, type: header.type, size: size, entries: header.entries)
-                try repo.index.addPacks([pack], indexed: covered.contains(id))
-                if !covered.contains(id) { uncovered.append(pack) }
-                result.packs += 1
-                result.blobs += header.entries.count
+                if named == nil { uncovered.append(pack) } else { fromHeaders.append(pack) }
+                result.packs += 1; result.blobs += header.entries.count
             } catch {
                 result.damagedPacks.append("\(key.name): \(describe(error))")
             }
-            progress.update { $0.bytesDone += 1 }
         }
+        try repo.index.addPacks(fromHeaders, indexed: true)
+        for name in view.objectNames { try repo.index.markIndexed([], indexObject: name) }
         if !uncovered.isEmpty {
-            try await repo.saveIndexDelta(uncovered)
+            try repo.index.addPacks(uncovered, indexed: false)
+            try await repo.flushUnindexedPacks()
             result.reindexedPacks = uncovered.count
-        }
-        // Mark every existing delta as loaded: the packs they name were just read from their headers.
-        for key in try await repo.store.list(.index) {
-            try repo.index.markIndexed([], indexObject: key.name)
         }
         try await repo.sync()
         result.snapshots = try repo.snapshots().count

@@ -11,7 +11,7 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Content-addressed, deduplicating, encrypted backups.",
         version: CairnVersion.string,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, StatsCommand.self,
-                      RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self])
+                      RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

@@ -8,15 +8,19 @@ struct IndexCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recreate the local index from the store alone (pack headers and snapshots).")
         @OptionGroup var options: RepositoryOptions
 
+        @Flag(help: "Ignore the store's index objects and read every pack header (after both the cache and the index objects are lost).")
+        var readPacks = false
+
         func run() async throws {
             let repo = try await options.open()
-            let rebuilder = IndexRebuilder(repo: repo)
+            let rebuilder = IndexRebuilder(repo: repo, readAllPacks: readPacks)
             let r = try await rebuilder.rebuild()
             for d in r.damagedPacks { Terminal.warn("unreadable pack \(d)") }
+            for d in r.damagedIndexObjects { Terminal.warn("unreadable index object \(d)") }
             if options.json {
                 Terminal.json(RebuildJSON(packs: r.packs, blobs: r.blobs, snapshots: r.snapshots, reindexed_packs: r.reindexedPacks, damaged_packs: r.damagedPacks))
             } else {
-                Terminal.out("index rebuilt: \(r.packs) packs, \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
+                Terminal.out("index rebuilt: \(r.packs) packs (\(r.headersRead) headers read), \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
             }
             if !r.damagedPacks.isEmpty { throw ExitCode(CairnCommand.Exit.failure) }
         }

@@ -1,0 +1,97 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Repair damage that 'cairn scrub' found.",
+        subcommands: [Blobs.self, Snapshots.self],
+        defaultSubcommand: Blobs.self)
+
+    /// Runs a full read-data scrub: repair needs to know every damaged blob.
+    static func scrub(_ repo: Repository, showProgress: Bool) async throws -> ScrubReport {
+        var o = ScrubOptions()
+        o.readData = true
+        let checker = Checker(repo: repo, options: o)
+        let line = ProgressLine(progress: checker.progress, verb: "scrubbing", enabled: showProgress)
+        defer { line.stop() }
+        return try await checker.run()
+    }
+
+    struct Blobs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "blobs",
+            abstract: "Rewrite damaged or missing blobs into new packs (from the damaged pack where they still verify, else --from), then drop the damaged packs.")
+
+        @OptionGroup var options: RepositoryOptions
+
+        @Option(help: "Another repository holding the same data (a replica made by 'cairn copy', or any cairn repository: blobs are matched by id or re-chunked).")
+        var from: String?
+
+        @Option(help: "Passphrase file of --from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else this repository's passphrase).")
+        var fromPasswordFile: String?
+
+        func run() async throws {
+            let repo = try await options.open()
+            let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            if report.isClean {
+                if options.json { Terminal.json(["repaired": 0]) } else { Terminal.out("scrub found no damage: nothing to repair") }
+                return
+            }
+            var source: Repository? = nil
+            if let from {
+                let env = ProcessInfo.processInfo.environment
+                let pass: [UInt8]
+                if fromPasswordFile != nil || env["CAIRN_FROM_PASSWORD_FILE"] != nil || env["CAIRN_FROM_PASSWORD"] != nil {
+                    pass = try Passphrase.read(file: fromPasswordFile, envPrefix: "CAIRN_FROM", prompt: "Passphrase of \(from): ")
+                } else {
+                    pass = try options.passphrase()
+                }
+                source = try await Repository.open(store: try StoreLocator.store(for: from), passphrase: pass, cacheBase: options.cacheBase())
+            }
+            let r = try await Repairer(repo: repo).repair(report: report, from: source)
+            let after = try await Checker(repo: repo, options: ScrubOptions()).run()
+            if options.json {
+                Terminal.json(RepairJSON(salvaged: r.salvaged, fetched: r.fetched, rechunked: r.rechunked, unrecoverable: r.unrecoverable,
+                                         dropped_packs: r.droppedPacks, clean_after: after.isClean))
+            } else {
+                Terminal.out("repair: \(r.salvaged) blobs moved out of damaged packs, \(r.fetched) fetched from \(from ?? "-"), \(r.rechunked) re-chunked; \(r.droppedPacks.count) damaged packs dropped")
+                if !r.unrecoverable.isEmpty {
+                    Terminal.out("\(r.unrecoverable.count) blob(s) exist nowhere: run 'cairn repair snapshots' to keep what survives restorable")
+                }
+                Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: damage remains in \(after.affectedSnapshots.count) snapshot(s)")
+            }
+            if !after.isClean { throw ExitCode(ScrubCommand.damageExit) }
+        }
+    }
+
+    struct Snapshots: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "snapshots",
+            abstract: "Rewrite snapshots whose blobs exist nowhere: lost chunks become zeros of the same length (or the file is truncated at the last good byte), lost directories become empty; every loss is recorded in the snapshot.")
+
+        @OptionGroup var options: RepositoryOptions
+
+        func run() async throws {
+            let repo = try await options.open()
+            let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            let rewritten = try await SnapshotRepairer(repo: repo).repair(report: report)
+            if options.json {
+                Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses) })
+            } else {
+                if rewritten.isEmpty { Terminal.out("no snapshot needs rewriting") }
+                for r in rewritten {
+                    Terminal.out("snapshot \(r.old.prefix(8)) rewritten as \(r.new.prefix(8)) (tagged 'repaired'):")
+                    for (path, lost) in r.losses.sorted(by: { $0.key < $1.key }) { Terminal.out("  \(path): \(lost)") }
+                }
+            }
+        }
+    }
+}
+
+struct RepairJSON: Encodable {
+    let salvaged: Int, fetched: Int, rechunked: Int, unrecoverable: [String], dropped_packs: [String], clean_after: Bool
+}
+
+struct RewrittenJSON: Encodable { let old: String, new: String, losses: [String: String] }

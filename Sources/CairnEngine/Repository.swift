@@ -60,11 +60,20 @@ public final class Repository: Sendable {
     /// Opens with a passphrase; tries every key file.
     public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String) async throws -> Repository {
         let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase)
-        let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
-        try await repo.sync()
-        return repo
+        do {
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+            try await repo.sync()
+            return repo
+        } catch let error as SQLiteError {
+            // The cache is only a cache: a damaged one is thrown away and refilled from the store.
+            FileHandleOutput.warn("the local index at \(cacheBase)/\(config.repositoryIDHex) is damaged (\(error.message)); rebuilding it from the store")
+            RepositoryIndex.destroy(path: "\(cacheBase)/\(config.repositoryIDHex)/index.sqlite")
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+            try await repo.sync()
+            return repo
+        }
     }
 
     /// Reads and decrypts the config with the first key the passphrase opens.
@@ -85,7 +94,14 @@ public final class Repository: Sendable {
     private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String) throws -> Repository {
         let dir = "\(cacheBase)/\(config.repositoryIDHex)"
         try FileSystem.makeDirectories(dir)
-        let index = try RepositoryIndex(path: "\(dir)/index.sqlite")
+        let index: RepositoryIndex
+        do {
+            index = try RepositoryIndex(path: "\(dir)/index.sqlite")
+        } catch let error as SQLiteError {
+            FileHandleOutput.warn("the local index in \(dir) cannot be opened (\(error.message)); starting a new one from the store")
+            RepositoryIndex.destroy(path: "\(dir)/index.sqlite")
+            index = try RepositoryIndex(path: "\(dir)/index.sqlite")
+        }
         if try index.meta("schema") != RepositoryIndex.schemaVersion {
             try index.reset()
             try index.setMeta("schema", RepositoryIndex.schemaVersion)
@@ -100,14 +116,25 @@ public final class Repository: Sendable {
     public func sync() async throws {
         let known = try index.indexObjectNames()
         for key in try await store.list(.index) where !known.contains(key.name) {
-            let delta = try IndexDelta.decode(try keys.openObject(.index, try await store.get(key)))
+            let bytes = try await store.get(key)
+            let delta: IndexDelta
+            do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
+                // One damaged index object must not make the repository unusable: what it named
+                // is missing until 'cairn index rebuild' reads the packs' own headers.
+                FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                continue
+            }
             try index.addIndexObject(key.name, delta)
         }
         let stored = Set(try await store.list(.snapshots).map(\.name))
         let cached = Set(try index.snapshots().map(\.id))
         for id in stored.subtracting(cached) {
-            let plain = try keys.openObject(.snapshot, try await store.get(ObjectKey(.snapshots, id)))
-            let s = try Snapshot.decode(plain)
+            let bytes = try await store.get(ObjectKey(.snapshots, id))
+            let plain: [UInt8], s: Snapshot
+            do { plain = try keys.openObject(.snapshot, bytes); s = try Snapshot.decode(plain) } catch {
+                FileHandleOutput.warn("snapshot object \(id.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
+                continue
+            }
             try index.addSnapshot(id: id, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
         }
         for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }

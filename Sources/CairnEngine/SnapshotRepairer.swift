@@ -75,57 +75,106 @@ public struct SnapshotRepairer {
                 case .directory:
                     if let sub = nodes[i].subtree { nodes[i].subtree = try await rewriteTree(sub, path: p) }
                 case .file:
-                    var builder = ContentBuilder()
-                    var lost: [String] = []
-                    var offset: UInt64 = 0
-                    var truncated = false
-                    try await rebuild(nodes[i].content, builder: &builder, offset: &offset, lost: &lost, truncated: &truncated)
+                    let (content, size, lost) = try await repairContent(nodes[i])
                     if !lost.isEmpty {
-                        let (lists, root) = builder.finish()
-                        for l in lists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
-                        nodes[i].content = root
-                        nodes[i].size = builder.size
+                        nodes[i].content = content
+                        nodes[i].size = size
                         losses[p] = lost.joined(separator: ",")
                     }
                 case .symlink: break
                 }
             }
+            for l in pendingLists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+            pendingLists.removeAll()
             return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
         }
 
-        private mutating func rebuild(_ ref: ContentRef, builder: inout ContentBuilder, offset: inout UInt64, lost: inout [String], truncated: inout Bool) async throws {
-            if truncated { return }
-            if ref.level == 0 {
-                for id in ref.ids {
-                    if let loc = readable(.data, id) {
-                        for l in builder.append(id, length: Int(loc.rawLength)) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
-                        offset += UInt64(loc.rawLength)
-                    } else if let length = view.blobs[.init(id: id, type: .data)]?.rawLength {
-                        let zeros = [UInt8](repeating: 0, count: Int(length))
-                        let zid = SHA256.id(zeros)
-                        if try saver.claim(zid, type: .data) {
-                            try await saver.add(sealed: try repo.codec.seal(zeros, type: .data, id: zid), type: .data, id: zid, rawLength: zeros.count)
-                        }
-                        for l in builder.append(zid, length: zeros.count) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
-                        lost.append("\(offset)-\(offset + UInt64(length) - 1) zero-filled")
-                        offset += UInt64(length)
-                    } else {
-                        lost.append("\(offset)-end truncated")
-                        truncated = true
-                        return
-                    }
-                }
-                return
-            }
+        /// Level-0 ids of a content ref in order; nil marks where a list blob is lost.
+        private func flatten(_ ref: ContentRef) async -> [ChunkID?] {
+            if ref.level == 0 { return ref.ids.map { Optional($0) } }
+            var out: [ChunkID?] = []
             for id in ref.ids {
                 guard let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
-                      let child = try? ContentRef.decodeListBlob(plain) else {
-                    lost.append("\(offset)-end truncated")
-                    truncated = true
-                    return
+                      let child = try? ContentRef.decodeListBlob(plain) else { out.append(nil); return out }
+                out += await flatten(child)
+            }
+            return out
+        }
+
+        /// Rebuilds a file's content without its lost chunks. A lost chunk
+        /// whose length the index still knows becomes zeros of that length. A
+        /// single run of lost chunks of unknown length is zero-filled too when
+        /// the file size pins its length; anything else truncates the file at
+        /// the last good byte.
+        private mutating func repairContent(_ node: Node) async throws -> (ContentRef, UInt64, [String]) {
+            let ids = await flatten(node.content)
+            enum Piece { case good(ChunkID, Int), zeros(Int), unknown }
+            var pieces: [Piece] = []
+            var known: UInt64 = 0
+            var unknownRuns = 0
+            var listLost = false
+            for id in ids {
+                guard let id else { listLost = true; break }
+                if let loc = readable(.data, id) { pieces.append(.good(id, Int(loc.rawLength))); known += UInt64(loc.rawLength) }
+                else if let len = view.blobs[.init(id: id, type: .data)]?.rawLength { pieces.append(.zeros(Int(len))); known += UInt64(len) }
+                else {
+                    if case .unknown? = pieces.last {} else { unknownRuns += 1 }
+                    pieces.append(.unknown)
                 }
-                try await rebuild(child, builder: &builder, offset: &offset, lost: &lost, truncated: &truncated)
-                if truncated { return }
+            }
+            let pinned: Int? = (!listLost && unknownRuns == 1 && node.size >= known) ? Int(node.size - known) : nil
+            var builder = ContentBuilder()
+            var lost: [String] = []
+            var offset: UInt64 = 0
+            var i = 0
+            func append(_ id: ChunkID, _ len: Int, _ b: inout ContentBuilder) -> [ContentRef] { b.append(id, length: len) }
+            while i < pieces.count {
+                switch pieces[i] {
+                case .good(let id, let len):
+                    for l in append(id, len, &builder) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+                    offset += UInt64(len)
+                case .zeros(let len):
+                    try await appendZeros(len, builder: &builder)
+                    lost.append("\(offset)-\(offset + UInt64(len) - 1) zero-filled")
+                    offset += UInt64(len)
+                case .unknown:
+                    while i + 1 < pieces.count, case .unknown = pieces[i + 1] { i += 1 }
+                    guard let len = pinned else {
+                        lost.append("\(offset)-end truncated")
+                        return finish(&builder, lost)
+                    }
+                    if len > 0 { try await appendZeros(len, builder: &builder) }
+                    lost.append("\(offset)-\(offset + UInt64(max(len, 1)) - 1) zero-filled")
+                    offset += UInt64(len)
+                }
+                i += 1
+            }
+            if listLost { lost.append("\(offset)-end truncated") }
+            return finish(&builder, lost)
+        }
+
+        private mutating func finish(_ builder: inout ContentBuilder, _ lost: [String]) -> (ContentRef, UInt64, [String]) {
+            let (lists, root) = builder.finish()
+            pendingLists += lists
+            return (root, builder.size, lost)
+        }
+
+        /// List blobs produced when a builder finishes, stored before the tree.
+        var pendingLists: [ContentRef] = []
+
+        private func appendZeros(_ length: Int, builder: inout ContentBuilder) async throws {
+            // Zeros go in chunks no larger than the largest chunk this repository makes.
+            let maxChunk = repo.config.profiles.map(\.maximumSize).max() ?? (1 << 20)
+            var left = length
+            while left > 0 {
+                let n = min(left, maxChunk)
+                let zeros = [UInt8](repeating: 0, count: n)
+                let zid = SHA256.id(zeros)
+                if try saver.claim(zid, type: .data) {
+                    try await saver.add(sealed: try repo.codec.seal(zeros, type: .data, id: zid), type: .data, id: zid, rawLength: n)
+                }
+                for l in builder.append(zid, length: n) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+                left -= n
             }
         }
     }

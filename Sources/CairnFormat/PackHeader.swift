@@ -51,8 +51,8 @@ public struct PackHeader: Hashable, Sendable {
     }
 
     /// Decodes and checks that blobs are contiguous from offset 0 and end
-    /// exactly where the header begins (`dataLength`).
-    public static func decode(_ bytes: [UInt8], dataLength: UInt64) throws -> PackHeader {
+    /// exactly where the header begins (`dataLength`; nil skips that last check).
+    public static func decode(_ bytes: [UInt8], dataLength: UInt64?) throws -> PackHeader {
         let what = "pack header"
         var r = ByteReader(bytes, what: what)
         guard try r.raw(4) == magic else { throw FormatError.badMagic(what: what) }
@@ -71,7 +71,9 @@ public struct PackHeader: Hashable, Sendable {
             entries.append(e)
         }
         try r.expectEnd()
-        guard expected == dataLength else { throw FormatError.invalid(what: what, reason: "blobs cover \(expected) bytes, pack holds \(dataLength)") }
+        if let dataLength, expected != dataLength {
+            throw FormatError.invalid(what: what, reason: "blobs cover \(expected) bytes, pack holds \(dataLength)")
+        }
         return PackHeader(type: type, entries: entries)
     }
 }

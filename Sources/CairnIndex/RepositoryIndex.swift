@@ -1,5 +1,8 @@
 import CairnFormat
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a blob lives.
 public struct BlobLocation: Hashable, Sendable {
@@ -31,7 +34,7 @@ public final class RepositoryIndex: Sendable {
     public let path: String
 
     /// Schema version of the cache; a different one is discarded and rebuilt.
-    public static let schemaVersion = "1"
+    public static let schemaVersion = "2"
 
     public init(path: String) throws {
         self.path = path
@@ -41,7 +44,7 @@ public final class RepositoryIndex: Sendable {
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS packs(pid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,
-                size INTEGER NOT NULL, indexed INTEGER NOT NULL);
+                size INTEGER NOT NULL, indexed INTEGER NOT NULL, entries BLOB);
             CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, type INTEGER NOT NULL, pid INTEGER NOT NULL,
                 offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
                 PRIMARY KEY(id, type)) WITHOUT ROWID;
@@ -50,6 +53,11 @@ public final class RepositoryIndex: Sendable {
             CREATE TABLE IF NOT EXISTS trees(id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
             """)
         db = Mutex(d)
+    }
+
+    /// Deletes the database files (a damaged cache is rebuilt from the store).
+    public static func destroy(path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
     private func with<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R {
@@ -110,10 +118,14 @@ public final class RepositoryIndex: Sendable {
         var pid: Int64
         if try find.step() {
             pid = find.int(0)
-            if indexed && find.int(1) == 0 { try d.statement("UPDATE packs SET indexed=1 WHERE pid=?").bind(1, pid).run() }
+            if indexed && find.int(1) == 0 { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE pid=?").bind(1, pid).run() }
         } else {
-            try d.statement("INSERT INTO packs(id,type,size,indexed) VALUES(?,?,?,?)")
-                .bind(1, p.id.bytes).bind(2, Int64(p.type.rawValue)).bind(3, Int64(p.size)).bind(4, indexed ? 1 : 0).run()
+            // A pack no index object names yet keeps its own entry list: the blobs
+            // table holds one location per blob, so it cannot say what this pack holds.
+            let stmt = try d.statement("INSERT INTO packs(id,type,size,indexed,entries) VALUES(?,?,?,?,?)")
+                .bind(1, p.id.bytes).bind(2, Int64(p.type.rawValue)).bind(3, Int64(p.size)).bind(4, indexed ? 1 : 0)
+            if !indexed { stmt.bind(5, PackHeader(type: p.type, entries: p.entries).encoded()) }
+            try stmt.run()
             pid = sqlite3LastRowID(d)
         }
         let ins = "INSERT OR IGNORE INTO blobs(id,type,pid,offset,length,raw_length) VALUES(?,?,?,?,?,?)"
@@ -127,20 +139,12 @@ public final class RepositoryIndex: Sendable {
     public func unindexedPacks() throws -> [IndexedPack] {
         try with { d in
             var out: [IndexedPack] = []
-            let s = try d.statement("SELECT pid, id, type, size FROM packs WHERE indexed=0 ORDER BY pid")
-            var rows: [(Int64, ChunkID, PackType, UInt64)] = []
+            let s = try d.statement("SELECT id, size, entries FROM packs WHERE indexed=0 ORDER BY pid")
             while try s.step() {
-                guard let id = ChunkID(bytes: s.blob(1)), let t = PackType(rawValue: UInt8(s.int(2))) else { continue }
-                rows.append((s.int(0), id, t, UInt64(s.int(3))))
-            }
-            for (pid, id, t, size) in rows {
-                let b = try d.statement("SELECT id, type, offset, length, raw_length FROM blobs WHERE pid=? ORDER BY offset").bind(1, pid)
-                var entries: [BlobEntry] = []
-                while try b.step() {
-                    guard let bid = ChunkID(bytes: b.blob(0)), let bt = BlobType(rawValue: UInt8(b.int(1))) else { continue }
-                    entries.append(BlobEntry(type: bt, id: bid, offset: UInt64(b.int(2)), length: UInt32(b.int(3)), rawLength: UInt32(b.int(4))))
-                }
-                out.append(IndexedPack(id: id, type: t, size: size, entries: entries))
+                guard let id = ChunkID(bytes: s.blob(0)) else { continue }
+                let size = UInt64(s.int(1))
+                let header = try PackHeader.decode(s.blob(2), dataLength: nil)
+                out.append(IndexedPack(id: id, type: header.type, size: size, entries: header.entries))
             }
             return out
         }
@@ -149,7 +153,7 @@ public final class RepositoryIndex: Sendable {
     public func markIndexed(_ packs: [ChunkID], indexObject: String) throws {
         try with { d in
             try d.transaction {
-                for p in packs { try d.statement("UPDATE packs SET indexed=1 WHERE id=?").bind(1, p.bytes).run() }
+                for p in packs { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE id=?").bind(1, p.bytes).run() }
                 try d.statement("INSERT OR IGNORE INTO index_objects(name) VALUES(?)").bind(1, indexObject).run()
             }
         }

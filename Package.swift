@@ -28,13 +28,15 @@ let package = Package(
         .target(name: "CairnIndex", dependencies: ["CSQLite3", "CairnFormat"]),
         // One small object-store protocol and its local / test implementations.
         .target(name: "CairnStorage"),
-        // Repository, keys, archiver, restorer, index sync and rebuild.
+        // Pure retention arithmetic (restic's forget semantics); Foundation for time zones only, no I/O.
+        .target(name: "CairnRetention"),
+        // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
-            "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage",
+            "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
         ]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression",
+            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,5 +47,8 @@ let package = Package(
         ]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat"]),
+        .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
+        // Real `cairn` processes racing each other (backup against prune).
+        .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
     ]
 )

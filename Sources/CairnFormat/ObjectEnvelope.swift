@@ -1,11 +1,11 @@
-/// The framing of the encrypted repository objects `config`, `index/…` and
-/// `snapshots/…`: a 4-byte magic naming the kind, a little-endian u16 format
+/// The framing of the encrypted repository objects `config`, `index/…`,
+/// `snapshots/…` and `locks/…`: a 4-byte magic naming the kind, a little-endian u16 format
 /// version, then the sealed body (`nonce ‖ ciphertext ‖ tag`). The six header
 /// bytes are the AEAD associated data, so a body cannot be moved to another
 /// kind of object. The version is readable before any key is known, so a
 /// repository of a newer format is reported as such, not as a wrong passphrase.
 public enum ObjectKind: Sendable, CaseIterable {
-    case config, index, snapshot, key
+    case config, index, snapshot, key, lock
 
     public var magic: [UInt8] {
         switch self {
@@ -13,6 +13,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .index: return Array("CRNI".utf8)
         case .snapshot: return Array("CRNS".utf8)
         case .key: return Array("CRNK".utf8)
+        case .lock: return Array("CRNL".utf8)
         }
     }
 
@@ -22,6 +23,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .index: return "index delta"
         case .snapshot: return "snapshot"
         case .key: return "key file"
+        case .lock: return "lock"
         }
     }
 }

@@ -120,6 +120,11 @@ def repository_config(c):
 def envelope_header(magic): return magic.encode() + u16(1)
 
 
+def lock_record(l):
+    return (u8(1) + u8(1 if l["exclusive"] else 0) + string(l["host"]) + u32(l["pid"]) + i64(l["startNanos"])
+            + i64(l["refreshNanos"]) + string(l["user"]) + string(l["operation"]))
+
+
 def key_file_header(k):
     s = k["scrypt"]
     return (envelope_header("CRNK") + u8(1) + u8(s["logN"]) + u32(s["r"]) + u32(s["p"])
@@ -246,9 +251,19 @@ def main():
     write("key-file-layout.json", "KeyFile layout only: sealedMasterKeyHex is 60 placeholder bytes, not a real wrap "
           "(see crypto.json for that). headerHex is the AEAD associated data.", key_vectors, key_file)
 
+    lock_vectors = [
+        {"name": "exclusive-prune", "value": {"exclusive": True, "host": "db1.example", "pid": 4242,
+                                              "startNanos": 1700000000000000000, "refreshNanos": 1700000300000000000,
+                                              "user": "root", "operation": "prune"}},
+        {"name": "shared-backup", "value": {"exclusive": False, "host": "höst", "pid": 4294967295,
+                                            "startNanos": -1, "refreshNanos": 0, "user": "", "operation": "backup"}},
+    ]
+    write("lock.json", "LockRecord (plaintext of a locks/ object).", lock_vectors, lock_record)
+
     env = {"description": "ObjectEnvelope headers: magic, then u16le format version 1.",
            "headers": {k: envelope_header(m).hex() for k, m in
-                       [("config", "CRNC"), ("index", "CRNI"), ("snapshot", "CRNS"), ("key", "CRNK")]}}
+                       [("config", "CRNC"), ("index", "CRNI"), ("snapshot", "CRNS"), ("key", "CRNK"),
+                        ("lock", "CRNL")]}}
     with open(os.path.join(HERE, "object-envelope.json"), "w") as f:
         json.dump(env, f, indent=1)
         f.write("\n")

@@ -112,10 +112,19 @@ public final class Repository: Sendable {
     // MARK: keeping the cache in step with the store
 
     /// Loads index deltas and snapshots the cache has not seen, and drops
-    /// snapshots that are gone from the store.
+    /// snapshots that are gone from the store. When an index object the cache
+    /// had loaded is gone (a prune elsewhere), every blob location is dropped
+    /// and reloaded from the store's current index objects.
     public func sync() async throws {
-        let known = try index.indexObjectNames()
-        for key in try await store.list(.index) where !known.contains(key.name) {
+        var known = try index.indexObjectNames()
+        let listed = try await store.list(.index)
+        if !known.isSubset(of: listed.map(\.name)) {
+            // An index object this cache loaded is gone: a prune rewrote the index and may have
+            // deleted packs. Locations the cache holds may point at deleted blobs; reload them all.
+            try index.dropBlobLocations()
+            known = []
+        }
+        for key in listed where !known.contains(key.name) {
             let bytes = try await store.get(key)
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {

@@ -124,7 +124,7 @@ public struct Checker: Sendable {
         let (packs, skippedRecent) = try selectPacks(view.packs.keys.filter { stored[$0] != nil && !skip.contains($0) })
         report.packsSkippedRecent = skippedRecent
         progress.update { $0.bytesTotal = packs.reduce(0) { $0 + (stored[$1] ?? 0) } }
-        let workers = max(2, Int(sysconfProcessors()))
+        let workers = max(2, Int(sysconfProcessors())) * 2
         var next = 0
         try await withThrowingTaskGroup(of: PackResult.self) { group in
             func launch() -> Bool {

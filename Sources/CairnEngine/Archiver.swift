@@ -49,9 +49,9 @@ public final class Archiver {
     public func backup(paths: [String]) async throws -> BackupResult {
         let started = Clock.monotonic()
         var seen = Set<[UInt8]>()
-        var tops: [(path: String, name: [UInt8], st: stat)] = []
+        var tops: [(path: BytePath, name: [UInt8], st: stat)] = []
         for p in paths {
-            guard let st = FileMetadata.lstat(p) else {
+            guard let st = FileMetadata.lstat(BytePath(p)) else {
                 if errno == ENOENT { throw CairnError.pathNotFound(p) }
                 throw CairnError.io("cannot read \(p): \(FileMetadata.errorText())")
             }
@@ -62,7 +62,7 @@ public final class Archiver {
             guard seen.insert(name).inserted else {
                 throw CairnError.invalidArgument("two arguments end in the same name \(String(decoding: name, as: UTF8.self).debugDescription): back them up separately")
             }
-            tops.append((trimmed, name, st))
+            tops.append((BytePath(trimmed), name, st))
         }
         let chunker = try repo.chunker(profile: options.profile ?? "file")
         let parent = try repo.snapshots(name: options.name).filter { $0.snapshot.sourceKind == "tree" }.last
@@ -109,7 +109,7 @@ public final class Archiver {
         var slot: Int? = nil
     }
 
-    private func archive(path: String, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC) async throws -> Entry? {
+    private func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC) async throws -> Entry? {
         guard let kind = FileMetadata.kind(st) else {
             warnings.append("\(path): skipped (not a regular file, directory or symlink)")
             return nil
@@ -129,8 +129,9 @@ public final class Archiver {
             if let p = parent, p.kind == .directory, let sub = p.subtree { parentTree = try await repo.loadTree(sub) }
             var children: [Entry] = []
             for e in entries {
-                let childPath = joinPath(path, e)
+                let childPath = path.appending(e)
                 guard let cst = FileMetadata.lstat(childPath) else {
+                    // Gone between readdir and lstat: deleted while we walked, which is not an error.
                     if errno != ENOENT { warnings.append("\(childPath): cannot stat: \(FileMetadata.errorText())") }
                     continue
                 }
@@ -150,14 +151,14 @@ public final class Archiver {
                 progress.update { $0.bytesDone += node.size; $0.filesDone += 1 }
                 return Entry(node: node)
             }
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
             guard fd >= 0 else {
                 warnings.append("\(path): cannot open: \(FileMetadata.errorText())"); files -= 1; return nil
             }
             defer { close(fd) }
-            progress.update { $0.currentPath = path }
+            progress.update { $0.currentPath = path.description }
             let slot: Int
-            do { slot = try await stream(fd: fd, chunker: chunker, path: path) } catch let e as CairnError {
+            do { slot = try await stream(fd: fd, chunker: chunker, path: path.description) } catch let e as CairnError {
                 warnings.append(e.description); files -= 1; return nil
             }
             progress.update { $0.filesDone += 1 }

@@ -6,9 +6,9 @@ import Glibc
 /// lstat(2) and name lookups, turned into a tree `Node` without content.
 enum FileMetadata {
     /// What lstat says of a path, or nil with errno set.
-    static func lstat(_ path: String) -> stat? {
+    static func lstat(_ path: BytePath) -> stat? {
         var st = stat()
-        return Glibc.lstat(path, &st) == 0 ? st : nil
+        return path.withCString { Glibc.lstat($0, &st) } == 0 ? st : nil
     }
 
     static func kind(_ st: stat) -> NodeKind? {
@@ -28,15 +28,15 @@ enum FileMetadata {
              inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
     }
 
-    static func readLink(_ path: String) -> [UInt8]? {
+    static func readLink(_ path: BytePath) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = buf.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        let n = buf.withUnsafeMutableBytes { b in path.withCString { readlink($0, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count) } }
         return n < 0 ? nil : Array(buf[0..<n])
     }
 
     /// Directory entries, sorted by name bytes; nil with errno set on failure.
-    static func entries(_ path: String) -> [[UInt8]]? {
-        guard let d = opendir(path) else { return nil }
+    static func entries(_ path: BytePath) -> [[UInt8]]? {
+        guard let d = path.withCString({ opendir($0) }) else { return nil }
         defer { closedir(d) }
         var out: [[UInt8]] = []
         while let e = readdir(d) {
@@ -72,8 +72,3 @@ struct NameCache {
     }
 }
 
-/// A path joined from raw name bytes.
-func joinPath(_ dir: String, _ name: [UInt8]) -> String {
-    let n = String(decoding: name, as: UTF8.self)
-    return dir.hasSuffix("/") ? dir + n : dir + "/" + n
-}

@@ -24,22 +24,31 @@ public struct Restorer {
         public var files: UInt64 = 0
         public var directories: UInt64 = 0
         public var bytes: UInt64 = 0
+        /// Entries that matched an include (or all restored entries when there is none).
+        public var selected: UInt64 = 0
         public var warnings: [String] = []
     }
 
     /// Restores the snapshot (or only the paths under `include`) into `target`.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
         try FileSystem.makeDirectories(target)
-        let root = try await repo.loadTree(record.snapshot.root)
+        let root = try await tree(record.snapshot.root, path: "/")
         var result = Result()
         let includes = include.map { $0.split(separator: "/").map { Array($0.utf8) } }
-        try await restoreTree(root, into: target, relative: [], includes: includes, result: &result)
+        try await restoreTree(root, into: BytePath(target), relative: [], includes: includes, result: &result)
         return result
+    }
+
+    /// A tree of the snapshot; failure names the snapshot and the directory.
+    private func tree(_ id: ChunkID, path: String) async throws -> Tree {
+        do { return try await repo.loadTree(id) } catch {
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: path, reason: describe(error))
+        }
     }
 
     /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
     public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
-        let root = try await repo.loadTree(record.snapshot.root)
+        let root = try await tree(record.snapshot.root, path: "/")
         guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
         }
@@ -69,26 +78,30 @@ public struct Restorer {
         return (false, descend)
     }
 
-    private func restoreTree(_ tree: Tree, into dir: String, relative: [[UInt8]], includes: [[[UInt8]]], result: inout Result) async throws {
+    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], includes: [[[UInt8]]], result: inout Result) async throws {
         for node in tree.nodes {
             let rel = relative + [node.name]
             let (take, descend) = selected(rel, includes)
             guard take || (descend && node.kind == .directory) else { continue }
-            let path = joinPath(dir, node.name)
+            if take { result.selected += 1 }
+            let path = dir.appending(node.name)
+            let display = "/" + rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
             switch node.kind {
             case .directory:
-                if mkdir(path, 0o700) != 0 && errno != EEXIST { throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())") }
+                if path.withCString({ mkdir($0, 0o700) }) != 0 && errno != EEXIST {
+                    throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())")
+                }
                 guard let sub = node.subtree else { continue }
-                try await restoreTree(try await repo.loadTree(sub), into: path, relative: rel, includes: includes, result: &result)
+                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, includes: includes, result: &result)
                 applyMetadata(node, path: path, result: &result)
                 result.directories += 1
             case .symlink:
-                unlink(path)
-                let target = String(decoding: node.linkTarget, as: UTF8.self)
-                if symlink(target, path) != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
+                _ = path.withCString { unlink($0) }
+                let ok = BytePath(bytes: node.linkTarget).withCString { target in path.withCString { symlink(target, $0) } }
+                if ok != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
                 applyMetadata(node, path: path, result: &result)
             case .file:
-                try await restoreFile(node, path: path, relativeName: rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
+                try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
                 applyMetadata(node, path: path, result: &result)
                 result.files += 1
                 result.bytes += node.size
@@ -98,41 +111,51 @@ public struct Restorer {
 
     /// Writes to a temporary name beside the target and renames only when every
     /// chunk was verified and the length matches.
-    private func restoreFile(_ node: Node, path: String, relativeName: String) async throws {
-        let tmp = path + ".cairn-restore"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    private func restoreFile(_ node: Node, path: BytePath, relativeName: String) async throws {
+        let tmp = path.withSuffix(".cairn-restore")
+        let fd = tmp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
         var written: UInt64 = 0
         do {
             try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                try writeAll(fd, chunk, path: path)
+                try writeAll(fd, chunk, path: path.description)
                 written += UInt64(chunk.count)
                 progress.update { $0.bytesDone += UInt64(chunk.count) }
             }
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
             guard fsync(fd) == 0 || errno == EINVAL else { throw CairnError.io("cannot sync \(path): \(FileMetadata.errorText())") }
             close(fd)
-            guard rename(tmp, path) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
+            guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
         } catch {
             close(fd)
-            unlink(tmp)
+            _ = tmp.withCString { unlink($0) }
             throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
         }
         progress.update { $0.filesDone += 1 }
     }
 
-    private func applyMetadata(_ node: Node, path: String, result: inout Result) {
-        if geteuid() == 0 {
-            if lchown(path, node.uid, node.gid) != 0 { result.warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())") }
+    private func applyMetadata(_ node: Node, path: BytePath, result: inout Result) {
+        path.withCString { p in
+            if geteuid() == 0, lchown(p, node.uid, node.gid) != 0 {
+                result.warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
+            }
+            if node.kind != .symlink, chmod(p, mode_t(node.mode)) != 0 {
+                result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
+            }
+            let t = Self.timespec(nanos: node.mtimeNanos)
+            var times = [t, t]
+            if utimensat(AT_FDCWD, p, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+                result.warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
+            }
         }
-        if node.kind != .symlink, chmod(path, mode_t(node.mode)) != 0 {
-            result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
-        }
-        var times = [timespec(tv_sec: Int(node.mtimeNanos / 1_000_000_000), tv_nsec: Int(node.mtimeNanos % 1_000_000_000)),
-                     timespec(tv_sec: Int(node.mtimeNanos / 1_000_000_000), tv_nsec: Int(node.mtimeNanos % 1_000_000_000))]
-        if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 {
-            result.warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
-        }
+    }
+
+    /// Splits nanoseconds since the epoch with a non-negative nanosecond part,
+    /// as the kernel requires (times before 1970 are negative).
+    static func timespec(nanos: Int64) -> timespec {
+        var sec = nanos / 1_000_000_000, nsec = nanos % 1_000_000_000
+        if nsec < 0 { sec -= 1; nsec += 1_000_000_000 }
+        return Glibc.timespec(tv_sec: Int(sec), tv_nsec: Int(nsec))
     }
 }
 

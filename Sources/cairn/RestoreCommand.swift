@@ -47,7 +47,7 @@ struct RestoreCommand: AsyncParsableCommand {
         } else {
             Terminal.out("restored snapshot \(record.id.prefix(8)) to \(target): \(r.files) files, \(r.directories) directories, \(Terminal.bytes(r.bytes))")
         }
-        if !includes.isEmpty && r.files + r.directories == 0 {
+        if !includes.isEmpty && r.selected == 0 {
             throw CairnError.pathNotFound("\(includes.joined(separator: ", ")) in snapshot \(record.id.prefix(8))")
         }
     }

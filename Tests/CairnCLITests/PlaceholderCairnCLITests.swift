@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderCairnCLITestsTests: XCTestCase { func testNothing() {} }

@@ -8,7 +8,7 @@ struct InitCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RepositoryOptions
 
-    @Option(help: "Target pack size in MiB.")
+    @Option(name: [.customLong("pack-size-mib"), .customLong("pack-size")], help: "Target pack size in MiB.")
     var packSizeMiB: UInt32 = 16
 
     @Option(help: "Default compression: off, fast, default, max or a zstd level 1-22.")
@@ -18,7 +18,7 @@ struct InitCommand: AsyncParsableCommand {
         guard let level = Zstd.level(named: compression) else {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
         }
-        guard (1...512).contains(packSizeMiB) else { throw ValidationError("--pack-size-mi-b must be 1...512") }
+        guard (1...512).contains(packSizeMiB) else { throw ValidationError("--pack-size-mib must be 1...512") }
         let url = try options.repositoryURL()
         let store = try StoreLocator.store(for: url)
         let pass = try Passphrase.read(file: options.passwordFile, envPrefix: "CAIRN", prompt: "New repository passphrase: ", confirm: true)

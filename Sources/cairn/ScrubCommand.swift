@@ -56,7 +56,10 @@ struct ScrubCommand: AsyncParsableCommand {
         } else {
             print(report)
         }
-        if !report.isClean { throw ExitCode(Self.damageExit) }
+        if !report.isClean {
+            Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
+            throw ExitCode(Self.damageExit)
+        }
     }
 
     private func print(_ r: ScrubReport) {

@@ -124,6 +124,10 @@ public final class Repository: Sendable {
             try index.dropBlobLocations()
             known = []
         }
+        // Packs a stopped backup left unindexed may have been deleted by a prune as unused.
+        for pack in try index.unindexedPackIDs() where try await store.size(ObjectKey(.data, pack.hex)) == nil {
+            try index.dropPack(pack)
+        }
         for key in listed where !known.contains(key.name) {
             let bytes = try await store.get(key)
             let delta: IndexDelta

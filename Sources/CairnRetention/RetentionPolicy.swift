@@ -173,4 +173,8 @@ public struct RetentionDecision: Hashable, Sendable {
     public var keep: Bool
     /// Empty when removed.
     public var reasons: [RetentionReason]
+
+    public init(snapshot: RetentionSnapshot, keep: Bool, reasons: [RetentionReason]) {
+        self.snapshot = snapshot; self.keep = keep; self.reasons = reasons
+    }
 }

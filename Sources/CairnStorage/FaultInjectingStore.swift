@@ -6,7 +6,10 @@ public final class FaultInjectingStore: ObjectStore {
     public enum Operation: Sendable { case put, get, list, delete }
 
     private let base: any ObjectStore
-    private struct State { var remainingPuts: Int? = nil; var failGets: Int = 0; var putCount = 0 }
+    private struct State {
+        var remainingPuts: Int? = nil; var failGets: Int = 0; var putCount = 0
+        var remainingMutations: Int? = nil; var deleteCount = 0
+    }
     private let state = Mutex(State())
     private let putError: StorageError
 
@@ -15,16 +18,28 @@ public final class FaultInjectingStore: ObjectStore {
     /// - Parameters:
     ///   - allowPuts: how many puts succeed before every later put fails with `putError` (nil: no limit).
     ///   - failGets: how many gets fail with a transient error before gets succeed again.
+    ///   - allowMutations: how many puts and deletes together succeed before every later one fails
+    ///     (a process killed at that point: nothing after it reaches the store).
     public init(_ base: any ObjectStore, allowPuts: Int? = nil, failGets: Int = 0,
-                putError: StorageError = .diskFull("injected")) {
+                putError: StorageError = .diskFull("injected"), allowMutations: Int? = nil) {
         self.base = base
         self.putError = putError
-        state.withLock { $0.remainingPuts = allowPuts; $0.failGets = failGets }
+        state.withLock { $0.remainingPuts = allowPuts; $0.failGets = failGets; $0.remainingMutations = allowMutations }
     }
 
     public var putCount: Int { state.withLock { $0.putCount } }
+    public var deleteCount: Int { state.withLock { $0.deleteCount } }
+
+    /// Takes one mutation from the budget; false when it is used up.
+    private func mutationAllowed() -> Bool {
+        state.withLock { s in
+            if let r = s.remainingMutations { if r <= 0 { return false }; s.remainingMutations = r - 1 }
+            return true
+        }
+    }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+        guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no writes after this point") }
         let allowed = state.withLock { s -> Bool in
             if let r = s.remainingPuts { if r <= 0 { return false }; s.remainingPuts = r - 1 }
             s.putCount += 1
@@ -48,5 +63,9 @@ public final class FaultInjectingStore: ObjectStore {
     }
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
     public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
-    public func delete(_ key: ObjectKey) async throws { try await base.delete(key) }
+    public func delete(_ key: ObjectKey) async throws {
+        guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no deletes after this point") }
+        try await base.delete(key)
+        state.withLock { $0.deleteCount += 1 }
+    }
 }

@@ -1,0 +1,292 @@
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How often locks are refreshed and when they count as stale
+/// (format-spec/v1.md §19). Tests shorten these.
+public struct LockTiming: Sendable {
+    /// A holder rewrites its lock this often.
+    public var refreshInterval: Double = 300
+    /// Another process may remove a lock not refreshed for this long.
+    public var staleAfter: Double = 1800
+    /// A holder whose last successful refresh is older than this (by its own
+    /// monotonic clock) stops before committing anything.
+    public var validFor: Double = 1500
+    /// Pause between writing the own lock and listing again.
+    public var checkDelay: Double = 0.2
+    /// How long both the old and the new lock object exist during a refresh.
+    public var refreshOverlap: Double = 1
+    /// Pause between attempts while waiting for a conflicting lock.
+    public var retryInterval: Double = 1
+    public init() {}
+}
+
+/// One lock object as found in the store.
+public struct LockInfo: Sendable {
+    public let name: String
+    /// Nil when the object could not be opened or decoded.
+    public let record: LockRecord?
+    public let problem: String?
+
+    /// An unreadable lock counts as exclusive.
+    public var exclusive: Bool { record?.exclusive ?? true }
+
+    func conflicts(withExclusive exclusive: Bool) -> Bool { exclusive || self.exclusive }
+
+    /// "prune (exclusive) of PID 42 on host db1 as root, started 3m ago, refreshed 20s ago".
+    public func describe(now: Int64) -> String {
+        guard let r = record else { return "an unreadable lock \(name.prefix(12)) (\(problem ?? "?"))" }
+        let op = r.operation.isEmpty ? "" : "\(r.operation) "
+        let who = r.user.isEmpty ? "" : " as \(r.user)"
+        return "\(op)(\(r.exclusive ? "exclusive" : "shared")) of PID \(r.pid) on host \(r.host)\(who), started \(ago(now - r.startNanos)), refreshed \(ago(now - r.refreshNanos))"
+    }
+}
+
+/// "4s ago", "3m12s ago", "2h05m ago", "in the future".
+func ago(_ nanos: Int64) -> String {
+    if nanos < -1_000_000_000 { return "in the future (clock skew?)" }
+    let s = max(0, nanos / 1_000_000_000)
+    if s < 60 { return "\(s)s ago" }
+    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    if s < 3600 { return "\(s / 60)m\(two(s % 60))s ago" }
+    if s < 86_400 * 2 { return "\(s / 3600)h\(two(s / 60 % 60))m ago" }
+    return "\(s / 86_400) days ago"
+}
+
+/// A conflicting lock is held and did not go away in time.
+public struct RepositoryLockedError: Error, CustomStringConvertible, Sendable {
+    public let holder: String
+    public let wanted: String
+    public var description: String {
+        "repository is locked by \(holder); cannot take the \(wanted) lock. Retry later or pass --wait-lock DURATION; if that process is gone, run 'cairn unlock'"
+    }
+}
+
+/// A held lock can no longer be trusted: the operation must stop before committing.
+public struct LockLostError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public var description: String { "lost the repository lock (\(reason)): stopped before committing anything; run the command again" }
+}
+
+/// Lists, takes and removes the locks in a repository's `locks/` namespace.
+public final class LockManager: Sendable {
+    let repo: Repository
+    public let timing: LockTiming
+    let host: String
+    let pid: UInt32
+    let notice: @Sendable (String) -> Void
+
+    /// - Parameters:
+    ///   - notice: told about stale locks it removes (the CLI prints these).
+    ///   - host, pid: who this process is; tests pretend to be others.
+    public init(repo: Repository, timing: LockTiming = LockTiming(), host: String? = nil, pid: UInt32? = nil,
+                notice: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.repo = repo; self.timing = timing
+        self.host = host ?? Host.name
+        self.pid = pid ?? UInt32(getpid())
+        self.notice = notice
+    }
+
+    /// Every lock in the store.
+    public func list() async throws -> [LockInfo] {
+        var out: [LockInfo] = []
+        for key in try await repo.store.list(.locks) {
+            let bytes: [UInt8]
+            do { bytes = try await repo.store.get(key) } catch StorageError.notFound { continue }   // released meanwhile
+            do {
+                out.append(LockInfo(name: key.name, record: try LockRecord.decode(try repo.keys.openObject(.lock, bytes)), problem: nil))
+            } catch {
+                out.append(LockInfo(name: key.name, record: nil, problem: CairnEngine.describe(error)))
+            }
+        }
+        return out.sorted { ($0.record?.startNanos ?? 0, $0.name) < ($1.record?.startNanos ?? 0, $1.name) }
+    }
+
+    /// Why a lock is stale, or nil when it is live (unreadable locks never are).
+    public func staleReason(_ lock: LockInfo, now: Int64 = Clock.nowNanos()) -> String? {
+        guard let r = lock.record else { return nil }
+        if r.host == host && r.pid != pid && !Self.processExists(r.pid) {
+            return "process \(r.pid) on this host (\(host)) is gone"
+        }
+        let age = Double(now - r.refreshNanos) / 1e9
+        if age > timing.staleAfter { return "not refreshed for \(ago(now - r.refreshNanos).dropLast(4)) (stale after \(Int(timing.staleAfter / 60)) min)" }
+        return nil
+    }
+
+    static func processExists(_ pid: UInt32) -> Bool {
+        guard pid > 0, pid <= UInt32(Int32.max) else { return false }
+        return kill(pid_t(pid), 0) == 0 || errno != ESRCH
+    }
+
+    /// Removes the stale locks; returns them.
+    @discardableResult
+    public func removeStale() async throws -> [LockInfo] {
+        let now = Clock.nowNanos()
+        var removed: [LockInfo] = []
+        for l in try await list() {
+            if let reason = staleReason(l, now: now) {
+                try await repo.store.delete(ObjectKey(.locks, l.name))
+                notice("removed stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason)")
+                removed.append(l)
+            }
+        }
+        return removed
+    }
+
+    /// Removes every lock, live or not (`cairn unlock --remove-all`).
+    public func removeAll() async throws -> Int {
+        let all = try await repo.store.list(.locks)
+        for k in all { try await repo.store.delete(k) }
+        return all.count
+    }
+
+    /// Writes a sealed lock object under a fresh random name.
+    func write(_ record: LockRecord) async throws -> String {
+        let name = Hex.encode(try SecureRandom.bytes(32))
+        try await repo.store.put(ObjectKey(.locks, name), try repo.keys.sealObject(.lock, record.encoded()))
+        return name
+    }
+
+    /// The first live lock (other than `own`) that conflicts; stale ones found on the way are removed.
+    private func firstConflict(exclusive: Bool, own: Set<String>) async throws -> LockInfo? {
+        let now = Clock.nowNanos()
+        for l in try await list() where !own.contains(l.name) {
+            if let reason = staleReason(l, now: now) {
+                try await repo.store.delete(ObjectKey(.locks, l.name))
+                notice("removed stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason)")
+                continue
+            }
+            if l.conflicts(withExclusive: exclusive) { return l }
+        }
+        return nil
+    }
+
+    /// Takes a lock: list, write, pause, list again (format-spec §19). Waits
+    /// up to `wait` seconds for conflicting locks to go, then throws
+    /// `RepositoryLockedError` naming the holder.
+    public func acquire(exclusive: Bool, operation: String, wait: Double = 0) async throws -> RepositoryLock {
+        let deadline = Clock.monotonic() + max(0, wait)
+        let start = Clock.nowNanos()
+        while true {
+            var blocker = try await firstConflict(exclusive: exclusive, own: [])
+            if blocker == nil {
+                let record = LockRecord(exclusive: exclusive, host: host, pid: pid, startNanos: start, refreshNanos: Clock.nowNanos(),
+                                        user: Host.user, operation: operation)
+                let name = try await write(record)
+                let written = Clock.monotonic()
+                try await Task.sleep(nanoseconds: UInt64(timing.checkDelay * 1e9))
+                blocker = try await firstConflict(exclusive: exclusive, own: [name])
+                if blocker == nil {
+                    return RepositoryLock(manager: self, name: name, record: record, refreshedAt: written)
+                }
+                // Someone else got there too: step back so that at most one proceeds.
+                try await repo.store.delete(ObjectKey(.locks, name))
+            }
+            let now = Clock.monotonic()
+            if now >= deadline {
+                throw RepositoryLockedError(holder: blocker!.describe(now: Clock.nowNanos()), wanted: exclusive ? "exclusive" : "shared")
+            }
+            // Jitter, so that two processes that stepped back do not collide again.
+            let pause = min(deadline - now, timing.retryInterval * Double.random(in: 0.5...1.5))
+            try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+        }
+    }
+}
+
+/// A lock this process holds: refreshed in the background until released.
+public final class RepositoryLock: Sendable {
+    let manager: LockManager
+    private struct State {
+        var name: String
+        var record: LockRecord
+        var refreshedAt: Double
+        var released = false
+        var lastError: String? = nil
+    }
+    private let state: Mutex<State>
+    private let refresher = Mutex<Task<Void, Never>?>(nil)
+
+    init(manager: LockManager, name: String, record: LockRecord, refreshedAt: Double) {
+        self.manager = manager
+        state = Mutex(State(name: name, record: record, refreshedAt: refreshedAt))
+        let interval = manager.timing.refreshInterval
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                guard !Task.isCancelled, let self else { return }
+                await self.refresh()
+            }
+        }
+        refresher.withLock { $0 = task }
+    }
+
+    public var exclusive: Bool { state.withLock { $0.record.exclusive } }
+    /// The name of the current lock object.
+    public var name: String { state.withLock { $0.name } }
+
+    /// Writes a new lock object, then (after a pause) deletes the previous one.
+    func refresh() async {
+        var record = state.withLock { $0.record }
+        record.refreshNanos = Clock.nowNanos()
+        do {
+            let newName = try await manager.write(record)
+            let old = state.withLock { s -> String? in
+                if s.released { return nil }
+                let o = s.name
+                s.name = newName; s.record = record; s.refreshedAt = Clock.monotonic(); s.lastError = nil
+                return o
+            }
+            guard let old else {   // released while writing
+                try? await manager.repo.store.delete(ObjectKey(.locks, newName)); return
+            }
+            try? await Task.sleep(nanoseconds: UInt64(manager.timing.refreshOverlap * 1e9))
+            try await manager.repo.store.delete(ObjectKey(.locks, old))
+        } catch {
+            state.withLock { $0.lastError = describe(error) }
+        }
+    }
+
+    /// Throws `LockLostError` unless the lock object still exists and was
+    /// refreshed recently enough that no other process can think it stale.
+    /// Call right before committing (a snapshot, an index, a deletion).
+    public func ensureValid() async throws {
+        let (name, refreshedAt, released, lastError) = state.withLock { ($0.name, $0.refreshedAt, $0.released, $0.lastError) }
+        guard !released else { throw LockLostError(reason: "already released") }
+        let age = Clock.monotonic() - refreshedAt
+        if age > manager.timing.validFor {
+            throw LockLostError(reason: "not refreshed for \(Int(age)) s\(lastError.map { ": \($0)" } ?? "")")
+        }
+        guard try await manager.repo.store.size(ObjectKey(.locks, name)) != nil else {
+            throw LockLostError(reason: "lock object \(name.prefix(12)) was removed, probably by 'cairn unlock' or a process that judged it stale")
+        }
+    }
+
+    /// Stops refreshing and deletes the lock object.
+    public func release() async {
+        let task = refresher.withLock { t -> Task<Void, Never>? in let x = t; t = nil; return x }
+        task?.cancel()
+        _ = await task?.value
+        let name = state.withLock { s -> String? in
+            if s.released { return nil }
+            s.released = true
+            return s.name
+        }
+        if let name { try? await manager.repo.store.delete(ObjectKey(.locks, name)) }
+    }
+
+    /// Runs `body` while holding the lock, then releases it whatever happens.
+    public func holding<R>(_ body: () async throws -> R) async throws -> R {
+        do {
+            let r = try await body()
+            await release()
+            return r
+        } catch {
+            await release()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+
+/// Writes packs of already sealed blobs straight to the store, one at a
+/// time, and hands back what it wrote; nothing is recorded in the cache or
+/// named by an index delta (the caller does that). Prune copies verified
+/// blobs through it.
+final class PackWriter {
+    private let repo: Repository
+    private let type: PackType
+    private var bytes: [UInt8] = []
+    private var entries: [BlobEntry] = []
+    private(set) var written: [IndexedPack] = []
+
+    init(repo: Repository, type: PackType) { self.repo = repo; self.type = type }
+
+    func add(sealed: ArraySlice<UInt8>, type blobType: BlobType, id: ChunkID, rawLength: UInt32) async throws {
+        precondition(blobType.packType == type)
+        entries.append(BlobEntry(type: blobType, id: id, offset: UInt64(bytes.count), length: UInt32(sealed.count), rawLength: rawLength))
+        bytes.append(contentsOf: sealed)
+        if bytes.count >= Int(repo.config.packSize) { try await flush() }
+    }
+
+    /// Stores the open pack, if any (format-spec §9).
+    func flush() async throws {
+        guard !entries.isEmpty else { return }
+        let header = PackHeader(type: type, entries: entries).encoded()
+        let sealedHeader = try AESGCM.seal(header, key: repo.keys.metadata, aad: KeyLabels.packHeaderAAD)
+        var pack = bytes
+        pack.reserveCapacity(pack.count + sealedHeader.count + 4)
+        pack += sealedHeader
+        let n = UInt32(sealedHeader.count)
+        pack += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+        let id = SHA256.id(pack)
+        try await repo.store.put(ObjectKey(.data, id.hex), pack)
+        written.append(IndexedPack(id: id, type: type, size: UInt64(pack.count), entries: entries))
+        bytes = []; entries = []
+    }
+}

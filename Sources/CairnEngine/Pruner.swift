@@ -1,0 +1,356 @@
+import CairnCrypto
+import CairnFormat
+import CairnIndex
+import CairnStorage
+
+/// How much prune may leave and rewrite.
+public struct PruneOptions: Sendable {
+    public enum MaxUnused: Sendable, Equatable, CustomStringConvertible {
+        /// Unused bytes may be this share (0…100) of all bytes after the prune.
+        case percent(Double)
+        case bytes(UInt64)
+        case unlimited
+
+        public var description: String {
+            switch self {
+            case .percent(let p): return "\(p)%"
+            case .bytes(let b): return "\(b) bytes"
+            case .unlimited: return "unlimited"
+            }
+        }
+    }
+
+    public var maxUnused: MaxUnused = .percent(5)
+    /// Total size of packs that may be repacked; nil for no limit, 0 to only delete.
+    public var maxRepackBytes: UInt64? = nil
+    public var dryRun = false
+    public init() {}
+
+    /// `5%`, `0`, `200M`, `unlimited`.
+    public static func parseMaxUnused(_ text: String) -> MaxUnused? {
+        if text == "unlimited" { return .unlimited }
+        if text.hasSuffix("%") {
+            guard let p = Double(text.dropLast()), p >= 0, p < 100 else { return nil }
+            return .percent(p)
+        }
+        return parseSize(text).map { .bytes($0) }
+    }
+
+    /// Bytes: `0`, `1048576`, `500K`, `200M`, `2G`, `1T` (powers of 1024; a trailing `B`/`iB` is allowed).
+    public static func parseSize(_ text: String) -> UInt64? {
+        var t = text.uppercased()
+        if t.hasSuffix("IB") { t.removeLast(2) } else if t.hasSuffix("B") { t.removeLast() }
+        var mult: UInt64 = 1
+        if let last = t.last, let i = "KMGT".firstIndex(of: last) {
+            mult = UInt64(1) << (10 * UInt64("KMGT".distance(from: "KMGT".startIndex, to: i) + 1))
+            t.removeLast()
+        }
+        guard let n = UInt64(t) else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: mult)
+        return overflow ? nil : v
+    }
+}
+
+/// What a prune found and did (or, with dry run, would do).
+public struct PruneResult: Sendable, Codable {
+    public var dryRun = false
+    public var snapshots = 0
+    public var indexObjects = 0
+    public var packs = 0
+    public var packBytes: UInt64 = 0
+    public var usedBlobs = 0
+    public var usedBytes: UInt64 = 0
+    public var unusedBlobs = 0
+    public var unusedBytes: UInt64 = 0
+    /// Packs holding no used blob, deleted whole.
+    public var packsDeleted = 0
+    public var bytesDeleted: UInt64 = 0
+    /// Packs in the store that no index object names (left by stopped backups or prunes); part of packsDeleted.
+    public var unindexedPacksDeleted = 0
+    /// Packs named by the index but missing from the store, holding only unused blobs: dropped from the index.
+    public var missingPacksDropped = 0
+    public var packsRepacked = 0
+    public var bytesRepacked: UInt64 = 0
+    public var blobsRepacked = 0
+    public var packsWritten = 0
+    public var bytesWritten: UInt64 = 0
+    /// Unused bytes left in partly used packs that were not worth repacking.
+    public var unusedBytesKept: UInt64 = 0
+    public var bytesFreed: UInt64 = 0
+    public var indexRewritten = false
+    public var storedBytesAfter: UInt64 = 0
+    public var seconds = 0.0
+}
+
+/// Mark and sweep under an exclusive lock (format-spec §20): every blob that
+/// a remaining snapshot reaches is kept; packs without such blobs are
+/// deleted; partly used packs are repacked (each blob verified) when their
+/// unused bytes exceed the allowance; one new index delta replaces all.
+public final class Pruner {
+    let repo: Repository
+    let options: PruneOptions
+    public let progress: WorkProgress
+    /// Runs before each step that commits (index write, deletions): the
+    /// lock's `ensureValid`, so a prune that lost its lock stops.
+    public var commitCheck: (@Sendable () async throws -> Void)? = nil
+    /// Told what happens, step by step (the CLI prints these with --verbose).
+    public var log: (@Sendable (String) -> Void)? = nil
+
+    public init(repo: Repository, options: PruneOptions = PruneOptions(), progress: WorkProgress = WorkProgress()) {
+        self.repo = repo; self.options = options; self.progress = progress
+    }
+
+    struct BlobKey: Hashable { let id: ChunkID; let type: BlobType }
+    /// A blob's place: which pack (index into the plan's packs) and which entry of it.
+    struct Loc: Hashable { let slot: Int32; let entry: Int32 }
+
+    /// One pack as the plan sees it.
+    struct PackState {
+        var pack: IndexedPack
+        var present = true
+        var usedBytes: UInt64 = 0      // of the blobs chosen to stay in this pack
+        var usedCount = 0
+        var candidateBytes: UInt64 = 0 // of used blobs stored here, chosen or not (for choosing among duplicates)
+        var unusedBytes: UInt64 { pack.entries.reduce(0) { $0 + UInt64($1.length) } - usedBytes }
+    }
+
+    public func run() async throws -> PruneResult {
+        let started = Clock.monotonic()
+        var result = PruneResult()
+        result.dryRun = options.dryRun
+
+        // 1. What the store says: snapshots, index objects, packs. Anything unreadable stops the prune.
+        let snapshotKeys = try await repo.store.list(.snapshots)
+        var roots: [ChunkID] = []
+        for key in snapshotKeys {
+            do {
+                roots.append(try Snapshot.decode(try repo.keys.openObject(.snapshot, try await repo.store.get(key))).root)
+            } catch {
+                throw CairnError.other("snapshot \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops, since it cannot tell what that snapshot uses; run 'cairn scrub' and 'cairn repair'")
+            }
+        }
+        result.snapshots = roots.count
+        let indexKeys = try await repo.store.list(.index)
+        result.indexObjects = indexKeys.count
+        var packs: [PackState] = []
+        var packSlot: [ChunkID: Int] = [:]
+        for key in indexKeys.sorted(by: { $0.name < $1.name }) {
+            let delta: IndexDelta
+            do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await repo.store.get(key))) } catch {
+                throw CairnError.other("index object \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops; run 'cairn index rebuild --read-packs' first")
+            }
+            for p in delta.packs where packSlot[p.id] == nil {
+                packSlot[p.id] = packs.count
+                packs.append(PackState(pack: p))
+            }
+        }
+        let stored = Set(try await repo.store.list(.data).compactMap { ChunkID(hex: $0.name) })
+        for i in packs.indices where !stored.contains(packs[i].pack.id) { packs[i].present = false }
+        let unindexed = stored.filter { packSlot[$0] == nil }.sorted()
+        log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packs.count) indexed packs, \(unindexed.count) unindexed packs")
+
+        // Where each blob is: the first location, and any further ones (duplicates are rare).
+        var first: [BlobKey: Loc] = [:]
+        var more: [BlobKey: [Loc]] = [:]
+        first.reserveCapacity(packs.reduce(0) { $0 + $1.pack.entries.count })
+        for (i, p) in packs.enumerated() {
+            for (j, e) in p.pack.entries.enumerated() {
+                let k = BlobKey(id: e.id, type: e.type), l = Loc(slot: Int32(i), entry: Int32(j))
+                if first[k] == nil { first[k] = l } else if first[k]!.slot != l.slot { more[k, default: []].append(l) }
+            }
+        }
+        func locations(_ k: BlobKey) -> [Loc] {
+            guard let f = first[k] else { return [] }
+            guard let m = more[k] else { return [f] }
+            return [f] + m
+        }
+        func entry(_ l: Loc) -> BlobEntry { packs[Int(l.slot)].pack.entries[Int(l.entry)] }
+
+        // 2. Mark: every blob a snapshot reaches.
+        var used = Set<BlobKey>()
+        func readVerified(_ k: BlobKey) async throws -> [UInt8] {
+            guard let l = locations(k).first(where: { packs[Int($0.slot)].present }) else {
+                throw CairnError.other("\(k.type) blob \(k.id.hex) is used by a snapshot but stored in no pack of the index: prune stops; run 'cairn scrub' and 'cairn repair'")
+            }
+            let e = entry(l)
+            return try await repo.readBlob(k.type, k.id, at: BlobLocation(pack: packs[Int(l.slot)].pack.id, offset: e.offset, length: e.length, rawLength: e.rawLength))
+        }
+        func markContent(_ c: ContentRef) async throws {
+            if c.level == 0 {
+                for id in c.ids { used.insert(BlobKey(id: id, type: .data)) }
+                return
+            }
+            for id in c.ids where used.insert(BlobKey(id: id, type: .list)).inserted {
+                let child = try ContentRef.decodeListBlob(try await readVerified(BlobKey(id: id, type: .list)))
+                guard child.level == c.level - 1 else {
+                    throw CairnError.other("list blob \(id.hex) has level \(child.level) under level \(c.level): prune stops; run 'cairn scrub'")
+                }
+                try await markContent(child)
+            }
+        }
+        func markTree(_ id: ChunkID) async throws {
+            let k = BlobKey(id: id, type: .tree)
+            guard used.insert(k).inserted else { return }
+            let plain: [UInt8]
+            if let cached = try repo.index.cachedTree(id), !locations(k).isEmpty { plain = cached } else { plain = try await readVerified(k) }
+            for node in try Tree.decode(plain).nodes {
+                switch node.kind {
+                case .file: try await markContent(node.content)
+                case .directory: if let sub = node.subtree { try await markTree(sub) }
+                case .symlink: break
+                }
+            }
+        }
+        for root in roots {
+            try await markTree(root)
+            progress.update { $0.filesDone += 1 }
+        }
+
+        // Every used blob must be stored somewhere that exists; duplicates stay in the pack
+        // whose share of used bytes is highest.
+        for k in used {
+            let locs = locations(k).filter { packs[Int($0.slot)].present }
+            guard !locs.isEmpty else {
+                let missing = locations(k).map { packs[Int($0.slot)].pack.id.hex.prefix(12) }
+                throw CairnError.other("\(k.type) blob \(k.id.hex) is used but " + (missing.isEmpty ? "is in no index object" : "its packs (\(missing.joined(separator: ", "))) are missing from the store") + ": prune stops; run 'cairn scrub' and 'cairn repair'")
+            }
+            for l in locs { packs[Int(l.slot)].candidateBytes += UInt64(entry(l).length) }
+        }
+        // The chosen copy of each used blob that is stored more than once.
+        var chosenCopy: [BlobKey: Loc] = [:]
+        func best(_ locs: [Loc]) -> Loc {
+            locs.max { a, b in
+                let pa = packs[Int(a.slot)], pb = packs[Int(b.slot)]
+                let ra = Double(pa.candidateBytes) / Double(max(pa.pack.size, 1)), rb = Double(pb.candidateBytes) / Double(max(pb.pack.size, 1))
+                return ra != rb ? ra < rb : pa.pack.id > pb.pack.id
+            }!
+        }
+        for k in used {
+            var l = first[k]!
+            if more[k] != nil {
+                l = best(locations(k).filter { packs[Int($0.slot)].present })
+                chosenCopy[k] = l
+            }
+            packs[Int(l.slot)].usedBytes += UInt64(entry(l).length)
+            packs[Int(l.slot)].usedCount += 1
+        }
+        func isChosen(_ k: BlobKey, _ l: Loc) -> Bool { used.contains(k) && (chosenCopy[k] ?? first[k]!) == l }
+
+        // 3. Plan.
+        var delete: [Int] = [], candidates: [Int] = [], keep: [Int] = [], dropMissing: [Int] = []
+        for i in packs.indices {
+            let p = packs[i]
+            guard p.present else { dropMissing.append(i); continue }
+            result.usedBlobs += p.usedCount
+            result.usedBytes += p.usedBytes
+            result.unusedBlobs += p.pack.entries.count - p.usedCount
+            result.unusedBytes += p.unusedBytes
+            result.packs += 1
+            result.packBytes += p.pack.size
+            if p.usedCount == 0 { delete.append(i) } else if p.unusedBytes == 0 { keep.append(i) } else { candidates.append(i) }
+        }
+        var unindexedSizes: [ChunkID: UInt64] = [:]
+        for id in unindexed {
+            let size = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0
+            unindexedSizes[id] = size
+            result.packs += 1; result.packBytes += size; result.unusedBytes += size
+        }
+        let usedTotal = result.usedBytes
+        let allowed: UInt64
+        switch options.maxUnused {
+        case .unlimited: allowed = .max
+        case .bytes(let b): allowed = b
+        case .percent(let pct): allowed = UInt64(Double(usedTotal) * pct / (100 - pct))
+        }
+        candidates.sort { a, b in
+            let fa = Double(packs[a].unusedBytes) / Double(packs[a].pack.size), fb = Double(packs[b].unusedBytes) / Double(packs[b].pack.size)
+            return fa != fb ? fa > fb : packs[a].pack.id < packs[b].pack.id
+        }
+        var unusedLeft = candidates.reduce(UInt64(0)) { $0 + packs[$1].unusedBytes }
+        var repackBudget = options.maxRepackBytes ?? .max
+        var repack: [Int] = []
+        for i in candidates {
+            if unusedLeft > allowed && packs[i].pack.size <= repackBudget {
+                repack.append(i)
+                repackBudget -= packs[i].pack.size
+                unusedLeft -= packs[i].unusedBytes
+            } else {
+                keep.append(i)
+            }
+        }
+        result.unusedBytesKept = unusedLeft
+        result.packsDeleted = delete.count + unindexed.count
+        result.unindexedPacksDeleted = unindexed.count
+        result.bytesDeleted = delete.reduce(0) { $0 + packs[$1].pack.size } + unindexedSizes.values.reduce(0, +)
+        result.missingPacksDropped = dropMissing.count
+        result.packsRepacked = repack.count
+        result.bytesRepacked = repack.reduce(0) { $0 + packs[$1].pack.size }
+        result.blobsRepacked = repack.reduce(0) { $0 + packs[$1].usedCount }
+        let changes = !delete.isEmpty || !unindexed.isEmpty || !repack.isEmpty || !dropMissing.isEmpty
+        result.indexRewritten = changes || indexKeys.count > 1
+        log?("plan: delete \(result.packsDeleted) packs, repack \(repack.count), keep \(keep.count); \(result.unusedBytesKept) unused bytes stay")
+
+        if options.dryRun || !result.indexRewritten {
+            result.bytesFreed = result.bytesDeleted + result.bytesRepacked - (result.bytesRepacked > 0 ? result.usedBytesIn(repack, packs) : 0)
+            result.storedBytesAfter = result.packBytes - result.bytesFreed
+            result.seconds = Clock.monotonic() - started
+            return result
+        }
+
+        // 4. Repack: copy each used blob, verified, into new packs.
+        let writers: [PackType: PackWriter] = [.data: PackWriter(repo: repo, type: .data), .metadata: PackWriter(repo: repo, type: .metadata)]
+        var chosenHere = Set<BlobKey>()
+        for i in repack {
+            let p = packs[i].pack
+            let bytes = try await repo.store.get(ObjectKey(.data, p.id.hex))
+            for (j, e) in p.entries.enumerated() {
+                let k = BlobKey(id: e.id, type: e.type)
+                guard isChosen(k, Loc(slot: Int32(i), entry: Int32(j))), !chosenHere.contains(k) else { continue }
+                guard Int(e.offset) + Int(e.length) <= bytes.count else {
+                    throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "pack is truncated (prune stopped before deleting anything)")
+                }
+                let sealed = bytes[Int(e.offset)..<Int(e.offset) + Int(e.length)]
+                do { _ = try repo.codec.open(Array(sealed), type: e.type, id: e.id, rawLength: e.rawLength) } catch let d as BlobDamage {
+                    throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "\(d.reason) (prune stopped before deleting anything; run 'cairn scrub' and 'cairn repair')")
+                }
+                try await writers[e.type.packType]!.add(sealed: sealed, type: e.type, id: e.id, rawLength: e.rawLength)
+                chosenHere.insert(k)
+            }
+            progress.update { $0.bytesDone += p.size }
+        }
+        for w in writers.values { try await w.flush() }
+        let written = writers[.data]!.written + writers[.metadata]!.written
+        result.packsWritten = written.count
+        result.bytesWritten = written.reduce(0) { $0 + $1.size }
+        log?("wrote \(written.count) new packs")
+
+        // 5. One index delta naming every pack that stays, superseding every old index object.
+        try await commitCheck?()
+        let staying = keep.sorted().map { packs[$0].pack } + written
+        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: staying, supersedes: indexKeys.compactMap { ChunkID(hex: $0.name) }).encoded())
+        let newIndex = Hex.encode(SHA256.hash(sealed))
+        try await repo.store.put(ObjectKey(.index, newIndex), sealed)
+        log?("wrote index \(newIndex.prefix(12)) naming \(staying.count) packs")
+
+        // 6. Delete the old index objects, then 7. the packs no index names any more.
+        try await commitCheck?()
+        for key in indexKeys where key.name != newIndex { try await repo.store.delete(key) }
+        try await commitCheck?()
+        for i in delete + repack { try await repo.store.delete(ObjectKey(.data, packs[i].pack.id.hex)) }
+        for id in unindexed { try await repo.store.delete(ObjectKey(.data, id.hex)) }
+        log?("deleted \(indexKeys.count) index objects and \(delete.count + repack.count + unindexed.count) packs")
+
+        result.bytesFreed = result.bytesDeleted + result.bytesRepacked - result.bytesWritten
+        result.storedBytesAfter = result.packBytes - result.bytesFreed
+        result.seconds = Clock.monotonic() - started
+        try await repo.sync()
+        return result
+    }
+}
+
+extension PruneResult {
+    /// Estimated bytes the repacked blobs take again in new packs (dry run).
+    func usedBytesIn(_ slots: [Int], _ packs: [Pruner.PackState]) -> UInt64 {
+        slots.reduce(0) { $0 + packs[$1].usedBytes }
+    }
+}

@@ -1,0 +1,94 @@
+import CairnFormat
+import CairnRetention
+import CairnStorage
+import Foundation
+
+/// `cairn forget`: applies a retention policy to the repository's snapshots,
+/// group by group, and deletes the `snapshots/` objects it does not keep.
+/// Data stays until a prune.
+public struct SnapshotForgetter {
+    let repo: Repository
+    public init(repo: Repository) { self.repo = repo }
+
+    /// Which snapshots a forget looks at and how it groups them.
+    public struct Selection: Sendable {
+        public var names: [String] = []
+        public var hosts: [String] = []
+        /// Snapshots having every tag of any one list (as restic's --tag).
+        public var tags: [[String]] = []
+        public var groupBy: Retention.GroupBy = .name
+        public init() {}
+
+        public var isFiltered: Bool { !names.isEmpty || !hosts.isEmpty || !tags.isEmpty }
+
+        func matches(_ s: Snapshot) -> Bool {
+            (names.isEmpty || names.contains(s.name)) && (hosts.isEmpty || hosts.contains(s.host))
+                && (tags.isEmpty || tags.contains { list in list.allSatisfy { s.tags.contains($0) } })
+        }
+    }
+
+    public struct Group: Sendable {
+        public var key: Retention.GroupKey
+        /// Newest first.
+        public var decisions: [RetentionDecision]
+        public var records: [String: SnapshotRecord]
+    }
+
+    public struct Outcome: Sendable {
+        public var groups: [Group]
+        public var removed: [String]
+        public var kept: Int { groups.reduce(0) { $0 + $1.decisions.filter(\.keep).count } }
+    }
+
+    /// Why a forget refuses to act.
+    public struct Refusal: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Decides, group by group. Throws `Refusal` when the policy is empty or
+    /// would remove every snapshot of a group, unless `allowRemoveAll`.
+    public func plan(policy: RetentionPolicy, selection: Selection, allowRemoveAll: Bool,
+                     now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current) throws -> [Group] {
+        let records = try repo.snapshots().filter { selection.matches($0.snapshot) }
+        if policy.isEmpty && !allowRemoveAll {
+            throw Refusal(description: "no policy given: nothing would be kept. Give --keep-* options, or --allow-remove-all with --name/--host/--tag to remove every selected snapshot")
+        }
+        if policy.isEmpty && !selection.isFiltered {
+            throw Refusal(description: "--allow-remove-all with an empty policy needs a filter (--name, --host or --tag): refusing to remove every snapshot of the repository")
+        }
+        let facts = records.map { r in
+            RetentionSnapshot(id: r.id, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)
+        }
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
+        var groups: [Group] = []
+        for g in Retention.group(facts, by: selection.groupBy) {
+            var decisions = Retention.apply(policy, to: g.snapshots, now: now, timeZone: timeZone)
+            if policy.isEmpty {
+                decisions = decisions.map { RetentionDecision(snapshot: $0.snapshot, keep: false, reasons: []) }
+            } else if !decisions.contains(where: \.keep) && !allowRemoveAll {
+                throw Refusal(description: "the policy would remove all \(decisions.count) snapshot(s) of the group \(g.key) (\(policy.description)); refusing. Use --allow-remove-all if that is meant")
+            }
+            groups.append(Group(key: g.key, decisions: decisions, records: Dictionary(uniqueKeysWithValues: g.snapshots.map { ($0.id, byID[$0.id]!) })))
+        }
+        return groups
+    }
+
+    /// Deletes one snapshot object and drops it from the cache.
+    public func remove(_ id: String) async throws {
+        try await repo.store.delete(ObjectKey(.snapshots, id))
+        try repo.index.removeSnapshot(id: id)
+    }
+
+    /// Plans and (unless `dryRun`) removes. `commitCheck` runs before the first deletion.
+    public func run(policy: RetentionPolicy, selection: Selection, allowRemoveAll: Bool, dryRun: Bool,
+                    now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current,
+                    commitCheck: (() async throws -> Void)? = nil) async throws -> Outcome {
+        let groups = try plan(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll, now: now, timeZone: timeZone)
+        let doomed = groups.flatMap { $0.decisions.filter { !$0.keep }.map(\.snapshot.id) }
+        if !dryRun && !doomed.isEmpty {
+            try await commitCheck?()
+            for id in doomed { try await remove(id) }
+        }
+        return Outcome(groups: groups, removed: doomed)
+    }
+}

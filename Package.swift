@@ -28,11 +28,14 @@ let package = Package(
         .target(name: "CairnIndex", dependencies: ["CSQLite3", "CairnFormat"]),
         // One small object-store protocol and its local / test implementations.
         .target(name: "CairnStorage"),
+        // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
+        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL"]),
         // Pure retention arithmetic (restic's forget semantics); Foundation for time zones only, no I/O.
         .target(name: "CairnRetention"),
         // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
+            "CairnS3",
         ]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
@@ -50,5 +53,8 @@ let package = Package(
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
         // Real `cairn` processes racing each other (backup against prune).
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
+        // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.
+        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "cairn"],
+                    resources: [.copy("Vectors")]),
     ]
 )

@@ -1,10 +1,11 @@
 import ArgumentParser
 import CairnEngine
+import CairnStorage
 import Foundation
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Repository: a path or local:/path (default: $CAIRN_REPO).")
+    @Option(name: .long, help: "Repository: a path, local:/path or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX] (default: $CAIRN_REPO).")
     var repo: String?
 
     @Option(name: .long, help: "File holding the passphrase (default: $CAIRN_PASSWORD_FILE).")
@@ -15,6 +16,41 @@ struct RepositoryOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Show a progress line even when standard error is not a terminal.")
     var progress = false
+
+    @Option(name: .long, help: "Requests in flight to a remote (s3:) repository.")
+    var connections: Int = 8
+
+    @Option(name: .long, help: "Upload bandwidth limit in KiB/s (s3: repositories).")
+    var limitUpload: Int?
+
+    @Option(name: .long, help: "Download bandwidth limit in KiB/s (s3: repositories).")
+    var limitDownload: Int?
+
+    @Flag(name: .long, help: "Address the bucket as BUCKET.HOST instead of HOST/BUCKET.")
+    var s3VirtualHost = false
+
+    @Option(name: .long, help: "S3 storage class for data packs (metadata stays STANDARD).")
+    var s3StorageClass: String?
+
+    /// How URLs become stores, from the flags above.
+    func storeOptions() throws -> StoreOptions {
+        guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256") }
+        for (name, v) in [("--limit-upload", limitUpload), ("--limit-download", limitDownload)] {
+            if let v, v <= 0 { throw ValidationError("\(name) must be a positive number of KiB/s") }
+        }
+        var o = StoreOptions()
+        o.connections = connections
+        o.uploadLimitKiB = limitUpload
+        o.downloadLimitKiB = limitDownload
+        o.s3VirtualHost = s3VirtualHost
+        o.s3StorageClass = s3StorageClass
+        return o
+    }
+
+    /// The store at `url` (default: the repository) with these options.
+    func store(_ url: String? = nil) throws -> any ObjectStore {
+        try StoreLocator.store(for: try url ?? repositoryURL(), options: try storeOptions())
+    }
 
     func repositoryURL() throws -> String {
         guard let url = repo ?? ProcessInfo.processInfo.environment["CAIRN_REPO"], !url.isEmpty else {
@@ -37,7 +73,7 @@ struct RepositoryOptions: ParsableArguments {
     }
 
     func open() async throws -> Repository {
-        let store = try StoreLocator.store(for: try repositoryURL())
+        let store = try self.store()
         return try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase())
     }
 

@@ -20,11 +20,12 @@ struct InitCommand: AsyncParsableCommand {
         }
         guard (1...512).contains(packSizeMiB) else { throw ValidationError("--pack-size-mib must be 1...512") }
         let url = try options.repositoryURL()
-        let store = try StoreLocator.store(for: url)
+        let store = try options.store(url)
         let pass = try Passphrase.read(file: options.passwordFile, envPrefix: "CAIRN", prompt: "New repository passphrase: ", confirm: true)
         var create = Repository.CreateOptions()
         create.packSize = packSizeMiB << 20
         create.compressionLevel = level
+        try await options.storeOptions().prepareNewRepository(url: url)
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
         if options.json {
             Terminal.json(["repository": url, "id": repo.config.repositoryIDHex])

@@ -1,0 +1,203 @@
+import CairnCrypto
+import Foundation
+
+/// A signed S3 client over any `HTTPTransport`: the handful of operations a
+/// repository needs (put with checksum, get with range, head, list v2,
+/// delete, multipart upload), each returning or throwing `S3Error`.
+public final class S3Client: Sendable {
+    public let location: S3Location
+    public let region: String
+    private let signer: SigV4Signer
+    private let transport: any HTTPTransport
+    private let slots: AsyncSemaphore
+    private let now: @Sendable () -> Int64
+
+    /// - Parameters:
+    ///   - connections: requests in flight at most (`--connections`).
+    ///   - now: seconds since 1970, for the signature's date (tests pin it).
+    public init(location: S3Location, credentials: S3Credentials, region: String, transport: any HTTPTransport,
+                connections: Int = 8, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.location = location
+        self.region = region
+        self.signer = SigV4Signer(credentials: credentials, region: region)
+        self.transport = transport
+        self.slots = AsyncSemaphore(connections)
+        self.now = now
+    }
+
+    /// Sends one signed request; returns the response whatever its status.
+    /// `key` nil addresses the bucket itself.
+    public func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
+                     headers extra: [(name: String, value: String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
+        let (host, path) = location.target(key: key)
+        let payload = SigV4Signer.payloadHash(body)
+        let amzDate = SigV4Signer.amzDate(unixSeconds: now())
+        var headers: [(name: String, value: String)] = [("host", host), ("x-amz-date", amzDate), ("x-amz-content-sha256", payload)]
+        if let token = signer.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        headers += extra
+        let signature = signer.sign(SigV4Request(method: method, path: path, query: query, headers: headers, payloadHash: payload), amzDate: amzDate)
+        headers.append(("Authorization", signature.authorization))
+        let queryString = SigV4Signer.canonicalQuery(query)
+        let url = "\(location.scheme)://\(host)\(SigV4Signer.canonicalPath(path))\(queryString.isEmpty ? "" : "?" + queryString)"
+        let request = HTTPRequest(method: method, url: url, headers: headers + [("Accept-Encoding", "identity")], body: body)
+        let label = describe(method, key: key)
+        return try await slots.with {
+            do { return try await transport.send(request) } catch {
+                throw S3Error.transport(request: label, reason: "\(error)")
+            }
+        }
+    }
+
+    /// `METHOD s3:…/bucket/key` for messages (never a query string or a header).
+    func describe(_ method: String, key: String?) -> String {
+        "\(method) \(location.scheme)://\(location.hostHeader)/\(location.bucket)\(key.map { "/" + $0 } ?? "")"
+    }
+
+    /// Throws the server's error unless `status` is expected.
+    func check(_ r: HTTPResponse, _ method: String, key: String?, ok: Set<Int> = [200]) throws {
+        guard !ok.contains(r.status) else { return }
+        throw error(r, method, key: key)
+    }
+
+    func error(_ r: HTTPResponse, _ method: String, key: String?) -> S3Error {
+        let xml = String(decoding: r.body, as: UTF8.self)
+        var code = S3XML.first("Code", in: xml) ?? ""
+        if code.isEmpty && method == "HEAD" && r.status == 404 { code = key == nil ? "NoSuchBucket" : "NoSuchKey" }
+        return .response(status: r.status, code: code, message: S3XML.first("Message", in: xml) ?? "", request: describe(method, key: key))
+    }
+
+    // MARK: objects
+
+    /// PUT with `Content-MD5` (the server rejects a body that does not match) and the signed SHA-256.
+    public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil) async throws {
+        var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(body)), ("content-type", "application/octet-stream")]
+        if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
+        let r = try await send("PUT", key: key, headers: headers, body: body)
+        try check(r, "PUT", key: key)
+    }
+
+    /// The object, or bytes `range` of it; nil when it does not exist.
+    /// A range starting past the end gives an empty array.
+    public func getObject(_ key: String, range: ClosedRange<UInt64>? = nil) async throws -> [UInt8]? {
+        let headers: [(name: String, value: String)] = range.map { [("range", "bytes=\($0.lowerBound)-\($0.upperBound)")] } ?? []
+        let r = try await send("GET", key: key, headers: headers)
+        if r.status == 416 { return [] }
+        if r.status == 404, S3XML.first("Code", in: String(decoding: r.body, as: UTF8.self)) != "NoSuchBucket" { return nil }
+        try check(r, "GET", key: key, ok: [200, 206])
+        if let declared = r.headers["content-length"].flatMap(Int.init), declared != r.body.count {
+            throw S3Error.transport(request: describe("GET", key: key), reason: "body truncated: \(r.body.count) of \(declared) bytes")
+        }
+        if range != nil && r.status == 200 {
+            // A server that ignores Range sends the whole object: cut it here.
+            guard let range else { return r.body }
+            let start = Int(min(range.lowerBound, UInt64(r.body.count)))
+            let end = Int(min(range.upperBound + 1, UInt64(r.body.count)))
+            return Array(r.body[start..<end])
+        }
+        return r.body
+    }
+
+    /// The object's size, or nil when it does not exist.
+    public func headObject(_ key: String) async throws -> UInt64? {
+        let r = try await send("HEAD", key: key)
+        if r.status == 404 { return nil }
+        try check(r, "HEAD", key: key)
+        guard let n = r.headers["content-length"].flatMap(UInt64.init) else {
+            throw S3Error.transport(request: describe("HEAD", key: key), reason: "no Content-Length in the answer")
+        }
+        return n
+    }
+
+    /// Deletes; an absent object is not an error.
+    public func deleteObject(_ key: String) async throws {
+        let r = try await send("DELETE", key: key)
+        if r.status == 404, S3XML.first("Code", in: String(decoding: r.body, as: UTF8.self)) == "NoSuchKey" { return }
+        try check(r, "DELETE", key: key, ok: [200, 204])
+    }
+
+    /// Every key under `prefix`, following continuation tokens (ListObjectsV2).
+    public func listObjects(prefix: String) async throws -> [(key: String, size: UInt64)] {
+        var out: [(key: String, size: UInt64)] = []
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", "1000")]
+            if let token { query.append(("continuation-token", token)) }
+            let r = try await send("GET", key: nil, query: query)
+            try check(r, "GET", key: nil)
+            let xml = String(decoding: r.body, as: UTF8.self)
+            for item in S3XML.values("Contents", in: xml) {
+                guard let key = S3XML.first("Key", in: item) else { continue }
+                out.append((key, S3XML.first("Size", in: item).flatMap(UInt64.init) ?? 0))
+            }
+            token = S3XML.first("IsTruncated", in: xml) == "true" ? S3XML.first("NextContinuationToken", in: xml) : nil
+            if S3XML.first("IsTruncated", in: xml) == "true" && token == nil {
+                throw S3Error.transport(request: describe("GET", key: nil), reason: "listing truncated without a continuation token")
+            }
+        } while token != nil
+        return out
+    }
+
+    // MARK: buckets
+
+    /// True when the bucket exists and these credentials may use it.
+    public func bucketExists() async throws -> Bool {
+        let r = try await send("HEAD", key: nil)
+        if r.status == 404 { return false }
+        try check(r, "HEAD", key: nil)
+        return true
+    }
+
+    /// Creates the bucket (in `region` unless it is us-east-1).
+    public func createBucket() async throws {
+        var body: [UInt8] = []
+        if region != "us-east-1" {
+            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(S3XML.escape(region))</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        let r = try await send("PUT", key: nil, body: body)
+        if r.status == 409, S3XML.first("Code", in: String(decoding: r.body, as: UTF8.self)) == "BucketAlreadyOwnedByYou" { return }
+        try check(r, "PUT", key: nil)
+    }
+
+    // MARK: multipart
+
+    /// Starts a multipart upload; the object appears only when it completes.
+    public func createMultipartUpload(_ key: String, storageClass: String? = nil) async throws -> String {
+        var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
+        if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
+        let r = try await send("POST", key: key, query: [("uploads", "")], headers: headers)
+        try check(r, "POST", key: key)
+        guard let id = S3XML.first("UploadId", in: String(decoding: r.body, as: UTF8.self)), !id.isEmpty else {
+            throw S3Error.transport(request: describe("POST", key: key), reason: "no UploadId in the answer")
+        }
+        return id
+    }
+
+    /// Uploads one part with its `Content-MD5`; returns the part's ETag.
+    public func uploadPart(_ key: String, uploadID: String, number: Int, _ body: [UInt8]) async throws -> String {
+        let r = try await send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                               headers: [("content-md5", MD5.base64(body))], body: body)
+        try check(r, "PUT", key: key)
+        guard let etag = r.headers["etag"] else {
+            throw S3Error.transport(request: describe("PUT", key: key), reason: "no ETag for part \(number)")
+        }
+        return etag
+    }
+
+    /// Completes an upload from its parts' ETags, in part order.
+    public func completeMultipartUpload(_ key: String, uploadID: String, etags: [String]) async throws {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>" }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let r = try await send("POST", key: key, query: [("uploadId", uploadID)], headers: [("content-md5", MD5.base64(body)), ("content-type", "application/xml")], body: body)
+        try check(r, "POST", key: key)
+        // S3 may answer 200 and put the error in the body.
+        let text = String(decoding: r.body, as: UTF8.self)
+        if text.contains("<Error>") { throw error(HTTPResponse(status: 500, headers: r.headers, body: r.body), "POST", key: key) }
+    }
+
+    /// Discards an upload's parts (best effort).
+    public func abortMultipartUpload(_ key: String, uploadID: String) async {
+        _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
+    }
+}

@@ -1,0 +1,133 @@
+import CairnStorage
+import Foundation
+
+/// A repository in an S3-compatible bucket: object `data/ab/abcd…` is key
+/// `PREFIX/data/ab/abcd…`. Uploads carry `Content-MD5`, which the server
+/// verifies; packs above `multipartThreshold` go up as multipart uploads with
+/// parts in parallel, so the object appears whole or not at all. Errors come
+/// back as `StorageError`; `.transient` ones (5xx, 429, dropped connections)
+/// are for `RetryingStore` to retry.
+public final class S3Store: ObjectStore {
+    public let client: S3Client
+    public let options: Options
+
+    /// Tuning for one store.
+    public struct Options: Sendable {
+        /// Objects larger than this go up in parts.
+        public var multipartThreshold = 16 << 20
+        /// Size of each part but the last (S3's minimum is 5 MiB).
+        public var partSize = 8 << 20
+        /// Storage class for packs (`data/`); everything else stays STANDARD.
+        public var dataStorageClass: String? = nil
+        /// Retries of one multipart part before the whole put fails.
+        public var partRetry = RetryPolicy()
+        public init() {}
+    }
+
+    public init(client: S3Client, options: Options = .init()) {
+        self.client = client
+        self.options = options
+    }
+
+    public var location: String { client.location.display }
+
+    private func objectKey(_ key: ObjectKey) -> String { client.location.key(key.path) }
+
+    /// Runs an S3 call and turns its errors into the store's vocabulary.
+    private func mapped<T>(_ key: ObjectKey, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as S3Error {
+            throw Self.storageError(e, path: key.path)
+        }
+    }
+
+    static func storageError(_ e: S3Error, path: String) -> StorageError {
+        if e.isTransient { return .transient(e.description) }
+        return .io(path, e.description)
+    }
+
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+        let storageClass = key.namespace == .data ? options.dataStorageClass : nil
+        try await mapped(key) {
+            if bytes.count > options.multipartThreshold {
+                try await putMultipart(objectKey(key), bytes, storageClass: storageClass)
+            } else {
+                try await client.putObject(objectKey(key), bytes, storageClass: storageClass)
+            }
+        }
+    }
+
+    /// Parts in parallel (the client's connection cap bounds them), each
+    /// retried on its own; on failure the upload is aborted so no part lingers.
+    private func putMultipart(_ key: String, _ bytes: [UInt8], storageClass: String?) async throws {
+        let uploadID = try await client.createMultipartUpload(key, storageClass: storageClass)
+        let partSize = max(5 << 20, options.partSize)
+        let ranges = stride(from: 0, to: bytes.count, by: partSize).map { $0..<min(bytes.count, $0 + partSize) }
+        do {
+            let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (i, r) in ranges.enumerated() {
+                    let part = Array(bytes[r])
+                    group.addTask { [client, options] in
+                        let etag = try await options.partRetry.run {
+                            do { return try await client.uploadPart(key, uploadID: uploadID, number: i + 1, part) } catch let e as S3Error {
+                                throw Self.storageError(e, path: key)
+                            }
+                        }
+                        return (i, etag)
+                    }
+                }
+                var out = [String](repeating: "", count: ranges.count)
+                for try await (i, etag) in group { out[i] = etag }
+                return out
+            }
+            try await client.completeMultipartUpload(key, uploadID: uploadID, etags: etags)
+        } catch {
+            await client.abortMultipartUpload(key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    public func get(_ key: ObjectKey) async throws -> [UInt8] {
+        try await mapped(key) {
+            guard let b = try await client.getObject(objectKey(key)) else { throw StorageError.notFound(key.path) }
+            return b
+        }
+    }
+
+    public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        guard length > 0 else { return [] }
+        return try await mapped(key) {
+            guard let b = try await client.getObject(objectKey(key), range: offset...(offset + UInt64(length) - 1)) else {
+                throw StorageError.notFound(key.path)
+            }
+            return b
+        }
+    }
+
+    public func size(_ key: ObjectKey) async throws -> UInt64? {
+        try await mapped(key) { try await client.headObject(objectKey(key)) }
+    }
+
+    public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] {
+        if namespace == .config { return try await size(.config) == nil ? [] : [.config] }
+        let base = client.location.key("\(namespace.rawValue)/")
+        let listed = try await mapped(ObjectKey(namespace, "")) { try await client.listObjects(prefix: base) }
+        var out: [ObjectKey] = []
+        for (key, _) in listed {
+            let rest = key.dropFirst(base.count)
+            if namespace == .data {
+                // data/xy/NAME with xy the first two digits of NAME.
+                let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2, parts[1].count == 64, parts[1].hasPrefix(parts[0]) else { continue }
+                out.append(ObjectKey(.data, String(parts[1])))
+            } else {
+                guard !rest.isEmpty, !rest.contains("/") else { continue }
+                out.append(ObjectKey(namespace, String(rest)))
+            }
+        }
+        return out
+    }
+
+    public func delete(_ key: ObjectKey) async throws {
+        try await mapped(key) { try await client.deleteObject(objectKey(key)) }
+    }
+}

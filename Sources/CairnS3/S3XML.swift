@@ -1,0 +1,50 @@
+import Foundation
+
+/// Just enough XML for S3's answers: the text of named elements, in order.
+/// S3 responses are flat and well-formed; element names are unique per meaning.
+enum S3XML {
+    /// The text of every `<name>…</name>` in `xml`, entities decoded.
+    static func values(_ name: String, in xml: String) -> [String] {
+        var out: [String] = []
+        let open = "<\(name)>", close = "</\(name)>"
+        var rest = xml[...]
+        while let o = rest.range(of: open) {
+            guard let c = rest[o.upperBound...].range(of: close) else { break }
+            out.append(unescape(String(rest[o.upperBound..<c.lowerBound])))
+            rest = rest[c.upperBound...]
+        }
+        return out
+    }
+
+    static func first(_ name: String, in xml: String) -> String? { values(name, in: xml).first }
+
+    static func unescape(_ s: String) -> String {
+        guard s.contains("&") else { return s }
+        var out = ""
+        var i = s.startIndex
+        while i < s.endIndex {
+            if s[i] == "&", let semi = s[i...].firstIndex(of: ";") {
+                let entity = s[s.index(after: i)..<semi]
+                var replacement: String?
+                switch entity {
+                case "amp": replacement = "&"
+                case "lt": replacement = "<"
+                case "gt": replacement = ">"
+                case "quot": replacement = "\""
+                case "apos": replacement = "'"
+                default:
+                    if entity.hasPrefix("#x"), let v = UInt32(entity.dropFirst(2), radix: 16), let u = Unicode.Scalar(v) { replacement = String(Character(u)) }
+                    else if entity.hasPrefix("#"), let v = UInt32(entity.dropFirst()), let u = Unicode.Scalar(v) { replacement = String(Character(u)) }
+                }
+                if let replacement { out += replacement; i = s.index(after: semi); continue }
+            }
+            out.append(s[i]); i = s.index(after: i)
+        }
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -82,6 +82,41 @@ public final class Zstd: Sendable {
         try input.withUnsafeBytes { try decompress($0, limit: limit) }
     }
 
+    /// One zstd frame compressed with `dictionary` as raw content (a delta
+    /// against a similar chunk: matches may point into the dictionary).
+    public func compress(_ input: UnsafeRawBufferPointer, level: Int32, dictionary: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = try withCCtx { c in
+            out.withUnsafeMutableBytes { o in
+                ZSTD_compress_usingDict(c, o.baseAddress, bound, input.baseAddress, input.count,
+                                        dictionary.baseAddress, dictionary.count, level)
+            }
+        }
+        if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
+        out.removeSubrange(n...)
+        return out
+    }
+
+    /// Decompresses a frame made by `compress(_:level:dictionary:)` with the same dictionary.
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int, dictionary: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        if size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN {
+            throw CompressionError.failed("frame has no valid content size")
+        }
+        guard size <= UInt64(limit) else { throw CompressionError.tooLarge(Int(clamping: size)) }
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let n = try withDCtx { d in
+            out.withUnsafeMutableBytes { o in
+                ZSTD_decompress_usingDict(d, o.baseAddress, Int(size), input.baseAddress, input.count,
+                                          dictionary.baseAddress, dictionary.count)
+            }
+        }
+        if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
+        guard n == Int(size) else { throw CompressionError.failed("frame decompressed to \(n) bytes, header said \(size)") }
+        return out
+    }
+
     /// Maps the CLI names to levels: off 0, fast 1, default 3, max 19, or a number 1...22.
     public static func level(named s: String) -> Int32? {
         switch s {

@@ -15,7 +15,7 @@ public final class Archiver {
     let saver: BlobSaver
     let options: BackupOptions
     public let progress: WorkProgress
-    private let processor: ChunkProcessor
+    private var processor: ChunkProcessor
     private var names = NameCache()
 
     private let batchLimit = 8 << 20
@@ -31,15 +31,25 @@ public final class Archiver {
     private var logical: UInt64 = 0
     private var files: UInt64 = 0
     private var directories: UInt64 = 0
+    /// Extra facts the `beforeCommit` hook returned; whether it ran already.
+    private var addedExtra: [String: String] = [:]
+    private var hookRan = false
 
     public init(repo: Repository, options: BackupOptions, progress: WorkProgress = WorkProgress()) {
         self.repo = repo
         self.options = options
         self.progress = progress
         saver = BlobSaver(repo: repo)
+        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "file")
+    }
+
+    /// The parallel stage for a chunker profile: delta compression is on by
+    /// default for database dumps and RDB files, where changes are scattered.
+    private static func processor(repo: Repository, saver: BlobSaver, options: BackupOptions, profile: String) -> ChunkProcessor {
         var codec = repo.codec
         if let level = options.compressionLevel { codec.level = level }
-        processor = ChunkProcessor(codec: codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return ChunkProcessor(codec: codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+                              delta: options.delta ?? ["dump", "rdb"].contains(profile))
     }
 
     // MARK: entry points
@@ -71,7 +81,8 @@ public final class Archiver {
         do {
             var entries: [Entry] = []
             for t in tops {
-                if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker) {
+                if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker,
+                                             top: tops.count == 1) {
                     entries.append(e)
                 }
             }
@@ -87,6 +98,7 @@ public final class Archiver {
     public func backup(streamFD fd: Int32, label: String = "-") async throws -> BackupResult {
         let started = Clock.monotonic()
         let chunker = try repo.chunker(profile: options.profile ?? "dump")
+        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "dump")
         do {
             let slot = try await stream(fd: fd, chunker: chunker, path: label)
             var node = Node(name: Array(options.name.utf8), kind: .file, mode: 0o600)
@@ -109,7 +121,11 @@ public final class Archiver {
         var slot: Int? = nil
     }
 
-    private func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC) async throws -> Entry? {
+    /// - Parameters:
+    ///   - relative: the path below the argument ("" for the argument itself), for `BackupOptions.exclude`.
+    ///   - top: the one directory argument, into which `beforeCommit` may add files.
+    private func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC,
+                         relative: [UInt8] = [], top: Bool = false) async throws -> Entry? {
         guard let kind = FileMetadata.kind(st) else {
             warnings.append("\(path): skipped (not a regular file, directory or symlink)")
             return nil
@@ -130,13 +146,27 @@ public final class Archiver {
             var children: [Entry] = []
             for e in entries {
                 let childPath = path.appending(e)
+                let childRelative = relative.isEmpty ? e : relative + [47] + e
                 guard let cst = FileMetadata.lstat(childPath) else {
                     // Gone between readdir and lstat: deleted while we walked, which is not an error.
                     if errno != ENOENT { warnings.append("\(childPath): cannot stat: \(FileMetadata.errorText())") }
                     continue
                 }
-                if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker) {
+                if let exclude = options.exclude,
+                   exclude(String(decoding: childRelative, as: UTF8.self), (cst.st_mode & S_IFMT) == S_IFDIR) { continue }
+                if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker,
+                                             relative: childRelative) {
                     children.append(c)
+                }
+            }
+            if top, let hook = options.beforeCommit {
+                // The walk is complete: the hook's files join this directory, byte for byte.
+                let added = try await hook()
+                hookRan = true
+                addedExtra = added.extra
+                for f in added.files {
+                    children.removeAll { $0.node.name == Array(f.name.utf8) }
+                    children.append(try await addedFile(f, like: node))
                 }
             }
             node.subtree = try await finishDirectory(children)
@@ -165,6 +195,20 @@ public final class Archiver {
             return Entry(node: node, slot: slot)
         }
         return Entry(node: node)
+    }
+
+    /// A file the `beforeCommit` hook supplies, owned like its directory, mode 0600.
+    private func addedFile(_ f: BackupAdditions.File, like dir: Node) async throws -> Entry {
+        guard let tmp = tmpfile() else { throw CairnError.io("cannot create a temporary file: \(FileMetadata.errorText())") }
+        defer { fclose(tmp) }
+        let fd = fileno(tmp)
+        try writeAll(fd, f.bytes, path: "temporary file")
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw CairnError.io("cannot rewind a temporary file: \(FileMetadata.errorText())") }
+        let now = Clock.nowNanos()
+        let node = Node(name: Array(f.name.utf8), kind: .file, mode: 0o600, uid: dir.uid, gid: dir.gid, user: dir.user, group: dir.group,
+                        mtimeNanos: now, ctimeNanos: now, size: UInt64(f.bytes.count))
+        files += 1
+        return Entry(node: node, slot: try await stream(fd: fd, chunker: try repo.chunker(profile: options.profile ?? "file"), path: f.name))
     }
 
     /// Completes file nodes whose chunks are in flight, then stores the tree.
@@ -231,7 +275,7 @@ public final class Archiver {
     private func commitBatch(_ results: [ChunkProcessor.Result], slots: [Int]) async throws {
         for (r, slot) in zip(results, slots) {
             if let sealed = r.sealed {
-                try await saver.add(sealed: sealed, type: .data, id: r.id, rawLength: r.length)
+                try await saver.add(sealed: sealed, type: .data, id: r.id, rawLength: r.length, base: r.base, features: r.features)
             }
             let lists = builders[slot]!.append(r.id, length: r.length)
             for l in lists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
@@ -248,13 +292,20 @@ public final class Archiver {
     // MARK: commit
 
     private func commit(root: ChunkID, paths: [String], kind: String, parent: String?, started: Double) async throws -> BackupResult {
+        if !hookRan, let hook = options.beforeCommit {
+            let added = try await hook()
+            guard added.files.isEmpty else {
+                throw CairnError.invalidArgument("files can be added only to a backup of exactly one directory")
+            }
+            addedExtra = added.extra
+        }
         try await saver.finish()
         let stats = saver.currentStats
         let snapshot = Snapshot(timeNanos: options.timeNanos ?? Clock.nowNanos(), name: options.name,
                                 host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
                                 sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
                                 logicalBytes: logical, fileCount: files, directoryCount: directories,
-                                newBytes: stats.newDataRawBytes, extra: options.extra, programVersion: CairnVersion.string)
+                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }, programVersion: CairnVersion.string)
         let id = try await repo.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot, newBytes: stats.newDataRawBytes, storedBytes: stats.packBytes,
                             seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged)

@@ -11,12 +11,38 @@ public struct BackupOptions: Sendable {
     public var forceRead = false
     /// Chunker profile; "file" for trees and "dump" for streams when nil.
     public var profile: String? = nil
+    /// Store changed chunks as deltas against similar stored chunks. Nil: on
+    /// for the `dump` and `rdb` profiles (scattered changes), off otherwise.
+    public var delta: Bool? = nil
     /// zstd level for new blobs (0 = store raw); the repository default when nil.
     public var compressionLevel: Int32? = nil
     /// Facts a source wants recorded in the snapshot.
     public var extra: [String: String] = [:]
+    /// Leaves entries out of a tree backup: called with the path below the
+    /// argument ("pg_wal/000000010000000000000001") and whether it is a
+    /// directory; true skips the entry (and everything below a directory).
+    public var exclude: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil
+    /// Runs once everything was read, before the snapshot is committed
+    /// (PostgreSQL's `pg_backup_stop`, a `pg_dump` exit status). Throwing
+    /// abandons the backup: no snapshot is committed. Its `extra` is merged into
+    /// the snapshot's; its `files` are added to the directory of a one-directory
+    /// backup, byte for byte.
+    public var beforeCommit: (@Sendable () async throws -> BackupAdditions)? = nil
 
     public init(name: String) { self.name = name }
+}
+
+/// What a `BackupOptions.beforeCommit` hook adds to the snapshot.
+public struct BackupAdditions: Sendable {
+    /// A file added to the backed-up directory.
+    public struct File: Sendable {
+        public var name: String
+        public var bytes: [UInt8]
+        public init(name: String, bytes: [UInt8]) { self.name = name; self.bytes = bytes }
+    }
+    public var extra: [String: String]
+    public var files: [File]
+    public init(extra: [String: String] = [:], files: [File] = []) { self.extra = extra; self.files = files }
 }
 
 /// The outcome of a backup.

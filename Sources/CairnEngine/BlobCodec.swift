@@ -27,12 +27,34 @@ public struct BlobCodec: Sendable {
         try chunk.withUnsafeBytes { try seal($0, type: type, id: id) }
     }
 
+    /// Seals a data chunk as a delta against `base` when that is smaller than
+    /// compressing it alone (and at least 10 % smaller, so a restore's extra
+    /// read of the base buys something); else seals it whole. Returns the
+    /// sealed blob and the base actually used.
+    public func sealPreferringDelta(_ chunk: [UInt8], id: ChunkID, base: ChunkID, basePlaintext: [UInt8]) throws -> (sealed: [UInt8], base: ChunkID?) {
+        guard level > 0, base != id else { return (try seal(chunk, type: .data, id: id), nil) }
+        let (alone, delta) = try chunk.withUnsafeBytes { c in
+            try basePlaintext.withUnsafeBytes { b in
+                (try Zstd.shared.compress(c, level: level), try Zstd.shared.compress(c, level: level, dictionary: b))
+            }
+        }
+        let best = min(alone.count, chunk.count)
+        guard delta.count + 33 < best - best / 10 else { return (try seal(chunk, type: .data, id: id), nil) }
+        var plain = [BlobEncoding.zstdDelta.rawValue]
+        plain.reserveCapacity(33 + delta.count)
+        plain += base.bytes
+        plain += delta
+        let sealed = try AESGCM.seal(plain, key: keys.blobKey(type: .data, id: id), aad: KeyLabels.blobAAD(type: .data, id: id, base: base))
+        return (sealed, base)
+    }
+
     /// Authenticates, decodes and checks the SHA-256; any failure is a
     /// `damaged` error naming the reason.
-    public func open(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32) throws -> [UInt8] {
+    /// - Parameter base: for a delta blob, the base chunk's id and verified plaintext.
+    public func open(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32, base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> [UInt8] {
         let plain: [UInt8]
         do {
-            plain = try AESGCM.open(sealed, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
+            plain = try AESGCM.open(sealed, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base?.id))
         } catch {
             throw BlobDamage("authentication failed (altered bytes)")
         }
@@ -46,7 +68,17 @@ public struct BlobCodec: Sendable {
             do { chunk = try plain.withUnsafeBytes { try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: $0[1...]), limit: Int(rawLength)) } }
             catch { throw BlobDamage("decompression failed: \(error)") }
         case .zstdDelta:
-            throw BlobDamage("delta-encoded blob: this cairn does not read delta blobs yet; upgrade cairn")
+            guard let base else { throw BlobDamage("delta-encoded blob without a base in its index entry") }
+            guard plain.count >= 33, Array(plain[1..<33]) == base.id.bytes else {
+                throw BlobDamage("delta blob names another base than its index entry")
+            }
+            do {
+                chunk = try plain.withUnsafeBytes { p in
+                    try base.plaintext.withUnsafeBytes { b in
+                        try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: p[33...]), limit: Int(rawLength), dictionary: b)
+                    }
+                }
+            } catch { throw BlobDamage("delta decompression failed: \(error)") }
         }
         guard chunk.count == Int(rawLength) else { throw BlobDamage("length \(chunk.count) differs from the index's \(rawLength)") }
         guard SHA256.id(chunk) == id else { throw BlobDamage("SHA-256 of the content does not match the blob id") }

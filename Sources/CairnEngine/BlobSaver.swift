@@ -12,7 +12,7 @@ import Synchronization
 /// that runs the archiver's sequential stage.
 public final class BlobSaver: @unchecked Sendable {
     private struct Key: Hashable { let id: ChunkID; let type: BlobType }
-    private struct Buffer { var bytes: [UInt8] = []; var entries: [BlobEntry] = [] }
+    private struct Buffer { var bytes: [UInt8] = []; var entries: [BlobEntry] = []; var features: [(ChunkID, [Int64])] = [] }
 
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
@@ -49,11 +49,15 @@ public final class BlobSaver: @unchecked Sendable {
     }
 
     /// Appends a sealed blob that was claimed; flushes its pack when full.
-    public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int) async throws {
+    /// - Parameters:
+    ///   - base: the delta base of a delta-encoded data blob.
+    ///   - features: super-features of a data blob stored whole, recorded once its pack is stored.
+    public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int, base: ChunkID? = nil, features: [Int64]? = nil) async throws {
         let pt = type.packType
         // Mutate in place: a local copy of the buffer would copy the whole pack on every blob.
         let offset = UInt64(buffers[pt]?.bytes.count ?? 0)
-        buffers[pt, default: Buffer()].entries.append(BlobEntry(type: type, id: id, offset: offset, length: UInt32(sealed.count), rawLength: UInt32(rawLength)))
+        buffers[pt, default: Buffer()].entries.append(BlobEntry(type: type, id: id, offset: offset, length: UInt32(sealed.count), rawLength: UInt32(rawLength), base: base))
+        if let features { buffers[pt, default: Buffer()].features.append((id, features)) }
         buffers[pt, default: Buffer()].bytes += sealed
         let full = offset + UInt64(sealed.count) >= UInt64(repo.config.packSize)
         stats.withLock {
@@ -97,9 +101,10 @@ public final class BlobSaver: @unchecked Sendable {
 
         while uploads.count >= 2 { try await uploads.removeFirst().value }
         let bytes = pack
+        let features = buf.features.map { FeatureRecord(id: $0.0, features: $0.1) }
         uploads.append(Task {
             try await self.repo.store.put(ObjectKey(.data, packID.hex), bytes)
-            try self.recordStored(indexed)
+            try self.recordStored(indexed, features: features)
         })
         packsSinceCheckpoint += 1
         if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
@@ -108,11 +113,14 @@ public final class BlobSaver: @unchecked Sendable {
     }
 
     /// Only once a pack is durable is it recorded; then its claims are released.
-    private func recordStored(_ pack: IndexedPack) throws {
+    private func recordStored(_ pack: IndexedPack, features: [FeatureRecord]) throws {
         try repo.index.addPacks([pack], indexed: false)
+        for f in features { try repo.index.addFeatures(f.id, f.features) }
         pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
         stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
     }
+
+    private struct FeatureRecord: Sendable { let id: ChunkID; let features: [Int64] }
 
     /// Waits for uploads and writes an index delta for every stored pack not
     /// yet named by one, so a rerun after a crash dedups against them.

@@ -132,7 +132,7 @@ public struct Checker: Sendable {
                 guard next < packs.count else { return false }
                 let id = packs[next]; next += 1
                 let expected = view.packs[id]!
-                group.addTask { await verifyPack(id, expected: expected) }
+                group.addTask { await verifyPack(id, expected: expected, view: view) }
                 return true
             }
             for _ in 0..<workers { if !launch() { break } }
@@ -154,7 +154,7 @@ public struct Checker: Sendable {
     }
 
     /// Downloads one pack and proves every byte of it.
-    private func verifyPack(_ id: ChunkID, expected: IndexedPack) async -> PackResult {
+    private func verifyPack(_ id: ChunkID, expected: IndexedPack, view: StoreIndexView) async -> PackResult {
         var r = PackResult(pack: id)
         let bytes: [UInt8]
         do { bytes = try await repo.store.get(ObjectKey(.data, id.hex)) } catch {
@@ -171,8 +171,17 @@ public struct Checker: Sendable {
             guard end <= bytes.count else {
                 r.badBlobs.append((e, "blob lies beyond the end of pack \(id.short)")); continue
             }
+            var base: (id: ChunkID, plaintext: [UInt8])? = nil
+            if let baseID = e.base {
+                // A delta is only as good as its base: read the base (verified) through the store's index.
+                guard let loc = view.dataLocation(baseID), loc.base == nil,
+                      let plain = try? await repo.readBlob(.data, baseID, at: loc) else {
+                    r.badBlobs.append((e, "its delta base \(baseID.short) is missing or damaged")); continue
+                }
+                base = (baseID, plain)
+            }
             do {
-                _ = try repo.codec.open(Array(bytes[Int(e.offset)..<end]), type: e.type, id: e.id, rawLength: e.rawLength)
+                _ = try repo.codec.open(Array(bytes[Int(e.offset)..<end]), type: e.type, id: e.id, rawLength: e.rawLength, base: base)
                 r.blobs += 1
             } catch {
                 r.badBlobs.append((e, "damaged in pack \(id.short): \(describe(error))"))

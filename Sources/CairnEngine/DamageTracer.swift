@@ -18,13 +18,18 @@ struct DamageTracer {
     private func problem(_ id: ChunkID, _ type: BlobType) -> String? {
         let k = StoreIndexView.BlobKey(id: id, type: type)
         if let why = badBlobs[k] { return why }
-        if view.blobs[k] == nil { return "not in any index object" }
+        guard let loc = view.blobs[k] else { return "not in any index object" }
+        if let base = loc.base {
+            let bk = StoreIndexView.BlobKey(id: base, type: .data)
+            if let why = badBlobs[bk] { return "its delta base \(base.short) is damaged: \(why)" }
+            if view.blobs[bk] == nil { return "its delta base \(base.short) is not in any index object" }
+        }
         return nil
     }
 
     private func read(_ type: BlobType, _ id: ChunkID) async throws -> [UInt8] {
         guard let loc = view.blobs[.init(id: id, type: type)] else { throw CairnError.missingBlob(id.hex) }
-        return try await repo.readBlob(type, id, at: loc)
+        return try await repo.readBlob(type, id, at: loc, baseLocation: { [view] in view.dataLocation($0) })
     }
 
     mutating func walkTree(_ id: ChunkID, path: String) async {

@@ -47,7 +47,7 @@ public struct Repairer {
             for e in entries {
                 let key = StoreIndexView.BlobKey(id: e.id, type: e.type)
                 if needed.contains(key) { continue }
-                if let plain = try? await repo.readBlob(e.type, e.id, at: BlobLocation(pack: pack, offset: e.offset, length: e.length, rawLength: e.rawLength)) {
+                if let plain = try? await repo.readBlob(e.type, e.id, at: BlobLocation(pack: pack, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)) {
                     try await saver.storeAgain(plain, type: e.type, id: e.id)
                     result.salvaged += 1
                 } else {

@@ -213,7 +213,25 @@ public final class Repository: Sendable {
         return try await readBlob(type, id, at: loc)
     }
 
-    public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation) async throws -> [UInt8] {
+    /// Reads the blob at `loc`. A delta blob's base is found with `baseLocation`
+    /// (the local index by default; a scrub passes the store's own index).
+    public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
+                         baseLocation: ((ChunkID) throws -> BlobLocation?)? = nil) async throws -> [UInt8] {
+        var base: (id: ChunkID, plaintext: [UInt8])? = nil
+        if let baseID = loc.base {
+            let baseLoc = try baseLocation.map { try $0(baseID) } ?? index.lookup(baseID, type: .data)
+            guard let baseLoc else {
+                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.hex) is not in the index")
+            }
+            guard baseLoc.base == nil else {
+                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.short) is itself a delta")
+            }
+            do {
+                base = (baseID, try await readBlob(.data, baseID, at: baseLoc))
+            } catch {
+                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base cannot be read: \(describe(error))")
+            }
+        }
         let sealed: [UInt8]
         do {
             sealed = try await store.get(ObjectKey(.data, loc.pack.hex), offset: loc.offset, length: Int(loc.length))
@@ -224,7 +242,7 @@ public final class Repository: Sendable {
             throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "pack is truncated")
         }
         do {
-            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength)
+            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
         } catch let d as BlobDamage {
             throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
         }

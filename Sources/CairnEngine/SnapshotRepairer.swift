@@ -60,7 +60,10 @@ public struct SnapshotRepairer {
 
         func readable(_ type: BlobType, _ id: ChunkID) -> BlobLocation? {
             let k = StoreIndexView.BlobKey(id: id, type: type)
-            return bad.contains(k) ? nil : view.blobs[k]
+            guard !bad.contains(k), let loc = view.blobs[k] else { return nil }
+            // A delta whose base is lost is lost too.
+            if let base = loc.base, readable(.data, base) == nil { return nil }
+            return loc
         }
 
         mutating func rewriteTree(_ id: ChunkID, path: String) async throws -> ChunkID {

@@ -5,7 +5,7 @@ import CairnStorage
 
 /// The index as the store states it (its index objects), independent of the
 /// local cache: what a scrub or repair must trust.
-struct StoreIndexView {
+struct StoreIndexView: Sendable {
     struct BlobKey: Hashable { let id: ChunkID; let type: BlobType }
 
     var packs: [ChunkID: IndexedPack] = [:]
@@ -13,6 +13,9 @@ struct StoreIndexView {
     /// Index objects that could not be read, with why.
     var unreadable: [(name: String, problem: String)] = []
     var objectNames: [String] = []
+
+    /// The location of a data chunk by this view (for delta bases).
+    func dataLocation(_ id: ChunkID) -> BlobLocation? { blobs[BlobKey(id: id, type: .data)] }
 
     static func load(_ repo: Repository) async throws -> StoreIndexView {
         var view = StoreIndexView()
@@ -27,7 +30,7 @@ struct StoreIndexView {
                 for p in delta.packs {
                     view.packs[p.id] = p
                     for e in p.entries {
-                        view.blobs[BlobKey(id: e.id, type: e.type)] = BlobLocation(pack: p.id, offset: e.offset, length: e.length, rawLength: e.rawLength)
+                        view.blobs[BlobKey(id: e.id, type: e.type)] = BlobLocation(pack: p.id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
                     }
                 }
             } catch {

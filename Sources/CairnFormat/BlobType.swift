@@ -27,7 +27,8 @@ public enum BlobEncoding: UInt8, Sendable {
     case raw = 0
     /// One zstd frame holding the chunk bytes.
     case zstd = 1
-    /// Reserved: a zstd frame compressed against a base blob used as dictionary;
-    /// followed by the base chunk id (32 bytes) before the frame.
+    /// A zstd frame compressed with the plaintext of a base chunk as a
+    /// raw-content dictionary: `2 ‖ base id (32 bytes) ‖ frame`. The base is
+    /// named in the blob's index entry too, and bound in its associated data.
     case zstdDelta = 2
 }

@@ -65,9 +65,10 @@ public enum KeyLabels {
     public static let packHeaderAAD = Array("cairn v1 pack header".utf8)
     public static let blobAADPrefix = Array("cairn v1 blob".utf8)
 
-    /// The associated data of a blob: prefix ‖ type ‖ id.
-    public static func blobAAD(type: BlobType, id: ChunkID) -> [UInt8] {
-        blobAADPrefix + [type.rawValue] + id.bytes
+    /// The associated data of a blob: prefix ‖ type ‖ id, and for a delta
+    /// blob also ‖ base id, so a delta cannot be paired with another base.
+    public static func blobAAD(type: BlobType, id: ChunkID, base: ChunkID? = nil) -> [UInt8] {
+        blobAADPrefix + [type.rawValue] + id.bytes + (base?.bytes ?? [])
     }
 
     /// The message from which a blob's key is derived: type ‖ id.

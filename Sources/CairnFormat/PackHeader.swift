@@ -8,25 +8,38 @@ public struct BlobEntry: Hashable, Sendable {
     public var length: UInt32
     /// Length of the chunk plaintext, before compression.
     public var rawLength: UInt32
+    /// For a delta-encoded data blob: the chunk it was compressed against
+    /// (always a blob stored whole: chains are one level deep).
+    public var base: ChunkID?
 
-    public init(type: BlobType, id: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32) {
-        self.type = type; self.id = id; self.offset = offset; self.length = length; self.rawLength = rawLength
+    public init(type: BlobType, id: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32, base: ChunkID? = nil) {
+        self.type = type; self.id = id; self.offset = offset; self.length = length; self.rawLength = rawLength; self.base = base
     }
 
+    /// Flag in the type byte: a 32-byte base id follows `rawLength`.
+    static let hasBaseFlag: UInt8 = 0x80
+
     func encode(into w: inout ByteWriter) {
-        w.u8(type.rawValue); w.id(id); w.varint(offset); w.varint(UInt64(length)); w.varint(UInt64(rawLength))
+        w.u8(type.rawValue | (base == nil ? 0 : Self.hasBaseFlag))
+        w.id(id); w.varint(offset); w.varint(UInt64(length)); w.varint(UInt64(rawLength))
+        if let base { w.id(base) }
     }
 
     static func decode(from r: inout ByteReader, what: String) throws -> BlobEntry {
         let t = try r.u8()
-        guard let type = BlobType(rawValue: t) else { throw FormatError.invalid(what: what, reason: "unknown blob type \(t)") }
+        guard let type = BlobType(rawValue: t & ~hasBaseFlag) else { throw FormatError.invalid(what: what, reason: "unknown blob type \(t)") }
         let id = try r.id()
         let offset = try r.varint()
         let length = try r.varint(), raw = try r.varint()
         guard length <= UInt64(UInt32.max), raw <= UInt64(UInt32.max) else {
             throw FormatError.invalid(what: what, reason: "blob length out of range")
         }
-        return BlobEntry(type: type, id: id, offset: offset, length: UInt32(length), rawLength: UInt32(raw))
+        var base: ChunkID? = nil
+        if t & hasBaseFlag != 0 {
+            guard type == .data else { throw FormatError.invalid(what: what, reason: "only data blobs may be delta-encoded") }
+            base = try r.id()
+        }
+        return BlobEntry(type: type, id: id, offset: offset, length: UInt32(length), rawLength: UInt32(raw), base: base)
     }
 }
 

@@ -10,9 +10,11 @@ public struct BlobLocation: Hashable, Sendable {
     public var offset: UInt64
     public var length: UInt32
     public var rawLength: UInt32
+    /// The base chunk of a delta-encoded blob.
+    public var base: ChunkID?
 
-    public init(pack: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32) {
-        self.pack = pack; self.offset = offset; self.length = length; self.rawLength = rawLength
+    public init(pack: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32, base: ChunkID? = nil) {
+        self.pack = pack; self.offset = offset; self.length = length; self.rawLength = rawLength; self.base = base
     }
 }
 
@@ -34,7 +36,7 @@ public final class RepositoryIndex: Sendable {
     public let path: String
 
     /// Schema version of the cache; a different one is discarded and rebuilt.
-    public static let schemaVersion = "2"
+    public static let schemaVersion = "3"
 
     public init(path: String) throws {
         self.path = path
@@ -46,11 +48,12 @@ public final class RepositoryIndex: Sendable {
             CREATE TABLE IF NOT EXISTS packs(pid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,
                 size INTEGER NOT NULL, indexed INTEGER NOT NULL, entries BLOB);
             CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, type INTEGER NOT NULL, pid INTEGER NOT NULL,
-                offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
+                offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL, base BLOB,
                 PRIMARY KEY(id, type)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS index_objects(name TEXT PRIMARY KEY);
             CREATE TABLE IF NOT EXISTS snapshots(id TEXT PRIMARY KEY, name TEXT NOT NULL, time INTEGER NOT NULL, data BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS trees(id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS features(sf INTEGER NOT NULL, id BLOB NOT NULL, PRIMARY KEY(sf, id)) WITHOUT ROWID;
             """)
         db = Mutex(d)
     }
@@ -61,7 +64,10 @@ public final class RepositoryIndex: Sendable {
     }
 
     private func with<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R {
-        try db.withLock { d in try body(d) }
+        try db.withLock { d in
+            defer { d.endReads() }
+            return try body(d)
+        }
     }
 
     /// Serialised access for extensions in other files of this module.
@@ -82,17 +88,18 @@ public final class RepositoryIndex: Sendable {
 
     /// Empties every table (before a rebuild).
     public func reset() throws {
-        try with { d in try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees;") }
+        try with { d in try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees; DELETE FROM features;") }
     }
 
     // MARK: blobs and packs
 
     public func lookup(_ id: ChunkID, type: BlobType) throws -> BlobLocation? {
         try with { d in
-            let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
+            let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
                 .bind(1, id.bytes).bind(2, Int64(type.rawValue))
             guard try s.step(), let pack = ChunkID(bytes: s.blob(0)) else { return nil }
-            return BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)))
+            return BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
+                                base: s.isNull(4) ? nil : ChunkID(bytes: s.blob(4)))
         }
     }
 
@@ -128,10 +135,12 @@ public final class RepositoryIndex: Sendable {
             try stmt.run()
             pid = sqlite3LastRowID(d)
         }
-        let ins = "INSERT OR IGNORE INTO blobs(id,type,pid,offset,length,raw_length) VALUES(?,?,?,?,?,?)"
+        let ins = "INSERT OR IGNORE INTO blobs(id,type,pid,offset,length,raw_length,base) VALUES(?,?,?,?,?,?,?)"
         for e in p.entries {
-            try d.statement(ins).bind(1, e.id.bytes).bind(2, Int64(e.type.rawValue)).bind(3, pid)
-                .bind(4, Int64(e.offset)).bind(5, Int64(e.length)).bind(6, Int64(e.rawLength)).run()
+            let st = try d.statement(ins).bind(1, e.id.bytes).bind(2, Int64(e.type.rawValue)).bind(3, pid)
+                .bind(4, Int64(e.offset)).bind(5, Int64(e.length)).bind(6, Int64(e.rawLength))
+            if let base = e.base { st.bind(7, base.bytes) }
+            try st.run()
         }
     }
 
@@ -255,6 +264,32 @@ extension RepositoryIndex {
         try withDatabase { d in
             try d.execute("CREATE TABLE IF NOT EXISTS verified_packs(id BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
             try d.statement("INSERT OR REPLACE INTO verified_packs(id,time) VALUES(?,?)").bind(1, pack.bytes).bind(2, nanos).run()
+        }
+    }
+}
+
+// MARK: similarity features (delta bases)
+
+extension RepositoryIndex {
+    /// Remembers the super-features of a data chunk stored whole, so later
+    /// similar chunks can be stored as deltas against it.
+    public func addFeatures(_ id: ChunkID, _ features: [Int64]) throws {
+        try withDatabase { d in
+            for f in features { try d.statement("INSERT OR IGNORE INTO features(sf,id) VALUES(?,?)").bind(1, f).bind(2, id.bytes).run() }
+        }
+    }
+
+    /// A stored, whole (not delta-encoded) data chunk sharing a super-feature, if any.
+    public func similarChunk(_ features: [Int64]) throws -> ChunkID? {
+        try withDatabase { d in
+            for f in features {
+                let s = try d.statement("""
+                    SELECT f.id FROM features f JOIN blobs b ON b.id=f.id AND b.type=0
+                    WHERE f.sf=? AND b.base IS NULL LIMIT 1
+                    """).bind(1, f)
+                if try s.step(), let id = ChunkID(bytes: s.blob(0)) { return id }
+            }
+            return nil
         }
     }
 }

@@ -7,6 +7,7 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup", abstract: "Store files, directory trees, or standard input as a snapshot.")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: LockOptions
 
     @Argument(help: "Files and directories to back up.")
     var paths: [String] = []
@@ -32,10 +33,14 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Chunker profile: dump, rdb, wal or file (default: file for paths, dump for --stdin).")
     var chunkProfile: String?
 
+    @Option(help: "Delta compression of changed chunks against similar stored ones: off or auto (auto: on for the dump and rdb profiles).")
+    var delta: String?
+
     @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22 (default: the repository's).")
     var compression: String?
 
     func validate() throws {
+        if let delta, !["off", "auto", "on"].contains(delta) { throw ValidationError("--delta must be off or auto") }
         if let compression, Zstd.level(named: compression) == nil {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
         }
@@ -49,7 +54,12 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await options.open()
+        // A shared lock for the whole backup: no prune can delete what it dedups against.
+        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "backup", wait: lockOptions.seconds)
+        try await lock.holding { try await backup(repo) }
+    }
+
+    func backup(_ repo: Repository) async throws {
         let snapshotName = name ?? paths.first.map { p -> String in
             let parts = p.split(separator: "/")
             return parts.last.map(String.init) ?? "root"
@@ -61,6 +71,7 @@ struct BackupCommand: AsyncParsableCommand {
         opts.forceRead = forceRead
         opts.profile = chunkProfile
         opts.compressionLevel = compression.flatMap(Zstd.level(named:))
+        opts.delta = delta == "off" ? false : delta == "on" ? true : nil
         let archiver = Archiver(repo: repo, options: opts)
         let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
         let result: BackupResult

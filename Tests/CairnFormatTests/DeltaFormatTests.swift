@@ -1,0 +1,54 @@
+import CairnFormat
+import XCTest
+
+final class DeltaFormatTests: XCTestCase {
+    func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+
+    func testBlobEntryWithBaseRoundTripsAndIsFlagged() throws {
+        let entries = [BlobEntry(type: .data, id: id(1), offset: 0, length: 100, rawLength: 4000),
+                       BlobEntry(type: .data, id: id(2), offset: 100, length: 60, rawLength: 4100, base: id(1))]
+        let header = PackHeader(type: .data, entries: entries)
+        let bytes = header.encoded()
+        XCTAssertEqual(try PackHeader.decode(bytes, dataLength: 160), header)
+        // The second entry's type byte carries the 0x80 flag and is followed by the base id.
+        let second = bytes.firstRange(of: [0x80] + id(2).bytes)
+        XCTAssertNotNil(second)
+        XCTAssertEqual(Array(bytes.suffix(32)), id(1).bytes)
+        let delta = IndexDelta(packs: [IndexedPack(id: id(9), type: .data, size: 200, entries: entries)])
+        XCTAssertEqual(try IndexDelta.decode(delta.encoded()), delta)
+    }
+
+    func testOnlyDataBlobsMayHaveABase() {
+        let bad = PackHeader(type: .metadata, entries: [BlobEntry(type: .tree, id: id(1), offset: 0, length: 10, rawLength: 10, base: id(2))])
+        XCTAssertThrowsError(try PackHeader.decode(bad.encoded(), dataLength: 10))
+    }
+
+    func testBlobAADBindsTheBase() {
+        XCTAssertNotEqual(KeyLabels.blobAAD(type: .data, id: id(1)), KeyLabels.blobAAD(type: .data, id: id(1), base: id(2)))
+        XCTAssertEqual(KeyLabels.blobAAD(type: .data, id: id(1), base: id(2)).suffix(32), ArraySlice(id(2).bytes))
+    }
+
+    /// Chunks that differ in a few scattered bytes share a super-feature; unrelated chunks do not.
+    func testSimilarChunksShareSuperFeaturesAndUnrelatedDoNot() {
+        var rng = SplitMix64(seed: 99)
+        func text(_ n: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            while out.count < n {
+                out += Array("\(rng.next() % 1_000_000)\tuser\(rng.next() % 10_000)\t\(rng.next() % 1000).\(rng.next() % 100)\n".utf8)
+            }
+            return Array(out.prefix(n))
+        }
+        var similarHits = 0, unrelatedHits = 0
+        for _ in 0..<60 {
+            let a = text(16_384)
+            var b = a
+            for _ in 0..<8 { let p = Int(rng.next() % UInt64(b.count)); b[p] = UInt8(truncatingIfNeeded: rng.next()) }
+            let fa = SimilarityFeatures.of(a)!, fb = SimilarityFeatures.of(b)!, fc = SimilarityFeatures.of(text(16_384))!
+            if !Set(fa).isDisjoint(with: fb) { similarHits += 1 }
+            if !Set(fa).isDisjoint(with: fc) { unrelatedHits += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(similarHits, 54, "at least 90% of near-copies must find each other")
+        XCTAssertEqual(unrelatedHits, 0)
+        XCTAssertNil(SimilarityFeatures.of([UInt8](repeating: 1, count: 100)))
+    }
+}

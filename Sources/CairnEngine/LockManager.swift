@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnStorage
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -119,7 +120,20 @@ public final class LockManager: Sendable {
 
     static func processExists(_ pid: UInt32) -> Bool {
         guard pid > 0, pid <= UInt32(Int32.max) else { return false }
-        return kill(pid_t(pid), 0) == 0 || errno != ESRCH
+        guard kill(pid_t(pid), 0) == 0 || errno != ESRCH else { return false }
+        // A zombie (killed, not yet reaped) answers kill(pid, 0) but is gone.
+        if let f = fopen("/proc/\(pid)/stat", "r") {
+            defer { fclose(f) }
+            var buf = [CChar](repeating: 0, count: 512)
+            if fgets(&buf, 512, f) != nil {
+                let line = String(cString: buf)
+                if let close = line.lastIndex(of: ")") {
+                    let state = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+                    if state == "Z" || state == "X" { return false }
+                }
+            }
+        }
+        return true
     }
 
     /// Removes the stale locks; returns them.

@@ -80,6 +80,16 @@ public struct PruneResult: Sendable, Codable {
     public var indexRewritten = false
     public var storedBytesAfter: UInt64 = 0
     public var seconds = 0.0
+
+    enum CodingKeys: String, CodingKey {
+        case dryRun = "dry_run", snapshots, indexObjects = "index_objects", packs, packBytes = "pack_bytes"
+        case usedBlobs = "used_blobs", usedBytes = "used_bytes", unusedBlobs = "unused_blobs", unusedBytes = "unused_bytes"
+        case packsDeleted = "packs_deleted", bytesDeleted = "bytes_deleted", unindexedPacksDeleted = "unindexed_packs_deleted"
+        case missingPacksDropped = "missing_packs_dropped", packsRepacked = "packs_repacked", bytesRepacked = "bytes_repacked"
+        case blobsRepacked = "blobs_repacked", packsWritten = "packs_written", bytesWritten = "bytes_written"
+        case unusedBytesKept = "unused_bytes_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
+        case storedBytesAfter = "stored_bytes_after", seconds
+    }
 }
 
 /// Mark and sweep under an exclusive lock (format-spec §20): every blob that
@@ -173,7 +183,7 @@ public final class Pruner {
                 throw CairnError.other("\(k.type) blob \(k.id.hex) is used by a snapshot but stored in no pack of the index: prune stops; run 'cairn scrub' and 'cairn repair'")
             }
             let e = entry(l)
-            return try await repo.readBlob(k.type, k.id, at: BlobLocation(pack: packs[Int(l.slot)].pack.id, offset: e.offset, length: e.length, rawLength: e.rawLength))
+            return try await repo.readBlob(k.type, k.id, at: BlobLocation(pack: packs[Int(l.slot)].pack.id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base))
         }
         func markContent(_ c: ContentRef) async throws {
             if c.level == 0 {
@@ -204,6 +214,21 @@ public final class Pruner {
         for root in roots {
             try await markTree(root)
             progress.update { $0.filesDone += 1 }
+        }
+        // A base named by any stored copy of a used delta blob is used too (format-spec §8):
+        // whichever copy stays, its base must stay. Bases are whole blobs, but a base may also
+        // have a delta copy elsewhere, so repeat until nothing new is marked.
+        var frontier = used.filter { $0.type == .data }
+        while !frontier.isEmpty {
+            var next = Set<BlobKey>()
+            for k in frontier {
+                for l in locations(k) {
+                    if let base = entry(l).base, used.insert(BlobKey(id: base, type: .data)).inserted {
+                        next.insert(BlobKey(id: base, type: .data))
+                    }
+                }
+            }
+            frontier = next
         }
 
         // Every used blob must be stored somewhere that exists; duplicates stay in the pack

@@ -48,6 +48,19 @@ final class SQLiteDatabase: @unchecked Sendable {
         return s
     }
 
+    /// Resets every statement left on a row. A statement stepped but not
+    /// finished keeps a read transaction open on this connection; once another
+    /// process writes, this connection's next write fails at once with
+    /// SQLITE_BUSY (its WAL snapshot is stale) instead of waiting, and its
+    /// reads keep seeing the old snapshot. Called after every index access.
+    func endReads() {
+        var s = sqlite3_next_stmt(handle, nil)
+        while let stmt = s {
+            if sqlite3_stmt_busy(stmt) != 0 { sqlite3_reset(stmt) }
+            s = sqlite3_next_stmt(handle, stmt)
+        }
+    }
+
     func error(_ rc: Int32) -> SQLiteError { SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle))) }
 
     func transaction<R>(_ body: () throws -> R) throws -> R {

@@ -11,7 +11,8 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Content-addressed, deduplicating, encrypted backups.",
         version: CairnVersion.string,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, StatsCommand.self,
-                      RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self])
+                      RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
+                      ForgetCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

@@ -11,8 +11,15 @@ struct IndexCommand: AsyncParsableCommand {
         @Flag(help: "Ignore the store's index objects and read every pack header (after both the cache and the index objects are lost).")
         var readPacks = false
 
+        @OptionGroup var lockOptions: LockOptions
+
         func run() async throws {
-            let repo = try await options.open()
+            // Shared: it may write an index delta naming packs, which a prune must not race.
+            let (repo, lock) = try await options.openLocked(exclusive: false, operation: "index rebuild", wait: lockOptions.seconds)
+            try await lock.holding { try await rebuild(repo) }
+        }
+
+        func rebuild(_ repo: Repository) async throws {
             let rebuilder = IndexRebuilder(repo: repo, readAllPacks: readPacks)
             let r = try await rebuilder.rebuild()
             for d in r.damagedPacks { Terminal.warn("unreadable pack \(d)") }

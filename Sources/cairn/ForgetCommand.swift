@@ -1,0 +1,146 @@
+import ArgumentParser
+import CairnEngine
+import CairnRetention
+import Foundation
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Remove snapshots by a retention policy (restic's forget rules; Docs/retention.md).",
+        discussion: """
+        Snapshots are grouped (by name unless --group-by says otherwise) and the policy is applied to each group: \
+        the newest snapshot of each of the last N hours/days/ISO weeks/months/years that have snapshots is kept, in the \
+        local time zone (TZ). A snapshot is kept when any rule keeps it. Data stays until 'cairn prune' (or --prune).
+        """)
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Option(help: "Keep the N newest snapshots (or unlimited).") var keepLast: String?
+    @Option(help: "Keep the newest snapshot of each of the last N hours with snapshots.") var keepHourly: String?
+    @Option(help: "... of each of the last N days.") var keepDaily: String?
+    @Option(help: "... of each of the last N ISO weeks (Monday-Sunday).") var keepWeekly: String?
+    @Option(help: "... of each of the last N months.") var keepMonthly: String?
+    @Option(help: "... of each of the last N years.") var keepYearly: String?
+    @Option(help: "Keep every snapshot within this duration (like 2y5m7d3h) of the newest one.") var keepWithin: String?
+    @Option(help: "Keep the newest of each hour within this duration of the newest snapshot.") var keepWithinHourly: String?
+    @Option(help: "... of each day within the duration.") var keepWithinDaily: String?
+    @Option(help: "... of each ISO week within the duration.") var keepWithinWeekly: String?
+    @Option(help: "... of each month within the duration.") var keepWithinMonthly: String?
+    @Option(help: "... of each year within the duration.") var keepWithinYearly: String?
+    @Option(name: .customLong("keep-tag"), help: "Keep snapshots having all these tags (comma-separated; repeatable: any list; '' keeps untagged ones).")
+    var keepTags: [String] = []
+
+    @Option(name: .customLong("name"), help: "Only snapshots of this name (repeatable).") var names: [String] = []
+    @Option(name: .customLong("host"), help: "Only snapshots from this host (repeatable).") var hosts: [String] = []
+    @Option(name: .customLong("tag"), help: "Only snapshots having all these tags (comma-separated; repeatable: any list).") var tags: [String] = []
+    @Option(help: "Apply the policy to each group of snapshots sharing these: any of name,host,tags, or '' for one group.")
+    var groupBy = "name"
+
+    @Flag(help: "Allow removing every snapshot of a group (and an empty policy to remove every selected snapshot).")
+    var allowRemoveAll = false
+    @Flag(help: "Print what would be removed; remove nothing.") var dryRun = false
+    @Flag(help: "Prune afterwards when snapshots were removed (same lock).") var prune = false
+
+    @OptionGroup var pruneArguments: PruneArguments
+    @OptionGroup var lockOptions: LockOptions
+
+    func policy() throws -> RetentionPolicy {
+        var p = RetentionPolicy()
+        func count(_ s: String?, _ flag: String) throws -> Int {
+            guard let s else { return 0 }
+            guard let n = RetentionPolicy.parseCount(s) else { throw ValidationError("--\(flag) must be a number ≥ 0 or unlimited") }
+            return n
+        }
+        func duration(_ s: String?, _ flag: String) throws -> RetentionDuration? {
+            guard let s else { return nil }
+            guard let d = RetentionDuration.parse(s) else { throw ValidationError("--\(flag) \(s.debugDescription) is not a duration like 7d, 2y5m7d3h or 36h") }
+            return d
+        }
+        p.last = try count(keepLast, "keep-last"); p.hourly = try count(keepHourly, "keep-hourly")
+        p.daily = try count(keepDaily, "keep-daily"); p.weekly = try count(keepWeekly, "keep-weekly")
+        p.monthly = try count(keepMonthly, "keep-monthly"); p.yearly = try count(keepYearly, "keep-yearly")
+        p.within = try duration(keepWithin, "keep-within")
+        p.withinHourly = try duration(keepWithinHourly, "keep-within-hourly")
+        p.withinDaily = try duration(keepWithinDaily, "keep-within-daily")
+        p.withinWeekly = try duration(keepWithinWeekly, "keep-within-weekly")
+        p.withinMonthly = try duration(keepWithinMonthly, "keep-within-monthly")
+        p.withinYearly = try duration(keepWithinYearly, "keep-within-yearly")
+        p.tags = keepTags.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return p
+    }
+
+    func selection() throws -> SnapshotForgetter.Selection {
+        var s = SnapshotForgetter.Selection()
+        s.names = names; s.hosts = hosts
+        s.tags = tags.map { $0.split(separator: ",").map(String.init) }
+        guard let g = Retention.GroupBy.parse(groupBy) else { throw ValidationError("--group-by takes name, host and tags, comma-separated, or ''") }
+        s.groupBy = g
+        return s
+    }
+
+    func validate() throws {
+        _ = try policy(); _ = try selection()
+        if prune && dryRun { throw ValidationError("--prune and --dry-run do not go together (run 'cairn prune --dry-run' separately)") }
+    }
+
+    func run() async throws {
+        let policy = try policy(), selection = try selection()
+        if dryRun {
+            let repo = try await options.open()
+            let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll, dryRun: true)
+            print(out, policy: policy, pruned: nil)
+            return
+        }
+        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds)
+        let (out, pruned) = try await lock.holding { () -> (SnapshotForgetter.Outcome, PruneResult?) in
+            let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll,
+                                                                  dryRun: false, commitCheck: { try await lock.ensureValid() })
+            guard prune, !out.removed.isEmpty else { return (out, nil) }
+            return (out, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
+        }
+        print(out, policy: policy, pruned: pruned)
+    }
+
+    func print(_ out: SnapshotForgetter.Outcome, policy: RetentionPolicy, pruned: PruneResult?) {
+        if options.json {
+            Terminal.json(ForgetJSON(dry_run: dryRun, policy: policy.description, groups: out.groups.map { g in
+                ForgetJSON.Group(name: g.key.name, host: g.key.host, tags: g.key.tags, snapshots: g.decisions.map { d in
+                    let s = g.records[d.snapshot.id]!.snapshot
+                    return ForgetJSON.Entry(id: d.snapshot.id, time: Terminal.rfc3339(s.timeNanos), name: s.name, host: s.host, tags: s.tags,
+                                            action: d.keep ? "keep" : "remove", reasons: d.reasons.map(\.description))
+                })
+            }, removed: out.removed, prune: pruned))
+            return
+        }
+        Terminal.out("policy: \(policy.description)" + (dryRun ? " (dry run: nothing is removed)" : ""))
+        let local = DateFormatter()
+        local.dateFormat = "yyyy-MM-dd HH:mm:ss xx"
+        local.locale = Locale(identifier: "en_US_POSIX")
+        for g in out.groups {
+            Terminal.out("snapshots of \(g.key):")
+            for d in g.decisions {
+                let s = g.records[d.snapshot.id]!.snapshot
+                let when = local.string(from: Date(timeIntervalSince1970: Double(s.timeNanos) / 1e9))
+                let verdict = d.keep ? "keep: " + d.reasons.map(\.description).joined(separator: ", ") : "remove"
+                Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(s.host.padding(14))  \(verdict)")
+            }
+        }
+        Terminal.out("\(out.kept) snapshot(s) kept, \(out.removed.count) \(dryRun ? "would be removed" : "removed")")
+        if let pruned {
+            Terminal.out("pruning:")
+            report(pruned, json: false)
+        } else if !dryRun && !out.removed.isEmpty {
+            Terminal.out("the data stays until 'cairn prune'")
+        }
+    }
+}
+
+struct ForgetJSON: Encodable {
+    struct Entry: Encodable { let id: String, time: String, name: String, host: String, tags: [String], action: String, reasons: [String] }
+    struct Group: Encodable { let name: String?, host: String?, tags: [String]?, snapshots: [Entry] }
+    let dry_run: Bool
+    let policy: String
+    let groups: [Group]
+    let removed: [String]
+    let prune: PruneResult?
+}

@@ -37,9 +37,13 @@ let package = Package(
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
             "CairnS3",
         ]),
+        // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
+        .target(name: "CairnRedis"),
+        .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention",
+            "CairnRedis", "CairnRedisClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,6 +55,8 @@ let package = Package(
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
+        // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
+        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "cairn"]),
         // Real `cairn` processes racing each other (backup against prune).
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip; do
+# redis-server: the Redis tests start their own server on a loopback port.
+for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip redis-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

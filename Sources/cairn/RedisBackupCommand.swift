@@ -1,0 +1,182 @@
+import ArgumentParser
+import CairnCompression
+import CairnEngine
+import CairnRedis
+import CairnRedisClient
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairn redis backup`: a consistent RDB from a live server (replication
+/// handshake, like `redis-cli --rdb`) or from a file after any running BGSAVE
+/// finished, validated while it streams into the archiver. The snapshot is
+/// committed only when the RDB passed: magic, version, structure to the
+/// end-of-file opcode, CRC-64.
+struct RedisBackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Store a Redis RDB (fetched from a live server, or an RDB file) as a snapshot.",
+        discussion: """
+        The password comes from --redis-password-file or REDISCLI_AUTH, never from the command line.
+        With --file, cairn first waits for a running BGSAVE to finish (INFO persistence) when the
+        server at --url answers; without --url it tries redis://127.0.0.1:6379 and goes on when
+        nothing listens there.
+        """)
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Option(help: "Snapshot name.")
+    var name: String = "redis"
+
+    @Option(help: "Server: redis://[USER@]HOST[:PORT] (rediss:// for TLS). Default redis://127.0.0.1:6379.")
+    var url: String?
+
+    @Flag(help: "Connect with TLS (not built in yet: use a local TLS tunnel).")
+    var tls = false
+
+    @Option(help: "Ingest this RDB file instead of fetching one from the server.")
+    var file: String?
+
+    @Option(help: "File holding the Redis password (default: $REDISCLI_AUTH).")
+    var redisPasswordFile: String?
+
+    @Option(help: "Seconds to wait for a running BGSAVE (with --file) or for the server to send data.")
+    var waitTimeout: Int = 600
+
+    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
+    var tags: [String] = []
+
+    @Option(help: "Host name to record instead of this machine's.")
+    var host: String?
+
+    @Option(help: "Time to record instead of now (RFC 3339).")
+    var time: String?
+
+    @Option(help: "Chunker profile (default: rdb, 2/8/32 KiB, chosen in Docs/chunking.md).")
+    var chunkProfile: String = "rdb"
+
+    @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22.")
+    var compression: String?
+
+    func validate() throws {
+        if let compression, Zstd.level(named: compression) == nil {
+            throw ValidationError("--compression must be off, fast, default, max or 1-22")
+        }
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
+        }
+        if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339") }
+        if waitTimeout <= 0 { throw ValidationError("--wait-timeout must be positive") }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        var endpoint = try Self.endpoint(url)
+        if tls { endpoint.tls = true }
+        let password = try RedisPassword.read(file: redisPasswordFile)
+        let repo = try await options.open()
+
+        var facts: [String: String] = [:]
+        let pipe: ValidatingPipe
+        let label: String
+        if let file {
+            facts = try waitForSave(endpoint: endpoint, explicit: url != nil, password: password)
+            let source = try FileDescriptorSource(path: file)
+            pipe = try ValidatingPipe { source }
+            label = file
+            facts["redis.source"] = "file"
+            try await backup(repo: repo, pipe: pipe, label: label, facts: facts)
+        } else {
+            let timeout = waitTimeout, endpoint = endpoint
+            pipe = try ValidatingPipe { try ReplicationSource(endpoint: endpoint, password: password, timeoutSeconds: timeout) }
+            facts["redis.source"] = "replication"
+            facts["redis.server"] = endpoint.display
+            try await backup(repo: repo, pipe: pipe, label: "redis://\(endpoint.display)", facts: facts)
+        }
+    }
+
+    static func endpoint(_ url: String?) throws -> RedisEndpoint {
+        do { return try url.map(RedisEndpoint.parse) ?? RedisEndpoint() } catch let e as RedisError {
+            throw CairnError.invalidArgument(e.description)
+        }
+    }
+
+    /// With --file: waits for a running BGSAVE on the server, when there is one to ask.
+    private func waitForSave(endpoint: RedisEndpoint, explicit: Bool, password: [UInt8]?) throws -> [String: String] {
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(endpoint: endpoint, timeoutSeconds: 30)
+        } catch let e as RedisError {
+            if explicit { throw CairnError.io("\(e.description) (needed to wait for a running BGSAVE; leave out --url when the server is stopped)") }
+            return ["redis.bgsave_wait": "no server at \(endpoint.display)"]
+        }
+        defer { connection.close() }
+        do {
+            if let password { try connection.authenticate(username: endpoint.username, password: password) }
+            let state = try BackgroundSaveWaiter.wait(connection: connection, timeoutSeconds: Double(waitTimeout))
+            if state.aofEnabled {
+                Terminal.warn("the server at \(endpoint.display) has AOF enabled: it loads its AOF, not this RDB, at start (see Docs/redis.md for restoring)")
+            }
+            if state.lastSaveStatus != "ok" {
+                Terminal.warn("the server's last BGSAVE status is \(state.lastSaveStatus.debugDescription): the RDB file may be older than you expect")
+            }
+            return ["redis.bgsave_wait": String(format: "%.1fs", state.waitedSeconds), "redis.last_save_time": state.lastSaveTime]
+        } catch let e as RedisError {
+            throw CairnError.io(e.description)
+        }
+    }
+
+    private func backup(repo: Repository, pipe: ValidatingPipe, label: String, facts: [String: String]) async throws {
+        var opts = BackupOptions(name: name)
+        opts.tags = tags
+        opts.host = host
+        opts.timeNanos = time.flatMap(Terminal.parseRFC3339)
+        opts.profile = chunkProfile
+        opts.compressionLevel = compression.flatMap(Zstd.level(named:))
+        opts.extra = facts
+        opts.beforeCommit = {
+            do {
+                return BackupAdditions(extra: try await pipe.result().snapshotFacts)
+            } catch let e as RDBError {
+                throw CairnError.invalidArgument("\(label): \(e.description); no snapshot was saved")
+            } catch let e as RedisError {
+                throw CairnError.io("\(e.description); no snapshot was saved")
+            }
+        }
+        let archiver = Archiver(repo: repo, options: opts)
+        let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
+        let result: BackupResult
+        do {
+            result = try await archiver.backup(streamFD: pipe.readFD, label: label)
+            line.stop()
+            close(pipe.readFD)
+        } catch {
+            line.stop()
+            close(pipe.readFD)
+            throw error
+        }
+        let s = result.snapshot
+        if options.json {
+            Terminal.json(RedisBackupJSON(snapshot_id: result.snapshotID, name: s.name, time: Terminal.rfc3339(s.timeNanos),
+                                          logical_bytes: s.logicalBytes, new_bytes: result.newBytes, stored_bytes: result.storedBytes,
+                                          seconds: result.seconds, rdb_version: Int(s.extra["redis.rdb_version"] ?? "") ?? 0,
+                                          keys: UInt64(s.extra["redis.keys"] ?? "") ?? 0, checksum: s.extra["redis.checksum"] ?? ""))
+        } else {
+            Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: RDB v\(s.extra["redis.rdb_version"] ?? "?"), \(s.extra["redis.keys"] ?? "?") keys, checksum \(s.extra["redis.checksum"] ?? "?"); \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
+        }
+    }
+}
+
+struct RedisBackupJSON: Encodable {
+    let snapshot_id: String
+    let name: String
+    let time: String
+    let logical_bytes: UInt64
+    let new_bytes: UInt64
+    let stored_bytes: UInt64
+    let seconds: Double
+    let rdb_version: Int
+    let keys: UInt64
+    let checksum: String
+}

@@ -1,0 +1,132 @@
+import Foundation
+import XCTest
+
+/// Runs the real `cairn` binary (built next to this test bundle) against a
+/// private repository in a temp directory.
+struct CairnRunner {
+    struct Result {
+        let status: Int32
+        let out: String
+        let err: String
+        let signaled: Bool
+        var summary: String { "exit \(status)\(signaled ? " (signal)" : "")\nstdout: \(out.prefix(1500))\nstderr: \(err.prefix(1500))" }
+        func json() throws -> [String: Any] {
+            guard let o = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { throw RunnerError("not a JSON object: \(summary)") }
+            return o
+        }
+    }
+
+    struct RunnerError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    let binary: URL
+    var environment: [String: String]
+    let dir: URL
+
+    init(dir: URL) throws {
+        self.dir = dir
+        binary = try Self.locate()
+        environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HOME": dir.path,
+            "CAIRN_REPO": dir.appendingPathComponent("repo").path,
+            "CAIRN_CACHE_DIR": dir.appendingPathComponent("cache").path,
+            "CAIRN_PASSWORD": "redis test passphrase",
+        ]
+    }
+
+    static func locate() throws -> URL {
+        if let e = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !e.isEmpty { return URL(fileURLWithPath: e) }
+        var candidates: [URL] = []
+        for arg in ProcessInfo.processInfo.arguments {
+            var u = URL(fileURLWithPath: arg).standardizedFileURL
+            for _ in 0..<4 {
+                if u.pathExtension == "xctest" { candidates.append(u.deletingLastPathComponent().appendingPathComponent("cairn")); break }
+                u = u.deletingLastPathComponent()
+            }
+            candidates.append(URL(fileURLWithPath: arg).deletingLastPathComponent().appendingPathComponent("cairn"))
+        }
+        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") {
+            candidates.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().appendingPathComponent("cairn"))
+        }
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c }
+        throw RunnerError("cannot find the cairn binary next to the test bundle; set CAIRN_BINARY")
+    }
+
+    /// Runs cairn; standard input from `stdinFile` or /dev/null, or from `shellStdin` (a shell pipeline feeding it).
+    @discardableResult
+    func run(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, stdoutFile: URL? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = environment.merging(env) { $1 }
+        let id = UUID().uuidString
+        let outURL = stdoutFile ?? dir.appendingPathComponent("\(id).out"), errURL = dir.appendingPathComponent("\(id).err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = outH
+        p.standardError = errH
+        p.standardInput = stdinFile.map { FileHandle(forReadingAtPath: $0.path)! } ?? FileHandle(forReadingAtPath: "/dev/null")
+        try p.run()
+        p.waitUntilExit()
+        try? outH.close(); try? errH.close()
+        let out = stdoutFile == nil ? (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" : ""
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        if stdoutFile == nil { try? FileManager.default.removeItem(at: outURL) }
+        try? FileManager.default.removeItem(at: errURL)
+        return Result(status: p.terminationStatus, out: out, err: err, signaled: p.terminationReason == .uncaughtSignal)
+    }
+
+    /// Runs and asserts exit 0.
+    @discardableResult
+    func ok(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let r = try run(args, env: env, stdinFile: stdinFile)
+        XCTAssertEqual(r.status, 0, "cairn \(args.joined(separator: " ")): \(r.summary)", file: file, line: line)
+        if r.status != 0 { throw RunnerError("cairn \(args.joined(separator: " ")) failed: \(r.summary)") }
+        return r
+    }
+
+    /// Runs and asserts a clean failure: exit `code`, one `cairn: error:` line, no crash text.
+    @discardableResult
+    func fails(_ args: [String], code: Int32 = 1, env: [String: String] = [:], stdinFile: URL? = nil,
+               file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let r = try run(args, env: env, stdinFile: stdinFile)
+        XCTAssertFalse(r.signaled, r.summary, file: file, line: line)
+        XCTAssertEqual(r.status, code, "cairn \(args.joined(separator: " ")): \(r.summary)", file: file, line: line)
+        let lines = r.err.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        XCTAssertEqual(lines.filter { $0.hasPrefix("cairn: error: ") }.count, 1, "expected one error line: \(r.summary)", file: file, line: line)
+        for bad in ["Fatal error", "Stack dump", "Backtrace"] { XCTAssertFalse(r.err.contains(bad), r.summary, file: file, line: line) }
+        return r
+    }
+
+    /// Number of snapshots in the repository (optionally of one name).
+    func snapshotCount(name: String? = nil) throws -> Int {
+        let r = try ok(["snapshots", "--json"] + (name.map { ["--name", $0] } ?? []))
+        return ((try JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [Any])?.count ?? -1
+    }
+}
+
+/// A private temp directory, removed by the caller.
+func makeTempDir(_ label: String) throws -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-\(label)-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+/// Runs a shell command; returns its status and output.
+@discardableResult
+func shell(_ command: String) throws -> (status: Int32, out: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,113 @@
+import CairnRedisClient
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real redis-server the test starts on a free loopback port in its own
+/// directory, and stops. Missing redis-server: the test is skipped, or fails
+/// when CI=true (install the Debian package `redis-server`; scripts/setup.sh does).
+final class RedisServer: @unchecked Sendable {
+    let dir: URL
+    let port: UInt16
+    private let process: Process
+    let logURL: URL
+
+    /// - Parameter config: extra redis.conf lines (e.g. "requirepass …", "dbfilename x.rdb").
+    init(dir: URL, config: [String] = []) throws {
+        guard let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            let message = "redis-server is not installed (apt-get install redis-server, or scripts/setup.sh)"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(message); throw CairnRunner.RunnerError(message) }
+            throw XCTSkip(message)
+        }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        self.dir = dir
+        port = try Self.freePort()
+        logURL = dir.appendingPathComponent("redis.log")
+        let conf = [
+            "port \(port)", "bind 127.0.0.1", "dir \(dir.path)", "save \"\"", "appendonly no",
+            "logfile \(logURL.path)", "enable-debug-command yes", "repl-diskless-sync-delay 0",
+            "protected-mode yes", "daemonize no",
+        ] + config
+        let confURL = dir.appendingPathComponent("redis.conf")
+        try conf.joined(separator: "\n").appending("\n").write(to: confURL, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [confURL.path]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        // Ready when PING answers (or LOADING ends).
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            if let c = try? connect(), let r = try? c.command(["PING"]) {
+                if case .simple = r { return }
+                if case .error(let m) = r, m.hasPrefix("NOAUTH") { return }
+            }
+            guard process.isRunning, Date() < deadline else {
+                let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+                stop()
+                throw CairnRunner.RunnerError("redis-server did not start on port \(port): \(log.suffix(800))")
+            }
+            usleep(50_000)
+        }
+    }
+
+    deinit { stop() }
+
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    func connect(password: String? = nil) throws -> RedisConnection {
+        let c = try RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: port), timeoutSeconds: 30)
+        if let password { try c.authenticate(username: nil, password: Array(password.utf8)) }
+        return c
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL) without saving.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    static func freePort() throws -> UInt16 {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
+        }
+        guard ok else { throw CairnRunner.RunnerError("cannot find a free port") }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+}
+
+extension RedisConnection {
+    /// Sends many commands, then reads all replies (a pipeline); fails on an error reply.
+    func pipeline(_ commands: [[String]]) throws {
+        for batch in stride(from: 0, to: commands.count, by: 1000) {
+            let part = commands[batch..<min(batch + 1000, commands.count)]
+            for c in part { try send(c.map { Array($0.utf8) }) }
+            for c in part {
+                if case .error(let m) = try readReply() { throw CairnRunner.RunnerError("\(c.first ?? "") failed: \(m)") }
+            }
+        }
+    }
+
+    func integer(_ args: [String]) throws -> Int64 {
+        guard case .integer(let n) = try command(args) else { throw CairnRunner.RunnerError("\(args) did not answer an integer") }
+        return n
+    }
+
+    func string(_ args: [String]) throws -> String {
+        guard let s = try command(args).text else { throw CairnRunner.RunnerError("\(args) did not answer text") }
+        return s
+    }
+}

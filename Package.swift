@@ -19,6 +19,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         // Pure core: formats, ids, chunking. Standard library only, no I/O.
         .target(name: "CairnFormat"),
@@ -37,13 +39,11 @@ let package = Package(
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
             "CairnS3",
         ]),
-        // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
-        .target(name: "CairnRedis"),
-        .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),
+        // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
+        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention",
-            "CairnRedis", "CairnRedisClient",
+            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,9 +54,9 @@ let package = Package(
         ]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat"]),
+        // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
+        .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
-        // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
-        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "cairn"]),
         // Real `cairn` processes racing each other (backup against prune).
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.

@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`) run as a child with
+/// its settings in the environment (never on its command line), standard
+/// error kept in a temporary file for the failure message.
+final class ChildProcess: @unchecked Sendable {
+    let program: String
+    private let process = Process()
+    private let stderrPath: String
+    let stdoutPipe = Pipe()
+    let stdinPipe = Pipe()
+
+    /// Finds `name` in $CAIRN_PG_BIN, then PATH, then /usr/lib/postgresql/<newest>/bin.
+    static func locate(_ name: String) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        var dirs: [String] = []
+        if let bin = env["CAIRN_PG_BIN"], !bin.isEmpty { dirs.append(bin) }
+        dirs += (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+            dirs += versions.compactMap { Int($0) }.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
+        }
+        for d in dirs where access(d + "/" + name, X_OK) == 0 { return d + "/" + name }
+        throw PostgresError.programNotFound(name)
+    }
+
+    init(_ name: String, arguments: [String], environment: [String: String], stdin: Bool, stdout: Bool) throws {
+        program = name
+        process.executableURL = URL(fileURLWithPath: try Self.locate(name))
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        stderrPath = NSTemporaryDirectory() + "cairn-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
+        FileManager.default.createFile(atPath: stderrPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        if stdout { process.standardOutput = stdoutPipe }
+        if stdin { process.standardInput = stdinPipe }
+    }
+
+    deinit { unlink(stderrPath) }
+
+    func start() throws {
+        do { try process.run() } catch { throw PostgresError.other("cannot start \(program): \(error.localizedDescription)") }
+    }
+
+    /// Waits for the exit without blocking a thread of the cooperative pool for long.
+    func wait() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(nanoseconds: 5_000_000) }
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    var standardError: String {
+        (FileManager.default.contents(atPath: stderrPath).map { String(decoding: $0, as: UTF8.self) } ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Throws `childFailed` unless the exit status was 0.
+    func check() async throws {
+        let status = await wait()
+        guard status == 0 else { throw PostgresError.childFailed(program: program, status: status, stderr: standardError) }
+    }
+}

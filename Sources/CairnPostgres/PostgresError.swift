@@ -1,0 +1,46 @@
+/// What goes wrong with PostgreSQL sources; every message says what to do.
+public enum PostgresError: Error, CustomStringConvertible, Sendable {
+    case badHistory(timeline: UInt32, line: String)
+    case badWALName(String)
+    /// The archive already holds this file with other content.
+    case conflictingWAL(file: String, archived: String, pushed: String)
+    case connection(String)
+    case query(sql: String, message: String)
+    case unsupportedServer(Int)
+    case walGap(missing: [String], needed: String)
+    case targetBeyondArchive(target: String, archiveEnd: String)
+    case targetBeforeBackup(target: String, backupEnd: String)
+    case noBaseBackup(String)
+    case timeline(String)
+    case pgdata(String)
+    case childFailed(program: String, status: Int32, stderr: String)
+    case programNotFound(String)
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .badHistory(let t, let l): return "timeline history file of timeline \(t) is malformed at \(l.debugDescription)"
+        case .badWALName(let n): return "\(n.debugDescription) is not a WAL file name PostgreSQL archives (segment, .partial, .backup or .history)"
+        case .conflictingWAL(let f, let a, let p):
+            return "\(f) is already archived with different content (archived sha256 \(a.prefix(16))…, this file \(p.prefix(16))…): refusing to overwrite; two servers may be archiving into the same WAL name (check the system identifier and CAIRN_PG_WAL_NAME)"
+        case .connection(let m): return "cannot connect to PostgreSQL: \(m)"
+        case .query(let sql, let m): return "query \(sql.debugDescription) failed: \(m)"
+        case .unsupportedServer(let v): return "PostgreSQL server version \(v) is not supported (12 or newer is)"
+        case .walGap(let missing, let needed):
+            let shown = missing.prefix(5).joined(separator: ", ") + (missing.count > 5 ? " and \(missing.count - 5) more" : "")
+            return "the WAL archive has a gap: \(missing.count) file(s) needed \(needed) are missing (\(shown)); recovery would stop early. Nothing was written"
+        case .targetBeyondArchive(let t, let e):
+            return "the recovery target \(t) is past the end of the WAL archive (\(e)); run 'SELECT pg_switch_wal()' on the server and wait for archiving, or choose an earlier target"
+        case .targetBeforeBackup(let t, let e):
+            return "the recovery target \(t) is before the chosen base backup finished (\(e)); choose an older base backup (--snapshot) or a later target"
+        case .noBaseBackup(let m): return m
+        case .timeline(let m): return m
+        case .pgdata(let m): return m
+        case .childFailed(let p, let s, let e):
+            let tail = e.split(separator: "\n").last.map(String.init) ?? ""
+            return "\(p) failed with exit status \(s)\(tail.isEmpty ? "" : ": \(tail)")"
+        case .programNotFound(let p): return "\(p) not found: install the PostgreSQL client (Debian: postgresql-client) or set CAIRN_PG_BIN to its directory"
+        case .other(let m): return m
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import CairnCrypto
+import CairnEngine
+import CairnFormat
+import CairnIndex
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PostgreSQL's WAL archive inside a Cairn repository.
+///
+/// Each archived file is one stream snapshot of the WAL name (default
+/// `pg-wal`), chunked with the `wal` profile, with `extra` keys
+/// `pg-wal-file` (the name PostgreSQL gave), `pg-wal-sha256`, `pg-wal-size`
+/// and, for segments, `pg-system-id` and `pg-wal-segment-size` read from the
+/// segment's long page header. The snapshot commit is the single atomic
+/// step, so a push killed at any point leaves no half-archived file. Lookups go
+/// through a catalogue table in the local cache (see
+/// `RepositoryIndex.walCatalog`), filled incrementally from the snapshots.
+public final class WALArchive: Sendable {
+    public let repo: Repository
+    public let name: String
+
+    public init(repo: Repository, name: String) { self.repo = repo; self.name = name }
+
+    /// The `extra` keys of a WAL snapshot.
+    public enum Key {
+        public static let file = "pg-wal-file"
+        public static let sha256 = "pg-wal-sha256"
+        public static let size = "pg-wal-size"
+        public static let systemID = "pg-system-id"
+        public static let segmentSize = "pg-wal-segment-size"
+    }
+
+    /// Every archived WAL file, ordered by name then archive time.
+    public func entries() throws -> [WALCatalogRow] {
+        try repo.index.walCatalog(name: name, decode: Self.row)
+    }
+
+    /// The archived copies of one file (normally zero or one).
+    public func lookup(_ file: String) throws -> [WALCatalogRow] {
+        try repo.index.walCatalog(name: name, file: file, decode: Self.row)
+    }
+
+    static func row(id: String, plaintext: [UInt8]) -> WALCatalogRow? {
+        guard let s = try? Snapshot.decode(plaintext), let file = s.extra[Key.file], let sha = s.extra[Key.sha256] else { return nil }
+        return WALCatalogRow(snapshotID: id, file: file, sha256: sha, size: Int64(s.extra[Key.size] ?? "") ?? Int64(s.logicalBytes),
+                             timeNanos: s.timeNanos, systemID: s.extra[Key.systemID] ?? "")
+    }
+
+    // MARK: push
+
+    /// What a push did.
+    public enum PushOutcome: Sendable, Equatable {
+        /// Stored as a new snapshot.
+        case stored(snapshotID: String)
+        /// The same content was archived already; nothing written.
+        case alreadyArchived
+    }
+
+    /// Archives the file at `path` under `fileName`. Returns only after the
+    /// snapshot is durably committed. Identical content already archived:
+    /// `.alreadyArchived`; different content: throws `conflictingWAL` (history
+    /// files, and every other file, are never overwritten).
+    public func push(path: String, fileName: String) async throws -> PushOutcome {
+        guard let wal = WALFileName(fileName) else { throw PostgresError.badWALName(fileName) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PostgresError.other("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let (sha, size, header) = try Self.hash(fd: fd, path: path)
+        let existing = try lookup(fileName)
+        if existing.contains(where: { $0.sha256 == sha }) { return .alreadyArchived }
+        if let other = existing.first { throw PostgresError.conflictingWAL(file: fileName, archived: other.sha256, pushed: sha) }
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw PostgresError.other("cannot rewind \(path)") }
+        var options = BackupOptions(name: name)
+        options.profile = "wal"
+        options.extra = [Key.file: fileName, Key.sha256: sha, Key.size: String(size), "pg-wal-kind": wal.kind.rawValue]
+        if wal.kind == .segment || wal.kind == .partial, let h = header {
+            options.extra[Key.systemID] = String(h.systemID)
+            options.extra[Key.segmentSize] = String(h.segmentSize)
+        }
+        let result = try await Archiver(repo: repo, options: options).backup(streamFD: fd, label: fileName)
+        return .stored(snapshotID: result.snapshotID)
+    }
+
+    /// SHA-256 and size of a file, and the long page header of a segment.
+    static func hash(fd: Int32, path: String) throws -> (String, UInt64, WALSegmentHeader?) {
+        var hasher = SHA256Hasher()
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var total: UInt64 = 0
+        var header: WALSegmentHeader? = nil
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PostgresError.other("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            if total == 0 { header = WALSegmentHeader(Array(buf[0..<n])) }
+            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            total += UInt64(n)
+        }
+        return (Hex.encode(hasher.finalize()), total, header)
+    }
+
+    // MARK: fetch
+
+    /// Writes the archived file `fileName` to `destination` atomically
+    /// (temporary name, fsync, rename) after checking its SHA-256. Returns
+    /// false only when the archive (as just synced from the store) does not
+    /// hold the file; every other failure throws.
+    public func fetch(_ fileName: String, to destination: String) async throws -> Bool {
+        let rows = try lookup(fileName)
+        guard let row = rows.last else { return false }
+        if Set(rows.map(\.sha256)).count > 1 {
+            throw PostgresError.other("\(fileName) is archived \(rows.count) times with different content; resolve it by hand (cairn snapshots --json, look for pg-wal-file)")
+        }
+        guard let record = try repo.snapshot(id: row.snapshotID) else {
+            throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(fileName) is not in the cache")
+        }
+        let tmp = destination + ".cairn-tmp"
+        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PostgresError.other("cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        do {
+            _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile(to: fd)
+            guard fsync(fd) == 0 else { throw PostgresError.other("cannot sync \(tmp): \(String(cString: strerror(errno)))") }
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw PostgresError.other("cannot rewind \(tmp)") }
+            let (sha, _, _) = try Self.hash(fd: fd, path: tmp)
+            guard sha == row.sha256 else {
+                throw PostgresError.other("\(fileName) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
+            }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        guard rename(tmp, destination) == 0 else {
+            let e = String(cString: strerror(errno))
+            unlink(tmp)
+            throw PostgresError.other("cannot rename \(tmp) to \(destination): \(e)")
+        }
+        return true
+    }
+
+    /// Fetches the files in parallel (best effort: a file that fails is left out), each into `directory/NAME`.
+    /// Returns the names written.
+    public func prefetch(_ names: [String], into directory: String) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            for n in names {
+                group.addTask {
+                    let dest = directory + "/" + n
+                    if access(dest, F_OK) == 0 { return n }
+                    return (try? await self.fetch(n, to: dest)) == true ? n : nil
+                }
+            }
+            var out: [String] = []
+            for await n in group { if let n { out.append(n) } }
+            return out.sorted()
+        }
+    }
+}
+
+/// The long page header at the start of every WAL segment
+/// (`XLogLongPageHeaderData`): magic, timeline, system identifier, segment size.
+public struct WALSegmentHeader: Sendable, Equatable {
+    public var magic: UInt16
+    public var timeline: UInt32
+    public var systemID: UInt64
+    public var segmentSize: UInt32
+    public var blockSize: UInt32
+
+    /// Parses the first 40 bytes; nil unless the long-header flag is set and the sizes are plausible.
+    public init?(_ b: [UInt8]) {
+        guard b.count >= 40 else { return nil }
+        func u16(_ o: Int) -> UInt16 { UInt16(b[o]) | UInt16(b[o + 1]) << 8 }
+        func u32(_ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[o + $1]) << (8 * $1) } }
+        func u64(_ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * $1) } }
+        let info = u16(2)
+        guard info & 0x0002 != 0 else { return nil }  // XLP_LONG_HEADER
+        magic = u16(0); timeline = u32(4); systemID = u64(24); segmentSize = u32(32); blockSize = u32(36)
+        guard segmentSize >= 1 << 20, segmentSize <= 1 << 30, segmentSize.nonzeroBitCount == 1 else { return nil }
+    }
+}

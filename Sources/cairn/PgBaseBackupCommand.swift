@@ -1,0 +1,53 @@
+import ArgumentParser
+import CairnEngine
+import CairnPostgres
+import Foundation
+
+struct PgBaseBackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "basebackup",
+        abstract: "Take a physical base backup (pg_backup_start, the data directory, pg_backup_stop) for point-in-time restore.")
+
+    @OptionGroup var pg: PgOptions
+    @OptionGroup var options: RepositoryOptions
+
+    @Option(help: "Snapshot name.")
+    var name = "pg-base"
+
+    @Option(help: "libpq connection string or URI of a superuser (or pg_backup role), without a password.")
+    var dbname = ""
+
+    @Option(help: "The data directory, when the server's data_directory is not the path here.")
+    var pgdata: String?
+
+    @Flag(help: "Stream with pg_basebackup instead of reading the data directory (not available yet).")
+    var stream = false
+
+    func run() async throws {
+        if stream {
+            throw CairnError.invalidArgument("--stream is not implemented yet: run cairn pg basebackup on the database host, where the data directory is readable")
+        }
+        try pg.apply()
+        let repo = try await options.open()
+        let backup = BaseBackup(repo: repo, name: name, walName: pg.resolvedWALName)
+        let archiver = WorkProgress()
+        let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
+        let r: BackupResult
+        do { r = try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver); line.stop() } catch { line.stop(); throw error }
+        for w in r.warnings { Terminal.warn(w) }
+        let e = r.snapshot.extra
+        if options.json {
+            Terminal.json(PgBaseBackupJSON(snapshot_id: r.snapshotID, name: name, system_id: e[BaseBackup.Key.systemID] ?? "",
+                                           timeline: e[BaseBackup.Key.timeline] ?? "", start_lsn: e[BaseBackup.Key.startLSN] ?? "",
+                                           stop_lsn: e[BaseBackup.Key.stopLSN] ?? "", logical_bytes: r.snapshot.logicalBytes,
+                                           new_bytes: r.newBytes, unchanged_files: r.unchangedFiles, seconds: r.seconds))
+        } else {
+            Terminal.out("base backup \(r.snapshotID.prefix(8)) saved: system \(e[BaseBackup.Key.systemID] ?? "?"), timeline \(e[BaseBackup.Key.timeline] ?? "?"), WAL \(e[BaseBackup.Key.startLSN] ?? "?") – \(e[BaseBackup.Key.stopLSN] ?? "?"), \(Terminal.bytes(r.snapshot.logicalBytes)) logical, \(Terminal.bytes(r.newBytes)) new, \(r.unchangedFiles) files unchanged, \(String(format: "%.2f", r.seconds)) s")
+        }
+    }
+}
+
+struct PgBaseBackupJSON: Encodable {
+    let snapshot_id: String, name: String, system_id: String, timeline: String, start_lsn: String, stop_lsn: String
+    let logical_bytes: UInt64, new_bytes: UInt64, unchanged_files: UInt64, seconds: Double
+}

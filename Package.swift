@@ -7,6 +7,11 @@ let package = Package(
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "CairnEngine", targets: ["CairnEngine"]),
+        // For Benchmarks/ (a package of its own): the lower layers, measured one by one.
+        .library(name: "CairnFormat", targets: ["CairnFormat"]),
+        .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
+        .library(name: "CairnCompression", targets: ["CairnCompression"]),
+        .library(name: "CairnIndex", targets: ["CairnIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

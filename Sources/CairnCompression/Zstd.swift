@@ -41,13 +41,16 @@ public final class Zstd: Sendable {
         return try body(d.pointer)
     }
 
-    /// One zstd frame (content size recorded in the frame header).
-    public func compress(_ input: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
+    /// One zstd frame (content size recorded in the frame header). With a
+    /// `dictionary`, its bytes serve as raw content that matches may point
+    /// into: a delta against a similar chunk.
+    public func compress(_ input: UnsafeRawBufferPointer, level: Int32, dictionary: UnsafeRawBufferPointer? = nil) throws -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
         var out = [UInt8](repeating: 0, count: bound)
         let n = try withCCtx { c in
             out.withUnsafeMutableBytes { o in
-                ZSTD_compressCCtx(c, o.baseAddress, bound, input.baseAddress, input.count, level)
+                ZSTD_compress_usingDict(c, o.baseAddress, bound, input.baseAddress, input.count,
+                                        dictionary?.baseAddress, dictionary?.count ?? 0, level)
             }
         }
         if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
@@ -60,46 +63,9 @@ public final class Zstd: Sendable {
     }
 
     /// Decompresses one frame whose header records its size, refusing frames
-    /// that claim more than `limit` bytes (a corrupt header must not allocate gigabytes).
-    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
-        let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
-        if size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN {
-            throw CompressionError.failed("frame has no valid content size")
-        }
-        guard size <= UInt64(limit) else { throw CompressionError.tooLarge(Int(clamping: size)) }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let n = try withDCtx { d in
-            out.withUnsafeMutableBytes { o in
-                ZSTD_decompressDCtx(d, o.baseAddress, Int(size), input.baseAddress, input.count)
-            }
-        }
-        if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
-        guard n == Int(size) else { throw CompressionError.failed("frame decompressed to \(n) bytes, header said \(size)") }
-        return out
-    }
-
-    public func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
-        try input.withUnsafeBytes { try decompress($0, limit: limit) }
-    }
-
-    /// One zstd frame compressed with `dictionary` as raw content (a delta
-    /// against a similar chunk: matches may point into the dictionary).
-    public func compress(_ input: UnsafeRawBufferPointer, level: Int32, dictionary: UnsafeRawBufferPointer) throws -> [UInt8] {
-        let bound = ZSTD_compressBound(input.count)
-        var out = [UInt8](repeating: 0, count: bound)
-        let n = try withCCtx { c in
-            out.withUnsafeMutableBytes { o in
-                ZSTD_compress_usingDict(c, o.baseAddress, bound, input.baseAddress, input.count,
-                                        dictionary.baseAddress, dictionary.count, level)
-            }
-        }
-        if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
-        out.removeSubrange(n...)
-        return out
-    }
-
-    /// Decompresses a frame made by `compress(_:level:dictionary:)` with the same dictionary.
-    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int, dictionary: UnsafeRawBufferPointer) throws -> [UInt8] {
+    /// that claim more than `limit` bytes (a corrupt header must not allocate
+    /// gigabytes). A frame made with a dictionary needs the same dictionary.
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int, dictionary: UnsafeRawBufferPointer? = nil) throws -> [UInt8] {
         let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
         if size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN {
             throw CompressionError.failed("frame has no valid content size")
@@ -109,12 +75,16 @@ public final class Zstd: Sendable {
         let n = try withDCtx { d in
             out.withUnsafeMutableBytes { o in
                 ZSTD_decompress_usingDict(d, o.baseAddress, Int(size), input.baseAddress, input.count,
-                                          dictionary.baseAddress, dictionary.count)
+                                          dictionary?.baseAddress, dictionary?.count ?? 0)
             }
         }
         if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
         guard n == Int(size) else { throw CompressionError.failed("frame decompressed to \(n) bytes, header said \(size)") }
         return out
+    }
+
+    public func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        try input.withUnsafeBytes { try decompress($0, limit: limit) }
     }
 
     /// Maps the CLI names to levels: off 0, fast 1, default 3, max 19, or a number 1...22.

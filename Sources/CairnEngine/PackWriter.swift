@@ -15,9 +15,10 @@ final class PackWriter {
 
     init(repo: Repository, type: PackType) { self.repo = repo; self.type = type }
 
-    func add(sealed: ArraySlice<UInt8>, type blobType: BlobType, id: ChunkID, rawLength: UInt32) async throws {
+    /// `base`: the delta base a data blob was sealed against (bound in its AAD, so it must stay in its entry).
+    func add(sealed: ArraySlice<UInt8>, type blobType: BlobType, id: ChunkID, rawLength: UInt32, base: ChunkID?) async throws {
         precondition(blobType.packType == type)
-        entries.append(BlobEntry(type: blobType, id: id, offset: UInt64(bytes.count), length: UInt32(sealed.count), rawLength: rawLength))
+        entries.append(BlobEntry(type: blobType, id: id, offset: UInt64(bytes.count), length: UInt32(sealed.count), rawLength: rawLength, base: base))
         bytes.append(contentsOf: sealed)
         if bytes.count >= Int(repo.config.packSize) { try await flush() }
     }

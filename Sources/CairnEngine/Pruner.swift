@@ -328,6 +328,7 @@ public final class Pruner {
         for i in repack {
             let p = packs[i].pack
             let bytes = try await repo.store.get(ObjectKey(.data, p.id.hex))
+            var bases: [ChunkID: [UInt8]] = [:]   // verified base plaintexts of this pack's deltas
             for (j, e) in p.entries.enumerated() {
                 let k = BlobKey(id: e.id, type: e.type)
                 guard isChosen(k, Loc(slot: Int32(i), entry: Int32(j))), !chosenHere.contains(k) else { continue }
@@ -335,10 +336,15 @@ public final class Pruner {
                     throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "pack is truncated (prune stopped before deleting anything)")
                 }
                 let sealed = bytes[Int(e.offset)..<Int(e.offset) + Int(e.length)]
-                do { _ = try repo.codec.open(Array(sealed), type: e.type, id: e.id, rawLength: e.rawLength) } catch let d as BlobDamage {
+                var base: (id: ChunkID, plaintext: [UInt8])? = nil
+                if let b = e.base {
+                    if bases[b] == nil { bases[b] = try await readVerified(BlobKey(id: b, type: .data)) }
+                    base = (b, bases[b]!)
+                }
+                do { _ = try repo.codec.open(Array(sealed), type: e.type, id: e.id, rawLength: e.rawLength, base: base) } catch let d as BlobDamage {
                     throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "\(d.reason) (prune stopped before deleting anything; run 'cairn scrub' and 'cairn repair')")
                 }
-                try await writers[e.type.packType]!.add(sealed: sealed, type: e.type, id: e.id, rawLength: e.rawLength)
+                try await writers[e.type.packType]!.add(sealed: sealed, type: e.type, id: e.id, rawLength: e.rawLength, base: e.base)
                 chosenHere.insert(k)
             }
             progress.update { $0.bytesDone += p.size }

@@ -225,3 +225,35 @@ final class PruneTests: XCTestCase {
         XCTAssertNil(PruneOptions.parseSize("x"))
     }
 }
+
+/// Prune with delta-compressed chunks: a base that only a kept snapshot's
+/// delta needs stays, and repacked deltas keep their base.
+final class PruneDeltaTests: XCTestCase {
+    func dump(day: Int, rows: Int = 20_000) -> [UInt8] {
+        var out: [UInt8] = []
+        for i in 0..<rows {
+            let version = (0...day).filter { (i &* 2654435761 &+ $0 &* 97) % 50 == 0 }.last ?? 0
+            out += Array("\(i)\tuser\(i &* 7919 % 100_000)\t\((i &* 31 &+ version &* 17) % 100_000)\t2026-11-\(10 + version)\tactive\n".utf8)
+        }
+        return out
+    }
+
+    func testBasesOfKeptDeltasSurviveForgetAndRepack() async throws {
+        let mem = MemoryStore()
+        var f = PruneFixture(mem: mem, t: try await TestRepository.make(store: mem, packSize: 8 << 20))
+        for day in 0..<3 { try await f.backup(dump(day: day), name: "pg", time: Int64(1_700_000_000 + day * 86_400) * 1_000_000_000) }
+        let view = try await StoreIndexView.load(f.t.repo)
+        let deltas = view.blobs.values.filter { $0.base != nil }
+        XCTAssertFalse(deltas.isEmpty, "the fixture should produce delta blobs")
+        _ = try await f.forgetAllBut(1)
+        var o = PruneOptions(); o.maxUnused = .bytes(0)   // repack every partly used pack
+        let r = try await Pruner(repo: f.t.repo, options: o).run()
+        XCTAssertGreaterThan(r.packsRepacked + r.packsDeleted, 0)
+        try await f.assertRestores([f.order.last!])
+        try await f.assertClean()
+        let after = try await StoreIndexView.load(try await f.open())
+        let kept = after.blobs.values.filter { $0.base != nil }
+        XCTAssertFalse(kept.isEmpty, "the kept snapshot's deltas are still deltas")
+        for d in kept { XCTAssertNotNil(after.dataLocation(d.base!), "a delta's base was pruned") }
+    }
+}

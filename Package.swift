@@ -46,9 +46,15 @@ let package = Package(
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
         .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto"]),
+        // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
+        .target(name: "CairnRedis"),
+        .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),
+        // Node data: the CometBFT signing-state rules (pure: parse and compare).
+        .target(name: "CairnNode"),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
+            "CairnRedis", "CairnRedisClient", "CairnNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,6 +68,8 @@ let package = Package(
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
         .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
+        // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
+        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnNode", "cairn"]),
         // Real `cairn` processes racing each other (backup against prune).
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.

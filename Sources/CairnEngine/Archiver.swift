@@ -28,6 +28,10 @@ public final class Archiver {
     private var nextSlot = 0
     private var warnings: [String] = []
     private var unchanged: UInt64 = 0
+    /// Files whose size or mtime differed after reading them.
+    private var changedDuringBackup: [String] = []
+    /// The device of the argument being walked, for `BackupOptions.oneFileSystem`.
+    private var topDevice: UInt64 = 0
     private var logical: UInt64 = 0
     private var files: UInt64 = 0
     private var directories: UInt64 = 0
@@ -81,6 +85,7 @@ public final class Archiver {
         do {
             var entries: [Entry] = []
             for t in tops {
+                topDevice = UInt64(t.st.st_dev)
                 if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker,
                                              top: tops.count == 1) {
                     entries.append(e)
@@ -152,6 +157,7 @@ public final class Archiver {
                     if errno != ENOENT { warnings.append("\(childPath): cannot stat: \(FileMetadata.errorText())") }
                     continue
                 }
+                if options.oneFileSystem, (cst.st_mode & S_IFMT) == S_IFDIR, UInt64(cst.st_dev) != topDevice { continue }
                 if let exclude = options.exclude,
                    exclude(String(decoding: childRelative, as: UTF8.self), (cst.st_mode & S_IFMT) == S_IFDIR) { continue }
                 if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker,
@@ -192,6 +198,13 @@ public final class Archiver {
                 warnings.append(e.description); files -= 1; return nil
             }
             progress.update { $0.filesDone += 1 }
+            // A writer changed the file while we read it: the copy may be torn.
+            var after = stat()
+            if fstat(fd, &after) == 0, after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec
+                || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec {
+                changedDuringBackup.append(path.description)
+                warnings.append("\(path): changed while it was read (size or mtime differs before and after); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
+            }
             return Entry(node: node, slot: slot)
         }
         return Entry(node: node)
@@ -305,10 +318,11 @@ public final class Archiver {
                                 host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
                                 sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
                                 logicalBytes: logical, fileCount: files, directoryCount: directories,
-                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }, programVersion: CairnVersion.string)
+                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(changedDuringBackup.isEmpty ? [:] : ["changed_during_backup": String(changedDuringBackup.count)]) { $1 }, programVersion: CairnVersion.string)
         let id = try await repo.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot, newBytes: stats.newDataRawBytes, storedBytes: stats.packBytes,
-                            seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged)
+                            seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged,
+                            changedDuringBackup: changedDuringBackup)
     }
 }
 

@@ -22,6 +22,8 @@ public struct BackupOptions: Sendable {
     /// argument ("pg_wal/000000010000000000000001") and whether it is a
     /// directory; true skips the entry (and everything below a directory).
     public var exclude: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil
+    /// Do not descend into directories on another file system than the argument's.
+    public var oneFileSystem = false
     /// Runs once everything was read, before the snapshot is committed
     /// (PostgreSQL's `pg_backup_stop`, a `pg_dump` exit status). Throwing
     /// abandons the backup: no snapshot is committed. Its `extra` is merged into
@@ -58,4 +60,6 @@ public struct BackupResult: Sendable {
     public var warnings: [String]
     /// Files taken from the previous snapshot without reading.
     public var unchangedFiles: UInt64
+    /// Files whose size or mtime changed while they were read (also in `warnings`; the CLI exits 3).
+    public var changedDuringBackup: [String] = []
 }

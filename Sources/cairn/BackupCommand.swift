@@ -39,6 +39,15 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22 (default: the repository's).")
     var compression: String?
 
+    @Option(name: .customLong("exclude"), help: "Leave out entries matching this glob (repeatable): without '/' it matches a name anywhere, with '/' the path below the argument; a trailing '/' matches directories only.")
+    var excludes: [String] = []
+
+    @Option(help: "Read --exclude patterns from this file, one per line ('#' starts a comment).")
+    var excludeFile: String?
+
+    @Flag(help: "Do not descend into directories on other file systems than the argument's.")
+    var oneFileSystem = false
+
     func validate() throws {
         if let delta, !["off", "auto", "on"].contains(delta) { throw ValidationError("--delta must be off or auto") }
         if let compression, Zstd.level(named: compression) == nil {
@@ -72,6 +81,8 @@ struct BackupCommand: AsyncParsableCommand {
         opts.profile = chunkProfile
         opts.compressionLevel = compression.flatMap(Zstd.level(named:))
         opts.delta = delta == "off" ? false : delta == "on" ? true : nil
+        opts.exclude = try ExcludePatterns(patterns: excludes, file: excludeFile).hook
+        opts.oneFileSystem = oneFileSystem
         let archiver = Archiver(repo: repo, options: opts)
         let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
         let result: BackupResult
@@ -88,12 +99,14 @@ struct BackupCommand: AsyncParsableCommand {
             Terminal.json(BackupJSON(snapshot_id: result.snapshotID, name: s.name, time: Terminal.rfc3339(s.timeNanos),
                                      logical_bytes: s.logicalBytes, new_bytes: result.newBytes, stored_bytes: result.storedBytes,
                                      files: s.fileCount, unchanged_files: result.unchangedFiles, seconds: result.seconds,
-                                     warnings: result.warnings))
+                                     warnings: result.warnings, changed_during_backup: result.changedDuringBackup))
         } else {
             Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
         }
         if !result.warnings.isEmpty {
-            Terminal.warn("\(result.warnings.count) item(s) could not be read and are not in the snapshot")
+            let changed = result.changedDuringBackup.count, unreadable = result.warnings.count - changed
+            if changed > 0 { Terminal.warn("\(changed) file(s) changed while they were read: the snapshot may hold torn copies of them") }
+            if unreadable > 0 { Terminal.warn("\(unreadable) item(s) could not be read and are not in the snapshot") }
             throw ExitCode(CairnCommand.Exit.partial)
         }
     }
@@ -110,4 +123,5 @@ struct BackupJSON: Encodable {
     let unchanged_files: UInt64
     let seconds: Double
     let warnings: [String]
+    var changed_during_backup: [String] = []
 }

@@ -21,6 +21,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Write the snapshot's single stream or file to standard output.")
     var stdout = false
 
+    @Flag(help: "Allow replacing a priv_validator_state.json that records a higher height/round/step (risks double-signing).")
+    var allowSigningStateRollback = false
+
     func validate() throws {
         if stdout == (target != nil) { throw ValidationError("give exactly one of --target DIR or --stdout") }
         if stdout && !includes.isEmpty { throw ValidationError("--include goes with --target") }
@@ -39,6 +42,11 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         guard let target else { return }
+        let relativeIncludes = includes.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
+        for w in try await SigningStateGuard.check(repo: repo, record: record, target: target, includes: relativeIncludes,
+                                                   allowRollback: allowSigningStateRollback) {
+            Terminal.warn(w)
+        }
         let r = try await restorer.restore(to: target, include: includes.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 })
         line.stop()
         for w in r.warnings { Terminal.warn(w) }

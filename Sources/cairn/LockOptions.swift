@@ -25,7 +25,7 @@ extension RepositoryOptions {
     /// the lock check before every index and snapshot write, and syncs the
     /// cache again now that no prune can run (or, exclusive, nothing else).
     func openLocked(exclusive: Bool, operation: String, wait: Double) async throws -> (Repository, RepositoryLock) {
-        let base = try StoreLocator.store(for: try repositoryURL())
+        let base = try store()   // the same store `open()` uses (local or s3:, with the store options)
         let guarded = CommitGuardedStore(base)
         let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase())
         (base as? LocalStore)?.removeStaleTemporaryFiles()

@@ -51,10 +51,12 @@ let package = Package(
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare).
         .target(name: "CairnNode"),
+        // Tar: pax header encoding and compressed-input detection (pure).
+        .target(name: "CairnTar"),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnNode",
+            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
         // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
-        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnNode", "cairn"]),
+        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "cairn"]),
         // Real `cairn` processes racing each other (backup against prune).
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.

@@ -9,11 +9,20 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: LockOptions
 
-    @Argument(help: "Files and directories to back up.")
+    @Argument(help: "Files and directories to back up (with --stdin-from-command: the command and its arguments, after '--').")
     var paths: [String] = []
 
     @Flag(help: "Read the data from standard input (requires --name).")
     var stdin = false
+
+    @Flag(help: "With --stdin: store gzip/zstd/xz/bzip2-compressed input decompressed (it dedups; a restore gives the decompressed stream).")
+    var decompress = false
+
+    @Flag(help: "Back up the standard output of the command given after '--' (requires --name); a non-zero exit fails the snapshot.")
+    var stdinFromCommand = false
+
+    /// With --stdin-from-command the positional arguments (after '--') are the command.
+    private var command: [String] { stdinFromCommand ? paths : [] }
 
     @Option(help: "Snapshot name (default: the first path's last component).")
     var name: String?
@@ -53,9 +62,16 @@ struct BackupCommand: AsyncParsableCommand {
         if let compression, Zstd.level(named: compression) == nil {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
         }
-        if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
-        if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
-        if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
+        if stdinFromCommand {
+            if stdin { throw ValidationError("give either --stdin or --stdin-from-command, not both") }
+            if command.isEmpty { throw ValidationError("--stdin-from-command needs the command after '--'") }
+            if name == nil { throw ValidationError("--stdin-from-command needs --name NAME") }
+        } else {
+            if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
+            if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
+            if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
+        }
+        if decompress && !stdin { throw ValidationError("--decompress goes with --stdin") }
         if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339 (like 2026-01-31T02:00:00Z)") }
         if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
@@ -83,11 +99,21 @@ struct BackupCommand: AsyncParsableCommand {
         opts.delta = delta == "off" ? false : delta == "on" ? true : nil
         opts.exclude = try ExcludePatterns(patterns: excludes, file: excludeFile).hook
         opts.oneFileSystem = oneFileSystem
+        var input: StreamInput? = nil
+        if stdin || stdinFromCommand {
+            let source = stdin ? try StreamInput(stdinDecompress: decompress) : try StreamInput(command: command)
+            opts.beforeCommit = { BackupAdditions(extra: try source.finish()) }
+            input = source
+        }
         let archiver = Archiver(repo: repo, options: opts)
         let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
         let result: BackupResult
         do {
-            result = stdin ? try await archiver.backup(streamFD: 0) : try await archiver.backup(paths: paths)
+            if let input {
+                result = try await archiver.backup(streamFD: input.fd, label: stdin ? "-" : command[0])
+            } else {
+                result = try await archiver.backup(paths: paths)
+            }
             line.stop()
         } catch {
             line.stop()

@@ -25,6 +25,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
         """)
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: LockOptions
 
     @Option(help: "Snapshot name.")
     var name: String = "redis"
@@ -75,8 +76,12 @@ struct RedisBackupCommand: AsyncParsableCommand {
         var endpoint = try Self.endpoint(url)
         if tls { endpoint.tls = true }
         let password = try RedisPassword.read(file: redisPasswordFile)
-        let repo = try await options.open()
+        // A shared lock for the whole backup, as `cairn backup` takes: no prune deletes what it dedups against.
+        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "redis backup", wait: lockOptions.seconds)
+        try await lock.holding { try await backup(repo: repo, endpoint: endpoint, password: password) }
+    }
 
+    private func backup(repo: Repository, endpoint: RedisEndpoint, password: [UInt8]?) async throws {
         var facts: [String: String] = [:]
         let pipe: ValidatingPipe
         let label: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Materialise a snapshot into a directory or onto standard output.")
@@ -21,11 +22,15 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Write the snapshot's single stream or file to standard output.")
     var stdout = false
 
+    @Flag(help: "Write a tree snapshot as a POSIX pax tar stream to standard output.")
+    var tar = false
+
     @Flag(help: "Allow replacing a priv_validator_state.json that records a higher height/round/step (risks double-signing).")
     var allowSigningStateRollback = false
 
     func validate() throws {
-        if stdout == (target != nil) { throw ValidationError("give exactly one of --target DIR or --stdout") }
+        if [stdout, target != nil, tar].filter({ $0 }).count != 1 { throw ValidationError("give exactly one of --target DIR, --stdout or --tar") }
+        if tar && !includes.isEmpty { throw ValidationError("--include goes with --target") }
         if stdout && !includes.isEmpty { throw ValidationError("--include goes with --target") }
     }
 
@@ -39,6 +44,14 @@ struct RestoreCommand: AsyncParsableCommand {
             let n = try await restorer.restoreSingleFile(to: 1)
             line.stop()
             if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"bytes\":\(n)}") }
+            return
+        }
+        if tar {
+            signal(SIGPIPE, SIG_IGN)
+            var export = TarExport(repo: repo, restorer: restorer, fd: 1)
+            try await export.run(root: record.snapshot.root)
+            line.stop()
+            if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"members\":\(export.members),\"bytes\":\(export.bytes)}") }
             return
         }
         guard let target else { return }

@@ -6,7 +6,7 @@ import Foundation
 import XCTest
 
 final class ForgetTests: XCTestCase {
-    /// Snapshots of two names, one a day; returns ids by name, oldest first.
+    /// Snapshots of two names, one a day ("pg" a minute after "etc"); returns ids by name, oldest first.
     func fixture() async throws -> (PruneFixture, [String: [String]]) {
         var f = PruneFixture(mem: MemoryStore(), t: try await TestRepository.make(profiles: PruneFixture.profiles))
         f = PruneFixture(mem: f.t.store as! MemoryStore, t: f.t)
@@ -14,7 +14,7 @@ final class ForgetTests: XCTestCase {
         for day in 0..<5 {
             for name in ["etc", "pg"] {
                 try await f.backup(pseudoRandomBytes(5_000, seed: UInt64(day * 10 + name.count)), name: name,
-                                   time: Int64(1_700_000_000 + day * 86_400) * 1_000_000_000)
+                                   time: Int64(1_700_000_000 + day * 86_400 + (name == "pg" ? 60 : 0)) * 1_000_000_000)
                 ids[name, default: []].append(f.order.last!)
             }
         }

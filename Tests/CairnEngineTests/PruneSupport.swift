@@ -27,9 +27,11 @@ struct PruneFixture {
         return f
     }
 
-    mutating func backup(_ data: [UInt8], name: String, time: Int64, repo: Repository? = nil) async throws {
+    /// `delta` off by default: these tests are about dedup and packs; PruneDeltaTests turns it on.
+    mutating func backup(_ data: [UInt8], name: String, time: Int64, repo: Repository? = nil, delta: Bool = false) async throws {
         var o = BackupOptions(name: name)
         o.timeNanos = time
+        o.delta = delta
         let r = try await withPipe(data) { fd in try await Archiver(repo: repo ?? t.repo, options: o).backup(streamFD: fd) }
         contents[r.snapshotID] = data
         order.append(r.snapshotID)

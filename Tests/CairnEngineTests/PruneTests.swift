@@ -6,6 +6,12 @@ import Foundation
 import XCTest
 
 final class PruneTests: XCTestCase {
+    /// A prune that leaves no unused byte (so the repository can be checked for exactly clean).
+    func pruneAll(_ repo: Repository) async throws -> PruneResult {
+        var o = PruneOptions(); o.maxUnused = .bytes(0)
+        return try await Pruner(repo: repo, options: o).run()
+    }
+
     /// After forget + prune every kept snapshot restores byte for byte, the
     /// removed snapshots' unique chunks are gone from every pack, and the
     /// stored bytes drop by at least their size.
@@ -38,12 +44,12 @@ final class PruneTests: XCTestCase {
         f.contents["x"] = nil
         try await f.backup(f.contents[kept[0]]! + pseudoRandomBytes(10_000, seed: 5), name: "db", time: 1_800_000_000_000_000_000)
         try await f.assertRestores(kept + [f.order.last!])
-        _ = try await Pruner(repo: f.t.repo).run()
+        _ = try await pruneAll(f.t.repo)
         try await f.assertClean()
 
         // Forgotten again and again: nothing left but the newest.
         _ = try await f.forgetAllBut(1)
-        _ = try await Pruner(repo: f.t.repo).run()
+        _ = try await pruneAll(f.t.repo)
         try await f.assertRestores([f.order.last!])
         try await f.assertClean()
     }
@@ -85,9 +91,14 @@ final class PruneTests: XCTestCase {
     /// A repack never copies a damaged blob: the prune stops before it deletes anything.
     func testRepackVerifiesEveryBlob() async throws {
         let f = try await PruneFixture.make(count: 3, packSize: 8 << 20)
+        // The newest snapshot's first chunk belongs to the shared base, stored in the first
+        // snapshot's pack: the pack that is a third unused once that snapshot is forgotten.
+        let newest = try f.t.repo.resolveSnapshot(f.order.last!)
+        let first = try await f.t.repo.loadTree(newest.snapshot.root).nodes[0].content.ids[0]
+        let firstSnapshotChunks = try await f.chunkIDs(f.order[0])
+        XCTAssertTrue(firstSnapshotChunks.contains(first))
         _ = try await f.forgetAllBut(2)
-        let kept = try await f.chunkIDs(f.order.last!)
-        let loc = try XCTUnwrap(try f.t.repo.index.lookup(kept.first!, type: .data))
+        let loc = try XCTUnwrap(try f.t.repo.index.lookup(first, type: .data))
         let key = ObjectKey(.data, loc.pack.hex)
         f.mem.tamper(key) { var b = $0; b[Int(loc.offset) + 20] ^= 1; return b }
         let packsBefore = Set(try await f.mem.list(.data))
@@ -134,8 +145,8 @@ final class PruneTests: XCTestCase {
             let survivor = try await Repository.open(store: disk, passphrase: TestRepository.passphrase, cacheBase: oldCache.cacheDirectory + "/..")
             var g = f
             try await g.backup(removedData, name: "again", time: 1_900_000_000_000_000_000, repo: survivor)
-            // The next prune finishes the job.
-            _ = try await Pruner(repo: try await f.open(disk)).run()
+            // The next prune finishes the job (allowed no unused byte, so "clean" is exact).
+            _ = try await pruneAll(try await f.open(disk))
             try await g.assertRestores(kept + [g.order.last!], store: disk, "after crash \(n) and a second prune:")
             try await g.assertClean(store: disk, "after crash \(n) and a second prune:")
         }
@@ -187,7 +198,7 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(b.newBytes, 200_000)
         f.contents[b.snapshotID] = data
         try await f.assertRestores([b.snapshotID] + f.order)
-        _ = try await Pruner(repo: again).run()
+        _ = try await pruneAll(again)
         try await f.assertRestores([b.snapshotID] + f.order)
         try await f.assertClean()
     }
@@ -241,7 +252,7 @@ final class PruneDeltaTests: XCTestCase {
     func testBasesOfKeptDeltasSurviveForgetAndRepack() async throws {
         let mem = MemoryStore()
         var f = PruneFixture(mem: mem, t: try await TestRepository.make(store: mem, packSize: 8 << 20))
-        for day in 0..<3 { try await f.backup(dump(day: day), name: "pg", time: Int64(1_700_000_000 + day * 86_400) * 1_000_000_000) }
+        for day in 0..<3 { try await f.backup(dump(day: day), name: "pg", time: Int64(1_700_000_000 + day * 86_400) * 1_000_000_000, delta: true) }
         let view = try await StoreIndexView.load(f.t.repo)
         let deltas = view.blobs.values.filter { $0.base != nil }
         XCTAssertFalse(deltas.isEmpty, "the fixture should produce delta blobs")

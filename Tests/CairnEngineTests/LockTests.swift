@@ -132,10 +132,10 @@ final class LockTests: XCTestCase {
         await l.release()
 
         // A holder that could not refresh in time stops too.
-        let m2 = LockManager(repo: t.repo, timing: Self.timing(refresh: 3600, validFor: 0.1))
+        let m2 = LockManager(repo: t.repo, timing: Self.timing(refresh: 3600, validFor: 0.5))
         let l2 = try await m2.acquire(exclusive: false, operation: "backup")
         try await l2.ensureValid()
-        try await Task.sleep(nanoseconds: 200_000_000)
+        try await Task.sleep(nanoseconds: 700_000_000)
         do { try await l2.ensureValid(); XCTFail() } catch let e as LockLostError { XCTAssertTrue(e.description.contains("not refreshed"), e.description) }
         await l2.release()
         let v7 = try await m2.list().count

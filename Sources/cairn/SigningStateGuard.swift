@@ -12,10 +12,15 @@ enum SigningStateGuard {
     /// Checks before anything is written; returns warnings to print.
     static func check(repo: Repository, record: SnapshotRecord, target: String, includes: [String], allowRollback: Bool) async throws -> [String] {
         var states: [String] = [], keys: [String] = []
-        try await SnapshotBrowser(repo: repo).walk(record) { path, node in
-            guard node.kind == .file, selected(path, includes) else { return }
-            if node.displayName == SigningState.fileName { states.append(path) }
-            if SigningState.keyFileNames.contains(node.displayName) { keys.append(path) }
+        do {
+            try await SnapshotBrowser(repo: repo).walk(record) { path, node in
+                guard node.kind == .file, selected(path, includes) else { return }
+                if node.displayName == SigningState.fileName { states.append(path) }
+                if SigningState.keyFileNames.contains(node.displayName) { keys.append(path) }
+            }
+        } catch {
+            // A damaged tree: fail as the restore itself would, naming the snapshot.
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: "/", reason: describe(error))
         }
         var warnings = keys.map {
             "restoring \($0): make sure no other instance of this validator or node runs with the same key (two signers with one key double-sign)"

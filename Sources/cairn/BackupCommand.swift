@@ -79,6 +79,11 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A path that does not exist is an error before anything is written (no lock either).
+        for p in paths {
+            var st = stat()
+            if lstat(p, &st) != 0 && errno == ENOENT { throw CairnError.pathNotFound(p) }
+        }
         // A shared lock for the whole backup: no prune can delete what it dedups against.
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "backup", wait: lockOptions.seconds)
         try await lock.holding { try await backup(repo) }

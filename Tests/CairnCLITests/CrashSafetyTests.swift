@@ -57,7 +57,7 @@ final class CrashSafetyTests: CLITestCase {
             try? FileManager.default.removeItem(at: repoDir)
             try? FileManager.default.removeItem(at: cacheDir)
         }
-        try ok(["init", "--pack-size-mi-b", "1"])
+        try ok(["init", "--pack-size-mib", "1"])
         let ctx = "round \(round) (\(k))"
 
         let running = try cli.start(["backup", "--stdin", "--name", "crash", "--json"], stdin: .file(input))

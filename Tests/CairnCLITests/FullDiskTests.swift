@@ -14,7 +14,7 @@ final class FullDiskTests: CLITestCase {
 
         let repoOnTmpfs = mountPoint.appendingPathComponent("repo")
         cli.environment["CAIRN_REPO"] = repoOnTmpfs.path
-        try initRepo(["--pack-size-mi-b", "1"])
+        try initRepo(["--pack-size-mib", "1"])
         let data = TestData.random(10 << 20, seed: 71)
         let r = try fails(["backup", "--stdin", "--name", "big"], code: 1, stdin: .data(data))
         XCTAssertEqual(r.errLines.count, 1, r.summary)

@@ -7,7 +7,7 @@ final class IndexRebuildTests: CLITestCase {
     enum Expected { case tree(TreeSnapshot), stream(Data) }
 
     func makeSnapshots() throws -> [String: Expected] {
-        try initRepo(["--pack-size-mi-b", "1"])
+        try initRepo(["--pack-size-mib", "1"])
         var expected: [String: Expected] = [:]
         let src = try makeDir("src")
         try write(TestData.random(1_500_000, seed: 101), to: src.appendingPathComponent("a.bin"))

@@ -32,7 +32,7 @@ final class UsageErrorTests: CLITestCase {
         try assertUsage(["key", "remove"])
         try assertUsage(["chunk"])
         try assertUsage(["chunk", "/etc/hostname", "--avg", "banana"])
-        try assertUsage(["init", "--pack-size-mi-b", "0", "--repo", tmp.appendingPathComponent("r2").path])
+        try assertUsage(["init", "--pack-size-mib", "0", "--repo", tmp.appendingPathComponent("r2").path])
         try assertUsage(["init", "--compression", "extreme", "--repo", tmp.appendingPathComponent("r3").path])
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("r2/config").path))
         XCTAssertEqual(directoryListing(repo), before)

@@ -53,10 +53,14 @@ let package = Package(
         .target(name: "CairnNode"),
         // Tar: pax header encoding and compressed-input detection (pure).
         .target(name: "CairnTar"),
+        // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).
+        .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
+        // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers).
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnFormat", "CairnPostgres"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar",
+            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -77,5 +81,8 @@ let package = Package(
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "cairn"],
                     resources: [.copy("Vectors")]),
+        .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
+        // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
+        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "cairn"]),
     ]
 )

@@ -13,7 +13,8 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, StatsCommand.self,
                       RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
                       ForgetCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
-                      PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self])
+                      PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
+                      PlanCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

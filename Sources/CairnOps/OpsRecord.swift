@@ -1,0 +1,100 @@
+import Foundation
+
+/// Drill and scrub results, kept in the repository itself as small snapshots
+/// tagged `cairn-ops`, so they survive the loss of the machine (and its cache)
+/// and travel with copies. The facts are in the snapshot's `extra` map (read
+/// without restoring anything); the content is the same record as JSON.
+///
+/// - a drill: name `cairn-drill.SOURCE`, extra `cairn.drill.*`
+/// - a scrub slice run by `cairn run`: name `cairn-scrub`, extra `cairn.scrub.*`
+public enum OpsRecord {
+    public static let tag = "cairn-ops"
+    public static let scrubName = "cairn-scrub"
+
+    public static func drillName(source: String) -> String { "cairn-drill.\(source)" }
+
+    /// One phase of a drill and its duration in seconds.
+    public struct Phase: Sendable, Equatable {
+        public var name: String
+        public var seconds: Double
+        public init(_ name: String, _ seconds: Double) { self.name = name; self.seconds = seconds }
+    }
+
+    /// A drill of one source.
+    public struct Drill: Sendable, Equatable {
+        public var source: String
+        public var kind: String
+        public var ok: Bool
+        /// The measured RTO: the sum of the phases.
+        public var seconds: Double
+        public var phases: [Phase]
+        /// The snapshot drilled.
+        public var snapshot: String
+        /// What failed, or a summary of what was proved.
+        public var message: String
+        /// Seconds since the epoch (the record snapshot's time).
+        public var time: Double = 0
+
+        public init(source: String, kind: String, ok: Bool, phases: [Phase], snapshot: String, message: String) {
+            self.source = source; self.kind = kind; self.ok = ok; self.phases = phases
+            self.seconds = phases.reduce(0) { $0 + $1.seconds }; self.snapshot = snapshot; self.message = message
+        }
+
+        public var extra: [String: String] {
+            ["cairn.drill.source": source, "cairn.drill.kind": kind, "cairn.drill.ok": ok ? "true" : "false",
+             "cairn.drill.seconds": String(format3(seconds)), "cairn.drill.snapshot": snapshot, "cairn.drill.message": message,
+             "cairn.drill.phases": phases.map { "\($0.name)=\(format3($0.seconds))" }.joined(separator: ",")]
+        }
+
+        public init?(_ s: OpsSnapshot) {
+            guard s.isOpsRecord, let source = s.extra["cairn.drill.source"] else { return nil }
+            self.source = source
+            kind = s.extra["cairn.drill.kind"] ?? ""
+            ok = s.extra["cairn.drill.ok"] == "true"
+            seconds = Double(s.extra["cairn.drill.seconds"] ?? "") ?? 0
+            snapshot = s.extra["cairn.drill.snapshot"] ?? ""
+            message = s.extra["cairn.drill.message"] ?? ""
+            phases = (s.extra["cairn.drill.phases"] ?? "").split(separator: ",").compactMap { p in
+                let kv = p.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, let v = Double(kv[1]) else { return nil }
+                return Phase(String(kv[0]), v)
+            }
+            time = s.time
+        }
+    }
+
+    /// A scrub slice's outcome.
+    public struct Scrub: Sendable, Equatable {
+        public var clean: Bool
+        /// False when the scrub could not run at all.
+        public var ran: Bool
+        public var message: String
+        public var seconds: Double
+        public var time: Double = 0
+
+        public init(clean: Bool, ran: Bool, message: String, seconds: Double) {
+            self.clean = clean; self.ran = ran; self.message = message; self.seconds = seconds
+        }
+
+        public var extra: [String: String] {
+            ["cairn.scrub.clean": clean ? "true" : "false", "cairn.scrub.ran": ran ? "true" : "false",
+             "cairn.scrub.message": message, "cairn.scrub.seconds": String(format3(seconds))]
+        }
+
+        public init?(_ s: OpsSnapshot) {
+            guard s.isOpsRecord, s.name == OpsRecord.scrubName, let c = s.extra["cairn.scrub.clean"] else { return nil }
+            clean = c == "true"
+            ran = s.extra["cairn.scrub.ran"] != "false"
+            message = s.extra["cairn.scrub.message"] ?? ""
+            seconds = Double(s.extra["cairn.scrub.seconds"] ?? "") ?? 0
+            time = s.time
+        }
+    }
+}
+
+/// Three decimals, without Foundation's formatter.
+func format3(_ v: Double) -> String {
+    let m = Int64((v * 1000).rounded())
+    let frac = String(abs(m) % 1000)
+    return "\(m / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
+}

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary directory with a passphrase file, repositories and the real
+/// `cairn` binary; runs cairn with a clean CAIRN_* environment.
+final class OpsHarness {
+    let dir: String
+    let cairn: String
+    let passFile: String
+
+    init() throws {
+        var template = Array("/tmp/cairn-ops-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        dir = String(cString: p)
+        chmod(dir, 0o755)
+        cairn = try Self.binary()
+        passFile = dir + "/pass"
+        try write("pass", "ops test passphrase\n", mode: 0o600)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: mode_t = 0o644) throws -> String {
+        let path = name.hasPrefix("/") ? name : dir + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, mode)
+        return path
+    }
+
+    /// Runs cairn with HOME and the cache in the temp dir; `stdin` from a file.
+    @discardableResult
+    func run(_ args: [String], env: [String: String] = [:], stdinPath: String? = nil, timeout: Double = 300) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: cairn)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        for k in e.keys where k.hasPrefix("CAIRN_") && k != "CAIRN_PG_BIN" { e.removeValue(forKey: k) }
+        e["HOME"] = dir
+        e["CAIRN_CACHE_DIR"] = dir + "/cache"
+        p.environment = e.merging(env) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let id = UUID().uuidString
+        let out = dir + "/\(id).out", err = dir + "/\(id).err"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        defer { unlink(out); unlink(err) }
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle(forWritingAtPath: err)
+        p.standardInput = FileHandle(forReadingAtPath: stdinPath ?? "/dev/null")
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        return Result(args: args, status: p.terminationStatus,
+                      out: String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
+                      err: String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
+    }
+
+    /// Initialises a repository at dir/NAME with the harness passphrase.
+    func initRepository(_ name: String) throws -> String {
+        let path = dir + "/" + name
+        try run(["init", "--repo", path, "--password-file", passFile]).check("init")
+        return path
+    }
+
+    struct Result {
+        let args: [String]
+        let status: Int32
+        let out: String
+        let err: String
+        var summary: String { "cairn \(args.joined(separator: " ")) -> \(status)\nstdout: \(out.suffix(3000))\nstderr: \(err.suffix(3000))" }
+        @discardableResult
+        func check(_ what: String, _ expected: Int32 = 0) throws -> Result {
+            guard status == expected else { throw HarnessError("\(what): expected exit \(expected)\n\(summary)") }
+            return self
+        }
+        func json() throws -> [String: Any] {
+            guard let o = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { throw HarnessError("not JSON: \(summary)") }
+            return o
+        }
+    }
+
+    static func binary() throws -> String {
+        if let b = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !b.isEmpty { return b }
+        var dirs: [String] = []
+        for arg in ProcessInfo.processInfo.arguments {
+            var u = URL(fileURLWithPath: arg).standardizedFileURL
+            for _ in 0..<4 where u.path != "/" {
+                if u.pathExtension == "xctest" { dirs.append(u.deletingLastPathComponent().path) }
+                u = u.deletingLastPathComponent()
+            }
+        }
+        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") { dirs.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().path) }
+        for d in dirs where access(d + "/cairn", X_OK) == 0 { return d + "/cairn" }
+        throw HarnessError("cannot find the cairn executable beside the tests; run swift build or set CAIRN_BINARY")
+    }
+
+    /// A program the test needs: skips when absent, fails under CI=true.
+    static func require(_ path: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        if access(path, X_OK) == 0 { return path }
+        let message = "\(what) not found at \(path); install it (scripts/setup.sh)"
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            XCTFail(message, file: file, line: line)
+            throw XCTSkip("failed: \(message)")
+        }
+        throw XCTSkip(message)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

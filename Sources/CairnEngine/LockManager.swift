@@ -21,8 +21,10 @@ public struct LockTiming: Sendable {
     public var checkDelay: Double = 0.2
     /// How long both the old and the new lock object exist during a refresh.
     public var refreshOverlap: Double = 1
-    /// Pause between attempts while waiting for a conflicting lock.
-    public var retryInterval: Double = 1
+    /// First pause between attempts while waiting for a conflicting lock;
+    /// each further pause is 1.5 times longer, up to `maxRetryInterval`.
+    public var retryInterval: Double = 0.25
+    public var maxRetryInterval: Double = 5
     public init() {}
 }
 
@@ -185,6 +187,7 @@ public final class LockManager: Sendable {
     public func acquire(exclusive: Bool, operation: String, wait: Double = 0) async throws -> RepositoryLock {
         let deadline = Clock.monotonic() + max(0, wait)
         let start = Clock.nowNanos()
+        var interval = timing.retryInterval
         while true {
             var blocker = try await firstConflict(exclusive: exclusive, own: [])
             if blocker == nil {
@@ -205,7 +208,8 @@ public final class LockManager: Sendable {
                 throw RepositoryLockedError(holder: blocker!.describe(now: Clock.nowNanos()), wanted: exclusive ? "exclusive" : "shared")
             }
             // Jitter, so that two processes that stepped back do not collide again.
-            let pause = min(deadline - now, timing.retryInterval * Double.random(in: 0.5...1.5))
+            let pause = min(deadline - now, interval * Double.random(in: 0.5...1.5))
+            interval = min(interval * 1.5, timing.maxRetryInterval)
             try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
         }
     }

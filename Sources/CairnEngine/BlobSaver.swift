@@ -115,7 +115,7 @@ public final class BlobSaver: @unchecked Sendable {
     /// Only once a pack is durable is it recorded; then its claims are released.
     private func recordStored(_ pack: IndexedPack, features: [FeatureRecord]) throws {
         try repo.index.addPacks([pack], indexed: false)
-        for f in features { try repo.index.addFeatures(f.id, f.features) }
+        try repo.index.addFeatures(features.map { ($0.id, $0.features) })
         pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
         stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
     }

@@ -274,8 +274,22 @@ extension RepositoryIndex {
     /// Remembers the super-features of a data chunk stored whole, so later
     /// similar chunks can be stored as deltas against it.
     public func addFeatures(_ id: ChunkID, _ features: [Int64]) throws {
+        try addFeatures([(id, features)])
+    }
+
+    /// The features of many chunks (a stored pack's) in one transaction: one
+    /// autocommit per row wrote a WAL frame and took the file locks three times
+    /// per chunk, a quarter of a first backup's CPU time.
+    public func addFeatures(_ records: [(id: ChunkID, features: [Int64])]) throws {
+        guard !records.isEmpty else { return }
         try withDatabase { d in
-            for f in features { try d.statement("INSERT OR IGNORE INTO features(sf,id) VALUES(?,?)").bind(1, f).bind(2, id.bytes).run() }
+            try d.transaction {
+                for r in records {
+                    for f in r.features {
+                        try d.statement("INSERT OR IGNORE INTO features(sf,id) VALUES(?,?)").bind(1, f).bind(2, r.id.bytes).run()
+                    }
+                }
+            }
         }
     }
 

@@ -32,6 +32,28 @@ final class RepositoryIndexTests: XCTestCase {
         XCTAssertFalse(try again.contains(id(3), type: .data))
     }
 
+    func testFeaturesInBatchesFindWholeBasesOnly() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let index = try RepositoryIndex(path: path)
+        try index.addPacks([IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+            BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
+            BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 50),
+            BlobEntry(type: .data, id: id(4), offset: 150, length: 50, rawLength: 90, base: id(2)),
+        ])], indexed: false)
+        try index.addFeatures([])
+        try index.addFeatures([(id(2), [10, 11, 12]), (id(3), [20, 21, 22]), (id(4), [30, 31, 32])])
+        try index.addFeatures([(id(2), [10, 11, 12])])   // again: ignored, no constraint error
+        try index.addFeatures(id(3), [23])                 // the single-chunk form still works
+        XCTAssertEqual(try index.similarChunk([99, 11, 98]), id(2))
+        XCTAssertEqual(try index.similarChunk([22]), id(3))
+        XCTAssertEqual(try index.similarChunk([23]), id(3))
+        XCTAssertNil(try index.similarChunk([30, 31, 32]), "a delta blob is never a base")
+        XCTAssertNil(try index.similarChunk([40]))
+        // Committed: another connection sees them.
+        XCTAssertEqual(try RepositoryIndex(path: path).similarChunk([12]), id(2))
+    }
+
     func testSnapshotsAndTreeCache() throws {
         let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }

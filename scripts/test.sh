@@ -1,7 +1,27 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, runs every test.
+# The whole test suite: installs what is missing, builds, runs every test,
+# and ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2 "$@"
+xunit=.build/xunit-results.xml
+rm -f "$xunit"
+status=0
+swift test --skip-build --parallel --num-workers 2 --xunit-output "$xunit" "$@" || status=$?
+# Parallel runs print no XCTest summary of their own: count the results.
+python3 - "$xunit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception as e:
+    print(f"tests: results unreadable ({e})"); sys.exit(0)
+cases = root.iter("testcase")
+total = failed = skipped = 0
+for c in cases:
+    total += 1
+    if c.find("failure") is not None or c.find("error") is not None: failed += 1
+    elif c.find("skipped") is not None: skipped += 1
+print(f"tests: {total - failed - skipped} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"

@@ -80,7 +80,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         // A path that does not exist is an error before anything is written (no lock either).
-        for p in paths {
+        for p in paths where !stdinFromCommand {
             var st = stat()
             if lstat(p, &st) != 0 && errno == ENOENT { throw CairnError.pathNotFound(p) }
         }

@@ -80,7 +80,7 @@ final class CodecRoundTripTests: XCTestCase {
             XCTAssertEqual(decoded, c)
             XCTAssertEqual(decoded.encoded(), bytes)
         }
-        XCTAssertEqual(Fixtures.config.profile(named: "wal")?.averageSize, 64 << 10)
+        XCTAssertEqual(Fixtures.config.profile(named: "wal")?.averageSize, 256 << 10)
         XCTAssertNil(Fixtures.config.profile(named: "nope"))
         XCTAssertEqual(Fixtures.config.repositoryIDHex, Hex.encode(Array(0..<32)))
     }

@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "cairn"],
-                    resources: [.copy("Vectors")]),
+                    exclude: ["Support"], resources: [.copy("Vectors")]),
         .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
         // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
         .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "cairn"]),

@@ -14,5 +14,6 @@ enum MD5 {
         return out
     }
 
-    static func base64(_ bytes: [UInt8]) -> String { Data(digest(bytes)).base64EncodedString() }
+    static func base64(_ bytes: [UInt8]) -> String { base64(md5: digest(bytes)) }
+    static func base64(md5: [UInt8]) -> String { Data(md5).base64EncodedString() }
 }

@@ -11,12 +11,16 @@ public final class S3Client: Sendable {
     private let transport: any HTTPTransport
     private let slots: AsyncSemaphore
     private let now: @Sendable () -> Int64
+    /// Keys per ListObjectsV2 page (S3's maximum is 1000; tests use less to exercise continuation).
+    public let listPageSize: Int
 
     /// - Parameters:
     ///   - connections: requests in flight at most (`--connections`).
     ///   - now: seconds since 1970, for the signature's date (tests pin it).
     public init(location: S3Location, credentials: S3Credentials, region: String, transport: any HTTPTransport,
-                connections: Int = 8, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+                connections: Int = 8, listPageSize: Int = 1000,
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.listPageSize = max(1, min(1000, listPageSize))
         self.location = location
         self.region = region
         self.signer = SigV4Signer(credentials: credentials, region: region)
@@ -69,11 +73,29 @@ public final class S3Client: Sendable {
     // MARK: objects
 
     /// PUT with `Content-MD5` (the server rejects a body that does not match) and the signed SHA-256.
+    /// The ETag the server returns is compared with the MD5 sent as well (servers
+    /// that skip the Content-MD5 check, moto among them, still compute the ETag
+    /// from what they received); a mismatch deletes the object and is transient.
     public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil) async throws {
-        var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(body)), ("content-type", "application/octet-stream")]
+        let md5 = MD5.digest(body)
+        var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(md5: md5)), ("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
         let r = try await send("PUT", key: key, headers: headers, body: body)
         try check(r, "PUT", key: key)
+        if !Self.etagMatches(r, md5: md5) {
+            try? await deleteObject(key)
+            throw S3Error.transport(request: describe("PUT", key: key), reason: "the server's ETag \(r.headers["etag"] ?? "") is not the MD5 of the bytes sent: corrupted in transit")
+        }
+    }
+
+    /// True unless the response carries a plain MD5 ETag that differs from `md5`
+    /// (SSE-KMS and SSE-C ETags are not MD5s and are not compared).
+    static func etagMatches(_ r: HTTPResponse, md5: [UInt8]) -> Bool {
+        guard let raw = r.headers["etag"] else { return true }
+        if r.headers["x-amz-server-side-encryption"] == "aws:kms" || r.headers["x-amz-server-side-encryption-customer-algorithm"] != nil { return true }
+        let etag = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+        guard etag.count == 32, etag.allSatisfy(\.isHexDigit) else { return true }
+        return etag == SigV4Signer.hex(md5)
     }
 
     /// The object, or bytes `range` of it; nil when it does not exist.
@@ -120,7 +142,7 @@ public final class S3Client: Sendable {
         var out: [(key: String, size: UInt64)] = []
         var token: String?
         repeat {
-            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", "1000")]
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize))]
             if let token { query.append(("continuation-token", token)) }
             let r = try await send("GET", key: nil, query: query)
             try check(r, "GET", key: nil)
@@ -174,11 +196,15 @@ public final class S3Client: Sendable {
 
     /// Uploads one part with its `Content-MD5`; returns the part's ETag.
     public func uploadPart(_ key: String, uploadID: String, number: Int, _ body: [UInt8]) async throws -> String {
+        let md5 = MD5.digest(body)
         let r = try await send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                               headers: [("content-md5", MD5.base64(body))], body: body)
+                               headers: [("content-md5", MD5.base64(md5: md5))], body: body)
         try check(r, "PUT", key: key)
         guard let etag = r.headers["etag"] else {
             throw S3Error.transport(request: describe("PUT", key: key), reason: "no ETag for part \(number)")
+        }
+        guard Self.etagMatches(r, md5: md5) else {
+            throw S3Error.transport(request: describe("PUT", key: key), reason: "part \(number): the server's ETag \(etag) is not the MD5 of the bytes sent: corrupted in transit")
         }
         return etag
     }

@@ -8,11 +8,17 @@ import FoundationNetworking
 /// See Docs/s3.md for the measurement behind choosing it.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
+    private let reuseConnectionsForUploads: Bool
+    private let timeout: TimeInterval
 
     /// - Parameters:
     ///   - connections: the most connections kept to one host.
     ///   - timeout: seconds without progress before a request fails (a transient error).
-    public init(connections: Int = 8, timeout: TimeInterval = 120) {
+    ///   - reuseConnectionsForUploads: keep-alive for PUT/POST too (faster on a clean network,
+    ///     but a reset connection can stall an upload until `timeout`).
+    public init(connections: Int = 8, timeout: TimeInterval = 60, reuseConnectionsForUploads: Bool = false) {
+        self.reuseConnectionsForUploads = reuseConnectionsForUploads
+        self.timeout = timeout
         let config = URLSessionConfiguration.ephemeral
         config.httpMaximumConnectionsPerHost = max(1, connections)
         config.timeoutIntervalForRequest = timeout
@@ -26,6 +32,57 @@ public final class URLSessionTransport: HTTPTransport {
 
     deinit { session.finishTasksAndInvalidate() }
 
+    /// Runs one data task. Besides URLSession's own inactivity timeout, a
+    /// watchdog cancels a task whose completion never arrives (seen on Linux
+    /// after connection resets, Docs/s3.md), so a request always ends.
+    private func perform(_ r: URLRequest, watchdog seconds: Double) async throws -> (Data, URLResponse) {
+        let outcome = Outcome()
+        let task = session.dataTask(with: r) { data, response, error in
+            if let error { outcome.finish(.failure(HTTPTransportError((error as NSError).localizedDescription))); return }
+            guard let response else { outcome.finish(.failure(HTTPTransportError("no response"))); return }
+            outcome.finish(.success((data ?? Data(), response)))
+        }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            outcome.finish(.failure(HTTPTransportError("no answer within \(Int(seconds)) s")))
+            task.cancel()
+        }
+        defer { watchdog.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                outcome.wait(c)
+                task.resume()
+            }
+        } onCancel: {
+            outcome.finish(.failure(HTTPTransportError("cancelled")))
+            task.cancel()
+        }
+    }
+
+    /// The one result of a task, delivered once to whoever waits.
+    private final class Outcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<(Data, URLResponse), any Error>?
+        private var waiter: CheckedContinuation<(Data, URLResponse), any Error>?
+        private var delivered = false
+
+        func finish(_ r: Result<(Data, URLResponse), any Error>) {
+            lock.lock()
+            guard result == nil else { lock.unlock(); return }
+            result = r
+            let w = waiter; if w != nil { delivered = true }
+            lock.unlock()
+            w?.resume(with: r)
+        }
+
+        func wait(_ c: CheckedContinuation<(Data, URLResponse), any Error>) {
+            lock.lock()
+            if let result, !delivered { delivered = true; lock.unlock(); c.resume(with: result); return }
+            waiter = c
+            lock.unlock()
+        }
+    }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let url = URL(string: request.url) else { throw HTTPTransportError("not a valid URL: \(request.url)") }
         var r = URLRequest(url: url)
@@ -36,22 +93,13 @@ public final class URLSessionTransport: HTTPTransport {
             // libcurl would label the body application/x-www-form-urlencoded, and some
             // servers (moto's Flask) then parse it as a form and lose it.
             if r.value(forHTTPHeaderField: "Content-Type") == nil { r.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type") }
+            // An upload on a reused connection that the peer resets makes libcurl retry
+            // it internally, and that retry can stall until the timeout (measured: see
+            // Docs/s3.md). Uploads therefore get a connection of their own; reads keep
+            // the pool.
+            if !reuseConnectionsForUploads { r.setValue("close", forHTTPHeaderField: "Connection") }
         }
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Data, URLResponse), any Error>) in
-                let task = session.dataTask(with: r) { data, response, error in
-                    if let error { c.resume(throwing: error); return }
-                    guard let response else { c.resume(throwing: HTTPTransportError("no response")); return }
-                    c.resume(returning: (data ?? Data(), response))
-                }
-                task.resume()
-            }
-        } catch let e as HTTPTransportError {
-            throw e
-        } catch {
-            throw HTTPTransportError((error as NSError).localizedDescription)
-        }
+        let (data, response) = try await perform(r, watchdog: timeout * 2 + Double(request.body.count) / 65_536)
         guard let http = response as? HTTPURLResponse else { throw HTTPTransportError("not an HTTP response") }
         var headers: [String: String] = [:]
         for (k, v) in http.allHeaderFields {

@@ -28,44 +28,72 @@ public enum ChildRunner {
     public static func run(_ argv: [String], environment: [String: String] = [:], remove: [String] = [],
                            stdinPath: String? = nil, stdoutPath: String? = nil, cwd: String? = nil,
                            timeout: Double? = nil) throws -> ChildResult {
-        guard let program = argv.first else { throw OpsError.failed("nothing to run") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = Array(argv.dropFirst())
+        guard argv.first != nil else { throw OpsError.failed("nothing to run") }
+        // posix_spawn + waitpid rather than Foundation.Process: a child whose grandchild
+        // daemonises (pg_ctl start) must still be reaped reliably.
+        let full = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
         var env = ProcessInfo.processInfo.environment
         for k in remove { env.removeValue(forKey: k) }
-        p.environment = env.merging(environment) { $1 }
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        env.merge(environment) { $1 }
         let tmp = NSTemporaryDirectory() + "cairn-ops-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let outPath = stdoutPath ?? tmp + ".out", errPath = tmp + ".err"
-        FileManager.default.createFile(atPath: outPath, contents: nil, attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: errPath, contents: nil, attributes: [.posixPermissions: 0o600])
         defer {
             if stdoutPath == nil { unlink(outPath) }
             unlink(errPath)
         }
-        guard let outH = FileHandle(forWritingAtPath: outPath), let errH = FileHandle(forWritingAtPath: errPath),
-              let inH = FileHandle(forReadingAtPath: stdinPath ?? "/dev/null") else {
-            throw OpsError.failed("cannot set up the output files of \(program)")
-        }
-        p.standardOutput = outH
-        p.standardError = errH
-        p.standardInput = inH
         let start = Date()
-        do { try p.run() } catch {
-            throw OpsError.failed("cannot start \(program): \(error.localizedDescription)")
-        }
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning { p.terminate(); usleep(500_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        }
-        p.waitUntilExit()
-        try? outH.close(); try? errH.close(); try? inH.close()
+        let pid = try spawn(full, environment: env, stdinPath: stdinPath ?? "/dev/null", stdoutPath: outPath, stderrPath: errPath)
+        let status = wait(pid, timeout: timeout)
         let out = stdoutPath == nil ? (FileManager.default.contents(atPath: outPath).map { String(decoding: $0, as: UTF8.self) } ?? "") : ""
         let err = FileManager.default.contents(atPath: errPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
         return ChildResult(argv: argv, status: status, stdout: out, stderr: err, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Starts `argv` with exactly `environment`, standard streams redirected to files; returns its pid.
+    public static func spawn(_ argv: [String], environment: [String: String], stdinPath: String, stdoutPath: String, stderrPath: String) throws -> pid_t {
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, stdinPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&fa, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &fa, &attr, cArgs, cEnv)
+        guard rc == 0 else { throw OpsError.failed("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Waits for `pid` (killing it after `timeout` seconds); its exit status, 128+signal when killed.
+    public static func wait(_ pid: pid_t, timeout: Double? = nil) -> Int32 {
+        var status: Int32 = 0
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var killedAt: Date? = nil
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return 127 }
+            if let deadline, Date() > deadline {
+                if killedAt == nil { kill(pid, SIGTERM); killedAt = Date() }
+                else if let k = killedAt, Date().timeIntervalSince(k) > 3 { kill(pid, SIGKILL) }
+            }
+            usleep(5_000)
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// The absolute path of the running executable.

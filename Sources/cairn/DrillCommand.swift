@@ -1,0 +1,235 @@
+import ArgumentParser
+import CairnEngine
+import CairnOps
+import CairnPlan
+import CairnPostgres
+import Foundation
+
+/// `cairn drill`: restore the latest snapshot of each source into a scratch
+/// area and prove it usable; the time it took is the measured RTO, recorded
+/// in the source's repository for `status` and `report`.
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Restore each source's latest snapshot into a scratch area, prove it usable (servers, checks), record the RTO (exit 0 all passed, 1 not).")
+
+    @OptionGroup var planOptions: PlanOptions
+
+    @Option(name: .customLong("source"), help: "Drill this source only (repeatable; default: every source).")
+    var sources: [String] = []
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    @Flag(help: "Do not record the results in the repositories.")
+    var noRecord = false
+
+    func run() async throws {
+        let plan = try planOptions.load()
+        let ctx = OpsContext(plan: plan)
+        var results: [OpsRecord.Drill] = []
+        var skipped: [(String, String)] = []
+        for s in try ctx.sources(named: sources) {
+            guard let repo = plan.repository(named: s.repository) else { continue }
+            switch s.kind {
+            case .pgWAL:
+                skipped.append((s.name, "the WAL archive is drilled with its base backup (pg-basebackup)"))
+                continue
+            case .pgBaseBackup:
+                skipped.append((s.name, "base backup + WAL replay drills are not built yet; run 'cairn pg restore' by hand (Docs/runbook.md)"))
+                continue
+            default: break
+            }
+            if !json { Terminal.info("drilling \(s.name) (\(s.kind.rawValue)) from \(repo.name)...") }
+            var drill = await drillOne(s, repo, ctx)
+            drill.time = Date().timeIntervalSince1970
+            if !noRecord {
+                do { try await ctx.record(name: OpsRecord.drillName(source: s.name), extra: drill.extra, in: repo) } catch {
+                    Terminal.warn("could not record the drill of \(s.name) in \(repo.name): \(error)")
+                }
+            }
+            results.append(drill)
+        }
+        if json {
+            Terminal.json(DrillJSON(drills: results.map { d in
+                .init(source: d.source, kind: d.kind, ok: d.ok, seconds: d.seconds, snapshot: d.snapshot, message: d.message,
+                      phases: d.phases.map { .init(name: $0.name, seconds: $0.seconds) })
+            }, skipped: skipped.map { .init(source: $0.0, reason: $0.1) }))
+        } else {
+            Terminal.out("SOURCE               RESULT  RTO       PHASES                                    DETAIL")
+            for d in results {
+                let rto = plan.source(named: d.source)?.rto
+                let phases = d.phases.map { "\($0.name) \(PlanDuration.format(seconds: $0.seconds))" }.joined(separator: ", ")
+                let verdict = d.ok ? (rto.map { d.seconds <= Double($0) ? "ok" : "SLOW" } ?? "ok") : "FAILED"
+                Terminal.out("\(d.source.padding(20)) \(verdict.padding(7)) \(PlanDuration.format(seconds: d.seconds).padding(9)) \(phases.padding(41)) \(d.message)")
+            }
+            for (n, why) in skipped { Terminal.out("\(n.padding(20)) skipped                                             \(why)") }
+        }
+        if results.contains(where: { !$0.ok }) { throw ExitCode(CairnCommand.Exit.failure) }
+    }
+
+    /// Runs the drill of one source; failures become a failed drill naming the phase.
+    private func drillOne(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext) async -> OpsRecord.Drill {
+        let timer = PhaseTimer()
+        var snapshotID = ""
+        do {
+            let snap: OpsSnapshot
+            do {
+                let r = try await ctx.open(repo)
+                guard let newest = try r.snapshots(name: s.snapshotName).max(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) else {
+                    throw DrillFailure("no snapshot named \(s.snapshotName) in \(repo.name) to drill")
+                }
+                snap = OpsSnapshot(newest)
+            } catch let e as DrillFailure { throw e } catch { throw DrillFailure("open \(repo.name): \(error)") }
+            snapshotID = snap.id
+            let scratch = try ScratchDirectory(under: ctx.plan.drill.scratchDir)
+            let message: String
+            switch s.kind {
+            case .tree: message = try drillTree(s, repo, ctx, scratch.path, timer)
+            case .command: message = try drillStream(s, repo, ctx, snap, scratch.path, timer)
+            case .redis: message = try drillRedis(s, repo, ctx, snap, scratch.path, timer)
+            case .pgDump: message = try drillDump(s, repo, ctx, snap, scratch.path, timer)
+            case .pgBaseBackup, .pgWAL: message = "not drilled"
+            }
+            return OpsRecord.Drill(source: s.name, kind: s.kind.rawValue, ok: true, phases: timer.phases, snapshot: snapshotID, message: message)
+        } catch {
+            return OpsRecord.Drill(source: s.name, kind: s.kind.rawValue, ok: false, phases: timer.phases, snapshot: snapshotID, message: "\(error)")
+        }
+    }
+
+    private func checked(_ r: ChildResult, _ what: String) throws {
+        guard r.status == 0 else { throw DrillFailure("\(what) exited \(r.status): \(r.lastErrorLine)") }
+    }
+
+    /// A tree: restore it, then compare every entry of the manifest (`cairn ls`) with what is on disk.
+    private func drillTree(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ scratch: String, _ timer: PhaseTimer) throws -> String {
+        let target = scratch + "/tree"
+        try timer.run("restore") {
+            try checked(try ctx.cairn(["restore", "latest", "--name", s.snapshotName, "--target", target], repo), "cairn restore")
+        }
+        return try timer.run("compare") {
+            let ls = try ctx.cairn(["ls", "latest", "--name", s.snapshotName, "--json"], repo)
+            try checked(ls, "cairn ls")
+            var entries = 0, files = 0
+            var bytes: UInt64 = 0
+            for line in ls.stdout.split(separator: "\n") where !line.isEmpty {
+                guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let path = o["path"] as? String, let type = o["type"] as? String else { throw DrillFailure("cannot read the manifest line \(line.prefix(80))") }
+                let local = target + (path.hasPrefix("/") ? path : "/" + path)
+                var st = stat()
+                guard lstat(local, &st) == 0 else { throw DrillFailure("\(path) is in the manifest but was not restored") }
+                let kind = st.st_mode & S_IFMT
+                switch type {
+                case "file":
+                    guard kind == S_IFREG else { throw DrillFailure("\(path) should be a file") }
+                    let size = (o["size"] as? NSNumber)?.uint64Value ?? 0
+                    guard UInt64(st.st_size) == size else { throw DrillFailure("\(path) has \(st.st_size) bytes, the manifest says \(size)") }
+                    files += 1; bytes += size
+                case "dir":
+                    guard kind == S_IFDIR else { throw DrillFailure("\(path) should be a directory") }
+                case "symlink":
+                    guard kind == S_IFLNK else { throw DrillFailure("\(path) should be a symbolic link") }
+                    let want = o["link_target"] as? String ?? ""
+                    let got = (try? FileManager.default.destinationOfSymbolicLink(atPath: local)) ?? ""
+                    guard got == want else { throw DrillFailure("\(path) points to \(got.debugDescription), the manifest says \(want.debugDescription)") }
+                default: break
+                }
+                if let mode = (o["mode"] as? NSNumber)?.uint32Value, type != "symlink", UInt32(st.st_mode) & 0o7777 != mode & 0o7777 {
+                    throw DrillFailure("\(path) has mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)), the manifest says \(String(mode & 0o7777, radix: 8))")
+                }
+                entries += 1
+            }
+            guard entries > 0 else { throw DrillFailure("the manifest is empty") }
+            return "\(entries) entries match the manifest (\(files) files, \(Terminal.bytes(bytes)))"
+        }
+    }
+
+    /// A stream (command output): restore it whole; its length must be the snapshot's.
+    private func drillStream(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ snap: OpsSnapshot, _ scratch: String, _ timer: PhaseTimer) throws -> String {
+        let out = scratch + "/stream"
+        try timer.run("restore") {
+            try checked(try ctx.cairn(["restore", snap.id, "--stdout"], repo, stdoutPath: out), "cairn restore --stdout")
+        }
+        return try timer.run("compare") {
+            let size = (try FileManager.default.attributesOfItem(atPath: out)[.size] as? NSNumber)?.uint64Value ?? 0
+            guard size == snap.logicalBytes else { throw DrillFailure("restored \(size) bytes, the snapshot recorded \(snap.logicalBytes)") }
+            return "\(Terminal.bytes(size)) restored, every chunk verified"
+        }
+    }
+
+    /// An RDB: restore it (validated), load it into a temporary redis-server, compare the key count.
+    private func drillRedis(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ snap: OpsSnapshot, _ scratch: String, _ timer: PhaseTimer) throws -> String {
+        let rdb = scratch + "/redis/dump.rdb"
+        try FileManager.default.createDirectory(atPath: scratch + "/redis", withIntermediateDirectories: true)
+        try timer.run("restore") {
+            try checked(try ctx.cairn(["redis", "restore", snap.id, "--target", rdb], repo), "cairn redis restore")
+        }
+        let server = try timer.run("load") { try TemporaryRedis(rdb: rdb, server: ctx.plan.drill.redisServer) }
+        defer { server.stop() }
+        return try timer.run("checks") {
+            let info = try server.command(["INFO", "keyspace"])
+            var loaded: UInt64 = 0
+            for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("db") {
+                if let k = line.split(separator: ":").last?.split(separator: ",").first(where: { $0.hasPrefix("keys=") }) {
+                    loaded += UInt64(k.dropFirst(5)) ?? 0
+                }
+            }
+            var sampled = 0
+            for _ in 0..<min(5, Int(loaded)) {
+                let key = try server.command(["RANDOMKEY"])
+                guard !key.isEmpty else { break }
+                sampled += 1
+            }
+            if let recorded = snap.extra["redis.keys"].flatMap(UInt64.init) {
+                let expiring = snap.extra["redis.keys_with_expiry"].flatMap(UInt64.init) ?? 0
+                // Keys whose TTL passed since the backup are dropped on load: allow at most those.
+                guard loaded <= recorded, loaded + expiring >= recorded else {
+                    throw DrillFailure("redis-server loaded \(loaded) keys, the backup recorded \(recorded) (\(expiring) with a TTL)")
+                }
+                return "\(loaded) of \(recorded) recorded keys loaded, \(sampled) sampled"
+            }
+            return "\(loaded) keys loaded (the backup recorded no count), \(sampled) sampled"
+        }
+    }
+
+    /// A pg_dump: restore it into a temporary PostgreSQL cluster, then run the plan's checks through libpq.
+    private func drillDump(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ snap: OpsSnapshot, _ scratch: String, _ timer: PhaseTimer) throws -> String {
+        let pg = try timer.run("start") { try TemporaryPostgres(scratch: scratch, bin: ctx.plan.drill.pgBin, user: ctx.plan.drill.pgUser) }
+        defer { pg.stop() }
+        try timer.run("restore") {
+            let r = try ctx.cairn(["pg", "restore-dump", snap.id, "--dbname", pg.conninfo("postgres"), "--create"], repo,
+                                  extraEnvironment: ["CAIRN_PG_BIN": pg.bin])
+            try checked(r, "cairn pg restore-dump")
+        }
+        let database = snap.extra["pg-database"] ?? "postgres"
+        return try timer.run("checks") {
+            for c in s.checks {
+                let label = "check \(c.name.debugDescription) (\(ctx.plan.file):\(c.line))"
+                let rows: [[String?]]
+                do {
+                    let conn = try PGConnection(pg.conninfo(c.database ?? database))
+                    rows = try conn.query(c.sql)
+                } catch {
+                    throw DrillFailure("\(label) failed: \(error)")
+                }
+                let value = rows.first?.first ?? nil
+                guard c.expect.holds(value: value, rowCount: rows.count) else {
+                    throw DrillFailure("\(label) expected \(c.expect) but got \(value.map { $0.debugDescription } ?? "no value") (\(rows.count) row(s))")
+                }
+            }
+            return s.checks.isEmpty ? "restored into database \(database); no checks in the plan" : "restored into database \(database); \(s.checks.count) check(s) passed"
+        }
+    }
+}
+
+struct DrillFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+struct DrillJSON: Encodable {
+    struct Phase: Encodable { let name: String, seconds: Double }
+    struct Drill: Encodable { let source: String, kind: String, ok: Bool, seconds: Double, snapshot: String, message: String, phases: [Phase] }
+    struct Skipped: Encodable { let source: String, reason: String }
+    let drills: [Drill], skipped: [Skipped]
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import CairnEngine
+import CairnOps
+import CairnPlan
+import Foundation
+
+/// What plan-driven commands share: opening a plan repository, reading what
+/// it holds, running `cairn` itself against it, and recording drill and scrub
+/// results in it.
+struct OpsContext {
+    let plan: Plan
+
+    /// The repository options a plan repository stands for (URL and passphrase file; no secret on any command line).
+    func options(_ r: PlanRepository) throws -> RepositoryOptions {
+        try RepositoryOptions.parse(["--repo", r.url, "--password-file", r.passwordFile])
+    }
+
+    func cacheBase(_ r: PlanRepository) throws -> String {
+        try r.cacheDir ?? options(r).cacheBase()
+    }
+
+    /// The environment a child `cairn` gets for repository `r`.
+    func environment(_ r: PlanRepository) throws -> [String: String] {
+        var env = ["CAIRN_REPO": r.url, "CAIRN_PASSWORD_FILE": r.passwordFile]
+        env["CAIRN_CACHE_DIR"] = try cacheBase(r)
+        return env
+    }
+
+    /// Runs this cairn binary with `arguments` against repository `r`.
+    func cairn(_ arguments: [String], _ r: PlanRepository, stdoutPath: String? = nil, extraEnvironment: [String: String] = [:]) throws -> ChildResult {
+        try ChildRunner.run([ChildRunner.selfExecutable] + arguments, environment: try environment(r).merging(extraEnvironment) { $1 },
+                            remove: ["CAIRN_PASSWORD", "CAIRN_ENV_FILE"], stdoutPath: stdoutPath)
+    }
+
+    /// Opens repository `r` (no lock: reading only).
+    func open(_ r: PlanRepository) async throws -> Repository {
+        let o = try options(r)
+        return try await Repository.open(store: try o.store(), passphrase: try o.passphrase(), cacheBase: try cacheBase(r))
+    }
+
+    /// Snapshots and sizes of every plan repository; an unreadable one carries its error.
+    func facts() async -> [RepositoryFacts] {
+        var out: [RepositoryFacts] = []
+        for r in plan.repositories {
+            do {
+                let repo = try await open(r)
+                let t = try repo.index.totals()
+                out.append(RepositoryFacts(name: r.name, snapshots: try repo.snapshots().map(OpsSnapshot.init),
+                                           storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(t.rawBytes)))
+            } catch {
+                out.append(RepositoryFacts(name: r.name, snapshots: nil, error: "\(error)"))
+            }
+        }
+        return out
+    }
+
+    /// Stores an ops record (a drill or scrub result) in `r` as a small snapshot tagged `cairn-ops`
+    /// whose `extra` holds the facts and whose content is the same facts as JSON.
+    func record(name: String, extra: [String: String], in r: PlanRepository) async throws {
+        let o = try options(r)
+        let guarded = CommitGuardedStore(try o.store())
+        let repo = try await Repository.open(store: guarded, passphrase: try o.passphrase(), cacheBase: try cacheBase(r))
+        let lock = try await LockManager(repo: repo, notice: { Terminal.warn($0) })
+            .acquire(exclusive: false, operation: "record \(name)", wait: 600)
+        guarded.setGuard { try await lock.ensureValid() }
+        try await lock.holding {
+            try await repo.sync()
+            var opts = BackupOptions(name: name)
+            opts.tags = [OpsRecord.tag]
+            opts.extra = extra
+            opts.delta = false
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            let body = try enc.encode(extra)
+            let path = NSTemporaryDirectory() + "cairn-record-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+            FileManager.default.createFile(atPath: path, contents: body, attributes: [.posixPermissions: 0o600])
+            defer { unlink(path) }
+            let fd = Foundation.open(path, O_RDONLY)
+            guard fd >= 0 else { throw CairnError.io("cannot read back \(path)") }
+            defer { close(fd) }
+            _ = try await Archiver(repo: repo, options: opts).backup(streamFD: fd, label: name + ".json")
+        }
+    }
+
+    /// The plan's sources filtered by `--source` names (all when empty); unknown names are a usage error.
+    func sources(named names: [String]) throws -> [PlanSource] {
+        for n in names where plan.source(named: n) == nil {
+            throw ValidationError("no source named \(n.debugDescription) in \(plan.file) (have: \(plan.sources.map(\.name).joined(separator: ", ")))")
+        }
+        return names.isEmpty ? plan.sources : plan.sources.filter { names.contains($0.name) }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import CairnOps
+import CairnPlan
+import Foundation
+
+/// `cairn run`: what is due (or named) is backed up, then retention and a scrub slice run.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the plan: due backups, then copies, forget/prune per repository, a scrub slice (exit 0 done, 1 something failed, 3 warnings).")
+
+    @OptionGroup var planOptions: PlanOptions
+
+    @Option(name: .customLong("source"), help: "Back up this source whether due or not (repeatable).")
+    var sources: [String] = []
+
+    @Flag(help: "Back up every source whether due or not.")
+    var all = false
+
+    @Flag(help: "Print what would run; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    @Option(name: .customLong("wait-lock"), help: "Wait this long for another cairn run to finish (default 0: exit at once with a message).")
+    var waitLock: String = "0"
+
+    @Flag(help: "Skip forget/prune and the scrub slice (backups only).")
+    var backupsOnly = false
+
+    func validate() throws {
+        if all && !sources.isEmpty { throw ValidationError("give --all or --source NAME, not both") }
+        if waitLock != "0" && DurationArgument.seconds(waitLock) == nil { throw ValidationError("--wait-lock takes a duration like 10m") }
+    }
+
+    func run() async throws {
+        let plan = try planOptions.load()
+        let ctx = OpsContext(plan: plan)
+        let chosen = try ctx.sources(named: sources)
+        let lockPath = (plan.repositories.first.flatMap { try? ctx.cacheBase($0) } ?? NSTemporaryDirectory()) + "/cairn-run.lock"
+        let lock: RunLock?
+        do { lock = dryRun ? nil : try RunLock(path: lockPath, wait: waitLock == "0" ? 0 : DurationArgument.seconds(waitLock) ?? 0) } catch let e as OpsError {
+            throw PlanLoadError.message(e.description)
+        }
+        defer { _ = lock }
+
+        var steps: [RunStep] = []
+        let facts = await ctx.facts()
+        let newest: [String: Double] = {
+            var m: [String: Double] = [:]
+            for f in facts { for s in f.snapshots ?? [] where !s.isOpsRecord { m[f.name + "\0" + s.name] = max(m[f.name + "\0" + s.name] ?? 0, s.time) } }
+            return m
+        }()
+        let now = Date()
+        var touched = Set<String>()
+        for s in chosen {
+            let named = all || !sources.isEmpty
+            if s.kind == .pgWAL {
+                if named { steps.append(RunStep(step: "backup", target: s.name, outcome: .skipped, detail: "pg-wal is filled by archive_command (cairn wal-push)")) }
+                continue
+            }
+            if !named {
+                guard let schedule = s.schedule else { continue }
+                let last = newest[s.repository + "\0" + s.snapshotName].map { Date(timeIntervalSince1970: $0) }
+                guard schedule.isDue(newest: last, now: now, calendar: .current) else { continue }
+            }
+            guard let repo = plan.repository(named: s.repository) else { continue }
+            guard case .success(let args) = BackupInvocation.arguments(for: s) else { continue }
+            if dryRun {
+                steps.append(RunStep(step: "backup", target: s.name, outcome: .planned, detail: "cairn " + args.joined(separator: " ")))
+                touched.insert(repo.name)
+                continue
+            }
+            if !json { Terminal.info("backing up \(s.name) (\(s.kind.rawValue)) into \(repo.name)...") }
+            do {
+                let r = try ctx.cairn(args, repo)
+                let id = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["snapshot_id"] as? String
+                switch r.status {
+                case 0: steps.append(RunStep(step: "backup", target: s.name, outcome: .ok, seconds: r.seconds, detail: id.map { "snapshot \($0.prefix(8))" } ?? "done"))
+                case 3: steps.append(RunStep(step: "backup", target: s.name, outcome: .warning, seconds: r.seconds, detail: r.lastErrorLine))
+                default: steps.append(RunStep(step: "backup", target: s.name, outcome: .failed, seconds: r.seconds, detail: r.lastErrorLine))
+                }
+                if r.status == 0 || r.status == 3 { touched.insert(repo.name) }
+            } catch {
+                steps.append(RunStep(step: "backup", target: s.name, outcome: .failed, detail: "\(error)"))
+            }
+        }
+        if !backupsOnly {
+            // Copies: plan check refuses copy-from until `cairn copy` exists, so there is nothing to run here yet.
+            for r in plan.repositories where touched.contains(r.name) && !r.keep.isEmpty {
+                let args = ["forget"] + r.keep.forgetArguments + (r.prune ? ["--prune"] : []) + ["--wait-lock", "10m", "--json"]
+                steps.append(step("forget", r, args, ctx))
+            }
+            for r in plan.repositories where touched.contains(r.name) && r.scrub.enabled {
+                let args = ["scrub"] + r.scrub.arguments + ["--json"]
+                let st = step("scrub", r, args, ctx)
+                steps.append(st)
+                if !dryRun {
+                    let rec = OpsRecord.Scrub(clean: st.outcome == .ok, ran: st.outcome != .failed || st.detail.contains("damage"),
+                                              message: st.detail, seconds: st.seconds)
+                    do { try await ctx.record(name: OpsRecord.scrubName, extra: rec.extra, in: r) } catch {
+                        steps.append(RunStep(step: "record", target: r.name, outcome: .warning, detail: "could not record the scrub result: \(error)"))
+                    }
+                }
+            }
+        }
+        if steps.isEmpty { steps.append(RunStep(step: "-", target: "-", outcome: .skipped, detail: "nothing is due")) }
+        if json {
+            Terminal.json(steps.map { RunStepJSON(step: $0.step, target: $0.target, outcome: $0.outcome.rawValue, seconds: $0.seconds, detail: $0.detail) })
+        } else {
+            Terminal.out("STEP     TARGET               RESULT    SECONDS  DETAIL")
+            for s in steps {
+                Terminal.out("\(s.step.padding(8)) \(s.target.padding(20)) \(s.outcome.rawValue.padding(9)) \(String(format: "%7.1f", s.seconds))  \(s.detail)")
+            }
+        }
+        let code = RunStep.exitCode(steps)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private func step(_ name: String, _ r: PlanRepository, _ args: [String], _ ctx: OpsContext) -> RunStep {
+        if dryRun { return RunStep(step: name, target: r.name, outcome: .planned, detail: "cairn " + args.joined(separator: " ")) }
+        if !json { Terminal.info("\(name) \(r.name)...") }
+        do {
+            let res = try ctx.cairn(args, r)
+            switch res.status {
+            case 0: return RunStep(step: name, target: r.name, outcome: .ok, seconds: res.seconds, detail: summary(name, res))
+            case 4 where name == "scrub": return RunStep(step: name, target: r.name, outcome: .failed, seconds: res.seconds, detail: "damage found: " + res.lastErrorLine)
+            case 3: return RunStep(step: name, target: r.name, outcome: .warning, seconds: res.seconds, detail: res.lastErrorLine)
+            default: return RunStep(step: name, target: r.name, outcome: .failed, seconds: res.seconds, detail: res.lastErrorLine)
+            }
+        } catch {
+            return RunStep(step: name, target: r.name, outcome: .failed, detail: "\(error)")
+        }
+    }
+
+    private func summary(_ name: String, _ r: ChildResult) -> String {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else { return "done" }
+        if name == "scrub" {
+            return "clean; \(o["packs_read"] ?? 0) packs read, \(o["snapshots_checked"] ?? 0) snapshots checked"
+        }
+        if let removed = o["removed"] as? [Any] { return "\(removed.count) snapshot(s) removed" }
+        return "done"
+    }
+}
+
+struct RunStepJSON: Encodable { let step: String, target: String, outcome: String, seconds: Double, detail: String }

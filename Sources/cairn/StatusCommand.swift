@@ -1,0 +1,95 @@
+import ArgumentParser
+import CairnOps
+import CairnPlan
+import Foundation
+
+/// `cairn status`: every objective of the plan, measured; exit 5 when one is breached.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Measure the plan's objectives: snapshot age vs RPO, last drill vs RTO, last scrub, size (exit 0 all hold, 5 breached).")
+
+    static let breachExit: Int32 = 5
+
+    @OptionGroup var planOptions: PlanOptions
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    @Option(help: "Write Prometheus textfile-collector metrics to this file (names in Docs/operations.md).")
+    var metrics: String?
+
+    func run() async throws {
+        let plan = try planOptions.load()
+        let ctx = OpsContext(plan: plan)
+        let report = StatusEvaluator.evaluate(plan: plan, facts: await ctx.facts(), now: Date().timeIntervalSince1970)
+        if let metrics {
+            let tmp = metrics + ".tmp"
+            do {
+                try Data(PrometheusMetrics.render(report).utf8).write(to: URL(fileURLWithPath: tmp))
+                guard rename(tmp, metrics) == 0 else { throw PlanLoadError.message("cannot rename \(tmp) to \(metrics): \(String(cString: strerror(errno)))") }
+            } catch let e as PlanLoadError { throw e } catch {
+                throw PlanLoadError.message("cannot write the metrics file \(metrics): \(error.localizedDescription)")
+            }
+        }
+        if json {
+            Terminal.json(StatusJSON(report))
+        } else {
+            print(report)
+        }
+        if report.breached { throw ExitCode(Self.breachExit) }
+    }
+
+    private func print(_ r: StatusReport) {
+        Terminal.out("SOURCE               KIND           REPOSITORY   NEWEST                AGE       RPO      LAST DRILL    RTO      STATE")
+        for s in r.sources {
+            let newest = s.newest.map { Terminal.rfc3339(Int64($0 * 1e9)) } ?? "never"
+            let age = s.ageSeconds.map { PlanDuration.format(Int64($0)) } ?? "-"
+            let drill = s.lastDrill.map { ($0.ok ? "" : "FAILED ") + PlanDuration.format(seconds: $0.seconds) } ?? "none"
+            let state = s.problems.isEmpty ? "ok" : "BREACHED"
+            Terminal.out("\(s.name.padding(20)) \(s.kind.padding(14)) \(s.repository.padding(12)) \(newest.padding(21)) \(age.padding(9)) \((s.rpoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(drill.padding(13)) \((s.rtoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(state)")
+        }
+        for x in r.repositories {
+            if x.reachable {
+                let scrub = x.lastScrub.map { ($0.clean ? "clean" : ($0.ran ? "DAMAGE" : "FAILED")) + " " + Terminal.rfc3339(Int64($0.time * 1e9)) } ?? "none recorded"
+                Terminal.out("repository \(x.name): \(Terminal.bytes(x.storedBytes)) stored, \(x.snapshotCount) snapshots, +\(Terminal.bytes(UInt64(x.dailyGrowthBytes)))/day (7-day average); last scrub: \(scrub)")
+            } else {
+                Terminal.out("repository \(x.name): UNREACHABLE")
+            }
+        }
+        let problems = r.sources.flatMap { s in s.problems.map { "source \(s.name): \($0)" } } + r.repositories.flatMap { x in x.problems.map { "repository \(x.name): \($0)" } }
+        for p in problems { Terminal.out("BREACH: \(p)") }
+        Terminal.out(problems.isEmpty ? "all objectives hold" : "\(problems.count) objective(s) breached (exit \(Self.breachExit))")
+    }
+}
+
+struct StatusJSON: Encodable {
+    struct Drill: Encodable { let ok: Bool, seconds: Double, time: String, snapshot: String, message: String, phases: [String: Double] }
+    struct Source: Encodable {
+        let name: String, kind: String, repository: String, snapshot_name: String, newest: String?, age_seconds: Double?
+        let rpo_seconds: Int64?, rpo_breached: Bool, last_drill: Drill?, rto_seconds: Int64?, rto_breached: Bool, snapshots: Int, problems: [String]
+    }
+    struct Scrub: Encodable { let clean: Bool, ran: Bool, time: String, message: String }
+    struct Repo: Encodable {
+        let name: String, reachable: Bool, error: String?, stored_bytes: UInt64, unique_bytes: UInt64, snapshots: Int
+        let daily_growth_bytes: Double, last_scrub: Scrub?, problems: [String]
+    }
+    let breached: Bool, time: String, sources: [Source], repositories: [Repo]
+
+    init(_ r: StatusReport) {
+        func t(_ s: Double) -> String { Terminal.rfc3339(Int64(s * 1e9)) }
+        breached = r.breached; time = t(r.time)
+        sources = r.sources.map { s in
+            Source(name: s.name, kind: s.kind, repository: s.repository, snapshot_name: s.snapshotName, newest: s.newest.map(t),
+                   age_seconds: s.ageSeconds, rpo_seconds: s.rpoObjective, rpo_breached: s.rpoBreached,
+                   last_drill: s.lastDrill.map { d in Drill(ok: d.ok, seconds: d.seconds, time: t(d.time), snapshot: d.snapshot, message: d.message,
+                                                            phases: Dictionary(d.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)) },
+                   rto_seconds: s.rtoObjective, rto_breached: s.rtoBreached, snapshots: s.snapshotCount, problems: s.problems)
+        }
+        repositories = r.repositories.map { x in
+            Repo(name: x.name, reachable: x.reachable, error: x.error, stored_bytes: x.storedBytes, unique_bytes: x.uniqueBytes,
+                 snapshots: x.snapshotCount, daily_growth_bytes: x.dailyGrowthBytes,
+                 last_scrub: x.lastScrub.map { Scrub(clean: $0.clean, ran: $0.ran, time: t($0.time), message: $0.message) }, problems: x.problems)
+        }
+    }
+}

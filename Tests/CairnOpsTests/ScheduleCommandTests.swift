@@ -1,0 +1,64 @@
+import XCTest
+
+final class ScheduleCommandTests: XCTestCase {
+    func testDryRunUnitsPassSystemdAnalyzeAndInstallListRemove() throws {
+        let h = try OpsHarness()
+        let plan = try h.write("cairn.toml", """
+        [repository.onsite]
+        url = "\(h.dir)/repo"
+        password-file = "\(h.passFile)"
+        [source.db]
+        kind = "pg-dump"
+        dbname = "dbname=app"
+        repository = "onsite"
+        schedule = "daily 02:00"
+        [source.node]
+        kind = "tree"
+        paths = ["/etc/hostname"]
+        repository = "onsite"
+        schedule = "weekly sun 04:00"
+        [source.etc]
+        kind = "tree"
+        paths = ["/etc/hosts"]
+        repository = "onsite"
+        schedule = "every 15m"
+        """)
+        let dry = try h.run(["schedule", "install", "--dry-run", "--plan", plan]).check("dry run")
+        XCTAssertTrue(dry.out.contains("OnCalendar=*-*-* 02:00:00\nOnCalendar=Sun *-*-* 04:00:00\nOnCalendar=*-*-* *:00/15:00"), dry.summary)
+        XCTAssertTrue(dry.out.contains("ExecStart=\(h.cairn) run --plan \(plan)"), dry.summary)
+
+        // Split the dry-run output into unit files and let systemd judge them.
+        let units = h.dir + "/units"
+        try FileManager.default.createDirectory(atPath: units, withIntermediateDirectories: true)
+        var current: String? = nil, text = ""
+        func flush() throws { if let c = current { try h.write(units + "/" + c, text) } }
+        for line in dry.out.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# --- ") { try flush(); current = String(line.dropFirst(6).dropLast(4)); text = ""; continue }
+            text += line + "\n"
+        }
+        try flush()
+        if access("/usr/bin/systemd-analyze", X_OK) == 0 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+            p.arguments = ["verify", "--man=no", units + "/cairn-run.service", units + "/cairn-run.timer"]
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            // Only complaints about our units count (a container may lack other units systemd knows of).
+            let ours = message.split(separator: "\n").filter { $0.contains("cairn-run") }
+            XCTAssertEqual(p.terminationStatus, 0, message)
+            XCTAssertTrue(ours.isEmpty, message)
+        }
+
+        // Install into a directory (no systemctl), list, remove.
+        let dir = h.dir + "/systemd"
+        try h.run(["schedule", "install", "--plan", plan, "--unit-dir", dir]).check("install")
+        let list = try h.run(["schedule", "list", "--unit-dir", dir]).check("list")
+        XCTAssertTrue(list.out.contains("OnCalendar=Sun *-*-* 04:00:00"), list.summary)
+        try h.run(["schedule", "remove", "--unit-dir", dir]).check("remove")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cairn-run.timer"))
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// Runs the real `cairn` binary (next to the test bundle, or $CAIRN_BINARY)
+/// with S3 credentials and the passphrase in its environment, never on its command line.
+struct CairnRunner {
+    struct Result {
+        let status: Int32
+        let out: String
+        let err: String
+    }
+
+    let cacheDir: String
+    var environment: [String: String]
+
+    init(cacheDir: String, extra: [String: String] = [:]) {
+        self.cacheDir = cacheDir
+        var env = ProcessInfo.processInfo.environment
+        for k in env.keys where k.hasPrefix("CAIRN_") || k.hasPrefix("AWS_") { env[k] = nil }
+        env.merge(MotoServer.environment) { $1 }
+        env["CAIRN_PASSWORD"] = "correct horse battery staple"
+        env["CAIRN_CACHE_DIR"] = cacheDir
+        env.merge(extra) { $1 }
+        environment = env
+    }
+
+    static func binary() throws -> String {
+        if let b = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !b.isEmpty { return b }
+        var candidates: [String] = []
+        if let argv0 = ProcessInfo.processInfo.arguments.first {
+            var u = URL(fileURLWithPath: argv0).standardizedFileURL
+            for _ in 0..<4 {
+                if u.pathExtension == "xctest" { candidates.append(u.deletingLastPathComponent().appendingPathComponent("cairn").path); break }
+                u = u.deletingLastPathComponent()
+            }
+            candidates.append(URL(fileURLWithPath: argv0).deletingLastPathComponent().appendingPathComponent("cairn").path)
+        }
+        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") {
+            candidates.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().appendingPathComponent("cairn").path)
+        }
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+        throw NSError(domain: "CairnRunner", code: 1, userInfo: [NSLocalizedDescriptionKey: "no cairn binary in \(candidates); run swift build or set CAIRN_BINARY"])
+    }
+
+    @discardableResult
+    func run(_ args: [String], timeout: TimeInterval = 300) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Self.binary())
+        p.arguments = args
+        p.environment = environment
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-out-\(UUID().uuidString)")
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
+        p.standardOutput = try FileHandle(forWritingTo: outFile)
+        p.standardError = try FileHandle(forWritingTo: errFile)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { MotoServer.stopProcess(p); XCTFail("cairn \(args.joined(separator: " ")) timed out") }
+        while p.isRunning { usleep(10_000) }
+        return Result(status: p.terminationStatus,
+                      out: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
+                      err: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs and fails the test unless the exit status is `expect`.
+    @discardableResult
+    func ok(_ args: [String], expect: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let r = try run(args)
+        XCTAssertEqual(r.status, expect, "cairn \(args.joined(separator: " "))\nstdout: \(r.out.prefix(2000))\nstderr: \(r.err.prefix(2000))", file: file, line: line)
+        return r
+    }
+}
+
+/// Trees of test files, compared byte for byte.
+enum TestTree {
+    static func make(at root: String, files: Int = 30, bigMiB: Int = 12) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(root)/sub/deeper", withIntermediateDirectories: true)
+        for i in 0..<files {
+            let dir = i % 3 == 0 ? "\(root)/sub" : i % 3 == 1 ? "\(root)/sub/deeper" : root
+            let text = (0..<(200 + i * 37)).map { "line \($0) of file \(i)\n" }.joined()
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(dir)/f\(i).txt"))
+        }
+        try Data(StoreConformance.bytes(bigMiB << 20, seed: 42)).write(to: URL(fileURLWithPath: "\(root)/big.bin"))
+    }
+
+    /// Relative path → contents, for comparing trees.
+    static func snapshot(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: root) else { return out }
+        for case let rel as String in e {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: "\(root)/\(rel)", isDirectory: &isDir), !isDir.boolValue {
+                out[rel] = fm.contents(atPath: "\(root)/\(rel)")
+            }
+        }
+        return out
+    }
+}

@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 # redis-server: the Redis tests start their own server on a loopback port.
-for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip redis-server; do
+# libpq-dev: CLibPQ links libpq; postgresql: the PostgreSQL tests initdb their own PG 15 clusters.
+for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip redis-server libpq-dev postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -32,8 +32,15 @@ struct RepairCommand: AsyncParsableCommand {
         @Option(help: "Passphrase file of --from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else this repository's passphrase).")
         var fromPasswordFile: String?
 
+        @OptionGroup var lockOptions: LockOptions
+
         func run() async throws {
-            let repo = try await options.open()
+            // Repair rewrites the index and deletes packs: nothing else may run meanwhile.
+            let (repo, lock) = try await options.openLocked(exclusive: true, operation: "repair", wait: lockOptions.seconds)
+            try await lock.holding { try await repair(repo) }
+        }
+
+        func repair(_ repo: Repository) async throws {
             let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
             if report.isClean {
                 if options.json { Terminal.json(["repaired": 0]) } else { Terminal.out("scrub found no damage: nothing to repair") }
@@ -72,9 +79,14 @@ struct RepairCommand: AsyncParsableCommand {
             abstract: "Rewrite snapshots whose blobs exist nowhere: lost chunks become zeros of the same length (or the file is truncated at the last good byte), lost directories become empty; every loss is recorded in the snapshot.")
 
         @OptionGroup var options: RepositoryOptions
+        @OptionGroup var lockOptions: LockOptions
 
         func run() async throws {
-            let repo = try await options.open()
+            let (repo, lock) = try await options.openLocked(exclusive: true, operation: "repair snapshots", wait: lockOptions.seconds)
+            try await lock.holding { try await rewrite(repo) }
+        }
+
+        func rewrite(_ repo: Repository) async throws {
             let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
             let rewritten = try await SnapshotRepairer(repo: repo).repair(report: report)
             if options.json {

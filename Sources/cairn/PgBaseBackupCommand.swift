@@ -10,6 +10,7 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
 
     @OptionGroup var pg: PgOptions
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: LockOptions
 
     @Option(help: "Snapshot name.")
     var name = "pg-base"
@@ -28,12 +29,15 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
             throw CairnError.invalidArgument("--stream is not implemented yet: run cairn pg basebackup on the database host, where the data directory is readable")
         }
         try pg.apply()
-        let repo = try await options.open()
+        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg basebackup", wait: lockOptions.seconds)
         let backup = BaseBackup(repo: repo, name: name, walName: pg.resolvedWALName)
         let archiver = WorkProgress()
         let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
         let r: BackupResult
-        do { r = try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver); line.stop() } catch { line.stop(); throw error }
+        do {
+            r = try await lock.holding { try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver) }
+            line.stop()
+        } catch { line.stop(); throw error }
         for w in r.warnings { Terminal.warn(w) }
         let e = r.snapshot.extra
         if options.json {

@@ -10,6 +10,7 @@ struct PgDumpCommand: AsyncParsableCommand {
 
     @OptionGroup var pg: PgOptions
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: LockOptions
 
     @Option(help: "Snapshot name.")
     var name: String
@@ -26,8 +27,8 @@ struct PgDumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         try pg.apply()
-        let repo = try await options.open()
-        let r = try await LogicalDump(repo: repo).dump(name: name, conninfo: dbname, arguments: pgDumpArguments)
+        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg dump", wait: lockOptions.seconds)
+        let r = try await lock.holding { try await LogicalDump(repo: repo).dump(name: name, conninfo: dbname, arguments: pgDumpArguments) }
         let s = r.snapshot
         if options.json {
             Terminal.json(PgDumpJSON(snapshot_id: r.snapshotID, name: s.name, database: s.extra[LogicalDump.Key.database] ?? "",

@@ -24,8 +24,10 @@ struct WalPushCommand: AsyncParsableCommand {
         let name = fileName ?? (path as NSString).lastPathComponent
         guard WALFileName(name) != nil else { throw CairnError.invalidArgument(PostgresError.badWALName(name).description) }
         let started = Clock.monotonic()
-        let repo = try await options.open()
-        let outcome = try await WALArchive(repo: repo, name: pg.resolvedWALName).push(path: path, fileName: name)
+        // A shared lock, like every backup: a prune cannot delete what the push dedups against.
+        // A prune holding the exclusive lock makes the push fail at once; PostgreSQL retries it.
+        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "wal-push \(name)", wait: 0)
+        let outcome = try await lock.holding { try await WALArchive(repo: repo, name: pg.resolvedWALName).push(path: path, fileName: name) }
         let seconds = Clock.monotonic() - started
         switch outcome {
         case .stored(let id):

@@ -12,7 +12,9 @@ final class GapTests: XCTestCase {
         let conn = try cluster.connect()
         try conn.query("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g")
         try sandbox.cairnRun(["pg", "basebackup", "--dbname", cluster.conninfo]).check("pg basebackup")
-        // The next segment to be finished is "archived" by a command that stores nothing.
+        // The next segment to be finished is "archived" by a command that stores nothing. (Write first:
+        // right after the backup's switch the position is on a segment boundary, which names the previous one.)
+        try conn.query("INSERT INTO t VALUES (0)")
         let lost = try conn.value("SELECT pg_walfile_name(pg_current_wal_lsn())")
         let push = "\(sandbox.cairn) wal-push --env-file \(sandbox.envFile) %p"
         try conn.query(try conn.value("SELECT format('ALTER SYSTEM SET archive_command = %L', $1::text)", ["test %f = \(lost) || \(push)"]))

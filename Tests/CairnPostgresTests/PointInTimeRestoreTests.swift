@@ -66,6 +66,12 @@ final class PointInTimeRestoreTests: XCTestCase {
         XCTAssertEqual(stat(pgdata, &st2), 0)
         XCTAssertEqual(st2.st_mode & 0o777, 0o700)
         XCTAssertEqual(st2.st_uid, sandbox.uid)
+        // A second restore into the now non-empty directory is refused, in one line, without touching it.
+        let again2 = try sandbox.cairnRun(["pg", "restore", "--pgdata", pgdata, "--target-time", target.at])
+        XCTAssertEqual(again2.status, 1, again2.summary)
+        XCTAssertTrue(again2.err.contains("is not empty") && again2.err.contains("--force"), again2.summary)
+        XCTAssertEqual(again2.err.split(separator: "\n").count, 1, again2.summary)
+        XCTAssertEqual(try String(contentsOfFile: pgdata + "/postgresql.auto.conf", encoding: .utf8), auto)
 
         // Start the restored copy beside the original, on its own port and socket.
         let port = PostgresCluster.freePort()

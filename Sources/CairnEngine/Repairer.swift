@@ -109,7 +109,7 @@ public struct Repairer {
                 } catch { continue }
                 for profile in repo.config.profiles {
                     lseek(fd, 0, SEEK_SET)
-                    let reader = ChunkReader(fd: fd, chunker: try FastCDC(profile.parameters(seed: repo.keys.chunkerSeed)), path: tmp)
+                    let reader = ChunkReader(fd: fd, chunker: try FastCDC(profile.parameters(seed: repo.chunkerSeed)), path: tmp)
                     while let chunk = try reader.next() {
                         let id = SHA256.id(chunk)
                         let key = StoreIndexView.BlobKey(id: id, type: .data)

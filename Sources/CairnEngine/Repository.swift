@@ -37,6 +37,8 @@ public final class Repository: Sendable {
         public var compressionLevel: Int32 = 3
         public var scrypt: ScryptParameters = .default
         public var profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles
+        /// Another repository's chunker seed (`--copy-chunker-from`), with its profiles.
+        public var chunkerSeed: UInt64? = nil
         public init() {}
     }
 
@@ -47,7 +49,8 @@ public final class Repository: Sendable {
         let keys = try MasterKeys.generate()
         let now = Clock.nowNanos()
         let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,
-                                      compressionLevel: options.compressionLevel, profiles: options.profiles)
+                                      compressionLevel: options.compressionLevel, profiles: options.profiles,
+                                      chunkerSeed: options.chunkerSeed)
         let keyFile = try keys.wrap(passphrase: passphrase, parameters: options.scrypt, host: Host.name, user: Host.user, nowNanos: now)
         let keyBytes = keyFile.encoded()
         let keyID = Hex.encode(SHA256.hash(keyBytes))
@@ -276,6 +279,10 @@ public final class Repository: Sendable {
         guard let p = config.profile(named: profile) else {
             throw CairnError.invalidArgument("unknown chunker profile \(profile.debugDescription); known: \(config.profiles.map(\.name).joined(separator: ", "))")
         }
-        return try FastCDC(p.parameters(seed: keys.chunkerSeed))
+        return try FastCDC(p.parameters(seed: chunkerSeed))
     }
+
+    /// The seed of this repository's chunker: the config's shared seed when it
+    /// has one (`cairn init --copy-chunker-from`), else the one derived from the master key.
+    public var chunkerSeed: UInt64 { config.chunkerSeed ?? keys.chunkerSeed }
 }

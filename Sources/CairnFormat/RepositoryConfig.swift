@@ -20,7 +20,9 @@ public struct ChunkerProfile: Hashable, Sendable {
 
 /// The decrypted body of the `config` object: fixed when the repository is created.
 public struct RepositoryConfig: Hashable, Sendable {
+    /// Version 1: no chunker seed in the config. Version 2 appends one (written only when set).
     public static let version: UInt8 = 1
+    public static let versionWithChunkerSeed: UInt8 = 2
     /// 32 random bytes; names the cache directory.
     public var repositoryID: [UInt8]
     public var createdNanos: Int64
@@ -29,11 +31,14 @@ public struct RepositoryConfig: Hashable, Sendable {
     /// Default zstd level (1...19); 0 stores blobs uncompressed.
     public var compressionLevel: Int32
     public var profiles: [ChunkerProfile]
+    /// A chunker seed shared with another repository (`cairn init --copy-chunker-from`):
+    /// overrides the seed derived from the master key, so both cut the same chunks. nil in most repositories.
+    public var chunkerSeed: UInt64?
 
     public init(repositoryID: [UInt8], createdNanos: Int64, packSize: UInt32 = 16 << 20, compressionLevel: Int32 = 3,
-                profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles) {
+                profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles, chunkerSeed: UInt64? = nil) {
         self.repositoryID = repositoryID; self.createdNanos = createdNanos; self.packSize = packSize
-        self.compressionLevel = compressionLevel; self.profiles = profiles
+        self.compressionLevel = compressionLevel; self.profiles = profiles; self.chunkerSeed = chunkerSeed
     }
 
     /// The defaults, chosen by measurement (Docs/chunking.md): scattered
@@ -54,12 +59,13 @@ public struct RepositoryConfig: Hashable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.u8(Self.version); w.raw(repositoryID); w.i64(createdNanos); w.u32(packSize)
+        w.u8(chunkerSeed == nil ? Self.version : Self.versionWithChunkerSeed); w.raw(repositoryID); w.i64(createdNanos); w.u32(packSize)
         w.u32(UInt32(bitPattern: compressionLevel))
         w.varint(profiles.count)
         for p in profiles {
             w.string(p.name); w.varint(p.minimumSize); w.varint(p.averageSize); w.varint(p.maximumSize); w.u8(p.normalization)
         }
+        if let chunkerSeed { w.u64(chunkerSeed) }
         return w.bytes
     }
 
@@ -67,7 +73,9 @@ public struct RepositoryConfig: Hashable, Sendable {
         let what = "repository config"
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
-        guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
+        guard v == version || v == versionWithChunkerSeed else {
+            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithChunkerSeed))
+        }
         let id = try r.raw(32)
         let created = try r.i64()
         let packSize = try r.u32()
@@ -79,8 +87,10 @@ public struct RepositoryConfig: Hashable, Sendable {
             try p.parameters(seed: 0).validate()
             profiles.append(p)
         }
+        let seed: UInt64? = v == versionWithChunkerSeed ? try r.u64() : nil
         try r.expectEnd()
         guard packSize >= 1 << 16 else { throw FormatError.invalid(what: what, reason: "pack size \(packSize) too small") }
-        return RepositoryConfig(repositoryID: id, createdNanos: created, packSize: packSize, compressionLevel: level, profiles: profiles)
+        return RepositoryConfig(repositoryID: id, createdNanos: created, packSize: packSize, compressionLevel: level, profiles: profiles,
+                                chunkerSeed: seed)
     }
 }

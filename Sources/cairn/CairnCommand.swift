@@ -14,7 +14,8 @@ struct CairnCommand: AsyncParsableCommand {
                       RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
                       ForgetCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
-                      PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self])
+                      PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
+                      CopyCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

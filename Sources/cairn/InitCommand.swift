@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCompression
 import CairnEngine
 import CairnFormat
+import Foundation
 
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a repository (never overwrites one).")
@@ -14,6 +15,12 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "Default compression: off, fast, default, max or a zstd level 1-22.")
     var compression = "default"
 
+    @Option(help: "Share this repository's chunker seed and profiles, so 'cairn copy' between the two dedups perfectly.")
+    var copyChunkerFrom: String?
+
+    @Option(help: "Passphrase file of --copy-chunker-from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else the new passphrase).")
+    var fromPasswordFile: String?
+
     func run() async throws {
         guard let level = Zstd.level(named: compression) else {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
@@ -25,6 +32,18 @@ struct InitCommand: AsyncParsableCommand {
         var create = Repository.CreateOptions()
         create.packSize = packSizeMiB << 20
         create.compressionLevel = level
+        if let from = copyChunkerFrom {
+            let env = ProcessInfo.processInfo.environment
+            let fromPass: [UInt8]
+            if fromPasswordFile != nil || env["CAIRN_FROM_PASSWORD_FILE"] != nil || env["CAIRN_FROM_PASSWORD"] != nil {
+                fromPass = try Passphrase.read(file: fromPasswordFile, envPrefix: "CAIRN_FROM", prompt: "Passphrase of \(from): ")
+            } else {
+                fromPass = pass
+            }
+            let other = try await Repository.open(store: try options.store(from), passphrase: fromPass, cacheBase: options.cacheBase())
+            create.chunkerSeed = other.chunkerSeed
+            create.profiles = other.config.profiles
+        }
         try await options.storeOptions().prepareNewRepository(url: url)
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
         if options.json {

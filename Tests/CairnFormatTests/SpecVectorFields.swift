@@ -84,11 +84,16 @@ struct IndexDeltaFields: Decodable {
 struct ConfigFields: Decodable {
     struct Profile: Decodable { var name: String; var minimumSize, averageSize, maximumSize: Int; var normalization: UInt8 }
     var repositoryIDHex: String; var createdNanos: Int64; var packSize: UInt32; var compressionLevel: Int32; var profiles: [Profile]
+    /// Present only in configs that share another repository's chunker seed (version 2).
+    var chunkerSeedHex: String?
     func make() throws -> RepositoryConfig {
         RepositoryConfig(repositoryID: try bytes(repositoryIDHex), createdNanos: createdNanos, packSize: packSize,
                          compressionLevel: compressionLevel, profiles: profiles.map {
                              ChunkerProfile(name: $0.name, minimumSize: $0.minimumSize, averageSize: $0.averageSize,
                                             maximumSize: $0.maximumSize, normalization: $0.normalization)
+                         }, chunkerSeed: try chunkerSeedHex.map {
+                             guard let v = UInt64($0, radix: 16) else { throw FormatError.invalid(what: "vector", reason: "bad chunkerSeedHex") }
+                             return v
                          })
     }
 }

@@ -109,11 +109,15 @@ def index_delta(d):
 
 
 def repository_config(c):
-    out = u8(1) + bytes.fromhex(c["repositoryIDHex"]) + i64(c["createdNanos"]) + u32(c["packSize"])
+    # Version 2 only when a shared chunker seed is present (appended as u64le).
+    seed = c.get("chunkerSeedHex")
+    out = u8(2 if seed else 1) + bytes.fromhex(c["repositoryIDHex"]) + i64(c["createdNanos"]) + u32(c["packSize"])
     out += i32(c["compressionLevel"]) + varint(len(c["profiles"]))
     for p in c["profiles"]:
         out += string(p["name"]) + varint(p["minimumSize"]) + varint(p["averageSize"])
         out += varint(p["maximumSize"]) + u8(p["normalization"])
+    if seed:
+        out += struct.pack("<Q", int(seed, 16))
     return out
 
 
@@ -230,6 +234,10 @@ def main():
                                      "packSize": 65536, "compressionLevel": -5, "profiles": [
                                          {"name": "odd", "minimumSize": 1001, "averageSize": 3000,
                                           "maximumSize": 9999, "normalization": 2}]}},
+        {"name": "shared-chunker-seed", "value": {"repositoryIDHex": bytes(range(0x40, 0x60)).hex(),
+                                                  "createdNanos": 1700000000000000001, "packSize": 16 << 20,
+                                                  "compressionLevel": 3, "profiles": profiles,
+                                                  "chunkerSeedHex": "f1e2d3c4b5a69788"}},
     ]
     write("repository-config.json", "RepositoryConfig (plaintext of the config object).", config_vectors,
           repository_config)

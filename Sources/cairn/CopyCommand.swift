@@ -1,0 +1,83 @@
+import ArgumentParser
+import CairnEngine
+import Foundation
+
+/// `cairn copy`: replicate snapshots into another repository (local, s3:, either way).
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy snapshots into another repository, storing only the blobs it lacks (resumable).",
+        discussion: """
+            Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id \
+            (same chunks, perfect dedup); into any other repository file content is re-chunked through the \
+            destination's chunker. Snapshots already in the destination are skipped, so an interrupted copy \
+            is resumed by running it again.
+            """)
+
+    @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: LockOptions
+
+    @Option(help: "The destination repository: a path, local:/path or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX].")
+    var to: String
+
+    @Option(help: "Passphrase file of --to (default: CAIRN_TO_PASSWORD_FILE, CAIRN_TO_PASSWORD, else the source's passphrase).")
+    var toPasswordFile: String?
+
+    @Option(help: "Copy only snapshots of this name.")
+    var name: String?
+
+    @Argument(help: "Snapshot ids, unique prefixes or 'latest' (default: every snapshot, or every one of --name).")
+    var snapshots: [String] = []
+
+    func run() async throws {
+        let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
+        try await sourceLock.holding {
+            let records: [SnapshotRecord]
+            if snapshots.isEmpty {
+                records = try source.snapshots(name: name)
+            } else {
+                records = try snapshots.map { try source.resolveSnapshot($0, name: name) }
+            }
+            let env = ProcessInfo.processInfo.environment
+            let pass: [UInt8]
+            if toPasswordFile != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil {
+                pass = try Passphrase.read(file: toPasswordFile, envPrefix: "CAIRN_TO", prompt: "Passphrase of \(to): ")
+            } else {
+                pass = try options.passphrase()
+            }
+            let guarded = CommitGuardedStore(try options.store(to))
+            let destination = try await Repository.open(store: guarded, passphrase: pass, cacheBase: options.cacheBase())
+            guard destination.config.repositoryID != source.config.repositoryID else {
+                throw CairnError.invalidArgument("--to names the source repository itself: give another repository")
+            }
+            let destLock = try await LockManager(repo: destination, notice: { Terminal.warn($0) })
+                .acquire(exclusive: false, operation: "copy (destination)", wait: lockOptions.seconds)
+            guarded.setGuard { try await destLock.ensureValid() }
+            try await destLock.holding {
+                try await destination.sync()
+                let copier = Copier(source: source, destination: destination)
+                let report = try await copier.copy(records)
+                if options.json {
+                    Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },
+                                           skipped: report.skipped, blobs_copied: report.blobsCopied, blobs_present: report.blobsPresent,
+                                           rechunked: report.rechunked, bytes_added: report.bytesAdded))
+                } else {
+                    for (s, d) in report.copied { Terminal.out("copied snapshot \(s.prefix(8)) to \(d.prefix(8))") }
+                    if !report.skipped.isEmpty { Terminal.out("\(report.skipped.count) snapshot(s) already in \(to)") }
+                    Terminal.out("\(report.blobsCopied) blobs stored, \(report.blobsPresent) already there, \(Terminal.bytes(report.bytesAdded)) added"
+                                 + (report.rechunked ? " (re-chunked: the destination has another chunker; see 'cairn init --copy-chunker-from')" : ""))
+                }
+            }
+        }
+    }
+}
+
+struct CopyJSON: Encodable {
+    struct Pair: Encodable { let source: String; let destination: String }
+    let copied: [Pair]
+    let skipped: [String]
+    let blobs_copied: Int
+    let blobs_present: Int
+    let rechunked: Bool
+    let bytes_added: UInt64
+}

@@ -22,4 +22,15 @@ if ! python3 -c 'import pyfastcdc' 2>/dev/null; then
   python3 -m pip install -q pyfastcdc==0.3.1 2>/dev/null || python3 -m pip install -q --break-system-packages pyfastcdc==0.3.1
 fi
 
+# moto[server] is the S3-compatible server the S3 tests start on loopback; awscli lists what Cairn wrote;
+# botocore (with either) signs the same requests as a second opinion on Cairn's SigV4.
+if ! python3 -c 'import moto.server, flask_cors, botocore' 2>/dev/null; then
+  echo "setup: installing moto[server]"
+  python3 -m pip install -q 'moto[server]' 2>/dev/null || python3 -m pip install -q --break-system-packages 'moto[server]'
+fi
+if ! command -v aws >/dev/null; then
+  echo "setup: installing awscli"
+  python3 -m pip install -q awscli 2>/dev/null || python3 -m pip install -q --break-system-packages awscli
+fi
+
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6 from swift.org)" >&2; exit 1; }

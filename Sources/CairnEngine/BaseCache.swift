@@ -16,8 +16,13 @@ final class BaseCache: Sendable {
 
     /// The base's plaintext, read through `repo` on a miss.
     func plaintext(_ id: ChunkID, repo: Repository) async throws -> [UInt8] {
+        try await plaintext(id) { try await repo.readBlob(.data, id) }
+    }
+
+    /// The base's plaintext, read (and verified) by `load` on a miss.
+    func plaintext(_ id: ChunkID, load: () async throws -> [UInt8]) async throws -> [UInt8] {
         if let hit = state.withLock({ $0.entries[id] }) { return hit }
-        let plain = try await repo.readBlob(.data, id)
+        let plain = try await load()
         state.withLock { s in
             guard s.entries[id] == nil else { return }
             s.entries[id] = plain; s.order.append(id); s.bytes += plain.count

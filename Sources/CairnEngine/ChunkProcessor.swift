@@ -22,7 +22,6 @@ struct ChunkProcessor: Sendable {
     let workers: Int
     /// Look for delta bases (database dumps and RDB files).
     let delta: Bool
-    let bases = BaseCache()
 
     func process(_ chunks: [[UInt8]]) async throws -> [Result] {
         let n = chunks.count
@@ -52,7 +51,7 @@ struct ChunkProcessor: Sendable {
             return Result(id: id, length: c.count, sealed: try codec.seal(c, type: .data, id: id))
         }
         if let baseID = try saver.repo.index.similarChunk(features), baseID != id,
-           let basePlain = try? await bases.plaintext(baseID, repo: saver.repo) {
+           let basePlain = try? await saver.repo.bases.plaintext(baseID, repo: saver.repo) {
             let (sealed, base) = try codec.sealPreferringDelta(c, id: id, base: baseID, basePlaintext: basePlain)
             // A chunk stored as a delta is never a base itself: chains stay one level deep.
             return Result(id: id, length: c.count, sealed: sealed, base: base, features: base == nil ? features : nil)

@@ -11,11 +11,24 @@ struct ContentReader {
     /// Calls `sink` with each verified chunk in order.
     func read(_ content: ContentRef, sink: ([UInt8]) throws -> Void) async throws {
         if content.level == 0 {
+            // Fetch window n+1 while window n is being written: reading and
+            // verifying overlap with the writes instead of alternating.
             var i = 0
-            while i < content.ids.count {
+            func next() -> Task<[[UInt8]], Error>? {
+                guard i < content.ids.count else { return nil }
                 let ids = Array(content.ids[i..<min(i + window, content.ids.count)])
-                for chunk in try await fetch(ids) { try sink(chunk) }
                 i += ids.count
+                return Task { [self] in try await fetch(ids) }
+            }
+            var pending = next()
+            while let current = pending {
+                let chunks = try await current.value
+                pending = next()
+                do { for chunk in chunks { try sink(chunk) } } catch {
+                    pending?.cancel()
+                    _ = try? await pending?.value
+                    throw error
+                }
             }
             return
         }

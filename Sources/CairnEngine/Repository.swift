@@ -24,6 +24,8 @@ public final class Repository: Sendable {
     /// The key file that opened the repository.
     public let keyID: String
     public let codec: BlobCodec
+    /// Recently used delta bases: a dump's deltas share few bases, read each once.
+    let bases = BaseCache()
 
     init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String) {
         self.store = store; self.config = config; self.keys = keys; self.index = index
@@ -230,7 +232,7 @@ public final class Repository: Sendable {
                 throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.short) is itself a delta")
             }
             do {
-                base = (baseID, try await readBlob(.data, baseID, at: baseLoc))
+                base = (baseID, try await bases.plaintext(baseID) { try await self.readBlob(.data, baseID, at: baseLoc) })
             } catch {
                 throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base cannot be read: \(describe(error))")
             }

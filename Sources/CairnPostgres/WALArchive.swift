@@ -82,6 +82,21 @@ public final class WALArchive: Sendable {
         return .stored(snapshotID: result.snapshotID)
     }
 
+    /// The read-only half of a push: `.alreadyArchived` when the same content is
+    /// archived, nil when the file is not archived yet; throws `conflictingWAL`
+    /// for different content. Needs no lock.
+    public func check(path: String, fileName: String) throws -> PushOutcome? {
+        guard WALFileName(fileName) != nil else { throw PostgresError.badWALName(fileName) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PostgresError.other("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let (sha, _, _) = try Self.hash(fd: fd, path: path)
+        let existing = try lookup(fileName)
+        if existing.contains(where: { $0.sha256 == sha }) { return .alreadyArchived }
+        if let other = existing.first { throw PostgresError.conflictingWAL(file: fileName, archived: other.sha256, pushed: sha) }
+        return nil
+    }
+
     /// SHA-256 and size of a file, and the long page header of a segment.
     static func hash(fd: Int32, path: String) throws -> (String, UInt64, WALSegmentHeader?) {
         var hasher = SHA256Hasher()

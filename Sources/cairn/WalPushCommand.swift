@@ -24,10 +24,21 @@ struct WalPushCommand: AsyncParsableCommand {
         let name = fileName ?? (path as NSString).lastPathComponent
         guard WALFileName(name) != nil else { throw CairnError.invalidArgument(PostgresError.badWALName(name).description) }
         let started = Clock.monotonic()
-        // A shared lock, like every backup: a prune cannot delete what the push dedups against.
-        // A prune holding the exclusive lock makes the push fail at once; PostgreSQL retries it.
-        let (repo, lock) = try await options.openLocked(exclusive: false, operation: "wal-push \(name)", wait: 0)
-        let outcome = try await lock.holding { try await WALArchive(repo: repo, name: pg.resolvedWALName).push(path: path, fileName: name) }
+        let repo = try await options.open()
+        let archive = WALArchive(repo: repo, name: pg.resolvedWALName)
+        // Already archived (PostgreSQL retrying after a crash): answered without a lock.
+        var outcome = try archive.check(path: path, fileName: name)
+        if outcome == nil {
+            // A shared lock, like every backup: a prune cannot delete what the push dedups against.
+            // A prune holding the exclusive lock makes the push fail at once; PostgreSQL retries it.
+            let lock = try await LockManager(repo: repo, notice: { Terminal.warn($0) })
+                .acquire(exclusive: false, operation: "wal-push \(name)", wait: 0)
+            outcome = try await lock.holding {
+                try await repo.sync()  // what a prune finished before the lock was ours
+                return try await archive.push(path: path, fileName: name)
+            }
+        }
+        guard let outcome else { return }
         let seconds = Clock.monotonic() - started
         switch outcome {
         case .stored(let id):

@@ -11,6 +11,8 @@ import Glibc
 public struct SnapshotRecord: Sendable {
     public let id: String
     public let snapshot: Snapshot
+
+    public init(id: String, snapshot: Snapshot) { self.id = id; self.snapshot = snapshot }
 }
 
 /// An open repository: the store, its decrypted config, the master keys and

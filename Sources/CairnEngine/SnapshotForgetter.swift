@@ -10,6 +10,9 @@ public struct SnapshotForgetter {
     let repo: Repository
     public init(repo: Repository) { self.repo = repo }
 
+    /// The `extra` key that marks an archived WAL file (`cairn wal-push`).
+    public static let walFileKey = "pg-wal-file"
+
     /// Which snapshots a forget looks at and how it groups them.
     public struct Selection: Sendable {
         public var names: [String] = []
@@ -49,7 +52,9 @@ public struct SnapshotForgetter {
     /// would remove every snapshot of a group, unless `allowRemoveAll`.
     public func plan(policy: RetentionPolicy, selection: Selection, allowRemoveAll: Bool,
                      now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current) throws -> [Group] {
-        let records = try repo.snapshots().filter { selection.matches($0.snapshot) }
+        // Archived WAL files are kept by what the base backups need, not by a calendar policy
+        // (a daily bucket would keep one segment a day); `cairn forget` handles them apart.
+        let records = try repo.snapshots().filter { selection.matches($0.snapshot) && $0.snapshot.extra[Self.walFileKey] == nil }
         if policy.isEmpty && !allowRemoveAll {
             throw Refusal(description: "no policy given: nothing would be kept. Give --keep-* options, or --allow-remove-all with --name/--host/--tag to remove every selected snapshot")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnPostgres
 import CairnRetention
 import Foundation
 
@@ -88,20 +89,33 @@ struct ForgetCommand: AsyncParsableCommand {
         if dryRun {
             let repo = try await options.open()
             let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll, dryRun: true)
-            print(out, policy: policy, pruned: nil)
+            let wal = try walRemovals(repo, removed: out.removed)
+            print(out, policy: policy, pruned: nil, wal: wal)
             return
         }
         let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds)
-        let (out, pruned) = try await lock.holding { () -> (SnapshotForgetter.Outcome, PruneResult?) in
-            let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll,
-                                                                  dryRun: false, commitCheck: { try await lock.ensureValid() })
-            guard prune, !out.removed.isEmpty else { return (out, nil) }
-            return (out, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
+        let (out, wal, pruned) = try await lock.holding { () -> (SnapshotForgetter.Outcome, [WALRetention.Removal], PruneResult?) in
+            let forgetter = SnapshotForgetter(repo: repo)
+            let out = try await forgetter.run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll,
+                                              dryRun: false, commitCheck: { try await lock.ensureValid() })
+            // WAL no kept base backup needs goes with the base backups that needed it.
+            let wal = try walRemovals(repo, removed: [])
+            if !wal.isEmpty { try await lock.ensureValid() }
+            for w in wal { try await forgetter.remove(w.snapshotID) }
+            guard prune, !(out.removed.isEmpty && wal.isEmpty) else { return (out, wal, nil) }
+            return (out, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
-        print(out, policy: policy, pruned: pruned)
+        print(out, policy: policy, pruned: pruned, wal: wal)
     }
 
-    func print(_ out: SnapshotForgetter.Outcome, policy: RetentionPolicy, pruned: PruneResult?) {
+    /// Archived WAL files older than the oldest base backup that stays.
+    func walRemovals(_ repo: Repository, removed: [String]) throws -> [WALRetention.Removal] {
+        let all = try repo.snapshots()
+        let gone = Set(removed)
+        return WALRetention.removable(snapshots: all, kept: Set(all.map(\.id)).subtracting(gone))
+    }
+
+    func print(_ out: SnapshotForgetter.Outcome, policy: RetentionPolicy, pruned: PruneResult?, wal: [WALRetention.Removal]) {
         if options.json {
             Terminal.json(ForgetJSON(dry_run: dryRun, policy: policy.description, groups: out.groups.map { g in
                 ForgetJSON.Group(name: g.key.name, host: g.key.host, tags: g.key.tags, snapshots: g.decisions.map { d in
@@ -109,7 +123,7 @@ struct ForgetCommand: AsyncParsableCommand {
                     return ForgetJSON.Entry(id: d.snapshot.id, time: Terminal.rfc3339(s.timeNanos), name: s.name, host: s.host, tags: s.tags,
                                             action: d.keep ? "keep" : "remove", reasons: d.reasons.map(\.description))
                 })
-            }, removed: out.removed, prune: pruned))
+            }, removed: out.removed, wal_removed: wal.map { .init(id: $0.snapshotID, file: $0.file, reason: $0.reason) }, prune: pruned))
             return
         }
         Terminal.out("policy: \(policy.description)" + (dryRun ? " (dry run: nothing is removed)" : ""))
@@ -125,7 +139,9 @@ struct ForgetCommand: AsyncParsableCommand {
                 Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(s.host.padding(14))  \(verdict)")
             }
         }
-        Terminal.out("\(out.kept) snapshot(s) kept, \(out.removed.count) \(dryRun ? "would be removed" : "removed")")
+        for w in wal { Terminal.out("  WAL \(w.file)  remove: \(w.reason)") }
+        Terminal.out("\(out.kept) snapshot(s) kept, \(out.removed.count) \(dryRun ? "would be removed" : "removed")"
+                     + (wal.isEmpty ? "" : "; \(wal.count) archived WAL file(s) \(dryRun ? "would be removed" : "removed")"))
         if let pruned {
             Terminal.out("pruning:")
             report(pruned, json: false)
@@ -142,5 +158,7 @@ struct ForgetJSON: Encodable {
     let policy: String
     let groups: [Group]
     let removed: [String]
+    struct WAL: Encodable { let id: String, file: String, reason: String }
+    let wal_removed: [WAL]
     let prune: PruneResult?
 }

@@ -1,0 +1,43 @@
+import CairnEngine
+import CairnFormat
+@testable import CairnPostgres
+import XCTest
+
+/// `cairn forget` removes archived WAL older than the oldest kept base backup, keeps history files.
+final class WALRetentionTests: XCTestCase {
+    let root = ChunkID(bytes: [UInt8](repeating: 0, count: 32))!
+
+    func base(_ id: String, start: String) -> SnapshotRecord {
+        var s = Snapshot(timeNanos: 0, name: "pg-base", host: "db", sourceKind: "tree", root: root)
+        s.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.systemID: "7", BaseBackup.Key.timeline: "1",
+                   BaseBackup.Key.startLSN: start, BaseBackup.Key.stopLSN: start, BaseBackup.Key.walName: "pg-wal",
+                   BaseBackup.Key.segmentSize: String(16 << 20)]
+        return SnapshotRecord(id: id, snapshot: s)
+    }
+
+    func wal(_ file: String) -> SnapshotRecord {
+        var s = Snapshot(timeNanos: 0, name: "pg-wal", host: "db", sourceKind: "stream", root: root)
+        s.extra = [WALArchive.Key.file: file]
+        XCTAssertEqual(WALArchive.Key.file, SnapshotForgetter.walFileKey, "forget must recognise archived WAL")
+        return SnapshotRecord(id: "w-" + file, snapshot: s)
+    }
+
+    func testWALOlderThanTheOldestKeptBaseBackupGoesHistoryStays() {
+        // Base backups starting in segments 3 and 6 of timeline 1; the older one is forgotten.
+        let b1 = base("b1", start: "0/3000028"), b2 = base("b2", start: "0/6000060")
+        let files = ["000000010000000000000002", "000000010000000000000003", "000000010000000000000005",
+                     "000000010000000000000005.00000028.backup", "000000010000000000000006", "000000020000000000000004.partial",
+                     "00000002.history", "000000020000000000000007"]
+        let all = [b1, b2] + files.map(wal)
+        let ids = Set(all.map(\.id))
+        // Both bases kept: only what precedes segment 3 goes.
+        XCTAssertEqual(WALRetention.removable(snapshots: all, kept: ids).map(\.file), ["000000010000000000000002"])
+        // b1 forgotten: everything before segment 6 on any timeline goes, except the history file.
+        let removed = WALRetention.removable(snapshots: all, kept: ids.subtracting(["b1"])).map(\.file)
+        XCTAssertEqual(removed, ["000000010000000000000002", "000000010000000000000003", "000000010000000000000005",
+                                 "000000010000000000000005.00000028.backup", "000000020000000000000004.partial"])
+        XCTAssertFalse(removed.contains("00000002.history"))
+        // No base backup kept: the archive is left alone.
+        XCTAssertEqual(WALRetention.removable(snapshots: all, kept: ids.subtracting(["b1", "b2"])).count, 0)
+    }
+}

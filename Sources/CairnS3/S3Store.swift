@@ -21,12 +21,19 @@ public final class S3Store: ObjectStore {
         public var dataStorageClass: String? = nil
         /// Retries of one multipart part before the whole put fails.
         public var partRetry = RetryPolicy()
+        /// Ranged reads of packs go through aligned segments of this size (0: exact ranges).
+        public var readSegmentSize = 4 << 20
+        /// Segments kept in memory.
+        public var readSegments = 24
         public init() {}
     }
+
+    private let segments: SegmentCache
 
     public init(client: S3Client, options: Options = .init()) {
         self.client = client
         self.options = options
+        segments = SegmentCache(segmentSize: max(1, options.readSegmentSize), capacity: options.readSegments)
     }
 
     public var location: String { client.location.display }
@@ -95,12 +102,40 @@ public final class S3Store: ObjectStore {
 
     public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
         guard length > 0 else { return [] }
+        if key.namespace == .data && options.readSegmentSize > 0 && length <= options.readSegmentSize {
+            return try await segmentedGet(key, offset: offset, length: length)
+        }
         return try await mapped(key) {
             guard let b = try await client.getObject(objectKey(key), range: offset...(offset + UInt64(length) - 1)) else {
                 throw StorageError.notFound(key.path)
             }
             return b
         }
+    }
+
+    /// A small range of a pack, cut from the (at most two) cached segments that hold it.
+    private func segmentedGet(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        let size = UInt64(options.readSegmentSize)
+        let name = objectKey(key)
+        var out: [UInt8] = []
+        out.reserveCapacity(length)
+        var index = offset / size
+        while out.count < length {
+            let start = index * size
+            let client = self.client
+            let segment = try await mapped(key) {
+                try await segments.segment(.init(object: name, index: index)) {
+                    guard let b = try await client.getObject(name, range: start...(start + size - 1)) else { throw StorageError.notFound(key.path) }
+                    return b
+                }
+            }
+            let from = Int(offset + UInt64(out.count) - start)
+            guard from < segment.count else { break }  // past the end of the object
+            out += segment[from..<min(segment.count, from + length - out.count)]
+            if segment.count < Int(size) { break }  // the object's last segment
+            index += 1
+        }
+        return out
     }
 
     public func size(_ key: ObjectKey) async throws -> UInt64? {

@@ -89,21 +89,14 @@ public final class BlobSaver: @unchecked Sendable {
     private func flush(_ pt: PackType) async throws {
         guard let buf = buffers[pt], !buf.entries.isEmpty else { return }
         buffers[pt] = nil
-        let header = PackHeader(type: pt, entries: buf.entries).encoded()
-        let sealedHeader = try AESGCM.seal(header, key: repo.keys.metadata, aad: KeyLabels.packHeaderAAD)
-        var pack = buf.bytes
-        pack.reserveCapacity(pack.count + sealedHeader.count + 4)
-        pack += sealedHeader
-        let n = UInt32(sealedHeader.count)
-        pack += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
-        let packID = SHA256.id(pack)
+        let (packID, pack) = try PackAssembler.assemble(type: pt, blobs: buf.bytes, entries: buf.entries, keys: repo.keys)
         let indexed = IndexedPack(id: packID, type: pt, size: UInt64(pack.count), entries: buf.entries)
 
         while uploads.count >= 2 { try await uploads.removeFirst().value }
         let bytes = pack
         let features = buf.features.map { FeatureRecord(id: $0.0, features: $0.1) }
         uploads.append(Task {
-            try await self.repo.store.put(ObjectKey(.data, packID.hex), bytes)
+            try await self.repo.store.put(ObjectKey(.data, packID.hex), bytes, coldEligible: pt == .data)
             try self.recordStored(indexed, features: features)
         })
         packsSinceCheckpoint += 1

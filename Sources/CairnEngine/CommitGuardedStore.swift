@@ -21,6 +21,11 @@ public final class CommitGuardedStore: ObjectStore {
         try await base.put(key, bytes)
     }
 
+    public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) { try await c() }
+        try await base.put(key, bytes, coldEligible: coldEligible)
+    }
+
     public func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
     public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }

@@ -26,15 +26,8 @@ final class PackWriter {
     /// Stores the open pack, if any (format-spec §9).
     func flush() async throws {
         guard !entries.isEmpty else { return }
-        let header = PackHeader(type: type, entries: entries).encoded()
-        let sealedHeader = try AESGCM.seal(header, key: repo.keys.metadata, aad: KeyLabels.packHeaderAAD)
-        var pack = bytes
-        pack.reserveCapacity(pack.count + sealedHeader.count + 4)
-        pack += sealedHeader
-        let n = UInt32(sealedHeader.count)
-        pack += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
-        let id = SHA256.id(pack)
-        try await repo.store.put(ObjectKey(.data, id.hex), pack)
+        let (id, pack) = try PackAssembler.assemble(type: type, blobs: bytes, entries: entries, keys: repo.keys)
+        try await repo.store.put(ObjectKey(.data, id.hex), pack, coldEligible: type == .data)
         written.append(IndexedPack(id: id, type: type, size: UInt64(pack.count), entries: entries))
         bytes = []; entries = []
     }

@@ -53,7 +53,13 @@ public final class S3Store: ObjectStore {
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
-        let storageClass = key.namespace == .data ? options.dataStorageClass : nil
+        try await put(key, bytes, coldEligible: false)
+    }
+
+    /// Only data packs (`coldEligible`) take `--s3-storage-class`; config, keys,
+    /// index, snapshots, locks and metadata packs stay in STANDARD.
+    public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        let storageClass = coldEligible && key.namespace == .data ? options.dataStorageClass : nil
         try await mapped(key) {
             if bytes.count > options.multipartThreshold {
                 try await putMultipart(objectKey(key), bytes, storageClass: storageClass)

@@ -49,6 +49,19 @@ public final class FaultInjectingStore: ObjectStore {
         try await base.put(key, bytes)
     }
 
+    public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        guard coldEligible else { return try await put(key, bytes) }
+        // Same faults, then the hint goes through.
+        guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no writes after this point") }
+        let allowed = state.withLock { s -> Bool in
+            if let r = s.remainingPuts { if r <= 0 { return false }; s.remainingPuts = r - 1 }
+            s.putCount += 1
+            return true
+        }
+        guard allowed else { throw putError }
+        try await base.put(key, bytes, coldEligible: true)
+    }
+
     private func maybeFailGet(_ key: ObjectKey) throws {
         let fail = state.withLock { s -> Bool in
             if s.failGets > 0 { s.failGets -= 1; return true }

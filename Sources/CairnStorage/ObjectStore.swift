@@ -16,4 +16,13 @@ public protocol ObjectStore: Sendable {
     func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey]
     /// Removes an object; removing an absent object is not an error.
     func delete(_ key: ObjectKey) async throws
+    /// Stores a pack; `coldEligible` packs (data packs) may go to a cheaper,
+    /// slower storage class where the backend has one. Metadata packs never
+    /// do, so listing and restore planning never wait on cold storage.
+    func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws
+}
+
+extension ObjectStore {
+    /// Backends without storage classes store every object the same way.
+    public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws { try await put(key, bytes) }
 }

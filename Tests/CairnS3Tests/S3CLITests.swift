@@ -101,7 +101,52 @@ final class S3CLITests: XCTestCase {
         XCTAssertFalse(r.err.contains("cairn-test-secret-key"))
     }
 
+    /// `--s3-storage-class` sends data packs to the class; metadata packs, index,
+    /// snapshots, keys and config stay STANDARD (restore planning never touches cold storage).
+    func testStorageClassAppliesToDataPacksOnly() throws {
+        let moto = try MotoServer.start()
+        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let bucket = S3TestSupport.bucketName("class")
+        let repo = "s3:\(moto.endpoint)/\(bucket)/r"
+        try TestTree.make(at: "\(dir)/src")
+        try cairn.ok(["init", "--repo", repo])
+        try cairn.ok(["backup", "--repo", repo, "--s3-storage-class", "STANDARD_IA", "\(dir)/src", "--name", "tree"])
+        let classes = try awsStorageClasses(endpoint: moto.endpoint, bucket: bucket)
+        let packs = classes.filter { $0.key.contains("/data/") }
+        XCTAssertTrue(packs.values.contains("STANDARD_IA"), "data packs take the class: \(packs)")
+        XCTAssertTrue(packs.values.contains("STANDARD"), "metadata packs stay STANDARD: \(packs)")
+        for (key, cls) in classes where !key.contains("/data/") { XCTAssertEqual(cls, "STANDARD", key) }
+        // The metadata packs are exactly the STANDARD ones: a restore reads trees from them.
+        try FileManager.default.removeItem(atPath: "\(dir)/cache")
+        try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+    }
+
     // MARK: helpers
+
+    /// Key → storage class, from `aws s3api list-objects-v2`.
+    private func awsStorageClasses(endpoint: String, bucket: String) throws -> [String: String] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["aws", "--endpoint-url", endpoint, "s3api", "list-objects-v2", "--bucket", bucket, "--output", "json"]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(MotoServer.environment) { $1 }
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { throw XCTSkip("awscli is not installed") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        while p.isRunning { usleep(10_000) }
+        if p.terminationStatus == 127 { throw XCTSkip("awscli is not installed") }
+        XCTAssertEqual(p.terminationStatus, 0)
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        var out2: [String: String] = [:]
+        for o in (json?["Contents"] as? [[String: Any]]) ?? [] {
+            if let k = o["Key"] as? String { out2[k] = (o["StorageClass"] as? String) ?? "STANDARD" }
+        }
+        return out2
+    }
 
     /// `aws s3 ls --recursive` against the test server (credentials through the environment).
     private func awsList(endpoint: String, bucket: String) throws -> String {

@@ -39,19 +39,17 @@ public final class FaultInjectingStore: ObjectStore {
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
-        guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no writes after this point") }
-        let allowed = state.withLock { s -> Bool in
-            if let r = s.remainingPuts { if r <= 0 { return false }; s.remainingPuts = r - 1 }
-            s.putCount += 1
-            return true
-        }
-        guard allowed else { throw putError }
+        try admitPut(key)
         try await base.put(key, bytes)
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
-        guard coldEligible else { return try await put(key, bytes) }
-        // Same faults, then the hint goes through.
+        try admitPut(key)
+        try await base.put(key, bytes, coldEligible: coldEligible)
+    }
+
+    /// Applies the injected faults to one put.
+    private func admitPut(_ key: ObjectKey) throws {
         guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no writes after this point") }
         let allowed = state.withLock { s -> Bool in
             if let r = s.remainingPuts { if r <= 0 { return false }; s.remainingPuts = r - 1 }
@@ -59,7 +57,6 @@ public final class FaultInjectingStore: ObjectStore {
             return true
         }
         guard allowed else { throw putError }
-        try await base.put(key, bytes, coldEligible: true)
     }
 
     private func maybeFailGet(_ key: ObjectKey) throws {

@@ -26,6 +26,8 @@ public struct Restorer {
         public var bytes: UInt64 = 0
         /// Entries that matched an include (or all restored entries when there is none).
         public var selected: UInt64 = 0
+        /// The first restored path of each backed-up inode.
+        var hardLinks: [HardLinkKey: BytePath] = [:]
         public var warnings: [String] = []
     }
 
@@ -101,8 +103,18 @@ public struct Restorer {
                 if ok != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
                 applyMetadata(node, path: path, result: &result)
             case .file:
+                // Entries that shared an inode when backed up were hard links: restore them as one.
+                let inode = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
+                if let inode, let first = result.hardLinks[inode] {
+                    _ = path.withCString { unlink($0) }
+                    if first.withCString({ f in path.withCString { link(f, $0) } }) == 0 {
+                        result.files += 1
+                        continue
+                    }
+                }
                 try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
                 applyMetadata(node, path: path, result: &result)
+                if let inode { result.hardLinks[inode] = path }
                 result.files += 1
                 result.bytes += node.size
             }
@@ -118,11 +130,18 @@ public struct Restorer {
         var written: UInt64 = 0
         do {
             try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                try writeAll(fd, chunk, path: path.description)
+                // A chunk of zeros becomes a hole: sparse files come back sparse.
+                if Self.isZero(chunk) {
+                    guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(path): \(FileMetadata.errorText())") }
+                } else {
+                    try writeAll(fd, chunk, path: path.description)
+                }
                 written += UInt64(chunk.count)
                 progress.update { $0.bytesDone += UInt64(chunk.count) }
             }
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
+            // Sets the length when the file ends in a hole.
+            guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(path): \(FileMetadata.errorText())") }
             guard fsync(fd) == 0 || errno == EINVAL else { throw CairnError.io("cannot sync \(path): \(FileMetadata.errorText())") }
             close(fd)
             guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
@@ -150,6 +169,16 @@ public struct Restorer {
         }
     }
 
+    /// True when every byte is zero (checked eight bytes at a time).
+    static func isZero(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { b in
+            let words = b.count / 8
+            for i in 0..<words where b.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+            for i in (words * 8)..<b.count where b[i] != 0 { return false }
+            return !b.isEmpty
+        }
+    }
+
     /// Splits nanoseconds since the epoch with a non-negative nanosecond part,
     /// as the kernel requires (times before 1970 are negative).
     static func timespec(nanos: Int64) -> timespec {
@@ -173,4 +202,10 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
             off += n
         }
     }
+}
+
+/// A file's identity at backup time: entries sharing it were hard links.
+struct HardLinkKey: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
 }

@@ -27,14 +27,7 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Snapshot name (default: the first path's last component).")
     var name: String?
 
-    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
-    var tags: [String] = []
-
-    @Option(help: "Host name to record instead of this machine's.")
-    var host: String?
-
-    @Option(help: "Time to record instead of now (RFC 3339, e.g. 2026-01-31T02:00:00Z).")
-    var time: String?
+    @OptionGroup var recording: SnapshotRecordingOptions
 
     @Flag(help: "Re-read files even when size, mtime, ctime and inode are unchanged.")
     var forceRead = false
@@ -44,9 +37,6 @@ struct BackupCommand: AsyncParsableCommand {
 
     @Option(help: "Delta compression of changed chunks against similar stored ones: off or auto (auto: on for the dump and rdb profiles).")
     var delta: String?
-
-    @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22 (default: the repository's).")
-    var compression: String?
 
     @Option(name: .customLong("exclude"), help: "Leave out entries matching this glob (repeatable): without '/' it matches a name anywhere, with '/' the path below the argument; a trailing '/' matches directories only.")
     var excludes: [String] = []
@@ -59,9 +49,6 @@ struct BackupCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let delta, !["off", "auto", "on"].contains(delta) { throw ValidationError("--delta must be off or auto") }
-        if let compression, Zstd.level(named: compression) == nil {
-            throw ValidationError("--compression must be off, fast, default, max or 1-22")
-        }
         if stdinFromCommand {
             if stdin { throw ValidationError("give either --stdin or --stdin-from-command, not both") }
             if command.isEmpty { throw ValidationError("--stdin-from-command needs the command after '--'") }
@@ -72,7 +59,6 @@ struct BackupCommand: AsyncParsableCommand {
             if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
         }
         if decompress && !stdin { throw ValidationError("--decompress goes with --stdin") }
-        if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339 (like 2026-01-31T02:00:00Z)") }
         if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
         }
@@ -95,12 +81,9 @@ struct BackupCommand: AsyncParsableCommand {
             return parts.last.map(String.init) ?? "root"
         } ?? "stdin"
         var opts = BackupOptions(name: snapshotName)
-        opts.tags = tags
-        opts.host = host
-        opts.timeNanos = time.flatMap(Terminal.parseRFC3339)
+        recording.apply(to: &opts)
         opts.forceRead = forceRead
         opts.profile = chunkProfile
-        opts.compressionLevel = compression.flatMap(Zstd.level(named:))
         opts.delta = delta == "off" ? false : delta == "on" ? true : nil
         opts.exclude = try ExcludePatterns(patterns: excludes, file: excludeFile).hook
         opts.oneFileSystem = oneFileSystem

@@ -45,29 +45,15 @@ struct RedisBackupCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for a running BGSAVE (with --file) or for the server to send data.")
     var waitTimeout: Int = 600
 
-    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
-    var tags: [String] = []
-
-    @Option(help: "Host name to record instead of this machine's.")
-    var host: String?
-
-    @Option(help: "Time to record instead of now (RFC 3339).")
-    var time: String?
+    @OptionGroup var recording: SnapshotRecordingOptions
 
     @Option(help: "Chunker profile (default: rdb, 2/8/32 KiB, chosen in Docs/chunking.md).")
     var chunkProfile: String = "rdb"
 
-    @Option(help: "Compression for new chunks: off, fast, default, max or a zstd level 1-22.")
-    var compression: String?
-
     func validate() throws {
-        if let compression, Zstd.level(named: compression) == nil {
-            throw ValidationError("--compression must be off, fast, default, max or 1-22")
-        }
         if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
         }
-        if let time, Terminal.parseRFC3339(time) == nil { throw ValidationError("--time \(time.debugDescription) is not RFC 3339") }
         if waitTimeout <= 0 { throw ValidationError("--wait-timeout must be positive") }
     }
 
@@ -134,11 +120,8 @@ struct RedisBackupCommand: AsyncParsableCommand {
 
     private func backup(repo: Repository, pipe: ValidatingPipe, label: String, facts: [String: String]) async throws {
         var opts = BackupOptions(name: name)
-        opts.tags = tags
-        opts.host = host
-        opts.timeNanos = time.flatMap(Terminal.parseRFC3339)
+        recording.apply(to: &opts)
         opts.profile = chunkProfile
-        opts.compressionLevel = compression.flatMap(Zstd.level(named:))
         opts.extra = facts
         opts.beforeCommit = {
             do {

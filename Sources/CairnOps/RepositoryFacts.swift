@@ -7,10 +7,18 @@ public struct RepositoryFacts: Sendable {
     public var storedBytes: UInt64
     /// Plaintext bytes of unique chunks.
     public var uniqueBytes: UInt64
+    /// Sealed bytes of those chunks as stored (for the compression ratio).
+    public var storedBlobBytes: UInt64 = 0
     /// Why the repository could not be read.
     public var error: String?
 
     public init(name: String, snapshots: [OpsSnapshot]?, storedBytes: UInt64 = 0, uniqueBytes: UInt64 = 0, error: String? = nil) {
         self.name = name; self.snapshots = snapshots; self.storedBytes = storedBytes; self.uniqueBytes = uniqueBytes; self.error = error
+    }
+
+    /// Dedup and compression ratios, as `cairn stats` computes them (every snapshot's logical bytes count).
+    public var ratios: StorageRatios {
+        StorageRatios(logicalBytes: (snapshots ?? []).reduce(UInt64(0)) { $0 + $1.logicalBytes },
+                      uniqueBytes: uniqueBytes, storedBlobBytes: storedBlobBytes)
     }
 }

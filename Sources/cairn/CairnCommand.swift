@@ -15,7 +15,7 @@ struct CairnCommand: AsyncParsableCommand {
                       ForgetCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
-                      CopyCommand.self])
+                      CopyCommand.self, ReportCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

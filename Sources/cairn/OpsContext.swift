@@ -29,7 +29,7 @@ struct OpsContext {
     /// Runs this cairn binary with `arguments` against repository `r`.
     func cairn(_ arguments: [String], _ r: PlanRepository, stdoutPath: String? = nil, extraEnvironment: [String: String] = [:]) throws -> ChildResult {
         try ChildRunner.run([ChildRunner.selfExecutable] + arguments, environment: try environment(r).merging(extraEnvironment) { $1 },
-                            remove: ["CAIRN_PASSWORD", "CAIRN_ENV_FILE"], stdoutPath: stdoutPath)
+                            remove: ["CAIRN_PASSWORD", "CAIRN_ENV_FILE", "CAIRN_TO_PASSWORD", "CAIRN_TO_PASSWORD_FILE"], stdoutPath: stdoutPath)
     }
 
     /// Opens repository `r` (no lock: reading only).
@@ -38,15 +38,17 @@ struct OpsContext {
         return try await Repository.open(store: try o.store(), passphrase: try o.passphrase(), cacheBase: try cacheBase(r))
     }
 
-    /// Snapshots and sizes of every plan repository; an unreadable one carries its error.
-    func facts() async -> [RepositoryFacts] {
+    /// Snapshots and sizes of every plan repository (or those in `only`); an unreadable one carries its error.
+    func facts(only names: Set<String>? = nil) async -> [RepositoryFacts] {
         var out: [RepositoryFacts] = []
-        for r in plan.repositories {
+        for r in plan.repositories where names?.contains(r.name) ?? true {
             do {
                 let repo = try await open(r)
                 let t = try repo.index.totals()
-                out.append(RepositoryFacts(name: r.name, snapshots: try repo.snapshots().map(OpsSnapshot.init),
-                                           storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(t.rawBytes)))
+                var f = RepositoryFacts(name: r.name, snapshots: try repo.snapshots().map(OpsSnapshot.init),
+                                        storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(t.rawBytes))
+                f.storedBlobBytes = UInt64(t.storedBlobBytes)
+                out.append(f)
             } catch {
                 out.append(RepositoryFacts(name: r.name, snapshots: nil, error: "\(error)"))
             }

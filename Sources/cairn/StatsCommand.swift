@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stats", abstract: "Repository size, dedup and compression ratios.")
@@ -11,8 +12,8 @@ struct StatsCommand: AsyncParsableCommand {
         let t = try repo.index.totals()
         let snaps = try repo.snapshots()
         let logical = snaps.reduce(UInt64(0)) { $0 + $1.snapshot.logicalBytes }
-        let dedup = t.rawBytes > 0 ? Double(logical) / Double(t.rawBytes) : 0
-        let compression = t.storedBlobBytes > 0 ? Double(t.rawBytes) / Double(t.storedBlobBytes) : 0
+        let ratios = StorageRatios(logicalBytes: logical, uniqueBytes: UInt64(t.rawBytes), storedBlobBytes: UInt64(t.storedBlobBytes))
+        let dedup = ratios.dedup, compression = ratios.compression
         if options.json {
             Terminal.json(StatsJSON(snapshots: snaps.count, logical_bytes: logical, unique_bytes: UInt64(t.rawBytes),
                                     stored_bytes: UInt64(t.packBytes), chunk_count: t.dataBlobCount, blob_count: t.blobCount,

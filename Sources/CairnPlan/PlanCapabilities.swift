@@ -2,12 +2,10 @@
 /// built make `plan check` fail with a clear message instead of a run
 /// failing later.
 public struct PlanCapabilities: Sendable {
-    /// Whether `cairn copy` exists (for `copy-from`).
-    public var copy: Bool
     /// Source kinds this build cannot back up, with the reason.
     public var unavailableKinds: [SourceKind: String]
 
-    public init(copy: Bool = false, unavailableKinds: [SourceKind: String] = [:]) {
-        self.copy = copy; self.unavailableKinds = unavailableKinds
+    public init(unavailableKinds: [SourceKind: String] = [:]) {
+        self.unavailableKinds = unavailableKinds
     }
 }

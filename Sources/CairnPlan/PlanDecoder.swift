@@ -108,6 +108,15 @@ public enum PlanDecoder {
                     else if !known.contains(from) { fail(r.line, "repository.\(r.name).copy-from", "no repository named \(from.debugDescription) (have: \(known.sorted().joined(separator: ", ")))") }
                 }
             }
+            // Replication chains are fine (a <- b <- c); a cycle would copy forever.
+            let copyFrom = Dictionary(repositories.compactMap { r in r.copyFrom.map { (r.name, $0) } }, uniquingKeysWith: { a, _ in a })
+            for r in repositories where r.copyFrom != nil {
+                var seen: [String] = [r.name], next = r.copyFrom
+                while let n = next, known.contains(n), n != r.name, !seen.contains(n) { seen.append(n); next = copyFrom[n] }
+                if let n = next, n == r.name, seen.count > 1 {
+                    fail(r.line, "repository.\(r.name).copy-from", "replication cycle: " + (seen + [r.name]).joined(separator: " <- "))
+                }
+            }
             for s in sources where !known.contains(s.repository) {
                 fail(s.line, "source.\(s.name).repository", "no repository named \(s.repository.debugDescription) (have: \(known.sorted().joined(separator: ", ")))")
             }
@@ -171,10 +180,6 @@ public enum PlanDecoder {
                 if st["max-age"] != nil { scrub.maxAge = duration(st, sp, "max-age") }
             }
             let copyFrom = string(t, p, "copy-from")
-            if copyFrom != nil && !caps.copy {
-                fail(t["copy-from"]?.line ?? t.line, p + "copy-from",
-                     "replication needs 'cairn copy', which this build of cairn does not have yet; remove copy-from (or replicate another way) until it lands")
-            }
             guard let url, let pass else { return nil }
             return PlanRepository(name: name, url: url, passwordFile: pass, keep: keep, prune: bool(t, p, "prune") ?? true,
                                   copyFrom: copyFrom, scrub: scrub, cacheDir: string(t, p, "cache-dir"), line: t.line)

@@ -17,8 +17,7 @@ struct PlanOptions: ParsableArguments {
 
     /// What this build can do that plans may ask for.
     static var capabilities: PlanCapabilities {
-        let names = CairnCommand.configuration.subcommands.map { $0.configuration.commandName ?? "" }
-        return PlanCapabilities(copy: names.contains("copy"))
+        PlanCapabilities()
     }
 
     /// Reads and validates the plan; an invalid plan prints every problem and exits 1.

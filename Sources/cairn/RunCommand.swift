@@ -87,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         if !backupsOnly {
-            // Copies: plan check refuses copy-from until `cairn copy` exists, so there is nothing to run here yet.
+            steps += await copies(plan, ctx, facts: facts, touched: &touched)
             for r in plan.repositories where touched.contains(r.name) && !r.keep.isEmpty {
                 let args = ["forget"] + r.keep.forgetArguments + (r.prune ? ["--prune"] : []) + ["--wait-lock", "10m", "--json"]
                 steps.append(step("forget", r, args, ctx))
@@ -116,6 +116,54 @@ struct RunCommand: AsyncParsableCommand {
         }
         let code = RunStep.exitCode(steps)
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The copy step: each repository with `copy-from` (sources before their copies) gets its
+    /// source's new snapshots (`cairn copy --to DEST ID...` run against the source, the destination's
+    /// passphrase file in CAIRN_TO_PASSWORD_FILE, never on the command line); a repository that
+    /// received copies is then forgotten and scrubbed like one that received backups.
+    private func copies(_ plan: Plan, _ ctx: OpsContext, facts: [RepositoryFacts], touched: inout Set<String>) async -> [RunStep] {
+        var steps: [RunStep] = []
+        let order = Replication.order(plan)
+        guard !order.isEmpty else { return [] }
+        for r in order {
+            guard let fromName = r.copyFrom, let from = plan.repository(named: fromName) else { continue }
+            // Read again (after the backups and earlier copies); a dry run has only what was there before.
+            let now = dryRun ? facts : await ctx.facts(only: [from.name, r.name])
+            let byName = Dictionary(now.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let ids = Replication.newSnapshots(source: byName[from.name], destination: byName[r.name])
+            if let ids, ids.isEmpty, !(dryRun && touched.contains(from.name)) {
+                if touched.contains(from.name) { steps.append(RunStep(step: "copy", target: r.name, outcome: .skipped, detail: "from \(from.name): nothing new")) }
+                continue
+            }
+            // The new ones by id; every snapshot when a repository is unreadable (the copy then says why it fails).
+            let args = ["copy", "--to", r.url, "--wait-lock", "10m", "--json"] + (ids ?? [])
+            let what = ids.map { $0.isEmpty ? "the new snapshots" : "\($0.count) new snapshot(s)" } ?? "every snapshot"
+            if dryRun {
+                steps.append(RunStep(step: "copy", target: r.name, outcome: .planned, detail: "cairn copy --to \(r.url): \(what) of \(from.name)"))
+                touched.insert(r.name)
+                continue
+            }
+            if !json { Terminal.info("copying \(from.name) into \(r.name)...") }
+            do {
+                let res = try ctx.cairn(args, from, extraEnvironment: ["CAIRN_TO_PASSWORD_FILE": r.passwordFile])
+                guard res.status == 0 else {
+                    steps.append(RunStep(step: "copy", target: r.name, outcome: .failed, seconds: res.seconds, detail: "from \(from.name): " + res.lastErrorLine))
+                    continue
+                }
+                let o = (try? JSONSerialization.jsonObject(with: Data(res.stdout.utf8))) as? [String: Any]
+                let copied = (o?["copied"] as? [Any])?.count ?? 0
+                let skipped = (o?["skipped"] as? [Any])?.count ?? 0
+                let added = (o?["bytes_added"] as? NSNumber)?.uint64Value ?? 0
+                if copied > 0 { touched.insert(r.name) }
+                steps.append(RunStep(step: "copy", target: r.name, outcome: .ok, seconds: res.seconds,
+                                     detail: "from \(from.name): \(copied) snapshot(s) copied, \(skipped) already there, \(Terminal.bytes(added)) added"
+                                         + (o?["rechunked"] as? Bool == true ? " (re-chunked)" : "")))
+            } catch {
+                steps.append(RunStep(step: "copy", target: r.name, outcome: .failed, detail: "from \(from.name): \(error)"))
+            }
+        }
+        return steps
     }
 
     private func step(_ name: String, _ r: PlanRepository, _ args: [String], _ ctx: OpsContext) -> RunStep {

@@ -82,14 +82,20 @@ final class PlanDecoderTests: XCTestCase {
         """
         XCTAssertThrowsError(try PlanDecoder.decode(text, file: "p.toml")) { e in
             let t = "\(e)"
-            XCTAssertTrue(t.contains("p.toml:7: repository.cloud.copy-from: replication needs 'cairn copy'"), t)
+            XCTAssertFalse(t.contains("copy-from"), t)
             XCTAssertTrue(t.contains("p.toml:8: repository.cloud.keep.daily: must be a number"), t)
             XCTAssertTrue(t.contains("source.a.repository: no repository named \"nowhere\""), t)
             XCTAssertTrue(t.contains("p.toml:11: source.a.paths: \"relative\" (item 1) must be an absolute path"), t)
         }
         XCTAssertNoThrow(try PlanDecoder.decode(text.replacingOccurrences(of: ", daily = \"lots\"", with: "")
             .replacingOccurrences(of: "\"relative\"", with: "\"/abs\"").replacingOccurrences(of: "nowhere", with: "onsite"),
-            file: "p.toml", capabilities: PlanCapabilities(copy: true)))
+            file: "p.toml"))
+        // A replication cycle is refused, naming it.
+        let cycle = text.replacingOccurrences(of: ", daily = \"lots\"", with: "").replacingOccurrences(of: "\"relative\"", with: "\"/abs\"")
+            .replacingOccurrences(of: "nowhere", with: "onsite").replacingOccurrences(of: "password-file = \"/p\"", with: "password-file = \"/p\"\ncopy-from = \"cloud\"")
+        XCTAssertThrowsError(try PlanDecoder.decode(cycle, file: "p.toml")) { e in
+            XCTAssertTrue("\(e)".contains("repository.onsite.copy-from: replication cycle: onsite <- cloud <- onsite"), "\(e)")
+        }
     }
 
     func testSchedules() throws {

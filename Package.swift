@@ -45,7 +45,7 @@ let package = Package(
             "CairnS3",
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
-        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto"]),
+        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
         // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis"),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),

@@ -50,6 +50,11 @@ public struct Restorer {
 
     /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
     public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
+        try await restoreSingleFile { chunk in try writeAll(fd, chunk, path: "standard output") }
+    }
+
+    /// Hands the single file of a stream snapshot (or a one-file snapshot) to `sink`, in order.
+    public func restoreSingleFile(sink: ([UInt8]) throws -> Void) async throws -> UInt64 {
         let root = try await tree(record.snapshot.root, path: "/")
         guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
@@ -57,7 +62,7 @@ public struct Restorer {
         var written: UInt64 = 0
         do {
             try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                try writeAll(fd, chunk, path: "standard output")
+                try sink(chunk)
                 written += UInt64(chunk.count)
                 progress.update { $0.bytesDone += UInt64(chunk.count) }
             }

@@ -25,6 +25,8 @@ public struct BaseBackup {
         public static let walName = "pg-wal-name"
         public static let segmentSize = "pg-wal-segment-size"
         public static let dataDirectory = "pg-data-directory"
+        /// "tar" for a streamed base backup (one tar stream); absent for a data directory tree.
+        public static let format = "pg-format"
     }
 
     public let repo: Repository

@@ -10,6 +10,8 @@ public struct BaseBackupRecord: Sendable {
     public var stopTimeNanos: Int64
     public var walName: String
     public var segmentSize: UInt64
+    /// True for a streamed base backup: one tar stream (`pg_basebackup -Ft`) rather than a data directory tree.
+    public var isTarStream: Bool
 
     /// Nil unless the snapshot is a complete base backup.
     public init?(_ r: SnapshotRecord) {
@@ -21,6 +23,7 @@ public struct BaseBackupRecord: Sendable {
         record = r; systemID = sys; timeline = tli; self.start = start; self.stop = stop; self.walName = walName
         stopTimeNanos = e[BaseBackup.Key.stopTime].flatMap { Int64($0) } ?? r.snapshot.timeNanos
         segmentSize = e[BaseBackup.Key.segmentSize].flatMap { UInt64($0) } ?? (16 << 20)
+        isTarStream = e[BaseBackup.Key.format] == "tar"
     }
 
     /// The base backups of a repository that rely on WAL name `walName`, oldest first.

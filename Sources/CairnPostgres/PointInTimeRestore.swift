@@ -110,17 +110,27 @@ public struct PointInTimeRestore {
                 st.st_uid = parent.st_uid; st.st_gid = parent.st_gid
             }
         }
-        // Restore into a staging directory inside PGDATA, then move the data directory's entries up.
-        let staging = pgdata + "/.cairn-restore"
-        let result = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restore(to: staging)
-        let tops = try FileManager.default.contentsOfDirectory(atPath: staging)
-        guard tops.count == 1, let top = tops.first else {
-            throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
+        let files: UInt64, bytes: UInt64
+        if base.isTarStream {
+            // A streamed base backup: pg_basebackup's tar stream, unpacked straight into PGDATA.
+            let extractor = PGDataTarExtractor(root: pgdata)
+            _ = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restoreSingleFile { try extractor.feed($0) }
+            try extractor.finish()
+            files = extractor.files; bytes = extractor.bytes
+        } else {
+            // Restore into a staging directory inside PGDATA, then move the data directory's entries up.
+            let staging = pgdata + "/.cairn-restore"
+            let result = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restore(to: staging)
+            let tops = try FileManager.default.contentsOfDirectory(atPath: staging)
+            guard tops.count == 1, let top = tops.first else {
+                throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
+            }
+            for e in try FileManager.default.contentsOfDirectory(atPath: staging + "/" + top) {
+                try FileSystemOps.rename(staging + "/" + top + "/" + e, pgdata + "/" + e)
+            }
+            rmdir(staging + "/" + top); rmdir(staging)
+            files = result.files; bytes = result.bytes
         }
-        for e in try FileManager.default.contentsOfDirectory(atPath: staging + "/" + top) {
-            try FileSystemOps.rename(staging + "/" + top + "/" + e, pgdata + "/" + e)
-        }
-        rmdir(staging + "/" + top); rmdir(staging)
         // pg_wal empty but with archive_status; the other emptied directories exist.
         for d in PGDataExclusions.emptiedDirectories.sorted() + ["pg_wal/archive_status"] {
             try FileSystemOps.makeDirectory(pgdata + "/" + d, mode: 0o700)
@@ -129,7 +139,7 @@ public struct PointInTimeRestore {
         try FileSystemOps.writeFile(pgdata + "/recovery.signal", "")
         chmod(pgdata, 0o700)
         if geteuid() == 0 { try FileSystemOps.chownTree(pgdata, uid: st.st_uid, gid: st.st_gid) }
-        return Outcome(base: base, plan: plan, files: result.files, bytes: result.bytes, movedAside: movedAside)
+        return Outcome(base: base, plan: plan, files: files, bytes: bytes, movedAside: movedAside)
     }
 
     /// Appends the recovery settings to `postgresql.auto.conf` (later lines win in PostgreSQL).

@@ -21,21 +21,27 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
     @Option(help: "The data directory, when the server's data_directory is not the path here.")
     var pgdata: String?
 
-    @Flag(help: "Stream with pg_basebackup instead of reading the data directory (not available yet).")
+    @Flag(help: "Stream with 'pg_basebackup -D - -Ft -X none' (a replication connection) instead of reading the data directory: for a server whose data directory is not local.")
     var stream = false
 
+    func validate() throws {
+        if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
+        if stream && pgdata != nil { throw ValidationError("--stream reads the data directory through the server: drop --pgdata") }
+    }
+
     func run() async throws {
-        if stream {
-            throw CairnError.invalidArgument("--stream is not implemented yet: run cairn pg basebackup on the database host, where the data directory is readable")
-        }
         try pg.apply()
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg basebackup", wait: lockOptions.seconds)
-        let backup = BaseBackup(repo: repo, name: name, walName: pg.resolvedWALName)
+        let walName = pg.resolvedWALName
+        let backup = BaseBackup(repo: repo, name: name, walName: walName)
         let archiver = WorkProgress()
         let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
         let r: BackupResult
         do {
-            r = try await lock.holding { try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver) }
+            r = try await lock.holding {
+                stream ? try await StreamedBaseBackup(repo: repo, name: name, walName: walName).run(conninfo: dbname, progress: archiver)
+                       : try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver)
+            }
             line.stop()
         } catch { line.stop(); throw error }
         for w in r.warnings { Terminal.warn(w) }

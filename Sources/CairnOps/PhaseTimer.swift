@@ -6,6 +6,12 @@ public final class PhaseTimer {
     public private(set) var phases: [OpsRecord.Phase] = []
     public init() {}
 
+    public func run<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        let start = Date()
+        defer { phases.append(.init(name, Date().timeIntervalSince(start))) }
+        do { return try await body() } catch { throw PhaseError(phase: name, reason: "\(error)") }
+    }
+
     public func run<T>(_ name: String, _ body: () throws -> T) throws -> T {
         let start = Date()
         defer { phases.append(.init(name, Date().timeIntervalSince(start))) }

@@ -28,8 +28,8 @@ public final class TemporaryPostgres {
         throw OpsError.missingProgram("PostgreSQL server binaries not found (looked in \(candidates.joined(separator: ", "))); install postgresql-15 or set drill.pg-bin")
     }
 
-    /// Creates and starts the cluster in `scratch/pg`.
-    public init(scratch: String, bin configured: String?, user: String) throws {
+    /// Creates and starts the cluster in `scratch/pg`; `settings` are configuration lines added after the defaults.
+    public init(scratch: String, bin configured: String?, user: String, settings: [String] = []) throws {
         bin = try Self.binaries(configured: configured)
         dir = scratch + "/pg"
         data = dir + "/data"
@@ -45,7 +45,7 @@ public final class TemporaryPostgres {
         chmod(dir, 0o700)
         try run([bin + "/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-N", "-E", "UTF8", "--locale=C"], "initdb")
         let conf = ["listen_addresses = ''", "port = \(port)", "unix_socket_directories = '\(dir)'", "fsync = off",
-                    "shared_buffers = 16MB", "max_wal_senders = 0", "wal_level = minimal", "archive_mode = off"]
+                    "shared_buffers = 16MB", "max_wal_senders = 0", "wal_level = minimal", "archive_mode = off"] + settings
         guard let f = FileHandle(forWritingAtPath: data + "/postgresql.conf") else { throw OpsError.failed("cannot configure \(data)") }
         f.seekToEndOfFile()
         f.write(Data(("\n" + conf.joined(separator: "\n") + "\n").utf8))
@@ -54,11 +54,53 @@ public final class TemporaryPostgres {
         running = true
     }
 
+    /// The owner (uid, gid) a server's files need: that of `user` when root, else ours; nil owner when not root.
+    public static func serverAccount(_ user: String) throws -> (name: String, uid: uid_t, gid: gid_t)? {
+        guard geteuid() == 0 else { return nil }
+        guard let pw = getpwnam(user) else { throw OpsError.failed("drilling as root needs the '\(user)' account to run PostgreSQL (set drill.pg-user)") }
+        return (user, pw.pointee.pw_uid, pw.pointee.pw_gid)
+    }
+
+    /// Starts a server on a restored data directory `data` (inside `dir`, which holds its socket and log):
+    /// the production settings stay, except that it listens on a unix socket in `dir` only, on a free port
+    /// number, with trust authentication from a private hba file, no SSL, no archiving, hot standby off (so
+    /// `pg_ctl -w` returns once recovery has ended and the server was promoted). Waits up to `timeout` seconds.
+    public init(restoredData data: String, dir: String, bin configured: String?, user: String, timeout: Int) throws {
+        bin = try Self.binaries(configured: configured)
+        self.dir = dir
+        self.data = data
+        port = FreePort.find()
+        let account = try Self.serverAccount(user)
+        runAs = account?.name
+        func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+        let hba = dir + "/drill_hba.conf"
+        try Data("# written by cairn drill: the unix socket in this private directory only\nlocal all all trust\n".utf8)
+            .write(to: URL(fileURLWithPath: hba))
+        // A Debian-style data directory has its configuration in /etc: start from an empty one.
+        if !FileManager.default.fileExists(atPath: data + "/postgresql.conf") {
+            FileManager.default.createFile(atPath: data + "/postgresql.conf", contents: Data())
+        }
+        let conf = ["", "# Added by 'cairn drill': a private temporary server.",
+                    "listen_addresses = ''", "port = \(port)", "unix_socket_directories = \(q(dir))", "hba_file = \(q(hba))",
+                    "ssl = off", "archive_mode = off", "hot_standby = off", "logging_collector = off", "fsync = off",
+                    "synchronous_commit = off", "synchronous_standby_names = ''", "shared_buffers = 32MB"]
+        guard let f = FileHandle(forWritingAtPath: data + "/postgresql.auto.conf") else { throw OpsError.failed("cannot configure \(data)") }
+        f.seekToEndOfFile()
+        f.write(Data((conf.joined(separator: "\n") + "\n").utf8))
+        try? f.close()
+        if let a = account {
+            for p in [dir, hba, data + "/postgresql.conf", data + "/postgresql.auto.conf"] { chown(p, a.uid, a.gid) }
+        }
+        chmod(dir, 0o700)
+        running = true
+        try run([bin + "/pg_ctl", "-D", data, "-l", dir + "/server.log", "-w", "-t", String(timeout), "start"], "pg_ctl start", timeout: Double(timeout) + 60)
+    }
+
     deinit { stop() }
 
     /// libpq connection string for `database`.
-    public func conninfo(_ database: String = "postgres") -> String {
-        "host=\(dir) port=\(port) user=postgres dbname='\(database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))'"
+    public func conninfo(_ database: String = "postgres", user: String = "postgres") -> String {
+        "host=\(dir) port=\(port) user='\(user.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))' dbname='\(database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))'"
     }
 
     public func stop() {
@@ -67,11 +109,11 @@ public final class TemporaryPostgres {
         _ = try? run([bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], "pg_ctl stop")
     }
 
-    private func run(_ argv: [String], _ what: String) throws {
+    private func run(_ argv: [String], _ what: String, timeout: Double = 300) throws {
         let full = runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] + argv } ?? argv
-        let r = try ChildRunner.run(full, cwd: dir, timeout: 300)
+        let r = try ChildRunner.run(full, cwd: dir, timeout: timeout)
         guard r.status == 0 else {
-            let log = FileManager.default.contents(atPath: dir + "/server.log").map { String(decoding: $0, as: UTF8.self).suffix(400) } ?? ""
+            let log = FileManager.default.contents(atPath: dir + "/server.log").map { String(String(decoding: $0, as: UTF8.self).suffix(400)).split(whereSeparator: \.isNewline).joined(separator: " | ") } ?? ""
             throw OpsError.failed("\(what) failed (exit \(r.status)): \(r.lastErrorLine)\(log.isEmpty ? "" : " — server log: \(log)")")
         }
     }

@@ -88,7 +88,7 @@ public struct PlanSource: Sendable {
     public var oneFileSystem: Bool
     /// command: argv whose standard output is the snapshot.
     public var command: [String]
-    /// pg-dump: SQL checks a drill runs on the restored copy.
+    /// pg-dump / pg-basebackup: SQL checks a drill runs on the restored copy.
     public var checks: [DrillCheck]
     public var line: Int
 }

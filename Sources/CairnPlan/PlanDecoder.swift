@@ -271,7 +271,7 @@ public enum PlanDecoder {
         func kindKeys(_ k: SourceKind) -> [String] {
             switch k {
             case .pgDump: return ["dbname", "pg-dump-args", "check"]
-            case .pgBaseBackup: return ["dbname", "pgdata"]
+            case .pgBaseBackup: return ["dbname", "pgdata", "check"]
             case .pgWAL: return ["wal-name"]
             case .redis: return ["url", "rdb-file", "password-file"]
             case .tree: return ["paths", "exclude", "one-file-system"]

@@ -33,10 +33,10 @@ struct DrillCommand: AsyncParsableCommand {
             guard let repo = plan.repository(named: s.repository) else { continue }
             switch s.kind {
             case .pgWAL:
-                skipped.append((s.name, "the WAL archive is drilled with its base backup (pg-basebackup)"))
-                continue
-            case .pgBaseBackup:
-                skipped.append((s.name, "base backup + WAL replay drills are not built yet; run 'cairn pg restore' by hand (Docs/runbook.md)"))
+                let bases = plan.sources.filter { $0.kind == .pgBaseBackup && $0.repository == s.repository }.map(\.name)
+                skipped.append((s.name, bases.isEmpty
+                    ? "a WAL archive is replayed by the drill of its base backups; add a pg-basebackup source for it"
+                    : "covered by the base backup + WAL replay drill of \(bases.joined(separator: ", "))"))
                 continue
             default: break
             }
@@ -89,7 +89,8 @@ struct DrillCommand: AsyncParsableCommand {
             case .command: message = try drillStream(s, repo, ctx, snap, scratch.path, timer)
             case .redis: message = try drillRedis(s, repo, ctx, snap, scratch.path, timer)
             case .pgDump: message = try drillDump(s, repo, ctx, snap, scratch.path, timer)
-            case .pgBaseBackup, .pgWAL: message = "not drilled"
+            case .pgBaseBackup: message = try await drillBaseBackup(s, repo, ctx, snap, scratch.path, timer)
+            case .pgWAL: message = "not drilled"
             }
             return OpsRecord.Drill(source: s.name, kind: s.kind.rawValue, ok: true, phases: timer.phases, snapshot: snapshotID, message: message)
         } catch {
@@ -192,6 +193,122 @@ struct DrillCommand: AsyncParsableCommand {
         }
     }
 
+    /// A base backup and its WAL archive: the point-in-time restore code (`--latest`, promote) writes a scratch
+    /// PGDATA; every WAL segment the replay needs is fetched (hash-checked) into the scratch directory first, and
+    /// the restore_command copies from there, so the temporary server (run as drill.pg-user when root) needs no
+    /// repository access. Then replay to the end of the archive, promotion, and the plan's checks.
+    private func drillBaseBackup(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ snap: OpsSnapshot, _ scratch: String, _ timer: PhaseTimer) async throws -> String {
+        let dir = scratch + "/pg", pgdata = dir + "/data", walDir = dir + "/wal"
+        let account = try TemporaryPostgres.serverAccount(ctx.plan.drill.pgUser)
+        let bin = try TemporaryPostgres.binaries(configured: ctx.plan.drill.pgBin)
+        for d in [dir, walDir] {
+            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+            chmod(d, 0o700)
+            if let a = account { chown(d, a.uid, a.gid) }
+        }
+        let (req, pitr) = try await timer.run("fetch") { () async throws -> (PointInTimeRestore.Request, PointInTimeRestore) in
+            let r = try await ctx.open(repo)
+            guard let record = try r.snapshot(id: snap.id), let base = BaseBackupRecord(record) else {
+                throw DrillFailure("snapshot \(snap.id.prefix(8)) is not a complete base backup")
+            }
+            // Quoted for the shell PostgreSQL runs restore_command with.
+            let quoted = "'" + walDir.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            var req = PointInTimeRestore.Request(pgdata: pgdata, target: .latest, walName: base.walName,
+                                                 restoreCommand: "cp \(quoted)/%f \"%p\"")
+            req.action = .promote
+            req.snapshot = snap.id
+            let pitr = PointInTimeRestore(repo: r)
+            let (_, walPlan) = try await pitr.plan(req)
+            // Every WAL file the replay reads, fetched in batches, each hash-checked.
+            let archive = WALArchive(repo: r, name: base.walName)
+            let wanted = walPlan.histories + walPlan.segments
+            var i = 0
+            while i < wanted.count {
+                let batch = Array(wanted[i..<min(i + 8, wanted.count)])
+                let got = await archive.prefetch(batch, into: walDir)
+                if let lost = batch.first(where: { !got.contains($0) }) {
+                    throw DrillFailure("the archived WAL file \(lost) of \(base.walName) could not be fetched")
+                }
+                i += batch.count
+            }
+            if let a = account {
+                for f in try FileManager.default.contentsOfDirectory(atPath: walDir) { chown(walDir + "/" + f, a.uid, a.gid) }
+            }
+            return (req, pitr)
+        }
+        let outcome = try await timer.run("restore") { try await pitr.run(req) }
+        // Replay: start the server; pg_ctl -w returns once recovery ended and it was promoted.
+        let limit = Int(min(max(s.rto ?? 3600, 600) * 2, 86_400))
+        let pg = try timer.run("replay") {
+            let server = try TemporaryPostgres(restoredData: pgdata, dir: dir, bin: bin, user: ctx.plan.drill.pgUser, timeout: limit)
+            let conn = try PGConnection(server.conninfo("postgres", user: Self.conninfoValue(s.dbname, "user") ?? "postgres"))
+            let deadline = Date().addingTimeInterval(Double(limit))
+            while try conn.value("SELECT pg_is_in_recovery()::text") != "false" {
+                guard Date() < deadline else { throw DrillFailure("the server was still in recovery after \(limit) s") }
+                usleep(100_000)
+            }
+            return server
+        }
+        defer { pg.stop() }
+        let database = Self.conninfoValue(s.dbname, "dbname") ?? "postgres"
+        let user = Self.conninfoValue(s.dbname, "user") ?? "postgres"
+        let replayed = "base backup \(outcome.base.record.id.prefix(8)) + \(outcome.plan.segments.count) WAL segment(s) to \(outcome.plan.segments.last ?? "its end") replayed, promoted"
+        return try timer.run("checks") {
+            try runChecks(s, ctx) { try PGConnection(pg.conninfo($0, user: user)) }
+            return s.checks.isEmpty ? "\(replayed); no checks in the plan" : "\(replayed); \(s.checks.count) check(s) passed"
+        }
+    }
+
+    /// The plan's `[[source.NAME.check]]`s, each on a connection to its database (default `database`).
+    private func runChecks(_ s: PlanSource, _ ctx: OpsContext, database: String? = nil, _ connect: (String) throws -> PGConnection) throws {
+        let fallback = database ?? Self.conninfoValue(s.dbname, "dbname") ?? "postgres"
+        for c in s.checks {
+            let label = "check \(c.name.debugDescription) (\(ctx.plan.file):\(c.line))"
+            let rows: [[String?]]
+            do {
+                rows = try connect(c.database ?? fallback).query(c.sql)
+            } catch {
+                throw DrillFailure("\(label) failed: \(error)")
+            }
+            let value = rows.first?.first ?? nil
+            guard c.expect.holds(value: value, rowCount: rows.count) else {
+                throw DrillFailure("\(label) expected \(c.expect) but got \(value.map { $0.debugDescription } ?? "no value") (\(rows.count) row(s))")
+            }
+        }
+    }
+
+    /// The value of `key` in a `key=value` libpq connection string (quotes and backslash escapes honoured); nil for URIs.
+    static func conninfoValue(_ conninfo: String?, _ key: String) -> String? {
+        guard let c = conninfo, !c.hasPrefix("postgres://"), !c.hasPrefix("postgresql://") else { return nil }
+        var chars = Array(c)[...]
+        func skipSpace() { while let f = chars.first, f.isWhitespace { chars = chars.dropFirst() } }
+        while true {
+            skipSpace()
+            guard !chars.isEmpty else { return nil }
+            var k = ""
+            while let f = chars.first, f != "=", !f.isWhitespace { k.append(f); chars = chars.dropFirst() }
+            skipSpace()
+            guard chars.first == "=" else { return nil }
+            chars = chars.dropFirst()
+            skipSpace()
+            var v = ""
+            if chars.first == "'" {
+                chars = chars.dropFirst()
+                while let f = chars.first, f != "'" {
+                    if f == "\\", chars.count > 1 { chars = chars.dropFirst() }
+                    v.append(chars.first!); chars = chars.dropFirst()
+                }
+                chars = chars.dropFirst()
+            } else {
+                while let f = chars.first, !f.isWhitespace {
+                    if f == "\\", chars.count > 1 { chars = chars.dropFirst() }
+                    v.append(chars.first!); chars = chars.dropFirst()
+                }
+            }
+            if k == key { return v }
+        }
+    }
+
     /// A pg_dump: restore it into a temporary PostgreSQL cluster, then run the plan's checks through libpq.
     private func drillDump(_ s: PlanSource, _ repo: PlanRepository, _ ctx: OpsContext, _ snap: OpsSnapshot, _ scratch: String, _ timer: PhaseTimer) throws -> String {
         let pg = try timer.run("start") { try TemporaryPostgres(scratch: scratch, bin: ctx.plan.drill.pgBin, user: ctx.plan.drill.pgUser) }
@@ -203,20 +320,7 @@ struct DrillCommand: AsyncParsableCommand {
         }
         let database = snap.extra["pg-database"] ?? "postgres"
         return try timer.run("checks") {
-            for c in s.checks {
-                let label = "check \(c.name.debugDescription) (\(ctx.plan.file):\(c.line))"
-                let rows: [[String?]]
-                do {
-                    let conn = try PGConnection(pg.conninfo(c.database ?? database))
-                    rows = try conn.query(c.sql)
-                } catch {
-                    throw DrillFailure("\(label) failed: \(error)")
-                }
-                let value = rows.first?.first ?? nil
-                guard c.expect.holds(value: value, rowCount: rows.count) else {
-                    throw DrillFailure("\(label) expected \(c.expect) but got \(value.map { $0.debugDescription } ?? "no value") (\(rows.count) row(s))")
-                }
-            }
+            try runChecks(s, ctx, database: database) { try PGConnection(pg.conninfo($0)) }
             return s.checks.isEmpty ? "restored into database \(database); no checks in the plan" : "restored into database \(database); \(s.checks.count) check(s) passed"
         }
     }

@@ -32,12 +32,12 @@ final class OpsHarness {
         return path
     }
 
-    /// Runs cairn with HOME and the cache in the temp dir; `stdin` from a file.
+    /// Runs cairn with HOME and the cache in the temp dir; `stdin` from a file; as `user` (through runuser) when given.
     @discardableResult
-    func run(_ args: [String], env: [String: String] = [:], stdinPath: String? = nil, timeout: Double = 300) throws -> Result {
+    func run(_ args: [String], env: [String: String] = [:], stdinPath: String? = nil, timeout: Double = 300, user: String? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: cairn)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: user == nil ? cairn : "/usr/sbin/runuser")
+        p.arguments = user.map { ["-u", $0, "--", cairn] + args } ?? args
         var e = ProcessInfo.processInfo.environment
         for k in e.keys where k.hasPrefix("CAIRN_") && k != "CAIRN_PG_BIN" { e.removeValue(forKey: k) }
         e["HOME"] = dir

@@ -28,7 +28,9 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(Set(removed), Set(f.order.prefix(4)))
         XCTAssertGreaterThan(goneChunks.count, 20)
 
-        let r = try await Pruner(repo: f.t.repo).run()
+        // No unused byte allowed: with the default 5 % a pack holding a little of the
+        // forgotten data may stay (the layout depends on the repository's random chunker seed).
+        let r = try await pruneAll(f.t.repo)
         XCTAssertGreaterThan(r.packsDeleted + r.packsRepacked, 0)
         XCTAssertTrue(r.indexRewritten)
         let after = try await f.storedBytes()

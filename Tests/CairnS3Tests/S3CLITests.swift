@@ -126,33 +126,25 @@ final class S3CLITests: XCTestCase {
 
     /// Key → storage class, from `aws s3api list-objects-v2`.
     private func awsStorageClasses(endpoint: String, bucket: String) throws -> [String: String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["aws", "--endpoint-url", endpoint, "s3api", "list-objects-v2", "--bucket", bucket, "--output", "json"]
-        var env = ProcessInfo.processInfo.environment
-        env.merge(MotoServer.environment) { $1 }
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { throw XCTSkip("awscli is not installed") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        while p.isRunning { usleep(10_000) }
-        if p.terminationStatus == 127 { throw XCTSkip("awscli is not installed") }
-        XCTAssertEqual(p.terminationStatus, 0)
+        let data = try aws(["--endpoint-url", endpoint, "s3api", "list-objects-v2", "--bucket", bucket, "--output", "json"])
         let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        var out2: [String: String] = [:]
+        var classes: [String: String] = [:]
         for o in (json?["Contents"] as? [[String: Any]]) ?? [] {
-            if let k = o["Key"] as? String { out2[k] = (o["StorageClass"] as? String) ?? "STANDARD" }
+            if let k = o["Key"] as? String { classes[k] = (o["StorageClass"] as? String) ?? "STANDARD" }
         }
-        return out2
+        return classes
     }
 
     /// `aws s3 ls --recursive` against the test server (credentials through the environment).
     private func awsList(endpoint: String, bucket: String) throws -> String {
+        String(decoding: try aws(["--endpoint-url", endpoint, "s3", "ls", "--recursive", "s3://\(bucket)"]), as: UTF8.self)
+    }
+
+    /// Runs awscli with the test server's credentials; skips when awscli is missing.
+    private func aws(_ arguments: [String]) throws -> Data {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["aws", "--endpoint-url", endpoint, "s3", "ls", "--recursive", "s3://\(bucket)"]
+        p.arguments = ["aws"] + arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(MotoServer.environment) { $1 }
         p.environment = env
@@ -164,7 +156,7 @@ final class S3CLITests: XCTestCase {
         while p.isRunning { usleep(10_000) }
         if p.terminationStatus == 127 { throw XCTSkip("awscli is not installed") }
         XCTAssertEqual(p.terminationStatus, 0)
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     /// The SHA-256 of every chunk `cairn chunk` cuts from a file (file profile).

@@ -33,4 +33,14 @@ if ! command -v aws >/dev/null; then
   python3 -m pip install -q awscli 2>/dev/null || python3 -m pip install -q --break-system-packages awscli
 fi
 
+# chromium renders `cairn report --html` in a test (headless). Optional: if it cannot be
+# installed the rendering test skips and the rest of the report tests still run.
+if ! command -v chromium >/dev/null; then
+  echo "setup: installing chromium (for the report rendering test)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null 2>&1; } \
+    || echo "setup: chromium could not be installed; the report rendering test will skip"
+fi
+
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6 from swift.org)" >&2; exit 1; }

@@ -22,6 +22,7 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSysXattr", path: "Sources/CSysXattr"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "CairnRetention"),
         // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
+            "CSysXattr",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
             "CairnS3",
         ]),

@@ -136,6 +136,7 @@ public final class Archiver {
             return nil
         }
         var node = FileMetadata.node(name: name, kind: kind, st: st, names: &names)
+        node.xattrs = FileMetadata.extendedAttributes(path)
         switch kind {
         case .symlink:
             guard let target = FileMetadata.readLink(path) else {

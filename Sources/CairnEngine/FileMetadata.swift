@@ -1,4 +1,5 @@
 import CairnFormat
+import CSysXattr
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +27,30 @@ enum FileMetadata {
              mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
              ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
              inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
+    }
+
+    /// The extended attributes of a path (not following symlinks); empty when
+    /// there are none or the file system has none.
+    static func extendedAttributes(_ path: BytePath) -> [ExtendedAttribute] {
+        path.withCString { p -> [ExtendedAttribute] in
+            let size = llistxattr(p, nil, 0)
+            guard size > 0 else { return [] }
+            var names = [CChar](repeating: 0, count: size)
+            let n = llistxattr(p, &names, size)
+            guard n > 0 else { return [] }
+            var out: [ExtendedAttribute] = []
+            for name in names[0..<n].split(separator: 0) {
+                let nameBytes = name.map { UInt8(bitPattern: $0) }
+                let cName = Array(name) + [0]
+                let vsize = lgetxattr(p, cName, nil, 0)
+                guard vsize >= 0 else { continue }
+                var value = [UInt8](repeating: 0, count: vsize)
+                let got = vsize == 0 ? 0 : lgetxattr(p, cName, &value, vsize)
+                guard got >= 0 else { continue }
+                out.append(ExtendedAttribute(name: nameBytes, value: Array(value.prefix(got))))
+            }
+            return out.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        }
     }
 
     static func readLink(_ path: BytePath) -> [UInt8]? {

@@ -1,4 +1,5 @@
 import CairnFormat
+import CSysXattr
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -165,6 +166,12 @@ public struct Restorer {
             }
             if node.kind != .symlink, chmod(p, mode_t(node.mode)) != 0 {
                 result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
+            }
+            for x in node.xattrs {
+                let ok = x.value.withUnsafeBytes { v in
+                    BytePath(bytes: x.name).withCString { lsetxattr(p, $0, v.baseAddress, v.count, 0) }
+                }
+                if ok != 0 { result.warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
             }
             let t = Self.timespec(nanos: node.mtimeNanos)
             var times = [t, t]

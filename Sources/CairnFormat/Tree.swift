@@ -5,6 +5,13 @@ public enum NodeKind: UInt8, Sendable, Hashable, Codable {
     case symlink = 3
 }
 
+/// An extended attribute (name and value as raw bytes).
+public struct ExtendedAttribute: Hashable, Sendable {
+    public var name: [UInt8]
+    public var value: [UInt8]
+    public init(name: [UInt8], value: [UInt8]) { self.name = name; self.value = value }
+}
+
 /// One entry of a directory: a file, a subdirectory or a symbolic link, with
 /// the metadata a restore puts back and the stat fields that let the next
 /// backup skip it unread when unchanged.
@@ -31,6 +38,8 @@ public struct Node: Hashable, Sendable {
     public var subtree: ChunkID?
     /// Link target bytes (symlinks only).
     public var linkTarget: [UInt8]
+    /// Extended attributes, sorted by name (trees of version 2 only).
+    public var xattrs: [ExtendedAttribute] = []
 
     public init(name: [UInt8], kind: NodeKind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
                 user: String = "", group: String = "", mtimeNanos: Int64 = 0, ctimeNanos: Int64 = 0,
@@ -50,7 +59,11 @@ public struct Node: Hashable, Sendable {
 /// this encoding. Nodes are kept sorted by name bytes so equal directories
 /// encode to equal bytes and dedup.
 public struct Tree: Hashable, Sendable {
+    /// Version 1 has no extended attributes; version 2 adds them to every
+    /// node. A tree is written as version 1 when no node has any, so trees
+    /// without attributes keep their bytes (and ids) across releases.
     public static let version: UInt8 = 1
+    public static let versionWithXattrs: UInt8 = 2
     public private(set) var nodes: [Node]
 
     public init(nodes: [Node]) { self.nodes = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) } }
@@ -59,7 +72,8 @@ public struct Tree: Hashable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 + nodes.count * 96)
-        w.u8(Self.version); w.varint(nodes.count)
+        let withXattrs = nodes.contains { !$0.xattrs.isEmpty }
+        w.u8(withXattrs ? Self.versionWithXattrs : Self.version); w.varint(nodes.count)
         for n in nodes {
             w.u8(n.kind.rawValue); w.data(n.name); w.u32(n.mode)
             w.varint(UInt64(n.uid)); w.varint(UInt64(n.gid)); w.string(n.user); w.string(n.group)
@@ -69,6 +83,11 @@ public struct Tree: Hashable, Sendable {
             case .directory: w.id(n.subtree ?? ChunkID(bytes: [UInt8](repeating: 0, count: 32))!)
             case .symlink: w.data(n.linkTarget)
             }
+            if withXattrs {
+                let sorted = n.xattrs.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+                w.varint(sorted.count)
+                for x in sorted { w.data(x.name); w.data(x.value) }
+            }
         }
         return w.bytes
     }
@@ -77,7 +96,9 @@ public struct Tree: Hashable, Sendable {
         let what = "tree"
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
-        guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
+        guard v == version || v == versionWithXattrs else {
+            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithXattrs))
+        }
         let n = try r.count(max: r.remaining)
         var nodes: [Node] = []; nodes.reserveCapacity(n)
         for _ in 0..<n {
@@ -100,9 +121,23 @@ public struct Tree: Hashable, Sendable {
             case .directory: node.subtree = try r.id()
             case .symlink: node.linkTarget = try r.data()
             }
+            if v == versionWithXattrs {
+                for _ in 0..<(try r.count(max: r.remaining / 2)) {
+                    let x = ExtendedAttribute(name: try r.data(), value: try r.data())
+                    guard !x.name.isEmpty, !x.name.contains(0) else { throw FormatError.invalid(what: what, reason: "empty or NUL extended attribute name") }
+                    if let last = node.xattrs.last, !last.name.lexicographicallyPrecedes(x.name) {
+                        throw FormatError.invalid(what: what, reason: "extended attributes are not sorted or not unique")
+                    }
+                    node.xattrs.append(x)
+                }
+            }
             nodes.append(node)
         }
         try r.expectEnd()
+        // One encoding per tree: version 2 only when some node has attributes.
+        if v == versionWithXattrs && !nodes.contains(where: { !$0.xattrs.isEmpty }) {
+            throw FormatError.invalid(what: what, reason: "version 2 tree without extended attributes")
+        }
         for i in nodes.indices.dropFirst() where !nodes[i - 1].name.lexicographicallyPrecedes(nodes[i].name) {
             throw FormatError.invalid(what: what, reason: "entries are not sorted or not unique")
         }

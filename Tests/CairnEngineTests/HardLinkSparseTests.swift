@@ -1,5 +1,6 @@
 @testable import CairnEngine
 import CairnFormat
+import CSysXattr
 import Foundation
 import XCTest
 
@@ -37,5 +38,31 @@ final class HardLinkSparseTests: XCTestCase {
         XCTAssertEqual(ss.st_size, orig.st_size)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/src/sparse")), try Data(contentsOf: URL(fileURLWithPath: src + "/sparse")))
         XCTAssertLessThan(Int(ss.st_blocks) * 512, Int(ss.st_size) / 4, "the zero run is a hole, not written zeros")
+    }
+}
+
+/// Extended attributes are kept in the tree (version 2) and set again on restore.
+final class ExtendedAttributeTests: XCTestCase {
+    func testExtendedAttributesRoundTrip() async throws {
+        let dir = NSTemporaryDirectory() + "cairn-xattr-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/src/f"))
+        try Data("y".utf8).write(to: URL(fileURLWithPath: dir + "/src/plain"))
+        let value: [UInt8] = [0, 1, 2, 255] + Array("checksum=abc".utf8)
+        guard setxattr(dir + "/src/f", "user.cairn.test", value, value.count, 0) == 0 else {
+            throw XCTSkip("this file system has no user extended attributes")
+        }
+        let t = try await TestRepository.make()
+        let r = try await Archiver(repo: t.repo, options: BackupOptions(name: "x")).backup(paths: [dir + "/src"])
+        let root = try await t.repo.loadTree(r.snapshot.root)
+        let tree = try await t.repo.loadTree(root.nodes[0].subtree!)
+        XCTAssertEqual(tree.node(named: Array("f".utf8))?.xattrs, [ExtendedAttribute(name: Array("user.cairn.test".utf8), value: value)])
+        XCTAssertEqual(tree.node(named: Array("plain".utf8))?.xattrs, [])
+        _ = try await Restorer(repo: t.repo, snapshot: try t.repo.resolveSnapshot(r.snapshotID)).restore(to: dir + "/out")
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = getxattr(dir + "/out/src/f", "user.cairn.test", &buf, buf.count)
+        XCTAssertEqual(n, value.count)
+        XCTAssertEqual(Array(buf.prefix(max(n, 0))), value)
     }
 }

@@ -108,8 +108,12 @@ final class CodecRejectionTests: XCTestCase {
             }
         }
         func bumped(_ b: [UInt8], at i: Int, to v: UInt8) -> [UInt8] { var b = b; b[i] = v; return b }
-        expectVersion("tree", 2, { _ = try Tree.decode(bumped(Fixtures.tree.encoded(), at: 0, to: 2)) })
-        expectVersion("tree", 0, { _ = try Tree.decode(bumped(Fixtures.tree.encoded(), at: 0, to: 0)) })
+        // Trees: version 2 (extended attributes) is known, 3 is the first unknown one.
+        for v: UInt8 in [0, 3] {
+            XCTAssertThrowsError(try Tree.decode(bumped(Fixtures.tree.encoded(), at: 0, to: v))) {
+                XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "tree", version: Int(v), supported: 2))
+            }
+        }
         expectVersion("snapshot", 2, { _ = try Snapshot.decode(bumped(Fixtures.snapshotMinimal.encoded(), at: 0, to: 2)) })
         expectVersion("index delta", 9, { _ = try IndexDelta.decode(bumped(Fixtures.indexDelta.encoded(), at: 0, to: 9)) })
         // Config version 2 adds a shared chunker seed (§7): 3 is the first unknown one, and a

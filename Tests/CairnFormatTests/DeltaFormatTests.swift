@@ -52,3 +52,23 @@ final class DeltaFormatTests: XCTestCase {
         XCTAssertNil(SimilarityFeatures.of([UInt8](repeating: 1, count: 100)))
     }
 }
+
+/// Trees with extended attributes are version 2; without any they stay version 1 byte for byte.
+final class TreeXattrFormatTests: XCTestCase {
+    func testVersionOneWithoutAttributesVersionTwoWithThem() throws {
+        let plain = Node(name: Array("a".utf8), kind: .symlink, linkTarget: Array("t".utf8))
+        let v1 = Tree(nodes: [plain]).encoded()
+        XCTAssertEqual(v1.first, 1)
+        var tagged = plain
+        tagged.xattrs = [ExtendedAttribute(name: Array("user.b".utf8), value: [2]), ExtendedAttribute(name: Array("user.a".utf8), value: [])]
+        let v2 = Tree(nodes: [tagged]).encoded()
+        XCTAssertEqual(v2.first, 2)
+        let decoded = try Tree.decode(v2)
+        XCTAssertEqual(decoded.nodes[0].xattrs.map { String(decoding: $0.name, as: UTF8.self) }, ["user.a", "user.b"])
+        XCTAssertEqual(decoded.encoded(), v2)
+        // A version-2 tree that carries no attribute is not canonical and is refused.
+        var forged = v1; forged[0] = 2; forged.append(0)
+        XCTAssertThrowsError(try Tree.decode(forged))
+        XCTAssertThrowsError(try Tree.decode([3, 0]))
+    }
+}

@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSysXattr", path: "Sources/CSysXattr"),
+        .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
@@ -50,7 +51,7 @@ let package = Package(
         .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
         // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis"),
-        .target(name: "CairnRedisClient", dependencies: ["CairnRedis"]),
+        .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare).
         .target(name: "CairnNode"),
         // Tar: pax header encoding and compressed-input detection (pure).

@@ -13,13 +13,12 @@ public final class RedisConnection {
     public let endpoint: RedisEndpoint
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var start = 0, end = 0
+    /// Set for `rediss://` / `--tls`: every byte then goes through it.
+    private var tlsSession: TLSSession?
 
     /// Connects (TCP, IPv4 or IPv6) with a timeout; `timeout` also bounds each later read.
     public init(endpoint: RedisEndpoint, timeoutSeconds: Int = 60) throws {
         self.endpoint = endpoint
-        guard !endpoint.tls else {
-            throw RedisError.unsupported("TLS (rediss:// or --tls) is not built into this cairn yet: reach the server through a local TLS tunnel (stunnel, spiped) and give its plain address")
-        }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -50,12 +49,22 @@ public final class RedisConnection {
         fd = connected
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if endpoint.tls {
+            do { tlsSession = try TLSSession(fd: fd, host: endpoint.host, caFile: endpoint.caFile) } catch {
+                Glibc.close(fd); fd = -1
+                throw error
+            }
+        }
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit {
+        tlsSession = nil
+        if fd >= 0 { Glibc.close(fd) }
+    }
 
     /// Closes the socket now.
     public func close() {
+        tlsSession = nil
         if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
 
@@ -103,7 +112,9 @@ public final class RedisConnection {
     private func writeAll(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { b in Glibc.send(fd, b.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { b in
+                tlsSession?.write(b.baseAddress! + off, b.count - off) ?? Glibc.send(fd, b.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RedisError.io("cannot send to Redis at \(endpoint.display): \(String(cString: strerror(errno)))")
@@ -127,7 +138,9 @@ public final class RedisConnection {
             }
         }
         while true {
-            let n = buffer.withUnsafeMutableBytes { b in recv(fd, b.baseAddress! + end, b.count - end, 0) }
+            let n = buffer.withUnsafeMutableBytes { b in
+                tlsSession?.read(b.baseAddress! + end, b.count - end) ?? recv(fd, b.baseAddress! + end, b.count - end, 0)
+            }
             if n > 0 { end += n; return true }
             if n == 0 { return false }
             if errno == EINTR { continue }

@@ -8,6 +8,8 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var port: UInt16
     public var username: String?
     public var tls: Bool
+    /// CA certificates to verify a TLS server with (PEM); the system's when nil.
+    public var caFile: String? = nil
 
     public init(host: String = "127.0.0.1", port: UInt16 = 6379, username: String? = nil, tls: Bool = false) {
         self.host = host; self.port = port; self.username = username; self.tls = tls

@@ -33,8 +33,11 @@ struct RedisBackupCommand: AsyncParsableCommand {
     @Option(help: "Server: redis://[USER@]HOST[:PORT] (rediss:// for TLS). Default redis://127.0.0.1:6379.")
     var url: String?
 
-    @Flag(help: "Connect with TLS (not built in yet: use a local TLS tunnel).")
+    @Flag(help: "Connect with TLS (as rediss:// does); the server's certificate and name are verified.")
     var tls = false
+
+    @Option(help: "CA certificates (PEM) to verify the TLS server with (default: the system's).")
+    var tlsCaFile: String?
 
     @Option(help: "Ingest this RDB file instead of fetching one from the server.")
     var file: String?
@@ -61,6 +64,10 @@ struct RedisBackupCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         var endpoint = try Self.endpoint(url)
         if tls { endpoint.tls = true }
+        if let tlsCaFile {
+            guard FileManager.default.isReadableFile(atPath: tlsCaFile) else { throw CairnError.invalidArgument("cannot read --tls-ca-file \(tlsCaFile)") }
+            endpoint.caFile = tlsCaFile
+        }
         let password = try RedisPassword.read(file: redisPasswordFile)
         // A shared lock for the whole backup, as `cairn backup` takes: no prune deletes what it dedups against.
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "redis backup", wait: lockOptions.seconds)

@@ -60,20 +60,9 @@ public struct Restorer {
         guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
         }
-        var written: UInt64 = 0
-        do {
-            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                try sink(chunk)
-                written += UInt64(chunk.count)
-                progress.update { $0.bytesDone += UInt64(chunk.count) }
-            }
-        } catch {
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: node.displayName, reason: describe(error))
-        }
-        guard written == node.size else {
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: node.displayName, reason: "restored \(written) bytes, snapshot records \(node.size)")
-        }
-        return written
+        // readContent proves the length equals the node's.
+        try await readContent(of: node, path: node.displayName, sink: sink)
+        return node.size
     }
 
     private func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {
@@ -200,8 +189,8 @@ public struct Restorer {
     }
 }
 
-/// Writes every byte or throws.
-func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+/// Writes every byte or throws; `path` names the destination in messages.
+public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
     try bytes.withUnsafeBytes { b in
         var off = 0
         while off < b.count {

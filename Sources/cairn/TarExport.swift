@@ -57,7 +57,7 @@ struct TarExport {
                 try flush()
                 let display = String(decoding: path, as: UTF8.self)
                 let out = fd
-                try await restorer.readContent(of: node, path: display) { chunk in try Self.writeAll(out, chunk) }
+                try await restorer.readContent(of: node, path: display) { chunk in try writeAll(out, chunk, path: "the tar stream") }
                 bytes += node.size
                 emit([UInt8](repeating: 0, count: TarWriter.padding(for: node.size)))
             }
@@ -68,21 +68,7 @@ struct TarExport {
     private mutating func emit(_ b: [UInt8]) { pending += b }
 
     private mutating func flush() throws {
-        try Self.writeAll(fd, pending)
+        try writeAll(fd, pending, path: "the tar stream")
         pending.removeAll(keepingCapacity: true)
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { b in
-            var off = 0
-            while off < b.count {
-                let n = write(fd, b.baseAddress! + off, b.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw CairnError.io("cannot write the tar stream: \(String(cString: strerror(errno)))")
-                }
-                off += n
-            }
-        }
     }
 }

@@ -15,6 +15,7 @@ public final class CommitGuardedStore: ObjectStore {
     public func setGuard(_ guardCheck: (@Sendable () async throws -> Void)?) { check.withLock { $0 = guardCheck } }
 
     public var location: String { base.location }
+    public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
         if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) { try await c() }

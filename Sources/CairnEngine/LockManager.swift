@@ -17,7 +17,8 @@ public struct LockTiming: Sendable {
     /// A holder whose last successful refresh is older than this (by its own
     /// monotonic clock) stops before committing anything.
     public var validFor: Double = 1500
-    /// Pause between writing the own lock and listing again.
+    /// Pause between writing the own lock and listing again, for stores
+    /// whose listings may lag (none for local disks and memory).
     public var checkDelay: Double = 0.2
     /// How long both the old and the new lock object exist during a refresh.
     public var refreshOverlap: Double = 1
@@ -195,7 +196,7 @@ public final class LockManager: Sendable {
                                         user: Host.user, operation: operation)
                 let name = try await write(record)
                 let written = Clock.monotonic()
-                try await Task.sleep(nanoseconds: UInt64(timing.checkDelay * 1e9))
+                if !repo.store.listsEveryCompletedPut { try await Task.sleep(nanoseconds: UInt64(timing.checkDelay * 1e9)) }
                 blocker = try await firstConflict(exclusive: exclusive, own: [name])
                 if blocker == nil {
                     return RepositoryLock(manager: self, name: name, record: record, refreshedAt: written)

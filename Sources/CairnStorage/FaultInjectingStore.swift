@@ -14,6 +14,7 @@ public final class FaultInjectingStore: ObjectStore {
     private let putError: StorageError
 
     public var location: String { base.location }
+    public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
 
     /// - Parameters:
     ///   - allowPuts: how many puts succeed before every later put fails with `putError` (nil: no limit).

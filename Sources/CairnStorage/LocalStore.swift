@@ -13,6 +13,8 @@ import Darwin
 public struct LocalStore: ObjectStore {
     public let root: String
     public var location: String { root }
+    /// A renamed file is in every `readdir` that starts after the rename returned.
+    public var listsEveryCompletedPut: Bool { true }
 
     public init(root: String) {
         var r = root
@@ -41,7 +43,9 @@ public struct LocalStore: ObjectStore {
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw error(path) }
     }
 
-    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try putSync(key, bytes) }
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+        try await BlockingIO.run { [self] in try putSync(key, bytes) }
+    }
 
     public func putSync(_ key: ObjectKey, _ bytes: [UInt8]) throws {
         let final = full(key)

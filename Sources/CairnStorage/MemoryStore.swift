@@ -4,6 +4,7 @@ import Synchronization
 public final class MemoryStore: ObjectStore {
     private let objects = Mutex<[ObjectKey: [UInt8]]>([:])
     public let location = "memory"
+    public var listsEveryCompletedPut: Bool { true }
 
     public init() {}
 

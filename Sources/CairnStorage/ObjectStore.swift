@@ -20,9 +20,16 @@ public protocol ObjectStore: Sendable {
     /// slower storage class where the backend has one. Metadata packs never
     /// do, so listing and restore planning never wait on cold storage.
     func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws
+    /// True when a listing that starts after a `put` returned always shows
+    /// that object (a local disk, memory). The lock protocol then needs no
+    /// pause for lagging listings (format-spec §19, step 3).
+    var listsEveryCompletedPut: Bool { get }
 }
 
 extension ObjectStore {
     /// Backends without storage classes store every object the same way.
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws { try await put(key, bytes) }
+
+    /// Remote backends promise less: S3-compatible servers differ, so assume listings may lag.
+    public var listsEveryCompletedPut: Bool { false }
 }

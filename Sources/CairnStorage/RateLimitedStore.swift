@@ -14,6 +14,7 @@ public final class RateLimitedStore: ObjectStore {
     }
 
     public var location: String { base.location }
+    public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
         try await upload?.take(bytes.count)

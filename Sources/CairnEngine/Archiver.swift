@@ -9,7 +9,7 @@ import Glibc
 /// batch is hashed, compressed and sealed on all cores (`ChunkProcessor`);
 /// then, in input order, new blobs go to packs (`BlobSaver`, uploads in the
 /// background) and ids to each file's `ContentBuilder`. Memory is bounded by
-/// two batches, two open packs and two packs in upload.
+/// two batches and the read buffer; open packs are staged in files.
 public final class Archiver {
     let repo: Repository
     let saver: BlobSaver

@@ -4,19 +4,22 @@ import CairnIndex
 import CairnStorage
 import Synchronization
 
-/// Collects sealed blobs into packs, uploads full packs in the background
-/// (two in flight), records them in the local index, and writes index
-/// checkpoints so an interrupted backup keeps what it stored.
+/// Collects sealed blobs into packs (staged in files, so an open pack costs
+/// no memory), stores full packs in the background (two in flight), records
+/// them in the local index, and writes index checkpoints so an interrupted
+/// backup keeps what it stored.
 ///
 /// `claim` may be called from any task; everything else from the one task
 /// that runs the archiver's sequential stage.
 public final class BlobSaver: @unchecked Sendable {
     private struct Key: Hashable { let id: ChunkID; let type: BlobType }
-    private struct Buffer { var bytes: [UInt8] = []; var entries: [BlobEntry] = []; var features: [(ChunkID, [Int64])] = [] }
 
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
-    private var buffers: [PackType: Buffer] = [:]
+    private var open: [PackType: StagedPack] = [:]
+    /// Where packs are assembled: the store's own temporary directory when it
+    /// has one (then a finished pack is renamed into place), else the cache.
+    private let stagingDirectory: String
     private var uploads: [Task<Void, Error>] = []
     private var packsSinceCheckpoint = 0
     private var lastCheckpoint = Clock.monotonic()
@@ -35,7 +38,10 @@ public final class BlobSaver: @unchecked Sendable {
         public var packBytes: UInt64 = 0
     }
 
-    public init(repo: Repository) { self.repo = repo }
+    public init(repo: Repository) {
+        self.repo = repo
+        stagingDirectory = repo.store.stagingDirectory ?? "\(repo.cacheDirectory)/staging"
+    }
 
     public var currentStats: Stats { stats.withLock { $0 } }
 
@@ -54,17 +60,15 @@ public final class BlobSaver: @unchecked Sendable {
     ///   - features: super-features of a data blob stored whole, recorded once its pack is stored.
     public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int, base: ChunkID? = nil, features: [Int64]? = nil) async throws {
         let pt = type.packType
-        // Mutate in place: a local copy of the buffer would copy the whole pack on every blob.
-        let offset = UInt64(buffers[pt]?.bytes.count ?? 0)
-        buffers[pt, default: Buffer()].entries.append(BlobEntry(type: type, id: id, offset: offset, length: UInt32(sealed.count), rawLength: UInt32(rawLength), base: base))
-        if let features { buffers[pt, default: Buffer()].features.append((id, features)) }
-        buffers[pt, default: Buffer()].bytes += sealed
-        let full = offset + UInt64(sealed.count) >= UInt64(repo.config.packSize)
+        let pack: StagedPack
+        if let p = open[pt] { pack = p } else { pack = try StagedPack(type: pt, directory: stagingDirectory); open[pt] = pack }
+        try pack.append(sealed, type: type, id: id, rawLength: rawLength, base: base)
+        if let features { pack.features.append((id, features)) }
         stats.withLock {
             $0.newBlobs += 1; $0.newRawBytes += UInt64(rawLength)
             if type == .data { $0.newDataRawBytes += UInt64(rawLength) }
         }
-        if full { try await flush(pt) }
+        if pack.size >= UInt64(repo.config.packSize) { try await flush(pt) }
     }
 
     /// Stores a metadata blob (tree or list) unless the repository has it.
@@ -85,18 +89,16 @@ public final class BlobSaver: @unchecked Sendable {
         try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)
     }
 
-    /// Seals the pack header, names the pack by its SHA-256 and uploads it.
+    /// Seals the pack header, names the pack by its SHA-256 and stores it.
     private func flush(_ pt: PackType) async throws {
-        guard let buf = buffers[pt], !buf.entries.isEmpty else { return }
-        buffers[pt] = nil
-        let (packID, pack) = try PackAssembler.assemble(type: pt, blobs: buf.bytes, entries: buf.entries, keys: repo.keys)
-        let indexed = IndexedPack(id: packID, type: pt, size: UInt64(pack.count), entries: buf.entries)
+        guard let pack = open.removeValue(forKey: pt), !pack.entries.isEmpty else { return }
+        let (packID, path, size) = try pack.finish(keys: repo.keys)
+        let indexed = IndexedPack(id: packID, type: pt, size: size, entries: pack.entries)
 
         while uploads.count >= 2 { try await uploads.removeFirst().value }
-        let bytes = pack
-        let features = buf.features.map { FeatureRecord(id: $0.0, features: $0.1) }
+        let features = pack.features.map { FeatureRecord(id: $0.0, features: $0.1) }
         uploads.append(Task {
-            try await self.repo.store.put(ObjectKey(.data, packID.hex), bytes, coldEligible: pt == .data)
+            try await self.repo.store.putFile(ObjectKey(.data, packID.hex), path: path, coldEligible: pt == .data)
             try self.recordStored(indexed, features: features)
         })
         packsSinceCheckpoint += 1
@@ -137,5 +139,7 @@ public final class BlobSaver: @unchecked Sendable {
     public func abandon() async {
         for u in uploads { _ = try? await u.value }
         uploads.removeAll()
+        for pack in open.values { pack.discard() }
+        open.removeAll()
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CairnStorage
 import Synchronization
 
@@ -25,6 +28,15 @@ public final class CommitGuardedStore: ObjectStore {
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
         if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) { try await c() }
         try await base.put(key, bytes, coldEligible: coldEligible)
+    }
+
+    public var stagingDirectory: String? { base.stagingDirectory }
+
+    public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
+        if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) {
+            do { try await c() } catch { unlink(path); throw error }
+        }
+        try await base.putFile(key, path: path, coldEligible: coldEligible)
     }
 
     public func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }

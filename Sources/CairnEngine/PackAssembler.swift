@@ -6,13 +6,19 @@ import CairnFormat
 /// by the SHA-256 of all of it.
 enum PackAssembler {
     static func assemble(type: PackType, blobs: consuming [UInt8], entries: [BlobEntry], keys: MasterKeys) throws -> (id: ChunkID, bytes: [UInt8]) {
-        let header = PackHeader(type: type, entries: entries).encoded()
-        let sealedHeader = try AESGCM.seal(header, key: keys.metadata, aad: KeyLabels.packHeaderAAD)
+        let trailer = try trailer(type: type, entries: entries, keys: keys)
         var pack = blobs
-        pack.reserveCapacity(pack.count + sealedHeader.count + 4)
-        pack += sealedHeader
-        let n = UInt32(sealedHeader.count)
-        pack += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+        pack += trailer
         return (SHA256.id(pack), pack)
+    }
+
+    /// What follows the blobs: the header sealed with the metadata key, then
+    /// its length (u32le).
+    static func trailer(type: PackType, entries: [BlobEntry], keys: MasterKeys) throws -> [UInt8] {
+        let header = PackHeader(type: type, entries: entries).encoded()
+        var out = try AESGCM.seal(header, key: keys.metadata, aad: KeyLabels.packHeaderAAD)
+        let n = UInt32(out.count)
+        out += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+        return out
     }
 }

@@ -71,6 +71,7 @@ public final class Repository: Sendable {
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
             let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+            LocalStore.removeStaleFiles(in: "\(repo.cacheDirectory)/staging")
             try await repo.sync()
             return repo
         } catch let error as SQLiteError {

@@ -72,6 +72,35 @@ public struct LocalStore: ObjectStore {
         try Self.syncDirectory(dir)
     }
 
+    /// The store's own `tmp/`: a staged file is renamed into place on the same file system.
+    public var stagingDirectory: String? { "\(root)/tmp" }
+
+    /// Moves a file staged under `tmp/` into place: fsync, rename, fsync the
+    /// directory (the same crash safety as `put`, without copying the bytes).
+    public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
+        guard path.hasPrefix("\(root)/tmp/") else {
+            defer { unlink(path) }
+            try await put(key, try await BlockingIO.run { try LocalFile.read(path) })
+            return
+        }
+        try await BlockingIO.run { [self] in
+            let final = full(key)
+            let dir = String(final[..<final.lastIndex(of: "/")!])
+            var moved = false
+            defer { if !moved { unlink(path) } }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Self.error(path) }
+            let synced = fsync(fd) == 0
+            let code = errno
+            close(fd)
+            guard synced else { throw Self.error(final, code) }
+            if key.namespace == .data { try Self.makeDirectory(dir) }
+            guard rename(path, final) == 0 else { throw Self.error(final) }
+            moved = true
+            try Self.syncDirectory(dir)
+        }
+    }
+
     static func syncDirectory(_ dir: String) throws {
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dfd >= 0 else { throw error(dir) }
@@ -153,10 +182,17 @@ public struct LocalStore: ObjectStore {
 
     /// Removes temp files left by writers that were killed (older than `age` seconds).
     public func removeStaleTemporaryFiles(olderThan age: Int = 3600) {
+        Self.removeStaleFiles(in: "\(root)/tmp", olderThan: age)
+    }
+
+    /// Removes the files in `directory` not modified for `age` seconds: what
+    /// killed writers left (a live writer touches its file at least every
+    /// 256 KiB it appends).
+    public static func removeStaleFiles(in directory: String, olderThan age: Int = 3600) {
         let now = time(nil)
-        for name in (try? Self.entries("\(root)/tmp")) ?? [] {
+        for name in (try? entries(directory)) ?? [] {
             var st = stat()
-            let p = "\(root)/tmp/\(name)"
+            let p = "\(directory)/\(name)"
             if stat(p, &st) == 0 && now - st.st_mtim.tv_sec > age { unlink(p) }
         }
     }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The one small protocol every storage backend implements. Objects are
 /// immutable and written whole: `put` either stores all the bytes or nothing
 /// is visible under the key.
@@ -24,6 +28,13 @@ public protocol ObjectStore: Sendable {
     /// that object (a local disk, memory). The lock protocol then needs no
     /// pause for lagging listings (format-spec §19, step 3).
     var listsEveryCompletedPut: Bool { get }
+    /// A directory where objects may be assembled in files that `putFile`
+    /// then moves into place without copying (a local store's `tmp/`); nil
+    /// when the store has none.
+    var stagingDirectory: String? { get }
+    /// Stores the complete, closed file at `path` under `key` (complete-or-absent,
+    /// like `put`) and removes the file, whether or not the put succeeded.
+    func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws
 }
 
 extension ObjectStore {
@@ -32,4 +43,14 @@ extension ObjectStore {
 
     /// Remote backends promise less: S3-compatible servers differ, so assume listings may lag.
     public var listsEveryCompletedPut: Bool { false }
+
+    public var stagingDirectory: String? { nil }
+
+    /// Reads the file back and stores it with `put`: a store that cannot move
+    /// a file in (S3, memory, test decorators) sees an ordinary put.
+    public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
+        defer { unlink(path) }
+        let bytes = try await BlockingIO.run { try LocalFile.read(path) }
+        try await put(key, bytes, coldEligible: coldEligible)
+    }
 }

@@ -51,6 +51,22 @@ enum StoreConformance {
         s = try await store.size(k1)
         XCTAssertEqual(s, 10_000, file: file, line: line)
 
+        // A staged file (how packs are stored): moved in where the store can, read back and
+        // put otherwise; either way the object is whole and the file is gone afterwards.
+        let stagingDir = store.stagingDirectory ?? NSTemporaryDirectory() + "conformance-staging-\(UInt64.random(in: 0...UInt64.max))"
+        let staged = try StagingFile(directory: stagingDir, prefix: "pack")
+        let stagedBytes = bytes(700_000, seed: 7)
+        try staged.append(Array(stagedBytes[..<1000]))
+        try staged.append(Array(stagedBytes[1000...]))  // larger than the write buffer: written through
+        XCTAssertEqual(staged.size, 700_000, file: file, line: line)
+        try staged.close()
+        let k7 = ObjectKey(.data, name(7))
+        try await store.putFile(k7, path: staged.path, coldEligible: true)
+        let staged7 = try await store.get(k7)
+        XCTAssertEqual(staged7, stagedBytes, file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: staged.path), "putFile removes the staged file", file: file, line: line)
+        try await store.delete(k7)
+
         // A large object (multipart where the store has it), read back whole and across part boundaries.
         let large = bytes(largeSize, seed: 2)
         let k2 = ObjectKey(.data, name(2))

@@ -1,0 +1,50 @@
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+
+/// A pack filling up in a staging file (format-spec §9): sealed blobs are
+/// appended as they are added and hashed on the way, so an open pack costs a
+/// write buffer, not its 16 MiB, and a local store moves the file into place
+/// without copying it.
+final class StagedPack {
+    let type: PackType
+    private let file: StagingFile
+    private var hasher: SHA256Hasher? = SHA256Hasher()
+    private(set) var entries: [BlobEntry] = []
+    /// Super-features of the data blobs stored whole, recorded once the pack is stored.
+    var features: [(ChunkID, [Int64])] = []
+
+    /// Bytes of blobs appended so far.
+    var size: UInt64 { file.size }
+
+    init(type: PackType, directory: String) throws {
+        self.type = type
+        file = try StagingFile(directory: directory, prefix: "pack")
+    }
+
+    /// Appends one sealed blob and its header entry.
+    func append(_ sealed: [UInt8], type blobType: BlobType, id: ChunkID, rawLength: Int, base: ChunkID?) throws {
+        entries.append(BlobEntry(type: blobType, id: id, offset: file.size, length: UInt32(sealed.count), rawLength: UInt32(rawLength), base: base))
+        try sealed.withUnsafeBytes { b in
+            try file.append(b)
+            hasher?.update(b)
+        }
+    }
+
+    /// Appends the sealed header and its length and closes the file; the
+    /// pack's id is the SHA-256 of all its bytes.
+    func finish(keys: MasterKeys) throws -> (id: ChunkID, path: String, size: UInt64) {
+        let trailer = try PackAssembler.trailer(type: type, entries: entries, keys: keys)
+        guard var h = hasher.take() else { throw CairnError.io("pack \(file.path) was finished twice") }
+        try trailer.withUnsafeBytes { b in
+            try file.append(b)
+            h.update(b)
+        }
+        try file.close()
+        guard let id = ChunkID(bytes: h.finalize()) else { throw CairnError.io("SHA-256 returned a digest of the wrong length") }
+        return (id, file.path, file.size)
+    }
+
+    /// Removes the staging file (an abandoned backup).
+    func discard() { file.discard() }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A temporary file an object (a pack) is assembled in before it is stored,
+/// so that a 16 MiB pack costs no memory while it fills. Writes go through a
+/// small buffer; `close()` makes the file complete, `discard()` removes it.
+/// Not thread-safe: one owner appends.
+public final class StagingFile {
+    /// Where the file is; hand it to `ObjectStore.putFile` once closed.
+    public let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferSize = 256 << 10
+    /// Bytes appended so far.
+    public private(set) var size: UInt64 = 0
+
+    /// Creates an empty file with a random name in `directory` (made if missing).
+    public init(directory: String, prefix: String) throws {
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw LocalStore.error(directory) }
+        let name = "\(directory)/\(prefix)-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LocalStore.error(name) }
+        self.fd = fd
+        path = name
+        buffer.reserveCapacity(bufferSize)
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd); unlink(path) } }
+
+    /// Appends bytes at the end of the file.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        size += UInt64(bytes.count)
+        if buffer.count + bytes.count > bufferSize { try drain() }
+        if bytes.count >= bufferSize { try write(bytes); return }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
+
+    /// Writes what is buffered and closes the file; it stays on disk.
+    public func close() throws {
+        try drain()
+        let fd = self.fd
+        self.fd = -1
+        guard Glibc.close(fd) == 0 else { throw LocalStore.error(path) }
+    }
+
+    /// Closes (if open) and removes the file.
+    public func discard() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        unlink(path)
+    }
+
+    private func drain() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try write($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
+            off += n
+        }
+    }
+}

@@ -33,6 +33,11 @@ public struct IndexTotals: Sendable {
 /// anything: every row can be rebuilt from the store.
 public final class RepositoryIndex: Sendable {
     private let db: Mutex<SQLiteDatabase>
+    /// Extra connections for the per-chunk reads (`contains`, `lookup`,
+    /// `similarChunk`), opened on demand: in WAL mode they read while the
+    /// main connection commits a pack's rows, so the parallel hashing stage
+    /// never waits behind a write transaction.
+    private let readers = Mutex<[SQLiteDatabase]>([])
     public let path: String
 
     /// Schema version of the cache; a different one is discarded and rebuilt.
@@ -73,6 +78,16 @@ public final class RepositoryIndex: Sendable {
     /// Serialised access for extensions in other files of this module.
     func withDatabase<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R { try with(body) }
 
+    /// A read-only use of a pooled reader connection (each caller gets its own).
+    func withReader<R>(_ body: (SQLiteDatabase) throws -> R) throws -> R {
+        let d = try readers.withLock { $0.popLast() } ?? SQLiteDatabase(path: path)
+        defer {
+            d.endReads()
+            readers.withLock { $0.append(d) }
+        }
+        return try body(d)
+    }
+
     // MARK: meta
 
     public func meta(_ key: String) throws -> String? {
@@ -94,7 +109,7 @@ public final class RepositoryIndex: Sendable {
     // MARK: blobs and packs
 
     public func lookup(_ id: ChunkID, type: BlobType) throws -> BlobLocation? {
-        try with { d in
+        try withReader { d in
             let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
                 .bind(1, id.bytes).bind(2, Int64(type.rawValue))
             guard try s.step(), let pack = ChunkID(bytes: s.blob(0)) else { return nil }
@@ -104,7 +119,7 @@ public final class RepositoryIndex: Sendable {
     }
 
     public func contains(_ id: ChunkID, type: BlobType) throws -> Bool {
-        try with { d in
+        try withReader { d in
             try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?").bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()
         }
     }
@@ -295,7 +310,7 @@ extension RepositoryIndex {
 
     /// A stored, whole (not delta-encoded) data chunk sharing a super-feature, if any.
     public func similarChunk(_ features: [Int64]) throws -> ChunkID? {
-        try withDatabase { d in
+        try withReader { d in
             for f in features {
                 let s = try d.statement("""
                     SELECT f.id FROM features f JOIN blobs b ON b.id=f.id AND b.type=0

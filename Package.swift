@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSysXattr", path: "Sources/CSysXattr"),
+        // add_key/keyctl wrappers (variadic syscall(2) is not callable from Swift), for the key cache.
+        .target(name: "CKeyring"),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "CairnRetention"),
         // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
-            "CSysXattr",
+            "CSysXattr", "CKeyring",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
             "CairnS3",
         ]),

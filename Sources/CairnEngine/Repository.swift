@@ -65,8 +65,9 @@ public final class Repository: Sendable {
     }
 
     /// Opens with a passphrase; tries every key file.
-    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String) async throws -> Repository {
-        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase)
+    /// - Parameter keyCache: keep the unlocked key in the kernel user keyring (see `KeyCache`).
+    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil) async throws -> Repository {
+        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
@@ -85,14 +86,24 @@ public final class Repository: Sendable {
     }
 
     /// Reads and decrypts the config with the first key the passphrase opens.
-    static func unlock(store: any ObjectStore, passphrase: [UInt8]) async throws -> (RepositoryConfig, MasterKeys, String) {
+    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
         let configBytes: [UInt8]
         do { configBytes = try await store.get(.config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
         _ = try ObjectEnvelope.open(configBytes, kind: .config)  // version check before any key work
-        for key in try await store.list(.keys).sorted(by: { $0.name < $1.name }) {
+        let keyObjects = try await store.list(.keys).sorted(by: { $0.name < $1.name })
+        if let keyCache {
+            for key in keyObjects {
+                if let keys = keyCache.load(configObject: configBytes, keyName: key.name, passphrase: passphrase),
+                   let plain = try? keys.openObject(.config, configBytes) {
+                    return (try RepositoryConfig.decode(plain), keys, key.name)
+                }
+            }
+        }
+        for key in keyObjects {
             guard let file = try? KeyFile.decode(try await store.get(key)) else { continue }
             if let keys = try MasterKeys.unwrap(file, passphrase: passphrase) {
                 let config = try RepositoryConfig.decode(try keys.openObject(.config, configBytes))
+                keyCache?.store(keys, configObject: configBytes, keyName: key.name, passphrase: passphrase)
                 return (config, keys, key.name)
             }
         }

@@ -11,6 +11,9 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "File holding the passphrase (default: $CAIRN_PASSWORD_FILE).")
     var passwordFile: String?
 
+    @Option(name: .long, help: "Keep the unlocked key in the kernel user keyring this long (e.g. 15m), so later commands skip the key derivation (default: $CAIRN_KEY_CACHE, else off).")
+    var keyCache: String?
+
     @Flag(name: .long, help: "Print machine-readable JSON.")
     var json = false
 
@@ -74,7 +77,16 @@ struct RepositoryOptions: ParsableArguments {
 
     func open() async throws -> Repository {
         let store = try self.store()
-        return try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase())
+        return try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
+    }
+
+    /// `--key-cache` or $CAIRN_KEY_CACHE as a `KeyCache`; nil when off.
+    func keyCacheSetting() throws -> KeyCache? {
+        guard let text = keyCache ?? ProcessInfo.processInfo.environment["CAIRN_KEY_CACHE"], !text.isEmpty, text != "off", text != "0" else { return nil }
+        guard let seconds = DurationArgument.seconds(text) else {
+            throw ValidationError("--key-cache \(text.debugDescription) is not a duration like 15m or 1h (or off)")
+        }
+        return KeyCache(seconds: seconds)
     }
 
     var showProgress: Bool { !json && (progress || Terminal.stderrIsTTY) }

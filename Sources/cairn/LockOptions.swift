@@ -27,7 +27,7 @@ extension RepositoryOptions {
     func openLocked(exclusive: Bool, operation: String, wait: Double) async throws -> (Repository, RepositoryLock) {
         let base = try store()   // the same store `open()` uses (local or s3:, with the store options)
         let guarded = CommitGuardedStore(base)
-        let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase())
+        let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
         (base as? LocalStore)?.removeStaleTemporaryFiles()
         let lock = try await LockManager(repo: repo, notice: { Terminal.warn($0) })
             .acquire(exclusive: exclusive, operation: operation, wait: wait)

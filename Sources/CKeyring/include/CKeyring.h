@@ -1,0 +1,25 @@
+#ifndef CKEYRING_H
+#define CKEYRING_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Thin wrappers over the Linux key-management system calls (add_key, keyctl),
+   which are variadic through syscall(2) and so not callable from Swift.
+   Each returns -1 with errno set on failure (ENOSYS/EPERM where the kernel
+   or a seccomp profile forbids keyrings). */
+
+/* Adds a "user" key to the calling user's keyring (shared by the user's
+   processes, kept in kernel memory), readable by that user only, expiring
+   after `timeout_seconds`. */
+int32_t cairn_keyring_add(const char *description, const void *payload, size_t length, uint32_t timeout_seconds);
+
+/* Finds a "user" key in the user keyring; returns its serial or -1. */
+int32_t cairn_keyring_search(const char *description);
+
+/* Reads up to `capacity` bytes of a key's payload; returns its length or -1. */
+long cairn_keyring_read(int32_t serial, void *buffer, size_t capacity);
+
+/* Revokes a key (a stale or rejected entry). */
+int cairn_keyring_revoke(int32_t serial);
+
+#endif

@@ -23,8 +23,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSysXattr", path: "Sources/CSysXattr"),
-        // add_key/keyctl wrappers (variadic syscall(2) is not callable from Swift), for the key cache.
-        .target(name: "CKeyring"),
+        // Linux calls Swift cannot reach: add_key/keyctl (variadic syscall(2)) for the key cache, mallopt.
+        .target(name: "CLinuxShims"),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CairnRetention"),
         // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
-            "CSysXattr", "CKeyring",
+            "CSysXattr", "CLinuxShims",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
             "CairnS3",
         ]),
@@ -65,7 +65,7 @@ let package = Package(
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps",
+            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

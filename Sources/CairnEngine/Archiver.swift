@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnStorage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ public final class Archiver {
     private var processor: ChunkProcessor
     private var names = NameCache()
 
-    private let batchLimit = 8 << 20
+    private let batchLimit = 4 << 20
     private var batch: [[UInt8]] = []
     private var batchSlots: [Int] = []
     private var batchBytes = 0
@@ -100,12 +101,13 @@ public final class Archiver {
     }
 
     /// Backs up one stream (standard input) as a single file named after the snapshot.
-    public func backup(streamFD fd: Int32, label: String = "-") async throws -> BackupResult {
+    /// - Parameter prefix: bytes already read from `fd` (sniffed), which come first.
+    public func backup(streamFD fd: Int32, prefix: [UInt8] = [], label: String = "-") async throws -> BackupResult {
         let started = Clock.monotonic()
         let chunker = try repo.chunker(profile: options.profile ?? "dump")
         processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "dump")
         do {
-            let slot = try await stream(fd: fd, chunker: chunker, path: label)
+            let slot = try await stream(fd: fd, chunker: chunker, path: label, prefix: prefix)
             var node = Node(name: Array(options.name.utf8), kind: .file, mode: 0o600)
             node.mtimeNanos = options.timeNanos ?? Clock.nowNanos()
             node.ctimeNanos = node.mtimeNanos
@@ -195,7 +197,7 @@ public final class Archiver {
             defer { close(fd) }
             progress.update { $0.currentPath = path.description }
             let slot: Int
-            do { slot = try await stream(fd: fd, chunker: chunker, path: path.description) } catch let e as CairnError {
+            do { slot = try await stream(fd: fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
                 warnings.append(e.description); files -= 1; return nil
             }
             progress.update { $0.filesDone += 1 }
@@ -256,17 +258,38 @@ public final class Archiver {
     // MARK: the pipeline
 
     /// Chunks a whole file or stream into the batch; returns its slot.
-    private func stream(fd: Int32, chunker: FastCDC, path: String) async throws -> Int {
+    ///
+    /// - Parameter small: a file known to be small is read inline; anything
+    ///   else is read and cut a batch at a time on a dispatch thread, so the
+    ///   cooperative threads keep hashing and compressing the previous batch
+    ///   meanwhile (and a stream that blocks, a pipe from pg_dump, parks no
+    ///   cooperative thread).
+    private func stream(fd: Int32, chunker: FastCDC, path: String, small: Bool = false, prefix: [UInt8] = []) async throws -> Int {
         let slot = nextSlot
         nextSlot += 1
         builders[slot] = ContentBuilder()
-        let input = ChunkReader(fd: fd, chunker: chunker, path: path)
-        while let chunk = try input.next() {
-            batch.append(chunk); batchSlots.append(slot); batchBytes += chunk.count
-            progress.update { $0.bytesDone += UInt64(chunk.count) }
+        let input = ChunkReader(fd: fd, chunker: chunker, path: path, prefix: prefix)
+        if small {
+            while let chunk = try input.next() {
+                append(chunk, slot: slot)
+                if batchBytes >= batchLimit { try await flushBatch() }
+            }
+            return slot
+        }
+        let reader = UncheckedSendable(input)
+        while true {
+            let room = max(1, batchLimit - batchBytes)
+            let chunks = try await BlockingIO.run { try reader.value.next(bytes: room) }
+            if chunks.isEmpty { break }
+            for chunk in chunks { append(chunk, slot: slot) }
             if batchBytes >= batchLimit { try await flushBatch() }
         }
         return slot
+    }
+
+    private func append(_ chunk: [UInt8], slot: Int) {
+        batch.append(chunk); batchSlots.append(slot); batchBytes += chunk.count
+        progress.update { $0.bytesDone += UInt64(chunk.count) }
     }
 
     /// Hands the current batch to the parallel stage and commits the previous one.

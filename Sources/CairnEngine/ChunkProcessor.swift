@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnFormat
+import Synchronization
 
 /// The parallel stage of the pipeline: hash every chunk of a batch, claim
 /// the new ones, and compress and seal those, on all cores. With delta
@@ -26,14 +27,18 @@ struct ChunkProcessor: Sendable {
     func process(_ chunks: [[UInt8]]) async throws -> [Result] {
         let n = chunks.count
         let workers = min(self.workers, max(n, 1))
+        // Workers take the next chunk from a shared counter rather than a fixed
+        // stride, so one that drew cheap (known) chunks does not idle while
+        // the other still compresses.
+        let next = WorkCounter()
         return try await withThrowingTaskGroup(of: [(Int, Result)].self) { group in
-            for w in 0..<workers {
+            for _ in 0..<workers {
                 group.addTask {
                     var out: [(Int, Result)] = []
-                    var i = w
-                    while i < n {
+                    while true {
+                        let i = next.take()
+                        guard i < n else { break }
                         out.append((i, try await processOne(chunks[i])))
-                        i += workers
                     }
                     return out
                 }
@@ -58,4 +63,10 @@ struct ChunkProcessor: Sendable {
         }
         return Result(id: id, length: c.count, sealed: try codec.seal(c, type: .data, id: id), features: features)
     }
+}
+
+/// Hands out 0, 1, 2, … to concurrent workers.
+final class WorkCounter: Sendable {
+    private let next = Atomic<Int>(0)
+    func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }

@@ -15,9 +15,13 @@ public final class ChunkReader {
     private(set) var bytesRead: UInt64 = 0
     let path: String
 
-    public init(fd: Int32, chunker: FastCDC, path: String) {
+    /// - Parameter prefix: bytes that come before what `fd` still has (already read from it).
+    public init(fd: Int32, chunker: FastCDC, path: String, prefix: [UInt8] = []) {
         self.fd = fd; self.chunker = chunker; self.path = path
-        buffer = [UInt8](repeating: 0, count: max(4 << 20, chunker.parameters.maximumSize * 2))
+        buffer = [UInt8](repeating: 0, count: max(4 << 20, chunker.parameters.maximumSize * 2, prefix.count))
+        buffer.replaceSubrange(0..<prefix.count, with: prefix)
+        end = prefix.count
+        bytesRead = UInt64(prefix.count)
     }
 
     /// The next chunk, or nil at the end of the input.
@@ -29,6 +33,18 @@ public final class ChunkReader {
             defer { start += n }
             return Array(b[start..<start + n])
         }
+    }
+
+    /// The next chunks, at least `bytes` of them unless the input ends first;
+    /// empty at the end of the input.
+    public func next(bytes: Int) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var total = 0
+        while total < bytes, let chunk = try next() {
+            total += chunk.count
+            out.append(chunk)
+        }
+        return out
     }
 
     private func fill() throws {

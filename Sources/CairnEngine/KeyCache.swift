@@ -1,4 +1,4 @@
-import CKeyring
+import CLinuxShims
 import CairnCrypto
 import CairnFormat
 

@@ -98,7 +98,7 @@ struct BackupCommand: AsyncParsableCommand {
         let result: BackupResult
         do {
             if let input {
-                result = try await archiver.backup(streamFD: input.fd, label: stdin ? "-" : command[0])
+                result = try await archiver.backup(streamFD: input.fd, prefix: input.prefix, label: stdin ? "-" : command[0])
             } else {
                 result = try await archiver.backup(paths: paths)
             }

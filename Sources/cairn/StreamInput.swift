@@ -13,6 +13,9 @@ import Glibc
 final class StreamInput: @unchecked Sendable {
     /// What the archiver reads.
     let fd: Int32
+    /// Bytes already read from `fd` (the sniffed start of standard input) that
+    /// come before the rest of it.
+    private(set) var prefix: [UInt8] = []
     /// Facts for the snapshot.
     private(set) var facts: [String: String] = [:]
     private var processes: [(Process, String)] = []
@@ -37,7 +40,18 @@ final class StreamInput: @unchecked Sendable {
         }
         prefix.removeSubrange(got...)
         let format = CompressionSniffer.detect(prefix)
-        // Standard input again, the sniffed bytes first, through a pipe.
+        guard let format, decompress else {
+            // Read standard input directly, the sniffed bytes handed over first:
+            // no feeder thread copying every byte through a pipe.
+            if let sniffed = format {
+                facts["stdin.compression"] = sniffed.rawValue
+                Terminal.warn("standard input is \(sniffed.rawValue)-compressed: compression defeats deduplication (each backup stores it all again); pipe it uncompressed, or add --decompress to store the decompressed stream")
+            }
+            fd = 0
+            self.prefix = prefix
+            return
+        }
+        // The decompressor reads standard input again, the sniffed bytes first, through a pipe.
         let (readEnd, writeEnd) = try Self.pipe()
         let done = DispatchSemaphore(value: 0)
         feederDone = done
@@ -50,13 +64,7 @@ final class StreamInput: @unchecked Sendable {
             done.signal()
         }
         thread.start()
-        guard let format else { fd = readEnd; return }
         facts["stdin.compression"] = format.rawValue
-        guard decompress else {
-            Terminal.warn("standard input is \(format.rawValue)-compressed: compression defeats deduplication (each backup stores it all again); pipe it uncompressed, or add --decompress to store the decompressed stream")
-            fd = readEnd
-            return
-        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = format.decompressor

@@ -1,5 +1,5 @@
-#ifndef CKEYRING_H
-#define CKEYRING_H
+#ifndef CLINUXSHIMS_H
+#define CLINUXSHIMS_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +21,8 @@ long cairn_keyring_read(int32_t serial, void *buffer, size_t capacity);
 
 /* Revokes a key (a stale or rejected entry). */
 int cairn_keyring_revoke(int32_t serial);
+
+/* Raises glibc's heap trim threshold to `bytes` (no-op elsewhere). */
+void cairn_set_malloc_trim_threshold(int bytes);
 
 #endif

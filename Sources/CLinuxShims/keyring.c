@@ -1,4 +1,4 @@
-#include "CKeyring.h"
+#include "CLinuxShims.h"
 #include <errno.h>
 #include <unistd.h>
 #if defined(__linux__)

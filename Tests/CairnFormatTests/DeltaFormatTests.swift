@@ -28,6 +28,20 @@ final class DeltaFormatTests: XCTestCase {
         XCTAssertEqual(KeyLabels.blobAAD(type: .data, id: id(1), base: id(2)).suffix(32), ArraySlice(id(2).bytes))
     }
 
+    /// The exact values, computed by an independent Python implementation of
+    /// the same definition: super-features live in caches, so an optimisation
+    /// must not change them.
+    func testSuperFeatureValuesArePinned() {
+        func lcg(_ n: Int, seed: UInt64) -> [UInt8] {
+            var s = seed
+            return (0..<n).map { _ in s = s &* 6364136223846793005 &+ 1442695040888963407; return UInt8(s >> 56) }
+        }
+        let text = Array(String(repeating: "INSERT INTO orders VALUES (1234, 'customer-42', 17.50, '2026-11-29');\n", count: 300).utf8.prefix(16_384))
+        XCTAssertEqual(SimilarityFeatures.of(lcg(16_384, seed: 1)), [-5882366871781085898, 6869186912012974660, 7425252668066482266])
+        XCTAssertEqual(SimilarityFeatures.of(lcg(4096, seed: 7)), [235027278644941253, -2076074473072195111, -8692570778840288753])
+        XCTAssertEqual(SimilarityFeatures.of(text), [7884478614265140094, -286760486815878081, 8979779669773744440])
+    }
+
     /// Chunks that differ in a few scattered bytes share a super-feature; unrelated chunks do not.
     func testSimilarChunksShareSuperFeaturesAndUnrelatedDoNot() {
         var rng = SplitMix64(seed: 99)

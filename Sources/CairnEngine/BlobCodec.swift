@@ -27,19 +27,24 @@ public struct BlobCodec: Sendable {
         try chunk.withUnsafeBytes { try seal($0, type: type, id: id) }
     }
 
-    /// Seals a data chunk as a delta against `base` when that is smaller than
-    /// compressing it alone (and at least 10 % smaller, so a restore's extra
-    /// read of the base buys something); else seals it whole. Returns the
+    /// Seals a data chunk as a delta against `base` when the delta is under
+    /// 1/16 of the chunk, or else at least 10 % smaller than the chunk
+    /// compressed alone (so a restore's extra read of the base buys
+    /// something); else seals it whole. Returns the
     /// sealed blob and the base actually used.
     public func sealPreferringDelta(_ chunk: [UInt8], id: ChunkID, base: ChunkID, basePlaintext: [UInt8]) throws -> (sealed: [UInt8], base: ChunkID?) {
         guard level > 0, base != id else { return (try seal(chunk, type: .data, id: id), nil) }
-        let (alone, delta) = try chunk.withUnsafeBytes { c in
-            try basePlaintext.withUnsafeBytes { b in
-                (try Zstd.shared.compress(c, level: level), try Zstd.shared.compress(c, level: level, dictionary: b))
-            }
+        let delta = try chunk.withUnsafeBytes { c in
+            try basePlaintext.withUnsafeBytes { b in try Zstd.shared.compress(c, level: level, dictionary: b) }
         }
-        let best = min(alone.count, chunk.count)
-        guard delta.count + 33 < best - best / 10 else { return (try seal(chunk, type: .data, id: id), nil) }
+        // A delta under 1/16 of the chunk wins without compressing the chunk alone
+        // to compare (half the zstd work of a typical changed chunk); only a
+        // larger one is weighed against the chunk compressed alone.
+        if delta.count + 33 > chunk.count / 16 {
+            let alone = try chunk.withUnsafeBytes { try Zstd.shared.compress($0, level: level) }
+            let best = min(alone.count, chunk.count)
+            guard delta.count + 33 < best - best / 10 else { return (try seal(chunk, type: .data, id: id), nil) }
+        }
         var plain = [BlobEncoding.zstdDelta.rawValue]
         plain.reserveCapacity(33 + delta.count)
         plain += base.bytes

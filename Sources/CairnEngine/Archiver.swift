@@ -26,6 +26,8 @@ public final class Archiver {
     private var inflight: (task: Task<[ChunkProcessor.Result], Error>, slots: [Int])?
 
     private var builders: [Int: ContentBuilder] = [:]
+    /// The last file's read buffer, for the next file.
+    private var spareReadBuffer: [UInt8] = []
     private var nextSlot = 0
     private var warnings: [String] = []
     private var unchanged: UInt64 = 0
@@ -268,7 +270,9 @@ public final class Archiver {
         let slot = nextSlot
         nextSlot += 1
         builders[slot] = ContentBuilder()
-        let input = ChunkReader(fd: fd, chunker: chunker, path: path, prefix: prefix)
+        let input = ChunkReader(fd: fd, chunker: chunker, path: path, prefix: prefix, reusing: spareReadBuffer)
+        spareReadBuffer = []
+        defer { spareReadBuffer = input.surrenderBuffer() }
         if small {
             while let chunk = try input.next() {
                 append(chunk, slot: slot)

@@ -103,6 +103,24 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
+    /// `lookup` for many ids under one lock and one prepared statement (a
+    /// restore asks for a window of chunks at a time); results in the order of `ids`.
+    public func lookup(_ ids: [ChunkID], type: BlobType) throws -> [BlobLocation?] {
+        try with { d in
+            let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
+            var out: [BlobLocation?] = []
+            out.reserveCapacity(ids.count)
+            for (i, id) in ids.enumerated() {
+                if i > 0 { s.reset() }
+                s.bind(1, id.bytes).bind(2, Int64(type.rawValue))
+                guard try s.step(), let pack = ChunkID(bytes: s.blob(0)) else { out.append(nil); continue }
+                out.append(BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
+                                        base: s.isNull(4) ? nil : ChunkID(bytes: s.blob(4))))
+            }
+            return out
+        }
+    }
+
     public func contains(_ id: ChunkID, type: BlobType) throws -> Bool {
         try with { d in
             try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?").bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()

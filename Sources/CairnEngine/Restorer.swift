@@ -1,5 +1,6 @@
 import CairnFormat
 import CSysXattr
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,7 @@ import Glibc
 /// descriptor. Every chunk's SHA-256 is checked before its bytes are written;
 /// a file whose content cannot be proven is removed and the restore fails
 /// naming the snapshot and path.
-public struct Restorer {
+public struct Restorer: Sendable {
     let repo: Repository
     let record: SnapshotRecord
     public let progress: WorkProgress
@@ -33,13 +34,64 @@ public struct Restorer {
     }
 
     /// Restores the snapshot (or only the paths under `include`) into `target`.
+    ///
+    /// Up to `concurrentFiles` files are written at once (each with its own
+    /// bounded window of chunks), so a tree of many files keeps every core
+    /// busy. What must come after a file is written comes after all of them:
+    /// hard links to it, then each directory's metadata, deepest first (a
+    /// directory's mtime would move with every file renamed into it).
     public func restore(to target: String, include: [String] = []) async throws -> Result {
         try FileSystem.makeDirectories(target)
         let root = try await tree(record.snapshot.root, path: "/")
+        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+        try await withThrowingTaskGroup(of: FileOutcome.self) { group in
+            try await restoreTree(root, into: BytePath(target), relative: [], walk: &walk, group: &group)
+            while let done = try await group.next() { walk.absorb(done) }
+        }
+        for pending in walk.links {
+            _ = pending.path.withCString { unlink($0) }
+            if pending.first.withCString({ f in pending.path.withCString { link(f, $0) } }) == 0 {
+                walk.result.files += 1
+                continue
+            }
+            // Not linkable here (another file system, say): a copy of its own.
+            walk.absorb(try await restoreFileWithMetadata(pending.node, path: pending.path, display: pending.display))
+        }
+        for dir in walk.directories {
+            walk.result.warnings += applyMetadata(dir.node, path: dir.path)
+            walk.result.directories += 1
+        }
+        return walk.result
+    }
+
+    /// Files restored at once by `restore(to:)`.
+    public var concurrentFiles = 4
+
+    /// State of one tree restore's walk.
+    private struct TreeWalk {
+        let includes: [[[UInt8]]]
         var result = Result()
-        let includes = include.map { $0.split(separator: "/").map { Array($0.utf8) } }
-        try await restoreTree(root, into: BytePath(target), relative: [], includes: includes, result: &result)
-        return result
+        /// Files being restored by the task group.
+        var running = 0
+        /// Hard links to files restored earlier in the walk, made once every file is written.
+        var links: [(node: Node, path: BytePath, first: BytePath, display: String)] = []
+        /// Directories whose metadata is set at the end, children before parents.
+        var directories: [(node: Node, path: BytePath)] = []
+
+        init(includes: [[[UInt8]]]) { self.includes = includes }
+
+        mutating func absorb(_ done: FileOutcome) {
+            running -= 1
+            result.files += 1
+            result.bytes += done.bytes
+            result.warnings += done.warnings
+        }
+    }
+
+    /// A file restored by the task group.
+    private struct FileOutcome: Sendable {
+        let bytes: UInt64
+        let warnings: [String]
     }
 
     /// A tree of the snapshot; failure names the snapshot and the directory.
@@ -75,12 +127,13 @@ public struct Restorer {
         return (false, descend)
     }
 
-    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], includes: [[[UInt8]]], result: inout Result) async throws {
+    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], walk: inout TreeWalk,
+                             group: inout ThrowingTaskGroup<FileOutcome, Error>) async throws {
         for node in tree.nodes {
             let rel = relative + [node.name]
-            let (take, descend) = selected(rel, includes)
+            let (take, descend) = selected(rel, walk.includes)
             guard take || (descend && node.kind == .directory) else { continue }
-            if take { result.selected += 1 }
+            if take { walk.result.selected += 1 }
             let path = dir.appending(node.name)
             let display = "/" + rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
             switch node.kind {
@@ -89,31 +142,33 @@ public struct Restorer {
                     throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())")
                 }
                 guard let sub = node.subtree else { continue }
-                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, includes: includes, result: &result)
-                applyMetadata(node, path: path, result: &result)
-                result.directories += 1
+                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, walk: &walk, group: &group)
+                walk.directories.append((node, path))
             case .symlink:
                 _ = path.withCString { unlink($0) }
                 let ok = BytePath(bytes: node.linkTarget).withCString { target in path.withCString { symlink(target, $0) } }
                 if ok != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
-                applyMetadata(node, path: path, result: &result)
+                walk.result.warnings += applyMetadata(node, path: path)
             case .file:
                 // Entries that shared an inode when backed up were hard links: restore them as one.
                 let inode = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
-                if let inode, let first = result.hardLinks[inode] {
-                    _ = path.withCString { unlink($0) }
-                    if first.withCString({ f in path.withCString { link(f, $0) } }) == 0 {
-                        result.files += 1
-                        continue
-                    }
+                if let inode, let first = walk.result.hardLinks[inode] {
+                    walk.links.append((node, path, first, display))
+                    continue
                 }
-                try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
-                applyMetadata(node, path: path, result: &result)
-                if let inode { result.hardLinks[inode] = path }
-                result.files += 1
-                result.bytes += node.size
+                if let inode { walk.result.hardLinks[inode] = path }
+                // Bounded: wait for one file to finish before starting another.
+                if walk.running >= max(1, concurrentFiles), let done = try await group.next() { walk.absorb(done) }
+                walk.running += 1
+                group.addTask { try await self.restoreFileWithMetadata(node, path: path, display: display) }
             }
         }
+    }
+
+    /// Restores one file and sets its metadata.
+    private func restoreFileWithMetadata(_ node: Node, path: BytePath, display: String) async throws -> FileOutcome {
+        try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
+        return FileOutcome(bytes: node.size, warnings: applyMetadata(node, path: path))
     }
 
     /// Writes to a temporary name beside the target and renames only when every
@@ -137,7 +192,8 @@ public struct Restorer {
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
             // Sets the length when the file ends in a hole.
             guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(path): \(FileMetadata.errorText())") }
-            guard fsync(fd) == 0 || errno == EINVAL else { throw CairnError.io("cannot sync \(path): \(FileMetadata.errorText())") }
+            let syncError = await Self.fsyncOffPool(fd)
+            guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(path): \(String(cString: strerror(syncError)))") }
             close(fd)
             guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
         } catch {
@@ -148,25 +204,40 @@ public struct Restorer {
         progress.update { $0.filesDone += 1 }
     }
 
-    private func applyMetadata(_ node: Node, path: BytePath, result: inout Result) {
+    /// Sets owner, mode, extended attributes and times; returns what could not be set.
+    private func applyMetadata(_ node: Node, path: BytePath) -> [String] {
+        var warnings: [String] = []
         path.withCString { p in
             if geteuid() == 0, lchown(p, node.uid, node.gid) != 0 {
-                result.warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
             }
             if node.kind != .symlink, chmod(p, mode_t(node.mode)) != 0 {
-                result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
             }
             for x in node.xattrs {
                 let ok = x.value.withUnsafeBytes { v in
                     BytePath(bytes: x.name).withCString { lsetxattr(p, $0, v.baseAddress, v.count, 0) }
                 }
-                if ok != 0 { result.warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
+                if ok != 0 { warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
             }
             let t = Self.timespec(nanos: node.mtimeNanos)
             var times = [t, t]
             if utimensat(AT_FDCWD, p, &times, AT_SYMLINK_NOFOLLOW) != 0 {
-                result.warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
             }
+        }
+        return warnings
+    }
+
+    /// Threads for `fsync`, outside Swift's cooperative pool (one thread per
+    /// core): a file's sync waits milliseconds for the disk, and on a pool
+    /// thread that wait would stall the decoding of the other files.
+    private static let syncQueue = DispatchQueue(label: "cairn.restore.fsync", attributes: .concurrent)
+
+    /// `fsync(fd)` on `syncQueue`; 0 or the errno.
+    static func fsyncOffPool(_ fd: Int32) async -> Int32 {
+        await withCheckedContinuation { done in
+            syncQueue.async { done.resume(returning: fsync(fd) == 0 ? 0 : errno) }
         }
     }
 

@@ -1,11 +1,8 @@
-import CairnFormat
-
 extension ChunkID {
     /// The id whose bytes are the 32 bytes of `d` (the same id as `init(bytes:)`
     /// gives), read without the array and generic walk of that initialiser.
     public init(raw d: UnsafeRawBufferPointer) {
-        precondition(d.count == 32)
-        self = zeroID
+        precondition(d.count == Self.byteCount)
         w0 = UInt64(bigEndian: d.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         w1 = UInt64(bigEndian: d.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         w2 = UInt64(bigEndian: d.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
@@ -20,7 +17,3 @@ extension ChunkID {
         out.storeBytes(of: w3.bigEndian, toByteOffset: 24, as: UInt64.self)
     }
 }
-
-/// Start value for ids built from words (ChunkID's memberwise initialiser is internal to CairnFormat).
-private let zeroID = ChunkID(bytes: [UInt8](repeating: 0, count: 32))!
-

@@ -103,7 +103,15 @@ public struct Restorer: Sendable {
 
     /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
     public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
-        try await restoreSingleFile { chunk in try writeAll(fd, chunk, path: "standard output") }
+        let root = try await tree(record.snapshot.root, path: "/")
+        guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
+            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
+        }
+        // readContentWindows proves the length equals the node's.
+        try await readContentWindows(of: node, path: node.displayName) { chunks in
+            try writeAll(fd, chunks[...], path: "standard output")
+        }
+        return node.size
     }
 
     /// Hands the single file of a stream snapshot (or a one-file snapshot) to `sink`, in order.
@@ -179,15 +187,19 @@ public struct Restorer: Sendable {
         guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
         var written: UInt64 = 0
         do {
-            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                // A chunk of zeros becomes a hole: sparse files come back sparse.
-                if Self.isZero(chunk) {
+            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
+                // Runs of data chunks go out in one writev; a chunk of zeros
+                // becomes a hole: sparse files come back sparse.
+                var start = 0
+                for (i, chunk) in chunks.enumerated() where Self.isZero(chunk) {
+                    try writeAll(fd, chunks[start..<i], path: path.description)
                     guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(path): \(FileMetadata.errorText())") }
-                } else {
-                    try writeAll(fd, chunk, path: path.description)
+                    start = i + 1
                 }
-                written += UInt64(chunk.count)
-                progress.update { $0.bytesDone += UInt64(chunk.count) }
+                try writeAll(fd, chunks[start...], path: path.description)
+                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
+                written += bytes
+                progress.update { $0.bytesDone += bytes }
             }
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
             // Sets the length when the file ends in a hole.
@@ -273,6 +285,43 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
             }
             off += n
         }
+    }
+}
+
+/// Writes every byte of `chunks`, in order, with as few `writev` calls as
+/// they allow (a window of small chunks is one system call, not one each);
+/// `path` names the destination in messages.
+func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
+    var iov: [iovec] = []
+    iov.reserveCapacity(chunks.count)
+    try withPinned(chunks, &iov) { iov in
+        var first = 0
+        while first < iov.count {
+            let n = iov[first...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32(min($0.count, 1024))) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
+                throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
+            }
+            // (1024 is Linux's IOV_MAX, which Glibc does not export to Swift.)
+            // Skip what was written; a partial write leaves the rest of one iovec.
+            var left = n
+            while first < iov.count, left >= iov[first].iov_len { left -= iov[first].iov_len; first += 1 }
+            if left > 0 {
+                iov[first].iov_base += left
+                iov[first].iov_len -= left
+            }
+        }
+    }
+}
+
+/// Calls `body` with an iovec per chunk, every chunk's storage borrowed for
+/// the call (one nested `withUnsafeBytes` per chunk: no pointer escapes).
+private func withPinned(_ chunks: ArraySlice<[UInt8]>, _ iov: inout [iovec], _ body: (inout [iovec]) throws -> Void) throws {
+    guard let head = chunks.first else { return try body(&iov) }
+    try head.withUnsafeBytes { b in
+        if b.count > 0 { iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)) }
+        try withPinned(chunks.dropFirst(), &iov, body)
     }
 }
 

@@ -1,6 +1,7 @@
 import CairnFormat
 import CSysXattr
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,14 +41,27 @@ public struct Restorer: Sendable {
     /// busy. What must come after a file is written comes after all of them:
     /// hard links to it, then each directory's metadata, deepest first (a
     /// directory's mtime would move with every file renamed into it).
+    ///
+    /// Failures are reported as a one-at-a-time restore would: the first
+    /// failing file in walk order. When a file fails, files after it stop
+    /// (their temporary files removed), files before it run to their end.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
         try FileSystem.makeDirectories(target)
         let root = try await tree(record.snapshot.root, path: "/")
         var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
-        try await withThrowingTaskGroup(of: FileOutcome.self) { group in
-            try await restoreTree(root, into: BytePath(target), relative: [], walk: &walk, group: &group)
-            while let done = try await group.next() { walk.absorb(done) }
+        let stop = FailedFile()
+        var walkError: (any Error)? = nil
+        await withTaskGroup(of: FileResult.self) { group in
+            do {
+                try await restoreTree(root, into: BytePath(target), relative: [], walk: &walk, group: &group, stop: stop)
+            } catch is StopWalk {
+            } catch {
+                walkError = error
+            }
+            while let done = await group.next() { walk.absorb(done, stop: stop) }
         }
+        if let failure = walk.failure { throw failure.error }
+        if let walkError { throw walkError }
         for pending in walk.links {
             _ = pending.path.withCString { unlink($0) }
             if pending.first.withCString({ f in pending.path.withCString { link(f, $0) } }) == 0 {
@@ -55,7 +69,10 @@ public struct Restorer: Sendable {
                 continue
             }
             // Not linkable here (another file system, say): a copy of its own.
-            walk.absorb(try await restoreFileWithMetadata(pending.node, path: pending.path, display: pending.display))
+            let done = try await restoreFileWithMetadata(pending.node, path: pending.path, display: pending.display, index: 0, stop: nil)
+            walk.result.files += 1
+            walk.result.bytes += done.bytes
+            walk.result.warnings += done.warnings
         }
         for dir in walk.directories {
             walk.result.warnings += applyMetadata(dir.node, path: dir.path)
@@ -71,8 +88,11 @@ public struct Restorer: Sendable {
     private struct TreeWalk {
         let includes: [[[UInt8]]]
         var result = Result()
-        /// Files being restored by the task group.
+        /// Files started (their walk order) and still running.
+        var started = 0
         var running = 0
+        /// The first failed file in walk order.
+        var failure: (index: Int, error: CairnError)?
         /// Hard links to files restored earlier in the walk, made once every file is written.
         var links: [(node: Node, path: BytePath, first: BytePath, display: String)] = []
         /// Directories whose metadata is set at the end, children before parents.
@@ -80,11 +100,17 @@ public struct Restorer: Sendable {
 
         init(includes: [[[UInt8]]]) { self.includes = includes }
 
-        mutating func absorb(_ done: FileOutcome) {
+        mutating func absorb(_ done: FileResult, stop: FailedFile) {
             running -= 1
-            result.files += 1
-            result.bytes += done.bytes
-            result.warnings += done.warnings
+            switch done {
+            case .restored(let outcome):
+                result.files += 1
+                result.bytes += outcome.bytes
+                result.warnings += outcome.warnings
+            case .failed(let index, let error):
+                if failure.map({ index < $0.index }) ?? true { failure = (index, error) }
+                stop.record(index)
+            }
         }
     }
 
@@ -92,6 +118,27 @@ public struct Restorer: Sendable {
     private struct FileOutcome: Sendable {
         let bytes: UInt64
         let warnings: [String]
+    }
+
+    /// What a file task hands back: failures are values, so that one file's
+    /// error does not cancel the files before it (the group would cancel all).
+    private enum FileResult: Sendable {
+        case restored(FileOutcome)
+        case failed(index: Int, error: CairnError)
+    }
+
+    /// Ends the walk once a file has failed: no more files are started.
+    private struct StopWalk: Error {}
+
+    /// The walk order of the first failed file, read by the running files:
+    /// those after it stop at their next window.
+    final class FailedFile: Sendable {
+        private let first = Mutex(Int.max)
+        func record(_ index: Int) { first.withLock { $0 = min($0, index) } }
+        /// Throws when a file before `index` has failed.
+        func check(_ index: Int) throws {
+            if first.withLock({ $0 }) < index { throw CancellationError() }
+        }
     }
 
     /// A tree of the snapshot; failure names the snapshot and the directory.
@@ -136,7 +183,7 @@ public struct Restorer: Sendable {
     }
 
     private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], walk: inout TreeWalk,
-                             group: inout ThrowingTaskGroup<FileOutcome, Error>) async throws {
+                             group: inout TaskGroup<FileResult>, stop: FailedFile) async throws {
         for node in tree.nodes {
             let rel = relative + [node.name]
             let (take, descend) = selected(rel, walk.includes)
@@ -150,7 +197,7 @@ public struct Restorer: Sendable {
                     throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())")
                 }
                 guard let sub = node.subtree else { continue }
-                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, walk: &walk, group: &group)
+                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, walk: &walk, group: &group, stop: stop)
                 walk.directories.append((node, path))
             case .symlink:
                 _ = path.withCString { unlink($0) }
@@ -166,28 +213,40 @@ public struct Restorer: Sendable {
                 }
                 if let inode { walk.result.hardLinks[inode] = path }
                 // Bounded: wait for one file to finish before starting another.
-                if walk.running >= max(1, concurrentFiles), let done = try await group.next() { walk.absorb(done) }
+                if walk.running >= max(1, concurrentFiles), let done = await group.next() { walk.absorb(done, stop: stop) }
+                guard walk.failure == nil else { throw StopWalk() }
+                let index = walk.started
+                walk.started += 1
                 walk.running += 1
-                group.addTask { try await self.restoreFileWithMetadata(node, path: path, display: display) }
+                group.addTask {
+                    do {
+                        return .restored(try await self.restoreFileWithMetadata(node, path: path, display: display, index: index, stop: stop))
+                    } catch let e as CairnError {
+                        return .failed(index: index, error: e)
+                    } catch {
+                        return .failed(index: index, error: .other(describe(error)))
+                    }
+                }
             }
         }
     }
 
-    /// Restores one file and sets its metadata.
-    private func restoreFileWithMetadata(_ node: Node, path: BytePath, display: String) async throws -> FileOutcome {
-        try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
+    /// Restores one file and sets its metadata; stops early when `stop` reports a failed file before `index`.
+    private func restoreFileWithMetadata(_ node: Node, path: BytePath, display: String, index: Int, stop: FailedFile?) async throws -> FileOutcome {
+        try await restoreFile(node, path: path, relativeName: String(display.dropFirst()), index: index, stop: stop)
         return FileOutcome(bytes: node.size, warnings: applyMetadata(node, path: path))
     }
 
     /// Writes to a temporary name beside the target and renames only when every
     /// chunk was verified and the length matches.
-    private func restoreFile(_ node: Node, path: BytePath, relativeName: String) async throws {
+    private func restoreFile(_ node: Node, path: BytePath, relativeName: String, index: Int, stop: FailedFile?) async throws {
         let tmp = path.withSuffix(".cairn-restore")
         let fd = tmp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
         var written: UInt64 = 0
         do {
             try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
+                try stop?.check(index)
                 // Runs of data chunks go out in one writev; a chunk of zeros
                 // becomes a hole: sparse files come back sparse.
                 var start = 0

@@ -71,16 +71,16 @@ public final class Zstd: Sendable {
             throw CompressionError.failed("frame has no valid content size")
         }
         guard size <= UInt64(limit) else { throw CompressionError.tooLarge(Int(clamping: size)) }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let n = try withDCtx { d in
-            out.withUnsafeMutableBytes { o in
+        // Uninitialised: zstd writes every byte it reports, and a short frame is an error below.
+        return try [UInt8](unsafeUninitializedCapacity: Int(size)) { o, count in
+            let n = withDCtx { d in
                 ZSTD_decompress_usingDict(d, o.baseAddress, Int(size), input.baseAddress, input.count,
                                           dictionary?.baseAddress, dictionary?.count ?? 0)
             }
+            if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
+            guard n == Int(size) else { throw CompressionError.failed("frame decompressed to \(n) bytes, header said \(size)") }
+            count = n
         }
-        if ZSTD_isError(n) != 0 { throw CompressionError.failed(String(cString: ZSTD_getErrorName(n))) }
-        guard n == Int(size) else { throw CompressionError.failed("frame decompressed to \(n) bytes, header said \(size)") }
-        return out
     }
 
     public func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {

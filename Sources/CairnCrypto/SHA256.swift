@@ -1,21 +1,37 @@
 import COpenSSL
 import CairnFormat
 
-/// SHA-256 through OpenSSL's EVP interface (SHA-NI where the CPU has it).
+/// SHA-256 through OpenSSL (SHA-NI where the CPU has it).
 public enum SHA256 {
+    /// Writes the 32-byte digest of `bytes` to `out`. Uses the one-shot
+    /// low-level function: the EVP interface of OpenSSL 3 looks the algorithm
+    /// up and allocates a context on every call, which costs as much as
+    /// hashing a small chunk.
+    public static func hash(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+        _ = COpenSSL.SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                            out.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// The digest of one buffer.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        out.withUnsafeMutableBytes { o in
-            _ = EVP_Digest(bytes.baseAddress, bytes.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, EVP_sha256(), nil)
+        [UInt8](unsafeUninitializedCapacity: 32) { o, n in
+            hash(bytes, into: UnsafeMutableRawPointer(o.baseAddress!))
+            n = 32
         }
-        return out
     }
 
     public static func hash<C: ContiguousBytes>(_ bytes: C) -> [UInt8] { bytes.withUnsafeBytes { hash($0) } }
 
     /// The chunk id of a plaintext.
-    public static func id<C: ContiguousBytes>(_ bytes: C) -> ChunkID { ChunkID(bytes: hash(bytes))! }
+    public static func id(_ bytes: UnsafeRawBufferPointer) -> ChunkID {
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { d in
+            hash(bytes, into: d.baseAddress!)
+            return ChunkID(raw: UnsafeRawBufferPointer(d))
+        }
+    }
+
+    /// The chunk id of a plaintext.
+    public static func id<C: ContiguousBytes>(_ bytes: C) -> ChunkID { bytes.withUnsafeBytes { id($0) } }
 }
 
 /// Incremental SHA-256, for hashing a pack while it is written.

@@ -57,36 +57,78 @@ public struct BlobCodec: Sendable {
     /// `damaged` error naming the reason.
     /// - Parameter base: for a delta blob, the base chunk's id and verified plaintext.
     public func open(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32, base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> [UInt8] {
-        let plain: [UInt8]
+        try sealed.withUnsafeBytes { try open($0, type: type, id: id, rawLength: rawLength, base: base) }
+    }
+
+    /// `open` from borrowed bytes (a blob inside a larger read of its pack).
+    ///
+    /// Specialised for the restore path, where it runs once per chunk: the
+    /// blob key and associated data are built on the stack, the encoding byte
+    /// is decrypted on its own so that a raw blob decrypts straight into the
+    /// returned array, and nothing is decompressed before the tag is verified.
+    public func open(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32, base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> [UInt8] {
+        let nonceLength = SealFraming.nonceLength
+        guard sealed.count >= SealFraming.overhead else { throw BlobDamage("authentication failed (altered bytes)") }
+        let n = sealed.count - SealFraming.overhead
+        let body = UnsafeRawBufferPointer(rebasing: sealed[nonceLength..<(nonceLength + n)])
+        let tag = UnsafeRawBufferPointer(rebasing: sealed[(nonceLength + n)...])
+        var encodingByte: UInt8 = 0
+        // For a raw blob the chunk itself; otherwise the compressed frame (after the base id for a delta).
+        var payload: [UInt8] = []
+        let prefix = KeyLabels.blobAADPrefix
         do {
-            plain = try AESGCM.open(sealed, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base?.id))
+            try withUnsafeTemporaryAllocation(byteCount: 32 + prefix.count + 1 + 2 * ChunkID.byteCount, alignment: 8) { buf in
+                let key = buf.baseAddress!
+                keys.blobKey(type: type, id: id, into: key)
+                // AAD: prefix ‖ type ‖ id (‖ base id): KeyLabels.blobAAD without the arrays.
+                let aad = key + 32
+                prefix.withUnsafeBytes { aad.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                aad.storeBytes(of: type.rawValue, toByteOffset: prefix.count, as: UInt8.self)
+                id.copyBytes(to: aad + prefix.count + 1)
+                var aadCount = prefix.count + 1 + ChunkID.byteCount
+                if let base {
+                    base.id.copyBytes(to: aad + aadCount)
+                    aadCount += ChunkID.byteCount
+                }
+                try AESGCM.withDecryptor(key: UnsafeRawBufferPointer(start: key, count: 32),
+                                         nonce: UnsafeRawBufferPointer(rebasing: sealed[0..<nonceLength]),
+                                         aad: UnsafeRawBufferPointer(start: aad, count: aadCount)) { d in
+                    if n > 0 {
+                        try withUnsafeMutableBytes(of: &encodingByte) { try d.update(UnsafeRawBufferPointer(rebasing: body[0..<1]), into: $0.baseAddress) }
+                        payload = try [UInt8](unsafeUninitializedCapacity: n - 1) { o, count in
+                            try d.update(UnsafeRawBufferPointer(rebasing: body[1...]), into: UnsafeMutableRawPointer(o.baseAddress))
+                            count = n - 1
+                        }
+                    }
+                    try d.verify(tag: tag)
+                }
+            }
         } catch {
             throw BlobDamage("authentication failed (altered bytes)")
         }
-        guard let first = plain.first, let encoding = BlobEncoding(rawValue: first) else {
-            throw BlobDamage("unknown blob encoding \(plain.first.map(String.init) ?? "none"): written by a newer cairn?")
+        guard n > 0, let encoding = BlobEncoding(rawValue: encodingByte) else {
+            throw BlobDamage("unknown blob encoding \(n > 0 ? String(encodingByte) : "none"): written by a newer cairn?")
         }
         let chunk: [UInt8]
         switch encoding {
-        case .raw: chunk = Array(plain[1...])
+        case .raw: chunk = payload
         case .zstd:
-            do { chunk = try plain.withUnsafeBytes { try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: $0[1...]), limit: Int(rawLength)) } }
+            do { chunk = try payload.withUnsafeBytes { try Zstd.shared.decompress($0, limit: Int(rawLength)) } }
             catch { throw BlobDamage("decompression failed: \(error)") }
         case .zstdDelta:
             guard let base else { throw BlobDamage("delta-encoded blob without a base in its index entry") }
-            guard plain.count >= 33, Array(plain[1..<33]) == base.id.bytes else {
-                throw BlobDamage("delta blob names another base than its index entry")
-            }
+            let named = payload.withUnsafeBytes { $0.count >= ChunkID.byteCount ? ChunkID(raw: UnsafeRawBufferPointer(rebasing: $0[0..<ChunkID.byteCount])) : nil }
+            guard named == base.id else { throw BlobDamage("delta blob names another base than its index entry") }
             do {
-                chunk = try plain.withUnsafeBytes { p in
+                chunk = try payload.withUnsafeBytes { p in
                     try base.plaintext.withUnsafeBytes { b in
-                        try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: p[33...]), limit: Int(rawLength), dictionary: b)
+                        try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: p[ChunkID.byteCount...]), limit: Int(rawLength), dictionary: b)
                     }
                 }
             } catch { throw BlobDamage("delta decompression failed: \(error)") }
         }
         guard chunk.count == Int(rawLength) else { throw BlobDamage("length \(chunk.count) differs from the index's \(rawLength)") }
-        guard SHA256.id(chunk) == id else { throw BlobDamage("SHA-256 of the content does not match the blob id") }
+        guard chunk.withUnsafeBytes({ SHA256.id($0) }) == id else { throw BlobDamage("SHA-256 of the content does not match the blob id") }
         return chunk
     }
 }

@@ -3,32 +3,65 @@ import CairnIndex
 
 /// Streams a file's content chunk by chunk: list blobs are expanded lazily
 /// (one per level held at a time) and data chunks are fetched, verified and
-/// decrypted `window` at a time in parallel, then delivered in order.
+/// decrypted `window` at a time, up to `depth` windows ahead of the one being
+/// delivered, then delivered in order. Memory: at most `(depth + 1) × window`
+/// chunks per reader.
 struct ContentReader {
     let repo: Repository
     let window: Int
+    /// Windows in flight while one is written: with one, the wait for the
+    /// slowest chunk of a window left a core idle at every window boundary.
+    var depth = 2
+
+    /// Windows whose index entries are looked up at once.
+    static let lookahead = 16
+
+    init(repo: Repository, window: Int, depth: Int = 2) {
+        self.repo = repo; self.window = max(1, window); self.depth = max(1, depth)
+    }
 
     /// Calls `sink` with each verified chunk in order.
     func read(_ content: ContentRef, sink: ([UInt8]) throws -> Void) async throws {
+        try await readWindows(content) { chunks in for chunk in chunks { try sink(chunk) } }
+    }
+
+    /// Calls `sink` with each window of verified chunks in order (for writers
+    /// that hand a whole window to one system call).
+    func readWindows(_ content: ContentRef, sink: ([[UInt8]]) throws -> Void) async throws {
         if content.level == 0 {
-            // Fetch window n+1 while window n is being written: reading and
-            // verifying overlap with the writes instead of alternating.
-            var i = 0
-            func next() -> Task<[[UInt8]], Error>? {
+            // Index entries are looked up `lookahead` windows at a time: each
+            // lookup is a SQLite read transaction, whose file locking costs
+            // more than the lookups themselves.
+            var located = LocatedChunks()
+            var lookedUp = 0, i = 0, at = 0
+            func next() throws -> Task<[[UInt8]], Error>? {
                 guard i < content.ids.count else { return nil }
-                let ids = Array(content.ids[i..<min(i + window, content.ids.count)])
-                i += ids.count
-                return Task { [self] in try await fetch(ids) }
-            }
-            var pending = next()
-            while let current = pending {
-                let chunks = try await current.value
-                pending = next()
-                do { for chunk in chunks { try sink(chunk) } } catch {
-                    pending?.cancel()
-                    _ = try? await pending?.value
-                    throw error
+                if at == located.reads.count {
+                    let end = min(lookedUp + window * Self.lookahead, content.ids.count)
+                    located = try repo.locateDataChunks(Array(content.ids[lookedUp..<end]))
+                    lookedUp = end
+                    at = 0
                 }
+                let reads = located.reads[at..<min(at + window, located.reads.count)]
+                at += reads.count
+                i += reads.count
+                let bases = located.bases
+                return Task { [repo] in try await repo.readDataChunks(reads, baseLocations: bases) }
+            }
+            var pending: [Task<[[UInt8]], Error>] = []
+            do {
+                while pending.count < depth, let t = try next() { pending.append(t) }
+                while !pending.isEmpty {
+                    let chunks = try await pending.removeFirst().value
+                    if let t = try next() { pending.append(t) }
+                    // The fetches are unstructured tasks: stop here when the restore was cancelled.
+                    try Task.checkCancellation()
+                    try sink(chunks)
+                }
+            } catch {
+                for p in pending { p.cancel() }
+                for p in pending { _ = try? await p.value }
+                throw error
             }
             return
         }
@@ -37,25 +70,7 @@ struct ContentReader {
             guard child.level == content.level - 1 else {
                 throw CairnError.damagedBlob(blob: listID.hex, pack: "-", reason: "list blob has level \(child.level) under level \(content.level)")
             }
-            try await read(child, sink: sink)
-        }
-    }
-
-    private func fetch(_ ids: [ChunkID]) async throws -> [[UInt8]] {
-        var locations: [BlobLocation] = []
-        for id in ids {
-            guard let loc = try repo.index.lookup(id, type: .data) else { throw CairnError.missingBlob(id.hex) }
-            locations.append(loc)
-        }
-        let repo = self.repo
-        return try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
-            for (i, id) in ids.enumerated() {
-                let loc = locations[i]
-                group.addTask { (i, try await repo.readBlob(.data, id, at: loc)) }
-            }
-            var out = [[UInt8]](repeating: [], count: ids.count)
-            for try await (i, c) in group { out[i] = c }
-            return out
+            try await readWindows(child, sink: sink)
         }
     }
 }

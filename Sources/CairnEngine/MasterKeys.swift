@@ -6,6 +6,8 @@ public struct MasterKeys: Sendable {
     public let master: [UInt8]
     let blobRoot: [UInt8]
     let metadata: [UInt8]
+    /// HMAC-SHA256 under `blobRoot` with its pad blocks precomputed: one blob key per blob read.
+    let blobKeyer: HMACSHA256Key
     /// XORed into the chunker's gear table.
     public let chunkerSeed: UInt64
 
@@ -14,6 +16,7 @@ public struct MasterKeys: Sendable {
         self.master = master
         blobRoot = HMACSHA256.derive(key: master, label: KeyLabels.blobRoot)
         metadata = HMACSHA256.derive(key: master, label: KeyLabels.metadata)
+        blobKeyer = HMACSHA256Key(key: blobRoot)
         let s = HMACSHA256.derive(key: master, label: KeyLabels.chunkerSeed)
         chunkerSeed = s.prefix(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
@@ -23,6 +26,16 @@ public struct MasterKeys: Sendable {
     /// The key that seals one blob: HMAC-SHA256(blobRoot, type ‖ id).
     func blobKey(type: BlobType, id: ChunkID) -> [UInt8] {
         HMACSHA256.mac(key: blobRoot, message: KeyLabels.blobKeyMessage(type: type, id: id))
+    }
+
+    /// Writes the same key as `blobKey(type:id:)` to `out` (32 bytes), from
+    /// the precomputed HMAC state and without allocating.
+    func blobKey(type: BlobType, id: ChunkID, into out: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(byteCount: 33, alignment: 8) { m in
+            m.baseAddress!.storeBytes(of: type.rawValue, as: UInt8.self)
+            id.copyBytes(to: m.baseAddress! + 1)
+            blobKeyer.mac(UnsafeRawBufferPointer(m), into: out)
+        }
     }
 
     /// Seals a metadata object body with its envelope header as AAD.

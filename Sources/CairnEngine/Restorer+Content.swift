@@ -5,12 +5,19 @@ extension Restorer {
     /// order; fails naming the snapshot and `path` when a chunk cannot be
     /// proven or the length differs from the node's. For exports (tar).
     public func readContent(of node: Node, path: String, sink: ([UInt8]) throws -> Void) async throws {
+        try await readContentWindows(of: node, path: path) { chunks in for chunk in chunks { try sink(chunk) } }
+    }
+
+    /// `readContent` a window of chunks at a time (for writers that hand a
+    /// window to one system call).
+    func readContentWindows(of node: Node, path: String, sink: ([[UInt8]]) throws -> Void) async throws {
         var written: UInt64 = 0
         do {
-            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                try sink(chunk)
-                written += UInt64(chunk.count)
-                progress.update { $0.bytesDone += UInt64(chunk.count) }
+            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
+                try sink(chunks)
+                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
+                written += bytes
+                progress.update { $0.bytesDone += bytes }
             }
         } catch {
             throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: path, reason: describe(error))

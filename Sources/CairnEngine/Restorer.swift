@@ -1,5 +1,7 @@
 import CairnFormat
 import CSysXattr
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +10,7 @@ import Glibc
 /// descriptor. Every chunk's SHA-256 is checked before its bytes are written;
 /// a file whose content cannot be proven is removed and the restore fails
 /// naming the snapshot and path.
-public struct Restorer {
+public struct Restorer: Sendable {
     let repo: Repository
     let record: SnapshotRecord
     public let progress: WorkProgress
@@ -33,13 +35,110 @@ public struct Restorer {
     }
 
     /// Restores the snapshot (or only the paths under `include`) into `target`.
+    ///
+    /// Up to `concurrentFiles` files are written at once (each with its own
+    /// bounded window of chunks), so a tree of many files keeps every core
+    /// busy. What must come after a file is written comes after all of them:
+    /// hard links to it, then each directory's metadata, deepest first (a
+    /// directory's mtime would move with every file renamed into it).
+    ///
+    /// Failures are reported as a one-at-a-time restore would: the first
+    /// failing file in walk order. When a file fails, files after it stop
+    /// (their temporary files removed), files before it run to their end.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
         try FileSystem.makeDirectories(target)
         let root = try await tree(record.snapshot.root, path: "/")
+        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+        let stop = FailedFile()
+        var walkError: (any Error)? = nil
+        await withTaskGroup(of: FileResult.self) { group in
+            do {
+                try await restoreTree(root, into: BytePath(target), relative: [], walk: &walk, group: &group, stop: stop)
+            } catch is StopWalk {
+            } catch {
+                walkError = error
+            }
+            while let done = await group.next() { walk.absorb(done, stop: stop) }
+        }
+        if let failure = walk.failure { throw failure.error }
+        if let walkError { throw walkError }
+        for pending in walk.links {
+            _ = pending.path.withCString { unlink($0) }
+            if pending.first.withCString({ f in pending.path.withCString { link(f, $0) } }) == 0 {
+                walk.result.files += 1
+                continue
+            }
+            // Not linkable here (another file system, say): a copy of its own.
+            let done = try await restoreFileWithMetadata(pending.node, path: pending.path, display: pending.display, index: 0, stop: nil)
+            walk.result.files += 1
+            walk.result.bytes += done.bytes
+            walk.result.warnings += done.warnings
+        }
+        for dir in walk.directories {
+            walk.result.warnings += applyMetadata(dir.node, path: dir.path)
+            walk.result.directories += 1
+        }
+        return walk.result
+    }
+
+    /// Files restored at once by `restore(to:)`.
+    public var concurrentFiles = 4
+
+    /// State of one tree restore's walk.
+    private struct TreeWalk {
+        let includes: [[[UInt8]]]
         var result = Result()
-        let includes = include.map { $0.split(separator: "/").map { Array($0.utf8) } }
-        try await restoreTree(root, into: BytePath(target), relative: [], includes: includes, result: &result)
-        return result
+        /// Files started (their walk order) and still running.
+        var started = 0
+        var running = 0
+        /// The first failed file in walk order.
+        var failure: (index: Int, error: CairnError)?
+        /// Hard links to files restored earlier in the walk, made once every file is written.
+        var links: [(node: Node, path: BytePath, first: BytePath, display: String)] = []
+        /// Directories whose metadata is set at the end, children before parents.
+        var directories: [(node: Node, path: BytePath)] = []
+
+        init(includes: [[[UInt8]]]) { self.includes = includes }
+
+        mutating func absorb(_ done: FileResult, stop: FailedFile) {
+            running -= 1
+            switch done {
+            case .restored(let outcome):
+                result.files += 1
+                result.bytes += outcome.bytes
+                result.warnings += outcome.warnings
+            case .failed(let index, let error):
+                if failure.map({ index < $0.index }) ?? true { failure = (index, error) }
+                stop.record(index)
+            }
+        }
+    }
+
+    /// A file restored by the task group.
+    private struct FileOutcome: Sendable {
+        let bytes: UInt64
+        let warnings: [String]
+    }
+
+    /// What a file task hands back: failures are values, so that one file's
+    /// error does not cancel the files before it (the group would cancel all).
+    private enum FileResult: Sendable {
+        case restored(FileOutcome)
+        case failed(index: Int, error: CairnError)
+    }
+
+    /// Ends the walk once a file has failed: no more files are started.
+    private struct StopWalk: Error {}
+
+    /// The walk order of the first failed file, read by the running files:
+    /// those after it stop at their next window.
+    final class FailedFile: Sendable {
+        private let first = Mutex(Int.max)
+        func record(_ index: Int) { first.withLock { $0 = min($0, index) } }
+        /// Throws when a file before `index` has failed.
+        func check(_ index: Int) throws {
+            if first.withLock({ $0 }) < index { throw CancellationError() }
+        }
     }
 
     /// A tree of the snapshot; failure names the snapshot and the directory.
@@ -51,7 +150,15 @@ public struct Restorer {
 
     /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
     public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
-        try await restoreSingleFile { chunk in try writeAll(fd, chunk, path: "standard output") }
+        let root = try await tree(record.snapshot.root, path: "/")
+        guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
+            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
+        }
+        // readContentWindows proves the length equals the node's.
+        try await readContentWindows(of: node, path: node.displayName) { chunks in
+            try writeAll(fd, chunks[...], path: "standard output")
+        }
+        return node.size
     }
 
     /// Hands the single file of a stream snapshot (or a one-file snapshot) to `sink`, in order.
@@ -75,12 +182,13 @@ public struct Restorer {
         return (false, descend)
     }
 
-    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], includes: [[[UInt8]]], result: inout Result) async throws {
+    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], walk: inout TreeWalk,
+                             group: inout TaskGroup<FileResult>, stop: FailedFile) async throws {
         for node in tree.nodes {
             let rel = relative + [node.name]
-            let (take, descend) = selected(rel, includes)
+            let (take, descend) = selected(rel, walk.includes)
             guard take || (descend && node.kind == .directory) else { continue }
-            if take { result.selected += 1 }
+            if take { walk.result.selected += 1 }
             let path = dir.appending(node.name)
             let display = "/" + rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
             switch node.kind {
@@ -89,55 +197,74 @@ public struct Restorer {
                     throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())")
                 }
                 guard let sub = node.subtree else { continue }
-                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, includes: includes, result: &result)
-                applyMetadata(node, path: path, result: &result)
-                result.directories += 1
+                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, walk: &walk, group: &group, stop: stop)
+                walk.directories.append((node, path))
             case .symlink:
                 _ = path.withCString { unlink($0) }
                 let ok = BytePath(bytes: node.linkTarget).withCString { target in path.withCString { symlink(target, $0) } }
                 if ok != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
-                applyMetadata(node, path: path, result: &result)
+                walk.result.warnings += applyMetadata(node, path: path)
             case .file:
                 // Entries that shared an inode when backed up were hard links: restore them as one.
                 let inode = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
-                if let inode, let first = result.hardLinks[inode] {
-                    _ = path.withCString { unlink($0) }
-                    if first.withCString({ f in path.withCString { link(f, $0) } }) == 0 {
-                        result.files += 1
-                        continue
+                if let inode, let first = walk.result.hardLinks[inode] {
+                    walk.links.append((node, path, first, display))
+                    continue
+                }
+                if let inode { walk.result.hardLinks[inode] = path }
+                // Bounded: wait for one file to finish before starting another.
+                if walk.running >= max(1, concurrentFiles), let done = await group.next() { walk.absorb(done, stop: stop) }
+                guard walk.failure == nil else { throw StopWalk() }
+                let index = walk.started
+                walk.started += 1
+                walk.running += 1
+                group.addTask {
+                    do {
+                        return .restored(try await self.restoreFileWithMetadata(node, path: path, display: display, index: index, stop: stop))
+                    } catch let e as CairnError {
+                        return .failed(index: index, error: e)
+                    } catch {
+                        return .failed(index: index, error: .other(describe(error)))
                     }
                 }
-                try await restoreFile(node, path: path, relativeName: String(display.dropFirst()))
-                applyMetadata(node, path: path, result: &result)
-                if let inode { result.hardLinks[inode] = path }
-                result.files += 1
-                result.bytes += node.size
             }
         }
     }
 
+    /// Restores one file and sets its metadata; stops early when `stop` reports a failed file before `index`.
+    private func restoreFileWithMetadata(_ node: Node, path: BytePath, display: String, index: Int, stop: FailedFile?) async throws -> FileOutcome {
+        try await restoreFile(node, path: path, relativeName: String(display.dropFirst()), index: index, stop: stop)
+        return FileOutcome(bytes: node.size, warnings: applyMetadata(node, path: path))
+    }
+
     /// Writes to a temporary name beside the target and renames only when every
     /// chunk was verified and the length matches.
-    private func restoreFile(_ node: Node, path: BytePath, relativeName: String) async throws {
+    private func restoreFile(_ node: Node, path: BytePath, relativeName: String, index: Int, stop: FailedFile?) async throws {
         let tmp = path.withSuffix(".cairn-restore")
         let fd = tmp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
         var written: UInt64 = 0
         do {
-            try await ContentReader(repo: repo, window: window).read(node.content) { chunk in
-                // A chunk of zeros becomes a hole: sparse files come back sparse.
-                if Self.isZero(chunk) {
+            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
+                try stop?.check(index)
+                // Runs of data chunks go out in one writev; a chunk of zeros
+                // becomes a hole: sparse files come back sparse.
+                var start = 0
+                for (i, chunk) in chunks.enumerated() where Self.isZero(chunk) {
+                    try writeAll(fd, chunks[start..<i], path: path.description)
                     guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(path): \(FileMetadata.errorText())") }
-                } else {
-                    try writeAll(fd, chunk, path: path.description)
+                    start = i + 1
                 }
-                written += UInt64(chunk.count)
-                progress.update { $0.bytesDone += UInt64(chunk.count) }
+                try writeAll(fd, chunks[start...], path: path.description)
+                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
+                written += bytes
+                progress.update { $0.bytesDone += bytes }
             }
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
             // Sets the length when the file ends in a hole.
             guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(path): \(FileMetadata.errorText())") }
-            guard fsync(fd) == 0 || errno == EINVAL else { throw CairnError.io("cannot sync \(path): \(FileMetadata.errorText())") }
+            let syncError = await Self.fsyncOffPool(fd)
+            guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(path): \(String(cString: strerror(syncError)))") }
             close(fd)
             guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
         } catch {
@@ -148,25 +275,40 @@ public struct Restorer {
         progress.update { $0.filesDone += 1 }
     }
 
-    private func applyMetadata(_ node: Node, path: BytePath, result: inout Result) {
+    /// Sets owner, mode, extended attributes and times; returns what could not be set.
+    private func applyMetadata(_ node: Node, path: BytePath) -> [String] {
+        var warnings: [String] = []
         path.withCString { p in
             if geteuid() == 0, lchown(p, node.uid, node.gid) != 0 {
-                result.warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
             }
             if node.kind != .symlink, chmod(p, mode_t(node.mode)) != 0 {
-                result.warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
             }
             for x in node.xattrs {
                 let ok = x.value.withUnsafeBytes { v in
                     BytePath(bytes: x.name).withCString { lsetxattr(p, $0, v.baseAddress, v.count, 0) }
                 }
-                if ok != 0 { result.warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
+                if ok != 0 { warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
             }
             let t = Self.timespec(nanos: node.mtimeNanos)
             var times = [t, t]
             if utimensat(AT_FDCWD, p, &times, AT_SYMLINK_NOFOLLOW) != 0 {
-                result.warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
+                warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
             }
+        }
+        return warnings
+    }
+
+    /// Threads for `fsync`, outside Swift's cooperative pool (one thread per
+    /// core): a file's sync waits milliseconds for the disk, and on a pool
+    /// thread that wait would stall the decoding of the other files.
+    private static let syncQueue = DispatchQueue(label: "cairn.restore.fsync", attributes: .concurrent)
+
+    /// `fsync(fd)` on `syncQueue`; 0 or the errno.
+    static func fsyncOffPool(_ fd: Int32) async -> Int32 {
+        await withCheckedContinuation { done in
+            syncQueue.async { done.resume(returning: fsync(fd) == 0 ? 0 : errno) }
         }
     }
 
@@ -202,6 +344,43 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
             }
             off += n
         }
+    }
+}
+
+/// Writes every byte of `chunks`, in order, with as few `writev` calls as
+/// they allow (a window of small chunks is one system call, not one each);
+/// `path` names the destination in messages.
+func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
+    var iov: [iovec] = []
+    iov.reserveCapacity(chunks.count)
+    try withPinned(chunks, &iov) { iov in
+        var first = 0
+        while first < iov.count {
+            let n = iov[first...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32(min($0.count, 1024))) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
+                throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
+            }
+            // (1024 is Linux's IOV_MAX, which Glibc does not export to Swift.)
+            // Skip what was written; a partial write leaves the rest of one iovec.
+            var left = n
+            while first < iov.count, left >= iov[first].iov_len { left -= iov[first].iov_len; first += 1 }
+            if left > 0 {
+                iov[first].iov_base += left
+                iov[first].iov_len -= left
+            }
+        }
+    }
+}
+
+/// Calls `body` with an iovec per chunk, every chunk's storage borrowed for
+/// the call (one nested `withUnsafeBytes` per chunk: no pointer escapes).
+private func withPinned(_ chunks: ArraySlice<[UInt8]>, _ iov: inout [iovec], _ body: (inout [iovec]) throws -> Void) throws {
+    guard let head = chunks.first else { return try body(&iov) }
+    try head.withUnsafeBytes { b in
+        if b.count > 0 { iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)) }
+        try withPinned(chunks.dropFirst(), &iov, body)
     }
 }
 

@@ -1,4 +1,5 @@
 import CSQLite3
+import CairnFormat
 
 /// An error from SQLite, with the statement's context.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {
@@ -37,6 +38,21 @@ final class SQLiteDatabase: @unchecked Sendable {
             let msg = err.map { String(cString: $0) } ?? "unknown"
             sqlite3_free(err)
             throw SQLiteError(code: rc, message: msg)
+        }
+    }
+
+    /// Runs `body` in one deferred (read) transaction, unless one is open already.
+    func readTransaction<R>(_ body: () throws -> R) throws -> R {
+        guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
+        try execute("BEGIN DEFERRED")
+        do {
+            let r = try body()
+            try execute("COMMIT")
+            return r
+        } catch {
+            endReads()
+            try? execute("COMMIT")
+            throw error
         }
     }
 
@@ -101,6 +117,22 @@ final class SQLiteStatement: @unchecked Sendable {
     func bind(_ i: Int32, _ v: [UInt8]) -> Self {
         v.withUnsafeBytes { _ = sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), Self.transient) }
         return self
+    }
+
+    /// Binds the 32 bytes of `id` (as `bind(i, id.bytes)`, without the array).
+    @discardableResult
+    func bind(_ i: Int32, id: ChunkID) -> Self {
+        withUnsafeTemporaryAllocation(byteCount: ChunkID.byteCount, alignment: 8) { b in
+            id.copyBytes(to: b.baseAddress!)
+            _ = sqlite3_bind_blob(stmt, i, b.baseAddress, Int32(ChunkID.byteCount), Self.transient)
+        }
+        return self
+    }
+
+    /// The id in column `c`, or nil when it is not 32 bytes.
+    func id(_ c: Int32) -> ChunkID? {
+        guard sqlite3_column_bytes(stmt, c) == Int32(ChunkID.byteCount), let p = sqlite3_column_blob(stmt, c) else { return nil }
+        return ChunkID(raw: UnsafeRawBufferPointer(start: p, count: ChunkID.byteCount))
     }
 
     /// Steps once; true when a row is available.

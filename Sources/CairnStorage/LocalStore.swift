@@ -123,9 +123,9 @@ public struct LocalStore: ObjectStore {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Self.error(path) }
         defer { close(fd) }
-        var out = [UInt8](repeating: 0, count: length)
-        var got = 0
-        try out.withUnsafeMutableBytes { o in
+        // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
+        return try [UInt8](unsafeUninitializedCapacity: length) { o, got in
+            got = 0
             while got < length {
                 let n = pread(fd, o.baseAddress! + got, length - got, off_t(offset) + off_t(got))
                 if n < 0 { if errno == EINTR { continue }; throw Self.error(path) }
@@ -133,8 +133,6 @@ public struct LocalStore: ObjectStore {
                 got += n
             }
         }
-        if got < length { out.removeSubrange(got...) }
-        return out
     }
 
     public func size(_ key: ObjectKey) async throws -> UInt64? {

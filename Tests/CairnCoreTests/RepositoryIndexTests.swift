@@ -68,3 +68,29 @@ final class RepositoryIndexTests: XCTestCase {
         XCTAssertNil(try index.cachedTree(id(8)))
     }
 }
+
+final class RepositoryIndexBatchLookupTests: XCTestCase {
+    func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+
+    /// The batched lookup answers as the single one, in order, nil for unknown ids, and leaves the connection usable for writes.
+    func testBatchLookupMatchesSingleLookups() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { RepositoryIndex.destroy(path: path) }
+        let index = try RepositoryIndex(path: path)
+        try index.addPacks([IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+            BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
+            BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 60, base: id(2)),
+            BlobEntry(type: .tree, id: id(4), offset: 150, length: 10, rawLength: 10),
+        ])], indexed: false)
+        let ids = [id(3), id(9), id(2), id(4), id(3)]
+        let batch = try index.lookup(ids, type: .data)
+        XCTAssertEqual(batch, try ids.map { try index.lookup($0, type: .data) })
+        XCTAssertEqual(batch[0]?.base, id(2))
+        XCTAssertNil(batch[1])
+        XCTAssertNil(batch[3], "a tree blob is not a data blob")
+        XCTAssertEqual(try index.lookup([], type: .data), [])
+        // No read transaction left open: a write on the same connection works.
+        try index.addPacks([IndexedPack(id: id(5), type: .data, size: 10, entries: [BlobEntry(type: .data, id: id(6), offset: 0, length: 10, rawLength: 10)])], indexed: false)
+        XCTAssertNotNil(try index.lookup([id(6)], type: .data)[0])
+    }
+}

@@ -1,0 +1,216 @@
+import CairnFormat
+import CairnIndex
+import CairnStorage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blob to read and where the index puts it.
+struct BlobRead: Sendable {
+    let id: ChunkID
+    let location: BlobLocation
+}
+
+/// Data chunks with their index entries and those of the delta bases they
+/// need: one index pass for many windows of a restore.
+struct LocatedChunks: Sendable {
+    var reads: [BlobRead] = []
+    var bases: [ChunkID: BlobLocation] = [:]
+}
+
+extension Repository {
+    /// Looks up `ids` and the delta bases they name, with the checks `readBlob`
+    /// makes: a chunk missing from the index, a base missing or itself a delta.
+    func locateDataChunks(_ ids: [ChunkID]) throws -> LocatedChunks {
+        let found = try index.lookup(ids, type: .data)
+        var out = LocatedChunks()
+        out.reads.reserveCapacity(ids.count)
+        var baseIDs: [ChunkID] = [], users: [BlobRead] = []
+        var asked = Set<ChunkID>()
+        for i in 0..<ids.count {
+            guard let loc = found[i] else { throw CairnError.missingBlob(ids[i].hex) }
+            let read = BlobRead(id: ids[i], location: loc)
+            out.reads.append(read)
+            if let b = loc.base, asked.insert(b).inserted { baseIDs.append(b); users.append(read) }
+        }
+        guard !baseIDs.isEmpty else { return out }
+        let baseLocations = try index.lookup(baseIDs, type: .data)
+        for i in 0..<baseIDs.count {
+            let user = users[i]
+            guard let loc = baseLocations[i] else {
+                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].hex) is not in the index")
+            }
+            guard loc.base == nil else {
+                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is itself a delta")
+            }
+            out.bases[baseIDs[i]] = loc
+        }
+        return out
+    }
+
+    /// Reads, verifies and returns the data chunks `reads`, in order, with the
+    /// same checks and errors as `readBlob` one by one. The restore path:
+    ///
+    /// - each chunk opened once however often it repeats in the batch (runs of zeros);
+    /// - delta bases gathered first, from the base cache or read as a batch;
+    /// - neighbouring blobs of one pack read with one ranged read, not one
+    ///   open/pread/close each;
+    /// - blobs opened on several tasks, so a batch uses every core.
+    /// - Parameter baseLocations: where the bases of the delta blobs among `reads` are (from `locateDataChunks`).
+    func readDataChunks(_ reads: ArraySlice<BlobRead>, baseLocations: [ChunkID: BlobLocation]) async throws -> [[UInt8]] {
+        var items: [BlobRead] = []
+        var slot: [Int] = []
+        var seen: [ChunkID: Int] = [:]
+        slot.reserveCapacity(reads.count)
+        for read in reads {
+            if let k = seen[read.id] { slot.append(k); continue }
+            seen[read.id] = items.count
+            slot.append(items.count)
+            items.append(read)
+        }
+        let bases = try await deltaBases(for: items, locations: baseLocations)
+        let plain = try await readBlobs(items, type: .data, bases: bases)
+        return slot.map { plain[$0] }
+    }
+
+    /// The verified plaintexts of the delta bases `items` need, by id.
+    private func deltaBases(for items: [BlobRead], locations: [ChunkID: BlobLocation]) async throws -> [ChunkID: [UInt8]] {
+        var out: [ChunkID: [UInt8]] = [:]
+        // Each base to read with the first blob that needs it: errors name that blob, as readBlob does.
+        var reads: [BlobRead] = [], users: [BlobRead] = []
+        var asked = Set<ChunkID>()
+        for item in items {
+            guard let b = item.location.base, asked.insert(b).inserted else { continue }
+            if let hit = self.bases.cached(b) { out[b] = hit; continue }
+            guard let loc = locations[b] else {
+                throw CairnError.damagedBlob(blob: item.id.hex, pack: item.location.pack.hex, reason: "its delta base \(b.hex) was not looked up")
+            }
+            reads.append(BlobRead(id: b, location: loc))
+            users.append(item)
+        }
+        guard !reads.isEmpty else { return out }
+        let plains = try await readBlobs(reads, type: .data, bases: [:]) { [users] i, error in
+            CairnError.damagedBlob(blob: users[i].id.hex, pack: users[i].location.pack.hex,
+                                   reason: "its delta base cannot be read: \(describe(error))")
+        }
+        for i in 0..<reads.count {
+            out[reads[i].id] = plains[i]
+            self.bases.insert(reads[i].id, plains[i])
+        }
+        return out
+    }
+
+    /// Reads and opens `items` (distinct blobs); results in the order of
+    /// `items`. `wrap` turns the error of item i into the one to throw.
+    private func readBlobs(_ items: [BlobRead], type: BlobType, bases: [ChunkID: [UInt8]],
+                           wrap: @escaping @Sendable (Int, any Error) -> any Error = { $1 }) async throws -> [[UInt8]] {
+        guard !items.isEmpty else { return [] }
+        let runs = Self.coalesce(items)
+        // Read every run (concurrently: on a remote store each is a request).
+        let buffers = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for r in 0..<runs.count {
+                let run = runs[r]
+                group.addTask { [store] in
+                    do {
+                        return (r, try await store.get(ObjectKey(.data, run.pack.hex), offset: run.start, length: run.length))
+                    } catch StorageError.notFound {
+                        throw wrap(run.members[0].item, CairnError.missingPack(run.pack.hex))
+                    } catch {
+                        throw wrap(run.members[0].item, error)
+                    }
+                }
+            }
+            var out = [[UInt8]](repeating: [], count: runs.count)
+            for try await (r, bytes) in group { out[r] = bytes }
+            return out
+        }
+        // Open the blobs, in pack order, split into a few slices per core.
+        var order: [RunMember] = []
+        order.reserveCapacity(items.count)
+        for r in 0..<runs.count { for m in runs[r].members { order.append(RunMember(run: r, item: m.item, at: m.at)) } }
+        let slices = min(order.count, max(1, Self.cores * 2, order.count / 16))
+        let codec = self.codec
+        return try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
+            for s in 0..<slices {
+                let part = order[(s * order.count / slices)..<((s + 1) * order.count / slices)]
+                group.addTask {
+                    try part.map { m in
+                        let item = items[m.item], loc = item.location
+                        let buffer = buffers[m.run]
+                        guard m.at + Int(loc.length) <= buffer.count else {
+                            throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: "pack is truncated"))
+                        }
+                        var base: (id: ChunkID, plaintext: [UInt8])? = nil
+                        if let b = loc.base {
+                            guard let p = bases[b] else {
+                                throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: "its delta base \(b.short) was not read"))
+                            }
+                            base = (b, p)
+                        }
+                        do {
+                            let plain = try buffer.withUnsafeBytes {
+                                try codec.open(UnsafeRawBufferPointer(rebasing: $0[m.at..<(m.at + Int(loc.length))]),
+                                               type: type, id: item.id, rawLength: loc.rawLength, base: base)
+                            }
+                            return (m.item, plain)
+                        } catch let d as BlobDamage {
+                            throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: d.reason))
+                        }
+                    }
+                }
+            }
+            var out = [[UInt8]](repeating: [], count: items.count)
+            for try await part in group { for (i, plain) in part { out[i] = plain } }
+            return out
+        }
+    }
+
+    /// A range of one pack read at once, and the blobs in it.
+    struct PackRun: Sendable {
+        let pack: ChunkID
+        let start: UInt64
+        var length: Int
+        var members: [RunMember]
+    }
+
+    /// A blob of a run: its item index, and its offset in the run's bytes.
+    struct RunMember: Sendable {
+        var run = 0
+        let item: Int
+        let at: Int
+    }
+
+    /// Bytes between two blobs still read through rather than split into
+    /// two reads; and the most one read may take.
+    static let runGap: UInt64 = 32 << 10
+    static let runLimit: UInt64 = 8 << 20
+
+    /// Groups `items` by pack, in offset order, into runs of neighbouring blobs.
+    static func coalesce(_ items: [BlobRead]) -> [PackRun] {
+        let order = items.indices.sorted {
+            let a = items[$0].location, b = items[$1].location
+            return a.pack != b.pack ? a.pack < b.pack : a.offset < b.offset
+        }
+        var runs: [PackRun] = []
+        for i in order {
+            let loc = items[i].location
+            let end = loc.offset + UInt64(loc.length)
+            if var last = runs.popLast() {
+                let lastEnd = last.start + UInt64(last.length)
+                if last.pack == loc.pack, loc.offset <= lastEnd + runGap, max(end, lastEnd) - last.start <= runLimit {
+                    last.length = Int(max(end, lastEnd) - last.start)
+                    last.members.append(RunMember(item: i, at: Int(loc.offset - last.start)))
+                    runs.append(last)
+                    continue
+                }
+                runs.append(last)
+            }
+            runs.append(PackRun(pack: loc.pack, start: loc.offset, length: Int(loc.length), members: [RunMember(item: i, at: 0)]))
+        }
+        return runs
+    }
+
+    /// Online processors: how many slices a batch is opened in (times two, so
+    /// uneven slices, such as deltas, still keep every core busy).
+    static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}

@@ -1,0 +1,110 @@
+@testable import CairnEngine
+import CairnFormat
+import CairnStorage
+import Foundation
+import XCTest
+
+/// A tree of many files restores several files at once: the result must be
+/// the same as one at a time, and a damaged chunk must still fail the restore
+/// naming its file, with nothing unverified left under a final name.
+final class ConcurrentRestoreTests: XCTestCase {
+    let small = [ChunkerProfile(name: "dump", minimumSize: 1024, averageSize: 4096, maximumSize: 16384)]
+
+    /// Files of varied sizes (empty to several windows), a hole, in nested directories.
+    func makeTree(_ src: String) throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for d in 0..<4 {
+            let dir = "\(src)/d\(d)/sub"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for f in 0..<10 {
+                let size = [0, 1, 700, 5_000, 40_000, 150_000][(d + f) % 6]
+                let rel = "d\(d)/\(f % 2 == 0 ? "" : "sub/")f\(f)"
+                var bytes = pseudoRandomBytes(size, seed: UInt64(d * 100 + f))
+                if size == 150_000 { bytes.replaceSubrange(40_000..<110_000, with: [UInt8](repeating: 0, count: 70_000)) }
+                try Data(bytes).write(to: URL(fileURLWithPath: "\(src)/\(rel)"))
+                files[rel] = bytes
+            }
+        }
+        return files
+    }
+
+    func testManyFilesRestoreIdenticallyWithConcurrency() async throws {
+        let dir = NSTemporaryDirectory() + "cairn-conc-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try makeTree(dir + "/src")
+        // Directory times are set after their files: compare them with the source's.
+        let past = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: dir + "/src/d1/sub")
+        let t = try await TestRepository.make(profiles: small)
+        var options = BackupOptions(name: "tree")
+        options.profile = "dump"
+        let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
+        let record = try t.repo.resolveSnapshot(r.snapshotID)
+        // Small windows: files span many windows and look-ahead blocks; one at a time as the reference.
+        for (window, concurrent) in [(3, 1), (3, 6), (32, 4)] {
+            let out = dir + "/out-\(window)-\(concurrent)"
+            var restorer = Restorer(repo: try await t.reopen(), snapshot: record)
+            restorer.window = window
+            restorer.concurrentFiles = concurrent
+            let result = try await restorer.restore(to: out)
+            XCTAssertEqual(result.files, UInt64(files.count))
+            XCTAssertEqual(result.bytes, files.values.reduce(0) { $0 + UInt64($1.count) })
+            for (rel, bytes) in files {
+                XCTAssertEqual([UInt8](FileManager.default.contents(atPath: "\(out)/src/\(rel)") ?? Data([1])), bytes, "\(rel) with \(concurrent) files at once")
+            }
+            let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/src/d1/sub")[.modificationDate] as? Date
+            XCTAssertEqual(mtime, past)
+            XCTAssertEqual(try leftovers(out), [])
+        }
+    }
+
+    func testDamagedChunkInOneOfManyFilesFailsNamingIt() async throws {
+        let dir = NSTemporaryDirectory() + "cairn-conc-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try makeTree(dir + "/src")
+        let mem = MemoryStore()
+        let t = try await TestRepository.make(store: mem, profiles: small)
+        var options = BackupOptions(name: "tree")
+        options.profile = "dump"
+        let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
+        // The last chunk of d2/sub/f3 (40 000 bytes: several chunks).
+        let root = try await t.repo.loadTree(r.snapshot.root)
+        let src = try await t.repo.loadTree(try XCTUnwrap(root.nodes[0].subtree))
+        let d2 = try await t.repo.loadTree(try XCTUnwrap(src.node(named: Array("d2".utf8))?.subtree))
+        let sub = try await t.repo.loadTree(try XCTUnwrap(d2.node(named: Array("sub".utf8))?.subtree))
+        let victim = try XCTUnwrap(sub.node(named: Array("f3".utf8)))
+        XCTAssertEqual(victim.content.level, 0)
+        let chunk = try XCTUnwrap(victim.content.ids.last)
+        let loc = try XCTUnwrap(try t.repo.index.lookup(chunk, type: .data))
+        mem.tamper(ObjectKey(.data, loc.pack.hex)) { var b = $0; b[Int(loc.offset) + 20] ^= 0x10; return b }
+        // And the first chunk of d3/f0, a small file later in walk order that fails sooner:
+        // the error still names the first damaged file in walk order, as a one-at-a-time restore would.
+        let d3 = try await t.repo.loadTree(try XCTUnwrap(src.node(named: Array("d3".utf8))?.subtree))
+        let later = try XCTUnwrap(d3.node(named: Array("f0".utf8))?.content.ids.first)
+        let laterLoc = try XCTUnwrap(try t.repo.index.lookup(later, type: .data))
+        mem.tamper(ObjectKey(.data, laterLoc.pack.hex)) { var b = $0; b[Int(laterLoc.offset) + 20] ^= 0x10; return b }
+
+        for concurrent in [1, 4, 12] {
+            let out = dir + "/out-\(concurrent)"
+            var restorer = Restorer(repo: try await t.reopen(), snapshot: try t.repo.resolveSnapshot(r.snapshotID))
+            restorer.window = 2
+            restorer.concurrentFiles = concurrent
+            do {
+                _ = try await restorer.restore(to: out)
+                XCTFail("a restore with a damaged chunk succeeded")
+            } catch let e as CairnError {
+                guard case .restoreFailed(_, let path, let reason) = e else { return XCTFail("\(e)") }
+                XCTAssertEqual(path, "src/d2/sub/f3")
+                XCTAssertTrue(reason.contains("damaged") && reason.contains(chunk.hex), reason)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/src/d2/sub/f3"), "no unverified file under its final name")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/src/d3/f0"), "no unverified file under its final name")
+            XCTAssertEqual(try leftovers(out), [], "temporary files of the failed and the cancelled files are removed")
+        }
+    }
+
+    /// Temporary restore files anywhere under `dir`.
+    func leftovers(_ dir: String) throws -> [String] {
+        (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cairn-restore") }
+    }
+}

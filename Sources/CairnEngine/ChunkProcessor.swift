@@ -24,33 +24,45 @@ struct ChunkProcessor: Sendable {
     /// Look for delta bases (database dumps and RDB files).
     let delta: Bool
 
+    /// Hashes the batch, asks the index once which chunks it has, then
+    /// compresses and seals the rest; results in input order.
     func process(_ chunks: [[UInt8]]) async throws -> [Result] {
-        let n = chunks.count
-        let workers = min(self.workers, max(n, 1))
-        // Workers take the next chunk from a shared counter rather than a fixed
-        // stride, so one that drew cheap (known) chunks does not idle while
-        // the other still compresses.
+        let ids = try await parallel(chunks.count) { SHA256.id(chunks[$0]) }
+        // One read transaction for the batch: a stream read again is all known chunks.
+        let known = try saver.repo.index.contains(ids, type: .data)
+        let fresh = known.indices.filter { !known[$0] }
+        var results = ids.indices.map { Result(id: ids[$0], length: chunks[$0].count, sealed: nil) }
+        let sealed = try await parallel(fresh.count) { try await processNew(chunks[fresh[$0]], id: ids[fresh[$0]]) }
+        for (k, i) in fresh.enumerated() { results[i] = sealed[k] }
+        return results
+    }
+
+    /// `body(0..<n)` on all workers; workers take the next index from a shared
+    /// counter, so one that drew cheap items does not idle while another works.
+    private func parallel<T: Sendable>(_ n: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        guard n > 0 else { return [] }
         let next = WorkCounter()
-        return try await withThrowingTaskGroup(of: [(Int, Result)].self) { group in
-            for _ in 0..<workers {
+        return try await withThrowingTaskGroup(of: [(Int, T)].self) { group in
+            for _ in 0..<min(workers, n) {
                 group.addTask {
-                    var out: [(Int, Result)] = []
+                    var out: [(Int, T)] = []
                     while true {
                         let i = next.take()
                         guard i < n else { break }
-                        out.append((i, try await processOne(chunks[i])))
+                        out.append((i, try await body(i)))
                     }
                     return out
                 }
             }
-            var results = [Result?](repeating: nil, count: n)
+            var results = [T?](repeating: nil, count: n)
             for try await part in group { for (i, r) in part { results[i] = r } }
             return results.map { $0! }
         }
     }
 
-    private func processOne(_ c: [UInt8]) async throws -> Result {
-        let id = SHA256.id(c)
+    /// A chunk the index did not have a moment ago: claim it (another task,
+    /// or a pack stored since, may have it now) and seal it.
+    private func processNew(_ c: [UInt8], id: ChunkID) async throws -> Result {
         guard try saver.claim(id, type: .data) else { return Result(id: id, length: c.count, sealed: nil) }
         guard delta, codec.level > 0, let features = SimilarityFeatures.of(c) else {
             return Result(id: id, length: c.count, sealed: try codec.seal(c, type: .data, id: id))

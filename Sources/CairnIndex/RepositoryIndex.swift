@@ -147,6 +147,26 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
+    /// `contains` for many ids in one read transaction on a pooled reader:
+    /// a re-read stream asks for every chunk, and one WAL read lock per chunk
+    /// (fcntl locks, a stat) cost more than the lookups.
+    public func contains(_ ids: [ChunkID], type: BlobType) throws -> [Bool] {
+        try withReader { d in
+            let s = try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?")
+            return try d.readTransaction {
+                var out: [Bool] = []
+                out.reserveCapacity(ids.count)
+                for id in ids {
+                    s.reset()
+                    s.bind(1, id: id).bind(2, Int64(type.rawValue))
+                    out.append(try s.step())
+                }
+                s.reset()
+                return out
+            }
+        }
+    }
+
     public func contains(_ id: ChunkID, type: BlobType) throws -> Bool {
         try withReader { d in
             try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?").bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()

@@ -352,10 +352,10 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
 /// `path` names the destination in messages.
 ///
 /// One call carries at most `writevBytes` (or one larger chunk), not a whole
-/// window: given a 2 MiB write, the kernel (6.x, large page-cache folios)
-/// fills 2 MiB folios, and on the benchmark VM that cost three to ten times
-/// the system time of the same bytes in 64-256 KiB writes (measured with
-/// Python's write and writev as well as here).
+/// window: on the benchmark VM (Linux 6.18) 2 MiB writes cost three to ten
+/// times the system time of the same bytes in 64-256 KiB writes, all in
+/// copying into the page cache (measured with Python's writev as well as
+/// here; presumably the larger page-cache folios a large write gets).
 func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
     var start = chunks.startIndex
     while start < chunks.endIndex {

@@ -108,3 +108,20 @@ final class ConcurrentRestoreTests: XCTestCase {
         (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cairn-restore") }
     }
 }
+
+/// `writeAll` of a window: grouped into a few `writev` calls, every byte in order.
+final class WindowWriteTests: XCTestCase {
+    func testWindowOfMixedChunksIsWrittenInOrder() throws {
+        let path = NSTemporaryDirectory() + "cairn-writev-\(UUID().uuidString)"
+        defer { unlink(path) }
+        let sizes = [0, 1, 70_000, 10, writevBytes, 3, 200_000, 0, writevBytes - 1, 1, 5]
+        let chunks = sizes.enumerated().map { pseudoRandomBytes($1, seed: UInt64($0 + 1)) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        try writeAll(fd, chunks[...], path: path)
+        try writeAll(fd, chunks[2..<4], path: path)
+        try writeAll(fd, [], path: path)
+        close(fd)
+        XCTAssertEqual([UInt8](FileManager.default.contents(atPath: path) ?? Data()), chunks.flatMap { $0 } + chunks[2..<4].flatMap { $0 })
+    }
+}

@@ -5,7 +5,7 @@ import CairnIndex
 /// (one per level held at a time) and data chunks are fetched, verified and
 /// decrypted `window` at a time, up to `depth` windows ahead of the one being
 /// delivered, then delivered in order. Memory: at most `(depth + 1) × window`
-/// chunks per reader.
+/// chunks, and `(depth + 1) × windowBytes` plus one chunk, per reader.
 struct ContentReader {
     let repo: Repository
     let window: Int
@@ -15,6 +15,8 @@ struct ContentReader {
 
     /// Windows whose index entries are looked up at once.
     static let lookahead = 16
+    /// Plaintext bytes a window holds at most (bounding memory for large chunks).
+    static let windowBytes = 2 << 20
 
     init(repo: Repository, window: Int, depth: Int = 2) {
         self.repo = repo; self.window = max(1, window); self.depth = max(1, depth)
@@ -42,7 +44,14 @@ struct ContentReader {
                     lookedUp = end
                     at = 0
                 }
-                let reads = located.reads[at..<min(at + window, located.reads.count)]
+                // A window is `window` chunks or `windowBytes`, whichever comes first (at
+                // least one chunk): 32 chunks of a 256 KiB-average WAL profile would be 8 MiB.
+                var end = at, bytes = 0
+                while end < min(at + window, located.reads.count), end == at || bytes < Self.windowBytes {
+                    bytes += Int(located.reads[end].location.rawLength)
+                    end += 1
+                }
+                let reads = located.reads[at..<end]
                 at += reads.count
                 i += reads.count
                 let bases = located.bases

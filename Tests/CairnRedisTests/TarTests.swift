@@ -91,7 +91,11 @@ final class TarTests: XCTestCase {
             // About the two changed members, plus a chunk or two around each.
             XCTAssertLessThan(rows["plain"]![day], 400_000, "day \(day) \(rows)")
             XCTAssertLessThan(rows["decompressed"]![day], 400_000, "day \(day) \(rows)")
-            XCTAssertGreaterThan(rows["gzip"]![day], gzSizes[day] * 8 / 10, "gzip should defeat dedup: \(rows), gzip sizes \(gzSizes)")
+            // gzip output is new from the first changed member on; members before it (f1…f19 sort
+            // before f2) can still match when the directory's tar mtime (seconds) did not move
+            // between two days, so the bound is half the gzip stream and several times plain's.
+            XCTAssertGreaterThan(rows["gzip"]![day], gzSizes[day] / 2, "gzip should defeat dedup: \(rows), gzip sizes \(gzSizes)")
+            XCTAssertGreaterThan(rows["gzip"]![day], 4 * rows["plain"]![day], "gzip should defeat dedup: \(rows)")
         }
         // --decompress stores (and restores) the decompressed tar.
         let out = tmp.appendingPathComponent("restored.tar")

@@ -95,7 +95,12 @@ public struct LocalStore: ObjectStore {
             close(fd)
             guard synced else { throw Self.error(final, code) }
             if key.namespace == .data { try Self.makeDirectory(dir) }
-            guard rename(path, final) == 0 else { throw Self.error(final) }
+            guard rename(path, final) == 0 else {
+                // tmp/ mounted apart from data/ (EXDEV): copy the bytes the ordinary way.
+                guard errno == EXDEV else { throw Self.error(final) }
+                try putSync(key, try LocalFile.read(path))
+                return
+            }
             moved = true
             try Self.syncDirectory(dir)
         }

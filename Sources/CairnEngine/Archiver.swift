@@ -6,11 +6,12 @@ import Glibc
 
 /// Turns files, directory trees and streams into blobs and a snapshot.
 ///
-/// The pipeline: the walk reads and chunks on this task while the previous
-/// batch is hashed, compressed and sealed on all cores (`ChunkProcessor`);
-/// then, in input order, new blobs go to packs (`BlobSaver`, uploads in the
-/// background) and ids to each file's `ContentBuilder`. Memory is bounded by
-/// two batches and the read buffer; open packs are staged in files.
+/// The pipeline: the next batch is read and cut on a dispatch thread while
+/// the previous one is hashed, looked up, compressed and sealed on all cores
+/// (`ChunkProcessor`); then, on this task and in input order, new blobs go to
+/// packs (`BlobSaver`, stored in the background) and ids to each file's
+/// `ContentBuilder`. Memory is bounded by two batches and the read buffer;
+/// open packs are staged in files.
 public final class Archiver {
     let repo: Repository
     let saver: BlobSaver

@@ -148,29 +148,62 @@ public final class Repository: Sendable {
         for pack in try index.unindexedPackIDs() where try await store.size(ObjectKey(.data, pack.hex)) == nil {
             try index.dropPack(pack)
         }
-        for key in listed where !known.contains(key.name) {
-            let bytes = try await store.get(key)
+        try await fetchInOrder(listed.filter { !known.contains($0.name) }) { key, bytes in
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
                 // One damaged index object must not make the repository unusable: what it named
                 // is missing until 'cairn index rebuild' reads the packs' own headers.
                 FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
-                continue
+                return
             }
             try index.addIndexObject(key.name, delta)
         }
         let stored = Set(try await store.list(.snapshots).map(\.name))
         let cached = Set(try index.snapshots().map(\.id))
-        for id in stored.subtracting(cached) {
-            let bytes = try await store.get(ObjectKey(.snapshots, id))
+        try await fetchInOrder(stored.subtracting(cached).map { ObjectKey(.snapshots, $0) }) { key, bytes in
             let plain: [UInt8], s: Snapshot
             do { plain = try keys.openObject(.snapshot, bytes); s = try Snapshot.decode(plain) } catch {
-                FileHandleOutput.warn("snapshot object \(id.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
-                continue
+                FileHandleOutput.warn("snapshot object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
+                return
             }
-            try index.addSnapshot(id: id, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
+            try index.addSnapshot(id: key.name, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
         }
         for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }
+    }
+
+    /// Objects a sync reads at once. A cache rebuilt after a disaster reads
+    /// every index delta and snapshot (two per archived WAL segment): one GET
+    /// at a time, 80,000 of them at 10 ms each is a quarter of an hour.
+    static let syncFetchWindow = 16
+
+    /// Gets `keys` with up to `syncFetchWindow` requests in flight and hands
+    /// each object to `body` in the order of `keys`, on this task.
+    func fetchInOrder(_ keys: [ObjectKey], _ body: (ObjectKey, [UInt8]) throws -> Void) async throws {
+        guard !keys.isEmpty else { return }
+        let store = self.store
+        var pending: [Task<[UInt8], Error>] = []
+        var next = 0
+        func refill() {
+            while pending.count < Self.syncFetchWindow, next < keys.count {
+                let key = keys[next]
+                pending.append(Task { try await store.get(key) })
+                next += 1
+            }
+        }
+        refill()
+        var done = 0
+        do {
+            while !pending.isEmpty {
+                let bytes = try await pending.removeFirst().value
+                refill()
+                try body(keys[done], bytes)
+                done += 1
+            }
+        } catch {
+            for t in pending { t.cancel() }
+            for t in pending { _ = try? await t.value }
+            throw error
+        }
     }
 
     // MARK: metadata objects

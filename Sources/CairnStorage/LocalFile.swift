@@ -4,26 +4,39 @@ import Glibc
 import Darwin
 #endif
 
-/// Whole-file reads for staged objects.
+/// Reads of local files: ranges of a local store's objects, and whole staged files.
 enum LocalFile {
-    /// The file's bytes; store errors (`notFound`, `io`) on failure.
+    /// `length` bytes from `offset`; fewer when the file ends first. Store
+    /// errors (`notFound`, `io`, …) on failure.
+    static func read(_ path: String, offset: UInt64, length: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LocalStore.error(path) }
+        defer { close(fd) }
+        return try read(fd: fd, path: path, offset: offset, length: length)
+    }
+
+    /// The whole file; an error if it shrinks while it is read.
     static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LocalStore.error(path) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw LocalStore.error(path) }
-        let length = Int(st.st_size)
-        var out = [UInt8](repeating: 0, count: length)
-        var got = 0
-        try out.withUnsafeMutableBytes { o in
+        let bytes = try read(fd: fd, path: path, offset: 0, length: Int(st.st_size))
+        guard bytes.count == Int(st.st_size) else { throw StorageError.io(path, "file shrank while it was read") }
+        return bytes
+    }
+
+    private static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {
+        // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
+        try [UInt8](unsafeUninitializedCapacity: length) { o, got in
+            got = 0
             while got < length {
-                let n = pread(fd, o.baseAddress! + got, length - got, off_t(got))
+                let n = pread(fd, o.baseAddress! + got, length - got, off_t(offset) + off_t(got))
                 if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
-                if n == 0 { throw StorageError.io(path, "file shrank while it was read") }
+                if n == 0 { break }
                 got += n
             }
         }
-        return out
     }
 }

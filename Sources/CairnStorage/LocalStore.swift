@@ -124,20 +124,7 @@ public struct LocalStore: ObjectStore {
 
     /// Synchronous ranged read with pread.
     public func read(_ key: ObjectKey, offset: UInt64, length: Int) throws -> [UInt8] {
-        let path = full(key)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Self.error(path) }
-        defer { close(fd) }
-        // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
-        return try [UInt8](unsafeUninitializedCapacity: length) { o, got in
-            got = 0
-            while got < length {
-                let n = pread(fd, o.baseAddress! + got, length - got, off_t(offset) + off_t(got))
-                if n < 0 { if errno == EINTR { continue }; throw Self.error(path) }
-                if n == 0 { break }
-                got += n
-            }
-        }
+        try LocalFile.read(full(key), offset: offset, length: length)
     }
 
     public func size(_ key: ObjectKey) async throws -> UInt64? {

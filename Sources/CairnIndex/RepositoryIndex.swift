@@ -129,21 +129,30 @@ public final class RepositoryIndex: Sendable {
             // pread. Up to 32 MiB (allocated only as pages are read) keeps
             // the index of a large repository in memory after one pass.
             try d.execute("PRAGMA cache_size=-32768")
-            let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
-            return try d.readTransaction {
-                var out: [BlobLocation?] = []
-                out.reserveCapacity(ids.count)
-                for id in ids {
-                    s.reset()
-                    s.bind(1, id: id).bind(2, Int64(type.rawValue))
-                    guard try s.step(), let pack = s.id(0) else { out.append(nil); continue }
-                    out.append(BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
-                                            base: s.isNull(4) ? nil : s.id(4)))
-                }
-                // A statement left on a row would keep the transaction from committing.
-                s.reset()
-                return out
+            try Self.eachRow(ids, type: type, in: d,
+                             sql: "SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?") { s in
+                s.id(0).map { BlobLocation(pack: $0, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
+                                           base: s.isNull(4) ? nil : s.id(4)) }
             }
+        }
+    }
+
+    /// Runs `sql` (binding each id and `type`) for every id in one read
+    /// transaction; `row` reads the first result row, nil when there is none.
+    private static func eachRow<T>(_ ids: [ChunkID], type: BlobType, in d: SQLiteDatabase, sql: String,
+                                   row: (SQLiteStatement) -> T?) throws -> [T?] {
+        let s = try d.statement(sql)
+        return try d.readTransaction {
+            var out: [T?] = []
+            out.reserveCapacity(ids.count)
+            for id in ids {
+                s.reset()
+                s.bind(1, id: id).bind(2, Int64(type.rawValue))
+                out.append(try s.step() ? row(s) : nil)
+            }
+            // A statement left on a row would keep the transaction from committing.
+            s.reset()
+            return out
         }
     }
 
@@ -152,18 +161,7 @@ public final class RepositoryIndex: Sendable {
     /// (fcntl locks, a stat) cost more than the lookups.
     public func contains(_ ids: [ChunkID], type: BlobType) throws -> [Bool] {
         try withReader { d in
-            let s = try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?")
-            return try d.readTransaction {
-                var out: [Bool] = []
-                out.reserveCapacity(ids.count)
-                for id in ids {
-                    s.reset()
-                    s.bind(1, id: id).bind(2, Int64(type.rawValue))
-                    out.append(try s.step())
-                }
-                s.reset()
-                return out
-            }
+            try Self.eachRow(ids, type: type, in: d, sql: "SELECT 1 FROM blobs WHERE id=? AND type=?") { _ in true }.map { $0 != nil }
         }
     }
 

@@ -129,8 +129,8 @@ public final class RepositoryIndex: Sendable {
             // pread. Up to 32 MiB (allocated only as pages are read) keeps
             // the index of a large repository in memory after one pass.
             try d.execute("PRAGMA cache_size=-32768")
-            try Self.eachRow(ids, type: type, in: d,
-                             sql: "SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?") { s in
+            return try Self.eachRow(ids, type: type, in: d,
+                                   sql: "SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?") { s in
                 s.id(0).map { BlobLocation(pack: $0, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
                                            base: s.isNull(4) ? nil : s.id(4)) }
             }

@@ -20,22 +20,26 @@ public final class CommitGuardedStore: ObjectStore {
     public var location: String { base.location }
     public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
 
-    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+    /// Runs the check before a write that commits something (an index delta or a snapshot).
+    private func checkBeforeCommit(_ key: ObjectKey) async throws {
         if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) { try await c() }
+    }
+
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
+        try await checkBeforeCommit(key)
         try await base.put(key, bytes)
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
-        if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) { try await c() }
+        try await checkBeforeCommit(key)
         try await base.put(key, bytes, coldEligible: coldEligible)
     }
 
     public var stagingDirectory: String? { base.stagingDirectory }
 
     public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
-        if key.namespace == .index || key.namespace == .snapshots, let c = check.withLock({ $0 }) {
-            do { try await c() } catch { unlink(path); throw error }
-        }
+        // putFile removes the file whatever happens, the refused case included.
+        do { try await checkBeforeCommit(key) } catch { unlink(path); throw error }
         try await base.putFile(key, path: path, coldEligible: coldEligible)
     }
 

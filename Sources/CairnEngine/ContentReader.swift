@@ -75,10 +75,7 @@ struct ContentReader {
             return
         }
         for listID in content.ids {
-            let child = try ContentRef.decodeListBlob(try await repo.readBlob(.list, listID))
-            guard child.level == content.level - 1 else {
-                throw CairnError.damagedBlob(blob: listID.hex, pack: "-", reason: "list blob has level \(child.level) under level \(content.level)")
-            }
+            let child = try content.child(listID, plaintext: try await repo.readBlob(.list, listID))
             try await readWindows(child, sink: sink)
         }
     }

@@ -110,10 +110,7 @@ public final class Copier: @unchecked Sendable {
             return
         }
         for listID in content.ids {
-            let child = try ContentRef.decodeListBlob(try await source.readBlob(.list, listID))
-            guard child.level == content.level - 1 else {
-                throw CairnError.damagedBlob(blob: listID.hex, pack: "-", reason: "list blob has level \(child.level) under level \(content.level)")
-            }
+            let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
             try await copyContent(child, saver: saver, report: &report)
             try await copyBlobs([listID], type: .list, saver: saver, report: &report)
         }
@@ -209,10 +206,7 @@ public final class Copier: @unchecked Sendable {
             return
         }
         for listID in content.ids {
-            let child = try ContentRef.decodeListBlob(try await source.readBlob(.list, listID))
-            guard child.level == content.level - 1 else {
-                throw CairnError.damagedBlob(blob: listID.hex, pack: "-", reason: "list blob has level \(child.level) under level \(content.level)")
-            }
+            let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
             try await forEachChunk(child, body)
         }
     }

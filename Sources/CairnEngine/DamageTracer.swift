@@ -81,7 +81,7 @@ struct DamageTracer {
         for id in ref.ids {
             do {
                 if let p = problem(id, .list) { throw CairnError.other(p) }
-                let child = try ContentRef.decodeListBlob(try await read(.list, id))
+                let child = try ref.child(id, plaintext: try await read(.list, id))
                 await walkContent(child, offset: &offset, ranges: &ranges, blobs: &blobs)
             } catch {
                 note(.init(id: id, type: .list), error)

@@ -191,9 +191,10 @@ public final class Pruner {
                 return
             }
             for id in c.ids where used.insert(BlobKey(id: id, type: .list)).inserted {
-                let child = try ContentRef.decodeListBlob(try await readVerified(BlobKey(id: id, type: .list)))
-                guard child.level == c.level - 1 else {
-                    throw CairnError.other("list blob \(id.hex) has level \(child.level) under level \(c.level): prune stops; run 'cairn scrub'")
+                let plain = try await readVerified(BlobKey(id: id, type: .list))
+                let child: ContentRef
+                do { child = try c.child(id, plaintext: plain) } catch {
+                    throw CairnError.other("\(describe(error)): prune stops; run 'cairn scrub'")
                 }
                 try await markContent(child)
             }

@@ -98,7 +98,7 @@ public struct SnapshotRepairer {
             var out: [ChunkID?] = []
             for id in ref.ids {
                 guard let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
-                      let child = try? ContentRef.decodeListBlob(plain) else { out.append(nil); return out }
+                      let child = try? ref.child(id, plaintext: plain) else { out.append(nil); return out }
                 out += await flatten(child)
             }
             return out

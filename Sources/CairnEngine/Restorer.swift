@@ -1,6 +1,6 @@
 import CairnFormat
+import CairnStorage
 import CSysXattr
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -263,7 +263,7 @@ public struct Restorer: Sendable {
             guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
             // Sets the length when the file ends in a hole.
             guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(path): \(FileMetadata.errorText())") }
-            let syncError = await Self.fsyncOffPool(fd)
+            let syncError = await BlockingIO.run { fsync(fd) == 0 ? 0 : errno }
             guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(path): \(String(cString: strerror(syncError)))") }
             close(fd)
             guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
@@ -298,18 +298,6 @@ public struct Restorer: Sendable {
             }
         }
         return warnings
-    }
-
-    /// Threads for `fsync`, outside Swift's cooperative pool (one thread per
-    /// core): a file's sync waits milliseconds for the disk, and on a pool
-    /// thread that wait would stall the decoding of the other files.
-    private static let syncQueue = DispatchQueue(label: "cairn.restore.fsync", attributes: .concurrent)
-
-    /// `fsync(fd)` on `syncQueue`; 0 or the errno.
-    static func fsyncOffPool(_ fd: Int32) async -> Int32 {
-        await withCheckedContinuation { done in
-            syncQueue.async { done.resume(returning: fsync(fd) == 0 ? 0 : errno) }
-        }
     }
 
     /// True when every byte is zero (checked eight bytes at a time).

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads of local files: ranges of a local store's objects, and whole staged files.
+/// Reads and writes of local files: ranges of a local store's objects, whole staged files.
 enum LocalFile {
     /// `length` bytes from `offset`; fewer when the file ends first. Store
     /// errors (`notFound`, `io`, …) on failure.
@@ -25,6 +25,16 @@ enum LocalFile {
         let bytes = try read(fd: fd, path: path, offset: 0, length: Int(st.st_size))
         guard bytes.count == Int(st.st_size) else { throw StorageError.io(path, "file shrank while it was read") }
         return bytes
+    }
+
+    /// Writes all of `bytes` to `fd` (retrying short writes and EINTR); errors name `path`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
+            off += n
+        }
     }
 
     private static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {

@@ -57,14 +57,7 @@ public struct LocalStore: ObjectStore {
         guard fd >= 0 else { throw Self.error(tmp) }
         var ok = false
         defer { if !ok { close(fd); unlink(tmp) } }
-        try bytes.withUnsafeBytes { b in
-            var off = 0
-            while off < b.count {
-                let n = write(fd, b.baseAddress! + off, b.count - off)
-                if n < 0 { if errno == EINTR { continue }; throw Self.error(final) }
-                off += n
-            }
-        }
+        try bytes.withUnsafeBytes { try LocalFile.writeAll(fd, $0, path: final) }
         guard fsync(fd) == 0 else { throw Self.error(final) }
         ok = true
         close(fd)

@@ -34,7 +34,7 @@ public final class StagingFile {
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         size += UInt64(bytes.count)
         if buffer.count + bytes.count > bufferSize { try drain() }
-        if bytes.count >= bufferSize { try write(bytes); return }
+        if bytes.count >= bufferSize { try LocalFile.writeAll(fd, bytes, path: path); return }
         buffer.append(contentsOf: bytes)
     }
 
@@ -56,16 +56,7 @@ public final class StagingFile {
 
     private func drain() throws {
         guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try write($0) }
+        try buffer.withUnsafeBytes { try LocalFile.writeAll(fd, $0, path: path) }
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    private func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
-            off += n
-        }
     }
 }

@@ -63,8 +63,10 @@ public final class TemporaryPostgres {
 
     /// Starts a server on a restored data directory `data` (inside `dir`, which holds its socket and log):
     /// the production settings stay, except that it listens on a unix socket in `dir` only, on a free port
-    /// number, with trust authentication from a private hba file, no SSL, no archiving, hot standby off (so
-    /// `pg_ctl -w` returns once recovery has ended and the server was promoted). Waits up to `timeout` seconds.
+    /// number, with trust authentication from a private hba file, no SSL, no archiving, hot standby off (no
+    /// queries before the server is promoted). Waits up to `timeout` seconds for `pg_ctl -w`, which returns
+    /// when the postmaster reports "ready" or "standby": a server still replaying WAL refuses connections
+    /// ("not accepting connections") until it is promoted, so callers retry.
     public init(restoredData data: String, dir: String, bin configured: String?, user: String, timeout: Int) throws {
         bin = try Self.binaries(configured: configured)
         self.dir = dir

@@ -237,12 +237,24 @@ struct DrillCommand: AsyncParsableCommand {
             return (req, pitr)
         }
         let outcome = try await timer.run("restore") { try await pitr.run(req) }
-        // Replay: start the server; pg_ctl -w returns once recovery ended and it was promoted.
+        // Replay: start the server. pg_ctl -w returns when the postmaster reports "ready" or "standby":
+        // with hot standby off the latter comes while WAL is still being replayed, and connections are
+        // refused ("not accepting connections") until recovery ends and the server is promoted.
         let limit = Int(min(max(s.rto ?? 3600, 600) * 2, 86_400))
         let pg = try timer.run("replay") {
             let server = try TemporaryPostgres(restoredData: pgdata, dir: dir, bin: bin, user: ctx.plan.drill.pgUser, timeout: limit)
-            let conn = try PGConnection(server.conninfo("postgres", user: Self.conninfoValue(s.dbname, "user") ?? "postgres"))
             let deadline = Date().addingTimeInterval(Double(limit))
+            func connect() throws -> PGConnection {
+                while true {
+                    do {
+                        return try PGConnection(server.conninfo("postgres", user: Self.conninfoValue(s.dbname, "user") ?? "postgres"))
+                    } catch PostgresError.connection(let message) where message.contains("not accepting connections") || message.contains("starting up") {
+                        guard Date() < deadline else { throw DrillFailure("the server was still in recovery after \(limit) s") }
+                        usleep(100_000)
+                    }
+                }
+            }
+            let conn = try connect()
             while try conn.value("SELECT pg_is_in_recovery()::text") != "false" {
                 guard Date() < deadline else { throw DrillFailure("the server was still in recovery after \(limit) s") }
                 usleep(100_000)

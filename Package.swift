@@ -23,8 +23,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSysXattr", path: "Sources/CSysXattr"),
-        // Linux calls Swift cannot reach: add_key/keyctl (variadic syscall(2)) for the key cache, mallopt.
-        .target(name: "CLinuxShims"),
+        // Linux calls Swift cannot reach: add_key/keyctl (variadic syscall(2)) for the key cache, mallopt,
+        // and OpenSSL's allocator hook (the scrypt buffer on huge pages).
+        .target(name: "CLinuxShims", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),

@@ -252,10 +252,10 @@ public final class Archiver {
     }
 
     /// True when every id the content names directly is in the index.
+    /// One read transaction per file: a query each was ~75 µs a file of an
+    /// unchanged tree, most of it SQLite's lock calls.
     private func allPresent(_ c: ContentRef) throws -> Bool {
-        let type: BlobType = c.level == 0 ? .data : .list
-        for id in c.ids where !(try repo.index.contains(id, type: type)) { return false }
-        return true
+        try !repo.index.contains(c.ids, type: c.level == 0 ? .data : .list).contains(false)
     }
 
     // MARK: the pipeline

@@ -262,7 +262,6 @@ struct DrillCommand: AsyncParsableCommand {
             return server
         }
         defer { pg.stop() }
-        let database = Self.conninfoValue(s.dbname, "dbname") ?? "postgres"
         let user = Self.conninfoValue(s.dbname, "user") ?? "postgres"
         let replayed = "base backup \(outcome.base.record.id.prefix(8)) + \(outcome.plan.segments.count) WAL segment(s) to \(outcome.plan.segments.last ?? "its end") replayed, promoted"
         return try timer.run("checks") {

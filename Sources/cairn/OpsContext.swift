@@ -75,7 +75,9 @@ struct OpsContext {
             enc.outputFormatting = [.sortedKeys]
             let body = try enc.encode(extra)
             let path = NSTemporaryDirectory() + "cairn-record-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-            FileManager.default.createFile(atPath: path, contents: body, attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: path, contents: body, attributes: [.posixPermissions: 0o600]) else {
+                throw CairnError.io("cannot write \(path)")
+            }
             defer { unlink(path) }
             let fd = Foundation.open(path, O_RDONLY)
             guard fd >= 0 else { throw CairnError.io("cannot read back \(path)") }

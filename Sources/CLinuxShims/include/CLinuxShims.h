@@ -25,4 +25,9 @@ int cairn_keyring_revoke(int32_t serial);
 /* Raises glibc's heap trim threshold to `bytes` (no-op elsewhere). */
 void cairn_set_malloc_trim_threshold(int bytes);
 
+/* Routes OpenSSL's allocations of 4 MiB and more (the scrypt buffer) to their
+   own mappings on transparent huge pages. Must run before OpenSSL allocates
+   anything; returns 0 (and changes nothing) when that is too late. */
+int cairn_openssl_use_huge_pages(void);
+
 #endif

@@ -87,12 +87,12 @@ public final class Zstd: Sendable {
         try input.withUnsafeBytes { try decompress($0, limit: limit) }
     }
 
-    /// Maps the CLI names to levels: off 0, fast 1, default 3, max 19, or a number 1...22.
+    /// Maps the CLI names to levels: off 0, fast 1, default 2 (a new repository's level), max 19, or a number 1...22.
     public static func level(named s: String) -> Int32? {
         switch s {
         case "off": return 0
         case "fast": return 1
-        case "default": return 3
+        case "default": return 2
         case "max": return 19
         default:
             guard let n = Int32(s), (1...22).contains(n) else { return nil }

@@ -39,7 +39,7 @@ public final class Repository: Sendable {
     /// Options for a new repository.
     public struct CreateOptions: Sendable {
         public var packSize: UInt32 = 16 << 20
-        public var compressionLevel: Int32 = 3
+        public var compressionLevel: Int32 = RepositoryConfig.defaultCompressionLevel
         public var scrypt: ScryptParameters = .default
         public var profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles
         /// Another repository's chunker seed (`--copy-chunker-from`), with its profiles.

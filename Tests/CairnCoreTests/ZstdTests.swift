@@ -14,7 +14,7 @@ final class ZstdTests: XCTestCase {
 
     func testLevelNames() {
         XCTAssertEqual(Zstd.level(named: "off"), 0)
-        XCTAssertEqual(Zstd.level(named: "default"), 3)
+        XCTAssertEqual(Zstd.level(named: "default"), 2)
         XCTAssertEqual(Zstd.level(named: "19"), 19)
         XCTAssertNil(Zstd.level(named: "23"))
         XCTAssertNil(Zstd.level(named: "fastest-ever"))

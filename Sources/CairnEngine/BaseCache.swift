@@ -14,7 +14,7 @@ final class BaseCache: Sendable {
     private let state = Mutex(State())
     private let capacity: Int
 
-    init(capacityBytes: Int = 32 << 20) { capacity = capacityBytes }
+    init(capacityBytes: Int) { capacity = capacityBytes }
 
     /// The base's plaintext, read through `repo` on a miss.
     func plaintext(_ id: ChunkID, repo: Repository) async throws -> [UInt8] {

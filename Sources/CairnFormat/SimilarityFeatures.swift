@@ -10,27 +10,45 @@
 /// Cost: a few operations per byte; storage: three 64-bit values per chunk.
 public enum SimilarityFeatures {
     public static let count = 3
+    /// Bytes hashed before their samples are folded into the maxima.
+    private static let piece = 1024
     /// The super-features, or nil when the chunk is too small to sample.
     public static func of(_ bytes: UnsafeRawBufferPointer) -> [Int64]? {
         guard bytes.count >= 256 else { return nil }
-        // Six maxima in locals, not an array: this loop runs over every byte
-        // of every new chunk, and the sample branch must stay register-only.
+        // Six maxima in locals, not an array: they stay in registers.
         var m0: UInt64 = 0, m1: UInt64 = 0, m2: UInt64 = 0, m3: UInt64 = 0, m4: UInt64 = 0, m5: UInt64 = 0
         var hash: UInt64 = 0
         var sampled = 0
-        FastCDC.defaultGear.withUnsafeBufferPointer { gear in
-            guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
-            for i in 0..<bytes.count {
-                hash = (hash &<< 1) &+ gear[Int(base[i])]
-                // Sample where the top five bits are zero: content-defined, ~1/32 of positions.
-                if hash >> 59 == 0 {
-                    sampled += 1
-                    m0 = max(m0, hash &* 0x9E37_79B9_7F4A_7C15 &+ 0x2545_F491_4F6C_DD1D)
-                    m1 = max(m1, hash &* 0xC2B2_AE3D_27D4_EB4F &+ 0x5851_F42D_4C95_7F2D)
-                    m2 = max(m2, hash &* 0x1656_67B1_9E37_79F9 &+ 0x1405_7B7E_F767_814F)
-                    m3 = max(m3, hash &* 0x85EB_CA77_C2B2_AE63 &+ 0x0000_0001_0000_01B3)
-                    m4 = max(m4, hash &* 0x27D4_EB2F_1656_67C5 &+ 0xCBF2_9CE4_8422_2325)
-                    m5 = max(m5, hash &* 0xFF51_AFD7_ED55_8CCD &+ 0xD6E8_FEB8_6659_FD93)
+        // Sample points are content-defined, so a branch on them mispredicts
+        // about once in 32 bytes, and that was most of the cost. The hash loop
+        // instead stores every hash and advances past it only when it is a
+        // sample point (no branch); the maxima are then taken over the ~32
+        // samples of each 1 KiB piece. Same values, ~1.3x the throughput.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.piece) { samples in
+            FastCDC.defaultGear.withUnsafeBufferPointer { gear in
+                guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                      let out = samples.baseAddress else { return }
+                var i = 0
+                while i < bytes.count {
+                    let end = min(bytes.count, i + Self.piece)
+                    var k = 0
+                    while i < end {
+                        hash = (hash &<< 1) &+ gear[Int(base[i])]
+                        // Sample where the top five bits are zero: ~1/32 of positions.
+                        out[k] = hash
+                        k &+= hash >> 59 == 0 ? 1 : 0
+                        i &+= 1
+                    }
+                    sampled += k
+                    for j in 0..<k {
+                        let h = out[j]
+                        m0 = max(m0, h &* 0x9E37_79B9_7F4A_7C15 &+ 0x2545_F491_4F6C_DD1D)
+                        m1 = max(m1, h &* 0xC2B2_AE3D_27D4_EB4F &+ 0x5851_F42D_4C95_7F2D)
+                        m2 = max(m2, h &* 0x1656_67B1_9E37_79F9 &+ 0x1405_7B7E_F767_814F)
+                        m3 = max(m3, h &* 0x85EB_CA77_C2B2_AE63 &+ 0x0000_0001_0000_01B3)
+                        m4 = max(m4, h &* 0x27D4_EB2F_1656_67C5 &+ 0xCBF2_9CE4_8422_2325)
+                        m5 = max(m5, h &* 0xFF51_AFD7_ED55_8CCD &+ 0xD6E8_FEB8_6659_FD93)
+                    }
                 }
             }
         }

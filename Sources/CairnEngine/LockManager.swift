@@ -129,7 +129,7 @@ public final class LockManager: Sendable {
             defer { fclose(f) }
             var buf = [CChar](repeating: 0, count: 512)
             if fgets(&buf, 512, f) != nil {
-                let line = String(cString: buf)
+                let line = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if let close = line.lastIndex(of: ")") {
                     let state = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces).first
                     if state == "Z" || state == "X" { return false }

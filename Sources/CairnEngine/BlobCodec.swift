@@ -67,6 +67,35 @@ public struct BlobCodec: Sendable {
     /// is decrypted on its own so that a raw blob decrypts straight into the
     /// returned array, and nothing is decompressed before the tag is verified.
     public func open(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32, base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> [UInt8] {
+        try decode(sealed, type: type, id: id, rawLength: rawLength, base: base).chunk
+    }
+
+    /// `open`, also returning the blob's encoded plaintext (encoding byte ‖
+    /// payload: the raw chunk, its zstd frame, or base id ‖ delta frame), so
+    /// a copy can seal it for another repository as it is (`sealEncoded`).
+    public func openKeepingEncoding(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32,
+                                    base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> (chunk: [UInt8], encoded: [UInt8]) {
+        let d = try sealed.withUnsafeBytes { try decode($0, type: type, id: id, rawLength: rawLength, base: base) }
+        var encoded = [d.encoding.rawValue]
+        encoded.reserveCapacity(1 + d.payload.count)
+        encoded += d.payload
+        return (d.chunk, encoded)
+    }
+
+    /// Seals an encoded plaintext that `openKeepingEncoding` proved good in
+    /// another repository, under this repository's keys: no recompression,
+    /// and a delta stays a delta. `base` must be the base a delta names.
+    public func sealEncoded(_ encoded: [UInt8], type: BlobType, id: ChunkID, base: ChunkID?) throws -> [UInt8] {
+        let isDelta = encoded.first == BlobEncoding.zstdDelta.rawValue
+        let named = isDelta && encoded.count > ChunkID.byteCount ? ChunkID(bytes: Array(encoded[1...ChunkID.byteCount])) : nil
+        guard isDelta == (base != nil), named == base else {
+            throw BlobDamage("encoded blob \(id.short) and its base \(base?.short ?? "none") disagree")
+        }
+        return try AESGCM.seal(encoded, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base))
+    }
+
+    private func decode(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32,
+                        base: (id: ChunkID, plaintext: [UInt8])?) throws -> (chunk: [UInt8], encoding: BlobEncoding, payload: [UInt8]) {
         let nonceLength = SealFraming.nonceLength
         guard sealed.count >= SealFraming.overhead else { throw BlobDamage("authentication failed (altered bytes)") }
         let n = sealed.count - SealFraming.overhead
@@ -129,7 +158,7 @@ public struct BlobCodec: Sendable {
         }
         guard chunk.count == Int(rawLength) else { throw BlobDamage("length \(chunk.count) differs from the index's \(rawLength)") }
         guard chunk.withUnsafeBytes({ SHA256.id($0) }) == id else { throw BlobDamage("SHA-256 of the content does not match the blob id") }
-        return chunk
+        return (chunk, encoding, payload)
     }
 }
 

@@ -8,8 +8,11 @@ import Synchronization
 ///
 /// When both repositories cut chunks the same way (the destination was made
 /// with `cairn init --copy-chunker-from`, so chunker seed and profiles match),
-/// blobs are copied by id: each is read from the source (authenticated,
-/// decompressed, hash-checked), then sealed under the destination's keys.
+/// blobs are copied by id, as the source stores them: each is read from the
+/// source (authenticated, decompressed, hash-checked), then its stored form
+/// (compressed, or a delta against a base) is sealed under the destination's
+/// keys, so the copy is as small as the source and nothing is compressed
+/// again. Deltas go in a second pass, after the bases they name are stored.
 /// Otherwise file content is re-chunked through the destination's chunker,
 /// so later backups into the destination dedup against it; trees are rebuilt.
 ///
@@ -53,19 +56,31 @@ public final class Copier: @unchecked Sendable {
                 report.skipped.append(record.id)
                 continue
             }
-            let saver = BlobSaver(repo: destination)
+            var saver = BlobSaver(repo: destination)
             do {
                 let root: ChunkID
+                var newBytes: UInt64 = 0
                 if sameChunker {
-                    try await copyTree(s.root, saver: saver, report: &report)
+                    var deltas: [ChunkID] = []
+                    try await copyTree(s.root, saver: saver, deltas: &deltas, report: &report)
                     root = s.root
+                    if !deltas.isEmpty {
+                        // Every base the deltas name is in a stored, indexed pack once this saver
+                        // finishes; only then do the deltas go, so a copy killed at any instant never
+                        // leaves a delta whose base the destination lacks.
+                        try await saver.finish()
+                        newBytes += saver.currentStats.newDataRawBytes
+                        report.bytesAdded += saver.currentStats.packBytes
+                        saver = BlobSaver(repo: destination)
+                        try await copyDeltas(deltas, saver: saver, report: &report)
+                    }
                 } else {
                     root = try await rechunkTree(s.root, profile: Self.profile(of: s), saver: saver, report: &report)
                 }
                 try await saver.finish()
                 var copy = s
                 copy.root = root
-                copy.newBytes = saver.currentStats.newDataRawBytes
+                copy.newBytes = newBytes + saver.currentStats.newDataRawBytes
                 let id = try await destination.saveSnapshot(copy)
                 report.bytesAdded += saver.currentStats.packBytes
                 report.copied.append((record.id, id))
@@ -90,51 +105,106 @@ public final class Copier: @unchecked Sendable {
 
     // MARK: copy by id
 
-    private func copyTree(_ id: ChunkID, saver: BlobSaver, report: inout Report) async throws {
+    private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
         let tree = try await source.loadTree(id)
         for node in tree.nodes {
-            if let sub = node.subtree { try await copyTree(sub, saver: saver, report: &report) }
-            if !node.content.ids.isEmpty { try await copyContent(node.content, saver: saver, report: &report) }
+            if let sub = node.subtree { try await copyTree(sub, saver: saver, deltas: &deltas, report: &report) }
+            if !node.content.ids.isEmpty { try await copyContent(node.content, saver: saver, deltas: &deltas, report: &report) }
         }
-        try await copyBlobs([id], type: .tree, saver: saver, report: &report)
+        try await copyBlobs([id], type: .tree, saver: saver, deltas: &deltas, report: &report)
     }
 
-    private func copyContent(_ content: ContentRef, saver: BlobSaver, report: inout Report) async throws {
+    private func copyContent(_ content: ContentRef, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
         if content.level == 0 {
             var i = 0
             while i < content.ids.count {
                 let ids = Array(content.ids[i..<min(i + window, content.ids.count)])
-                try await copyBlobs(ids, type: .data, saver: saver, report: &report)
+                try await copyBlobs(ids, type: .data, saver: saver, deltas: &deltas, report: &report)
                 i += ids.count
             }
             return
         }
         for listID in content.ids {
             let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
-            try await copyContent(child, saver: saver, report: &report)
-            try await copyBlobs([listID], type: .list, saver: saver, report: &report)
+            try await copyContent(child, saver: saver, deltas: &deltas, report: &report)
+            try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
         }
     }
 
-    /// Reads the blobs the destination lacks (in parallel), seals them for the destination, in order.
-    private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, report: inout Report) async throws {
+    /// Copies the blobs the destination lacks, as the source stores them
+    /// (compressed or raw, re-sealed under the destination's keys: nothing is
+    /// compressed again). A delta data blob is only noted in `deltas`, for
+    /// `copyDeltas`; its base is copied now if the destination lacks it.
+    private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
         var missing: [ChunkID] = []
         for id in ids {
             if try saver.claim(id, type: type) { missing.append(id) } else { report.blobsPresent += 1 }
         }
         guard !missing.isEmpty else { return }
-        let source = self.source
-        let plaintexts = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
-            for (i, id) in missing.enumerated() { group.addTask { (i, try await source.readBlob(type, id)) } }
-            var out = [[UInt8]](repeating: [], count: missing.count)
-            for try await (i, p) in group { out[i] = p }
-            return out
+        var whole: [(id: ChunkID, location: BlobLocation)] = []
+        for (id, loc) in zip(missing, try source.index.lookup(missing, type: type)) {
+            guard let loc else { throw CairnError.missingBlob(id.hex) }
+            guard let base = loc.base else { whole.append((id, loc)); continue }
+            deltas.append(id)
+            if try saver.claim(base, type: .data) {
+                guard let baseLoc = try source.index.lookup(base, type: .data) else {
+                    throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(base.hex) is not in the index")
+                }
+                whole.append((base, baseLoc))
+            }
         }
-        for (id, plain) in zip(missing, plaintexts) {
-            try await saver.add(sealed: try destination.codec.seal(plain, type: type, id: id), type: type, id: id, rawLength: plain.count)
-            if type == .tree { try destination.index.cacheTree(id, plain) }
+        for (blob, stored) in zip(whole, try await readStored(whole, type: type)) {
+            try await saver.add(sealed: try destination.codec.sealEncoded(stored.encoded, type: type, id: blob.id, base: nil),
+                                type: type, id: blob.id, rawLength: stored.chunk.count)
+            if type == .tree { try destination.index.cacheTree(blob.id, stored.chunk) }
             report.blobsCopied += 1
-            progress.add(bytes: plain.count)
+            progress.add(bytes: stored.chunk.count)
+        }
+    }
+
+    /// The second pass: the delta blobs, `window` at a time. Each stays a
+    /// delta when the destination stores its base whole, which it does unless
+    /// it had that chunk already as a delta of its own; then the chunk is
+    /// stored whole, so that no chain grows deeper than one level.
+    private func copyDeltas(_ ids: [ChunkID], saver: BlobSaver, report: inout Report) async throws {
+        var i = 0
+        while i < ids.count {
+            let part = Array(ids[i..<min(i + window, ids.count)])
+            i += part.count
+            var todo: [(id: ChunkID, location: BlobLocation)] = []
+            for (id, loc) in zip(part, try source.index.lookup(part, type: .data)) {
+                guard try saver.claim(id, type: .data) else { report.blobsPresent += 1; continue }
+                guard let loc else { throw CairnError.missingBlob(id.hex) }
+                todo.append((id, loc))
+            }
+            for (blob, stored) in zip(todo, try await readStored(todo, type: .data)) {
+                let sealed: [UInt8], base: ChunkID?
+                if let b = stored.base, let at = try destination.index.lookup(b, type: .data), at.base == nil {
+                    (sealed, base) = (try destination.codec.sealEncoded(stored.encoded, type: .data, id: blob.id, base: b), b)
+                } else {
+                    (sealed, base) = (try destination.codec.seal(stored.chunk, type: .data, id: blob.id), nil)
+                }
+                try await saver.add(sealed: sealed, type: .data, id: blob.id, rawLength: stored.chunk.count, base: base)
+                report.blobsCopied += 1
+                progress.add(bytes: stored.chunk.count)
+            }
+        }
+    }
+
+    /// Reads blobs from the source in parallel, each proven good; results in order.
+    private func readStored(_ blobs: [(id: ChunkID, location: BlobLocation)], type: BlobType) async throws -> [(chunk: [UInt8], encoded: [UInt8], base: ChunkID?)] {
+        guard !blobs.isEmpty else { return [] }
+        let source = self.source
+        return try await withThrowingTaskGroup(of: (Int, [UInt8], [UInt8], ChunkID?).self) { group in
+            for (i, blob) in blobs.enumerated() {
+                group.addTask {
+                    let r = try await source.readStoredBlob(type, blob.id, at: blob.location)
+                    return (i, r.chunk, r.encoded, r.base)
+                }
+            }
+            var out = [(chunk: [UInt8], encoded: [UInt8], base: ChunkID?)](repeating: ([], [], nil), count: blobs.count)
+            for try await (i, chunk, encoded, base) in group { out[i] = (chunk, encoded, base) }
+            return out
         }
     }
 

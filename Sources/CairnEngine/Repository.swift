@@ -271,6 +271,30 @@ public final class Repository: Sendable {
     /// (the local index by default; a scrub passes the store's own index).
     public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
                          baseLocation: ((ChunkID) throws -> BlobLocation?)? = nil) async throws -> [UInt8] {
+        let (base, sealed) = try await fetch(type, id, at: loc, baseLocation: baseLocation)
+        do {
+            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
+        } catch let d as BlobDamage {
+            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
+        }
+    }
+
+    /// A blob as this repository stores it, proven good like `readBlob`: its
+    /// content, its encoded plaintext (for `BlobCodec.sealEncoded` in another
+    /// repository) and the delta base it names.
+    public func readStoredBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation) async throws -> (chunk: [UInt8], encoded: [UInt8], base: ChunkID?) {
+        let (base, sealed) = try await fetch(type, id, at: loc, baseLocation: nil)
+        do {
+            let (chunk, encoded) = try codec.openKeepingEncoding(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
+            return (chunk, encoded, loc.base)
+        } catch let d as BlobDamage {
+            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
+        }
+    }
+
+    /// The sealed bytes of the blob at `loc`, and its delta base's verified content.
+    private func fetch(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
+                       baseLocation: ((ChunkID) throws -> BlobLocation?)?) async throws -> (base: (id: ChunkID, plaintext: [UInt8])?, sealed: [UInt8]) {
         var base: (id: ChunkID, plaintext: [UInt8])? = nil
         if let baseID = loc.base {
             let baseLoc = try baseLocation.map { try $0(baseID) } ?? index.lookup(baseID, type: .data)
@@ -295,11 +319,7 @@ public final class Repository: Sendable {
         guard sealed.count == Int(loc.length) else {
             throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "pack is truncated")
         }
-        do {
-            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
-        } catch let d as BlobDamage {
-            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
-        }
+        return (base, sealed)
     }
 
     /// A tree, from the cache when possible.

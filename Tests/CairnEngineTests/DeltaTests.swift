@@ -5,17 +5,7 @@ import XCTest
 
 /// Delta compression: changed chunks stored as zstd deltas against similar stored chunks.
 final class DeltaTests: XCTestCase {
-    /// A dump-like stream: rows of text; `day` scatters changed rows.
-    func dump(day: Int, rows: Int = 30_000) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(rows * 48)
-        for i in 0..<rows {
-            // About 2% of rows change each day, scattered.
-            let version = (0...day).filter { (i &* 2654435761 &+ $0 &* 97) % 50 == 0 }.last ?? 0
-            out += Array("\(i)\tuser\(i &* 7919 % 100_000)\t\((i &* 31 &+ version &* 17) % 100_000)\t2026-11-\(10 + version)\tactive\n".utf8)
-        }
-        return out
-    }
+    func dump(day: Int, rows: Int = 30_000) -> [UInt8] { dumpLikeStream(day: day, rows: rows) }
 
     func testDeltaStoresChangedChunksSmallerAndRestoresExactly() async throws {
         let off = try await TestRepository.make(), on = try await TestRepository.make()

@@ -83,3 +83,15 @@ func restoreStream(_ repo: Repository, _ id: String) async throws -> [UInt8] {
     } catch { close(fd); throw error }
     return [UInt8](FileManager.default.contents(atPath: path) ?? Data())
 }
+
+/// A dump-like stream: rows of text; `day` scatters changed rows.
+func dumpLikeStream(day: Int, rows: Int = 30_000) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(rows * 48)
+    for i in 0..<rows {
+        // About 2% of rows change each day, scattered.
+        let version = (0...day).filter { (i &* 2654435761 &+ $0 &* 97) % 50 == 0 }.last ?? 0
+        out += Array("\(i)\tuser\(i &* 7919 % 100_000)\t\((i &* 31 &+ version &* 17) % 100_000)\t2026-11-\(10 + version)\tactive\n".utf8)
+    }
+    return out
+}

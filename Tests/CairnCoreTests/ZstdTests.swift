@@ -1,4 +1,5 @@
 import CairnCompression
+import CairnFormat
 import XCTest
 
 final class ZstdTests: XCTestCase {
@@ -15,6 +16,8 @@ final class ZstdTests: XCTestCase {
     func testLevelNames() {
         XCTAssertEqual(Zstd.level(named: "off"), 0)
         XCTAssertEqual(Zstd.level(named: "default"), 2)
+        // `cairn init --compression default` and a repository made in code agree.
+        XCTAssertEqual(Zstd.level(named: "default"), RepositoryConfig.defaultCompressionLevel)
         XCTAssertEqual(Zstd.level(named: "19"), 19)
         XCTAssertNil(Zstd.level(named: "23"))
         XCTAssertNil(Zstd.level(named: "fastest-ever"))

@@ -8,9 +8,10 @@ struct CopyCommand: AsyncParsableCommand {
         commandName: "copy",
         abstract: "Copy snapshots into another repository, storing only the blobs it lacks (resumable).",
         discussion: """
-            Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id \
-            (same chunks, perfect dedup); into any other repository file content is re-chunked through the \
-            destination's chunker. Snapshots already in the destination are skipped, so an interrupted copy \
+            Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id, \
+            as stored (same chunks, perfect dedup, deltas kept: the copy is as small as the source); into any \
+            other repository file content is re-chunked through the destination's chunker and stored without \
+            deltas. Snapshots already in the destination are skipped, so an interrupted copy \
             is resumed by running it again.
             """)
 
@@ -65,7 +66,7 @@ struct CopyCommand: AsyncParsableCommand {
                     for (s, d) in report.copied { Terminal.out("copied snapshot \(s.prefix(8)) to \(d.prefix(8))") }
                     if !report.skipped.isEmpty { Terminal.out("\(report.skipped.count) snapshot(s) already in \(to)") }
                     Terminal.out("\(report.blobsCopied) blobs stored, \(report.blobsPresent) already there, \(Terminal.bytes(report.bytesAdded)) added"
-                                 + (report.rechunked ? " (re-chunked: the destination has another chunker; see 'cairn init --copy-chunker-from')" : ""))
+                                 + (report.rechunked ? " (re-chunked: the destination has another chunker, so chunks are stored whole, without deltas; see 'cairn init --copy-chunker-from')" : ""))
                 }
             }
         }

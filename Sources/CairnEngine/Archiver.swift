@@ -56,8 +56,7 @@ public final class Archiver {
     private static func processor(repo: Repository, saver: BlobSaver, options: BackupOptions, profile: String) -> ChunkProcessor {
         var codec = repo.codec
         if let level = options.compressionLevel { codec.level = level }
-        return ChunkProcessor(codec: codec, saver: saver, workers: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-                              delta: options.delta ?? ["dump", "rdb"].contains(profile))
+        return ChunkProcessor(codec: codec, saver: saver, delta: options.delta ?? ChunkProcessor.deltaByDefault(profile: profile))
     }
 
     // MARK: entry points

@@ -1,6 +1,9 @@
 import CairnCrypto
 import CairnFormat
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The parallel stage of the pipeline: hash every chunk of a batch, claim
 /// the new ones, and compress and seal those, on all cores. With delta
@@ -23,6 +26,16 @@ struct ChunkProcessor: Sendable {
     let workers: Int
     /// Look for delta bases (database dumps and RDB files).
     let delta: Bool
+
+    /// Delta compression is on by default for database dumps and RDB files,
+    /// where changes are scattered.
+    static func deltaByDefault(profile: String) -> Bool { ["dump", "rdb"].contains(profile) }
+
+    /// A processor on every core.
+    init(codec: BlobCodec, saver: BlobSaver, delta: Bool) {
+        self.codec = codec; self.saver = saver; self.delta = delta
+        workers = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
 
     /// Hashes the batch, asks the index once which chunks it has, then
     /// compresses and seals the rest; results in input order.

@@ -214,42 +214,50 @@ public final class Copier: @unchecked Sendable {
         let tree = try await source.loadTree(id)
         var nodes: [Node] = []
         let chunker = try destination.chunker(profile: profile)
+        let processor = ChunkProcessor(codec: destination.codec, saver: saver, delta: ChunkProcessor.deltaByDefault(profile: profile))
         for var node in tree.nodes {
             if let sub = node.subtree { node.subtree = try await rechunkTree(sub, profile: profile, saver: saver, report: &report) }
             if !node.content.ids.isEmpty {
-                node.content = try await rechunkContent(node.content, chunker: chunker, saver: saver, report: &report)
+                node.content = try await rechunkContent(node.content, chunker: chunker, processor: processor, saver: saver, report: &report)
             }
             nodes.append(node)
         }
         return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
     }
 
-    /// Streams the content's bytes from the source through the destination's chunker.
-    private func rechunkContent(_ content: ContentRef, chunker: FastCDC, saver: BlobSaver, report: inout Report) async throws -> ContentRef {
+    /// Streams the content's bytes from the source through the destination's
+    /// chunker and the backup pipeline's parallel stage: chunks are hashed,
+    /// looked up and sealed on all cores, as deltas against similar chunks the
+    /// destination stores where the profile uses deltas (dumps, RDB files).
+    private func rechunkContent(_ content: ContentRef, chunker: FastCDC, processor: ChunkProcessor, saver: BlobSaver,
+                                report: inout Report) async throws -> ContentRef {
         var builder = ContentBuilder()
         var buffer: [UInt8] = []
         let keep = chunker.parameters.maximumSize
+        let batchBytes = max(4 * keep, 4 << 20)
         func cutChunks(final: Bool, report: inout Report) async throws {
             var offset = 0
+            var batch: [[UInt8]] = []
             while buffer.count - offset > (final ? 0 : keep) {
                 let n = buffer.withUnsafeBytes { chunker.cut(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
-                let chunk = Array(buffer[offset..<offset + n])
+                batch.append(Array(buffer[offset..<offset + n]))
                 offset += n
-                let cid = SHA256.id(chunk)
-                if try saver.claim(cid, type: .data) {
-                    try await saver.add(sealed: try destination.codec.seal(chunk, type: .data, id: cid), type: .data, id: cid, rawLength: chunk.count)
+            }
+            buffer.removeFirst(offset)
+            for r in try await processor.process(batch) {
+                if let sealed = r.sealed {
+                    try await saver.add(sealed: sealed, type: .data, id: r.id, rawLength: r.length, base: r.base, features: r.features)
                     report.blobsCopied += 1
                 } else {
                     report.blobsPresent += 1
                 }
-                progress.add(bytes: chunk.count)
-                for l in builder.append(cid, length: chunk.count) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+                progress.add(bytes: r.length)
+                for l in builder.append(r.id, length: r.length) { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
             }
-            buffer.removeFirst(offset)
         }
         try await forEachChunk(content) { chunk in
             buffer += chunk
-            if buffer.count >= 4 * keep { try await cutChunks(final: false, report: &report) }
+            if buffer.count >= batchBytes { try await cutChunks(final: false, report: &report) }
         }
         try await cutChunks(final: true, report: &report)
         let (lists, root) = builder.finish()

@@ -9,9 +9,10 @@ struct CopyCommand: AsyncParsableCommand {
         abstract: "Copy snapshots into another repository, storing only the blobs it lacks (resumable).",
         discussion: """
             Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id, \
-            as stored (same chunks, perfect dedup, deltas kept: the copy is as small as the source); into any \
-            other repository file content is re-chunked through the destination's chunker and stored without \
-            deltas. Snapshots already in the destination are skipped, so an interrupted copy \
+            as stored (same chunks, perfect dedup, deltas kept: the copy is as small as the source, and nothing \
+            is compressed again); into any other repository file content is re-chunked through the destination's \
+            chunker and compressed again, like a backup (dumps and RDB files as deltas against the destination's \
+            own chunks). Snapshots already in the destination are skipped, so an interrupted copy \
             is resumed by running it again.
             """)
 
@@ -66,7 +67,7 @@ struct CopyCommand: AsyncParsableCommand {
                     for (s, d) in report.copied { Terminal.out("copied snapshot \(s.prefix(8)) to \(d.prefix(8))") }
                     if !report.skipped.isEmpty { Terminal.out("\(report.skipped.count) snapshot(s) already in \(to)") }
                     Terminal.out("\(report.blobsCopied) blobs stored, \(report.blobsPresent) already there, \(Terminal.bytes(report.bytesAdded)) added"
-                                 + (report.rechunked ? " (re-chunked: the destination has another chunker, so chunks are stored whole, without deltas; see 'cairn init --copy-chunker-from')" : ""))
+                                 + (report.rechunked ? " (re-chunked: the destination has another chunker, so every chunk was cut and compressed again; see 'cairn init --copy-chunker-from')" : ""))
                 }
             }
         }

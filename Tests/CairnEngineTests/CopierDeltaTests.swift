@@ -99,4 +99,26 @@ final class CopierDeltaTests: XCTestCase {
         let back = try await restoreStream(replica, copied.id)
         XCTAssertTrue(back == dumpLikeStream(day: 1))
     }
+
+    func testACopyIntoAForeignRepositoryStoresDeltasOfItsOwn() async throws {
+        let source = try await TestRepository.make()
+        for day in 0..<3 { _ = try await backupStream(source.repo, dumpLikeStream(day: day), name: "pg") }
+        let foreign = try await TestRepository.make()   // a chunker seed of its own
+        let copier = Copier(source: source.repo, destination: foreign.repo)
+        XCTAssertFalse(copier.sameChunker)
+        let report = try await copier.copy(try source.repo.snapshots())
+        XCTAssertTrue(report.rechunked)
+        XCTAssertEqual(report.copied.count, 3)
+        // Re-chunked through the backup pipeline: the later days' changed chunks are deltas there too.
+        let view = try await StoreIndexView.load(foreign.repo)
+        XCTAssertGreaterThan(view.blobs.values.filter { $0.base != nil }.count, 10)
+        for loc in view.blobs.values where loc.base != nil {
+            XCTAssertNil(view.dataLocation(loc.base!)?.base, "chains stay one level deep")
+        }
+        let fresh = try await foreign.reopen()
+        for (day, record) in try fresh.snapshots().sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
+            let back = try await restoreStream(fresh, record.id)
+            XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the re-chunked copy")
+        }
+    }
 }

@@ -51,7 +51,7 @@ let package = Package(
             "CairnS3",
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
-        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
+        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
         // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis"),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
@@ -62,10 +62,10 @@ let package = Package(
         // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).
         .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
         // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers).
-        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnFormat", "CairnPostgres"]),
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnStorage", "CairnFormat", "CairnPostgres"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
+            "CairnEngine", "CairnStorage", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
             "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -76,7 +76,7 @@ let package = Package(
             "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnFormat",
         ]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage"]),
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
         .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),

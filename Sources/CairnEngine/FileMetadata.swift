@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnStorage
 import CSysXattr
 #if canImport(Glibc)
 import Glibc
@@ -61,17 +62,8 @@ enum FileMetadata {
 
     /// Directory entries, sorted by name bytes; nil with errno set on failure.
     static func entries(_ path: BytePath) -> [[UInt8]]? {
-        guard let d = path.withCString({ opendir($0) }) else { return nil }
-        defer { closedir(d) }
-        var out: [[UInt8]] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw -> [UInt8] in
-                Array(raw.prefix(while: { $0 != 0 }))
-            }
-            if name == [46] || name == [46, 46] { continue }
-            out.append(name)
-        }
-        return out.sorted { $0.lexicographicallyPrecedes($1) }
+        guard let names = path.withCString({ DirectoryReader.names($0) }) else { return nil }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     static func errorText() -> String { String(cString: strerror(errno)) }

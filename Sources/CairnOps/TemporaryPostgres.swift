@@ -1,3 +1,4 @@
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ public final class TemporaryPostgres {
         if let c = configured { candidates.append(c) }
         if let e = ProcessInfo.processInfo.environment["CAIRN_PG_BIN"], !e.isEmpty { candidates.append(e) }
         candidates.append("/usr/lib/postgresql/15/bin")
-        if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+        if let versions = try? DirectoryReader.stringNames("/usr/lib/postgresql") {
             candidates += versions.compactMap { Int($0) }.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
         }
         for c in candidates where access(c + "/initdb", X_OK) == 0 && access(c + "/pg_ctl", X_OK) == 0 { return c }

@@ -1,3 +1,4 @@
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ final class ChildProcess: @unchecked Sendable {
         var dirs: [String] = []
         if let bin = env["CAIRN_PG_BIN"], !bin.isEmpty { dirs.append(bin) }
         dirs += (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+        if let versions = try? DirectoryReader.stringNames("/usr/lib/postgresql") {
             dirs += versions.compactMap { Int($0) }.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
         }
         for d in dirs where access(d + "/" + name, X_OK) == 0 { return d + "/" + name }

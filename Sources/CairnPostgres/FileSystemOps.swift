@@ -1,3 +1,4 @@
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,10 +38,22 @@ enum FileSystemOps {
     /// `lchown` of a whole tree (the restored data directory gets its directory's owner).
     static func chownTree(_ root: String, uid: uid_t, gid: gid_t) throws {
         guard lchown(root, uid, gid) == 0 else { throw PostgresError.pgdata("cannot set the owner of \(root): \(String(cString: strerror(errno)))") }
-        guard let e = FileManager.default.enumerator(atPath: root) else { return }
-        while let rel = e.nextObject() as? String {
-            let p = root + "/" + rel
-            if lchown(p, uid, gid) != 0 { throw PostgresError.pgdata("cannot set the owner of \(p): \(String(cString: strerror(errno)))") }
+        // Names as bytes (PGDATA may hold names that are not UTF-8); directories only are descended.
+        var pending: [[UInt8]] = [Array(root.utf8)]
+        while let dir = pending.popLast() {
+            let cDir = dir + [0]
+            guard let names = cDir.withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { DirectoryReader.names($0.baseAddress!) } }) else {
+                throw PostgresError.pgdata("cannot list \(String(decoding: dir, as: UTF8.self)): \(String(cString: strerror(errno)))")
+            }
+            for name in names {
+                let path = dir + [47] + name
+                var st = stat()
+                let failed = (path + [0]).withUnsafeBufferPointer { b in
+                    b.withMemoryRebound(to: CChar.self) { p in lchown(p.baseAddress!, uid, gid) != 0 || lstat(p.baseAddress!, &st) != 0 }
+                }
+                if failed { throw PostgresError.pgdata("cannot set the owner of \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))") }
+                if st.st_mode & S_IFMT == S_IFDIR { pending.append(path) }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,7 @@ public struct PointInTimeRestore {
         var st = stat()
         if stat(pgdata, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw PostgresError.pgdata("\(pgdata) exists and is not a directory") }
-            let entries = try FileManager.default.contentsOfDirectory(atPath: pgdata)
+            let entries = try DirectoryReader.stringNames(pgdata)
             if entries.contains("postmaster.pid") {
                 throw PostgresError.pgdata("\(pgdata)/postmaster.pid exists: stop the server first (pg_ctl stop / systemctl stop postgresql@15-main)")
             }
@@ -121,11 +122,11 @@ public struct PointInTimeRestore {
             // Restore into a staging directory inside PGDATA, then move the data directory's entries up.
             let staging = pgdata + "/.cairn-restore"
             let result = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restore(to: staging)
-            let tops = try FileManager.default.contentsOfDirectory(atPath: staging)
+            let tops = try DirectoryReader.stringNames(staging)
             guard tops.count == 1, let top = tops.first else {
                 throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
             }
-            for e in try FileManager.default.contentsOfDirectory(atPath: staging + "/" + top) {
+            for e in try DirectoryReader.stringNames(staging + "/" + top) {
                 try FileSystemOps.rename(staging + "/" + top + "/" + e, pgdata + "/" + e)
             }
             rmdir(staging + "/" + top); rmdir(staging)

@@ -144,19 +144,9 @@ public struct LocalStore: ObjectStore {
         }
     }
 
+    /// The names in `dir` (none starting with "."); a missing directory is empty.
     static func entries(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else {
-            if errno == ENOENT { return [] }
-            throw error(dir)
-        }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name == "." || name == ".." || name.hasPrefix(".") { continue }
-            out.append(name)
-        }
-        return out
+        try DirectoryReader.stringNames(dir).filter { !$0.hasPrefix(".") }
     }
 
     public func delete(_ key: ObjectKey) async throws {

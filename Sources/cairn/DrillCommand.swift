@@ -3,6 +3,7 @@ import CairnEngine
 import CairnOps
 import CairnPlan
 import CairnPostgres
+import CairnStorage
 import Foundation
 
 /// `cairn drill`: restore the latest snapshot of each source into a scratch
@@ -232,7 +233,7 @@ struct DrillCommand: AsyncParsableCommand {
                 i += batch.count
             }
             if let a = account {
-                for f in try FileManager.default.contentsOfDirectory(atPath: walDir) { chown(walDir + "/" + f, a.uid, a.gid) }
+                for f in try DirectoryReader.stringNames(walDir) { chown(walDir + "/" + f, a.uid, a.gid) }
             }
             return (req, pitr)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnEngine
 import CairnPostgres
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -83,7 +84,7 @@ struct WalFetchCommand: AsyncParsableCommand {
         guard stat(destination, &st) == 0, st.st_size > 0 else { return }
         let size = UInt64(st.st_size)
         let n = w.segmentNumber(segmentSize: size)
-        if let old = try? FileManager.default.contentsOfDirectory(atPath: spool) {
+        if let old = try? DirectoryReader.stringNames(spool) {
             for f in old where f < fileName || f.hasSuffix(".cairn-tmp") { unlink(spool + "/" + f) }
         }
         let wanted = (1...prefetch).map { WALFileName.segment(timeline: w.timeline, number: n + UInt64($0), segmentSize: size) }

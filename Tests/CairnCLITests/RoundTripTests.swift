@@ -1,3 +1,4 @@
+import CairnStorage
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -225,14 +226,7 @@ final class RoundTripTests: CLITestCase {
         let out = try makeDir("out")
         try ok(["restore", "latest", "--target", out.path])
         let restoredDir = out.appendingPathComponent("raw").path
-        var names: [[UInt8]] = []
-        if let d = opendir(restoredDir) {
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
-                if n != [46] && n != [46, 46] { names.append(n) }
-            }
-            closedir(d)
-        }
+        let names = DirectoryReader.names(restoredDir) ?? []
         XCTAssertEqual(names, [name], "restored names: \(names.map { $0.map { String($0, radix: 16) }.joined(separator: " ") })")
     }
 }

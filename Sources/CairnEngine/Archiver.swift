@@ -32,8 +32,11 @@ public final class Archiver {
     private var nextSlot = 0
     private var warnings: [String] = []
     private var unchanged: UInt64 = 0
-    /// Files whose size or mtime differed after reading them.
+    /// Files that changed while they were read (size, mtime or ctime differed
+    /// after reading them) or were replaced after the scan.
     private var changedDuringBackup: [String] = []
+    /// Bytes the last `stream` call read from its descriptor.
+    private var lastStreamBytes: UInt64 = 0
     /// The device of the argument being walked, for `BackupOptions.oneFileSystem`.
     private var topDevice: UInt64 = 0
     private var logical: UInt64 = 0
@@ -192,23 +195,41 @@ public final class Archiver {
                 progress.update { $0.bytesDone += node.size; $0.filesDone += 1 }
                 return Entry(node: node)
             }
-            let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-            guard fd >= 0 else {
-                warnings.append("\(path): cannot open: \(FileMetadata.errorText())"); files -= 1; return nil
+            var source: SourceFile
+            switch SourceFile.open(path, scanned: st) {
+            case .file(let f): source = f
+            case .gone:
+                // Deleted after the scan, like an entry gone between readdir and lstat: not an error.
+                files -= 1; return nil
+            case .replaced(let what):
+                files -= 1
+                changedDuringBackup.append(path.description)
+                warnings.append("\(path): replaced by \(what) after the scan; not saved")
+                return nil
+            case .failed(let reason):
+                warnings.append("\(path): cannot open: \(reason)"); files -= 1; return nil
             }
-            defer { close(fd) }
+            defer { source.close() }
+            var changes: [String] = []
+            if !SourceFile.isSameFile(source.before, as: st) { changes.append("replaced by another file after the scan") }
+            if !source.settle() { changes.append("written continuously while the backup waited to read it") }
+            // The snapshot records the file as it was when reading started.
+            let xattrs = node.xattrs
+            node = FileMetadata.node(name: name, kind: .file, st: source.before, names: &names)
+            node.xattrs = xattrs
             progress.update { $0.currentPath = path.description }
             let slot: Int
-            do { slot = try await stream(fd: fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
+            do { slot = try await stream(fd: source.fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
                 warnings.append(e.description); files -= 1; return nil
             }
             progress.update { $0.filesDone += 1 }
             // A writer changed the file while we read it: the copy may be torn.
-            var after = stat()
-            if fstat(fd, &after) == 0, after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec
-                || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec {
+            if let differs = source.changesSinceOpened(bytesRead: lastStreamBytes) {
+                changes.append("\(differs.joined(separator: ", ")) differ before and after reading")
+            }
+            if !changes.isEmpty {
                 changedDuringBackup.append(path.description)
-                warnings.append("\(path): changed while it was read (size or mtime differs before and after); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
+                warnings.append("\(path): changed while it was read (\(changes.joined(separator: "; "))); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
             }
             return Entry(node: node, slot: slot)
         }
@@ -272,7 +293,10 @@ public final class Archiver {
         builders[slot] = ContentBuilder()
         let input = ChunkReader(fd: fd, chunker: chunker, path: path, prefix: prefix, reusing: spareReadBuffer)
         spareReadBuffer = []
-        defer { spareReadBuffer = input.surrenderBuffer() }
+        defer {
+            lastStreamBytes = input.bytesRead - UInt64(prefix.count)
+            spareReadBuffer = input.surrenderBuffer()
+        }
         if small {
             while let chunk = try input.next() {
                 append(chunk, slot: slot)

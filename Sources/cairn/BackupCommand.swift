@@ -119,7 +119,7 @@ struct BackupCommand: AsyncParsableCommand {
         }
         if !result.warnings.isEmpty {
             let changed = result.changedDuringBackup.count, unreadable = result.warnings.count - changed
-            if changed > 0 { Terminal.warn("\(changed) file(s) changed while they were read: the snapshot may hold torn copies of them") }
+            if changed > 0 { Terminal.warn("\(changed) file(s) changed while the backup ran: the snapshot may hold torn copies of them (or leaves out those replaced by something that is not a regular file)") }
             if unreadable > 0 { Terminal.warn("\(unreadable) item(s) could not be read and are not in the snapshot") }
             throw ExitCode(CairnCommand.Exit.partial)
         }

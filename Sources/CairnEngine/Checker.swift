@@ -60,6 +60,15 @@ public struct Checker: Sendable {
             try await readData(view: view, stored: stored, skip: Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) }),
                                started: started, report: &report, badBlobs: &badBlobs)
         }
+        // Delta blobs whose base the index does not name whole cannot be decoded (a read-data
+        // pass has reported those of the packs it read already).
+        let reported = Set(report.packProblems.map(\.pack))
+        for (id, entries) in view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
+            report.packProblems.append(.init(pack: id.hex, problem: "\(entries.count) delta blob(s) whose base is stored whole in no pack of the index: they cannot be decoded ('cairn repair' rewrites the pack without them)", blobs: entries.map(\.id.hex)))
+            for e in entries where view.blobs[.init(id: e.id, type: e.type)]?.pack == id {
+                badBlobs[.init(id: e.id, type: e.type)] = "delta against \(e.base!.short), which no index object names as a whole data blob"
+            }
+        }
         for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
         }
@@ -143,7 +152,11 @@ public struct Checker: Sendable {
                 progress.update { $0.bytesDone += r.bytes; $0.filesDone += 1 }
                 if let p = r.problem {
                     report.packProblems.append(.init(pack: r.pack.hex, problem: p, blobs: r.badBlobs.map(\.0.id.hex)))
-                    for (e, why) in r.badBlobs { badBlobs[.init(id: e.id, type: e.type)] = why }
+                    // A damaged copy breaks a blob only when it is the copy readers use (another
+                    // pack may hold a good one: a chunk stored again after its delta lost its base).
+                    for (e, why) in r.badBlobs where view.blobs[.init(id: e.id, type: e.type)]?.pack == r.pack {
+                        badBlobs[.init(id: e.id, type: e.type)] = why
+                    }
                 } else {
                     try repo.index.recordVerified(r.pack, at: Clock.nowNanos())
                 }
@@ -174,7 +187,7 @@ public struct Checker: Sendable {
             var base: (id: ChunkID, plaintext: [UInt8])? = nil
             if let baseID = e.base {
                 // A delta is only as good as its base: read the base (verified) through the store's index.
-                guard let loc = view.dataLocation(baseID), loc.base == nil,
+                guard view.storesWhole(baseID), let loc = view.dataLocation(baseID),
                       let plain = try? await repo.readBlob(.data, baseID, at: loc) else {
                     r.badBlobs.append((e, "its delta base \(baseID.short) is missing or damaged")); continue
                 }

@@ -23,6 +23,7 @@ struct DamageTracer {
             let bk = StoreIndexView.BlobKey(id: base, type: .data)
             if let why = badBlobs[bk] { return "its delta base \(base.short) is damaged: \(why)" }
             if view.blobs[bk] == nil { return "its delta base \(base.short) is not in any index object" }
+            if !view.storesWhole(base) { return "its delta base \(base.short) is itself stored as a delta" }
         }
         return nil
     }

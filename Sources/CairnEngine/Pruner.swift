@@ -76,6 +76,13 @@ public struct PruneResult: Sendable, Codable {
     public var bytesWritten: UInt64 = 0
     /// Unused bytes left in partly used packs that were not worth repacking.
     public var unusedBytesKept: UInt64 = 0
+    /// Packs repacked only to drop delta blobs whose base was going (part of packsRepacked).
+    public var packsRepackedForDeltas = 0
+    /// Unused whole blobs kept because a delta in a pack that stays needs them (no repack budget).
+    public var deltaBasesKept = 0
+    /// Delta blobs whose base is stored nowhere left in packs that stay (no repack budget):
+    /// never reused, but scrub reports them and 'cairn repair' drops them.
+    public var undecodableBlobsKept = 0
     public var bytesFreed: UInt64 = 0
     public var indexRewritten = false
     public var storedBytesAfter: UInt64 = 0
@@ -87,7 +94,8 @@ public struct PruneResult: Sendable, Codable {
         case packsDeleted = "packs_deleted", bytesDeleted = "bytes_deleted", unindexedPacksDeleted = "unindexed_packs_deleted"
         case missingPacksDropped = "missing_packs_dropped", packsRepacked = "packs_repacked", bytesRepacked = "bytes_repacked"
         case blobsRepacked = "blobs_repacked", packsWritten = "packs_written", bytesWritten = "bytes_written"
-        case unusedBytesKept = "unused_bytes_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
+        case unusedBytesKept = "unused_bytes_kept", packsRepackedForDeltas = "packs_repacked_for_deltas"
+        case deltaBasesKept = "delta_bases_kept", undecodableBlobsKept = "undecodable_blobs_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
         case storedBytesAfter = "stored_bytes_after", seconds
     }
 }
@@ -175,12 +183,26 @@ public final class Pruner {
             return [f] + m
         }
         func entry(_ l: Loc) -> BlobEntry { packs[Int(l.slot)].pack.entries[Int(l.entry)] }
+        // A delta blob can be decoded only while its base is stored whole in a pack that exists
+        // (format-spec §8). A delta whose base is gone (left by an older prune, or by a writer
+        // killed at the wrong moment) is no copy at all: it is never chosen, never read, and a
+        // pack holding it does not stay as it is (below).
+        var wholeStored = Set<ChunkID>()
+        for p in packs where p.present {
+            for e in p.pack.entries where e.type == .data && e.base == nil { wholeStored.insert(e.id) }
+        }
+        func usable(_ l: Loc) -> Bool {
+            guard packs[Int(l.slot)].present else { return false }
+            guard let base = entry(l).base else { return true }
+            return wholeStored.contains(base)
+        }
+        func usableLocations(_ k: BlobKey) -> [Loc] { locations(k).filter(usable) }
 
         // 2. Mark: every blob a snapshot reaches.
         var used = Set<BlobKey>()
         func readVerified(_ k: BlobKey) async throws -> [UInt8] {
-            guard let l = locations(k).first(where: { packs[Int($0.slot)].present }) else {
-                throw CairnError.other("\(k.type) blob \(k.id.hex) is used by a snapshot but stored in no pack of the index: prune stops; run 'cairn scrub' and 'cairn repair'")
+            guard let l = usableLocations(k).first else {
+                throw CairnError.other("\(k.type) blob \(k.id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
             }
             let e = entry(l)
             return try await repo.readBlob(k.type, k.id, at: BlobLocation(pack: packs[Int(l.slot)].pack.id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base))
@@ -216,34 +238,40 @@ public final class Pruner {
             try await markTree(root)
             progress.update { $0.filesDone += 1 }
         }
-        // A base named by any stored copy of a used delta blob is used too (format-spec §8):
-        // whichever copy stays, its base must stay. Bases are whole blobs, but a base may also
-        // have a delta copy elsewhere, so repeat until nothing new is marked.
-        var frontier = used.filter { $0.type == .data }
-        while !frontier.isEmpty {
-            var next = Set<BlobKey>()
-            for k in frontier {
-                for l in locations(k) {
-                    if let base = entry(l).base, used.insert(BlobKey(id: base, type: .data)).inserted {
-                        next.insert(BlobKey(id: base, type: .data))
-                    }
+        // A base named by any usable copy of a used delta blob is used too (format-spec §8):
+        // whichever copy stays, its base must stay, and stay whole (`wholeNeeded`: a chunk can
+        // be stored both whole and as a delta, and only a whole copy can serve as a base).
+        var wholeNeeded = Set<ChunkID>()
+        func markBases(of keys: [BlobKey]) {
+            var frontier = keys.filter { $0.type == .data }
+            while let k = frontier.popLast() {
+                for l in locations(k) where usable(l) {
+                    guard let base = entry(l).base else { continue }
+                    wholeNeeded.insert(base)
+                    let bk = BlobKey(id: base, type: .data)
+                    if used.insert(bk).inserted { frontier.append(bk) }
                 }
             }
-            frontier = next
+        }
+        markBases(of: Array(used))
+
+        // Every used blob must be stored somewhere that can be read.
+        for k in used where !locations(k).contains(where: usable) {
+            let all = locations(k)
+            let why: String
+            if all.isEmpty {
+                why = "is in no index object"
+            } else if !all.contains(where: { packs[Int($0.slot)].present }) {
+                why = "its packs (\(all.map { packs[Int($0.slot)].pack.id.hex.prefix(12) }.joined(separator: ", "))) are missing from the store"
+            } else {
+                why = "every stored copy is a delta whose base is stored whole nowhere"
+            }
+            throw CairnError.other("\(k.type) blob \(k.id.hex) is used but \(why): prune stops; run 'cairn scrub' and 'cairn repair'")
         }
 
-        // Every used blob must be stored somewhere that exists; duplicates stay in the pack
-        // whose share of used bytes is highest.
-        for k in used {
-            let locs = locations(k).filter { packs[Int($0.slot)].present }
-            guard !locs.isEmpty else {
-                let missing = locations(k).map { packs[Int($0.slot)].pack.id.hex.prefix(12) }
-                throw CairnError.other("\(k.type) blob \(k.id.hex) is used but " + (missing.isEmpty ? "is in no index object" : "its packs (\(missing.joined(separator: ", "))) are missing from the store") + ": prune stops; run 'cairn scrub' and 'cairn repair'")
-            }
-            for l in locs { packs[Int(l.slot)].candidateBytes += UInt64(entry(l).length) }
-        }
-        // The chosen copy of each used blob that is stored more than once.
-        var chosenCopy: [BlobKey: Loc] = [:]
+        // Duplicates stay in the pack whose share of used bytes is highest; a blob other deltas
+        // need as their base stays in a copy stored whole.
+        var chosenCopy: [BlobKey: Loc] = [:]   // only where it is not `first[k]`
         func best(_ locs: [Loc]) -> Loc {
             locs.max { a, b in
                 let pa = packs[Int(a.slot)], pb = packs[Int(b.slot)]
@@ -251,60 +279,125 @@ public final class Pruner {
                 return ra != rb ? ra < rb : pa.pack.id > pb.pack.id
             }!
         }
-        for k in used {
-            var l = first[k]!
-            if more[k] != nil {
-                l = best(locations(k).filter { packs[Int($0.slot)].present })
-                chosenCopy[k] = l
+        func chooseCopies() {
+            for i in packs.indices { packs[i].candidateBytes = 0; packs[i].usedBytes = 0; packs[i].usedCount = 0 }
+            for k in used { for l in locations(k) where usable(l) { packs[Int(l.slot)].candidateBytes += UInt64(entry(l).length) } }
+            chosenCopy.removeAll(keepingCapacity: true)
+            for k in used {
+                var l = first[k]!
+                let mustBeWhole = k.type == .data && wholeNeeded.contains(k.id)
+                if more[k] != nil || !usable(l) || (mustBeWhole && entry(l).base != nil) {
+                    var locs = locations(k).filter(usable)
+                    if mustBeWhole { locs = locs.filter { entry($0).base == nil } }
+                    l = best(locs)
+                    if l != first[k]! { chosenCopy[k] = l }
+                }
+                packs[Int(l.slot)].usedBytes += UInt64(entry(l).length)
+                packs[Int(l.slot)].usedCount += 1
             }
-            packs[Int(l.slot)].usedBytes += UInt64(entry(l).length)
-            packs[Int(l.slot)].usedCount += 1
         }
         func isChosen(_ k: BlobKey, _ l: Loc) -> Bool { used.contains(k) && (chosenCopy[k] ?? first[k]!) == l }
 
-        // 3. Plan.
-        var delete: [Int] = [], candidates: [Int] = [], keep: [Int] = [], dropMissing: [Int] = []
-        for i in packs.indices {
-            let p = packs[i]
-            guard p.present else { dropMissing.append(i); continue }
-            result.usedBlobs += p.usedCount
-            result.usedBytes += p.usedBytes
-            result.unusedBlobs += p.pack.entries.count - p.usedCount
-            result.unusedBytes += p.unusedBytes
-            result.packs += 1
-            result.packBytes += p.pack.size
-            if p.usedCount == 0 { delete.append(i) } else if p.unusedBytes == 0 { keep.append(i) } else { candidates.append(i) }
-        }
+        // 3. Plan, until every delta in a pack that stays has its base staying whole: a pack
+        // that stays keeps every entry, so an unused delta in it whose base is going would
+        // stay indexed and undecodable, and a later backup would dedup against it. Such a
+        // pack is repacked (which drops the delta) while the repack budget lasts; beyond it,
+        // the base is kept instead.
+        var delete: [Int] = [], keep: [Int] = [], dropMissing: [Int] = [], repack: [Int] = []
+        var forcedRepack = Set<Int>()
+        var basesKept = Set<ChunkID>()
+        var undecodableKept: [Int: Int] = [:]   // pack -> deltas whose base exists nowhere (no budget to repack it)
+        let usedAtMark = used.count
         var unindexedSizes: [ChunkID: UInt64] = [:]
-        for id in unindexed {
-            let size = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0
-            unindexedSizes[id] = size
-            result.packs += 1; result.packBytes += size; result.unusedBytes += size
-        }
-        let usedTotal = result.usedBytes
-        let allowed: UInt64
-        switch options.maxUnused {
-        case .unlimited: allowed = .max
-        case .bytes(let b): allowed = b
-        case .percent(let pct): allowed = UInt64(Double(usedTotal) * pct / (100 - pct))
-        }
-        candidates.sort { a, b in
-            let fa = Double(packs[a].unusedBytes) / Double(packs[a].pack.size), fb = Double(packs[b].unusedBytes) / Double(packs[b].pack.size)
-            return fa != fb ? fa > fb : packs[a].pack.id < packs[b].pack.id
-        }
-        var unusedLeft = candidates.reduce(UInt64(0)) { $0 + packs[$1].unusedBytes }
-        var repackBudget = options.maxRepackBytes ?? .max
-        var repack: [Int] = []
-        for i in candidates {
-            if unusedLeft > allowed && packs[i].pack.size <= repackBudget {
-                repack.append(i)
-                repackBudget -= packs[i].pack.size
-                unusedLeft -= packs[i].unusedBytes
-            } else {
-                keep.append(i)
+        for id in unindexed { unindexedSizes[id] = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0 }
+        while true {
+            chooseCopies()
+            result = PruneResult()
+            result.dryRun = options.dryRun
+            result.snapshots = roots.count
+            result.indexObjects = indexKeys.count
+            delete = []; keep = []; dropMissing = []; repack = []
+            var candidates: [Int] = []
+            for i in packs.indices {
+                let p = packs[i]
+                guard p.present else { dropMissing.append(i); continue }
+                result.usedBlobs += p.usedCount
+                result.usedBytes += p.usedBytes
+                result.unusedBlobs += p.pack.entries.count - p.usedCount
+                result.unusedBytes += p.unusedBytes
+                result.packs += 1
+                result.packBytes += p.pack.size
+                if p.usedCount == 0 { delete.append(i) } else if p.unusedBytes == 0 && !forcedRepack.contains(i) { keep.append(i) } else { candidates.append(i) }
             }
+            for size in unindexedSizes.values { result.packs += 1; result.packBytes += size; result.unusedBytes += size }
+            let usedTotal = result.usedBytes
+            let allowed: UInt64
+            switch options.maxUnused {
+            case .unlimited: allowed = .max
+            case .bytes(let b): allowed = b
+            case .percent(let pct): allowed = UInt64(Double(usedTotal) * pct / (100 - pct))
+            }
+            candidates.sort { a, b in
+                let fa = Double(packs[a].unusedBytes) / Double(packs[a].pack.size), fb = Double(packs[b].unusedBytes) / Double(packs[b].pack.size)
+                return fa != fb ? fa > fb : packs[a].pack.id < packs[b].pack.id
+            }
+            var unusedLeft = candidates.reduce(UInt64(0)) { $0 + packs[$1].unusedBytes }
+            var repackBudget = options.maxRepackBytes ?? .max
+            for i in candidates where forcedRepack.contains(i) {
+                repack.append(i)
+                repackBudget -= min(repackBudget, packs[i].pack.size)
+                unusedLeft -= packs[i].unusedBytes
+            }
+            for i in candidates where !forcedRepack.contains(i) {
+                if unusedLeft > allowed && packs[i].pack.size <= repackBudget {
+                    repack.append(i)
+                    repackBudget -= packs[i].pack.size
+                    unusedLeft -= packs[i].unusedBytes
+                } else {
+                    keep.append(i)
+                }
+            }
+            result.unusedBytesKept = unusedLeft
+
+            // The whole data blobs the index will still name: every entry of a pack that
+            // stays, and the used blobs copied out of repacked packs.
+            var stayingWhole = Set<ChunkID>()
+            for i in keep { for e in packs[i].pack.entries where e.type == .data && e.base == nil { stayingWhole.insert(e.id) } }
+            for i in repack {
+                for (j, e) in packs[i].pack.entries.enumerated() where e.type == .data && e.base == nil {
+                    if isChosen(BlobKey(id: e.id, type: .data), Loc(slot: Int32(i), entry: Int32(j))) { stayingWhole.insert(e.id) }
+                }
+            }
+            var changed = false
+            undecodableKept = [:]
+            for i in keep {
+                let dangling = packs[i].pack.entries.compactMap { e in e.base.flatMap { stayingWhole.contains($0) ? nil : $0 } }
+                guard !dangling.isEmpty else { continue }
+                if packs[i].pack.size <= repackBudget {
+                    forcedRepack.insert(i)
+                    repackBudget -= packs[i].pack.size
+                    changed = true
+                    continue
+                }
+                var newlyUsed: [BlobKey] = []
+                for b in dangling where wholeStored.contains(b) {
+                    if wholeNeeded.insert(b).inserted { changed = true }
+                    if used.insert(BlobKey(id: b, type: .data)).inserted { newlyUsed.append(BlobKey(id: b, type: .data)); changed = true }
+                    basesKept.insert(b)
+                }
+                markBases(of: newlyUsed)
+                let lost = dangling.filter { !wholeStored.contains($0) }.count
+                if lost > 0 { undecodableKept[i] = lost }
+            }
+            if !changed { break }
         }
-        result.unusedBytesKept = unusedLeft
+        if used.count > usedAtMark { log?("kept \(used.count - usedAtMark) unused blobs as delta bases (repack budget exhausted)") }
+        result.packsRepackedForDeltas = repack.filter { forcedRepack.contains($0) }.count
+        result.deltaBasesKept = basesKept.count
+        result.undecodableBlobsKept = undecodableKept.values.reduce(0, +)
+        if !undecodableKept.isEmpty {
+            log?("\(result.undecodableBlobsKept) delta blobs whose base is stored nowhere stay in \(undecodableKept.count) packs (no repack budget left)")
+        }
         result.packsDeleted = delete.count + unindexed.count
         result.unindexedPacksDeleted = unindexed.count
         result.bytesDeleted = delete.reduce(0) { $0 + packs[$1].pack.size } + unindexedSizes.values.reduce(0, +)

@@ -25,8 +25,10 @@ public struct Repairer {
         public var fetched = 0
         /// Blobs recreated by re-chunking a file from the other repository.
         public var rechunked = 0
-        /// Blobs found nowhere (ids): `cairn repair snapshots` handles them.
+        /// Blobs found nowhere (ids) that snapshots use: `cairn repair snapshots` handles them.
         public var unrecoverable: [String] = []
+        /// Damaged blobs no snapshot uses, dropped with their packs.
+        public var droppedUnused = 0
         /// Packs removed from the index (and deleted when nothing in them was lost).
         public var droppedPacks: [String] = []
     }
@@ -47,6 +49,8 @@ public struct Repairer {
             for e in entries {
                 let key = StoreIndexView.BlobKey(id: e.id, type: e.type)
                 if needed.contains(key) { continue }
+                // Readers use a copy in another, sound pack: nothing to move.
+                if let chosen = view.blobs[key], chosen.pack != pack, !damagedPacks.contains(chosen.pack) { continue }
                 if let plain = try? await repo.readBlob(e.type, e.id, at: BlobLocation(pack: pack, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)) {
                     try await saver.storeAgain(plain, type: e.type, id: e.id)
                     result.salvaged += 1
@@ -70,6 +74,12 @@ public struct Repairer {
             }
         }
         try await saver.finish()
+        // A blob no snapshot uses is not lost when it goes (an unused delta whose base a
+        // prune removed, say): it leaves the index with its pack.
+        let usedByAffected = Set(report.affected.flatMap(\.blobs))
+        let lost = needed.filter { usedByAffected.contains($0.id.hex) }
+        result.droppedUnused = needed.count - lost.count
+        needed = lost
         result.unrecoverable = needed.map(\.id.hex).sorted()
 
         // 4. Drop the damaged packs: one index delta naming everything else.

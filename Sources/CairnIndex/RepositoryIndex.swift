@@ -156,18 +156,28 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
+    /// A blob row that can be decoded: stored whole, or a delta whose base is
+    /// indexed and stored whole (format-spec §8). A delta whose base is gone
+    /// (pruned, or never stored by a killed writer) is as good as absent:
+    /// dedup must store the chunk again rather than reuse it.
+    static let usableBlob = """
+        SELECT 1 FROM blobs b WHERE b.id=? AND b.type=? AND (b.base IS NULL OR
+            EXISTS (SELECT 1 FROM blobs w WHERE w.id=b.base AND w.type=0 AND w.base IS NULL))
+        """
+
     /// `contains` for many ids in one read transaction on a pooled reader:
     /// a re-read stream asks for every chunk, and one WAL read lock per chunk
     /// (fcntl locks, a stat) cost more than the lookups.
     public func contains(_ ids: [ChunkID], type: BlobType) throws -> [Bool] {
         try withReader { d in
-            try Self.eachRow(ids, type: type, in: d, sql: "SELECT 1 FROM blobs WHERE id=? AND type=?") { _ in true }.map { $0 != nil }
+            try Self.eachRow(ids, type: type, in: d, sql: Self.usableBlob) { _ in true }.map { $0 != nil }
         }
     }
 
+    /// Whether the index holds a decodable copy of the blob (what dedup may reuse).
     public func contains(_ id: ChunkID, type: BlobType) throws -> Bool {
         try withReader { d in
-            try d.statement("SELECT 1 FROM blobs WHERE id=? AND type=?").bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()
+            try d.statement(Self.usableBlob).bind(1, id.bytes).bind(2, Int64(type.rawValue)).step()
         }
     }
 
@@ -197,7 +207,17 @@ public final class RepositoryIndex: Sendable {
             try stmt.run()
             pid = sqlite3LastRowID(d)
         }
-        let ins = "INSERT OR IGNORE INTO blobs(id,type,pid,offset,length,raw_length,base) VALUES(?,?,?,?,?,?,?)"
+        // One location per blob: the first one loaded, unless a later copy is better. A copy
+        // stored whole replaces a delta, and any copy replaces a delta whose base is not
+        // (or not yet) indexed whole, so a chunk stored again after its delta lost its base
+        // is found, and a delta is never preferred over a copy that needs no base.
+        let ins = """
+            INSERT INTO blobs(id,type,pid,offset,length,raw_length,base) VALUES(?,?,?,?,?,?,?)
+            ON CONFLICT(id,type) DO UPDATE SET pid=excluded.pid, offset=excluded.offset, length=excluded.length,
+                raw_length=excluded.raw_length, base=excluded.base
+            WHERE blobs.base IS NOT NULL AND (excluded.base IS NULL OR NOT EXISTS
+                (SELECT 1 FROM blobs w WHERE w.id=blobs.base AND w.type=0 AND w.base IS NULL))
+            """
         for e in p.entries {
             let st = try d.statement(ins).bind(1, e.id.bytes).bind(2, Int64(e.type.rawValue)).bind(3, pid)
                 .bind(4, Int64(e.offset)).bind(5, Int64(e.length)).bind(6, Int64(e.rawLength))

@@ -61,9 +61,13 @@ struct RepairCommand: AsyncParsableCommand {
             let after = try await Checker(repo: repo, options: ScrubOptions()).run()
             if options.json {
                 Terminal.json(RepairJSON(salvaged: r.salvaged, fetched: r.fetched, rechunked: r.rechunked, unrecoverable: r.unrecoverable,
-                                         dropped_packs: r.droppedPacks, clean_after: after.isClean))
+                                         dropped_unused: r.droppedUnused, dropped_packs: r.droppedPacks, clean_after: after.isClean))
             } else {
-                Terminal.out("repair: \(r.salvaged) blobs moved out of damaged packs, \(r.fetched) fetched from \(from ?? "-"), \(r.rechunked) re-chunked; \(r.droppedPacks.count) damaged packs dropped")
+                var line = "repair: \(r.salvaged) blobs moved out of damaged packs"
+                if let from { line += ", \(r.fetched) fetched from \(from), \(r.rechunked) re-chunked" }
+                line += "; \(r.droppedPacks.count) damaged packs dropped"
+                if r.droppedUnused > 0 { line += "; \(r.droppedUnused) damaged blobs no snapshot uses dropped with them" }
+                Terminal.out(line)
                 if !r.unrecoverable.isEmpty {
                     Terminal.out("\(r.unrecoverable.count) blob(s) exist nowhere: run 'cairn repair snapshots' to keep what survives restorable")
                 }
@@ -103,7 +107,7 @@ struct RepairCommand: AsyncParsableCommand {
 }
 
 struct RepairJSON: Encodable {
-    let salvaged: Int, fetched: Int, rechunked: Int, unrecoverable: [String], dropped_packs: [String], clean_after: Bool
+    let salvaged: Int, fetched: Int, rechunked: Int, unrecoverable: [String], dropped_unused: Int, dropped_packs: [String], clean_after: Bool
 }
 
 struct RewrittenJSON: Encodable { let old: String, new: String, losses: [String: String] }

@@ -16,6 +16,12 @@ public struct Restorer: Sendable {
     public let progress: WorkProgress
     /// Chunks fetched in parallel per file.
     public var window = 32
+    /// Files restored at once by `restore(to:)`.
+    public var concurrentFiles = 4
+    /// Hard links made to one restored file before the rest become copies (a
+    /// test stands in for a file system's link limit with it; the real limit
+    /// answers EMLINK).
+    var linksPerFile = Int.max
 
     public init(repo: Repository, snapshot: SnapshotRecord, progress: WorkProgress = WorkProgress()) {
         self.repo = repo; self.record = snapshot; self.progress = progress
@@ -29,120 +35,11 @@ public struct Restorer: Sendable {
         public var bytes: UInt64 = 0
         /// Entries that matched an include (or all restored entries when there is none).
         public var selected: UInt64 = 0
-        /// The first restored path of each backed-up inode.
-        var hardLinks: [HardLinkKey: BytePath] = [:]
         public var warnings: [String] = []
     }
 
-    /// Restores the snapshot (or only the paths under `include`) into `target`.
-    ///
-    /// Up to `concurrentFiles` files are written at once (each with its own
-    /// bounded window of chunks), so a tree of many files keeps every core
-    /// busy. What must come after a file is written comes after all of them:
-    /// hard links to it, then each directory's metadata, deepest first (a
-    /// directory's mtime would move with every file renamed into it).
-    ///
-    /// Failures are reported as a one-at-a-time restore would: the first
-    /// failing file in walk order. When a file fails, files after it stop
-    /// (their temporary files removed), files before it run to their end.
-    public func restore(to target: String, include: [String] = []) async throws -> Result {
-        try FileSystem.makeDirectories(target)
-        let root = try await tree(record.snapshot.root, path: "/")
-        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
-        let stop = FailedFile()
-        var walkError: (any Error)? = nil
-        await withTaskGroup(of: FileResult.self) { group in
-            do {
-                try await restoreTree(root, into: BytePath(target), relative: [], walk: &walk, group: &group, stop: stop)
-            } catch is StopWalk {
-            } catch {
-                walkError = error
-            }
-            while let done = await group.next() { walk.absorb(done, stop: stop) }
-        }
-        if let failure = walk.failure { throw failure.error }
-        if let walkError { throw walkError }
-        for pending in walk.links {
-            _ = pending.path.withCString { unlink($0) }
-            if pending.first.withCString({ f in pending.path.withCString { link(f, $0) } }) == 0 {
-                walk.result.files += 1
-                continue
-            }
-            // Not linkable here (another file system, say): a copy of its own.
-            let done = try await restoreFileWithMetadata(pending.node, path: pending.path, display: pending.display, index: 0, stop: nil)
-            walk.result.files += 1
-            walk.result.bytes += done.bytes
-            walk.result.warnings += done.warnings
-        }
-        for dir in walk.directories {
-            walk.result.warnings += applyMetadata(dir.node, path: dir.path)
-            walk.result.directories += 1
-        }
-        return walk.result
-    }
-
-    /// Files restored at once by `restore(to:)`.
-    public var concurrentFiles = 4
-
-    /// State of one tree restore's walk.
-    private struct TreeWalk {
-        let includes: [[[UInt8]]]
-        var result = Result()
-        /// Files started (their walk order) and still running.
-        var started = 0
-        var running = 0
-        /// The first failed file in walk order.
-        var failure: (index: Int, error: CairnError)?
-        /// Hard links to files restored earlier in the walk, made once every file is written.
-        var links: [(node: Node, path: BytePath, first: BytePath, display: String)] = []
-        /// Directories whose metadata is set at the end, children before parents.
-        var directories: [(node: Node, path: BytePath)] = []
-
-        init(includes: [[[UInt8]]]) { self.includes = includes }
-
-        mutating func absorb(_ done: FileResult, stop: FailedFile) {
-            running -= 1
-            switch done {
-            case .restored(let outcome):
-                result.files += 1
-                result.bytes += outcome.bytes
-                result.warnings += outcome.warnings
-            case .failed(let index, let error):
-                if failure.map({ index < $0.index }) ?? true { failure = (index, error) }
-                stop.record(index)
-            }
-        }
-    }
-
-    /// A file restored by the task group.
-    private struct FileOutcome: Sendable {
-        let bytes: UInt64
-        let warnings: [String]
-    }
-
-    /// What a file task hands back: failures are values, so that one file's
-    /// error does not cancel the files before it (the group would cancel all).
-    private enum FileResult: Sendable {
-        case restored(FileOutcome)
-        case failed(index: Int, error: CairnError)
-    }
-
-    /// Ends the walk once a file has failed: no more files are started.
-    private struct StopWalk: Error {}
-
-    /// The walk order of the first failed file, read by the running files:
-    /// those after it stop at their next window.
-    final class FailedFile: Sendable {
-        private let first = Mutex(Int.max)
-        func record(_ index: Int) { first.withLock { $0 = min($0, index) } }
-        /// Throws when a file before `index` has failed.
-        func check(_ index: Int) throws {
-            if first.withLock({ $0 }) < index { throw CancellationError() }
-        }
-    }
-
     /// A tree of the snapshot; failure names the snapshot and the directory.
-    private func tree(_ id: ChunkID, path: String) async throws -> Tree {
+    func tree(_ id: ChunkID, path: String) async throws -> Tree {
         do { return try await repo.loadTree(id) } catch {
             throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: path, reason: describe(error))
         }
@@ -170,134 +67,6 @@ public struct Restorer: Sendable {
         // readContent proves the length equals the node's.
         try await readContent(of: node, path: node.displayName, sink: sink)
         return node.size
-    }
-
-    private func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {
-        if includes.isEmpty { return (true, true) }
-        var descend = false
-        for inc in includes {
-            if rel.count >= inc.count && Array(rel.prefix(inc.count)) == inc { return (true, true) }
-            if rel.count < inc.count && Array(inc.prefix(rel.count)) == rel { descend = true }
-        }
-        return (false, descend)
-    }
-
-    private func restoreTree(_ tree: Tree, into dir: BytePath, relative: [[UInt8]], walk: inout TreeWalk,
-                             group: inout TaskGroup<FileResult>, stop: FailedFile) async throws {
-        for node in tree.nodes {
-            let rel = relative + [node.name]
-            let (take, descend) = selected(rel, walk.includes)
-            guard take || (descend && node.kind == .directory) else { continue }
-            if take { walk.result.selected += 1 }
-            let path = dir.appending(node.name)
-            let display = "/" + rel.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
-            switch node.kind {
-            case .directory:
-                if path.withCString({ mkdir($0, 0o700) }) != 0 && errno != EEXIST {
-                    throw CairnError.io("cannot create \(path): \(FileMetadata.errorText())")
-                }
-                guard let sub = node.subtree else { continue }
-                try await restoreTree(try await self.tree(sub, path: display), into: path, relative: rel, walk: &walk, group: &group, stop: stop)
-                walk.directories.append((node, path))
-            case .symlink:
-                _ = path.withCString { unlink($0) }
-                let ok = BytePath(bytes: node.linkTarget).withCString { target in path.withCString { symlink(target, $0) } }
-                if ok != 0 { throw CairnError.io("cannot create symlink \(path): \(FileMetadata.errorText())") }
-                walk.result.warnings += applyMetadata(node, path: path)
-            case .file:
-                // Entries that shared an inode when backed up were hard links: restore them as one.
-                let inode = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
-                if let inode, let first = walk.result.hardLinks[inode] {
-                    walk.links.append((node, path, first, display))
-                    continue
-                }
-                if let inode { walk.result.hardLinks[inode] = path }
-                // Bounded: wait for one file to finish before starting another.
-                if walk.running >= max(1, concurrentFiles), let done = await group.next() { walk.absorb(done, stop: stop) }
-                guard walk.failure == nil else { throw StopWalk() }
-                let index = walk.started
-                walk.started += 1
-                walk.running += 1
-                group.addTask {
-                    do {
-                        return .restored(try await self.restoreFileWithMetadata(node, path: path, display: display, index: index, stop: stop))
-                    } catch let e as CairnError {
-                        return .failed(index: index, error: e)
-                    } catch {
-                        return .failed(index: index, error: .other(describe(error)))
-                    }
-                }
-            }
-        }
-    }
-
-    /// Restores one file and sets its metadata; stops early when `stop` reports a failed file before `index`.
-    private func restoreFileWithMetadata(_ node: Node, path: BytePath, display: String, index: Int, stop: FailedFile?) async throws -> FileOutcome {
-        try await restoreFile(node, path: path, relativeName: String(display.dropFirst()), index: index, stop: stop)
-        return FileOutcome(bytes: node.size, warnings: applyMetadata(node, path: path))
-    }
-
-    /// Writes to a temporary name beside the target and renames only when every
-    /// chunk was verified and the length matches.
-    private func restoreFile(_ node: Node, path: BytePath, relativeName: String, index: Int, stop: FailedFile?) async throws {
-        let tmp = path.withSuffix(".cairn-restore")
-        let fd = tmp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-        guard fd >= 0 else { throw CairnError.io("cannot create \(tmp): \(FileMetadata.errorText())") }
-        var written: UInt64 = 0
-        do {
-            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
-                try stop?.check(index)
-                // Runs of data chunks go out in one writev; a chunk of zeros
-                // becomes a hole: sparse files come back sparse.
-                var start = 0
-                for (i, chunk) in chunks.enumerated() where Self.isZero(chunk) {
-                    try writeAll(fd, chunks[start..<i], path: path.description)
-                    guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(path): \(FileMetadata.errorText())") }
-                    start = i + 1
-                }
-                try writeAll(fd, chunks[start...], path: path.description)
-                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
-                written += bytes
-                progress.update { $0.bytesDone += bytes }
-            }
-            guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
-            // Sets the length when the file ends in a hole.
-            guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(path): \(FileMetadata.errorText())") }
-            let syncError = await BlockingIO.run { fsync(fd) == 0 ? 0 : errno }
-            guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(path): \(String(cString: strerror(syncError)))") }
-            close(fd)
-            guard tmp.withCString({ t in path.withCString { rename(t, $0) } }) == 0 else { throw CairnError.io("cannot rename into \(path): \(FileMetadata.errorText())") }
-        } catch {
-            close(fd)
-            _ = tmp.withCString { unlink($0) }
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
-        }
-        progress.update { $0.filesDone += 1 }
-    }
-
-    /// Sets owner, mode, extended attributes and times; returns what could not be set.
-    private func applyMetadata(_ node: Node, path: BytePath) -> [String] {
-        var warnings: [String] = []
-        path.withCString { p in
-            if geteuid() == 0, lchown(p, node.uid, node.gid) != 0 {
-                warnings.append("\(path): cannot set owner: \(FileMetadata.errorText())")
-            }
-            if node.kind != .symlink, chmod(p, mode_t(node.mode)) != 0 {
-                warnings.append("\(path): cannot set mode: \(FileMetadata.errorText())")
-            }
-            for x in node.xattrs {
-                let ok = x.value.withUnsafeBytes { v in
-                    BytePath(bytes: x.name).withCString { lsetxattr(p, $0, v.baseAddress, v.count, 0) }
-                }
-                if ok != 0 { warnings.append("\(path): cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }
-            }
-            let t = Self.timespec(nanos: node.mtimeNanos)
-            var times = [t, t]
-            if utimensat(AT_FDCWD, p, &times, AT_SYMLINK_NOFOLLOW) != 0 {
-                warnings.append("\(path): cannot set times: \(FileMetadata.errorText())")
-            }
-        }
-        return warnings
     }
 
     /// True when every byte is zero (checked eight bytes at a time).

@@ -105,7 +105,7 @@ final class ConcurrentRestoreTests: XCTestCase {
 
     /// Temporary restore files anywhere under `dir`.
     func leftovers(_ dir: String) throws -> [String] {
-        (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cairn-restore") }
+        (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { ($0 as NSString).lastPathComponent.hasPrefix(".cairn-") }
     }
 }
 

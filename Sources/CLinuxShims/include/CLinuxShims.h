@@ -30,4 +30,6 @@ void cairn_set_malloc_trim_threshold(int bytes);
    anything; returns 0 (and changes nothing) when that is too late. */
 int cairn_openssl_use_huge_pages(void);
 
+#include "cairn_fs.h"
+
 #endif

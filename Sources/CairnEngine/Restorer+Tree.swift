@@ -1,0 +1,350 @@
+import CairnFormat
+import CairnStorage
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Restorer {
+    /// Restores the snapshot (or only the paths under `include`) into `target`.
+    ///
+    /// Everything is written through directory descriptors (`DirectoryHandle`):
+    /// each directory is opened relative to its parent without following links,
+    /// each file is written unnamed (or under a random name nothing can
+    /// predict) and named only once every chunk was verified, and metadata is
+    /// set on descriptors. A link in the target where the snapshot has a
+    /// directory is replaced, never followed; a directory where the snapshot
+    /// has a file is refused. Warnings say what was replaced.
+    ///
+    /// Up to `concurrentFiles` files are written at once (each with its own
+    /// bounded window of chunks). A directory's metadata is set once its last
+    /// entry is in place (its mtime would move with every entry added). The
+    /// walk is iterative: memory grows linearly with depth, and at most
+    /// `openDirectories` descriptors of the current path stay open.
+    ///
+    /// Failures are reported as a one-at-a-time restore would: the first
+    /// failing file in walk order. When a file fails, files after it stop
+    /// (their temporary files removed), files before it run to their end.
+    public func restore(to target: String, include: [String] = []) async throws -> Result {
+        let root = try DirectoryHandle.openTarget(target)
+        let rootTree = try await tree(record.snapshot.root, path: "/")
+        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, root: root)
+        let stop = FailedFile()
+        var walkError: (any Error)? = nil
+        await withTaskGroup(of: FileResult.self) { group in
+            do {
+                try await walkTree(rootTree, walk: &walk, group: &group, stop: stop)
+            } catch is StopWalk {
+            } catch {
+                walkError = error
+            }
+            while let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+        }
+        if let failure = walk.failure { throw failure.error }
+        if let walkError { throw walkError }
+        return walk.result
+    }
+
+    /// Descriptors of the current path kept open; directories above are
+    /// reopened through ".." (and checked) when the walk climbs back.
+    static let openDirectories = 48
+
+    /// One directory of the current path.
+    private struct Level {
+        let nodes: [Node]
+        var next = 0
+        /// Open while near the bottom of the path (nil above `openDirectories`).
+        var handle: DirectoryHandle?
+        let identity: (device: UInt64, inode: UInt64)
+        /// The directory's own node (nil for the target).
+        let node: Node?
+        var name: [UInt8] { node?.name ?? [] }
+        let id: Int
+        /// Every entry below is selected (no include, or under one).
+        let whole: Bool
+    }
+
+    /// The first restored copy of a backed-up inode, which later hard links link to.
+    private struct FirstCopy {
+        /// Names from the target down to the file.
+        let components: [[UInt8]]
+        let directory: (device: UInt64, inode: UInt64)
+        /// Set once the file is written.
+        var file: (device: UInt64, inode: UInt64)?
+        /// The walk order of the file task while it runs.
+        var task: Int?
+        var links = 0
+    }
+
+    /// State of one tree restore's walk.
+    private struct TreeWalk {
+        let includes: [[[UInt8]]]
+        let root: DirectoryHandle
+        let setOwner = geteuid() == 0
+        var result = Result()
+        /// Files started (their walk order) and still running.
+        var started = 0
+        var running = 0
+        /// The first failed file in walk order.
+        var failure: (index: Int, error: CairnError)?
+        /// Running files: their directory, by walk order.
+        var inFlight: [Int: Int] = [:]
+        /// Running files per directory.
+        var pendingFiles: [Int: Int] = [:]
+        /// Directories the walk has left whose files are still being written.
+        var waiting: [Int: (node: Node, handle: DirectoryHandle, display: String)] = [:]
+        var firsts: [HardLinkKey: FirstCopy] = [:]
+        /// Which inode a running file is the first copy of.
+        var firstTasks: [Int: HardLinkKey] = [:]
+        var directoryIDs = 0
+
+        init(includes: [[[UInt8]]], root: DirectoryHandle) { self.includes = includes; self.root = root }
+    }
+
+    /// A file restored by the task group.
+    private struct FileOutcome: Sendable {
+        let bytes: UInt64
+        let warnings: [String]
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// What a file task hands back: failures are values, so that one file's
+    /// error does not cancel the files before it (the group would cancel all).
+    private enum FileResult: Sendable {
+        case restored(index: Int, directory: Int, FileOutcome)
+        case failed(index: Int, directory: Int, error: CairnError)
+    }
+
+    /// Ends the walk once a file has failed: no more files are started.
+    private struct StopWalk: Error {}
+
+    /// The walk order of the first failed file, read by the running files:
+    /// those after it stop at their next window.
+    final class FailedFile: Sendable {
+        private let first = Mutex(Int.max)
+        func record(_ index: Int) { first.withLock { $0 = min($0, index) } }
+        /// Throws when a file before `index` has failed.
+        func check(_ index: Int) throws {
+            if first.withLock({ $0 }) < index { throw CancellationError() }
+        }
+    }
+
+    private func absorb(_ done: FileResult, into walk: inout TreeWalk, stop: FailedFile) {
+        walk.running -= 1
+        let index: Int, directory: Int
+        switch done {
+        case .restored(let i, let d, let outcome):
+            (index, directory) = (i, d)
+            walk.result.files += 1
+            walk.result.bytes += outcome.bytes
+            walk.result.warnings += outcome.warnings
+            if let key = walk.firstTasks.removeValue(forKey: i) {
+                walk.firsts[key]?.file = (outcome.device, outcome.inode)
+                walk.firsts[key]?.task = nil
+            }
+        case .failed(let i, let d, let error):
+            (index, directory) = (i, d)
+            if walk.failure.map({ i < $0.index }) ?? true { walk.failure = (i, error) }
+            stop.record(i)
+            if let key = walk.firstTasks.removeValue(forKey: i) { walk.firsts[key] = nil }
+        }
+        walk.inFlight[index] = nil
+        let left = (walk.pendingFiles[directory] ?? 1) - 1
+        walk.pendingFiles[directory] = left == 0 ? nil : left
+        if left == 0, let w = walk.waiting.removeValue(forKey: directory), walk.failure == nil {
+            walk.result.warnings += finishDirectory(w.node, handle: w.handle).map { "\(w.display): \($0)" }
+        }
+    }
+
+    private func walkTree(_ rootTree: Tree, walk: inout TreeWalk, group: inout TaskGroup<FileResult>, stop: FailedFile) async throws {
+        var levels = [Level(nodes: rootTree.nodes, handle: walk.root, identity: (walk.root.device, walk.root.inode),
+                            node: nil, id: 0, whole: walk.includes.isEmpty)]
+        while let top = levels.indices.last {
+            guard levels[top].next < levels[top].nodes.count else {
+                let done = levels.removeLast()
+                guard let node = done.node, let handle = done.handle else { continue }
+                if let up = levels.indices.last, levels[up].handle == nil {
+                    levels[up].handle = try handle.parent(expected: levels[up].identity, display: Self.display(levels.dropLast(), levels[up].name))
+                }
+                walk.result.directories += 1
+                if walk.pendingFiles[done.id] == nil {
+                    let failures = finishDirectory(node, handle: handle)
+                    if !failures.isEmpty {
+                        let path = Self.display(levels, node.name)
+                        walk.result.warnings += failures.map { "\(path): \($0)" }
+                    }
+                } else {
+                    walk.waiting[done.id] = (node, handle, Self.display(levels, node.name))
+                }
+                continue
+            }
+            let node = levels[top].nodes[levels[top].next]
+            levels[top].next += 1
+            var whole = levels[top].whole
+            if !whole {
+                let (take, descend) = Self.selected(levels.dropFirst().map(\.name) + [node.name], walk.includes)
+                guard take || (descend && node.kind == .directory) else { continue }
+                whole = take
+            }
+            if whole { walk.result.selected += 1 }
+            guard let dir = levels[top].handle else { throw CairnError.other("restore lost its place in the target") }
+            let path = Self.display(levels, node.name)
+            switch node.kind {
+            case .directory:
+                let (sub, replaced) = try dir.subdirectory(node.name, display: path)
+                if let replaced { walk.result.warnings.append(replaced) }
+                var nodes: [Node] = []
+                if let subtree = node.subtree { nodes = try await tree(subtree, path: path).nodes }
+                walk.directoryIDs += 1
+                levels.append(Level(nodes: nodes, handle: sub, identity: (sub.device, sub.inode), node: node, id: walk.directoryIDs, whole: whole))
+                if levels.count > Self.openDirectories { levels[levels.count - Self.openDirectories - 1].handle = nil }
+            case .symlink:
+                var failures: [String] = []
+                let replaced = try dir.makeSymlink(node.name, target: node.linkTarget, display: path) { name in
+                    failures = dir.setSymlinkMetadata(name, uid: node.uid, gid: node.gid, setOwner: walk.setOwner, xattrs: node.xattrs,
+                                                      mtime: Self.timespec(nanos: node.mtimeNanos))
+                }
+                walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
+            case .file:
+                let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
+                if let key, walk.firsts[key] != nil {
+                    // Entries that shared an inode when backed up were hard links: link to the first copy once it is written.
+                    while let t = walk.firsts[key]?.task, walk.inFlight[t] != nil, let done = await group.next() {
+                        absorb(done, into: &walk, stop: stop)
+                    }
+                    guard walk.failure == nil else { throw StopWalk() }
+                    if try link(node, path: path, in: dir, identity: levels[top].identity, key: key, walk: &walk) { continue }
+                    // Not linkable (the file system's link limit, say): a copy of its own, which later links use.
+                }
+                // Bounded: wait for one file to finish before starting another.
+                if walk.running >= max(1, concurrentFiles), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+                guard walk.failure == nil else { throw StopWalk() }
+                let index = walk.started, directory = levels[top].id
+                walk.started += 1
+                walk.running += 1
+                walk.inFlight[index] = directory
+                walk.pendingFiles[directory, default: 0] += 1
+                if let key {
+                    walk.firsts[key] = FirstCopy(components: levels.dropFirst().map(\.name) + [node.name], directory: levels[top].identity, task: index)
+                    walk.firstTasks[index] = key
+                }
+                let setOwner = walk.setOwner
+                group.addTask {
+                    do {
+                        return .restored(index: index, directory: directory,
+                                         try await self.restoreFile(node, in: dir, display: path, setOwner: setOwner, index: index, stop: stop))
+                    } catch let e as CairnError {
+                        return .failed(index: index, directory: directory, error: e)
+                    } catch {
+                        return .failed(index: index, directory: directory, error: .other(describe(error)))
+                    }
+                }
+            }
+        }
+        while walk.running > 0, let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+        guard walk.failure == nil else { throw StopWalk() }
+    }
+
+    /// Makes `node` a hard link to the first copy of its inode; false when it
+    /// cannot be linked (then it is written as a copy).
+    private func link(_ node: Node, path: String, in dir: DirectoryHandle, identity: (device: UInt64, inode: UInt64),
+                      key: HardLinkKey, walk: inout TreeWalk) throws -> Bool {
+        guard var first = walk.firsts[key], let file = first.file, first.links < linksPerFile,
+              let name = first.components.last else { return false }
+        var source: DirectoryHandle? = nil
+        if first.directory == identity {
+            source = dir
+        } else {
+            // From the target down, never following a link; the directory must still be the one written.
+            var at: DirectoryHandle? = walk.root
+            for c in first.components.dropLast() { at = try? at?.openSubdirectory(c, display: path) }
+            if let at, at.device == first.directory.device, at.inode == first.directory.inode { source = at }
+        }
+        guard let source else { return false }
+        let (linked, replaced) = try dir.hardLink(node.name, to: name, in: source, expected: file, display: path)
+        guard linked else { return false }
+        first.links += 1
+        walk.firsts[key] = first
+        walk.result.files += 1
+        if let replaced { walk.result.warnings.append(replaced) }
+        progress.update { $0.filesDone += 1 }
+        return true
+    }
+
+    /// Sets a directory's metadata once its entries are in place.
+    private func finishDirectory(_ node: Node, handle: DirectoryHandle) -> [String] {
+        DirectoryHandle.setMetadata(fd: handle.fd, uid: node.uid, gid: node.gid, setOwner: geteuid() == 0, mode: node.mode,
+                                    xattrs: node.xattrs, mtime: Self.timespec(nanos: node.mtimeNanos))
+    }
+
+    /// "/a/b/name" for messages (invalid UTF-8 shown as replacement characters).
+    private static func display(_ levels: some Collection<Level>, _ name: [UInt8]) -> String {
+        var s = ""
+        for l in levels.dropFirst() { s += "/" + String(decoding: l.name, as: UTF8.self) }
+        return s + "/" + String(decoding: name, as: UTF8.self)
+    }
+
+    private static func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {
+        if includes.isEmpty { return (true, true) }
+        var descend = false
+        for inc in includes {
+            if rel.count >= inc.count && Array(rel.prefix(inc.count)) == inc { return (true, true) }
+            if rel.count < inc.count && Array(inc.prefix(rel.count)) == rel { descend = true }
+        }
+        return (false, descend)
+    }
+
+    /// Writes one file unnamed (or under a random temporary name), sets its
+    /// metadata on the descriptor, and names it only when every chunk was
+    /// verified and the length matches. Stops early when `stop` reports a
+    /// failed file before `index`.
+    private func restoreFile(_ node: Node, in dir: DirectoryHandle, display: String, setOwner: Bool, index: Int, stop: FailedFile?) async throws -> FileOutcome {
+        let relativeName = String(display.dropFirst())
+        let file: DirectoryHandle.NewFile
+        do { file = try dir.newFile(display: display) } catch {
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
+        }
+        let fd = file.fd
+        var written: UInt64 = 0
+        do {
+            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
+                try stop?.check(index)
+                // Runs of data chunks go out in one writev; a chunk of zeros
+                // becomes a hole: sparse files come back sparse.
+                var start = 0
+                for (i, chunk) in chunks.enumerated() where Self.isZero(chunk) {
+                    try writeAll(fd, chunks[start..<i], path: display)
+                    guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(display): \(FileMetadata.errorText())") }
+                    start = i + 1
+                }
+                try writeAll(fd, chunks[start...], path: display)
+                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
+                written += bytes
+                progress.update { $0.bytesDone += bytes }
+            }
+            guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
+            // Sets the length when the file ends in a hole.
+            guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(display): \(FileMetadata.errorText())") }
+            let syncError = await BlockingIO.run { fsync(fd) == 0 ? 0 : errno }
+            guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(display): \(String(cString: strerror(syncError)))") }
+        } catch {
+            dir.discard(file)
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
+        }
+        // Owner before mode (a change of owner clears set-id bits), times last.
+        let failures = DirectoryHandle.setMetadata(fd: fd, uid: node.uid, gid: node.gid, setOwner: setOwner, mode: node.mode,
+                                                   xattrs: node.xattrs, mtime: Self.timespec(nanos: node.mtimeNanos))
+        var st = stat()
+        _ = fstat(fd, &st)
+        let replaced: String?
+        do { replaced = try dir.commit(file, as: node.name, display: display) } catch {
+            close(fd)
+            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
+        }
+        close(fd)
+        progress.update { $0.filesDone += 1 }
+        return FileOutcome(bytes: node.size, warnings: failures.map { "\(display): \($0)" } + (replaced.map { [$0] } ?? []),
+                           device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+}

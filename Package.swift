@@ -12,6 +12,13 @@ let package = Package(
         .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
         .library(name: "CairnCompression", targets: ["CairnCompression"]),
         .library(name: "CairnIndex", targets: ["CairnIndex"]),
+        // For Fuzz/ (a package of its own): the parsers of untrusted bytes, each behind a libFuzzer target.
+        .library(name: "CairnS3", targets: ["CairnS3"]),
+        .library(name: "CairnPostgres", targets: ["CairnPostgres"]),
+        .library(name: "CairnRedis", targets: ["CairnRedis"]),
+        .library(name: "CairnRedisClient", targets: ["CairnRedisClient"]),
+        .library(name: "CairnTar", targets: ["CairnTar"]),
+        .library(name: "CairnPlan", targets: ["CairnPlan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

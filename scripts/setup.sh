@@ -44,3 +44,10 @@ if ! command -v chromium >/dev/null; then
 fi
 
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6 from swift.org)" >&2; exit 1; }
+
+# scripts/fuzz.sh builds with -sanitize=fuzzer,address: libFuzzer and ASan ship with swift.org's
+# toolchains (usr/lib/clang/*/lib/linux); Xcode's do not.
+toolchain_lib="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")/lib"
+if ! ls "$toolchain_lib"/clang/*/lib/*/libclang_rt.fuzzer*.a >/dev/null 2>&1; then
+  echo "setup: warning: no libFuzzer runtime under $toolchain_lib/clang; scripts/fuzz.sh needs a swift.org toolchain" >&2
+fi

@@ -333,16 +333,13 @@ public final class Repository: Sendable {
     /// Reads and decrypts a pack's header from the end of the pack.
     public func readPackHeader(_ pack: ChunkID, size: UInt64) async throws -> PackHeader {
         let key = ObjectKey(.data, pack.hex)
-        guard size >= 4 else { throw FormatError.truncated(what: "pack \(pack.hex)") }
-        let tail = try await store.get(key, offset: size - 4, length: 4)
-        guard tail.count == 4 else { throw FormatError.truncated(what: "pack \(pack.hex)") }
-        let hlen = UInt64(tail[0]) | UInt64(tail[1]) << 8 | UInt64(tail[2]) << 16 | UInt64(tail[3]) << 24
-        guard hlen + 4 <= size, hlen >= UInt64(SealFraming.overhead) else {
-            throw FormatError.invalid(what: "pack \(pack.hex)", reason: "header length \(hlen) does not fit a pack of \(size) bytes")
-        }
-        let sealed = try await store.get(key, offset: size - 4 - hlen, length: Int(hlen))
+        let what = "pack \(pack.hex)"
+        guard size >= UInt64(PackTrailer.length) else { throw FormatError.truncated(what: what) }
+        let tail = try await store.get(key, offset: size - UInt64(PackTrailer.length), length: PackTrailer.length)
+        let range = try PackTrailer.sealedHeaderRange(tail: tail, packSize: size, what: what)
+        let sealed = try await store.get(key, offset: range.lowerBound, length: Int(range.count))
         let plain = try AESGCM.open(sealed, key: keys.metadata, aad: KeyLabels.packHeaderAAD)
-        return try PackHeader.decode(plain, dataLength: size - 4 - hlen)
+        return try PackHeader.decode(plain, dataLength: range.lowerBound)
     }
 
     /// The chunker of a profile under this repository's secret seed.

@@ -57,6 +57,12 @@ public final class RedisConnection {
         }
     }
 
+    /// Wraps a stream socket that is already connected (Fuzz/ feeds hostile replies through a socket pair).
+    init(connectedSocket fd: Int32, endpoint: RedisEndpoint) {
+        self.fd = fd
+        self.endpoint = endpoint
+    }
+
     deinit {
         tlsSession = nil
         if fd >= 0 { Glibc.close(fd) }

@@ -138,9 +138,12 @@ public final class S3Client: Sendable {
     }
 
     /// Every key under `prefix`, following continuation tokens (ListObjectsV2).
+    /// A token the server already sent ends the listing with an error: a server
+    /// that repeats itself would otherwise keep it going (and growing) forever.
     public func listObjects(prefix: String) async throws -> [(key: String, size: UInt64)] {
         var out: [(key: String, size: UInt64)] = []
         var token: String?
+        var tokens: Set<String> = []
         repeat {
             var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize))]
             if let token { query.append(("continuation-token", token)) }
@@ -154,6 +157,9 @@ public final class S3Client: Sendable {
             token = S3XML.first("IsTruncated", in: xml) == "true" ? S3XML.first("NextContinuationToken", in: xml) : nil
             if S3XML.first("IsTruncated", in: xml) == "true" && token == nil {
                 throw S3Error.transport(request: describe("GET", key: nil), reason: "listing truncated without a continuation token")
+            }
+            if let token, !tokens.insert(token).inserted {
+                throw S3Error.transport(request: describe("GET", key: nil), reason: "the server sent continuation token \(String(token.prefix(40)).debugDescription) twice: the listing would never end")
             }
         } while token != nil
         return out

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs Cairn's libFuzzer targets (Fuzz/: one per parser of bytes from the store, a stream or a server).
+#
+#   scripts/fuzz.sh --list                 the targets
+#   scripts/fuzz.sh TARGET SECONDS [FLAGS] one target for SECONDS (extra libFuzzer flags after)
+#   scripts/fuzz.sh all SECONDS            every target, one after the other, SECONDS each
+#
+# Builds Fuzz/ with -sanitize=fuzzer,address (its own .build; the root package is not touched), writes
+# the seed corpus (Fuzz/make_seeds.py and the encoders' seeds), and keeps what the fuzzer learns in
+# Fuzz/.build/corpus/TARGET for the next run. Committed inputs in Fuzz/Regressions/TARGET (every
+# crash found so far) are replayed first. Every run is bounded: -rss_limit_mb and -malloc_limit_mb
+# (FUZZ_MEMORY_MB, default 512), -timeout per input (FUZZ_TIMEOUT, default 10 s).
+# Exits non-zero when a target crashes, hangs or over-allocates; the input is saved under
+# Fuzz/.build/artifacts/TARGET/ and the command to reproduce it is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_dir=Fuzz
+build="$fuzz_dir/.build"
+
+list_targets() {
+  # Without building: the names in FuzzTarget.all's order, from the sources.
+  sed -n 's/^ *name: "\([a-z0-9-]*\)", maxLength:.*/\1/p' "$fuzz_dir"/Sources/CairnFuzz/*Target.swift |
+    grep -v '^$' | sort -u
+}
+
+if [ "${1:-}" = "--list" ] || [ "${1:-}" = "-l" ]; then
+  list_targets
+  exit 0
+fi
+if [ $# -lt 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
+  echo "usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags]; scripts/fuzz.sh --list" >&2
+  exit 2
+fi
+target=$1 seconds=$2
+shift 2
+if [ "$target" != all ] && ! list_targets | grep -qx "$target"; then
+  echo "fuzz: unknown target $target; known: $(list_targets | tr '\n' ' ')" >&2
+  exit 2
+fi
+
+start=$SECONDS
+echo "fuzz: building $fuzz_dir with -sanitize=fuzzer,address"
+swift build --package-path "$fuzz_dir" -Xswiftc -sanitize=fuzzer,address 2>&1 |
+  grep -v -e "Cannot export local symbol" -e "^\[[0-9]*/[0-9]*\]" || true
+bin="$(swift build --package-path "$fuzz_dir" --show-bin-path)/cairn-fuzz"
+[ -x "$bin" ] || { echo "fuzz: build failed" >&2; exit 1; }
+echo "fuzz: built in $((SECONDS - start)) s"
+
+seeds="$build/seeds"
+rm -rf "$seeds"
+python3 "$fuzz_dir/make_seeds.py" "$seeds"
+
+if [ "$target" = all ]; then
+  targets=$("$bin" --list | cut -f1)
+else
+  targets=$target
+fi
+
+memory=${FUZZ_MEMORY_MB:-512}
+failed=()
+for t in $targets; do
+  max_len=$("$bin" --list | awk -F'\t' -v t="$t" '$1 == t { print $2 }')
+  read -r -a own_flags <<<"$("$bin" --list | awk -F'\t' -v t="$t" '$1 == t { print $3 }')"
+  corpus="$build/corpus/$t" artifacts="$build/artifacts/$t"
+  mkdir -p "$corpus" "$artifacts" "$seeds/$t"
+  "$bin" "$t" --write-seeds "$seeds/$t"
+  dirs=("$corpus" "$seeds/$t")
+  [ -d "$fuzz_dir/Regressions/$t" ] && dirs+=("$fuzz_dir/Regressions/$t")
+  log="$build/logs/$t.log"
+  mkdir -p "$(dirname "$log")"
+  t0=$SECONDS
+  # SWIFT_BACKTRACE off: libFuzzer, not Swift's backtracer, must catch a trap to save the input.
+  if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=64}" \
+      "$bin" "$t" "${dirs[@]}" -max_total_time="$seconds" -max_len="$max_len" \
+      -rss_limit_mb="$memory" -malloc_limit_mb="$memory" -timeout="${FUZZ_TIMEOUT:-10}" \
+      -artifact_prefix="$artifacts/" -print_final_stats=1 ${own_flags[@]+"${own_flags[@]}"} "$@" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    echo "fuzz: $t ok: ${runs:-?} inputs in $((SECONDS - t0)) s, corpus $(ls "$corpus" | wc -l) files"
+  else
+    failed+=("$t")
+    echo "fuzz: $t FAILED after $((SECONDS - t0)) s:" >&2
+    grep -E "ERROR|SUMMARY|Fatal error|fuzz invariant|Test unit written|out-of-memory|timeout" "$log" | head -20 >&2 || tail -30 "$log" >&2
+    echo "fuzz: full log $log; reproduce: SWIFT_BACKTRACE=enable=no $bin $t ARTIFACT" >&2
+  fi
+done
+echo "fuzz: ${#failed[@]} of $(echo $targets | wc -w) targets failed${failed[*]:+: ${failed[*]}}; $((SECONDS - start)) s in all"
+[ ${#failed[@]} -eq 0 ]

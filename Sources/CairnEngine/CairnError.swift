@@ -35,7 +35,7 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
         case .ambiguousSnapshot(let s, let ids): return "snapshot prefix \(s.debugDescription) matches \(ids.count) snapshots (\(ids.prefix(4).joined(separator: ", "))): give more digits"
         case .pathNotFound(let p): return "\(p): no such file or directory"
         case .damagedBlob(let b, let p, let r): return "blob \(b) in pack \(p) is damaged: \(r)"
-        case .missingBlob(let b): return "blob \(b) is not in the index: the repository is incomplete (run 'cairn index rebuild', then a scrub)"
+        case .missingBlob(let b): return "blob \(b) is named by no index object in the store (the local cache was checked against the store): run 'cairn scrub', which tells index damage ('cairn index rebuild --read-packs' recovers that) from lost data"
         case .missingPack(let p): return "pack \(p) is missing from the store"
         case .restoreFailed(let s, let p, let r): return "restore of snapshot \(s) failed at \(p): \(r)"
         case .lastKey: return "refusing to remove the last key: the repository could never be opened again"

@@ -36,11 +36,11 @@ struct ContentReader {
             // more than the lookups themselves.
             var located = LocatedChunks()
             var lookedUp = 0, i = 0, at = 0
-            func next() throws -> Task<[[UInt8]], Error>? {
+            func next() async throws -> Task<[[UInt8]], Error>? {
                 guard i < content.ids.count else { return nil }
                 if at == located.reads.count {
                     let end = min(lookedUp + window * Self.lookahead, content.ids.count)
-                    located = try repo.locateDataChunks(Array(content.ids[lookedUp..<end]))
+                    located = try await repo.locateDataChunks(Array(content.ids[lookedUp..<end]))
                     lookedUp = end
                     at = 0
                 }
@@ -59,10 +59,10 @@ struct ContentReader {
             }
             var pending: [Task<[[UInt8]], Error>] = []
             do {
-                while pending.count < depth, let t = try next() { pending.append(t) }
+                while pending.count < depth, let t = try await next() { pending.append(t) }
                 while !pending.isEmpty {
                     let chunks = try await pending.removeFirst().value
-                    if let t = try next() { pending.append(t) }
+                    if let t = try await next() { pending.append(t) }
                     // The fetches are unstructured tasks: stop here when the restore was cancelled.
                     try Task.checkCancellation()
                     try sink(chunks)

@@ -142,13 +142,12 @@ public final class Copier: @unchecked Sendable {
         }
         guard !missing.isEmpty else { return }
         var whole: [(id: ChunkID, location: BlobLocation)] = []
-        for (id, loc) in zip(missing, try source.index.lookup(missing, type: type)) {
-            guard let loc else { throw CairnError.missingBlob(id.hex) }
+        for (id, loc) in zip(missing, try await source.locate(missing, type: type)) {
             guard let base = loc.base else { whole.append((id, loc)); continue }
             deltas.append(id)
             if try saver.claim(base, type: .data) {
-                guard let baseLoc = try source.index.lookup(base, type: .data) else {
-                    throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(base.hex) is not in the index")
+                guard let baseLoc = try? await source.locate(base, type: .data) else {
+                    throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(base.hex) is named by no index object of the source")
                 }
                 whole.append((base, baseLoc))
             }
@@ -172,9 +171,8 @@ public final class Copier: @unchecked Sendable {
             let part = Array(ids[i..<min(i + window, ids.count)])
             i += part.count
             var todo: [(id: ChunkID, location: BlobLocation)] = []
-            for (id, loc) in zip(part, try source.index.lookup(part, type: .data)) {
+            for (id, loc) in zip(part, try await source.locate(part, type: .data)) {
                 guard try saver.claim(id, type: .data) else { report.blobsPresent += 1; continue }
-                guard let loc else { throw CairnError.missingBlob(id.hex) }
                 todo.append((id, loc))
             }
             for (blob, stored) in zip(todo, try await readStored(todo, type: .data)) {

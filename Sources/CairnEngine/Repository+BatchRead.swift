@@ -21,31 +21,48 @@ struct LocatedChunks: Sendable {
 extension Repository {
     /// Looks up `ids` and the delta bases they name, with the checks `readBlob`
     /// makes: a chunk missing from the index, a base missing or itself a delta.
-    func locateDataChunks(_ ids: [ChunkID]) throws -> LocatedChunks {
+    func locateDataChunks(_ ids: [ChunkID]) async throws -> LocatedChunks {
+        switch try locateDataChunks(ids, final: false) {
+        case .located(let out): return out
+        // A miss in the local cache: check against the store once (`locate`), then look again.
+        case .missing(let id): try await reloadAfterMiss(id)
+        }
+        guard case .located(let out) = try locateDataChunks(ids, final: true) else { throw CairnError.other("unreachable") }
+        return out
+    }
+
+    private enum Located { case located(LocatedChunks), missing(ChunkID) }
+
+    /// One pass of `locateDataChunks`; a miss is returned (or, when `final`, thrown).
+    private func locateDataChunks(_ ids: [ChunkID], final: Bool) throws -> Located {
         let found = try index.lookup(ids, type: .data)
         var out = LocatedChunks()
         out.reads.reserveCapacity(ids.count)
         var baseIDs: [ChunkID] = [], users: [BlobRead] = []
         var asked = Set<ChunkID>()
         for i in 0..<ids.count {
-            guard let loc = found[i] else { throw CairnError.missingBlob(ids[i].hex) }
+            guard let loc = found[i] else {
+                if final { throw CairnError.missingBlob(ids[i].hex) }
+                return .missing(ids[i])
+            }
             let read = BlobRead(id: ids[i], location: loc)
             out.reads.append(read)
             if let b = loc.base, asked.insert(b).inserted { baseIDs.append(b); users.append(read) }
         }
-        guard !baseIDs.isEmpty else { return out }
+        guard !baseIDs.isEmpty else { return .located(out) }
         let baseLocations = try index.lookup(baseIDs, type: .data)
         for i in 0..<baseIDs.count {
             let user = users[i]
             guard let loc = baseLocations[i] else {
-                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].hex) is not in the index")
+                if !final { return .missing(baseIDs[i]) }
+                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].hex) is named by no index object in the store")
             }
             guard loc.base == nil else {
                 throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is itself a delta")
             }
             out.bases[baseIDs[i]] = loc
         }
-        return out
+        return .located(out)
     }
 
     /// Reads, verifies and returns the data chunks `reads`, in order, with the

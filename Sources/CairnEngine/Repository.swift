@@ -3,6 +3,7 @@ import CairnCrypto
 import CairnFormat
 import CairnIndex
 import CairnStorage
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +31,8 @@ public final class Repository: Sendable {
     /// 8 MiB: a later day of a 350 MB dump takes the same CPU with 4, 8, 16 or 32 MiB (nearly
     /// every changed chunk has a base of its own), and 8 MiB took its peak RSS from 85 to 68-78 MB.
     let bases = BaseCache(capacityBytes: 8 << 20)
+    /// The one reload of the cache from the store after a lookup missed (`locate`).
+    private let cacheCheck = Mutex<Task<Void, Error>?>(nil)
 
     init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String) {
         self.store = store; self.config = config; self.keys = keys; self.index = index
@@ -137,6 +140,11 @@ public final class Repository: Sendable {
     /// had loaded is gone (a prune elsewhere), every blob location is dropped
     /// and reloaded from the store's current index objects.
     public func sync() async throws {
+        if let why = try index.inconsistency() {
+            // The cache is only a cache: one that cannot match any store is refilled from this one.
+            FileHandleOutput.warn("the local index at \(cacheDirectory) disagrees with the store (\(why)); reloading it from the store")
+            try index.dropBlobLocations()
+        }
         var known = try index.indexObjectNames()
         let listed = try await store.list(.index)
         if !known.isSubset(of: listed.map(\.name)) {
@@ -263,8 +271,47 @@ public final class Repository: Sendable {
 
     /// Reads, authenticates, decompresses and hash-checks one blob.
     public func readBlob(_ type: BlobType, _ id: ChunkID) async throws -> [UInt8] {
+        return try await readBlob(type, id, at: try await locate(id, type: type))
+    }
+
+    /// Where the index puts a blob. A blob the local cache lacks is not yet
+    /// proof that the repository lacks it: the cache is reloaded from the
+    /// store's index objects once (per process) and asked again, so that only
+    /// what the store itself does not name is reported missing.
+    public func locate(_ id: ChunkID, type: BlobType) async throws -> BlobLocation {
+        if let loc = try index.lookup(id, type: type) { return loc }
+        try await reloadAfterMiss(id)
         guard let loc = try index.lookup(id, type: type) else { throw CairnError.missingBlob(id.hex) }
-        return try await readBlob(type, id, at: loc)
+        return loc
+    }
+
+    /// `locate` for many ids; results in the order of `ids`.
+    public func locate(_ ids: [ChunkID], type: BlobType) async throws -> [BlobLocation] {
+        var found = try index.lookup(ids, type: type)
+        if let i = found.firstIndex(where: { $0 == nil }) {
+            try await reloadAfterMiss(ids[i])
+            found = try index.lookup(ids, type: type)
+        }
+        return try zip(ids, found).map { id, loc in
+            guard let loc else { throw CairnError.missingBlob(id.hex) }
+            return loc
+        }
+    }
+
+    /// Reloads every blob location from the store's index objects, once per
+    /// repository object (concurrent callers wait for the same reload).
+    func reloadAfterMiss(_ id: ChunkID) async throws {
+        let task: Task<Void, Error> = cacheCheck.withLock { pending in
+            if let t = pending { return t }
+            let t = Task {
+                FileHandleOutput.warn("blob \(id.short) is not in the local index; reloading it from the store's index objects to check")
+                try self.index.dropBlobLocations()
+                try await self.sync()
+            }
+            pending = t
+            return t
+        }
+        try await task.value
     }
 
     /// Reads the blob at `loc`. A delta blob's base is found with `baseLocation`
@@ -297,9 +344,10 @@ public final class Repository: Sendable {
                        baseLocation: ((ChunkID) throws -> BlobLocation?)?) async throws -> (base: (id: ChunkID, plaintext: [UInt8])?, sealed: [UInt8]) {
         var base: (id: ChunkID, plaintext: [UInt8])? = nil
         if let baseID = loc.base {
-            let baseLoc = try baseLocation.map { try $0(baseID) } ?? index.lookup(baseID, type: .data)
+            let baseLoc: BlobLocation?
+            if let baseLocation { baseLoc = try baseLocation(baseID) } else { baseLoc = try? await locate(baseID, type: .data) }
             guard let baseLoc else {
-                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.hex) is not in the index")
+                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.hex) is named by no index object in the store")
             }
             guard baseLoc.base == nil else {
                 throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.short) is itself a delta")

@@ -1,14 +1,23 @@
 import CairnFormat
 
 extension RepositoryIndex {
-    /// Forgets every pack and blob location and every loaded index object
-    /// (snapshots, the tree cache and scrub progress stay): after another
-    /// machine's prune replaced the index objects, the cache must not keep
-    /// locations of blobs that may be gone, or a backup would dedup against
-    /// them. `Repository.sync()` then reloads the store's index objects.
+    /// Forgets every pack and blob location that came from an index object,
+    /// and every loaded index object (snapshots, the tree cache and scrub
+    /// progress stay): after another machine's prune replaced the index
+    /// objects, the cache must not keep locations of blobs that may be gone,
+    /// or a backup would dedup against them. `Repository.sync()` then reloads
+    /// the store's index objects. Packs this machine stored that no index
+    /// object names yet stay (a running backup still has to name them; sync
+    /// drops those a prune deleted).
     public func dropBlobLocations() throws {
         try withDatabase { d in
-            try d.transaction { try d.execute("DELETE FROM blobs; DELETE FROM packs; DELETE FROM index_objects;") }
+            try d.transaction {
+                try d.execute("""
+                    DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
+                    DELETE FROM packs WHERE indexed<>0;
+                    DELETE FROM index_objects;
+                    """)
+            }
         }
     }
 }

@@ -101,9 +101,36 @@ public final class RepositoryIndex: Sendable {
         try with { d in try d.statement("INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)").bind(1, key).bind(2, value).run() }
     }
 
-    /// Empties every table (before a rebuild).
+    /// Empties every table (before a rebuild), in one transaction: a process
+    /// killed half way must not leave `index_objects` saying what is loaded
+    /// while the blob locations are gone.
     public func reset() throws {
-        try with { d in try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees; DELETE FROM features;") }
+        try with { d in
+            try d.transaction {
+                try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees; DELETE FROM features;")
+            }
+        }
+    }
+
+    /// Why the cache cannot be in step with any store, if it cannot: every
+    /// change to it is one transaction, but a cache written by an older
+    /// version (whose rebuild was not) or damaged in a way SQLite does not
+    /// notice can say index objects are loaded while the locations they
+    /// gave are gone. Cheap: a few indexed lookups.
+    public func inconsistency() throws -> String? {
+        try with { d in
+            let objects = try d.statement("SELECT count(*) FROM index_objects")
+            _ = try objects.step()
+            let loaded = objects.int(0)
+            guard loaded > 0 else { return nil }
+            let packs = try d.statement("SELECT EXISTS(SELECT 1 FROM packs WHERE indexed=1)")
+            _ = try packs.step()
+            if packs.int(0) == 0 { return "it has loaded \(loaded) index object(s) but holds no pack they name" }
+            let blobs = try d.statement("SELECT EXISTS(SELECT 1 FROM blobs)")
+            _ = try blobs.step()
+            if blobs.int(0) == 0 { return "it has loaded \(loaded) index object(s) but holds no blob location" }
+            return nil
+        }
     }
 
     // MARK: blobs and packs

@@ -35,6 +35,10 @@ public final class Archiver {
     /// Files that changed while they were read (size, mtime or ctime differed
     /// after reading them) or were replaced after the scan.
     private var changedDuringBackup: [String] = []
+    /// Entries left out of the snapshot (unreadable, or replaced after the scan).
+    private var skipped = 0
+    /// Arguments of which nothing is in the snapshot.
+    private var sourcesMissing = 0
     /// Bytes the last `stream` call read from its descriptor.
     private var lastStreamBytes: UInt64 = 0
     /// The device of the argument being walked, for `BackupOptions.oneFileSystem`.
@@ -90,13 +94,22 @@ public final class Archiver {
         if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
         do {
             var entries: [Entry] = []
+            var missing: [String] = []
             for t in tops {
                 topDevice = UInt64(t.st.st_dev)
+                let before = warnings.count
                 if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker,
                                              top: tops.count == 1) {
                     entries.append(e)
+                } else {
+                    missing.append(warnings.count > before ? warnings[before] : "\(t.path): not saved")
                 }
             }
+            // A snapshot that holds none of its sources would look like a fresh backup.
+            if entries.isEmpty {
+                throw CairnError.nothingSaved(missing)
+            }
+            if !missing.isEmpty { sourcesMissing = missing.count }
             let root = try await finishDirectory(entries)
             return try await commit(root: root, paths: paths, kind: "tree", parent: parent?.id, started: started)
         } catch {
@@ -139,7 +152,7 @@ public final class Archiver {
     private func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC,
                          relative: [UInt8] = [], top: Bool = false) async throws -> Entry? {
         guard let kind = FileMetadata.kind(st) else {
-            warnings.append("\(path): skipped (not a regular file, directory or symlink)")
+            skip("\(path): skipped (not a regular file, directory or symlink)")
             return nil
         }
         var node = FileMetadata.node(name: name, kind: kind, st: st, names: &names)
@@ -147,12 +160,12 @@ public final class Archiver {
         switch kind {
         case .symlink:
             guard let target = FileMetadata.readLink(path) else {
-                warnings.append("\(path): cannot read link: \(FileMetadata.errorText())"); return nil
+                skip("\(path): cannot read link: \(FileMetadata.errorText())"); return nil
             }
             node.linkTarget = target
         case .directory:
             guard let entries = FileMetadata.entries(path) else {
-                warnings.append("\(path): cannot read directory: \(FileMetadata.errorText())"); return nil
+                skip("\(path): cannot read directory: \(FileMetadata.errorText())"); return nil
             }
             var parentTree: Tree? = nil
             if let p = parent, p.kind == .directory, let sub = p.subtree { parentTree = try await repo.loadTree(sub) }
@@ -162,7 +175,7 @@ public final class Archiver {
                 let childRelative = relative.isEmpty ? e : relative + [47] + e
                 guard let cst = FileMetadata.lstat(childPath) else {
                     // Gone between readdir and lstat: deleted while we walked, which is not an error.
-                    if errno != ENOENT { warnings.append("\(childPath): cannot stat: \(FileMetadata.errorText())") }
+                    if errno != ENOENT { skip("\(childPath): cannot stat: \(FileMetadata.errorText())") }
                     continue
                 }
                 if options.oneFileSystem, (cst.st_mode & S_IFMT) == S_IFDIR, UInt64(cst.st_dev) != topDevice { continue }
@@ -204,10 +217,10 @@ public final class Archiver {
             case .replaced(let what):
                 files -= 1
                 changedDuringBackup.append(path.description)
-                warnings.append("\(path): replaced by \(what) after the scan; not saved")
+                skip("\(path): replaced by \(what) after the scan; not saved")
                 return nil
             case .failed(let reason):
-                warnings.append("\(path): cannot open: \(reason)"); files -= 1; return nil
+                skip("\(path): cannot open: \(reason)"); files -= 1; return nil
             }
             defer { source.close() }
             var changes: [String] = []
@@ -220,7 +233,7 @@ public final class Archiver {
             progress.update { $0.currentPath = path.description }
             let slot: Int
             do { slot = try await stream(fd: source.fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
-                warnings.append(e.description); files -= 1; return nil
+                skip(e.description); files -= 1; return nil
             }
             progress.update { $0.filesDone += 1 }
             // A writer changed the file while we read it: the copy may be torn.
@@ -234,6 +247,12 @@ public final class Archiver {
             return Entry(node: node, slot: slot)
         }
         return Entry(node: node)
+    }
+
+    /// Reports an entry that is not in the snapshot.
+    private func skip(_ warning: String) {
+        warnings.append(warning)
+        skipped += 1
     }
 
     /// A file the `beforeCommit` hook supplies, owned like its directory, mode 0600.
@@ -356,6 +375,15 @@ public final class Archiver {
 
     // MARK: commit
 
+    /// What the snapshot records about what it lacks (format-spec §13): absent when it holds everything.
+    private var partialFacts: [String: String] {
+        var facts: [String: String] = [:]
+        if !changedDuringBackup.isEmpty { facts[SnapshotFacts.changedDuringBackup] = String(changedDuringBackup.count) }
+        if skipped > 0 { facts[SnapshotFacts.skipped] = String(skipped) }
+        if sourcesMissing > 0 { facts[SnapshotFacts.sourcesMissing] = String(sourcesMissing) }
+        return facts
+    }
+
     private func commit(root: ChunkID, paths: [String], kind: String, parent: String?, started: Double) async throws -> BackupResult {
         if !hookRan, let hook = options.beforeCommit {
             let added = try await hook()
@@ -370,7 +398,7 @@ public final class Archiver {
                                 host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
                                 sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
                                 logicalBytes: logical, fileCount: files, directoryCount: directories,
-                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(changedDuringBackup.isEmpty ? [:] : ["changed_during_backup": String(changedDuringBackup.count)]) { $1 }, programVersion: CairnVersion.string)
+                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(partialFacts) { $1 }, programVersion: CairnVersion.string)
         let id = try await repo.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot, newBytes: stats.newDataRawBytes, storedBytes: stats.packBytes,
                             seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged,

@@ -22,6 +22,8 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
     case lastKey
     case keyNotFound(String)
     case invalidArgument(String)
+    /// A backup stored none of its arguments (each could not be read: the warnings).
+    case nothingSaved([String])
     case io(String)
     case other(String)
 
@@ -41,6 +43,8 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
         case .lastKey: return "refusing to remove the last key: the repository could never be opened again"
         case .keyNotFound(let k): return "no key with id \(k.debugDescription): list them with 'cairn key list'"
         case .invalidArgument(let m): return m
+        case .nothingSaved(let why):
+            return "nothing was backed up, no snapshot was saved: \(why.prefix(3).joined(separator: "; "))\(why.count > 3 ? "; and \(why.count - 3) more" : "")"
         case .io(let m): return m
         case .other(let m): return m
         }

@@ -1,3 +1,4 @@
+import CairnEngine
 import CairnPlan
 
 /// Measures a plan's objectives from what its repositories hold (pure).
@@ -9,7 +10,10 @@ public enum StatusEvaluator {
         let byName = Dictionary(facts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for src in plan.sources {
             let f = byName[src.repository]
-            let snaps = (f?.snapshots ?? []).filter { $0.name == src.snapshotName && !$0.isOpsRecord }
+            let named = (f?.snapshots ?? []).filter { $0.name == src.snapshotName && !$0.isOpsRecord }
+            // A snapshot missing a whole source is no recovery point for it.
+            let snaps = named.filter { SnapshotFacts.holdsEverySource($0.extra) }
+            let newestSkipped = snaps.max { $0.time < $1.time }.map { SnapshotFacts.skippedCount($0.extra) } ?? 0
             let newest = snaps.map(\.time).max()
             let age = newest.map { max(0, now - $0) }
             var problems: [String] = []
@@ -50,7 +54,8 @@ public enum StatusEvaluator {
             sources.append(.init(name: src.name, kind: src.kind.rawValue, repository: src.repository, snapshotName: src.snapshotName,
                                  newest: newest, ageSeconds: age, rpoObjective: src.rpo, rpoBreached: rpoBreached,
                                  lastDrill: drill, rtoObjective: src.rto, rtoBreached: rtoBreached,
-                                 snapshotCount: snaps.count, problems: problems))
+                                 snapshotCount: snaps.count, problems: problems,
+                                 incompleteSnapshots: named.count - snaps.count, newestSkipped: newestSkipped))
         }
         for r in plan.repositories {
             let f = byName[r.name]

@@ -18,6 +18,10 @@ public struct StatusReport: Sendable {
         public var snapshotCount: Int
         /// Why an objective is breached, one line each.
         public var problems: [String]
+        /// Snapshots of this name that miss a whole source (not counted in `snapshotCount` or `newest`).
+        public var incompleteSnapshots = 0
+        /// Entries the newest counted snapshot left out (unreadable or replaced while backed up).
+        public var newestSkipped = 0
     }
 
     public struct Repository: Sendable {

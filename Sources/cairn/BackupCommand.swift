@@ -113,14 +113,18 @@ struct BackupCommand: AsyncParsableCommand {
             Terminal.json(BackupJSON(snapshot_id: result.snapshotID, name: s.name, time: Terminal.rfc3339(s.timeNanos),
                                      logical_bytes: s.logicalBytes, new_bytes: result.newBytes, stored_bytes: result.storedBytes,
                                      files: s.fileCount, unchanged_files: result.unchangedFiles, seconds: result.seconds,
-                                     warnings: result.warnings, changed_during_backup: result.changedDuringBackup))
+                                     warnings: result.warnings, changed_during_backup: result.changedDuringBackup,
+                                     skipped: SnapshotFacts.skippedCount(s.extra)))
         } else {
             Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
         }
         if !result.warnings.isEmpty {
-            let changed = result.changedDuringBackup.count, unreadable = result.warnings.count - changed
-            if changed > 0 { Terminal.warn("\(changed) file(s) changed while the backup ran: the snapshot may hold torn copies of them (or leaves out those replaced by something that is not a regular file)") }
-            if unreadable > 0 { Terminal.warn("\(unreadable) item(s) could not be read and are not in the snapshot") }
+            let changed = result.changedDuringBackup.count, skipped = SnapshotFacts.skippedCount(s.extra)
+            if changed > 0 { Terminal.warn("\(changed) file(s) changed while the backup ran: the snapshot may hold torn copies of them") }
+            if skipped > 0 { Terminal.warn("\(skipped) item(s) are not in the snapshot (unreadable, or replaced after the scan)") }
+            if !SnapshotFacts.holdsEverySource(s.extra) {
+                Terminal.warn("\(s.extra[SnapshotFacts.sourcesMissing] ?? "?") of the \(s.paths.count) paths could not be read at all: 'cairn status' does not count this snapshot")
+            }
             throw ExitCode(CairnCommand.Exit.partial)
         }
     }
@@ -138,4 +142,6 @@ struct BackupJSON: Encodable {
     let seconds: Double
     let warnings: [String]
     var changed_during_backup: [String] = []
+    /// Entries not in the snapshot (unreadable, or replaced after the scan).
+    var skipped = 0
 }

@@ -58,6 +58,10 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         let problems = r.sources.flatMap { s in s.problems.map { "source \(s.name): \($0)" } } + r.repositories.flatMap { x in x.problems.map { "repository \(x.name): \($0)" } }
+        for s in r.sources {
+            if s.newestSkipped > 0 { Terminal.out("NOTE: source \(s.name): the newest snapshot left out \(s.newestSkipped) unreadable item(s) (see that backup's warnings)") }
+            if s.incompleteSnapshots > 0 { Terminal.out("NOTE: source \(s.name): \(s.incompleteSnapshots) snapshot(s) missing a whole source are not counted") }
+        }
         for p in problems { Terminal.out("BREACH: \(p)") }
         Terminal.out(problems.isEmpty ? "all objectives hold" : "\(problems.count) objective(s) breached (exit \(Self.breachExit))")
     }
@@ -68,6 +72,7 @@ struct StatusJSON: Encodable {
     struct Source: Encodable {
         let name: String, kind: String, repository: String, snapshot_name: String, newest: String?, age_seconds: Double?
         let rpo_seconds: Int64?, rpo_breached: Bool, last_drill: Drill?, rto_seconds: Int64?, rto_breached: Bool, snapshots: Int, problems: [String]
+        let incomplete_snapshots: Int, newest_skipped: Int
     }
     struct Scrub: Encodable { let clean: Bool, ran: Bool, time: String, message: String }
     struct Repo: Encodable {
@@ -84,7 +89,8 @@ struct StatusJSON: Encodable {
                    age_seconds: s.ageSeconds, rpo_seconds: s.rpoObjective, rpo_breached: s.rpoBreached,
                    last_drill: s.lastDrill.map { d in Drill(ok: d.ok, seconds: d.seconds, time: t(d.time), snapshot: d.snapshot, message: d.message,
                                                             phases: Dictionary(d.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)) },
-                   rto_seconds: s.rtoObjective, rto_breached: s.rtoBreached, snapshots: s.snapshotCount, problems: s.problems)
+                   rto_seconds: s.rtoObjective, rto_breached: s.rtoBreached, snapshots: s.snapshotCount, problems: s.problems,
+                   incomplete_snapshots: s.incompleteSnapshots, newest_skipped: s.newestSkipped)
         }
         repositories = r.repositories.map { x in
             Repo(name: x.name, reachable: x.reachable, error: x.error, stored_bytes: x.storedBytes, unique_bytes: x.uniqueBytes,

@@ -10,6 +10,8 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
     case notARepository(String)
     case alreadyARepository(String)
     case wrongPassphrase(String)
+    /// The `config` object does not open or decode although the passphrase opened a key.
+    case damagedConfig(location: String, reason: String)
     case noPassphrase
     case snapshotNotFound(String)
     case ambiguousSnapshot(String, [String])
@@ -22,6 +24,9 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
     case lastKey
     case keyNotFound(String)
     case invalidArgument(String)
+    /// A bad option value known only once the repository is open (an unknown
+    /// chunker profile, ...): a usage error, exit 2.
+    case usage(String)
     /// A backup stored none of its arguments (each could not be read: the warnings).
     case nothingSaved([String])
     case io(String)
@@ -32,6 +37,8 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
         case .notARepository(let p): return "\(p) is not a cairn repository (no config object): check --repo / CAIRN_REPO, or run 'cairn init'"
         case .alreadyARepository(let p): return "\(p) already holds a cairn repository; refusing to overwrite it"
         case .wrongPassphrase(let p): return "wrong passphrase: no key of the repository at \(p) opens with it"
+        case .damagedConfig(let location, let reason):
+            return "the repository's config object (\(location)/config) is damaged: \(reason). Nothing can be opened without it: put that one object back from a copy of the repository (storage versioning, a file-system snapshot, a backup of the backup), then run 'cairn scrub'"
         case .noPassphrase: return "no passphrase: set CAIRN_PASSWORD_FILE or --password-file (or CAIRN_PASSWORD), or run on a terminal to be asked"
         case .snapshotNotFound(let s): return "no snapshot matches \(s.debugDescription): list them with 'cairn snapshots'"
         case .ambiguousSnapshot(let s, let ids): return "snapshot prefix \(s.debugDescription) matches \(ids.count) snapshots (\(ids.prefix(4).joined(separator: ", "))): give more digits"
@@ -43,6 +50,7 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
         case .lastKey: return "refusing to remove the last key: the repository could never be opened again"
         case .keyNotFound(let k): return "no key with id \(k.debugDescription): list them with 'cairn key list'"
         case .invalidArgument(let m): return m
+        case .usage(let m): return m
         case .nothingSaved(let why):
             return "nothing was backed up, no snapshot was saved: \(why.prefix(3).joined(separator: "; "))\(why.count > 3 ? "; and \(why.count - 3) more" : "")"
         case .io(let m): return m

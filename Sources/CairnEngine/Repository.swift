@@ -94,7 +94,11 @@ public final class Repository: Sendable {
     static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
         let configBytes: [UInt8]
         do { configBytes = try await store.get(.config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
-        _ = try ObjectEnvelope.open(configBytes, kind: .config)  // version check before any key work
+        // Version check before any key work; a newer Cairn's config is not damage.
+        do { _ = try ObjectEnvelope.open(configBytes, kind: .config) } catch let e as FormatError {
+            if case .unsupportedVersion = e { throw e }
+            throw CairnError.damagedConfig(location: store.location, reason: "\(e.description) (\(configBytes.count) bytes)")
+        }
         let keyObjects = try await store.list(.keys).sorted(by: { $0.name < $1.name })
         if let keyCache {
             for key in keyObjects {
@@ -107,7 +111,11 @@ public final class Repository: Sendable {
         for key in keyObjects {
             guard let file = try? KeyFile.decode(try await store.get(key)) else { continue }
             if let keys = try MasterKeys.unwrap(file, passphrase: passphrase) {
-                let config = try RepositoryConfig.decode(try keys.openObject(.config, configBytes))
+                // The key opened, so the passphrase is right: a config that does not open or decode is damaged.
+                let config: RepositoryConfig
+                do { config = try RepositoryConfig.decode(try keys.openObject(.config, configBytes)) } catch {
+                    throw CairnError.damagedConfig(location: store.location, reason: "\(describe(error)) (\(configBytes.count) bytes)")
+                }
                 keyCache?.store(keys, configObject: configBytes, keyName: key.name, passphrase: passphrase)
                 return (config, keys, key.name)
             }
@@ -393,7 +401,7 @@ public final class Repository: Sendable {
     /// The chunker of a profile under this repository's secret seed.
     public func chunker(profile: String) throws -> FastCDC {
         guard let p = config.profile(named: profile) else {
-            throw CairnError.invalidArgument("unknown chunker profile \(profile.debugDescription); known: \(config.profiles.map(\.name).joined(separator: ", "))")
+            throw CairnError.usage("unknown chunker profile \(profile.debugDescription); known: \(config.profiles.map(\.name).joined(separator: ", "))")
         }
         return try FastCDC(p.parameters(seed: chunkerSeed))
     }

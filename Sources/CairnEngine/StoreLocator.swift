@@ -7,9 +7,9 @@ public enum StoreLocator {
         if url.hasPrefix("s3:") { return try options.s3Store(url: url) }
         if let colon = url.firstIndex(of: ":"), !url.hasPrefix("/"), !url.hasPrefix("."),
            url[..<colon].allSatisfy({ $0.isLetter || $0.isNumber }) && url.distance(from: url.startIndex, to: colon) > 1 {
-            throw CairnError.invalidArgument("unknown repository scheme in \(url.debugDescription): use a path, local:/path or s3:http(s)://HOST/BUCKET[/PREFIX]")
+            throw CairnError.usage("unknown repository scheme in \(url.debugDescription): use a path, local:/path or s3:http(s)://HOST/BUCKET[/PREFIX]")
         }
-        guard !url.isEmpty else { throw CairnError.invalidArgument("empty repository location") }
+        guard !url.isEmpty else { throw CairnError.usage("empty repository location") }
         return LocalStore(root: url)
     }
 }

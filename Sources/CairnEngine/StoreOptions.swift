@@ -24,6 +24,8 @@ public struct StoreOptions: Sendable {
         settings.virtualHost = s3VirtualHost
         settings.dataStorageClass = s3StorageClass
         let s3: S3Store
+        // A URL that does not parse is a bad option value (exit 2); missing credentials are not.
+        do { _ = try S3Location(url: url, virtualHost: s3VirtualHost) } catch let e as S3Error { throw CairnError.usage(e.description) }
         do { s3 = try S3StoreFactory.store(url: url, settings: settings) } catch let e as S3Error {
             throw CairnError.invalidArgument(e.description)
         }
@@ -40,6 +42,7 @@ public struct StoreOptions: Sendable {
     /// Creates the bucket of an `s3:` URL when it does not exist (for `cairn init`); nothing for other URLs.
     public func prepareNewRepository(url: String) async throws {
         guard url.hasPrefix("s3:") else { return }
+        do { _ = try S3Location(url: url, virtualHost: s3VirtualHost) } catch let e as S3Error { throw CairnError.usage(e.description) }
         var settings = S3StoreFactory.Settings()
         settings.virtualHost = s3VirtualHost
         do {

@@ -57,7 +57,13 @@ struct BackupCommand: AsyncParsableCommand {
             if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
             if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
             if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
+            // A terminal is no data stream: the backup would wait forever, holding its lock.
+            if stdin && isatty(0) == 1 {
+                throw ValidationError("--stdin reads standard input, which is a terminal: pipe the data in, e.g. 'pg_dump -Fc -Z0 mydb | cairn backup --stdin --name mydb'")
+            }
         }
+        if !stdinFromCommand, paths.contains("") { throw ValidationError("a path is empty (\"\"): name the file or directory to back up") }
+        if stdinFromCommand, command.first == "" { throw ValidationError("the command after '--' is empty") }
         if decompress && !stdin { throw ValidationError("--decompress goes with --stdin") }
         if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")

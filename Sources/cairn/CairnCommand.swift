@@ -49,6 +49,12 @@ struct CairnCommand: AsyncParsableCommand {
                 // --help, --version
                 self.exit(withError: error)
             }
+            if case CairnError.usage(let message) = error {
+                // A bad option value found only at run time: still a usage error.
+                Terminal.error(message)
+                FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
+                Foundation.exit(Exit.usage)
+            }
             if error is CairnError || !(code == .validationFailure) && isRuntime(error) {
                 Terminal.error(describe(error))
                 Foundation.exit(Exit.failure)

@@ -16,6 +16,10 @@ struct ChunkCommand: AsyncParsableCommand {
     @Option(help: "XORed into every gear-table entry.") var seed: UInt64 = 0
     @Flag(help: "One JSON object per chunk, then a summary object.") var json = false
 
+    func validate() throws {
+        if files.contains("") { throw ValidationError("a file name is empty (\"\")") }
+    }
+
     func run() async throws {
         let params = ChunkerParameters(minimumSize: min ?? avg / 4, averageSize: avg, maximumSize: max ?? avg * 4,
                                        normalization: normalization, seed: seed)

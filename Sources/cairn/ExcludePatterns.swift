@@ -15,6 +15,7 @@ struct ExcludePatterns: Sendable {
     init(patterns: [String], file: String?) throws {
         var all = patterns
         if let file {
+            guard !file.isEmpty else { throw CairnError.usage("--exclude-file is empty: name a file of patterns") }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CairnError.invalidArgument("cannot read the exclude file \(file)")
             }
@@ -24,7 +25,7 @@ struct ExcludePatterns: Sendable {
             }
         }
         for p in all where p.isEmpty || p == "/" {
-            throw CairnError.invalidArgument("empty --exclude pattern")
+            throw CairnError.usage("empty --exclude pattern")
         }
         self.patterns = all
     }

@@ -57,7 +57,7 @@ struct RepositoryOptions: ParsableArguments {
 
     func repositoryURL() throws -> String {
         guard let url = repo ?? ProcessInfo.processInfo.environment["CAIRN_REPO"], !url.isEmpty else {
-            throw CairnError.invalidArgument("no repository given: use --repo PATH or set CAIRN_REPO")
+            throw CairnError.usage("no repository given: use --repo PATH or set CAIRN_REPO")
         }
         return url
     }

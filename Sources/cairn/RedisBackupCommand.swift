@@ -96,7 +96,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
 
     static func endpoint(_ url: String?) throws -> RedisEndpoint {
         do { return try url.map(RedisEndpoint.parse) ?? RedisEndpoint() } catch let e as RedisError {
-            throw CairnError.invalidArgument(e.description)
+            throw CairnError.usage(e.description)
         }
     }
 

@@ -30,6 +30,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func validate() throws {
         if [stdout, target != nil, tar].filter({ $0 }).count != 1 { throw ValidationError("give exactly one of --target DIR, --stdout or --tar") }
+        if target == "" { throw ValidationError("--target is empty: name the directory to restore into") }
         if tar && !includes.isEmpty { throw ValidationError("--include goes with --target") }
         if stdout && !includes.isEmpty { throw ValidationError("--include goes with --target") }
     }

@@ -21,6 +21,8 @@ struct SnapshotRecordingOptions: ParsableArguments {
         if let compression, Zstd.level(named: compression) == nil {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
         }
+        if tags.contains(where: { $0.isEmpty }) { throw ValidationError("--tag is empty") }
+        if host == "" { throw ValidationError("--host is empty") }
         if let time, Terminal.parseRFC3339(time) == nil {
             throw ValidationError("--time \(time.debugDescription) is not RFC 3339 (like 2026-01-31T02:00:00Z)")
         }

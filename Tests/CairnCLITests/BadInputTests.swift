@@ -232,10 +232,10 @@ final class BadInputTests: CLITestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: emptyDir.path), [], "nothing is created in a non-repository")
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("does-not-exist").path))
         XCTAssertEqual(FileManager.default.contents(atPath: randomFile.path), TestData.random(4096, seed: 65))
-        // No repository at all.
-        let r = try failsOneLine(["snapshots"], env: ["CAIRN_REPO": nil])
+        // No repository at all, or one that is no repository location: usage errors (exit 2).
+        let r = try fails(["snapshots"], code: 2, env: ["CAIRN_REPO": nil])
         XCTAssertTrue(r.err.contains("CAIRN_REPO"), r.summary)
-        try failsOneLine(["snapshots", "--repo", "ftp://example.com/x"])
+        try fails(["snapshots", "--repo", "ftp://example.com/x"], code: 2)
     }
 
     func testUnknownFormatVersion() throws {

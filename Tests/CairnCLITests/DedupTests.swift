@@ -31,7 +31,9 @@ final class DedupTests: CLITestCase {
             XCTAssertLessThan(try again.int("new_bytes"), data.count / 100, "\(again)")
             try FileManager.default.removeItem(at: copy)
         }
-        try failsOneLine(["backup", "--stdin", "--name", "x", "--chunk-profile", "nonsense"], stdin: .data(Data("x".utf8)))
+        // An unknown profile is a bad option value: a usage error, like every other.
+        let r = try fails(["backup", "--stdin", "--name", "x", "--chunk-profile", "nonsense"], code: 2, stdin: .data(Data("x".utf8)))
+        XCTAssertTrue(r.err.contains("unknown chunker profile \"nonsense\""), r.summary)
     }
 
     func testSharedContentAcrossSnapshotsAndFiles() throws {

@@ -79,8 +79,9 @@ final class S3CLITests: XCTestCase {
         let moto = try MotoServer.start()
         let cairn = CairnRunner(cacheDir: "\(dir)/cache")
         for (args, expect, needle) in [
-            (["snapshots", "--repo", "s3:ftp://host/bucket"], Int32(1), "bad S3 repository URL"),
-            (["snapshots", "--repo", "s3:http://127.0.0.1:1"], 1, "no bucket"),
+            // A URL that does not parse is a bad option value: a usage error.
+            (["snapshots", "--repo", "s3:ftp://host/bucket"], Int32(2), "bad S3 repository URL"),
+            (["snapshots", "--repo", "s3:http://127.0.0.1:1"], 2, "no bucket"),
             (["snapshots", "--repo", "s3:\(moto.endpoint)/\(S3TestSupport.bucketName("none"))/x"], 1, "bucket does not exist"),
             (["snapshots", "--repo", "s3:\(moto.endpoint)/b-x/x", "--connections", "0"], 2, "--connections"),
             (["snapshots", "--repo", "s3:\(moto.endpoint)/b-x/x", "--limit-upload", "-5"], 2, "--limit-upload"),

@@ -83,7 +83,8 @@ let package = Package(
             "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnFormat",
         ]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage"]),
+        // Forger.swift forges objects from format-spec with CairnCrypto's primitives only.
+        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage", "CairnCrypto"]),
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
         .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),

@@ -8,8 +8,10 @@ public struct BlobCodec: Sendable {
     let keys: MasterKeys
     /// zstd level; 0 stores blobs raw.
     public var level: Int32
+    /// The largest blob of each type this codec opens: checked before anything is decrypted or decompressed.
+    public let limits: BlobLimits
 
-    public init(keys: MasterKeys, level: Int32) { self.keys = keys; self.level = level }
+    public init(keys: MasterKeys, level: Int32, limits: BlobLimits = .unlimited) { self.keys = keys; self.level = level; self.limits = limits }
 
     /// encoding byte ‖ payload, sealed. A compressed form is kept only when it
     /// is smaller than the raw one.
@@ -96,6 +98,7 @@ public struct BlobCodec: Sendable {
 
     private func decode(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32,
                         base: (id: ChunkID, plaintext: [UInt8])?) throws -> (chunk: [UInt8], encoding: BlobEncoding, payload: [UInt8]) {
+        if let why = limits.violation(type, rawLength: rawLength, storedLength: UInt64(sealed.count)) { throw BlobDamage(why) }
         let nonceLength = SealFraming.nonceLength
         guard sealed.count >= SealFraming.overhead else { throw BlobDamage("authentication failed (altered bytes)") }
         let n = sealed.count - SealFraming.overhead

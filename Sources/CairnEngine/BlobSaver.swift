@@ -73,6 +73,10 @@ public final class BlobSaver: @unchecked Sendable {
 
     /// Stores a metadata blob (tree or list) unless the repository has it.
     public func saveMetadata(_ type: BlobType, _ plaintext: [UInt8]) async throws -> ChunkID {
+        // Readers refuse larger blobs (BlobLimits): never store one they would call damage.
+        guard plaintext.count <= Int(repo.codec.limits.maximumRawLength(type)) else {
+            throw CairnError.invalidArgument("a \(type) blob of \(plaintext.count) bytes is more than the \(repo.codec.limits.maximumRawLength(type)) a reader accepts: a directory with this many entries cannot be stored")
+        }
         let id = SHA256.id(plaintext)
         if try claim(id, type: type) {
             try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)

@@ -100,7 +100,8 @@ public final class LockManager: Sendable {
         var out: [LockInfo] = []
         for key in try await repo.store.list(.locks) {
             let bytes: [UInt8]
-            do { bytes = try await repo.store.get(key) } catch StorageError.notFound { continue }   // released meanwhile
+            do { bytes = try await MetadataObjects.read(repo.store, key) } catch StorageError.notFound { continue }   // released meanwhile
+            catch CairnError.damagedObject(_, let why) { out.append(LockInfo(name: key.name, record: nil, problem: why)); continue }
             do {
                 out.append(LockInfo(name: key.name, record: try LockRecord.decode(try repo.keys.openObject(.lock, bytes)), problem: nil))
             } catch {

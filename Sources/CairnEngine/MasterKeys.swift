@@ -60,11 +60,12 @@ public struct MasterKeys: Sendable {
 
     /// Unwraps; nil when the passphrase does not open this key file.
     public static func unwrap(_ file: KeyFile, passphrase: [UInt8]) throws -> MasterKeys? {
-        let kek = try Scrypt.derive(passphrase: passphrase, salt: file.salt, parameters: file.scrypt)
-        do {
-            return MasterKeys(master: try AESGCM.open(file.sealedMasterKey, key: kek, aad: file.header()))
-        } catch CryptoError.authenticationFailed {
-            return nil
-        }
+        unwrap(file, kek: try Scrypt.derive(passphrase: passphrase, salt: file.salt, parameters: file.scrypt))
+    }
+
+    /// Unwraps with a key-encryption key already derived; nil when it does not open this key file.
+    static func unwrap(_ file: KeyFile, kek: [UInt8]) -> MasterKeys? {
+        guard let master = try? AESGCM.open(file.sealedMasterKey, key: kek, aad: file.header()), master.count == 32 else { return nil }
+        return MasterKeys(master: master)
     }
 }

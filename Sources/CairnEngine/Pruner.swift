@@ -142,7 +142,7 @@ public final class Pruner {
         var roots: [ChunkID] = []
         for key in snapshotKeys {
             do {
-                roots.append(try Snapshot.decode(try repo.keys.openObject(.snapshot, try await repo.store.get(key))).root)
+                roots.append(try Snapshot.decode(try repo.keys.openObject(.snapshot, try await MetadataObjects.read(repo.store, key))).root)
             } catch {
                 throw CairnError.other("snapshot \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops, since it cannot tell what that snapshot uses; run 'cairn scrub' and 'cairn repair'")
             }
@@ -154,7 +154,7 @@ public final class Pruner {
         var packSlot: [ChunkID: Int] = [:]
         for key in indexKeys.sorted(by: { $0.name < $1.name }) {
             let delta: IndexDelta
-            do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await repo.store.get(key))) } catch {
+            do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await MetadataObjects.read(repo.store, key))) } catch {
                 throw CairnError.other("index object \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops; run 'cairn index rebuild --read-packs' first")
             }
             for p in delta.packs where packSlot[p.id] == nil {
@@ -421,7 +421,8 @@ public final class Pruner {
         var chosenHere = Set<BlobKey>()
         for i in repack {
             let p = packs[i].pack
-            let bytes = try await repo.store.get(ObjectKey(.data, p.id.hex))
+            // As large as the index says, however large the object in the store has become.
+            let bytes = try await repo.store.get(ObjectKey(.data, p.id.hex), offset: 0, length: Int(p.size))
             var bases: [ChunkID: [UInt8]] = [:]   // verified base plaintexts of this pack's deltas
             for (j, e) in p.entries.enumerated() {
                 let k = BlobKey(id: e.id, type: e.type)
@@ -452,14 +453,19 @@ public final class Pruner {
         // 5. One index delta naming every pack that stays, superseding every old index object.
         try await commitCheck?()
         let staying = keep.sorted().map { packs[$0].pack } + written
-        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: staying, supersedes: indexKeys.compactMap { ChunkID(hex: $0.name) }).encoded())
-        let newIndex = Hex.encode(SHA256.hash(sealed))
-        try await repo.store.put(ObjectKey(.index, newIndex), sealed)
-        log?("wrote index \(newIndex.prefix(12)) naming \(staying.count) packs")
+        // Several deltas when the index is large (IndexDelta.parts), the superseding one last.
+        var newIndex = Set<String>()
+        for part in IndexDelta.parts(packs: staying, supersedes: indexKeys.compactMap { ChunkID(hex: $0.name) }) {
+            let sealed = try repo.keys.sealObject(.index, part.encoded())
+            let name = Hex.encode(SHA256.hash(sealed))
+            try await repo.store.put(ObjectKey(.index, name), sealed)
+            newIndex.insert(name)
+        }
+        log?("wrote \(newIndex.count) index object(s) naming \(staying.count) packs")
 
         // 6. Delete the old index objects, then 7. the packs no index names any more.
         try await commitCheck?()
-        for key in indexKeys where key.name != newIndex { try await repo.store.delete(key) }
+        for key in indexKeys where !newIndex.contains(key.name) { try await repo.store.delete(key) }
         try await commitCheck?()
         for i in delete + repack { try await repo.store.delete(ObjectKey(.data, packs[i].pack.id.hex)) }
         for id in unindexed { try await repo.store.delete(ObjectKey(.data, id.hex)) }

@@ -45,6 +45,9 @@ extension Repository {
                 if final { throw CairnError.missingBlob(ids[i].hex) }
                 return .missing(ids[i])
             }
+            if let why = codec.limits.violation(.data, rawLength: loc.rawLength, storedLength: UInt64(loc.length)) {
+                throw CairnError.damagedBlob(blob: ids[i].hex, pack: loc.pack.hex, reason: why)
+            }
             let read = BlobRead(id: ids[i], location: loc)
             out.reads.append(read)
             if let b = loc.base, asked.insert(b).inserted { baseIDs.append(b); users.append(read) }
@@ -59,6 +62,9 @@ extension Repository {
             }
             guard loc.base == nil else {
                 throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is itself a delta")
+            }
+            if let why = codec.limits.violation(.data, rawLength: loc.rawLength, storedLength: UInt64(loc.length)) {
+                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is damaged: \(why)")
             }
             out.bases[baseIDs[i]] = loc
         }

@@ -37,7 +37,7 @@ public final class Repository: Sendable {
     init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String) {
         self.store = store; self.config = config; self.keys = keys; self.index = index
         self.cacheDirectory = cacheDirectory; self.keyID = keyID
-        self.codec = BlobCodec(keys: keys, level: config.compressionLevel)
+        self.codec = BlobCodec(keys: keys, level: config.compressionLevel, limits: BlobLimits(config: config))
     }
 
     /// Options for a new repository.
@@ -72,7 +72,7 @@ public final class Repository: Sendable {
     /// Opens with a passphrase; tries every key file.
     /// - Parameter keyCache: keep the unlocked key in the kernel user keyring (see `KeyCache`).
     public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil) async throws -> Repository {
-        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache)
+        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
@@ -90,37 +90,29 @@ public final class Repository: Sendable {
         }
     }
 
-    /// Reads and decrypts the config with the first key the passphrase opens.
-    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
+    /// Reads and decrypts the config with the first key the passphrase opens (`KeyUnlocker`).
+    /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
+    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
         let configBytes: [UInt8]
-        do { configBytes = try await store.get(.config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
+        do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
         // Version check before any key work; a newer Cairn's config is not damage.
         do { _ = try ObjectEnvelope.open(configBytes, kind: .config) } catch let e as FormatError {
             if case .unsupportedVersion = e { throw e }
             throw CairnError.damagedConfig(location: store.location, reason: "\(e.description) (\(configBytes.count) bytes)")
         }
-        let keyObjects = try await store.list(.keys).sorted(by: { $0.name < $1.name })
+        let keyNames = try await store.list(.keys).map(\.name).sorted()
         if let keyCache {
-            for key in keyObjects {
-                if let keys = keyCache.load(configObject: configBytes, keyName: key.name, passphrase: passphrase),
+            for name in keyNames {
+                if let keys = keyCache.load(configObject: configBytes, keyName: name, passphrase: passphrase),
                    let plain = try? keys.openObject(.config, configBytes) {
-                    return (try RepositoryConfig.decode(plain), keys, key.name)
+                    return (try RepositoryConfig.decode(plain), keys, name)
                 }
             }
         }
-        for key in keyObjects {
-            guard let file = try? KeyFile.decode(try await store.get(key)) else { continue }
-            if let keys = try MasterKeys.unwrap(file, passphrase: passphrase) {
-                // The key opened, so the passphrase is right: a config that does not open or decode is damaged.
-                let config: RepositoryConfig
-                do { config = try RepositoryConfig.decode(try keys.openObject(.config, configBytes)) } catch {
-                    throw CairnError.damagedConfig(location: store.location, reason: "\(describe(error)) (\(configBytes.count) bytes)")
-                }
-                keyCache?.store(keys, configObject: configBytes, keyName: key.name, passphrase: passphrase)
-                return (config, keys, key.name)
-            }
-        }
-        throw CairnError.wrongPassphrase(store.location)
+        let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init))
+        let u = try await unlocker.unlock(keyNames: keyNames)
+        keyCache?.store(u.keys, configObject: configBytes, keyName: u.keyName, passphrase: passphrase)
+        return (u.config, u.keys, u.keyName)
     }
 
     private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String) throws -> Repository {
@@ -165,7 +157,15 @@ public final class Repository: Sendable {
         for pack in try index.unindexedPackIDs() where try await store.size(ObjectKey(.data, pack.hex)) == nil {
             try index.dropPack(pack)
         }
-        try await fetchInOrder(listed.filter { !known.contains($0.name) }) { key, bytes in
+        try await fetchInOrder(listed.filter { !known.contains($0.name) }) { key, fetched in
+            let bytes: [UInt8]
+            switch fetched {
+            case .gone: return
+            case .unusable(let why):
+                FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                return
+            case .bytes(let b): bytes = b
+            }
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
                 // One damaged index object must not make the repository unusable: what it named
@@ -173,19 +173,49 @@ public final class Repository: Sendable {
                 FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
                 return
             }
+            // Sealed under the repository's key, so its content is authentic: a renamed index
+            // object still says truly where blobs are (every blob is verified when read).
+            if !MetadataObjects.matchesName(key, bytes) {
+                FileHandleOutput.warn("index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
+            }
             try index.addIndexObject(key.name, delta)
         }
         let stored = Set(try await store.list(.snapshots).map(\.name))
         let cached = Set(try index.snapshots().map(\.id))
-        try await fetchInOrder(stored.subtracting(cached).map { ObjectKey(.snapshots, $0) }) { key, bytes in
+        var damaged: [String: String] = [:]
+        try await fetchInOrder(stored.subtracting(cached).sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
             let plain: [UInt8], s: Snapshot
-            do { plain = try keys.openObject(.snapshot, bytes); s = try Snapshot.decode(plain) } catch {
-                FileHandleOutput.warn("snapshot object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
+            do {
+                switch fetched {
+                case .gone: return
+                case .unusable(let why): throw CairnError.other(why)
+                case .bytes(let bytes):
+                    // A snapshot's id is its name: content under another name would restore the wrong snapshot.
+                    guard MetadataObjects.matchesName(key, bytes) else { throw CairnError.other(MetadataObjects.nameMismatch) }
+                    plain = try keys.openObject(.snapshot, bytes); s = try Snapshot.decode(plain)
+                }
+            } catch {
+                let why = describe(error)
+                damaged[key.name] = why
+                FileHandleOutput.warn("snapshot object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub'")
                 return
             }
             try index.addSnapshot(id: key.name, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
         }
+        damagedSnapshots.withLock { $0 = damaged }
         for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }
+    }
+
+    /// Snapshot objects the last `sync` found unusable, by id, with why.
+    let damagedSnapshots = Mutex<[String: String]>([:])
+
+    /// One object as `fetchInOrder` hands it over.
+    enum FetchedObject {
+        case bytes([UInt8])
+        /// Deleted since the listing (a concurrent forget or prune).
+        case gone
+        /// Refused unread (too large): why.
+        case unusable(String)
     }
 
     /// Objects a sync reads at once. A cache rebuilt after a disaster reads
@@ -193,17 +223,23 @@ public final class Repository: Sendable {
     /// at a time, 80,000 of them at 10 ms each is a quarter of an hour.
     static let syncFetchWindow = 16
 
-    /// Gets `keys` with up to `syncFetchWindow` requests in flight and hands
-    /// each object to `body` in the order of `keys`, on this task.
-    func fetchInOrder(_ keys: [ObjectKey], _ body: (ObjectKey, [UInt8]) throws -> Void) async throws {
+    /// Reads `keys` (sizes checked first, `MetadataObjects.read`) with up to
+    /// `syncFetchWindow` requests in flight and hands each object to `body`
+    /// in the order of `keys`, on this task. An object deleted meanwhile or
+    /// refused for its size is handed over as such; other store errors throw.
+    func fetchInOrder(_ keys: [ObjectKey], _ body: (ObjectKey, FetchedObject) throws -> Void) async throws {
         guard !keys.isEmpty else { return }
         let store = self.store
-        var pending: [Task<[UInt8], Error>] = []
+        var pending: [Task<FetchedObject, Error>] = []
         var next = 0
         func refill() {
             while pending.count < Self.syncFetchWindow, next < keys.count {
                 let key = keys[next]
-                pending.append(Task { try await store.get(key) })
+                pending.append(Task {
+                    do { return .bytes(try await MetadataObjects.read(store, key)) }
+                    catch StorageError.notFound { return .gone }
+                    catch CairnError.damagedObject(_, let why) { return .unusable(why) }
+                })
                 next += 1
             }
         }
@@ -211,9 +247,9 @@ public final class Repository: Sendable {
         var done = 0
         do {
             while !pending.isEmpty {
-                let bytes = try await pending.removeFirst().value
+                let fetched = try await pending.removeFirst().value
                 refill()
-                try body(keys[done], bytes)
+                try body(keys[done], fetched)
                 done += 1
             }
         } catch {
@@ -225,14 +261,25 @@ public final class Repository: Sendable {
 
     // MARK: metadata objects
 
-    /// Writes an index delta naming `packs`; returns its object name.
+    /// Writes index deltas naming `packs` (several when they are many,
+    /// `IndexDelta.parts`), the one naming `supersedes` last; returns the
+    /// name of the last one.
     @discardableResult
     public func saveIndexDelta(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> String {
-        let sealed = try keys.sealObject(.index, IndexDelta(packs: packs, supersedes: supersedes).encoded())
-        let name = Hex.encode(SHA256.hash(sealed))
-        try await store.put(ObjectKey(.index, name), sealed)
-        try index.markIndexed(packs.map(\.id), indexObject: name)
-        return name
+        try await saveIndexDeltas(packs, supersedes: supersedes).last!
+    }
+
+    /// `saveIndexDelta`, returning every name written, in order.
+    public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> [String] {
+        var names: [String] = []
+        for part in IndexDelta.parts(packs: packs, supersedes: supersedes) {
+            let sealed = try keys.sealObject(.index, part.encoded())
+            let name = Hex.encode(SHA256.hash(sealed))
+            try await store.put(ObjectKey(.index, name), sealed)
+            try index.markIndexed(part.packs.map(\.id), indexObject: name)
+            names.append(name)
+        }
+        return names
     }
 
     /// Writes every pack the cache knows but no index delta names yet.
@@ -245,6 +292,10 @@ public final class Repository: Sendable {
     public func saveSnapshot(_ snapshot: Snapshot) async throws -> String {
         let plain = snapshot.encoded()
         let sealed = try keys.sealObject(.snapshot, plain)
+        // Readers refuse larger snapshot objects unread (format-spec §2): never write one.
+        if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
+            throw CairnError.invalidArgument("the snapshot would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have: record fewer paths, tags or extra facts")
+        }
         let id = Hex.encode(SHA256.hash(sealed))
         try await store.put(ObjectKey(.snapshots, id), sealed)
         try index.addSnapshot(id: id, name: snapshot.name, timeNanos: snapshot.timeNanos, plaintext: plain)
@@ -270,7 +321,13 @@ public final class Repository: Sendable {
             return last
         }
         let matches = all.filter { $0.id.hasPrefix(spec.lowercased()) }
-        guard !spec.isEmpty, let first = matches.first else { throw CairnError.snapshotNotFound(spec) }
+        guard !spec.isEmpty, let first = matches.first else {
+            // An id whose object is in the store but was refused says so, rather than "no such snapshot".
+            if !spec.isEmpty, let (id, why) = damagedSnapshots.withLock({ $0.first { $0.key.hasPrefix(spec.lowercased()) } }) {
+                throw CairnError.damagedObject("snapshot \(id.prefix(12)) (snapshots/\(id))", "\(why); it cannot be used: run 'cairn scrub'")
+            }
+            throw CairnError.snapshotNotFound(spec)
+        }
         guard matches.count == 1 else { throw CairnError.ambiguousSnapshot(spec, matches.map { String($0.id.prefix(12)) }) }
         return first
     }
@@ -350,6 +407,10 @@ public final class Repository: Sendable {
     /// The sealed bytes of the blob at `loc`, and its delta base's verified content.
     private func fetch(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
                        baseLocation: ((ChunkID) throws -> BlobLocation?)?) async throws -> (base: (id: ChunkID, plaintext: [UInt8])?, sealed: [UInt8]) {
+        // An entry claiming more than this repository's largest blob is damage: refused before any read.
+        if let why = codec.limits.violation(type, rawLength: loc.rawLength, storedLength: UInt64(loc.length)) {
+            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: why)
+        }
         var base: (id: ChunkID, plaintext: [UInt8])? = nil
         if let baseID = loc.base {
             let baseLoc: BlobLocation?

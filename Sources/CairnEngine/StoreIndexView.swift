@@ -23,9 +23,9 @@ struct StoreIndexView: Sendable {
         for key in try await repo.store.list(.index).sorted(by: { $0.name < $1.name }) {
             view.objectNames.append(key.name)
             do {
-                let bytes = try await repo.store.get(key)
-                guard Hex.encode(SHA256.hash(bytes)) == key.name else {
-                    view.unreadable.append((key.name, "content does not match its name (SHA-256)")); continue
+                let bytes = try await MetadataObjects.read(repo.store, key)
+                guard MetadataObjects.matchesName(key, bytes) else {
+                    view.unreadable.append((key.name, MetadataObjects.nameMismatch)); continue
                 }
                 let delta = try IndexDelta.decode(try repo.keys.openObject(.index, bytes))
                 for p in delta.packs {

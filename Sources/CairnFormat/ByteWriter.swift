@@ -81,6 +81,18 @@ public struct ByteReader: Sendable {
         return Int(v)
     }
 
+    /// A count of elements that each take at least `minimumBytes` of what is
+    /// left: a count the remaining bytes cannot hold is refused before anything
+    /// is allocated for it (format-spec §1).
+    public mutating func count(elementsOfAtLeast minimumBytes: Int) throws -> Int {
+        try count(max: remaining / max(minimumBytes, 1))
+    }
+
+    /// Capacity to reserve for `count` decoded elements: never more than a
+    /// few pages' worth up front, so the memory a decoder takes grows with the
+    /// elements it actually decodes, not with what a count claims.
+    public static func initialCapacity(_ count: Int) -> Int { min(count, 1024) }
+
     public mutating func raw(_ n: Int) throws -> [UInt8] { Array(try take(n)) }
     public mutating func data() throws -> [UInt8] { try raw(try count(max: remaining)) }
     public mutating func string() throws -> String {

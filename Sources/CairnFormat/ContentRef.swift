@@ -20,8 +20,8 @@ public struct ContentRef: Hashable, Sendable {
     public static func decode(from r: inout ByteReader, what: String) throws -> ContentRef {
         let level = try r.u8()
         guard level <= 8 else { throw FormatError.invalid(what: what, reason: "content indirection level \(level) is too deep") }
-        let n = try r.count(max: r.remaining / 32)
-        var ids: [ChunkID] = []; ids.reserveCapacity(n)
+        let n = try r.count(elementsOfAtLeast: ChunkID.byteCount)
+        var ids: [ChunkID] = []; ids.reserveCapacity(ByteReader.initialCapacity(n))
         for _ in 0..<n { ids.append(try r.id()) }
         return ContentRef(level: level, ids: ids)
     }

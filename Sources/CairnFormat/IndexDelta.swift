@@ -21,6 +21,27 @@ public struct IndexDelta: Hashable, Sendable {
 
     public init(packs: [IndexedPack], supersedes: [ChunkID] = []) { self.packs = packs; self.supersedes = supersedes }
 
+    /// The most plaintext a writer puts in one delta (format-spec §10): a reader
+    /// refuses index objects over 256 MiB, far above this.
+    public static let writerTargetBytes = 16 << 20
+
+    /// `packs` as deltas of at most about `maximumBytes` each (whole packs; a
+    /// pack larger than that gets a delta of its own), `supersedes` in the last
+    /// one only: written in order, a reader that sees the superseding delta
+    /// knows that every other part is already stored.
+    public static func parts(packs: [IndexedPack], supersedes: [ChunkID] = [], maximumBytes: Int = writerTargetBytes) -> [IndexDelta] {
+        var out: [IndexDelta] = [], current: [IndexedPack] = [], bytes = 0
+        for p in packs {
+            let size = 64 + p.entries.count * 85
+            if !current.isEmpty && bytes + size > maximumBytes {
+                out.append(IndexDelta(packs: current)); current = []; bytes = 0
+            }
+            current.append(p); bytes += size
+        }
+        out.append(IndexDelta(packs: current, supersedes: supersedes))
+        return out
+    }
+
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 + packs.reduce(0) { $0 + 48 + $1.entries.count * 44 })
         w.u8(Self.version)
@@ -39,15 +60,16 @@ public struct IndexDelta: Hashable, Sendable {
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         var supersedes: [ChunkID] = []
-        for _ in 0..<(try r.count(max: r.remaining / 32)) { supersedes.append(try r.id()) }
+        for _ in 0..<(try r.count(elementsOfAtLeast: ChunkID.byteCount)) { supersedes.append(try r.id()) }
         var packs: [IndexedPack] = []
-        for _ in 0..<(try r.count(max: r.remaining)) {
+        // A pack takes at least its id, type, size and count (35 bytes); an entry at least 36.
+        for _ in 0..<(try r.count(elementsOfAtLeast: ChunkID.byteCount + 3)) {
             let id = try r.id()
             let t = try r.u8()
             guard let type = PackType(rawValue: t) else { throw FormatError.invalid(what: what, reason: "unknown pack type \(t)") }
             let size = try r.varint()
             var entries: [BlobEntry] = []
-            for _ in 0..<(try r.count(max: r.remaining)) { entries.append(try BlobEntry.decode(from: &r, what: what)) }
+            for _ in 0..<(try r.count(elementsOfAtLeast: BlobEntry.minimumBytes)) { entries.append(try BlobEntry.decode(from: &r, what: what)) }
             packs.append(IndexedPack(id: id, type: type, size: size, entries: entries))
         }
         try r.expectEnd()

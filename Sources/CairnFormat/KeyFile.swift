@@ -7,6 +7,37 @@ public struct ScryptParameters: Hashable, Sendable {
     public init(logN: UInt8, r: UInt32, p: UInt32) { self.logN = logN; self.r = r; self.p = p }
     /// N = 2^15, r = 8, p = 1: 32 MiB of memory, ~0.1 s here.
     public static let `default` = ScryptParameters(logN: 15, r: 8, p: 1)
+
+    /// The bounds a reader accepts (format-spec §6): what `init` and `key add`
+    /// write (the default) with room for stronger settings, but never a cost
+    /// that lets one junk key file stall or kill every command.
+    public static let logNRange: ClosedRange<UInt8> = 10...20
+    public static let rRange: ClosedRange<UInt32> = 1...32
+    public static let pRange: ClosedRange<UInt32> = 1...16
+    /// 256 MiB: eight times the default's 32 MiB.
+    public static let maximumMemory: UInt64 = 256 << 20
+    /// Sixteen times the default's N·r·p.
+    public static let maximumWork: UInt64 = 16 << 18
+
+    /// scrypt's memory: 128·r·N bytes.
+    public var memoryBytes: UInt64 { 128 * UInt64(r) << UInt64(min(logN, 40)) }
+    /// N·r·p, which the time taken is proportional to.
+    public var work: UInt64 { (UInt64(1) << UInt64(min(logN, 40))) * UInt64(r) * UInt64(p) }
+
+    /// Why a reader refuses these parameters, or nil when they are within bounds.
+    public var outOfBoundsReason: String? {
+        guard Self.logNRange.contains(logN), Self.rRange.contains(r), Self.pRange.contains(p) else {
+            return "scrypt parameters logN=\(logN) r=\(r) p=\(p) are outside logN \(Self.logNRange), r \(Self.rRange), p \(Self.pRange)"
+        }
+        // RFC 7914: N < 2^(128·r/8).
+        if UInt64(logN) >= 16 * UInt64(r) { return "scrypt parameters logN=\(logN) r=\(r) are invalid (N must be below 2^(16·r))" }
+        if memoryBytes > Self.maximumMemory { return "scrypt parameters logN=\(logN) r=\(r) need \(memoryBytes >> 20) MiB, more than \(Self.maximumMemory >> 20) MiB" }
+        if work > Self.maximumWork { return "scrypt parameters logN=\(logN) r=\(r) p=\(p) cost more than 16 times the default" }
+        return nil
+    }
+
+    /// Cheaper than the default in memory or work: a stolen key file is easier to guess at.
+    public var isWeakerThanDefault: Bool { work < Self.default.work || memoryBytes < Self.default.memoryBytes }
 }
 
 /// A `keys/` object: the master key wrapped under a key derived with scrypt
@@ -50,9 +81,7 @@ public struct KeyFile: Hashable, Sendable {
         let kdf = try r.u8()
         guard kdf == kdfScrypt else { throw FormatError.invalid(what: what, reason: "unknown key derivation function \(kdf)") }
         let params = ScryptParameters(logN: try r.u8(), r: try r.u32(), p: try r.u32())
-        guard (10...24).contains(params.logN), (1...64).contains(params.r), (1...64).contains(params.p) else {
-            throw FormatError.invalid(what: what, reason: "scrypt parameters out of range")
-        }
+        if let why = params.outOfBoundsReason { throw FormatError.invalid(what: what, reason: why) }
         let salt = try r.raw(32)
         let created = try r.i64()
         let host = try r.string(), user = try r.string()

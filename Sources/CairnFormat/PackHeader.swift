@@ -16,6 +16,9 @@ public struct BlobEntry: Hashable, Sendable {
         self.type = type; self.id = id; self.offset = offset; self.length = length; self.rawLength = rawLength; self.base = base
     }
 
+    /// The fewest bytes an entry takes: type, id and three one-byte varints.
+    public static let minimumBytes = 1 + ChunkID.byteCount + 3
+
     /// Flag in the type byte: a 32-byte base id follows `rawLength`.
     static let hasBaseFlag: UInt8 = 0x80
 
@@ -73,8 +76,8 @@ public struct PackHeader: Hashable, Sendable {
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         let t = try r.u8()
         guard let type = PackType(rawValue: t) else { throw FormatError.invalid(what: what, reason: "unknown pack type \(t)") }
-        let n = try r.count(max: r.remaining)
-        var entries: [BlobEntry] = []; entries.reserveCapacity(n)
+        let n = try r.count(elementsOfAtLeast: BlobEntry.minimumBytes)
+        var entries: [BlobEntry] = []; entries.reserveCapacity(ByteReader.initialCapacity(n))
         var expected: UInt64 = 0
         for _ in 0..<n {
             let e = try BlobEntry.decode(from: &r, what: what)

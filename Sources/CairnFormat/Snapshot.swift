@@ -56,8 +56,8 @@ public struct Snapshot: Hashable, Sendable {
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         let time = try r.i64()
         let name = try r.string(), host = try r.string(), user = try r.string()
-        var tags: [String] = []; for _ in 0..<(try r.count(max: r.remaining)) { tags.append(try r.string()) }
-        var paths: [String] = []; for _ in 0..<(try r.count(max: r.remaining)) { paths.append(try r.string()) }
+        var tags: [String] = []; for _ in 0..<(try r.count(elementsOfAtLeast: 1)) { tags.append(try r.string()) }
+        var paths: [String] = []; for _ in 0..<(try r.count(elementsOfAtLeast: 1)) { paths.append(try r.string()) }
         let kind = try r.string(); let root = try r.id()
         let hasParent = try r.u8()
         let parent: ChunkID? = hasParent == 1 ? try r.id() : nil
@@ -66,7 +66,7 @@ public struct Snapshot: Hashable, Sendable {
                          sourceKind: kind, root: root, parent: parent)
         s.logicalBytes = try r.varint(); s.fileCount = try r.varint(); s.directoryCount = try r.varint(); s.newBytes = try r.varint()
         var previousKey: [UInt8]? = nil
-        for _ in 0..<(try r.count(max: r.remaining)) {
+        for _ in 0..<(try r.count(elementsOfAtLeast: 2)) {
             let k = try r.string()
             let keyBytes = Array(k.utf8)
             // Strictly increasing bytes, and no two keys `String` deems equal

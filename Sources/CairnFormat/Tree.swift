@@ -66,6 +66,10 @@ public struct Tree: Hashable, Sendable {
     public static let versionWithXattrs: UInt8 = 2
     public private(set) var nodes: [Node]
 
+    /// The fewest bytes a node takes (a symlink with a one-byte name, empty
+    /// strings and target, one-byte varints): 1 + 2 + 4 + 4 × 1 + 2 × 8 + 3 × 1 + 1.
+    public static let minimumNodeBytes = 31
+
     public init(nodes: [Node]) { self.nodes = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) } }
 
     public func node(named name: [UInt8]) -> Node? { nodes.first { $0.name == name } }
@@ -99,8 +103,8 @@ public struct Tree: Hashable, Sendable {
         guard v == version || v == versionWithXattrs else {
             throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithXattrs))
         }
-        let n = try r.count(max: r.remaining)
-        var nodes: [Node] = []; nodes.reserveCapacity(n)
+        let n = try r.count(elementsOfAtLeast: Self.minimumNodeBytes)
+        var nodes: [Node] = []; nodes.reserveCapacity(ByteReader.initialCapacity(n))
         for _ in 0..<n {
             let k = try r.u8()
             guard let kind = NodeKind(rawValue: k) else { throw FormatError.invalid(what: what, reason: "unknown node kind \(k)") }
@@ -122,7 +126,7 @@ public struct Tree: Hashable, Sendable {
             case .symlink: node.linkTarget = try r.data()
             }
             if v == versionWithXattrs {
-                for _ in 0..<(try r.count(max: r.remaining / 2)) {
+                for _ in 0..<(try r.count(elementsOfAtLeast: 3)) {
                     let x = ExtendedAttribute(name: try r.data(), value: try r.data())
                     guard !x.name.isEmpty, !x.name.contains(0) else { throw FormatError.invalid(what: what, reason: "empty or NUL extended attribute name") }
                     if let last = node.xattrs.last, !last.name.lexicographicallyPrecedes(x.name) {

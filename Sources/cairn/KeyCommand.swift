@@ -25,23 +25,37 @@ struct KeyCommand: AsyncParsableCommand {
             let repo = try await options.open()
             let keys = try await KeyManager(repo: repo).list()
             if options.json {
-                Terminal.json(keys.map { KeyJSON(id: $0.id, created: Terminal.rfc3339($0.createdNanos), host: $0.host, user: $0.user, current: $0.isCurrent) })
+                Terminal.json(keys.map { KeyJSON(id: $0.id, created: Terminal.rfc3339($0.createdNanos), host: $0.host, user: $0.user, current: $0.isCurrent, problem: $0.problem) })
                 return
             }
             for k in keys {
-                Terminal.out("\(k.isCurrent ? "*" : " ") \(k.id.prefix(8))  \(Terminal.rfc3339(k.createdNanos))  \(k.user)@\(k.host)")
+                if let problem = k.problem {
+                    Terminal.out("! \(k.id.prefix(8))  damaged: \(problem)")
+                } else {
+                    Terminal.out("\(k.isCurrent ? "*" : " ") \(k.id.prefix(8))  \(Terminal.rfc3339(k.createdNanos))  \(k.user)@\(k.host)")
+                }
             }
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a key (never the last one).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a key file (never the last one).",
+            discussion: """
+                Deletes one key file, so its passphrase no longer opens the repository from the store. It revokes \
+                nothing from someone who kept a copy of that key file and knows its passphrase: every key file wraps \
+                the same master key. To shut such a holder out of data written from now on, use 'cairn key rotate' \
+                (see Docs/security.md). The key this command opens the repository with is removed only with --force.
+
+                Example: cairn key remove 3f2a9c01
+                """)
         @OptionGroup var options: RepositoryOptions
         @Argument(help: "Key id or unique prefix.") var id: String
+        @Flag(help: "Remove the key even when it is the one this command opened the repository with.") var force = false
 
         func run() async throws {
             let repo = try await options.open()
-            let removed = try await KeyManager(repo: repo).remove(id)
+            let removed = try await KeyManager(repo: repo).remove(id, force: force)
             if options.json { Terminal.json(["removed": removed]) } else { Terminal.out("removed key \(removed.prefix(8))") }
         }
     }
@@ -59,4 +73,8 @@ struct KeyCommand: AsyncParsableCommand {
     }
 }
 
-struct KeyJSON: Encodable { let id: String, created: String, host: String, user: String, current: Bool }
+struct KeyJSON: Encodable {
+    let id: String, created: String, host: String, user: String, current: Bool
+    /// Why a damaged key file cannot be used; absent for sound ones.
+    let problem: String?
+}

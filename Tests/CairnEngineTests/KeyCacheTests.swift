@@ -22,13 +22,13 @@ final class KeyCacheTests: XCTestCase {
         do {
             _ = try await Repository.open(store: t.store, passphrase: TestRepository.passphrase, cacheBase: t.cache)
             XCTFail("without the cache the broken key file cannot open the repository")
-        } catch CairnError.wrongPassphrase {}
+        } catch CairnError.keyFileDamaged {}
         let cached = try await Repository.open(store: t.store, passphrase: TestRepository.passphrase, cacheBase: t.cache, keyCache: cache)
         XCTAssertEqual(cached.keys.master, t.repo.keys.master)
         do {
             _ = try await Repository.open(store: t.store, passphrase: Array("wrong".utf8), cacheBase: t.cache, keyCache: cache)
             XCTFail("a wrong passphrase must not be served from the cache")
-        } catch CairnError.wrongPassphrase {}
+        } catch CairnError.keyFileDamaged {}
     }
 
     func testZeroLifetimeMeansOff() {

@@ -23,11 +23,14 @@ final class KeysAndIndexTests: XCTestCase {
         XCTAssertEqual(dataBefore, dataAfter)
         do { _ = try await Repository.open(store: t.store, passphrase: Array("second".utf8), cacheBase: t.cache); XCTFail() } catch {}
         _ = try await Repository.open(store: t.store, passphrase: Array("third".utf8), cacheBase: t.cache)
-        // Remove the original; the last one cannot go.
-        _ = try await keys.remove(t.repo.keyID)
+        // Remove the original: it opened `keys`' repository, so only with force; the last one cannot go.
+        do { _ = try await keys.remove(t.repo.keyID); XCTFail("removed the key in use without force") } catch let e as CairnError {
+            guard case .removingCurrentKey = e else { return XCTFail("\(e)") }
+        }
+        _ = try await keys.remove(t.repo.keyID, force: true)
         let remaining = try await keys.list()
         XCTAssertEqual(remaining.count, 1)
-        do { _ = try await keys.remove(remaining[0].id); XCTFail() } catch let e as CairnError {
+        do { _ = try await keys.remove(remaining[0].id, force: true); XCTFail() } catch let e as CairnError {
             guard case .lastKey = e else { return XCTFail("\(e)") }
         }
     }

@@ -16,12 +16,18 @@ final class SlowGetStore: ObjectStore {
     var gets: Int { state.withLock { $0.gets } }
     func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await base.put(key, bytes) }
     func get(_ key: ObjectKey) async throws -> [UInt8] {
+        try await slowly { try await base.get(key) }
+    }
+    /// Metadata objects are read with a ranged get of the size just checked (`MetadataObjects.read`).
+    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        try await slowly { try await base.get(key, offset: offset, length: length) }
+    }
+    private func slowly(_ body: () async throws -> [UInt8]) async throws -> [UInt8] {
         state.withLock { $0.inFlight += 1; $0.most = max($0.most, $0.inFlight); $0.gets += 1 }
         defer { state.withLock { $0.inFlight -= 1 } }
         try await Task.sleep(nanoseconds: 20_000_000)
-        return try await base.get(key)
+        return try await body()
     }
-    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
     func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
     func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
     func delete(_ key: ObjectKey) async throws { try await base.delete(key) }

@@ -265,6 +265,16 @@ final class CodecRejectionTests: XCTestCase {
             guard case FormatError.invalid(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssert(reason.contains("key derivation"), reason)
         }
-        XCTAssertNoThrow(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: 24, r: 64, p: 64) }))
+        // The bounds of format-spec §6: the cost init writes with room above it, never what stalls every command.
+        XCTAssertNoThrow(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: 15, r: 8, p: 1) }))
+        XCTAssertNoThrow(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: 18, r: 8, p: 2) }))
+        XCTAssertNoThrow(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: 20, r: 2, p: 1) }))
+        XCTAssertNoThrow(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: 15, r: 1, p: 1) }))
+        for (logN, r, p) in [(24, 64, 64), (22, 8, 1), (21, 1, 1), (19, 8, 1), (18, 8, 16), (15, 33, 1), (15, 8, 17), (17, 16, 16), (16, 1, 1)] as [(UInt8, UInt32, UInt32)] {
+            XCTAssertThrowsError(try KeyFile.decode(variant { $0.scrypt = ScryptParameters(logN: logN, r: r, p: p) }), "logN=\(logN) r=\(r) p=\(p)") { error in
+                guard case FormatError.invalid(_, let reason) = error else { return XCTFail("\(error)") }
+                XCTAssert(reason.contains("scrypt"), reason)
+            }
+        }
     }
 }

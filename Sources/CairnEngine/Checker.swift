@@ -61,15 +61,28 @@ public struct Checker: Sendable {
             }
         }
         report.orphanPacks = stored.keys.filter { view.packs[$0] == nil }.map(\.hex).sorted()
+        // What packs no readable index object names hold, from their own headers: a blob a
+        // snapshot uses that is found only there is index damage (an index object lost,
+        // damaged or renamed), not lost data, and a rebuild of the index recovers it.
+        var unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:]
+        for hex in report.orphanPacks {
+            guard let id = ChunkID(hex: hex), let size = stored[id], let header = try? await repo.readPackHeader(id, size: size) else { continue }
+            for e in header.entries where view.blobs[.init(id: e.id, type: e.type)] == nil {
+                unindexed[.init(id: e.id, type: e.type)] = BlobLocation(pack: id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
+            }
+        }
 
         if options.readData {
-            try await readData(view: view, stored: stored, skip: Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) }),
+            try await readData(view: view, unindexed: unindexed, stored: stored, skip: Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) }),
                                started: started, report: &report, badBlobs: &badBlobs)
         }
         // Delta blobs whose base the index does not name whole cannot be decoded (a read-data
         // pass has reported those of the packs it read already).
         let reported = Set(report.packProblems.map(\.pack))
-        for (id, entries) in view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
+        for (id, all) in view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
+            // A base only a pack no readable index object names holds is index damage (traced below).
+            let entries = all.filter { e in e.base.map { unindexed[.init(id: $0, type: .data)]?.base != nil || unindexed[.init(id: $0, type: .data)] == nil } ?? false }
+            if entries.isEmpty { continue }
             report.packProblems.append(.init(pack: id.hex, problem: "\(entries.count) delta blob(s) whose base is stored whole in no pack of the index: they cannot be decoded ('cairn repair' rewrites the pack without them)", blobs: entries.map(\.id.hex)))
             for e in entries where view.blobs[.init(id: e.id, type: e.type)]?.pack == id {
                 badBlobs[.init(id: e.id, type: e.type)] = "delta against \(e.base!.short), which no index object names as a whole data blob"
@@ -78,7 +91,7 @@ public struct Checker: Sendable {
         for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
         }
-        try await traceSnapshots(snapshotKeys, view: view, badBlobs: badBlobs, report: &report)
+        try await traceSnapshots(snapshotKeys, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
         report.seconds = Clock.monotonic() - started
         return report
     }
@@ -134,7 +147,7 @@ public struct Checker: Sendable {
         var bytes: UInt64 = 0
     }
 
-    private func readData(view: StoreIndexView, stored: [ChunkID: UInt64], skip: Set<ChunkID>, started: Double,
+    private func readData(view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation], stored: [ChunkID: UInt64], skip: Set<ChunkID>, started: Double,
                           report: inout ScrubReport, badBlobs: inout [StoreIndexView.BlobKey: String]) async throws {
         let (packs, skippedRecent) = try selectPacks(view.packs.keys.filter { stored[$0] != nil && !skip.contains($0) })
         report.packsSkippedRecent = skippedRecent
@@ -147,7 +160,7 @@ public struct Checker: Sendable {
                 guard next < packs.count else { return false }
                 let id = packs[next]; next += 1
                 let expected = view.packs[id]!
-                group.addTask { await verifyPack(id, expected: expected, view: view) }
+                group.addTask { await verifyPack(id, expected: expected, view: view, unindexed: unindexed) }
                 return true
             }
             for _ in 0..<workers { if !launch() { break } }
@@ -173,7 +186,8 @@ public struct Checker: Sendable {
     }
 
     /// Downloads one pack and proves every byte of it.
-    private func verifyPack(_ id: ChunkID, expected: IndexedPack, view: StoreIndexView) async -> PackResult {
+    private func verifyPack(_ id: ChunkID, expected: IndexedPack, view: StoreIndexView,
+                            unindexed: [StoreIndexView.BlobKey: BlobLocation]) async -> PackResult {
         var r = PackResult(pack: id)
         let bytes: [UInt8]
         // As large as the index says (the sizes agreed when listed), however large the object has become since.
@@ -193,8 +207,10 @@ public struct Checker: Sendable {
             }
             var base: (id: ChunkID, plaintext: [UInt8])? = nil
             if let baseID = e.base {
-                // A delta is only as good as its base: read the base (verified) through the store's index.
-                guard view.storesWhole(baseID), let loc = view.dataLocation(baseID),
+                // A delta is only as good as its base: read the base (verified) through the store's
+                // index (or, index damage, from a pack only its own header names).
+                let whole = view.storesWhole(baseID) ? view.dataLocation(baseID) : unindexed[.init(id: baseID, type: .data)].flatMap { $0.base == nil ? $0 : nil }
+                guard let loc = whole,
                       let plain = try? await repo.readBlob(.data, baseID, at: loc) else {
                     r.badBlobs.append((e, "its delta base \(baseID.short) is missing or damaged")); continue
                 }
@@ -214,7 +230,10 @@ public struct Checker: Sendable {
 
     // MARK: tracing damage to snapshots
 
-    private func traceSnapshots(_ keys: [ObjectKey], view: StoreIndexView, badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws {
+    private func traceSnapshots(_ keys: [ObjectKey], view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation],
+                                badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws {
+        var unindexedUsed: [StoreIndexView.BlobKey: ChunkID] = [:]
+        var unindexedDamaged: [StoreIndexView.BlobKey: (pack: ChunkID, why: String)] = [:]
         for key in keys.sorted(by: { $0.name < $1.name }) {
             let snapshot: Snapshot
             do {
@@ -227,12 +246,24 @@ public struct Checker: Sendable {
                 continue
             }
             report.snapshotsChecked += 1
-            var tracer = DamageTracer(repo: repo, view: view, badBlobs: badBlobs, snapshotID: key.name, name: snapshot.name)
+            var tracer = DamageTracer(repo: repo, view: view, unindexed: unindexed, badBlobs: badBlobs, snapshotID: key.name, name: snapshot.name)
+            tracer.unindexedUsed = unindexedUsed
+            tracer.unindexedDamaged = unindexedDamaged
             await tracer.walkTree(snapshot.root, path: "")
             report.affected += tracer.affected
+            if tracer.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(key.name) }
+            unindexedUsed = tracer.unindexedUsed
+            unindexedDamaged = tracer.unindexedDamaged
             for (k, why) in tracer.missing where !report.blobProblems.contains(where: { $0.blob == k.id.hex && $0.type == "\(k.type)" }) {
                 report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
             }
+        }
+        for (k, d) in unindexedDamaged.sorted(by: { $0.key.id < $1.key.id }) where !report.blobProblems.contains(where: { $0.blob == k.id.hex && $0.type == "\(k.type)" }) {
+            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: d.pack.hex, problem: d.why))
+        }
+        report.unindexedBlobs = unindexedUsed.sorted { $0.key.id < $1.key.id }.map { k, pack in
+            .init(blob: k.id.hex, type: "\(k.type)", pack: pack.hex,
+                  problem: "no readable index object names it, but pack \(pack.short) holds it (index damage: 'cairn index rebuild --read-packs' recovers it)")
         }
     }
 }

@@ -29,6 +29,25 @@ public struct IndexRebuilder {
         public var damagedIndexObjects: [String] = []
         /// Packs that no index object named, now named by a new one.
         public var reindexedPacks = 0
+        /// Unreadable index objects deleted once every pack was named by a readable one.
+        public var removedIndexObjects: [String] = []
+    }
+
+    /// Names `packs` (complete packs in the store that no readable index
+    /// object names) in a new index object, from their own headers: what a
+    /// rebuild does for them, without touching anything else. Returns how
+    /// many were named.
+    public func indexPacks(_ packs: Set<ChunkID>) async throws -> Int {
+        var found: [IndexedPack] = []
+        for id in packs.sorted() {
+            guard let size = try await repo.store.size(ObjectKey(.data, id.hex)) else { continue }
+            let header = try await repo.readPackHeader(id, size: size)
+            found.append(IndexedPack(id: id, type: header.type, size: size, entries: header.entries))
+        }
+        guard !found.isEmpty else { return 0 }
+        try repo.index.addPacks(found, indexed: false)
+        try await repo.saveIndexDelta(found)
+        return found.count
     }
 
     public func rebuild() async throws -> Result {
@@ -61,11 +80,22 @@ public struct IndexRebuilder {
             }
         }
         try repo.index.addPacks(fromHeaders, indexed: true)
-        for name in view.objectNames { try repo.index.markIndexed([], indexObject: name) }
+        let unreadable = Set(view.unreadable.map(\.name))
+        for name in view.objectNames where !unreadable.contains(name) { try repo.index.markIndexed([], indexObject: name) }
         if !uncovered.isEmpty {
             try repo.index.addPacks(uncovered, indexed: false)
             try await repo.flushUnindexedPacks()
             result.reindexedPacks = uncovered.count
+        }
+        // An index object that cannot be read (damaged, or stored under another object's name)
+        // adds nothing once every pack in the store is named by a readable one: it goes, so
+        // that scrub is clean again. Not when a pack header was unreadable: then the damaged
+        // object may be the only record of that pack.
+        if result.damagedPacks.isEmpty {
+            for u in view.unreadable {
+                try await repo.store.delete(ObjectKey(.index, u.name))
+                result.removedIndexObjects.append(u.name)
+            }
         }
         try await repo.sync()
         result.snapshots = try repo.snapshots().count

@@ -85,7 +85,37 @@ public struct ScrubReport: Sendable {
     public var affected: [Affected] = []
     /// Packs in the store that no index object names: not damage (a killed backup leaves them).
     public var orphanPacks: [String] = []
+    /// Index damage, not lost data: blobs snapshots use that no readable index object
+    /// names but that a pack in the store holds (its header says so; `pack` names it).
+    /// `cairn index rebuild --read-packs` recovers them.
+    public var unindexedBlobs: [BlobProblem] = []
+    /// Snapshots that use an unindexed blob: restorable once the index is rebuilt.
+    public var snapshotsNeedingIndexRebuild: Set<String> = []
 
-    public var isClean: Bool { objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty }
+    public var isClean: Bool {
+        objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty && unindexedBlobs.isEmpty
+    }
+    /// Snapshots that lost data (cannot be fully restored even with a rebuilt index).
     public var affectedSnapshots: Set<String> { Set(affected.map(\.snapshot)) }
+    /// The index objects themselves are damaged or do not name what the packs hold:
+    /// `cairn index rebuild --read-packs` is the repair, and it loses nothing.
+    public var indexDamaged: Bool {
+        !unindexedBlobs.isEmpty || objectProblems.contains { $0.object.hasPrefix("index/") }
+    }
+    /// Data is lost or damaged (what `cairn repair` and `cairn repair snapshots` are for).
+    public var dataDamaged: Bool { !packProblems.isEmpty || !blobProblems.isEmpty || !affected.isEmpty }
+
+    /// What to do, in one sentence (nil when clean). Index damage is repaired
+    /// first: it loses nothing, and until it is done data damage cannot be told apart.
+    public var advice: String? {
+        if isClean { return nil }
+        if indexDamaged {
+            let what = unindexedBlobs.isEmpty
+                ? "\(objectProblems.filter { $0.object.hasPrefix("index/") }.count) index object(s) cannot be read"
+                : "the index objects do not name \(unindexedBlobs.count) blob(s) that \(snapshotsNeedingIndexRebuild.count) snapshot(s) use, but packs in the store hold every one of them"
+            return "INDEX DAMAGE: \(what); no data is lost by that. Run 'cairn index rebuild --read-packs', then scrub again"
+                + (dataDamaged ? " (it also found damaged data: repair that after the rebuild)" : "") + "; do not run 'cairn repair snapshots' before"
+        }
+        return "DAMAGE FOUND: \(affectedSnapshots.count) snapshot(s) affected; repair with 'cairn repair --from REPLICA' or 'cairn repair snapshots'"
+    }
 }

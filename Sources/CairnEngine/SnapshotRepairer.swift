@@ -26,6 +26,11 @@ public struct SnapshotRepairer {
     }
 
     public func repair(report: ScrubReport) async throws -> [Rewritten] {
+        // A blob that some pack holds is not lost, whatever the index objects say: rewriting a
+        // snapshot then would throw away data a rebuild of the index recovers.
+        guard report.unindexedBlobs.isEmpty else {
+            throw CairnError.other("\(report.unindexedBlobs.count) blob(s) that snapshots use are in packs no readable index object names (index damage, no data lost): run 'cairn index rebuild --read-packs' first; no snapshot was rewritten")
+        }
         let view = try await StoreIndexView.load(repo)
         var bad = Set<StoreIndexView.BlobKey>()
         for b in report.blobProblems {

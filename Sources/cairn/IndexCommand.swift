@@ -23,9 +23,10 @@ struct IndexCommand: AsyncParsableCommand {
             let rebuilder = IndexRebuilder(repo: repo, readAllPacks: readPacks)
             let r = try await rebuilder.rebuild()
             for d in r.damagedPacks { Terminal.warn("unreadable pack \(d)") }
-            for d in r.damagedIndexObjects { Terminal.warn("unreadable index object \(d)") }
+            for d in r.damagedIndexObjects { Terminal.warn("unreadable index object \(d)" + (r.removedIndexObjects.isEmpty ? "" : ": removed, every pack is named by a readable one")) }
             if options.json {
-                Terminal.json(RebuildJSON(packs: r.packs, blobs: r.blobs, snapshots: r.snapshots, reindexed_packs: r.reindexedPacks, damaged_packs: r.damagedPacks))
+                Terminal.json(RebuildJSON(packs: r.packs, blobs: r.blobs, snapshots: r.snapshots, reindexed_packs: r.reindexedPacks, damaged_packs: r.damagedPacks,
+                                          removed_index_objects: r.removedIndexObjects))
             } else {
                 Terminal.out("index rebuilt: \(r.packs) packs (\(r.headersRead) headers read), \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
             }
@@ -34,4 +35,4 @@ struct IndexCommand: AsyncParsableCommand {
     }
 }
 
-struct RebuildJSON: Encodable { let packs: Int, blobs: Int, snapshots: Int, reindexed_packs: Int, damaged_packs: [String] }
+struct RebuildJSON: Encodable { let packs: Int, blobs: Int, snapshots: Int, reindexed_packs: Int, damaged_packs: [String], removed_index_objects: [String] }

@@ -19,6 +19,19 @@ struct RepairCommand: AsyncParsableCommand {
         return try await checker.run()
     }
 
+    /// Index damage is repaired first, by rebuilding the index from the packs'
+    /// own headers: it loses nothing, and a blob a pack holds must never be
+    /// treated as lost. Returns the scrub report of the repository after it.
+    static func repairIndexFirst(_ repo: Repository, _ report: ScrubReport, options: RepositoryOptions) async throws -> ScrubReport {
+        guard report.indexDamaged else { return report }
+        let r = try await IndexRebuilder(repo: repo).rebuild()
+        if !options.json {
+            Terminal.out("index damage: rebuilt the index from the packs (\(r.reindexedPacks) pack(s) newly indexed, \(r.removedIndexObjects.count) unreadable index object(s) removed); nothing was lost")
+        }
+        for d in r.damagedPacks { Terminal.warn("unreadable pack \(d)") }
+        return try await scrub(repo, showProgress: options.showProgress)
+    }
+
     struct Blobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "blobs",
@@ -41,9 +54,15 @@ struct RepairCommand: AsyncParsableCommand {
         }
 
         func repair(_ repo: Repository) async throws {
-            let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            var report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            let indexDamaged = report.indexDamaged
+            report = try await RepairCommand.repairIndexFirst(repo, report, options: options)
             if report.isClean {
-                if options.json { Terminal.json(["repaired": 0]) } else { Terminal.out("scrub found no damage: nothing to repair") }
+                if options.json {
+                    Terminal.json(["repaired": 0, "index_rebuilt": indexDamaged ? 1 : 0])
+                } else {
+                    Terminal.out(indexDamaged ? "scrub after the index rebuild: clean" : "scrub found no damage: nothing to repair")
+                }
                 return
             }
             var source: Repository? = nil
@@ -91,7 +110,8 @@ struct RepairCommand: AsyncParsableCommand {
         }
 
         func rewrite(_ repo: Repository) async throws {
-            let report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            var report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
+            report = try await RepairCommand.repairIndexFirst(repo, report, options: options)
             let rewritten = try await SnapshotRepairer(repo: repo).repair(report: report)
             if options.json {
                 Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses) })

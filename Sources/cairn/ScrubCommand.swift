@@ -57,7 +57,11 @@ struct ScrubCommand: AsyncParsableCommand {
             print(report)
         }
         if !report.isClean {
-            Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
+            if report.dataDamaged {
+                Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
+            } else {
+                Terminal.error("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(Self.damageExit))")
+            }
             throw ExitCode(Self.damageExit)
         }
     }
@@ -67,11 +71,17 @@ struct ScrubCommand: AsyncParsableCommand {
         for p in r.packProblems { Terminal.out("damaged pack \(p.pack): \(p.problem)") }
         for b in r.blobProblems.prefix(50) { Terminal.out("damaged \(b.type) blob \(b.blob)\(b.pack.map { " in pack \($0.prefix(12))" } ?? ""): \(b.problem)") }
         if r.blobProblems.count > 50 { Terminal.out("... and \(r.blobProblems.count - 50) more damaged blobs (see --json)") }
+        // Index damage by pack (the blobs are in --json): each such pack is whole and readable.
+        let unindexedPacks = Dictionary(grouping: r.unindexedBlobs, by: { $0.pack ?? "" })
+        for (pack, blobs) in unindexedPacks.sorted(by: { $0.key < $1.key }) {
+            Terminal.out("unindexed pack \(pack.prefix(12)): holds \(blobs.count) blob(s) that snapshots use, but no readable index object names it (index damage)")
+        }
         for a in r.affected {
             let ranges = a.ranges.isEmpty ? "everything below it" : a.ranges.map { $0.upperBound == UInt64.max ? "bytes \($0.lowerBound)-end" : "bytes \($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
             Terminal.out("breaks snapshot \(a.snapshot.prefix(8)) (\(a.name)) \(a.path): \(ranges)")
         }
-        if !r.orphanPacks.isEmpty { Terminal.out("note: \(r.orphanPacks.count) pack(s) not named by any index object (left by an interrupted backup; not damage)") }
+        let idle = r.orphanPacks.filter { unindexedPacks[$0] == nil }.count
+        if idle > 0 { Terminal.out("note: \(idle) pack(s) not named by any index object and holding nothing a snapshot uses (left by an interrupted backup; not damage)") }
         var summary = "checked \(r.snapshotsChecked) snapshots, \(r.packsChecked) packs"
         if r.packsRead > 0 || r.packsSkippedRecent > 0 {
             summary += "; read \(r.packsRead) packs (\(Terminal.bytes(r.bytesVerified)), \(r.blobsVerified) blobs verified)"
@@ -80,7 +90,7 @@ struct ScrubCommand: AsyncParsableCommand {
         if !r.complete { summary += "; stopped early by --max-duration (the next run continues)" }
         summary += String(format: " in %.1f s", r.seconds)
         Terminal.out(summary)
-        Terminal.out(r.isClean ? "no damage found" : "DAMAGE FOUND: \(r.affectedSnapshots.count) snapshot(s) affected; repair with 'cairn repair --from REPLICA' or 'cairn repair snapshots'")
+        Terminal.out(r.advice ?? "no damage found")
     }
 }
 
@@ -93,6 +103,7 @@ struct ScrubJSON: Encodable {
     let blobs_verified: Int, bytes_verified: UInt64, seconds: Double
     let damaged_objects: [ObjectProblem], damaged_packs: [PackProblem], damaged_blobs: [BlobProblem], affected: [Affected]
     let affected_snapshots: [String], orphan_packs: [String]
+    let index_damage: Bool, unindexed_blobs: [BlobProblem], snapshots_needing_index_rebuild: [String], advice: String?
 
     init(_ r: ScrubReport) {
         clean = r.isClean; complete = r.complete; snapshots_checked = r.snapshotsChecked; packs_checked = r.packsChecked
@@ -104,6 +115,9 @@ struct ScrubJSON: Encodable {
         affected = r.affected.map { .init(snapshot: $0.snapshot, name: $0.name, path: $0.path,
                                           ranges: $0.ranges.map { [$0.lowerBound, $0.upperBound] }, whole_entry: $0.ranges.isEmpty, blobs: $0.blobs) }
         affected_snapshots = r.affectedSnapshots.sorted(); orphan_packs = r.orphanPacks
+        index_damage = r.indexDamaged
+        unindexed_blobs = r.unindexedBlobs.map { .init(blob: $0.blob, type: $0.type, pack: $0.pack, problem: $0.problem) }
+        snapshots_needing_index_rebuild = r.snapshotsNeedingIndexRebuild.sorted(); advice = r.advice
     }
 }
 
@@ -140,6 +154,9 @@ enum ScrubMetrics {
             # HELP cairn_scrub_affected_snapshots Snapshots that cannot be fully restored.
             # TYPE cairn_scrub_affected_snapshots gauge
             cairn_scrub_affected_snapshots \(r.affectedSnapshots.count)
+            # HELP cairn_scrub_index_damage 1 if the index objects are damaged or miss blobs that packs hold (run 'cairn index rebuild --read-packs').
+            # TYPE cairn_scrub_index_damage gauge
+            cairn_scrub_index_damage \(r.indexDamaged ? 1 : 0)
             # HELP cairn_scrub_orphan_packs Packs no index object names.
             # TYPE cairn_scrub_orphan_packs gauge
             cairn_scrub_orphan_packs \(r.orphanPacks.count)

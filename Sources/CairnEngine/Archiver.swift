@@ -152,12 +152,15 @@ public final class Archiver {
     private func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC,
                          relative: [UInt8] = [], top: Bool = false) async throws -> Entry? {
         guard let kind = FileMetadata.kind(st) else {
-            skip("\(path): skipped (not a regular file, directory or symlink)")
+            skip("\(path): skipped (a file of unknown type)")
             return nil
         }
         var node = FileMetadata.node(name: name, kind: kind, st: st, names: &names)
         node.xattrs = FileMetadata.extendedAttributes(path)
         switch kind {
+        case .fifo, .characterDevice, .blockDevice, .socket:
+            // Recorded as what they are (type, device number, metadata), never opened.
+            break
         case .symlink:
             guard let target = FileMetadata.readLink(path) else {
                 skip("\(path): cannot read link: \(FileMetadata.errorText())"); return nil

@@ -93,7 +93,7 @@ struct DamageTracer {
             let p = path + "/" + node.displayName
             switch node.kind {
             case .directory: if let sub = node.subtree { await walkTree(sub, path: p) }
-            case .symlink: break
+            case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
             case .file:
                 var offset: UInt64 = 0
                 var ranges: [ClosedRange<UInt64>] = [], blobs: [String] = []

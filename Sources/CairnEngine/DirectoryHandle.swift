@@ -194,7 +194,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// Creates an entry under a fresh random name with `make` (which fails with EEXIST when the name is taken).
-    private func linkTemporary(display: String, _ make: (UnsafePointer<CChar>) -> Int32) throws -> [UInt8] {
+    func linkTemporary(display: String, _ make: (UnsafePointer<CChar>) -> Int32) throws -> [UInt8] {
         for _ in 0..<16 {
             let name = Self.temporaryName()
             if name.withCName(make) == 0 { return name }
@@ -204,7 +204,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// Renames `temporary` over `name`, refusing a directory in its place.
-    private func replace(_ name: [UInt8], with temporary: [UInt8], display: String, what: String) throws -> String? {
+    func replace(_ name: [UInt8], with temporary: [UInt8], display: String, what: String) throws -> String? {
         let before = entry(name)
         if let before, (before.st_mode & S_IFMT) == S_IFDIR { throw Self.refused(display, what) }
         guard temporary.withCName({ t in name.withCName { renameat(fd, t, fd, $0) } }) == 0 else {

@@ -18,16 +18,22 @@ enum FileMetadata {
         case S_IFREG: return .file
         case S_IFDIR: return .directory
         case S_IFLNK: return .symlink
+        case S_IFIFO: return .fifo
+        case S_IFCHR: return .characterDevice
+        case S_IFBLK: return .blockDevice
+        case S_IFSOCK: return .socket
         default: return nil
         }
     }
 
     static func node(name: [UInt8], kind: NodeKind, st: stat, names: inout NameCache) -> Node {
-        Node(name: name, kind: kind, mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
-             user: names.user(st.st_uid), group: names.group(st.st_gid),
-             mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-             ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
-             inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
+        var node = Node(name: name, kind: kind, mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
+                        user: names.user(st.st_uid), group: names.group(st.st_gid),
+                        mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                        ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+                        inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
+        if kind.isDevice { (node.deviceMajor, node.deviceMinor) = DeviceNumber.split(UInt64(st.st_rdev)) }
+        return node
     }
 
     /// The extended attributes of a path (not following symlinks); empty when

@@ -230,7 +230,7 @@ public final class Pruner {
                 switch node.kind {
                 case .file: try await markContent(node.content)
                 case .directory: if let sub = node.subtree { try await markTree(sub) }
-                case .symlink: break
+                case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
                 }
             }
         }

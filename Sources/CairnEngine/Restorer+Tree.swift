@@ -206,6 +206,17 @@ extension Restorer {
                                                       mtime: Self.timespec(nanos: node.mtimeNanos))
                 }
                 walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
+            case .fifo, .characterDevice, .blockDevice:
+                do {
+                    let (replaced, failures) = try dir.makeSpecialFile(node, setOwner: walk.setOwner, mtime: Self.timespec(nanos: node.mtimeNanos), display: path)
+                    walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
+                } catch let e as CairnError {
+                    // A device node without the privilege to make it: the rest of the restore goes on.
+                    walk.result.warnings.append(e.description)
+                }
+            case .socket:
+                // A socket is made by the program that listens on it, not by a restore (as restic and tar do).
+                break
             case .file:
                 let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
                 if let key, walk.firsts[key] != nil {

@@ -89,7 +89,7 @@ public struct SnapshotRepairer {
                         nodes[i].size = size
                         losses[p] = lost.joined(separator: ",")
                     }
-                case .symlink: break
+                case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
                 }
             }
             for l in pendingLists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }

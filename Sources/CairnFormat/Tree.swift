@@ -3,6 +3,19 @@ public enum NodeKind: UInt8, Sendable, Hashable, Codable {
     case file = 1
     case directory = 2
     case symlink = 3
+    /// A named pipe (tree version 3).
+    case fifo = 4
+    /// A character device node: `deviceMajor`/`deviceMinor` (tree version 3).
+    case characterDevice = 5
+    /// A block device node: `deviceMajor`/`deviceMinor` (tree version 3).
+    case blockDevice = 6
+    /// A Unix domain socket: recorded, never recreated by a restore (tree version 3).
+    case socket = 7
+
+    /// FIFOs, devices and sockets: entries with no content, only metadata.
+    public var isSpecial: Bool { rawValue >= NodeKind.fifo.rawValue }
+    /// Character and block devices, which carry a device number.
+    public var isDevice: Bool { self == .characterDevice || self == .blockDevice }
 }
 
 /// An extended attribute (name and value as raw bytes).
@@ -12,7 +25,8 @@ public struct ExtendedAttribute: Hashable, Sendable {
     public init(name: [UInt8], value: [UInt8]) { self.name = name; self.value = value }
 }
 
-/// One entry of a directory: a file, a subdirectory or a symbolic link, with
+/// One entry of a directory: a file, a subdirectory, a symbolic link or a
+/// special file (FIFO, device, socket), with
 /// the metadata a restore puts back and the stat fields that let the next
 /// backup skip it unread when unchanged.
 public struct Node: Hashable, Sendable {
@@ -38,8 +52,11 @@ public struct Node: Hashable, Sendable {
     public var subtree: ChunkID?
     /// Link target bytes (symlinks only).
     public var linkTarget: [UInt8]
-    /// Extended attributes, sorted by name (trees of version 2 only).
+    /// Extended attributes, sorted by name (trees of version 2 and later).
     public var xattrs: [ExtendedAttribute] = []
+    /// The device number of a character or block device (st_rdev), 0 otherwise.
+    public var deviceMajor: UInt32 = 0
+    public var deviceMinor: UInt32 = 0
 
     public init(name: [UInt8], kind: NodeKind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
                 user: String = "", group: String = "", mtimeNanos: Int64 = 0, ctimeNanos: Int64 = 0,
@@ -60,14 +77,24 @@ public struct Node: Hashable, Sendable {
 /// encode to equal bytes and dedup.
 public struct Tree: Hashable, Sendable {
     /// Version 1 has no extended attributes; version 2 adds them to every
-    /// node. A tree is written as version 1 when no node has any, so trees
-    /// without attributes keep their bytes (and ids) across releases.
+    /// node; version 3 adds FIFOs, devices and sockets. Each version holds
+    /// everything the one before does, and a tree is written with the lowest
+    /// version that can hold it, so trees keep their bytes (and ids) across
+    /// releases.
     public static let version: UInt8 = 1
     public static let versionWithXattrs: UInt8 = 2
+    public static let versionWithSpecialFiles: UInt8 = 3
+
+    /// The version this tree is written with.
+    public var encodingVersion: UInt8 {
+        if nodes.contains(where: { $0.kind.isSpecial }) { return Self.versionWithSpecialFiles }
+        return nodes.contains { !$0.xattrs.isEmpty } ? Self.versionWithXattrs : Self.version
+    }
     public private(set) var nodes: [Node]
 
     /// The fewest bytes a node takes (a symlink with a one-byte name, empty
     /// strings and target, one-byte varints): 1 + 2 + 4 + 4 × 1 + 2 × 8 + 3 × 1 + 1.
+    /// A FIFO or socket (version 3) has no payload but the attribute count: also 31.
     public static let minimumNodeBytes = 31
 
     public init(nodes: [Node]) { self.nodes = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) } }
@@ -76,8 +103,9 @@ public struct Tree: Hashable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 + nodes.count * 96)
-        let withXattrs = nodes.contains { !$0.xattrs.isEmpty }
-        w.u8(withXattrs ? Self.versionWithXattrs : Self.version); w.varint(nodes.count)
+        let v = encodingVersion
+        let withXattrs = v >= Self.versionWithXattrs
+        w.u8(v); w.varint(nodes.count)
         for n in nodes {
             w.u8(n.kind.rawValue); w.data(n.name); w.u32(n.mode)
             w.varint(UInt64(n.uid)); w.varint(UInt64(n.gid)); w.string(n.user); w.string(n.group)
@@ -86,6 +114,8 @@ public struct Tree: Hashable, Sendable {
             case .file: n.content.encode(into: &w)
             case .directory: w.id(n.subtree ?? ChunkID(bytes: [UInt8](repeating: 0, count: 32))!)
             case .symlink: w.data(n.linkTarget)
+            case .characterDevice, .blockDevice: w.varint(UInt64(n.deviceMajor)); w.varint(UInt64(n.deviceMinor))
+            case .fifo, .socket: break
             }
             if withXattrs {
                 let sorted = n.xattrs.sorted { $0.name.lexicographicallyPrecedes($1.name) }
@@ -100,14 +130,16 @@ public struct Tree: Hashable, Sendable {
         let what = "tree"
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
-        guard v == version || v == versionWithXattrs else {
-            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithXattrs))
+        guard v >= version && v <= versionWithSpecialFiles else {
+            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithSpecialFiles))
         }
         let n = try r.count(elementsOfAtLeast: Self.minimumNodeBytes)
         var nodes: [Node] = []; nodes.reserveCapacity(ByteReader.initialCapacity(n))
         for _ in 0..<n {
             let k = try r.u8()
-            guard let kind = NodeKind(rawValue: k) else { throw FormatError.invalid(what: what, reason: "unknown node kind \(k)") }
+            guard let kind = NodeKind(rawValue: k), !kind.isSpecial || v >= versionWithSpecialFiles else {
+                throw FormatError.invalid(what: what, reason: "unknown node kind \(k) in a version \(v) tree")
+            }
             let name = try r.data()
             guard !name.isEmpty, !name.contains(47), name != [46], name != [46, 46], !name.contains(0) else {
                 throw FormatError.invalid(what: what, reason: "unsafe entry name \(String(decoding: name, as: UTF8.self).debugDescription)")
@@ -124,8 +156,15 @@ public struct Tree: Hashable, Sendable {
             case .file: node.content = try ContentRef.decode(from: &r, what: what)
             case .directory: node.subtree = try r.id()
             case .symlink: node.linkTarget = try r.data()
+            case .characterDevice, .blockDevice:
+                let major = try r.varint(), minor = try r.varint()
+                guard major <= UInt64(UInt32.max), minor <= UInt64(UInt32.max) else {
+                    throw FormatError.invalid(what: what, reason: "device number out of range")
+                }
+                node.deviceMajor = UInt32(major); node.deviceMinor = UInt32(minor)
+            case .fifo, .socket: break
             }
-            if v == versionWithXattrs {
+            if v >= versionWithXattrs {
                 for _ in 0..<(try r.count(elementsOfAtLeast: 3)) {
                     let x = ExtendedAttribute(name: try r.data(), value: try r.data())
                     guard !x.name.isEmpty, !x.name.contains(0) else { throw FormatError.invalid(what: what, reason: "empty or NUL extended attribute name") }
@@ -138,9 +177,12 @@ public struct Tree: Hashable, Sendable {
             nodes.append(node)
         }
         try r.expectEnd()
-        // One encoding per tree: version 2 only when some node has attributes.
+        // One encoding per tree: the lowest version that holds it.
         if v == versionWithXattrs && !nodes.contains(where: { !$0.xattrs.isEmpty }) {
             throw FormatError.invalid(what: what, reason: "version 2 tree without extended attributes")
+        }
+        if v == versionWithSpecialFiles && !nodes.contains(where: { $0.kind.isSpecial }) {
+            throw FormatError.invalid(what: what, reason: "version 3 tree without a FIFO, device or socket")
         }
         for i in nodes.indices.dropFirst() where !nodes[i - 1].name.lexicographicallyPrecedes(nodes[i].name) {
             throw FormatError.invalid(what: what, reason: "entries are not sorted or not unique")

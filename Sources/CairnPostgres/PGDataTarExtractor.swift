@@ -60,6 +60,9 @@ final class PGDataTarExtractor {
                 guard link(root + "/" + String(decoding: target, as: UTF8.self), path) == 0 else {
                     throw PostgresError.pgdata("cannot create the hard link \(path): \(String(cString: strerror(errno)))")
                 }
+            case .fifo, .characterDevice, .blockDevice:
+                // The tar reader yields no such members; a data directory holds none.
+                throw PostgresError.pgdata("the streamed base backup holds the special file \(path)")
             }
         case .data(let slice):
             guard fd >= 0 else { return }

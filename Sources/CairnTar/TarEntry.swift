@@ -6,6 +6,12 @@ public struct TarEntry: Sendable, Equatable {
         case symlink(target: [UInt8])
         /// A hard link to an earlier member's path.
         case hardLink(target: [UInt8])
+        /// A named pipe (typeflag '6').
+        case fifo
+        /// A character device (typeflag '3').
+        case characterDevice(major: UInt32, minor: UInt32)
+        /// A block device (typeflag '4').
+        case blockDevice(major: UInt32, minor: UInt32)
     }
 
     /// Path inside the archive, without a leading '/' (directories without a trailing one).

@@ -18,7 +18,13 @@ public enum TarWriter {
         case .directory: typeflag = UInt8(ascii: "5"); path += [47]
         case .symlink(let t): typeflag = UInt8(ascii: "2"); linkname = t
         case .hardLink(let t): typeflag = UInt8(ascii: "1"); linkname = t
+        case .fifo: typeflag = UInt8(ascii: "6")
+        case .characterDevice: typeflag = UInt8(ascii: "3")
+        case .blockDevice: typeflag = UInt8(ascii: "4")
         }
+        var device: (major: UInt32, minor: UInt32) = (0, 0)
+        if case .characterDevice(let major, let minor) = e.kind { device = (major, minor) }
+        if case .blockDevice(let major, let minor) = e.kind { device = (major, minor) }
         let size: UInt64 = e.kind == .file ? e.size : 0
 
         // Path: in `name`, or split into prefix/name, or pax.
@@ -32,6 +38,9 @@ public enum TarWriter {
         if !isASCII(Array(e.group.utf8)) || e.group.utf8.count > 32 { pax.append(("gname", Array(e.group.utf8))) }
         if e.uid > 0o7777777 { pax.append(("uid", Array(String(e.uid).utf8))) }
         if e.gid > 0o7777777 { pax.append(("gid", Array(String(e.gid).utf8))) }
+        // Device numbers past the 7 octal digits of ustar: the keys GNU tar and bsdtar read.
+        if device.major > 0o7777777 { pax.append(("SCHILY.devmajor", Array(String(device.major).utf8))) }
+        if device.minor > 0o7777777 { pax.append(("SCHILY.devminor", Array(String(device.minor).utf8))) }
         if size > 0o77777777777 { pax.append(("size", Array(String(size).utf8))) }
         let seconds = floorDiv(e.mtimeNanos, 1_000_000_000), nanos = e.mtimeNanos - seconds * 1_000_000_000
         if nanos != 0 || seconds < 0 || seconds > 0o77777777777 { pax.append(("mtime", Array(paxTime(seconds, nanos).utf8))) }
@@ -48,7 +57,8 @@ public enum TarWriter {
         }
         out += block(name: name, prefix: prefix, mode: e.mode & 0o7777, uid: min(e.uid, 0o7777777), gid: min(e.gid, 0o7777777),
                      size: min(size, 0o77777777777), mtime: max(0, min(seconds, 0o77777777777)), typeflag: typeflag, linkname: linkname,
-                     user: Array(e.user.utf8.prefix(32)), group: Array(e.group.utf8.prefix(32)))
+                     user: Array(e.user.utf8.prefix(32)), group: Array(e.group.utf8.prefix(32)),
+                     deviceMajor: min(device.major, 0o7777777), deviceMinor: min(device.minor, 0o7777777))
         return out
     }
 
@@ -87,7 +97,8 @@ public enum TarWriter {
     }
 
     private static func block(name: [UInt8], prefix: [UInt8], mode: UInt32, uid: UInt32, gid: UInt32, size: UInt64, mtime: Int64,
-                              typeflag: UInt8, linkname: [UInt8], user: [UInt8], group: [UInt8]) -> [UInt8] {
+                              typeflag: UInt8, linkname: [UInt8], user: [UInt8], group: [UInt8],
+                              deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: blockSize)
         func put(_ bytes: [UInt8], at offset: Int, max: Int) {
             for (i, b) in bytes.prefix(max).enumerated() { h[offset + i] = b }
@@ -110,6 +121,10 @@ public enum TarWriter {
         put(Array("00".utf8), at: 263, max: 2)
         put(user, at: 265, max: 32)
         put(group, at: 297, max: 32)
+        if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
+            octal(UInt64(deviceMajor), at: 329, width: 8)
+            octal(UInt64(deviceMinor), at: 337, width: 8)
+        }
         put(prefix, at: 345, max: 155)
         let sum = h.reduce(0) { $0 + UInt64($1) }
         var s = String(sum, radix: 8)

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// Writes a tree snapshot as a POSIX pax tar stream: directories, files,
-/// symlinks, hard links (files of the snapshot sharing device and inode),
+/// symlinks, FIFOs, devices (sockets have no tar member and are left out),
+/// hard links (files of the snapshot sharing device and inode),
 /// modes, owners and mtimes with nanoseconds; long and non-ASCII names through
 /// pax records. Every chunk is verified before it is written.
 struct TarExport {
@@ -45,6 +46,18 @@ struct TarExport {
             case .symlink:
                 entry.kind = .symlink(target: node.linkTarget)
                 emit(TarWriter.header(for: entry))
+            case .fifo:
+                entry.kind = .fifo
+                emit(TarWriter.header(for: entry))
+            case .characterDevice:
+                entry.kind = .characterDevice(major: node.deviceMajor, minor: node.deviceMinor)
+                emit(TarWriter.header(for: entry))
+            case .blockDevice:
+                entry.kind = .blockDevice(major: node.deviceMajor, minor: node.deviceMinor)
+                emit(TarWriter.header(for: entry))
+            case .socket:
+                // tar has no socket member (GNU tar skips them too).
+                members -= 1
             case .file:
                 let key = Key(device: node.device, inode: node.inode)
                 if node.inode != 0, let target = firstPath[key] {

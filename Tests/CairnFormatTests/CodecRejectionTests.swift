@@ -108,10 +108,10 @@ final class CodecRejectionTests: XCTestCase {
             }
         }
         func bumped(_ b: [UInt8], at i: Int, to v: UInt8) -> [UInt8] { var b = b; b[i] = v; return b }
-        // Trees: version 2 (extended attributes) is known, 3 is the first unknown one.
-        for v: UInt8 in [0, 3] {
+        // Trees: versions 2 (extended attributes) and 3 (special files) are known, 4 is the first unknown one.
+        for v: UInt8 in [0, 4] {
             XCTAssertThrowsError(try Tree.decode(bumped(Fixtures.tree.encoded(), at: 0, to: v))) {
-                XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "tree", version: Int(v), supported: 2))
+                XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "tree", version: Int(v), supported: 3))
             }
         }
         expectVersion("snapshot", 2, { _ = try Snapshot.decode(bumped(Fixtures.snapshotMinimal.encoded(), at: 0, to: 2)) })

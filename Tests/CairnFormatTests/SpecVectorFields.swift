@@ -30,16 +30,25 @@ struct TreeFields: Decodable {
         var user: String; var group: String; var mtimeNanos: Int64; var ctimeNanos: Int64
         var inode: UInt64; var device: UInt64; var size: UInt64
         var content: ContentRefFields?; var subtree: String?; var linkTargetHex: String?
+        var deviceMajor: UInt32?; var deviceMinor: UInt32?
+        var xattrs: [XattrFields]?
     }
+    struct XattrFields: Decodable { var nameHex: String; var valueHex: String }
     var nodes: [NodeFields]
 
     func make() throws -> Tree {
         Tree(nodes: try nodes.map { n in
-            let kind = try enumValue(["file": NodeKind.file, "directory": .directory, "symlink": .symlink], n.kind)
-            return Node(name: try bytes(n.nameHex), kind: kind, mode: n.mode, uid: n.uid, gid: n.gid, user: n.user,
-                        group: n.group, mtimeNanos: n.mtimeNanos, ctimeNanos: n.ctimeNanos, inode: n.inode, device: n.device,
-                        size: n.size, content: try n.content?.make() ?? ContentRef(), subtree: try n.subtree.map(id),
-                        linkTarget: try bytes(n.linkTargetHex ?? ""))
+            let kind = try enumValue(["file": NodeKind.file, "directory": .directory, "symlink": .symlink, "fifo": .fifo,
+                                      "characterDevice": .characterDevice, "blockDevice": .blockDevice, "socket": .socket], n.kind)
+            var node = Node(name: try bytes(n.nameHex), kind: kind, mode: n.mode, uid: n.uid, gid: n.gid, user: n.user,
+                            group: n.group, mtimeNanos: n.mtimeNanos, ctimeNanos: n.ctimeNanos, inode: n.inode, device: n.device,
+                            size: n.size, content: try n.content?.make() ?? ContentRef(), subtree: try n.subtree.map(id),
+                            linkTarget: try bytes(n.linkTargetHex ?? ""))
+            node.deviceMajor = n.deviceMajor ?? 0
+            node.deviceMinor = n.deviceMinor ?? 0
+            node.xattrs = try (n.xattrs ?? []).map { ExtendedAttribute(name: try bytes($0.nameHex), value: try bytes($0.valueHex)) }
+                .sorted { $0.name.lexicographicallyPrecedes($1.name) }
+            return node
         })
     }
 }

@@ -52,12 +52,20 @@ def content_ref(c):
     return u8(c["level"]) + varint(len(c["ids"])) + b"".join(ident(i) for i in c["ids"])
 
 
-KINDS = {"file": 1, "directory": 2, "symlink": 3}
+KINDS = {"file": 1, "directory": 2, "symlink": 3, "fifo": 4, "characterDevice": 5, "blockDevice": 6, "socket": 7}
 
 
 def tree(t):
     nodes = sorted(t["nodes"], key=lambda n: bytes.fromhex(n["nameHex"]))
-    out = u8(1) + varint(len(nodes))
+    # The lowest version that holds the tree: 3 with a FIFO, device or socket,
+    # else 2 with an extended attribute, else 1 (v1.md §12).
+    if any(KINDS[n["kind"]] >= 4 for n in nodes):
+        version = 3
+    elif any(n.get("xattrs") for n in nodes):
+        version = 2
+    else:
+        version = 1
+    out = u8(version) + varint(len(nodes))
     for n in nodes:
         out += u8(KINDS[n["kind"]]) + data(bytes.fromhex(n["nameHex"])) + u32(n["mode"])
         out += varint(n["uid"]) + varint(n["gid"]) + string(n["user"]) + string(n["group"])
@@ -67,8 +75,13 @@ def tree(t):
             out += content_ref(n["content"])
         elif n["kind"] == "directory":
             out += ident(n["subtree"])
-        else:
+        elif n["kind"] == "symlink":
             out += data(bytes.fromhex(n["linkTargetHex"]))
+        elif n["kind"] in ("characterDevice", "blockDevice"):
+            out += varint(n["deviceMajor"]) + varint(n["deviceMinor"])
+        if version >= 2:
+            xs = sorted(n.get("xattrs", []), key=lambda x: bytes.fromhex(x["nameHex"]))
+            out += varint(len(xs)) + b"".join(data(bytes.fromhex(x["nameHex"])) + data(bytes.fromhex(x["valueHex"])) for x in xs)
     return out
 
 
@@ -180,9 +193,27 @@ def main():
                  size=50_000_000_000, content={"level": 2, "ids": [sha("list 1")]}),
             node("file", "ärger 🗂".encode(), mode=0o640, size=1, content={"level": 0, "ids": [sha("chunk c")]}),
         ]}},
+        {"name": "extended-attributes", "value": {"nodes": [
+            node("file", b"labelled", mode=0o600, size=3, content={"level": 0, "ids": [sha("chunk d")]},
+                 xattrs=[{"nameHex": b"user.note".hex(), "valueHex": b"\x00\xff binary".hex()},
+                         {"nameHex": b"security.selinux".hex(), "valueHex": b"system_u:object_r:etc_t:s0\x00".hex()}]),
+            node("directory", b"plain", mode=0o755, subtree=sha("tree plain")),
+        ]}},
+        {"name": "special-files", "value": {"nodes": [
+            node("fifo", b"queue", mode=0o620, uid=999, gid=999, user="postgres", group="postgres",
+                 mtimeNanos=1700000000000000001, ctimeNanos=1700000000000000002, inode=77, device=66306),
+            node("socket", b"geth.ipc", mode=0o600, uid=1000, user="node", inode=78, device=66306),
+            node("characterDevice", b"null", mode=0o666, deviceMajor=1, deviceMinor=3),
+            node("blockDevice", b"sda1", mode=0o660, gid=6, group="disk", deviceMajor=8, deviceMinor=1),
+            node("characterDevice", b"huge", mode=0o600, deviceMajor=4294967295, deviceMinor=1048576,
+                 xattrs=[{"nameHex": b"user.x".hex(), "valueHex": ""}]),
+            node("file", b"data", size=0, content={"level": 0, "ids": []}),
+        ]}},
     ]
     write("tree.json", "Tree (tree blob plaintext). Nodes are listed here in any order; the encoding sorts them by name "
-          "bytes. nameHex and linkTargetHex are raw bytes in hex (names need not be UTF-8).", tree_vectors, tree)
+          "bytes. nameHex, linkTargetHex and the xattrs' nameHex/valueHex are raw bytes in hex (names need not be UTF-8). "
+          "The version byte is the lowest that holds the tree: 3 with a fifo, characterDevice, blockDevice or socket "
+          "node, else 2 with an extended attribute, else 1.", tree_vectors, tree)
 
     snapshot_vectors = [
         {"name": "with-parent-and-extra", "value": {

@@ -91,7 +91,7 @@ let package = Package(
         // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
         .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "cairn"]),
         // Real `cairn` processes racing each other (backup against prune).
-        .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn"]),
+        .testTarget(name: "CairnConcurrencyTests", dependencies: ["cairn", "CairnStorage"]),
         // S3 against a real S3-compatible server (moto) on loopback; SigV4 against AWS's vectors and botocore.
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "cairn"],
                     exclude: ["Support"], resources: [.copy("Vectors")]),

@@ -36,6 +36,8 @@ public final class CommitGuardedStore: ObjectStore {
     }
 
     public var stagingDirectory: String? { base.stagingDirectory }
+    public var stagingModes: FileModes { base.stagingModes }
+    public func localPath(_ key: ObjectKey) -> String? { base.localPath(key) }
 
     public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
         // putFile removes the file whatever happens, the refused case included.

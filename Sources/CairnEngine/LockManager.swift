@@ -102,6 +102,11 @@ public final class LockManager: Sendable {
             let bytes: [UInt8]
             do { bytes = try await MetadataObjects.read(repo.store, key) } catch StorageError.notFound { continue }   // released meanwhile
             catch CairnError.damagedObject(_, let why) { out.append(LockInfo(name: key.name, record: nil, problem: why)); continue }
+            catch StorageError.permissionDenied {
+                // Written by another user into a repository that is not group-accessible.
+                out.append(LockInfo(name: key.name, record: nil, problem: "this user (\(Host.user)) may not read it: make the repository group-accessible (chmod -R g+rwX and chmod g+s on the repository directory, Docs/postgres.md)"))
+                continue
+            }
             do {
                 out.append(LockInfo(name: key.name, record: try LockRecord.decode(try repo.keys.openObject(.lock, bytes)), problem: nil))
             } catch {
@@ -162,11 +167,28 @@ public final class LockManager: Sendable {
         return all.count
     }
 
-    /// Writes a sealed lock object under a fresh random name.
-    func write(_ record: LockRecord) async throws -> String {
+    /// Writes a sealed lock object under a fresh random name. It is registered
+    /// with `Interruption` before it exists, so that an interrupted process
+    /// removes it even when the signal comes before the caller holds the lock;
+    /// the caller owns the returned token.
+    func write(_ record: LockRecord) async throws -> (name: String, undo: UInt64) {
         let name = Hex.encode(try SecureRandom.bytes(32))
-        try await repo.store.put(ObjectKey(.locks, name), try repo.keys.sealObject(.lock, record.encoded()))
-        return name
+        let undo = Self.registerUndo(store: repo.store, name: name)
+        do {
+            try Interruption.shared.checkNotInterrupted()
+            try await repo.store.put(ObjectKey(.locks, name), try repo.keys.sealObject(.lock, record.encoded()))
+        } catch {
+            Interruption.shared.unregister(undo)
+            throw error
+        }
+        return (name, undo)
+    }
+
+    /// Tells `Interruption` to remove lock object `name` if the process is interrupted.
+    static func registerUndo(store: any ObjectStore, name: String) -> UInt64 {
+        let key = ObjectKey(.locks, name)
+        if let path = store.localPath(key) { return Interruption.shared.register("lock", .unlink(path)) }
+        return Interruption.shared.register("lock", .run { try? await store.delete(key) })
     }
 
     /// The first live lock (other than `own`) that conflicts; stale ones found on the way are removed.
@@ -174,8 +196,13 @@ public final class LockManager: Sendable {
         let now = Clock.nowNanos()
         for l in try await list() where !own.contains(l.name) {
             if let reason = staleReason(l, now: now) {
-                try await repo.store.delete(ObjectKey(.locks, l.name))
-                notice("removed stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason)")
+                // A stale lock never blocks, even one this user may not remove.
+                do {
+                    try await repo.store.delete(ObjectKey(.locks, l.name))
+                    notice("removed stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason)")
+                } catch {
+                    notice("ignoring stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason); it could not be removed (\(CairnEngine.describe(error)))")
+                }
                 continue
             }
             if l.conflicts(withExclusive: exclusive) { return l }
@@ -186,28 +213,37 @@ public final class LockManager: Sendable {
     /// Takes a lock: list, write, pause, list again (format-spec §19). Waits
     /// up to `wait` seconds for conflicting locks to go, then throws
     /// `RepositoryLockedError` naming the holder.
-    public func acquire(exclusive: Bool, operation: String, wait: Double = 0) async throws -> RepositoryLock {
+    /// `waiting` is told once, when the first attempt finds a conflicting lock and the wait begins.
+    public func acquire(exclusive: Bool, operation: String, wait: Double = 0,
+                        waiting: (@Sendable (LockInfo) -> Void)? = nil) async throws -> RepositoryLock {
         let deadline = Clock.monotonic() + max(0, wait)
         let start = Clock.nowNanos()
         var interval = timing.retryInterval
+        var toldWaiting = false
         while true {
+            try Interruption.shared.checkNotInterrupted()
             var blocker = try await firstConflict(exclusive: exclusive, own: [])
             if blocker == nil {
                 let record = LockRecord(exclusive: exclusive, host: host, pid: pid, startNanos: start, refreshNanos: Clock.nowNanos(),
                                         user: Host.user, operation: operation)
-                let name = try await write(record)
+                let (name, undo) = try await write(record)
                 let written = Clock.monotonic()
                 if !repo.store.listsEveryCompletedPut { try await Task.sleep(nanoseconds: UInt64(timing.checkDelay * 1e9)) }
                 blocker = try await firstConflict(exclusive: exclusive, own: [name])
                 if blocker == nil {
-                    return RepositoryLock(manager: self, name: name, record: record, refreshedAt: written)
+                    return RepositoryLock(manager: self, name: name, record: record, refreshedAt: written, undo: undo)
                 }
                 // Someone else got there too: step back so that at most one proceeds.
                 try await repo.store.delete(ObjectKey(.locks, name))
+                Interruption.shared.unregister(undo)
             }
             let now = Clock.monotonic()
             if now >= deadline {
                 throw RepositoryLockedError(holder: blocker!.describe(now: Clock.nowNanos()), wanted: exclusive ? "exclusive" : "shared")
+            }
+            if !toldWaiting, let blocker {
+                toldWaiting = true
+                waiting?(blocker)
             }
             // Jitter, so that two processes that stepped back do not collide again.
             let pause = min(deadline - now, interval * Double.random(in: 0.5...1.5))
@@ -229,10 +265,13 @@ public final class RepositoryLock: Sendable {
     }
     private let state: Mutex<State>
     private let refresher = Mutex<Task<Void, Never>?>(nil)
+    /// The interruption token of the current lock object (an interrupted process removes it).
+    private let undoToken = Mutex<UInt64?>(nil)
 
-    init(manager: LockManager, name: String, record: LockRecord, refreshedAt: Double) {
+    init(manager: LockManager, name: String, record: LockRecord, refreshedAt: Double, undo: UInt64) {
         self.manager = manager
         state = Mutex(State(name: name, record: record, refreshedAt: refreshedAt))
+        undoToken.withLock { $0 = undo }
         let interval = manager.timing.refreshInterval
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
@@ -244,6 +283,11 @@ public final class RepositoryLock: Sendable {
         refresher.withLock { $0 = task }
     }
 
+    /// Makes `token` the interruption token of the current lock object (nil: none), dropping the previous one.
+    private func replaceUndo(_ token: UInt64?) {
+        if let old = undoToken.withLock({ t -> UInt64? in let o = t; t = token; return o }) { Interruption.shared.unregister(old) }
+    }
+
     public var exclusive: Bool { state.withLock { $0.record.exclusive } }
     /// The name of the current lock object.
     public var name: String { state.withLock { $0.name } }
@@ -253,7 +297,7 @@ public final class RepositoryLock: Sendable {
         var record = state.withLock { $0.record }
         record.refreshNanos = Clock.nowNanos()
         do {
-            let newName = try await manager.write(record)
+            let (newName, newUndo) = try await manager.write(record)
             let old = state.withLock { s -> String? in
                 if s.released { return nil }
                 let o = s.name
@@ -261,8 +305,13 @@ public final class RepositoryLock: Sendable {
                 return o
             }
             guard let old else {   // released while writing
-                try? await manager.repo.store.delete(ObjectKey(.locks, newName)); return
+                try? await manager.repo.store.delete(ObjectKey(.locks, newName))
+                Interruption.shared.unregister(newUndo)
+                return
             }
+            // Until the old object is deleted, an interruption removes both.
+            let oldUndo = undoToken.withLock { t -> UInt64? in let o = t; t = newUndo; return o }
+            defer { if let oldUndo { Interruption.shared.unregister(oldUndo) } }
             try? await Task.sleep(nanoseconds: UInt64(manager.timing.refreshOverlap * 1e9))
             try await manager.repo.store.delete(ObjectKey(.locks, old))
         } catch {
@@ -296,6 +345,7 @@ public final class RepositoryLock: Sendable {
             return s.name
         }
         if let name { try? await manager.repo.store.delete(ObjectKey(.locks, name)) }
+        replaceUndo(nil)
     }
 
     /// Runs `body` while holding the lock, then releases it whatever happens.

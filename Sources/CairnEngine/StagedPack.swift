@@ -17,9 +17,9 @@ final class StagedPack {
     /// Bytes of blobs appended so far.
     var size: UInt64 { file.size }
 
-    init(type: PackType, directory: String) throws {
+    init(type: PackType, directory: String, modes: FileModes = .ownerOnly) throws {
         self.type = type
-        file = try StagingFile(directory: directory, prefix: "pack")
+        file = try StagingFile(directory: directory, prefix: "pack", modes: modes)
     }
 
     /// Appends one sealed blob and its header entry.

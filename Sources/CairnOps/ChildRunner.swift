@@ -1,3 +1,4 @@
+import CairnStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,8 +43,13 @@ public enum ChildRunner {
             unlink(errPath)
         }
         let start = Date()
+        let undoOut = stdoutPath == nil ? Interruption.shared.register("temporary output", .unlink(outPath)) : nil
+        let undoErr = Interruption.shared.register("temporary output", .unlink(errPath))
+        defer { undoOut.map { Interruption.shared.unregister($0) }; Interruption.shared.unregister(undoErr) }
         let pid = try spawn(full, environment: env, stdinPath: stdinPath ?? "/dev/null", stdoutPath: outPath, stderrPath: errPath)
+        let undoChild = Interruption.shared.register("child process", .forwardSignal(pid))
         let status = wait(pid, timeout: timeout)
+        Interruption.shared.unregister(undoChild)
         let out = stdoutPath == nil ? (FileManager.default.contents(atPath: outPath).map { String(decoding: $0, as: UTF8.self) } ?? "") : ""
         let err = FileManager.default.contents(atPath: errPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return ChildResult(argv: argv, status: status, stdout: out, stderr: err, seconds: Date().timeIntervalSince(start))

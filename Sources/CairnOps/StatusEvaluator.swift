@@ -4,7 +4,8 @@ import CairnPlan
 /// Measures a plan's objectives from what its repositories hold (pure).
 public enum StatusEvaluator {
     /// A source with an `rto` is breached when it was never drilled, its last drill failed, or took longer.
-    public static func evaluate(plan: Plan, facts: [RepositoryFacts], now: Double) -> StatusReport {
+    /// `archivers`: per pg-wal source, the archiver problem found (`ArchiverStatus.problem`), if any.
+    public static func evaluate(plan: Plan, facts: [RepositoryFacts], now: Double, archivers: [String: String] = [:]) -> StatusReport {
         var sources: [StatusReport.Source] = []
         var repositories: [StatusReport.Repository] = []
         let byName = Dictionary(facts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -32,6 +33,7 @@ public enum StatusEvaluator {
                     problems.append("no snapshot named \(src.snapshotName) yet (RPO \(PlanDuration.format(rpo)))")
                 }
             }
+            if let a = archivers[src.name] { problems.append(a) }
             let drill = (f?.snapshots ?? []).filter { $0.name == OpsRecord.drillName(source: src.name) }
                 .max { $0.time < $1.time }.flatMap(OpsRecord.Drill.init)
             var rtoBreached = false

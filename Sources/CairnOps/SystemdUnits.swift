@@ -13,6 +13,7 @@ public enum SystemdUnits {
     /// File name and contents of each unit.
     public static func render(plan: Plan, planPath: String, executable: String, user: Bool) -> [(name: String, text: String)] {
         let calendars = uniqueCalendars(plan)
+        let timeoutStart = Self.timeoutStart
         let service = """
         # Written by 'cairn schedule install' for \(planPath); 'cairn schedule remove' deletes it.
         [Unit]
@@ -29,7 +30,10 @@ public enum SystemdUnits {
         IOSchedulingClass=best-effort
         IOSchedulingPriority=7
         # Exit 1: something failed; 3: finished with warnings (both mark the unit failed, so OnFailure= alerting works).
-        TimeoutStartSec=infinity
+        # Finite: a run that hangs (an archiver that never catches up, a lock never released) is stopped
+        # with SIGTERM, which cairn handles (locks and temporary files removed), and the unit fails.
+        TimeoutStartSec=\(timeoutStart)
+        TimeoutStopSec=2min
 
         """
         let timer = """
@@ -50,6 +54,11 @@ public enum SystemdUnits {
         _ = user
         return [(Self.service, service), (Self.timer, timer)]
     }
+
+    /// The longest a run may take before systemd stops it: long enough for a
+    /// night's base backup, prune and copy, short enough that the next
+    /// scheduled run is not blocked by a hung one.
+    public static let timeoutStart = "6h"
 
     /// Distinct OnCalendar expressions; a plan with no scheduled source runs daily at 02:00 (retention and scrub).
     static func uniqueCalendars(_ plan: Plan) -> [String] {

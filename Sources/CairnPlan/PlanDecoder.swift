@@ -220,8 +220,9 @@ public enum PlanDecoder {
                 fail(t.line, p + "snapshot-name", "must not contain '/' or be '.' or '..'")
             }
             var dbname: String? = nil
-            if kind == .pgDump || kind == .pgBaseBackup {
-                dbname = string(t, p, "dbname", required: true)
+            if kind == .pgDump || kind == .pgBaseBackup || kind == .pgWAL {
+                // pg-wal: optional, the server whose pg_stat_archiver `cairn status` checks.
+                dbname = string(t, p, "dbname", required: kind != .pgWAL)
                 if let d = dbname, d.contains("password") {
                     fail(t["dbname"]?.line ?? t.line, p + "dbname", "must not hold a password: use a ~/.pgpass file or PGPASSFILE")
                 }
@@ -272,7 +273,7 @@ public enum PlanDecoder {
             switch k {
             case .pgDump: return ["dbname", "pg-dump-args", "check"]
             case .pgBaseBackup: return ["dbname", "pgdata", "check"]
-            case .pgWAL: return ["wal-name"]
+            case .pgWAL: return ["wal-name", "dbname"]
             case .redis: return ["url", "rdb-file", "password-file"]
             case .tree: return ["paths", "exclude", "one-file-system"]
             case .command: return ["command"]

@@ -7,9 +7,11 @@ import Glibc
 /// `pg_start_backup` before 15) on one connection, the data directory through
 /// the tree archiver (so unchanged relation files are not re-read and chunks
 /// dedup against earlier backups), then `pg_backup_stop(wait_for_archive =>
-/// true)` on the same connection; its `backup_label` and `tablespace_map` go
+/// false)` on the same connection and a bounded wait for the archiver to
+/// reach the backup's last segment (`ArchiveWait`: PostgreSQL's own wait
+/// never ends when archiving fails); its `backup_label` and `tablespace_map` go
 /// into the snapshot's data directory byte for byte. The snapshot is
-/// committed only after the stop succeeded.
+/// committed only after the stop succeeded and its WAL was archived.
 public struct BaseBackup {
     /// The `extra` keys of a base backup snapshot.
     public enum Key {
@@ -33,6 +35,8 @@ public struct BaseBackup {
     public var name: String
     public var walName: String
     public var label = "cairn base backup"
+    /// How long to wait for the archiver to archive the backup's last WAL segment (seconds).
+    public var archiveTimeout: Double = 600
 
     public init(repo: Repository, name: String, walName: String) {
         self.repo = repo; self.name = name; self.walName = walName
@@ -67,11 +71,13 @@ public struct BaseBackup {
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }
         options.extra = [Key.kind: "base", Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
                          Key.segmentSize: segmentSize, Key.dataDirectory: pgdata, Key.startTime: String(startNanos)]
+        let archiveTimeout = self.archiveTimeout
         options.beforeCommit = {
-            // Same connection: the backup started there. Waits until the last segment is archived.
+            // Same connection: the backup started there. No wait inside the server (it has no
+            // time limit): ArchiveWait below waits for the last segment, boundedly.
             let rows = version >= 150000
-                ? try conn.query("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)")
-                : try conn.query("SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, true)")
+                ? try conn.query("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)")
+                : try conn.query("SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, false)")
             guard let row = rows.first, row.count == 3, let stop = row[0], let labelText = row[1] else {
                 throw PostgresError.other("pg_backup_stop returned no backup label")
             }
@@ -80,6 +86,11 @@ public struct BaseBackup {
                 throw PostgresError.other("the cluster has tablespaces outside the data directory, which this version of cairn does not back up; use 'pg_basebackup' for now (Docs/postgres.md)")
             }
             let parsed = try BackupLabel(parsing: labelText)
+            if let stopLSN = LSN(stop), let size = UInt64(segmentSize), size > 0 {
+                let last = ArchiveWait.lastSegment(stop: stopLSN, timeline: parsed.timeline, segmentSize: size)
+                // pg_backup_stop switched to a new segment, so this one is complete and queued for archiving.
+                try await ArchiveWait(conn: conn, timeout: archiveTimeout).run(segment: last)
+            }
             let extra = [Key.timeline: String(parsed.timeline), Key.startLSN: parsed.startLSN.description, Key.stopLSN: stop,
                          Key.startWALFile: parsed.startWALFile, Key.stopTime: String(Clock.nowNanos())]
             return BackupAdditions(extra: extra, files: [BackupAdditions.File(name: "backup_label", bytes: Array(labelText.utf8))])

@@ -1,3 +1,4 @@
+import CairnEngine
 import CairnStorage
 import Foundation
 #if canImport(Glibc)
@@ -39,10 +40,18 @@ final class ChildProcess: @unchecked Sendable {
         if stdin { process.standardInput = stdinPipe }
     }
 
-    deinit { unlink(stderrPath) }
+    deinit {
+        unlink(stderrPath)
+        for t in undo { Interruption.shared.unregister(t) }
+    }
+
+    /// What an interrupted cairn removes or stops: the stderr file, the child.
+    private var undo: [UInt64] = []
 
     func start() throws {
+        undo.append(Interruption.shared.register("temporary output", .unlink(stderrPath)))
         do { try process.run() } catch { throw PostgresError.other("cannot start \(program): \(error.localizedDescription)") }
+        undo.append(Interruption.shared.register("child process", .forwardSignal(process.processIdentifier)))
     }
 
     /// Waits for the exit without blocking a thread of the cooperative pool for long.
@@ -60,5 +69,24 @@ final class ChildProcess: @unchecked Sendable {
     func check() async throws {
         let status = await wait()
         guard status == 0 else { throw PostgresError.childFailed(program: program, status: status, stderr: standardError) }
+    }
+
+    /// Waits up to `timeout` seconds for the exit; then stops the child
+    /// (SIGTERM, SIGKILL 3 s later) and returns nil.
+    func wait(timeout: Double) async -> Int32? {
+        let deadline = Clock.monotonic() + timeout
+        while process.isRunning {
+            if Clock.monotonic() >= deadline {
+                process.terminate()
+                let killAt = Clock.monotonic() + 3
+                while process.isRunning {
+                    if Clock.monotonic() >= killAt { kill(process.processIdentifier, SIGKILL) }
+                    try? await Task.sleep(nanoseconds: 10_000_000)
+                }
+                return nil
+            }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return await wait()
     }
 }

@@ -18,6 +18,8 @@ public struct StreamedBaseBackup {
     public var name: String
     public var walName: String
     public var label = "cairn base backup"
+    /// How long pg_basebackup may wait for the archiver once the data is sent (seconds).
+    public var archiveTimeout: Double = 600
 
     public init(repo: Repository, name: String, walName: String) {
         self.repo = repo; self.name = name; self.walName = walName
@@ -59,8 +61,15 @@ public struct StreamedBaseBackup {
         options.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
                          BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: walName,
                          BaseBackup.Key.segmentSize: segmentSize, BaseBackup.Key.startTime: String(startNanos)]
+        let archiveTimeout = self.archiveTimeout
         options.beforeCommit = {
-            try await child.check()
+            // With -X none the server waits, without a time limit, until the backup's WAL is archived.
+            guard let status = await child.wait(timeout: archiveTimeout) else {
+                let why = (try? conn.query("SELECT last_archived_wal, failed_count::text, last_failed_wal FROM pg_stat_archiver").first)
+                    .map { r in "pg_stat_archiver: last archived \((r.first ?? nil) ?? "none"), \((r.count > 1 ? r[1] : nil) ?? "?") failed attempt(s)\((r.count > 2 ? r[2] : nil).map { ", the last for \($0)" } ?? "")" } ?? "pg_stat_archiver unreadable"
+                throw PostgresError.other("pg_basebackup waited \(Int(archiveTimeout)) s for the server to archive the backup's WAL (\(why)); the backup was not recorded. Fix archive_command (the server log has cairn wal-push's message; a repository shared with the postgres user needs group access, Docs/postgres.md), then run the base backup again; --archive-timeout changes the wait")
+            }
+            guard status == 0 else { throw PostgresError.childFailed(program: "pg_basebackup", status: status, stderr: child.standardError) }
             let f = await tee.findings()
             if let e = f.error { throw e }
             return BackupAdditions(extra: try Self.facts(f, systemID: systemID, conn: conn))

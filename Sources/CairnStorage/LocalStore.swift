@@ -10,16 +10,22 @@ import Darwin
 /// fsynced, renamed into place, and the directory is fsynced, so a reader (or
 /// a crash at any instant) sees the whole object or none of it. Leftover
 /// temp files are harmless and removed by `removeStaleTemporaryFiles()`.
+///
+/// What it creates gets `modes`: private, or shared with the repository
+/// directory's group when the repository is group-accessible (`FileModes`).
 public struct LocalStore: ObjectStore {
     public let root: String
     public var location: String { root }
     /// A renamed file is in every `readdir` that starts after the rename returned.
     public var listsEveryCompletedPut: Bool { true }
+    /// The permissions of new files and directories, read from the repository when the store is made.
+    public let modes: FileModes
 
     public init(root: String) {
         var r = root
         while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
         self.root = r
+        modes = FileModes.forRepository(root: r)
     }
 
     private func full(_ key: ObjectKey) -> String { "\(root)/\(key.path)" }
@@ -35,12 +41,8 @@ public struct LocalStore: ObjectStore {
 
     /// Creates the directory layout (idempotent).
     public func createLayout() throws {
-        try Self.makeDirectory(root)
-        for d in ["keys", "data", "index", "snapshots", "locks", "tmp"] { try Self.makeDirectory("\(root)/\(d)") }
-    }
-
-    static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw error(path) }
+        try modes.makeDirectory(root)
+        for d in ["keys", "data", "index", "snapshots", "locks", "tmp"] { try modes.makeDirectory("\(root)/\(d)") }
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
@@ -50,11 +52,13 @@ public struct LocalStore: ObjectStore {
     public func putSync(_ key: ObjectKey, _ bytes: [UInt8]) throws {
         let final = full(key)
         let dir = String(final[..<final.lastIndex(of: "/")!])
-        try Self.makeDirectory("\(root)/tmp")
-        if key.namespace == .data { try Self.makeDirectory(dir) }
-        let tmp = "\(root)/tmp/\(key.name.isEmpty ? "config" : String(key.name.prefix(16)))-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Self.error(tmp) }
+        try Interruption.shared.checkNotInterrupted()
+        try modes.makeDirectory("\(root)/tmp")
+        if key.namespace == .data { try modes.makeDirectory(dir) }
+        let tmp = "\(root)/tmp/" + TemporaryFileName.make(prefix: key.name.isEmpty ? "config" : String(key.name.prefix(16)))
+        let token = Interruption.shared.register("temporary file", .unlink(tmp))
+        defer { Interruption.shared.unregister(token) }
+        let fd = try modes.createFile(tmp)
         var ok = false
         defer { if !ok { close(fd); unlink(tmp) } }
         try bytes.withUnsafeBytes { try LocalFile.writeAll(fd, $0, path: final) }
@@ -67,6 +71,11 @@ public struct LocalStore: ObjectStore {
 
     /// The store's own `tmp/`: a staged file is renamed into place on the same file system.
     public var stagingDirectory: String? { "\(root)/tmp" }
+    /// Staged files become objects: they get the store's modes.
+    public var stagingModes: FileModes { modes }
+
+    /// The file holding `key`.
+    public func localPath(_ key: ObjectKey) -> String? { full(key) }
 
     /// Moves a file staged under `tmp/` into place: fsync, rename, fsync the
     /// directory (the same crash safety as `put`, without copying the bytes).
@@ -87,7 +96,7 @@ public struct LocalStore: ObjectStore {
             let code = errno
             close(fd)
             guard synced else { throw Self.error(final, code) }
-            if key.namespace == .data { try Self.makeDirectory(dir) }
+            if key.namespace == .data { try modes.makeDirectory(dir) }
             guard rename(path, final) == 0 else {
                 // tmp/ mounted apart from data/ (EXDEV): copy the bytes the ordinary way.
                 guard errno == EXDEV else { throw Self.error(final) }
@@ -153,20 +162,31 @@ public struct LocalStore: ObjectStore {
         if unlink(full(key)) != 0 && errno != ENOENT { throw Self.error(full(key)) }
     }
 
-    /// Removes temp files left by writers that were killed (older than `age` seconds).
+    /// Removes temp files left by writers that were killed: at once when the
+    /// name proves its writer is gone (a process of this host that no longer
+    /// runs), else once not modified for `age` seconds.
     public func removeStaleTemporaryFiles(olderThan age: Int = 3600) {
         Self.removeStaleFiles(in: "\(root)/tmp", olderThan: age)
     }
 
-    /// Removes the files in `directory` not modified for `age` seconds: what
-    /// killed writers left (a live writer touches its file at least every
-    /// 256 KiB it appends).
-    public static func removeStaleFiles(in directory: String, olderThan age: Int = 3600) {
+    /// Removes the files in `directory` whose writer is provably gone
+    /// (`TemporaryFileName.writerIsGone`), and those not modified for `age`
+    /// seconds (a live writer touches its file at least every 256 KiB it
+    /// appends). Returns how many files and bytes were removed. Files this
+    /// user may not remove are left alone.
+    @discardableResult
+    public static func removeStaleFiles(in directory: String, olderThan age: Int = 3600) -> (files: Int, bytes: UInt64) {
         let now = time(nil)
+        var removed = (files: 0, bytes: UInt64(0))
         for name in (try? entries(directory)) ?? [] {
             var st = stat()
             let p = "\(directory)/\(name)"
-            if stat(p, &st) == 0 && now - st.st_mtim.tv_sec > age { unlink(p) }
+            guard lstat(p, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            if TemporaryFileName.writerIsGone(name) || now - st.st_mtim.tv_sec > age, unlink(p) == 0 {
+                removed.files += 1
+                removed.bytes += UInt64(st.st_size)
+            }
         }
+        return removed
     }
 }

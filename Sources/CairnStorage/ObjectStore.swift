@@ -32,6 +32,11 @@ public protocol ObjectStore: Sendable {
     /// then moves into place without copying (a local store's `tmp/`); nil
     /// when the store has none.
     var stagingDirectory: String? { get }
+    /// The permissions of files staged in `stagingDirectory` (the store's own).
+    var stagingModes: FileModes { get }
+    /// The local file that holds `key`, for a store on local disk; nil otherwise.
+    /// An interrupted process removes its lock objects through it without the store.
+    func localPath(_ key: ObjectKey) -> String?
     /// Stores the complete, closed file at `path` under `key` (complete-or-absent,
     /// like `put`) and removes the file, whether or not the put succeeded.
     func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws
@@ -45,6 +50,10 @@ extension ObjectStore {
     public var listsEveryCompletedPut: Bool { false }
 
     public var stagingDirectory: String? { nil }
+
+    public var stagingModes: FileModes { .ownerOnly }
+
+    public func localPath(_ key: ObjectKey) -> String? { nil }
 
     /// Reads the file back and stores it with `put`: a store that cannot move
     /// a file in (S3, memory, test decorators) sees an ordinary put.

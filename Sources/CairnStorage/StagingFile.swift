@@ -17,18 +17,26 @@ public final class StagingFile {
     /// Bytes appended so far.
     public private(set) var size: UInt64 = 0
 
-    /// Creates an empty file with a random name in `directory` (made if missing).
-    public init(directory: String, prefix: String) throws {
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw LocalStore.error(directory) }
-        let name = "\(directory)/\(prefix)-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LocalStore.error(name) }
-        self.fd = fd
+    private let token: UInt64
+
+    /// Creates an empty file in `directory` (made if missing) with `modes`,
+    /// named after this process (`TemporaryFileName`) so that the next
+    /// writer removes it if this process is killed. An interrupted process
+    /// removes it on its way out.
+    public init(directory: String, prefix: String, modes: FileModes = .ownerOnly) throws {
+        try Interruption.shared.checkNotInterrupted()
+        try modes.makeDirectory(directory)
+        let name = "\(directory)/" + TemporaryFileName.make(prefix: prefix)
+        token = Interruption.shared.register("temporary file", .unlink(name))
+        do { fd = try modes.createFile(name) } catch { Interruption.shared.unregister(token); throw error }
         path = name
         buffer.reserveCapacity(bufferSize)
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd); unlink(path) } }
+    deinit {
+        if fd >= 0 { Glibc.close(fd); unlink(path) }
+        Interruption.shared.unregister(token)
+    }
 
     /// Appends bytes at the end of the file.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {

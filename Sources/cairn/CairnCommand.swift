@@ -34,6 +34,7 @@ struct CairnCommand: AsyncParsableCommand {
         // Before anything reaches OpenSSL: the key derivation's 32 MiB buffer
         // on huge pages takes ~12 ms off every command that opens a repository.
         _ = cairn_openssl_use_huge_pages()
+        SignalHandling.install()
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
@@ -41,9 +42,12 @@ struct CairnCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            await CommandLocks.releaseAll()
         } catch let e as ExitCode {
+            await CommandLocks.releaseAll()
             Foundation.exit(e.rawValue)
         } catch {
+            await CommandLocks.releaseAll()
             let code = exitCode(for: error)
             if code == .success {
                 // --help, --version

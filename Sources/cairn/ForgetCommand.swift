@@ -93,7 +93,9 @@ struct ForgetCommand: AsyncParsableCommand {
             print(out, policy: policy, pruned: nil, wal: wal)
             return
         }
-        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds)
+        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds,
+                                                        releaseReserve: !prune || pruneArguments.deletesOnly)
+        defer { options.restoreSpaceReserve() }
         let (out, wal, pruned) = try await lock.holding { () -> (SnapshotForgetter.Outcome, [WALRetention.Removal], PruneResult?) in
             let forgetter = SnapshotForgetter(repo: repo)
             let out = try await forgetter.run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll,

@@ -62,13 +62,11 @@ struct RepositoryOptions: ParsableArguments {
         return url
     }
 
-    /// The cache base: $CAIRN_CACHE_DIR, else $XDG_CACHE_HOME/cairn, else ~/.cache/cairn.
+    /// The cache base: $CAIRN_CACHE_DIR, else $XDG_CACHE_HOME/cairn, else ~/.cache/cairn,
+    /// skipping directories of other users (`CacheLocation`).
     /// Each repository gets a subdirectory named by its id.
     func cacheBase() -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let d = env["CAIRN_CACHE_DIR"], !d.isEmpty { return d }
-        if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return x + "/cairn" }
-        return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/cairn"
+        CacheLocation.choose(CacheLocation.candidates(environment: ProcessInfo.processInfo.environment))
     }
 
     func passphrase() throws -> [UInt8] {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCompression
 import CairnEngine
 import CairnFormat
+import CairnStorage
 import Foundation
 
 struct InitCommand: AsyncParsableCommand {
@@ -46,6 +47,8 @@ struct InitCommand: AsyncParsableCommand {
         }
         try await options.storeOptions().prepareNewRepository(url: url)
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
+        // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
+        if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }
         if options.json {
             Terminal.json(["repository": url, "id": repo.config.repositoryIDHex])
         } else {

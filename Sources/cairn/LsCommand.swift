@@ -6,6 +6,7 @@ struct LsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files in a snapshot.")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Argument(help: "Snapshot id, unique id prefix, or latest.")
     var snapshot: String
@@ -14,7 +15,7 @@ struct LsCommand: AsyncParsableCommand {
     var name: String?
 
     func run() async throws {
-        let repo = try await options.open()
+        let repo = try await options.openForReading(operation: "ls", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name)
         try await SnapshotBrowser(repo: repo).walk(record) { path, node in
             if options.json {

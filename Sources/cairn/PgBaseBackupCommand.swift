@@ -24,22 +24,30 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
     @Flag(help: "Stream with 'pg_basebackup -D - -Ft -X none' (a replication connection) instead of reading the data directory: for a server whose data directory is not local.")
     var stream = false
 
+    @Option(help: "How long to wait, once the data is stored, for PostgreSQL to archive the WAL the backup needs (e.g. 10m; 0: do not wait). The backup fails, unrecorded, when archiving does not catch up in time.")
+    var archiveTimeout = "10m"
+
     func validate() throws {
         if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
         if stream && pgdata != nil { throw ValidationError("--stream reads the data directory through the server: drop --pgdata") }
+        if LockOptions.parse(archiveTimeout) == nil { throw ValidationError("--archive-timeout \(archiveTimeout.debugDescription) is not a duration like 10m") }
     }
 
     func run() async throws {
         try pg.apply()
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg basebackup", wait: lockOptions.seconds)
         let walName = pg.resolvedWALName
-        let backup = BaseBackup(repo: repo, name: name, walName: walName)
+        var backup = BaseBackup(repo: repo, name: name, walName: walName)
+        let archiveWait = LockOptions.parse(archiveTimeout) ?? 600
+        backup.archiveTimeout = archiveWait
+        var streamed = StreamedBaseBackup(repo: repo, name: name, walName: walName)
+        streamed.archiveTimeout = archiveWait
         let archiver = WorkProgress()
         let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
         let r: BackupResult
         do {
             r = try await lock.holding {
-                stream ? try await StreamedBaseBackup(repo: repo, name: name, walName: walName).run(conninfo: dbname, progress: archiver)
+                stream ? try await streamed.run(conninfo: dbname, progress: archiver)
                        : try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver)
             }
             line.stop()

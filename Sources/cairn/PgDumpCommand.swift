@@ -52,6 +52,7 @@ struct PgRestoreDumpCommand: AsyncParsableCommand {
 
     @OptionGroup var pg: PgOptions
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Argument(help: "Snapshot id, prefix, or 'latest' (with --name).")
     var snapshot: String
@@ -70,7 +71,7 @@ struct PgRestoreDumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         try pg.apply()
-        let repo = try await options.open()
+        let repo = try await options.openForReading(operation: "pg restore-dump", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name)
         let bytes = try await LogicalDump(repo: repo).restore(snapshot: record, conninfo: dbname, create: create, arguments: pgRestoreArguments)
         if options.json { Terminal.json(["snapshot_id": record.id, "bytes": String(bytes)]) }

@@ -14,6 +14,7 @@ struct PgRestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var pg: PgOptions
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Option(help: "The data directory to create (must be empty unless --force).")
     var pgdata: String
@@ -54,7 +55,7 @@ struct PgRestoreCommand: AsyncParsableCommand {
             throw CairnError.invalidArgument("pg restore needs --env-file (or CAIRN_ENV_FILE): the restored server's restore_command reads the repository settings from it")
         }
         let target: WALPlanner.Target = latest ? .latest : targetLsn.flatMap { LSN($0) }.map { .lsn($0) } ?? .time(TargetTime.parse(targetTime ?? "") ?? 0)
-        let repo = try await options.open()
+        let repo = try await options.openForReading(operation: "pg restore", lockOptions: lockOptions)
         let walName = pg.resolvedWALName
         let command = [Self.shellQuote(Self.executablePath()), "wal-fetch", "--env-file", Self.shellQuote(envFile),
                        "--wal-name", Self.shellQuote(walName), "%f", "\"%p\""].joined(separator: " ")

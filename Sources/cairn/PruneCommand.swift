@@ -19,10 +19,12 @@ struct PruneCommand: AsyncParsableCommand {
             report(try await prune.pruner(repo: repo, dryRun: true, lock: nil).run(), json: options.json)
             return
         }
-        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "prune", wait: lockOptions.seconds)
+        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "prune", wait: lockOptions.seconds,
+                                                        releaseReserve: prune.deletesOnly)
         let result = try await lock.holding {
             try await prune.pruner(repo: repo, dryRun: false, lock: lock).run()
         }
+        options.restoreSpaceReserve()
         report(result, json: options.json)
     }
 }
@@ -34,6 +36,9 @@ struct PruneArguments: ParsableArguments {
 
     @Option(help: "Repack at most this many bytes of packs (e.g. 2G); 0 only deletes (works on a full disk).")
     var maxRepack: String?
+
+    /// `--max-repack 0`: nothing is written but a lock and an index (the full-disk way out).
+    var deletesOnly: Bool { maxRepack.flatMap(PruneOptions.parseSize) == 0 }
 
     func validate() throws {
         guard PruneOptions.parseMaxUnused(maxUnused) != nil else { throw ValidationError("--max-unused must be like 5%, 200M or unlimited") }

@@ -20,6 +20,7 @@ struct RedisRestoreCommand: AsyncParsableCommand {
         """)
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Argument(help: "Snapshot id, unique id prefix, or latest.")
     var snapshot: String
@@ -34,7 +35,7 @@ struct RedisRestoreCommand: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        let repo = try await options.open()
+        let repo = try await options.openForReading(operation: "redis restore", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name ?? (snapshot == "latest" ? "redis" : nil))
         let extra = record.snapshot.extra
         guard let recordedVersion = extra["redis.rdb_version"] else {

@@ -6,6 +6,7 @@ struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Materialise a snapshot into a directory or onto standard output.")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Argument(help: "Snapshot id, unique id prefix, or latest.")
     var snapshot: String
@@ -36,7 +37,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await options.open()
+        let repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name)
         let restorer = Restorer(repo: repo, snapshot: record)
         let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)

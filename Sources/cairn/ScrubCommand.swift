@@ -8,6 +8,7 @@ struct ScrubCommand: AsyncParsableCommand {
         abstract: "Check that every snapshot can be restored (exit 0 clean, 1 could not run, 4 damage found).")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var lockOptions: ReadLockOptions
 
     @Flag(help: "Also download packs and verify every blob (SHA-256 of pack and chunk, AES-GCM tag, zstd).")
     var readData = false
@@ -37,7 +38,7 @@ struct ScrubCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo: Repository
-        do { repo = try await options.open() } catch {
+        do { repo = try await options.openForReading(operation: "scrub", lockOptions: lockOptions) } catch {
             if let metrics { try? ScrubMetrics.write(nil, to: metrics) }
             throw error
         }

@@ -22,7 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try planOptions.load()
         let ctx = OpsContext(plan: plan)
-        let report = StatusEvaluator.evaluate(plan: plan, facts: await ctx.facts(), now: Date().timeIntervalSince1970)
+        let report = StatusEvaluator.evaluate(plan: plan, facts: await ctx.facts(), now: Date().timeIntervalSince1970,
+                                              archivers: archiverProblems(plan, ctx))
         if let metrics {
             let tmp = metrics + ".tmp"
             do {
@@ -38,6 +39,29 @@ struct StatusCommand: AsyncParsableCommand {
             print(report)
         }
         if report.breached { throw ExitCode(Self.breachExit) }
+    }
+
+    /// Per pg-wal source with a server to ask (its `dbname`, else that of a
+    /// pg-basebackup source of the same repository): what pg_stat_archiver
+    /// says, against what the previous status run saw (kept in the cache).
+    private func archiverProblems(_ plan: Plan, _ ctx: OpsContext) -> [String: String] {
+        var out: [String: String] = [:]
+        for s in plan.sources where s.kind == .pgWAL {
+            guard let conninfo = s.dbname ?? plan.sources.first(where: { $0.kind == .pgBaseBackup && $0.repository == s.repository })?.dbname,
+                  let repo = plan.repositories.first(where: { $0.name == s.repository }) else { continue }
+            let status: ArchiverStatus
+            do { status = try ArchiverStatus.query(conninfo: conninfo) } catch {
+                out[s.name] = "cannot read pg_stat_archiver to check archive_command: \(error)"
+                continue
+            }
+            let state = ((try? ctx.cacheBase(repo)) ?? NSTemporaryDirectory()) + "/status/archiver-\(s.name).json"
+            var previous = ArchiverStatus.load(state)
+            // Counters reset (a server restart, pg_stat_reset_shared): compare from here on.
+            if let p = previous, p.failedCount > status.failedCount || p.archivedCount > status.archivedCount { previous = nil }
+            if let problem = status.problem(previous: previous) { out[s.name] = problem }
+            status.save(state)
+        }
+        return out
     }
 
     private func print(_ r: StatusReport) {

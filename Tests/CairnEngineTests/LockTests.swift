@@ -18,7 +18,7 @@ final class LockTests: XCTestCase {
         let now = Clock.nowNanos()
         let r = LockRecord(exclusive: exclusive, host: host, pid: pid, startNanos: now - Int64((refreshedSecondsAgo + 60) * 1e9),
                            refreshNanos: now - Int64(refreshedSecondsAgo * 1e9), user: "someone", operation: operation)
-        return try await LockManager(repo: repo).write(r)
+        return try await LockManager(repo: repo).write(r).name
     }
 
     func testSharedLocksCoexistAndExclusiveConflicts() async throws {

@@ -26,6 +26,9 @@ final class ScheduleCommandTests: XCTestCase {
         let dry = try h.run(["schedule", "install", "--dry-run", "--plan", plan]).check("dry run")
         XCTAssertTrue(dry.out.contains("OnCalendar=*-*-* 02:00:00\nOnCalendar=Sun *-*-* 04:00:00\nOnCalendar=*-*-* *:00/15:00"), dry.summary)
         XCTAssertTrue(dry.out.contains("ExecStart=\(h.cairn) run --plan \(plan)"), dry.summary)
+        // A hung run (an archiver that never catches up) is stopped, never waited on forever (issue 14.4).
+        XCTAssertTrue(dry.out.contains("TimeoutStartSec=6h\n"), dry.summary)
+        XCTAssertFalse(dry.out.contains("infinity"), dry.summary)
 
         // Split the dry-run output into unit files and let systemd judge them.
         let units = h.dir + "/units"

@@ -116,6 +116,9 @@ public struct ScrubReport: Sendable {
             return "INDEX DAMAGE: \(what); no data is lost by that. Run 'cairn index rebuild --read-packs', then scrub again"
                 + (dataDamaged ? " (it also found damaged data: repair that after the rebuild)" : "") + "; do not run 'cairn repair snapshots' before"
         }
+        if affectedSnapshots.isEmpty {
+            return "DAMAGE FOUND in \(packProblems.count) pack(s) (\(blobProblems.count) blob(s)), but no snapshot uses what is lost: 'cairn repair' drops it from the index"
+        }
         return "DAMAGE FOUND: \(affectedSnapshots.count) snapshot(s) affected; repair with 'cairn repair --from REPLICA' or 'cairn repair snapshots'"
     }
 }

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnStorage
 
 /// `cairn repair snapshots`: when a blob exists nowhere, rewrites each
 /// affected snapshot so that what survives is still restorable, and says
@@ -32,6 +33,16 @@ public struct SnapshotRepairer {
             throw CairnError.other("\(report.unindexedBlobs.count) blob(s) that snapshots use are in packs no readable index object names (index damage, no data lost): run 'cairn index rebuild --read-packs' first; no snapshot was rewritten")
         }
         let view = try await StoreIndexView.load(repo)
+        // Lengths of lost blobs whose damaged pack left the index ('cairn repair' keeps such a
+        // pack's bytes): its own header still says how long each chunk was, so a lost chunk
+        // becomes zeros of the right length instead of truncating the file.
+        var lengths: [StoreIndexView.BlobKey: UInt32] = [:]
+        for hex in Set(report.blobProblems.compactMap(\.pack)) {
+            guard let pack = ChunkID(hex: hex), view.packs[pack] == nil,
+                  let size = try? await repo.store.size(ObjectKey(.data, hex)),
+                  let header = try? await repo.readPackHeader(pack, size: size) else { continue }
+            for e in header.entries { lengths[.init(id: e.id, type: e.type)] = e.rawLength }
+        }
         var bad = Set<StoreIndexView.BlobKey>()
         for b in report.blobProblems {
             if let id = ChunkID(hex: b.blob), let t = BlobType.named(b.type) { bad.insert(.init(id: id, type: t)) }
@@ -40,7 +51,7 @@ public struct SnapshotRepairer {
         for snapshotID in report.affectedSnapshots.sorted() {
             guard let record = try repo.snapshots().first(where: { $0.id == snapshotID }) else { continue }
             let saver = BlobSaver(repo: repo)
-            var ctx = Context(repo: repo, view: view, bad: bad, saver: saver)
+            var ctx = Context(repo: repo, view: view, lengths: lengths, bad: bad, saver: saver)
             let root = try await ctx.rewriteTree(record.snapshot.root, path: "")
             try await saver.finish()
             var s = record.snapshot
@@ -59,6 +70,8 @@ public struct SnapshotRepairer {
     private struct Context {
         let repo: Repository
         let view: StoreIndexView
+        /// Lengths from the headers of packs the index no longer names.
+        let lengths: [StoreIndexView.BlobKey: UInt32]
         let bad: Set<StoreIndexView.BlobKey>
         let saver: BlobSaver
         var losses: [String: String] = [:]
@@ -124,7 +137,9 @@ public struct SnapshotRepairer {
             for id in ids {
                 guard let id else { listLost = true; break }
                 if let loc = readable(.data, id) { pieces.append(.good(id, Int(loc.rawLength))); known += UInt64(loc.rawLength) }
-                else if let len = view.blobs[.init(id: id, type: .data)]?.rawLength { pieces.append(.zeros(Int(len))); known += UInt64(len) }
+                else if let len = view.blobs[.init(id: id, type: .data)]?.rawLength ?? lengths[.init(id: id, type: .data)] {
+                    pieces.append(.zeros(Int(len))); known += UInt64(len)
+                }
                 else {
                     if case .unknown? = pieces.last {} else { unknownRuns += 1 }
                     pieces.append(.unknown)

@@ -113,6 +113,17 @@ struct RepairCommand: AsyncParsableCommand {
             var report = try await RepairCommand.scrub(repo, showProgress: options.showProgress)
             report = try await RepairCommand.repairIndexFirst(repo, report, options: options)
             let rewritten = try await SnapshotRepairer(repo: repo).repair(report: report)
+            // The damaged packs leave the index too (what still verifies in them moved to new
+            // packs first): the rewritten snapshots no longer use what was lost, so nothing is
+            // kept for them, and the repaired repository scrubs clean.
+            var dropped: Repairer.Result? = nil
+            if report.dataDamaged {
+                var rest = report
+                let replaced = Set(rewritten.map(\.old))
+                rest.affected = report.affected.filter { !replaced.contains($0.snapshot) }
+                dropped = try await Repairer(repo: repo).repair(report: rest, from: nil)
+            }
+            let after = try await Checker(repo: repo, options: ScrubOptions()).run()
             if options.json {
                 Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses) })
             } else {
@@ -121,7 +132,12 @@ struct RepairCommand: AsyncParsableCommand {
                     Terminal.out("snapshot \(r.old.prefix(8)) rewritten as \(r.new.prefix(8)) (tagged 'repaired'):")
                     for (path, lost) in r.losses.sorted(by: { $0.key < $1.key }) { Terminal.out("  \(path): \(lost)") }
                 }
+                if let d = dropped, !d.droppedPacks.isEmpty {
+                    Terminal.out("\(d.droppedPacks.count) damaged pack(s) dropped from the index (\(d.salvaged) blobs that still verified moved out of them first)")
+                }
+                Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: \(after.advice ?? "damage remains")")
             }
+            if !after.isClean { throw ExitCode(ScrubCommand.damageExit) }
         }
     }
 }

@@ -58,7 +58,9 @@ struct ScrubCommand: AsyncParsableCommand {
             print(report)
         }
         if !report.isClean {
-            if report.dataDamaged {
+            if report.dataDamaged && report.affectedSnapshots.isEmpty {
+                Terminal.error("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(Self.damageExit))")
+            } else if report.dataDamaged {
                 Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
             } else {
                 Terminal.error("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(Self.damageExit))")

@@ -74,4 +74,57 @@ final class ScrubCommandTests: CLITestCase {
         XCTAssertEqual(snaps.count, 1)
         XCTAssertTrue((snaps[0]["tags"] as? [String] ?? []).contains("repaired"))
     }
+
+    /// Flips one byte inside the first blob of the largest pack.
+    func damageLargestPack() throws {
+        let pack = try packFiles()[0]
+        let handle = try FileHandle(forUpdating: pack)
+        try handle.seek(toOffset: 1000)
+        let byte = try handle.read(upToCount: 1)![0]
+        try handle.seek(toOffset: 1000)
+        try handle.write(contentsOf: Data([byte ^ 0x80]))
+        try handle.close()
+    }
+
+    /// Issue 17.7: after `repair snapshots` (run straight away, or after a `repair` that found
+    /// no copy of the lost blob) `scrub --read-data` exits 0, the lost range is zeros of the
+    /// right length, and a following `repair` has nothing to do and prints no "fetched from -".
+    func testRepairedStateScrubsClean() throws {
+        for repairFirst in [false, true] {
+            cli.environment["CAIRN_REPO"] = tmp.appendingPathComponent("repo-\(repairFirst)").path
+            cli.environment["CAIRN_CACHE_DIR"] = tmp.appendingPathComponent("cache-\(repairFirst)").path
+            repo = tmp.appendingPathComponent("repo-\(repairFirst)")
+            try initRepo(["--pack-size-mib", "1"])
+            let data = TestData.random(2_500_000, seed: 17)
+            let id = try backup(["--stdin", "--name", "db"], stdin: .data(data))["snapshot_id"] as! String
+            try damageLargestPack()
+            try fails(["scrub", "--read-data"], code: 4)
+            if repairFirst {
+                let r = try cli.run(["repair"])
+                XCTAssertEqual(r.status, 4, r.summary)
+                XCTAssertTrue(r.out.contains("exist nowhere"), r.summary)
+                XCTAssertFalse(r.out.contains("fetched from -"), r.summary)
+            }
+            let rewritten = try ok(["repair", "snapshots"])
+            XCTAssertTrue(rewritten.out.contains("rewritten as"), rewritten.summary)
+            XCTAssertTrue(rewritten.out.contains("scrub after repair: clean"), rewritten.summary)
+            XCTAssertTrue(rewritten.out.contains("zero-filled"), "the lost chunk's length is known: \(rewritten.summary)")
+            let scrub = try ok(["scrub", "--read-data", "--json"]).jsonObject()
+            XCTAssertEqual(scrub["clean"] as? Bool, true, "\(scrub)")
+            let snaps = try snapshots()
+            XCTAssertEqual(snaps.count, 1)
+            let newID = try snaps[0].string("id")
+            XCTAssertNotEqual(newID, id)
+            let back = try restoreStdout(newID)
+            XCTAssertEqual(back.count, data.count, "repairFirst \(repairFirst): same length")
+            let differing = zip(back, data).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            XCTAssertFalse(differing.isEmpty)
+            if let lo = differing.first, let hi = differing.last {
+                XCTAssertTrue(back[lo...hi].allSatisfy { $0 == 0 } || differing.allSatisfy { back[$0] == 0 }, "only zeros where data was lost")
+            }
+            let again = try ok(["repair"])
+            XCTAssertTrue(again.out.contains("nothing to repair"), again.summary)
+            XCTAssertFalse(again.out.contains("fetched from -"), again.summary)
+        }
+    }
 }

@@ -19,6 +19,8 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
     case keyFileDamaged(String, String)
     /// `key remove` of the key the command was opened with, without `--force`.
     case removingCurrentKey(String)
+    /// The passphrase opened a key that an interrupted `key passwd` replaced (now finished).
+    case passphraseReplaced(old: String, new: String)
     case noPassphrase
     case snapshotNotFound(String)
     case ambiguousSnapshot(String, [String])
@@ -52,6 +54,7 @@ public enum CairnError: Error, CustomStringConvertible, Sendable {
             return "the repository's config object (\(location)/config) is damaged: \(reason). Nothing can be opened without it: put that one object back from a copy of the repository (storage versioning, a file-system snapshot, a backup of the backup), then run 'cairn scrub'"
         case .noKeyFile(let p): return "no key file found in the repository at \(p) (keys/ is empty or missing): restore the key files from a copy of the repository"
         case .keyFileDamaged(let p, let why): return "\(why) (repository at \(p)): restore the key file from a copy of the repository, or open it with another passphrase"
+        case .passphraseReplaced(let old, let new): return "this passphrase no longer opens the repository: 'cairn key passwd' replaced its key \(old.prefix(8)) with key \(new.prefix(8)) (the change had been interrupted and is now finished); use the new passphrase"
         case .removingCurrentKey(let k): return "refusing to remove key \(k.prefix(8)): it is the key this command opened the repository with, so the passphrase in use would stop working; add --force to remove it anyway"
         case .noPassphrase: return "no passphrase: set CAIRN_PASSWORD_FILE or --password-file (or CAIRN_PASSWORD), or run on a terminal to be asked"
         case .snapshotNotFound(let s): return "no snapshot matches \(s.debugDescription): list them with 'cairn snapshots'"

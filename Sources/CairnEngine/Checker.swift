@@ -100,6 +100,12 @@ public struct Checker: Sendable {
         for key in try await repo.store.list(.keys) {
             do {
                 let bytes = try await MetadataObjects.read(repo.store, key)
+                if KeyReplacement.isRecordName(key.name) {
+                    // A 'key passwd' running now (opening the repository finishes one that stopped).
+                    guard key.name == KeyReplacement.namePrefix + Hex.encode(SHA256.hash(bytes)) else { throw CairnError.other(MetadataObjects.nameMismatch) }
+                    _ = try KeyReplacement.decode(try repo.keys.openObject(.keyReplacement, bytes))
+                    continue
+                }
                 _ = try KeyFile.decode(bytes)
                 if !MetadataObjects.matchesName(key, bytes) { throw CairnError.other(MetadataObjects.nameMismatch) }
             } catch {

@@ -21,7 +21,7 @@ public struct KeyManager {
     /// Every key file, damaged ones included (with their `problem`), so junk can be seen and removed.
     public func list() async throws -> [KeyInfo] {
         var out: [KeyInfo] = []
-        for key in try await repo.store.list(.keys) {
+        for key in try await repo.store.list(.keys) where !KeyReplacement.isRecordName(key.name) {
             do {
                 let bytes = try await MetadataObjects.read(repo.store, key)
                 let f = try KeyFile.decode(bytes)
@@ -67,10 +67,11 @@ public struct KeyManager {
         return k.id
     }
 
-    /// Replaces the key that opened the repository with one for `newPassphrase`.
+    /// Replaces the key that opened the repository with one for
+    /// `newPassphrase`. Stopped at any instant, it leaves exactly one of the
+    /// two passphrases able to open the repository once the next reader has
+    /// looked (`PassphraseChange`).
     public func changePassphrase(to newPassphrase: [UInt8], parameters: ScryptParameters = .default) async throws -> String {
-        let id = try await add(passphrase: newPassphrase, parameters: parameters)
-        try await repo.store.delete(ObjectKey(.keys, repo.keyID))
-        return id
+        try await PassphraseChange.run(repo, passphrase: newPassphrase, parameters: parameters)
     }
 }

@@ -100,17 +100,21 @@ public final class Repository: Sendable {
             if case .unsupportedVersion = e { throw e }
             throw CairnError.damagedConfig(location: store.location, reason: "\(e.description) (\(configBytes.count) bytes)")
         }
-        let keyNames = try await store.list(.keys).map(\.name).sorted()
+        let listed = try await store.list(.keys).map(\.name).sorted()
+        // Key replacement records (an unfinished 'key passwd') are not key files.
+        let keyNames = listed.filter { !KeyReplacement.isRecordName($0) }
         if let keyCache {
             for name in keyNames {
                 if let keys = keyCache.load(configObject: configBytes, keyName: name, passphrase: passphrase),
                    let plain = try? keys.openObject(.config, configBytes) {
+                    try await PassphraseChange.settle(store: store, keys: keys, openedKey: name, keyNames: listed)
                     return (try RepositoryConfig.decode(plain), keys, name)
                 }
             }
         }
         let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init))
         let u = try await unlocker.unlock(keyNames: keyNames)
+        try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed)
         keyCache?.store(u.keys, configObject: configBytes, keyName: u.keyName, passphrase: passphrase)
         return (u.config, u.keys, u.keyName)
     }

@@ -6,6 +6,8 @@
 /// repository of a newer format is reported as such, not as a wrong passphrase.
 public enum ObjectKind: Sendable, CaseIterable {
     case config, index, snapshot, key, lock
+    /// A key replacement record (`keys/replace-…`, format-spec §6).
+    case keyReplacement
 
     public var magic: [UInt8] {
         switch self {
@@ -14,6 +16,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .snapshot: return Array("CRNS".utf8)
         case .key: return Array("CRNK".utf8)
         case .lock: return Array("CRNL".utf8)
+        case .keyReplacement: return Array("CRNR".utf8)
         }
     }
 
@@ -24,6 +27,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .snapshot: return "snapshot"
         case .key: return "key file"
         case .lock: return "lock"
+        case .keyReplacement: return "key replacement record"
         }
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `key add | list | remove | passwd`.
 final class KeyCommandTests: CLITestCase {
@@ -84,5 +87,50 @@ final class KeyCommandTests: CLITestCase {
         try ok(["key", "add", "--new-password-file", f])
         try ok(["snapshots"], env: ["CAIRN_PASSWORD": "flag new"])
         XCTAssertEqual(try ok(["key", "list", "--json"]).jsonArray().count, 3)
+    }
+
+    /// Issue 14.9: `key passwd` SIGKILLed at random moments. After each kill exactly one
+    /// of the old and the new passphrase opens (whichever is tried first), the other
+    /// is refused with a clear message, and one key file is left.
+    func testKilledKeyPasswdLeavesExactlyOnePassphrase() throws {
+        var current = try passwordFile("p0", "passphrase 0")
+        func env(_ file: String) -> [String: String?] { ["CAIRN_PASSWORD": nil, "CAIRN_PASSWORD_FILE": file] }
+        try ok(["init"], env: env(current))
+        let data = TestData.random(200_000, seed: 91)
+        try ok(["backup", "--stdin", "--name", "d"], stdin: .data(data), env: env(current))
+        // How long a whole passwd takes here: the kills are spread over it.
+        let probe = try passwordFile("probe", "probe passphrase")
+        let started = Date()
+        try ok(["key", "passwd"], env: env(current).merging(["CAIRN_NEW_PASSWORD_FILE": probe]) { $1 })
+        let span = Date().timeIntervalSince(started)
+        current = probe
+        var rng = TestRNG(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var log: [String] = []
+        for round in 1...6 {
+            let next = try passwordFile("p\(round)", "passphrase \(round)")
+            // Kills land across the run, more of them in its second half (where the key files change).
+            let fraction = round % 2 == 0 ? Double(rng.next() % 1000) / 1000 : 0.6 + Double(rng.next() % 350) / 1000
+            let running = try cli.start(["key", "passwd"], env: env(current).merging(["CAIRN_NEW_PASSWORD_FILE": next]) { $1 })
+            usleep(UInt32(fraction * span * 1_000_000))
+            running.kill(SIGKILL)
+            let r = running.wait(timeout: 60)
+            let oldFirst = round % 3 != 0
+            let first = try cli.run(["snapshots", "--json"], env: env(oldFirst ? current : next))
+            let second = try cli.run(["snapshots", "--json"], env: env(oldFirst ? next : current))
+            let (old, new) = oldFirst ? (first, second) : (second, first)
+            let opens = [old.status == 0 ? "old" : nil, new.status == 0 ? "new" : nil].compactMap { $0 }
+            log.append("round \(round): killed at \(Int(fraction * 100))% -> \(r.signaled ? "killed" : "exit \(r.status)"); opens: \(opens)")
+            XCTAssertEqual(opens.count, 1, "\(log.last!)\nold: \(old.summary)\nnew: \(new.summary)")
+            for refused in [old, new] where refused.status != 0 {
+                XCTAssertEqual(refused.status, 1, refused.summary)
+                assertCleanError(refused)
+                XCTAssertTrue(refused.err.contains("wrong passphrase") || refused.err.contains("key passwd"), refused.summary)
+            }
+            if new.status == 0 { current = next }
+            let keys = try ok(["key", "list", "--json"], env: env(current)).jsonArray()
+            XCTAssertEqual(keys.count, 1, "\(log.last!): one key file left")
+            XCTAssertEqual(try ok(["restore", "latest", "--stdout"], env: env(current)).stdout, data)
+        }
+        print("kill-passwd rounds:\n  " + log.joined(separator: "\n  "))
     }
 }

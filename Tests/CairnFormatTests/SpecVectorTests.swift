@@ -85,7 +85,8 @@ final class SpecVectorTests: XCTestCase {
     func testObjectEnvelopeHeaders() throws {
         struct File: Decodable { var headers: [String: String] }
         let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: Self.directory.appendingPathComponent("object-envelope.json")))
-        let kinds: [String: ObjectKind] = ["config": .config, "index": .index, "snapshot": .snapshot, "key": .key, "lock": .lock]
+        let kinds: [String: ObjectKind] = ["config": .config, "index": .index, "snapshot": .snapshot, "key": .key, "lock": .lock,
+                                            "key-replacement": .keyReplacement]
         XCTAssertEqual(Set(file.headers.keys), Set(kinds.keys))
         for (name, kind) in kinds {
             XCTAssertEqual(Hex.encode(ObjectEnvelope.header(kind)), file.headers[name], name)

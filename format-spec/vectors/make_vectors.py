@@ -142,6 +142,10 @@ def lock_record(l):
             + i64(l["refreshNanos"]) + string(l["user"]) + string(l["operation"]))
 
 
+def key_replacement(r):
+    return u8(1) + string(r["oldKey"]) + string(r["newKey"]) + i64(r["timeNanos"])
+
+
 def key_file_header(k):
     s = k["scrypt"]
     return (envelope_header("CRNK") + u8(1) + u8(s["logN"]) + u32(s["r"]) + u32(s["p"])
@@ -299,10 +303,17 @@ def main():
     ]
     write("lock.json", "LockRecord (plaintext of a locks/ object).", lock_vectors, lock_record)
 
+    replacement_vectors = [
+        {"name": "passwd", "value": {"oldKey": sha("old key"), "newKey": sha("new key"), "timeNanos": 1700000000000000000}},
+        {"name": "renamed-old-key", "value": {"oldKey": "kéy", "newKey": sha("new key"), "timeNanos": -1}},
+    ]
+    write("key-replacement.json", "KeyReplacement (plaintext of a keys/replace-... record, sealed in a CRNR envelope).",
+          replacement_vectors, key_replacement)
+
     env = {"description": "ObjectEnvelope headers: magic, then u16le format version 1.",
            "headers": {k: envelope_header(m).hex() for k, m in
                        [("config", "CRNC"), ("index", "CRNI"), ("snapshot", "CRNS"), ("key", "CRNK"),
-                        ("lock", "CRNL")]}}
+                        ("lock", "CRNL"), ("key-replacement", "CRNR")]}}
     with open(os.path.join(HERE, "object-envelope.json"), "w") as f:
         json.dump(env, f, indent=1)
         f.write("\n")

@@ -6,7 +6,8 @@ set -euo pipefail
 need_apt=()
 # redis-server: the Redis tests start their own server on a loopback port.
 # libpq-dev: CLibPQ links libpq; postgresql: the PostgreSQL tests initdb their own PG 15 clusters.
-for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip redis-server libpq-dev postgresql; do
+# libarchive-tools (bsdtar): tar tests compare Cairn's tar reading and writing with bsdtar's.
+for pkg in libzstd-dev libssl-dev libsqlite3-dev pkg-config python3 python3-pip redis-server libpq-dev postgresql libarchive-tools; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

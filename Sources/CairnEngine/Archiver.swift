@@ -203,8 +203,8 @@ public final class Archiver {
             directories += 1
         case .file:
             files += 1
-            if !options.forceRead, let p = parent, p.kind == .file, p.size == node.size, p.mtimeNanos == node.mtimeNanos,
-               p.ctimeNanos == node.ctimeNanos, p.inode == node.inode, try allPresent(p.content) {
+            if !options.forceRead, let p = parent, p.kind == .file, p.size == node.size, p.mtime == node.mtime,
+               p.ctime == node.ctime, p.inode == node.inode, try allPresent(p.content) {
                 node.content = p.content
                 unchanged += 1
                 logical += node.size

@@ -60,9 +60,10 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// Opens the subdirectory `name`, made (mode 0700) when missing. Anything
-    /// but a directory in its place is removed first: the second value says
-    /// what was replaced.
-    public func subdirectory(_ name: [UInt8], display: String) throws -> (DirectoryHandle, replaced: String?) {
+    /// but a directory in its place is removed first (the second value says
+    /// what was replaced), or with `replacing` false refused: an archive's own
+    /// link is never written through.
+    public func subdirectory(_ name: [UInt8], display: String, replacing: Bool = true) throws -> (DirectoryHandle, replaced: String?) {
         var replaced: String? = nil
         for attempt in 0..<3 {
             if name.withCName({ mkdirat(fd, $0, 0o700) }) != 0 && errno != EEXIST {
@@ -72,6 +73,9 @@ public final class DirectoryHandle: @unchecked Sendable {
             if sub >= 0 { return (try DirectoryHandle(adopting: sub), replaced) }
             guard errno == ELOOP || errno == ENOTDIR, attempt < 2, let st = entry(name), (st.st_mode & S_IFMT) != S_IFDIR else {
                 throw CairnError.io("cannot open the directory \(display): \(Self.reason(errno))")
+            }
+            guard replacing else {
+                throw CairnError.io("\(display) is a \(Self.kindName(st)), not a directory: nothing is written through it (refused)")
             }
             // A link (never followed) or a file where the snapshot has a directory.
             guard name.withCName({ unlinkat(fd, $0, 0) }) == 0 || errno == ENOENT else {

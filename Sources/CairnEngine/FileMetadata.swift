@@ -29,10 +29,11 @@ enum FileMetadata {
     static func node(name: [UInt8], kind: NodeKind, st: stat, names: inout NameCache) -> Node {
         var node = Node(name: name, kind: kind, mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
                         user: names.user(st.st_uid), group: names.group(st.st_gid),
-                        mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                        ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
                         inode: UInt64(st.st_ino), device: UInt64(st.st_dev), size: kind == .file ? UInt64(st.st_size) : 0)
         if kind.isDevice { (node.deviceMajor, node.deviceMinor) = DeviceNumber.split(UInt64(st.st_rdev)) }
+        // Seconds and nanoseconds as the kernel has them: a time after 2262 or before 1677 does not fit Int64 nanoseconds.
+        node.mtime = FileTime(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(clamping: st.st_mtim.tv_nsec))
+        node.ctime = FileTime(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: UInt32(clamping: st.st_ctim.tv_nsec))
         return node
     }
 

@@ -8,14 +8,21 @@ extension Restorer {
         try await readContentWindows(of: node, path: path) { chunks in for chunk in chunks { try sink(chunk) } }
     }
 
+    /// Why a file's content was refused: it holds more than the node's size.
+    static func overlong(_ node: Node) -> String {
+        "its content holds more bytes than the \(node.size) the snapshot records (refused before writing them)"
+    }
+
     /// `readContent` a window of chunks at a time (for writers that hand a
     /// window to one system call).
     func readContentWindows(of node: Node, path: String, sink: ([[UInt8]]) throws -> Void) async throws {
         var written: UInt64 = 0
         do {
             try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
-                try sink(chunks)
+                // Checked before a byte goes out: a stream consumer (tar) must never see more than the node declares.
                 let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
+                guard written + bytes <= node.size else { throw CairnError.other(Restorer.overlong(node)) }
+                try sink(chunks)
                 written += bytes
                 progress.update { $0.bytesDone += bytes }
             }

@@ -26,9 +26,13 @@ extension Restorer {
     /// failing file in walk order. When a file fails, files after it stop
     /// (their temporary files removed), files before it run to their end.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
-        let root = try DirectoryHandle.openTarget(target)
+        try await restore(into: try DirectoryHandle.openTarget(target), include: include)
+    }
+
+    /// `restore(to:include:)` into a directory already open.
+    public func restore(into root: DirectoryHandle, include: [String] = []) async throws -> Result {
         let rootTree = try await tree(record.snapshot.root, path: "/")
-        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, root: root)
+        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, root: root, owner: owner)
         let stop = FailedFile()
         var walkError: (any Error)? = nil
         await withTaskGroup(of: FileResult.self) { group in
@@ -80,7 +84,8 @@ extension Restorer {
     private struct TreeWalk {
         let includes: [[[UInt8]]]
         let root: DirectoryHandle
-        let setOwner = geteuid() == 0
+        let setOwner: Bool
+        let owner: (uid: UInt32, gid: UInt32)?
         var result = Result()
         /// Files started (their walk order) and still running.
         var started = 0
@@ -98,7 +103,13 @@ extension Restorer {
         var firstTasks: [Int: HardLinkKey] = [:]
         var directoryIDs = 0
 
-        init(includes: [[[UInt8]]], root: DirectoryHandle) { self.includes = includes; self.root = root }
+        init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?) {
+            self.includes = includes; self.root = root; self.owner = owner
+            setOwner = owner != nil || geteuid() == 0
+        }
+
+        /// The owner to give `node`.
+        func ids(_ node: Node) -> (uid: UInt32, gid: UInt32) { owner ?? (node.uid, node.gid) }
     }
 
     /// A file restored by the task group.
@@ -153,7 +164,7 @@ extension Restorer {
         let left = (walk.pendingFiles[directory] ?? 1) - 1
         walk.pendingFiles[directory] = left == 0 ? nil : left
         if left == 0, let w = walk.waiting.removeValue(forKey: directory), walk.failure == nil {
-            walk.result.warnings += finishDirectory(w.node, handle: w.handle).map { "\(w.display): \($0)" }
+            walk.result.warnings += finishDirectory(w.node, handle: w.handle, walk: walk).map { "\(w.display): \($0)" }
         }
     }
 
@@ -169,7 +180,7 @@ extension Restorer {
                 }
                 walk.result.directories += 1
                 if walk.pendingFiles[done.id] == nil {
-                    let failures = finishDirectory(node, handle: handle)
+                    let failures = finishDirectory(node, handle: handle, walk: walk)
                     if !failures.isEmpty {
                         let path = Self.display(levels, node.name)
                         walk.result.warnings += failures.map { "\(path): \($0)" }
@@ -202,13 +213,13 @@ extension Restorer {
             case .symlink:
                 var failures: [String] = []
                 let replaced = try dir.makeSymlink(node.name, target: node.linkTarget, display: path) { name in
-                    failures = dir.setSymlinkMetadata(name, uid: node.uid, gid: node.gid, setOwner: walk.setOwner, xattrs: node.xattrs,
-                                                      mtime: Self.timespec(nanos: node.mtimeNanos))
+                    failures = dir.setSymlinkMetadata(name, uid: walk.ids(node).uid, gid: walk.ids(node).gid, setOwner: walk.setOwner, xattrs: node.xattrs,
+                                                      mtime: Self.timespec(node.mtime))
                 }
                 walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
             case .fifo, .characterDevice, .blockDevice:
                 do {
-                    let (replaced, failures) = try dir.makeSpecialFile(node, setOwner: walk.setOwner, mtime: Self.timespec(nanos: node.mtimeNanos), display: path)
+                    let (replaced, failures) = try dir.makeSpecialFile(node, setOwner: walk.setOwner, mtime: Self.timespec(node.mtime), display: path)
                     walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
                 } catch let e as CairnError {
                     // A device node without the privilege to make it: the rest of the restore goes on.
@@ -240,11 +251,11 @@ extension Restorer {
                     walk.firsts[key] = FirstCopy(components: levels.dropFirst().map(\.name) + [node.name], directory: levels[top].identity, task: index)
                     walk.firstTasks[index] = key
                 }
-                let setOwner = walk.setOwner
+                let setOwner = walk.setOwner, ids = walk.ids(node)
                 group.addTask {
                     do {
                         return .restored(index: index, directory: directory,
-                                         try await self.restoreFile(node, in: dir, display: path, setOwner: setOwner, index: index, stop: stop))
+                                         try await self.restoreFile(node, in: dir, display: path, owner: setOwner ? ids : nil, index: index, stop: stop))
                     } catch let e as CairnError {
                         return .failed(index: index, directory: directory, error: e)
                     } catch {
@@ -284,9 +295,9 @@ extension Restorer {
     }
 
     /// Sets a directory's metadata once its entries are in place.
-    private func finishDirectory(_ node: Node, handle: DirectoryHandle) -> [String] {
-        DirectoryHandle.setMetadata(fd: handle.fd, uid: node.uid, gid: node.gid, setOwner: geteuid() == 0, mode: node.mode,
-                                    xattrs: node.xattrs, mtime: Self.timespec(nanos: node.mtimeNanos))
+    private func finishDirectory(_ node: Node, handle: DirectoryHandle, walk: TreeWalk) -> [String] {
+        DirectoryHandle.setMetadata(fd: handle.fd, uid: walk.ids(node).uid, gid: walk.ids(node).gid, setOwner: walk.setOwner, mode: node.mode,
+                                    xattrs: node.xattrs, mtime: Self.timespec(node.mtime))
     }
 
     /// "/a/b/name" for messages (invalid UTF-8 shown as replacement characters).
@@ -310,7 +321,7 @@ extension Restorer {
     /// metadata on the descriptor, and names it only when every chunk was
     /// verified and the length matches. Stops early when `stop` reports a
     /// failed file before `index`.
-    private func restoreFile(_ node: Node, in dir: DirectoryHandle, display: String, setOwner: Bool, index: Int, stop: FailedFile?) async throws -> FileOutcome {
+    private func restoreFile(_ node: Node, in dir: DirectoryHandle, display: String, owner: (uid: UInt32, gid: UInt32)?, index: Int, stop: FailedFile?) async throws -> FileOutcome {
         let relativeName = String(display.dropFirst())
         let file: DirectoryHandle.NewFile
         do { file = try dir.newFile(display: display) } catch {
@@ -321,6 +332,7 @@ extension Restorer {
         do {
             try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
                 try stop?.check(index)
+                guard written + chunks.reduce(0, { $0 + UInt64($1.count) }) <= node.size else { throw CairnError.other(Self.overlong(node)) }
                 // Runs of data chunks go out in one writev; a chunk of zeros
                 // becomes a hole: sparse files come back sparse.
                 var start = 0
@@ -344,8 +356,8 @@ extension Restorer {
             throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
         }
         // Owner before mode (a change of owner clears set-id bits), times last.
-        let failures = DirectoryHandle.setMetadata(fd: fd, uid: node.uid, gid: node.gid, setOwner: setOwner, mode: node.mode,
-                                                   xattrs: node.xattrs, mtime: Self.timespec(nanos: node.mtimeNanos))
+        let failures = DirectoryHandle.setMetadata(fd: fd, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, setOwner: owner != nil, mode: node.mode,
+                                                   xattrs: node.xattrs, mtime: Self.timespec(node.mtime))
         var st = stat()
         _ = fstat(fd, &st)
         let replaced: String?

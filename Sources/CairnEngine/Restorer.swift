@@ -22,6 +22,10 @@ public struct Restorer: Sendable {
     /// test stands in for a file system's link limit with it; the real limit
     /// answers EMLINK).
     var linksPerFile = Int.max
+    /// When set, every restored entry gets this owner instead of the
+    /// snapshot's (set through descriptors like the rest; a data directory
+    /// restored as root belongs to the PostgreSQL user of this machine).
+    public var owner: (uid: UInt32, gid: UInt32)? = nil
 
     public init(repo: Repository, snapshot: SnapshotRecord, progress: WorkProgress = WorkProgress()) {
         self.repo = repo; self.record = snapshot; self.progress = progress
@@ -79,12 +83,9 @@ public struct Restorer: Sendable {
         }
     }
 
-    /// Splits nanoseconds since the epoch with a non-negative nanosecond part,
-    /// as the kernel requires (times before 1970 are negative).
-    static func timespec(nanos: Int64) -> timespec {
-        var sec = nanos / 1_000_000_000, nsec = nanos % 1_000_000_000
-        if nsec < 0 { sec -= 1; nsec += 1_000_000_000 }
-        return Glibc.timespec(tv_sec: Int(sec), tv_nsec: Int(nsec))
+    /// A file time as the kernel takes it (seconds, non-negative nanoseconds).
+    static func timespec(_ t: FileTime) -> timespec {
+        Glibc.timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))
     }
 }
 

@@ -39,9 +39,9 @@ public struct Node: Hashable, Sendable {
     public var gid: UInt32
     public var user: String
     public var group: String
-    /// Nanoseconds since the Unix epoch.
-    public var mtimeNanos: Int64
-    public var ctimeNanos: Int64
+    /// Modification and status-change times, as the file system holds them.
+    public var mtime: FileTime
+    public var ctime: FileTime
     public var inode: UInt64
     public var device: UInt64
     /// Content length for files, 0 otherwise.
@@ -63,13 +63,29 @@ public struct Node: Hashable, Sendable {
                 inode: UInt64 = 0, device: UInt64 = 0, size: UInt64 = 0, content: ContentRef = ContentRef(),
                 subtree: ChunkID? = nil, linkTarget: [UInt8] = []) {
         self.name = name; self.kind = kind; self.mode = mode; self.uid = uid; self.gid = gid
-        self.user = user; self.group = group; self.mtimeNanos = mtimeNanos; self.ctimeNanos = ctimeNanos
+        self.user = user; self.group = group
+        mtime = FileTime(nanos: mtimeNanos); ctime = FileTime(nanos: ctimeNanos)
         self.inode = inode; self.device = device; self.size = size; self.content = content
         self.subtree = subtree; self.linkTarget = linkTarget
     }
 
     /// The name for display; invalid UTF-8 is shown with replacement characters.
     public var displayName: String { String(decoding: name, as: UTF8.self) }
+
+    /// The mtime in nanoseconds since the epoch (clamped to 1677-2262; `mtime` holds any time).
+    public var mtimeNanos: Int64 {
+        get { mtime.clampedNanos }
+        set { mtime = FileTime(nanos: newValue) }
+    }
+
+    /// The ctime in nanoseconds since the epoch (clamped like `mtimeNanos`).
+    public var ctimeNanos: Int64 {
+        get { ctime.clampedNanos }
+        set { ctime = FileTime(nanos: newValue) }
+    }
+
+    /// True when a time is outside what nanoseconds in an Int64 hold (before 1677 or after 2262).
+    var needsWideTimes: Bool { mtime.nanosSinceEpoch == nil || ctime.nanosSinceEpoch == nil }
 }
 
 /// One directory level, stored as a `tree` blob whose id is the SHA-256 of
@@ -77,16 +93,19 @@ public struct Node: Hashable, Sendable {
 /// encode to equal bytes and dedup.
 public struct Tree: Hashable, Sendable {
     /// Version 1 has no extended attributes; version 2 adds them to every
-    /// node; version 3 adds FIFOs, devices and sockets. Each version holds
-    /// everything the one before does, and a tree is written with the lowest
-    /// version that can hold it, so trees keep their bytes (and ids) across
-    /// releases.
+    /// node; version 3 adds FIFOs, devices and sockets; version 4 stores times
+    /// as seconds and nanoseconds (for times before 1677 or after 2262). Each
+    /// version holds everything the one before does, and a tree is written
+    /// with the lowest version that can hold it, so trees keep their bytes
+    /// (and ids) across releases.
     public static let version: UInt8 = 1
     public static let versionWithXattrs: UInt8 = 2
     public static let versionWithSpecialFiles: UInt8 = 3
+    public static let versionWithWideTimes: UInt8 = 4
 
     /// The version this tree is written with.
     public var encodingVersion: UInt8 {
+        if nodes.contains(where: { $0.needsWideTimes }) { return Self.versionWithWideTimes }
         if nodes.contains(where: { $0.kind.isSpecial }) { return Self.versionWithSpecialFiles }
         return nodes.contains { !$0.xattrs.isEmpty } ? Self.versionWithXattrs : Self.version
     }
@@ -105,11 +124,17 @@ public struct Tree: Hashable, Sendable {
         var w = ByteWriter(capacity: 64 + nodes.count * 96)
         let v = encodingVersion
         let withXattrs = v >= Self.versionWithXattrs
+        let wide = v >= Self.versionWithWideTimes
         w.u8(v); w.varint(nodes.count)
         for n in nodes {
             w.u8(n.kind.rawValue); w.data(n.name); w.u32(n.mode)
             w.varint(UInt64(n.uid)); w.varint(UInt64(n.gid)); w.string(n.user); w.string(n.group)
-            w.i64(n.mtimeNanos); w.i64(n.ctimeNanos); w.varint(n.inode); w.varint(n.device); w.varint(n.size)
+            if wide {
+                w.i64(n.mtime.seconds); w.u32(n.mtime.nanoseconds); w.i64(n.ctime.seconds); w.u32(n.ctime.nanoseconds)
+            } else {
+                w.i64(n.mtimeNanos); w.i64(n.ctimeNanos)
+            }
+            w.varint(n.inode); w.varint(n.device); w.varint(n.size)
             switch n.kind {
             case .file: n.content.encode(into: &w)
             case .directory: w.id(n.subtree ?? ChunkID(bytes: [UInt8](repeating: 0, count: 32))!)
@@ -130,8 +155,8 @@ public struct Tree: Hashable, Sendable {
         let what = "tree"
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
-        guard v >= version && v <= versionWithSpecialFiles else {
-            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithSpecialFiles))
+        guard v >= version && v <= versionWithWideTimes else {
+            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithWideTimes))
         }
         let n = try r.count(elementsOfAtLeast: Self.minimumNodeBytes)
         var nodes: [Node] = []; nodes.reserveCapacity(ByteReader.initialCapacity(n))
@@ -150,7 +175,15 @@ public struct Tree: Hashable, Sendable {
             guard uid <= UInt64(UInt32.max), gid <= UInt64(UInt32.max) else { throw FormatError.invalid(what: what, reason: "uid/gid out of range") }
             node.uid = UInt32(uid); node.gid = UInt32(gid)
             node.user = try r.string(); node.group = try r.string()
-            node.mtimeNanos = try r.i64(); node.ctimeNanos = try r.i64()
+            if v >= versionWithWideTimes {
+                node.mtime = FileTime(seconds: try r.i64(), nanoseconds: try r.u32())
+                node.ctime = FileTime(seconds: try r.i64(), nanoseconds: try r.u32())
+                guard node.mtime.nanoseconds < 1_000_000_000, node.ctime.nanoseconds < 1_000_000_000 else {
+                    throw FormatError.invalid(what: what, reason: "a time's nanoseconds are 1e9 or more")
+                }
+            } else {
+                node.mtime = FileTime(nanos: try r.i64()); node.ctime = FileTime(nanos: try r.i64())
+            }
             node.inode = try r.varint(); node.device = try r.varint(); node.size = try r.varint()
             switch kind {
             case .file: node.content = try ContentRef.decode(from: &r, what: what)
@@ -178,6 +211,9 @@ public struct Tree: Hashable, Sendable {
         }
         try r.expectEnd()
         // One encoding per tree: the lowest version that holds it.
+        if v == versionWithWideTimes && !nodes.contains(where: { $0.needsWideTimes }) {
+            throw FormatError.invalid(what: what, reason: "version 4 tree whose times all fit i64 nanoseconds")
+        }
         if v == versionWithXattrs && !nodes.contains(where: { !$0.xattrs.isEmpty }) {
             throw FormatError.invalid(what: what, reason: "version 2 tree without extended attributes")
         }

@@ -35,6 +35,8 @@ public struct PointInTimeRestore {
         public var files: UInt64
         public var bytes: UInt64
         public var movedAside: String?
+        /// What was replaced in the data directory (a link where a directory belongs).
+        public var warnings: [String] = []
     }
 
     public let repo: Repository
@@ -111,40 +113,70 @@ public struct PointInTimeRestore {
                 st.st_uid = parent.st_uid; st.st_gid = parent.st_gid
             }
         }
+        // From here on everything is written through descriptors of PGDATA: nothing the
+        // base backup holds (a link, a '..' name) can send a write or a chown outside.
+        let target = try DirectoryHandle.openTarget(pgdata)
+        let owner: (uid: UInt32, gid: UInt32)? = geteuid() == 0 ? (st.st_uid, st.st_gid) : nil
+        var warnings: [String] = []
         let files: UInt64, bytes: UInt64
         if base.isTarStream {
             // A streamed base backup: pg_basebackup's tar stream, unpacked straight into PGDATA.
-            let extractor = PGDataTarExtractor(root: pgdata)
+            let extractor = PGDataTarExtractor(root: target, owner: owner)
             _ = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restoreSingleFile { try extractor.feed($0) }
             try extractor.finish()
             files = extractor.files; bytes = extractor.bytes
         } else {
             // Restore into a staging directory inside PGDATA, then move the data directory's entries up.
-            let staging = pgdata + "/.cairn-restore"
-            let result = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restore(to: staging)
-            let tops = try DirectoryReader.stringNames(staging)
-            guard tops.count == 1, let top = tops.first else {
+            let stagingName = Array(".cairn-restore".utf8)
+            let staging = try target.subdirectory(stagingName, display: pgdata + "/.cairn-restore", replacing: false).0
+            var restorer = Restorer(repo: repo, snapshot: base.record, progress: progress)
+            restorer.owner = owner
+            let result = try await restorer.restore(into: staging)
+            warnings += result.warnings
+            guard let tops = DirectoryReader.names(directoryFD: staging.fd), tops.count == 1, let topName = tops.first else {
                 throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
             }
-            for e in try DirectoryReader.stringNames(staging + "/" + top) {
-                try FileSystemOps.rename(staging + "/" + top + "/" + e, pgdata + "/" + e)
+            let top = try staging.openSubdirectory(topName, display: "the base backup's data directory")
+            guard let entries = DirectoryReader.names(directoryFD: top.fd) else {
+                throw PostgresError.pgdata("cannot list the restored data directory: \(String(cString: strerror(errno)))")
             }
-            rmdir(staging + "/" + top); rmdir(staging)
+            for e in entries {
+                let moved = (e + [0]).withUnsafeBufferPointer { p in
+                    p.withMemoryRebound(to: CChar.self) { renameat(top.fd, $0.baseAddress!, target.fd, $0.baseAddress!) }
+                }
+                guard moved == 0 else {
+                    throw PostgresError.pgdata("cannot move \(String(decoding: e, as: UTF8.self)) into \(pgdata): \(String(cString: strerror(errno)))")
+                }
+            }
+            (topName + [0]).withUnsafeBufferPointer { p in p.withMemoryRebound(to: CChar.self) { _ = unlinkat(staging.fd, $0.baseAddress!, AT_REMOVEDIR) } }
+            _ = unlinkat(target.fd, ".cairn-restore", AT_REMOVEDIR)
             files = result.files; bytes = result.bytes
         }
         // pg_wal empty but with archive_status; the other emptied directories exist.
         for d in PGDataExclusions.emptiedDirectories.sorted() + ["pg_wal/archive_status"] {
-            try FileSystemOps.makeDirectory(pgdata + "/" + d, mode: 0o700)
+            var at = target
+            for c in d.split(separator: "/") {
+                let (sub, replaced) = try at.subdirectory(Array(c.utf8), display: pgdata + "/" + d)
+                if let replaced { warnings.append(replaced) }
+                if let owner, fchown(sub.fd, owner.uid, owner.gid) != 0 {
+                    throw PostgresError.pgdata("cannot set the owner of \(pgdata)/\(d): \(String(cString: strerror(errno)))")
+                }
+                at = sub
+            }
         }
-        try writeRecoverySettings(req, base: base)
-        try FileSystemOps.writeFile(pgdata + "/recovery.signal", "")
-        chmod(pgdata, 0o700)
-        if geteuid() == 0 { try FileSystemOps.chownTree(pgdata, uid: st.st_uid, gid: st.st_gid) }
-        return Outcome(base: base, plan: plan, files: files, bytes: bytes, movedAside: movedAside)
+        warnings += try writeRecoverySettings(req, base: base, in: target, owner: owner)
+        try Self.writeFile("recovery.signal", [], in: target, pgdata: pgdata, owner: owner)
+        fchmod(target.fd, 0o700)
+        if let owner, fchown(target.fd, owner.uid, owner.gid) != 0 {
+            throw PostgresError.pgdata("cannot set the owner of \(pgdata): \(String(cString: strerror(errno)))")
+        }
+        do { try target.syncFileSystem() } catch { throw PostgresError.pgdata("\(error)") }
+        return Outcome(base: base, plan: plan, files: files, bytes: bytes, movedAside: movedAside, warnings: warnings)
     }
 
-    /// Appends the recovery settings to `postgresql.auto.conf` (later lines win in PostgreSQL).
-    func writeRecoverySettings(_ req: Request, base: BaseBackupRecord) throws {
+    /// Appends the recovery settings to `postgresql.auto.conf` (later lines win
+    /// in PostgreSQL); returns a warning when the file was not a regular file.
+    func writeRecoverySettings(_ req: Request, base: BaseBackupRecord, in target: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?) throws -> [String] {
         func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
         var lines = ["", "# Added by 'cairn pg restore' from base backup \(base.record.id.prefix(8)) at \(WALPlanner.describeTime(Clock.nowNanos())).",
                      "# Remove these lines (or run ALTER SYSTEM RESET) once recovery has finished.",
@@ -163,9 +195,54 @@ public struct PointInTimeRestore {
             lines.append("# The restored server must not archive into the production WAL archive.")
             lines.append("archive_mode = 'off'")
         }
-        let path = req.pgdata + "/postgresql.auto.conf"
-        let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "# Do not edit this file manually!\n# It will be overwritten by the ALTER SYSTEM command.\n"
-        try FileSystemOps.writeFile(path, old + (old.hasSuffix("\n") || old.isEmpty ? "" : "\n") + lines.joined(separator: "\n") + "\n")
+        let name = "postgresql.auto.conf"
+        var warnings: [String] = []
+        var old = "# Do not edit this file manually!\n# It will be overwritten by the ALTER SYSTEM command.\n"
+        if let st = target.entry(Array(name.utf8)) {
+            if (st.st_mode & S_IFMT) == S_IFREG {
+                old = String(decoding: try Self.readSmallFile(name, in: target, pgdata: req.pgdata), as: UTF8.self)
+            } else {
+                warnings.append("\(req.pgdata)/\(name): replaced the \(st.st_mode & S_IFMT == S_IFLNK ? "symbolic link" : "entry") that the base backup holds with a new file (not followed)")
+            }
+        }
+        let text = old + (old.hasSuffix("\n") || old.isEmpty ? "" : "\n") + lines.joined(separator: "\n") + "\n"
+        try Self.writeFile(name, Array(text.utf8), in: target, pgdata: req.pgdata, owner: owner)
+        return warnings
+    }
+
+    /// The largest `postgresql.auto.conf` read back (it holds a few settings).
+    static let settingsFileLimit = 1 << 20
+
+    /// Reads a small regular file of PGDATA without following a link.
+    static func readSmallFile(_ name: String, in dir: DirectoryHandle, pgdata: String) throws -> [UInt8] {
+        let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw PostgresError.pgdata("cannot read \(pgdata)/\(name): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw PostgresError.pgdata("cannot read \(pgdata)/\(name): \(String(cString: strerror(errno)))") }
+            if n == 0 { return out }
+            out += buf[0..<n]
+            guard out.count <= settingsFileLimit else { throw PostgresError.pgdata("\(pgdata)/\(name) is larger than \(settingsFileLimit) bytes: not a settings file") }
+        }
+    }
+
+    /// Writes a whole file of PGDATA (unnamed, synced, then named; replacing a link, never following it).
+    static func writeFile(_ name: String, _ bytes: [UInt8], in dir: DirectoryHandle, pgdata: String, owner: (uid: UInt32, gid: UInt32)?) throws {
+        let display = pgdata + "/" + name
+        let file = try dir.newFile(display: display)
+        do {
+            try writeAll(file.fd, bytes, path: display)
+            if let owner, fchown(file.fd, owner.uid, owner.gid) != 0 { throw PostgresError.pgdata("cannot set the owner of \(display): \(String(cString: strerror(errno)))") }
+            guard fsync(file.fd) == 0 else { throw PostgresError.pgdata("cannot sync \(display): \(String(cString: strerror(errno)))") }
+        } catch {
+            dir.discard(file)
+            throw error
+        }
+        defer { close(file.fd) }
+        try dir.commit(file, as: Array(name.utf8), display: display)
     }
 
     /// `2026-01-31 02:00:00.123456+00`: what `recovery_target_time` takes, with a numeric UTC offset.

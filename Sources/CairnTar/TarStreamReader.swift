@@ -3,7 +3,11 @@
 /// content in the pieces it arrived in, and the member's end. Memory stays
 /// bounded: one 512-byte header block, plus an extended header of at most
 /// 1 MiB. Regular files, directories, symbolic and hard links are reported;
-/// device nodes and FIFOs are refused. Pure: no I/O.
+/// device nodes and FIFOs are refused, and so is a member name or hard-link
+/// target that is absolute or has a ".." component (what GNU tar and bsdtar
+/// refuse to extract): no member can name a place outside the directory it
+/// is extracted into. Symbolic-link targets are reported as they are; an
+/// extractor must never follow them. Pure: no I/O.
 public struct TarStreamReader {
     /// What `feed` reports, in stream order.
     public enum Event {
@@ -29,6 +33,7 @@ public struct TarStreamReader {
     private var block: [UInt8] = []
     private var extended: [UInt8] = []
     private var pax: [String: [UInt8]] = [:]
+    private var paxXattrs: [TarEntry.Attribute] = []
     private var longName: [UInt8]? = nil
     private var longLink: [UInt8]? = nil
     /// Bytes consumed so far.
@@ -123,18 +128,22 @@ public struct TarStreamReader {
         if let l = longLink { link = l }
         if let l = pax["linkpath"] { link = l }
         let display = String(decoding: path, as: UTF8.self)
+        try Self.checkInside(path, at)
         let kind: TarEntry.Kind
         switch type {
         case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = path.last == 47 ? .directory : .file
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "2"): kind = .symlink(target: link)
-        case UInt8(ascii: "1"): kind = .hardLink(target: Self.normalise(link))
+        case UInt8(ascii: "1"):
+            try Self.checkInside(link, at)
+            kind = .hardLink(target: Self.normalise(link))
         default: throw TarError.unsupportedType(type: type, path: display)
         }
         var entry = TarEntry(path: Self.normalise(path), kind: kind, mode: UInt32(truncatingIfNeeded: try Self.number(h[100..<108], "mode", at)) & 0o7777)
         entry.uid = UInt32(truncatingIfNeeded: try Self.number(h[108..<116], "uid", at))
         entry.gid = UInt32(truncatingIfNeeded: try Self.number(h[116..<124], "gid", at))
-        entry.mtimeNanos = try Self.number(h[136..<148], "mtime", at) &* 1_000_000_000
+        entry.mtimeSeconds = try Self.number(h[136..<148], "mtime", at)
+        entry.mtimeNanoseconds = 0
         if ustar {
             entry.user = String(decoding: Self.string(h[265..<297]), as: UTF8.self)
             entry.group = String(decoding: Self.string(h[297..<329]), as: UTF8.self)
@@ -148,8 +157,11 @@ public struct TarStreamReader {
         if let g = pax["gid"].flatMap({ UInt32(String(decoding: $0, as: UTF8.self)) }) { entry.gid = g }
         if let u = pax["uname"] { entry.user = String(decoding: u, as: UTF8.self) }
         if let g = pax["gname"] { entry.group = String(decoding: g, as: UTF8.self) }
-        if let t = pax["mtime"].flatMap({ Self.paxTime(String(decoding: $0, as: UTF8.self)) }) { entry.mtimeNanos = t }
-        pax.removeAll(); longName = nil; longLink = nil
+        if let t = pax["mtime"].flatMap({ Self.paxTime(String(decoding: $0, as: UTF8.self)) }) {
+            (entry.mtimeSeconds, entry.mtimeNanoseconds) = t
+        }
+        entry.xattrs = paxXattrs
+        pax.removeAll(); paxXattrs.removeAll(); longName = nil; longLink = nil
         let isFile = entry.kind == .file
         entry.size = isFile ? contentSize : 0
         try handler(.entry(entry))
@@ -162,15 +174,23 @@ public struct TarStreamReader {
         switch type {
         case UInt8(ascii: "L"): longName = Self.string(extended[...])
         case UInt8(ascii: "K"): longLink = Self.string(extended[...])
-        case UInt8(ascii: "x"): pax.merge(try Self.paxRecords(extended, offset)) { $1 }
+        case UInt8(ascii: "x"):
+            let prefix = Array("SCHILY.xattr.".utf8)
+            for (key, value) in try Self.paxRecords(extended, offset) {
+                if key.count > prefix.count, key.starts(with: prefix) {
+                    paxXattrs.append(TarEntry.Attribute(name: Array(key.dropFirst(prefix.count)), value: value))
+                } else {
+                    pax[String(decoding: key, as: UTF8.self)] = value
+                }
+            }
         default: break  // global pax headers: nothing this reader needs
         }
         extended.removeAll(keepingCapacity: true)
     }
 
-    /// "<length> <key>=<value>\n" records.
-    static func paxRecords(_ b: [UInt8], _ at: UInt64) throws -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
+    /// "<length> <key>=<value>\n" records, in order (keys as bytes).
+    static func paxRecords(_ b: [UInt8], _ at: UInt64) throws -> [([UInt8], [UInt8])] {
+        var out: [([UInt8], [UInt8])] = []
         var i = 0
         while i < b.count {
             guard let space = b[i...].firstIndex(of: 32), let n = Int(String(decoding: b[i..<space], as: UTF8.self)),
@@ -178,19 +198,29 @@ public struct TarStreamReader {
                   let eq = b[(space + 1)..<(i + n)].firstIndex(of: UInt8(ascii: "=")) else {
                 throw TarError.badField(name: "pax record", offset: at)
             }
-            out[String(decoding: b[(space + 1)..<eq], as: UTF8.self)] = Array(b[(eq + 1)..<(i + n - 1)])
+            out.append((Array(b[(space + 1)..<eq]), Array(b[(eq + 1)..<(i + n - 1)])))
             i += n
         }
         return out
     }
 
-    /// An octal field (NUL/space terminated) or GNU base-256 (high bit set).
+    /// An octal field (NUL/space terminated) or GNU base-256: a first byte of
+    /// 0x80 marks a positive big-endian number, 0xff a negative one (two's
+    /// complement), as GNU tar writes times before 1970.
     static func number(_ f: ArraySlice<UInt8>, _ name: String, _ at: UInt64) throws -> Int64 {
         guard let first = f.first else { return 0 }
+        if first == 0xff {
+            var v: Int64 = -1
+            for b in f.dropFirst() {
+                guard v >= Int64.min >> 8 else { throw TarError.badField(name: name, offset: at) }
+                v = v << 8 | Int64(b)
+            }
+            return v
+        }
         if first & 0x80 != 0 {
             var v: Int64 = Int64(first & 0x3f)
             for b in f.dropFirst() {
-                guard v < Int64.max >> 8 else { throw TarError.badField(name: name, offset: at) }
+                guard v <= Int64.max >> 8 else { throw TarError.badField(name: name, offset: at) }
                 v = v << 8 | Int64(b)
             }
             return v
@@ -219,16 +249,28 @@ public struct TarStreamReader {
         return Array(s)
     }
 
-    /// "1700000000.5" → nanoseconds.
-    static func paxTime(_ s: String) -> Int64? {
-        let parts = s.split(separator: ".", maxSplits: 1)
-        guard let first = parts.first, let secs = Int64(first) else { return nil }
+    /// "1700000000.5" → (1700000000, 500000000); "-1.5" → (-2, 500000000):
+    /// seconds rounded down and the non-negative nanoseconds after them. nil
+    /// when malformed or beyond Int64 seconds.
+    static func paxTime(_ s: String) -> (Int64, UInt32)? {
+        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = parts.first, !first.isEmpty, let secs = Int64(first) else { return nil }
         var nanos: Int64 = 0
         if parts.count == 2 {
             let digits = parts[1].prefix(9)
-            guard let f = Int64(digits + String(repeating: "0", count: 9 - digits.count)) else { return nil }
-            nanos = secs < 0 || first.hasPrefix("-") ? -f : f
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let f = Int64(digits + String(repeating: "0", count: 9 - digits.count)) else { return nil }
+            nanos = f
         }
-        return secs &* 1_000_000_000 &+ nanos
+        guard first.hasPrefix("-"), nanos > 0 else { return (secs, UInt32(nanos)) }
+        let (down, overflow) = secs.subtractingReportingOverflow(1)
+        return overflow ? nil : (down, UInt32(1_000_000_000 - nanos))
+    }
+
+    /// Refuses an absolute path or one with a ".." component.
+    static func checkInside(_ path: [UInt8], _ at: UInt64) throws {
+        if path.first == 47 || path.split(separator: 47, omittingEmptySubsequences: true).contains(where: { $0.elementsEqual([46, 46]) }) {
+            throw TarError.unsafePath(path: String(decoding: path, as: UTF8.self), offset: at)
+        }
     }
 }

@@ -1,9 +1,11 @@
 /// Encodes POSIX pax tar headers (pax interchange format, ustar base).
 ///
 /// A member whose path, link target, owner names, ids, size or mtime do not
-/// fit the ustar fields (or need sub-second precision) is preceded by a pax
-/// extended header ('x') carrying them exactly; GNU tar, bsdtar and Python's
-/// tarfile read it. Pure: produces bytes, the caller writes them.
+/// fit the ustar fields (or need sub-second precision), or that has extended
+/// attributes, is preceded by a pax extended header ('x') carrying them
+/// exactly (attributes as `SCHILY.xattr.NAME` records, which GNU tar
+/// `--xattrs` and bsdtar restore); GNU tar, bsdtar and Python's tarfile read
+/// it. Pure: produces bytes, the caller writes them.
 public enum TarWriter {
     public static let blockSize = 512
 
@@ -42,8 +44,11 @@ public enum TarWriter {
         if device.major > 0o7777777 { pax.append(("SCHILY.devmajor", Array(String(device.major).utf8))) }
         if device.minor > 0o7777777 { pax.append(("SCHILY.devminor", Array(String(device.minor).utf8))) }
         if size > 0o77777777777 { pax.append(("size", Array(String(size).utf8))) }
-        let seconds = floorDiv(e.mtimeNanos, 1_000_000_000), nanos = e.mtimeNanos - seconds * 1_000_000_000
+        let seconds = e.mtimeSeconds, nanos = min(e.mtimeNanoseconds, 999_999_999)
         if nanos != 0 || seconds < 0 || seconds > 0o77777777777 { pax.append(("mtime", Array(paxTime(seconds, nanos).utf8))) }
+        for x in e.xattrs where Self.canRecord(attribute: x.name) {
+            pax.append(("SCHILY.xattr." + String(decoding: x.name, as: UTF8.self), x.value))
+        }
 
         var out: [UInt8] = []
         if !pax.isEmpty {
@@ -76,14 +81,27 @@ public enum TarWriter {
         return Array("\(n) \(key)=".utf8) + value + [10]
     }
 
-    private static func paxTime(_ s: Int64, _ ns: Int64) -> String {
-        var frac = String(ns)
-        frac = String(repeating: "0", count: 9 - frac.count) + frac
-        while frac.hasSuffix("0") { frac.removeLast() }
-        return frac.isEmpty ? String(s) : "\(s).\(frac)"
+    /// An extended attribute a pax record can carry by name: UTF-8 (the
+    /// keyword is text), no '=' (it ends the keyword), no NUL, not empty.
+    public static func canRecord(attribute name: [UInt8]) -> Bool {
+        !name.isEmpty && !name.contains(0) && !name.contains(UInt8(ascii: "=")) && String(validating: name, as: UTF8.self) != nil
     }
 
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    /// A pax time: seconds and a fraction with trailing zeros dropped. Times
+    /// before 1970 are written as the negative real number they are: (−2 s,
+    /// +0.5 s) is "-1.5".
+    static func paxTime(_ s: Int64, _ ns: UInt32) -> String {
+        func fraction(_ n: UInt32) -> String {
+            var f = String(n)
+            f = String(repeating: "0", count: 9 - f.count) + f
+            while f.hasSuffix("0") { f.removeLast() }
+            return f
+        }
+        if ns == 0 { return String(s) }
+        if s >= 0 { return "\(s).\(fraction(ns))" }
+        // s < 0: the value is −((−s − 1) + (1e9 − ns)/1e9); −(s + 1) cannot overflow.
+        return "-\(-(s + 1)).\(fraction(1_000_000_000 - ns))"
+    }
 
     private static func isASCII(_ b: [UInt8]) -> Bool { b.allSatisfy { $0 < 128 } }
 

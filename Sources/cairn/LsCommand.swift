@@ -22,7 +22,7 @@ struct LsCommand: AsyncParsableCommand {
                 Terminal.json(NodeJSON(path: path, node: node))
             } else {
                 let kind = Self.typeLetter(node.kind)
-                var line = "\(kind)\(String(node.mode, radix: 8).leftPadded(4)) \(node.user.isEmpty ? String(node.uid) : node.user)/\(node.group.isEmpty ? String(node.gid) : node.group) \(String(node.size).leftPadded(12)) \(Terminal.rfc3339(node.mtimeNanos)) \(path)"
+                var line = "\(kind)\(String(node.mode, radix: 8).leftPadded(4)) \(node.user.isEmpty ? String(node.uid) : node.user)/\(node.group.isEmpty ? String(node.gid) : node.group) \(String(node.size).leftPadded(12)) \(Terminal.rfc3339(node.mtime)) \(path)"
                 if node.kind == .symlink { line += " -> \(String(decoding: node.linkTarget, as: UTF8.self))" }
                 Terminal.out(line)
             }
@@ -66,7 +66,7 @@ struct NodeJSON: Encodable {
         self.path = path
         type = Self.typeName(node.kind)
         mode = node.mode; uid = node.uid; gid = node.gid; user = node.user; group = node.group
-        size = node.size; mtime = Terminal.rfc3339(node.mtimeNanos)
+        size = node.size; mtime = Terminal.rfc3339(node.mtime)
         link_target = node.kind == .symlink ? String(decoding: node.linkTarget, as: UTF8.self) : nil
     }
 }

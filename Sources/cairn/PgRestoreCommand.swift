@@ -69,6 +69,7 @@ struct PgRestoreCommand: AsyncParsableCommand {
         let line = ProgressLine(progress: progress, verb: "restoring", enabled: options.showProgress)
         let o: PointInTimeRestore.Outcome
         do { o = try await PointInTimeRestore(repo: repo).run(req, progress: progress); line.stop() } catch { line.stop(); throw error }
+        for w in o.warnings { Terminal.warn(w) }
         if options.json {
             Terminal.json(PgRestoreJSON(base_snapshot: o.base.record.id, pgdata: req.pgdata, timeline: o.plan.targetTimeline,
                                         wal_segments: o.plan.segments.count, first_segment: o.plan.segments.first ?? "",

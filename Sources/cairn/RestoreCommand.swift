@@ -53,6 +53,7 @@ struct RestoreCommand: AsyncParsableCommand {
             var export = TarExport(repo: repo, restorer: restorer, fd: 1)
             try await export.run(root: record.snapshot.root)
             line.stop()
+            for w in export.warnings { Terminal.warn(w) }
             if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"members\":\(export.members),\"bytes\":\(export.bytes)}") }
             return
         }

@@ -7,9 +7,12 @@ import Glibc
 
 /// Writes a tree snapshot as a POSIX pax tar stream: directories, files,
 /// symlinks, FIFOs, devices (sockets have no tar member and are left out),
-/// hard links (files of the snapshot sharing device and inode),
-/// modes, owners and mtimes with nanoseconds; long and non-ASCII names through
-/// pax records. Every chunk is verified before it is written.
+/// hard links (files of the snapshot sharing device and inode), modes,
+/// owners, mtimes with nanoseconds (any year), extended attributes; long and
+/// non-ASCII names through pax records. Every chunk is verified before it is
+/// written, and no file emits more bytes than its header declares (a forged
+/// entry cannot add members). The walk is iterative: one path buffer and one
+/// level of nodes per directory of the current path.
 struct TarExport {
     let repo: Repository
     let restorer: Restorer
@@ -18,6 +21,8 @@ struct TarExport {
     private var pending: [UInt8] = []
     private(set) var members: UInt64 = 0
     private(set) var bytes: UInt64 = 0
+    /// What the archive could not carry (said once each).
+    private(set) var warnings: [String] = []
 
     private struct Key: Hashable { let device: UInt64; let inode: UInt64 }
 
@@ -26,23 +31,30 @@ struct TarExport {
     }
 
     mutating func run(root: ChunkID) async throws {
-        try await walk(root, prefix: [])
-        emit(TarWriter.trailer)
-        try flush()
-    }
-
-    private mutating func walk(_ id: ChunkID, prefix: [UInt8]) async throws {
-        let tree = try await repo.loadTree(id)
-        for node in tree.nodes {
-            let path = prefix.isEmpty ? node.name : prefix + [47] + node.name
-            var entry = TarEntry(path: path, kind: .file, mode: node.mode, uid: node.uid, gid: node.gid, user: node.user,
-                                 group: node.group, mtimeNanos: node.mtimeNanos, size: node.size)
+        // Each level: its nodes, the next one, and the length of the parent's path.
+        var levels: [(nodes: [Node], next: Int, parentLength: Int)] = [(try await repo.loadTree(root).nodes, 0, 0)]
+        var path: [UInt8] = []
+        while let top = levels.indices.last {
+            guard levels[top].next < levels[top].nodes.count else {
+                path.removeSubrange(levels.removeLast().parentLength...)
+                continue
+            }
+            let node = levels[top].nodes[levels[top].next]
+            levels[top].next += 1
+            let member = path.isEmpty ? node.name : path + [47] + node.name
+            var entry = TarEntry(path: member, kind: .file, mode: node.mode, uid: node.uid, gid: node.gid, user: node.user,
+                                 group: node.group, size: node.size)
+            (entry.mtimeSeconds, entry.mtimeNanoseconds) = (node.mtime.seconds, node.mtime.nanoseconds)
+            entry.xattrs = attributes(of: node, path: member)
             members += 1
             switch node.kind {
             case .directory:
                 entry.kind = .directory
                 emit(TarWriter.header(for: entry))
-                if let sub = node.subtree { try await walk(sub, prefix: path) }
+                if let sub = node.subtree {
+                    levels.append((try await repo.loadTree(sub).nodes, 0, path.count))
+                    path = member
+                }
             case .symlink:
                 entry.kind = .symlink(target: node.linkTarget)
                 emit(TarWriter.header(for: entry))
@@ -62,20 +74,37 @@ struct TarExport {
                 let key = Key(device: node.device, inode: node.inode)
                 if node.inode != 0, let target = firstPath[key] {
                     entry.kind = .hardLink(target: target)
+                    entry.size = 0
                     emit(TarWriter.header(for: entry))
                     continue
                 }
-                if node.inode != 0 { firstPath[key] = path }
+                if node.inode != 0 { firstPath[key] = member }
                 emit(TarWriter.header(for: entry))
                 try flush()
-                let display = String(decoding: path, as: UTF8.self)
+                let display = String(decoding: member, as: UTF8.self)
                 let out = fd
+                // readContent refuses a chunk that would go past the node's size before it reaches the sink.
                 try await restorer.readContent(of: node, path: display) { chunk in try writeAll(out, chunk, path: "the tar stream") }
                 bytes += node.size
                 emit([UInt8](repeating: 0, count: TarWriter.padding(for: node.size)))
             }
             if pending.count > 1 << 20 { try flush() }
         }
+        emit(TarWriter.trailer)
+        try flush()
+    }
+
+    /// The node's extended attributes that a pax record can carry; a warning for each other.
+    private mutating func attributes(of node: Node, path: [UInt8]) -> [TarEntry.Attribute] {
+        var out: [TarEntry.Attribute] = []
+        for x in node.xattrs {
+            if TarWriter.canRecord(attribute: x.name) {
+                out.append(TarEntry.Attribute(name: x.name, value: x.value))
+            } else {
+                warnings.append("\(String(decoding: path, as: UTF8.self)): extended attribute \(String(decoding: x.name, as: UTF8.self).debugDescription) cannot be named in a tar stream (left out)")
+            }
+        }
+        return out
     }
 
     private mutating func emit(_ b: [UInt8]) { pending += b }

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,14 @@ enum Terminal {
         f.formatOptions = [.withInternetDateTime]
         f.timeZone = TimeZone(identifier: "UTC")
         return f.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
+    }
+
+    /// A file time (any year) as RFC 3339 in UTC.
+    static func rfc3339(_ t: FileTime) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date(timeIntervalSince1970: Double(t.seconds) + Double(t.nanoseconds) / 1e9))
     }
 
     static func parseRFC3339(_ s: String) -> Int64? {

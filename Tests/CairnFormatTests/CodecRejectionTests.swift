@@ -108,10 +108,10 @@ final class CodecRejectionTests: XCTestCase {
             }
         }
         func bumped(_ b: [UInt8], at i: Int, to v: UInt8) -> [UInt8] { var b = b; b[i] = v; return b }
-        // Trees: versions 2 (extended attributes) and 3 (special files) are known, 4 is the first unknown one.
-        for v: UInt8 in [0, 4] {
+        // Trees: versions 2 (extended attributes), 3 (special files) and 4 (wide times) are known, 5 is the first unknown one.
+        for v: UInt8 in [0, 5] {
             XCTAssertThrowsError(try Tree.decode(bumped(Fixtures.tree.encoded(), at: 0, to: v))) {
-                XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "tree", version: Int(v), supported: 3))
+                XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "tree", version: Int(v), supported: 4))
             }
         }
         expectVersion("snapshot", 2, { _ = try Snapshot.decode(bumped(Fixtures.snapshotMinimal.encoded(), at: 0, to: 2)) })
@@ -174,6 +174,34 @@ final class CodecRejectionTests: XCTestCase {
         let deep = Tree(nodes: [Node(name: [0x61], kind: .file, content: ContentRef(level: 9, ids: []))]).encoded()
         XCTAssertThrowsError(try Tree.decode(deep))
         XCTAssertThrowsError(try ContentRef.decodeListBlob([9, 0]))
+    }
+
+    /// Version 4 (times as seconds + nanoseconds) is written only when a time
+    /// needs it, and read only then; nanoseconds stay below 1e9.
+    func testWideTimeTrees() throws {
+        var future = Node(name: Array("f".utf8), kind: .file)
+        future.mtime = FileTime(seconds: 10_413_792_000, nanoseconds: 7)  // 2300-01-01
+        let wide = Tree(nodes: [future]).encoded()
+        XCTAssertEqual(wide.first, 4)
+        XCTAssertEqual(try Tree.decode(wide).nodes[0].mtime, future.mtime)
+        // Every Int64 nanosecond time keeps version 1, Int64.min and .max included.
+        for nanos in [Int64.min, -1, 0, Int64.max] {
+            let n = Node(name: [0x61], kind: .file, mtimeNanos: nanos, ctimeNanos: nanos)
+            let bytes = Tree(nodes: [n]).encoded()
+            XCTAssertEqual(bytes.first, 1)
+            XCTAssertEqual(try Tree.decode(bytes).nodes[0].mtimeNanos, nanos)
+        }
+        // A version-4 tree whose times all fit i64 nanoseconds has a second encoding: refused.
+        var w = ByteWriter()
+        w.u8(4); w.varint(1); w.u8(1); w.data([0x61]); w.u32(0o644); w.varint(0); w.varint(0)
+        w.string(""); w.string(""); w.i64(5); w.u32(0); w.i64(5); w.u32(0); w.varint(0); w.varint(0); w.varint(0); w.u8(0); w.varint(0)
+        w.varint(0)
+        XCTAssertThrowsError(try Tree.decode(w.bytes)) { XCTAssert("\($0)".contains("fit i64 nanoseconds"), "\($0)") }
+        // Nanoseconds of 1e9 or more.
+        var x = Array(wide)
+        let at = 1 + 1 + 1 + 2 + 4 + 1 + 1 + 1 + 1 + 8  // version, count, kind, name, mode, uid, gid, user, group, mtime seconds
+        x.replaceSubrange(at..<(at + 4), with: [0x00, 0xca, 0x9a, 0x3b])  // 1_000_000_000 little-endian
+        XCTAssertThrowsError(try Tree.decode(x)) { XCTAssert("\($0)".contains("nanoseconds"), "\($0)") }
     }
 
     func testPackHeaderConsistency() {

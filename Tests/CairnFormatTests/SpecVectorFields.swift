@@ -25,27 +25,38 @@ struct ContentRefFields: Decodable {
 }
 
 struct TreeFields: Decodable {
+    struct XattrFields: Decodable { var nameHex: String; var valueHex: String }
     struct NodeFields: Decodable {
         var kind: String; var nameHex: String; var mode: UInt32; var uid: UInt32; var gid: UInt32
-        var user: String; var group: String; var mtimeNanos: Int64; var ctimeNanos: Int64
+        var user: String; var group: String
+        /// A time is either nanoseconds or seconds + nanoseconds (version 4 trees).
+        var mtimeNanos: Int64?; var mtimeSeconds: Int64?; var mtimeNanoseconds: UInt32?
+        var ctimeNanos: Int64?; var ctimeSeconds: Int64?; var ctimeNanoseconds: UInt32?
         var inode: UInt64; var device: UInt64; var size: UInt64
         var content: ContentRefFields?; var subtree: String?; var linkTargetHex: String?
         var deviceMajor: UInt32?; var deviceMinor: UInt32?
         var xattrs: [XattrFields]?
     }
-    struct XattrFields: Decodable { var nameHex: String; var valueHex: String }
     var nodes: [NodeFields]
+
+    private static func time(_ nanos: Int64?, _ seconds: Int64?, _ ns: UInt32?) throws -> FileTime {
+        if let seconds, let ns { return FileTime(seconds: seconds, nanoseconds: ns) }
+        guard let nanos else { throw VectorError(description: "a node without a time") }
+        return FileTime(nanos: nanos)
+    }
 
     func make() throws -> Tree {
         Tree(nodes: try nodes.map { n in
             let kind = try enumValue(["file": NodeKind.file, "directory": .directory, "symlink": .symlink, "fifo": .fifo,
                                       "characterDevice": .characterDevice, "blockDevice": .blockDevice, "socket": .socket], n.kind)
             var node = Node(name: try bytes(n.nameHex), kind: kind, mode: n.mode, uid: n.uid, gid: n.gid, user: n.user,
-                            group: n.group, mtimeNanos: n.mtimeNanos, ctimeNanos: n.ctimeNanos, inode: n.inode, device: n.device,
+                            group: n.group, inode: n.inode, device: n.device,
                             size: n.size, content: try n.content?.make() ?? ContentRef(), subtree: try n.subtree.map(id),
                             linkTarget: try bytes(n.linkTargetHex ?? ""))
             node.deviceMajor = n.deviceMajor ?? 0
             node.deviceMinor = n.deviceMinor ?? 0
+            node.mtime = try Self.time(n.mtimeNanos, n.mtimeSeconds, n.mtimeNanoseconds)
+            node.ctime = try Self.time(n.ctimeNanos, n.ctimeSeconds, n.ctimeNanoseconds)
             node.xattrs = try (n.xattrs ?? []).map { ExtendedAttribute(name: try bytes($0.nameHex), value: try bytes($0.valueHex)) }
                 .sorted { $0.name.lexicographicallyPrecedes($1.name) }
             return node

@@ -1,4 +1,4 @@
-import CairnTar
+@testable import CairnTar
 import XCTest
 
 /// The streaming tar reader against the tar writer: members survive any
@@ -65,5 +65,58 @@ final class TarStreamReaderTests: XCTestCase {
         let field = Array((String(repeating: "0", count: 6 - sum.count) + sum).utf8) + [0, 32]
         fifo.replaceSubrange(148..<156, with: field)
         XCTAssertThrowsError(try read(fifo + TarWriter.trailer, piece: 512)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    }
+
+    /// Any time (1600, 2300, Int64 seconds at both ends, -1.5 s) and extended
+    /// attributes survive the writer and the reader; nothing traps.
+    func testExtremeTimesAndAttributesRoundTrip() throws {
+        let times: [(Int64, UInt32)] = [(0, 0), (-2, 500_000_000), (-1, 999_999_999), (-11_676_096_000, 0), (10_413_792_000, 123_456_789),
+                                        (.min, 0), (.min, 1), (.max, 999_999_999), (-9_223_372_037, 145_224_192)]
+        var entries: [(TarEntry, [UInt8])] = []
+        for (i, (s, ns)) in times.enumerated() {
+            var e = TarEntry(path: Array("f\(i)".utf8), kind: .file, mode: 0o600, size: 1)
+            e.mtimeSeconds = s; e.mtimeNanoseconds = ns
+            e.xattrs = [TarEntry.Attribute(name: Array("user.a".utf8), value: [0, 255, 61, 10]), TarEntry.Attribute(name: Array("user.e".utf8), value: [])]
+            entries.append((e, [UInt8(i)]))
+        }
+        let got = try read(archive(entries), piece: 333)
+        for (i, (s, ns)) in times.enumerated() {
+            XCTAssertEqual(got[i].0.mtimeSeconds, s, "time \(i)")
+            XCTAssertEqual(got[i].0.mtimeNanoseconds, ns, "time \(i)")
+            XCTAssertEqual(got[i].0.xattrs, entries[i].0.xattrs)
+        }
+        // Int64 nanoseconds at both ends split without overflow.
+        XCTAssertEqual(TarEntry(path: [97], kind: .file, mode: 0, mtimeNanos: .min).mtimeNanos, .min)
+        XCTAssertEqual(TarEntry(path: [97], kind: .file, mode: 0, mtimeNanos: .max).mtimeNanos, .max)
+        XCTAssertEqual(TarWriter.paxTime(-2, 500_000_000), "-1.5")
+        XCTAssertEqual(TarWriter.paxTime(-1, 999_999_999), "-0.000000001")
+        XCTAssertEqual(TarWriter.paxTime(.min, 1), "-9223372036854775807.999999999")
+        XCTAssertEqual(TarStreamReader.paxTime("-1.5")?.0, -2)
+        XCTAssertEqual(TarStreamReader.paxTime("-0.25")?.1, 750_000_000)
+        XCTAssertNil(TarStreamReader.paxTime("-9223372036854775808.5"), "beyond Int64 seconds: ignored, not trapped")
+        XCTAssertNil(TarStreamReader.paxTime("1.x"))
+    }
+
+    /// GNU tar's base-256 numbers, negative (0xff) ones included, as it writes times before 1970.
+    func testBase256Numbers() throws {
+        var f = [UInt8](repeating: 0xff, count: 12)
+        f[11] = 0xfe  // -2
+        XCTAssertEqual(try TarStreamReader.number(f[...], "mtime", 0), -2)
+        var p = [UInt8](repeating: 0, count: 12)
+        p[0] = 0x80; p[11] = 5
+        XCTAssertEqual(try TarStreamReader.number(p[...], "mtime", 0), 5)
+        XCTAssertThrowsError(try TarStreamReader.number([0x80] + [UInt8](repeating: 0xff, count: 11), "mtime", 0))
+    }
+
+    /// Absolute names, ".." components and hard-link targets that leave are refused by the reader itself.
+    func testUnsafeNamesAreRefused() throws {
+        for (path, kind) in [("/etc/passwd", TarEntry.Kind.file), ("a/../../b", .file), ("..", .directory),
+                             ("ok", .hardLink(target: Array("../outside".utf8))), ("ok", .hardLink(target: Array("/etc/shadow".utf8)))] {
+            let bytes = archive([(TarEntry(path: Array(path.utf8), kind: kind, mode: 0o644), [])])
+            XCTAssertThrowsError(try read(bytes, piece: 512), path) { XCTAssertTrue("\($0)".contains("refused"), "\($0)") }
+        }
+        // A symbolic link's target is content, not a place to write: reported as it is.
+        let link = archive([(TarEntry(path: Array("l".utf8), kind: .symlink(target: Array("/etc/passwd".utf8)), mode: 0o777), [])])
+        XCTAssertEqual(try read(link, piece: 512).first?.0.kind, .symlink(target: Array("/etc/passwd".utf8)))
     }
 }

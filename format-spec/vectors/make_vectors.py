@@ -55,11 +55,25 @@ def content_ref(c):
 KINDS = {"file": 1, "directory": 2, "symlink": 3, "fifo": 4, "characterDevice": 5, "blockDevice": 6, "socket": 7}
 
 
+I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def node_time(n, which):
+    """(seconds, nanoseconds) of a node's mtime or ctime, given as <which>Nanos or <which>Seconds + <which>Nanoseconds."""
+    if which + "Seconds" in n:
+        return n[which + "Seconds"], n[which + "Nanoseconds"]
+    return divmod(n[which + "Nanos"], 10 ** 9)  # floor: the nanoseconds are never negative
+
+
 def tree(t):
     nodes = sorted(t["nodes"], key=lambda n: bytes.fromhex(n["nameHex"]))
-    # The lowest version that holds the tree: 3 with a FIFO, device or socket,
-    # else 2 with an extended attribute, else 1 (v1.md §12).
-    if any(KINDS[n["kind"]] >= 4 for n in nodes):
+    # The lowest version that holds the tree (v1.md §12): 4 when a time does not fit i64 nanoseconds,
+    # else 3 with a FIFO, device or socket, else 2 with an extended attribute, else 1.
+    wide = any(not I64_MIN <= s * 10 ** 9 + ns <= I64_MAX
+               for n in nodes for s, ns in (node_time(n, "mtime"), node_time(n, "ctime")))
+    if wide:
+        version = 4
+    elif any(KINDS[n["kind"]] >= 4 for n in nodes):
         version = 3
     elif any(n.get("xattrs") for n in nodes):
         version = 2
@@ -69,7 +83,9 @@ def tree(t):
     for n in nodes:
         out += u8(KINDS[n["kind"]]) + data(bytes.fromhex(n["nameHex"])) + u32(n["mode"])
         out += varint(n["uid"]) + varint(n["gid"]) + string(n["user"]) + string(n["group"])
-        out += i64(n["mtimeNanos"]) + i64(n["ctimeNanos"])
+        for which in ("mtime", "ctime"):
+            s, ns = node_time(n, which)
+            out += i64(s) + u32(ns) if version == 4 else i64(s * 10 ** 9 + ns)
         out += varint(n["inode"]) + varint(n["device"]) + varint(n["size"])
         if n["kind"] == "file":
             out += content_ref(n["content"])
@@ -213,11 +229,23 @@ def main():
                  xattrs=[{"nameHex": b"user.x".hex(), "valueHex": ""}]),
             node("file", b"data", size=0, content={"level": 0, "ids": []}),
         ]}},
+        # Version 4: a time outside i64 nanoseconds (touch -d 2300-01-01, touch -d 1600-01-01), with a FIFO
+        # and an attribute (version 4 holds everything 2 and 3 do).
+        {"name": "wide-times", "value": {"nodes": [
+            node("file", b"future", mtimeSeconds=10413792000, mtimeNanoseconds=0, ctimeNanos=1700000000000000000,
+                 content={"level": 0, "ids": []}),
+            node("file", b"past", mtimeSeconds=-11676096000, mtimeNanoseconds=500000000,
+                 ctimeSeconds=-11676096000, ctimeNanoseconds=999999999, content={"level": 0, "ids": []},
+                 xattrs=[{"nameHex": b"user.a".hex(), "valueHex": ""}]),
+            node("symlink", b"now", mode=0o777, mtimeNanos=-1500000000, linkTargetHex=b"future".hex()),
+            node("fifo", b"pipe", mode=0o600, mtimeSeconds=-9223372037, mtimeNanoseconds=145224192, ctimeNanos=0),
+        ]}},
     ]
     write("tree.json", "Tree (tree blob plaintext). Nodes are listed here in any order; the encoding sorts them by name "
           "bytes. nameHex, linkTargetHex and the xattrs' nameHex/valueHex are raw bytes in hex (names need not be UTF-8). "
-          "The version byte is the lowest that holds the tree: 3 with a fifo, characterDevice, blockDevice or socket "
-          "node, else 2 with an extended attribute, else 1.", tree_vectors, tree)
+          "A time is mtimeNanos (i64 nanoseconds) or mtimeSeconds + mtimeNanoseconds (the same for ctime). "
+          "The version byte is the lowest that holds the tree: 4 when a time does not fit i64 nanoseconds, else 3 with a "
+          "fifo, characterDevice, blockDevice or socket node, else 2 with an extended attribute, else 1.", tree_vectors, tree)
 
     snapshot_vectors = [
         {"name": "with-parent-and-extra", "value": {

@@ -79,6 +79,20 @@ public final class Interruption: Sendable {
             return all
         }
         guard let work else { return nil }
+        var done = undo(work, signal: sig, timeout: timeout)
+        // A writer that passed its check just before the signal registers its file now:
+        // give such writers a moment, then undo what they registered.
+        usleep(100_000)
+        let late = state.withLock { s -> [(String, Undo)] in
+            let all = s.undo.sorted { $0.key < $1.key }.map { ($0.value.what, $0.value.undo) }
+            s.undo = [:]
+            return all
+        }
+        for (what, n) in undo(late, signal: sig, timeout: timeout) { done[what, default: 0] += n }
+        return done
+    }
+
+    private func undo(_ work: [(String, Undo)], signal sig: Int32, timeout: Double) -> [String: Int] {
         var done: [String: Int] = [:]
         var remote: [(String, @Sendable () async -> Void)] = []
         var children: [pid_t] = []

@@ -59,6 +59,7 @@ public struct LocalStore: ObjectStore {
         let token = Interruption.shared.register("temporary file", .unlink(tmp))
         defer { Interruption.shared.unregister(token) }
         let fd = try modes.createFile(tmp)
+        if Interruption.shared.signal != nil { close(fd); unlink(tmp); try Interruption.shared.checkNotInterrupted() }
         var ok = false
         defer { if !ok { close(fd); unlink(tmp) } }
         try bytes.withUnsafeBytes { try LocalFile.writeAll(fd, $0, path: final) }

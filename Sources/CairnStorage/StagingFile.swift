@@ -28,8 +28,16 @@ public final class StagingFile {
         try modes.makeDirectory(directory)
         let name = "\(directory)/" + TemporaryFileName.make(prefix: prefix)
         token = Interruption.shared.register("temporary file", .unlink(name))
-        do { fd = try modes.createFile(name) } catch { Interruption.shared.unregister(token); throw error }
+        do {
+            fd = try modes.createFile(name)
+        } catch { Interruption.shared.unregister(token); throw error }
         path = name
+        // Interrupted while creating it: the cleanup may have run before the file existed.
+        if Interruption.shared.signal != nil {
+            Glibc.close(fd); unlink(name); Interruption.shared.unregister(token)
+            fd = -1
+            try Interruption.shared.checkNotInterrupted()
+        }
         buffer.reserveCapacity(bufferSize)
     }
 

@@ -94,7 +94,12 @@ public final class Repository: Sendable {
     /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
     static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
         let configBytes: [UInt8]
-        do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
+        do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound {
+            // A size query cannot say why nothing is there (S3 answers a HEAD without a body): a plain get
+            // names a missing bucket or a refused request before this is called "not a repository".
+            do { _ = try await store.get(.config) } catch StorageError.notFound { throw CairnError.notARepository(store.location) }
+            throw CairnError.notARepository(store.location)
+        }
         // Version check before any key work; a newer Cairn's config is not damage.
         do { _ = try ObjectEnvelope.open(configBytes, kind: .config) } catch let e as FormatError {
             if case .unsupportedVersion = e { throw e }

@@ -3,8 +3,8 @@ import CairnStorage
 import XCTest
 @testable import CairnPostgres
 
-/// Fails every ranged read (the blob reads of a restore) with a transient error,
-/// while whole-object reads (config, keys, index, snapshots) work: a store that
+/// Fails every ranged read of a pack (the blob reads of a restore) with a transient error,
+/// while metadata reads (config, keys, index, snapshots) work: a store that
 /// answers listings but cannot deliver data.
 final class PackReadsFailingStore: ObjectStore {
     let base: any ObjectStore
@@ -13,6 +13,8 @@ final class PackReadsFailingStore: ObjectStore {
     func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await base.put(key, bytes) }
     func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
     func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        // Metadata objects are read with a ranged get of their checked size; only pack reads fail.
+        guard key.namespace == .data else { return try await base.get(key, offset: offset, length: length) }
         throw StorageError.transient("injected: \(key.path) unavailable")
     }
     func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }

@@ -104,7 +104,7 @@ final class RedisBackupTests: XCTestCase {
         XCTAssertEqual(try cairn.snapshotCount(), 0, "a bad RDB became a snapshot")
         // A missing file and a password in the URL: clean one-line errors.
         try cairn.fails(["redis", "backup", "--file", tmp.appendingPathComponent("absent.rdb").path, "--url", server.url])
-        let r = try cairn.fails(["redis", "backup", "--url", "redis://:hunter2@127.0.0.1:\(server.port)"])
+        let r = try cairn.fails(["redis", "backup", "--url", "redis://:hunter2@127.0.0.1:\(server.port)"], code: 2)
         XCTAssertTrue(r.err.contains("REDISCLI_AUTH"), r.summary)
         XCTAssertFalse(r.err.contains("hunter2"), r.summary)
         // The good file goes in.

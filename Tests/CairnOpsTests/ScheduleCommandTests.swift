@@ -64,4 +64,18 @@ final class ScheduleCommandTests: XCTestCase {
         try h.run(["schedule", "remove", "--unit-dir", dir]).check("remove")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cairn-run.timer"))
     }
+
+    /// Issue 14.4: no unit waits forever (oneshot services have no start timeout by default).
+    func testContribUnitsHaveFiniteStartTimeouts() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent("contrib/systemd").path
+        let services = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".service") }
+        XCTAssertFalse(services.isEmpty)
+        for s in services {
+            let text = try String(contentsOfFile: dir + "/" + s, encoding: .utf8)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("TimeoutStartSec=") }
+            XCTAssertNotNil(line, "\(s) has a TimeoutStartSec=")
+            XCTAssertFalse(line?.contains("infinity") ?? true, s)
+        }
+    }
 }

@@ -10,6 +10,13 @@ public struct TOMLParser {
     private let s: [Unicode.Scalar]
     private var i = 0
     private var line = 1
+    /// Arrays and inline tables open around the value being parsed.
+    private var depth = 0
+
+    /// The most dotted parts in a key and the deepest nesting of arrays and inline
+    /// tables: plans use three or four; the bound keeps the recursive parser (and
+    /// the tables it builds) far from the end of the stack on any input.
+    public static let maxDepth = 16
 
     /// Parses a whole document into its root table.
     public static func parse(_ text: String) throws -> TOMLTable {
@@ -161,6 +168,7 @@ public struct TOMLParser {
             let save = i
             skipSpaces()
             if take(".") {
+                guard parts.count < Self.maxDepth else { throw TOMLError(line: line, "a key of more than \(Self.maxDepth) dotted parts") }
                 skipSpaces()
                 parts.append(try simpleKey())
             } else {
@@ -196,8 +204,11 @@ public struct TOMLParser {
         case "'":
             if lookingAt("'''") { throw TOMLError(line: l, "multi-line strings are not supported") }
             return TOMLNode(.string(try literalString()), line: l)
-        case "[": return TOMLNode(try array(), line: l)
-        case "{": return TOMLNode(try inlineTable(), line: l)
+        case "[", "{":
+            guard depth < Self.maxDepth else { throw TOMLError(line: l, "arrays and inline tables nested more than \(Self.maxDepth) deep") }
+            depth += 1
+            defer { depth -= 1 }
+            return TOMLNode(c == "[" ? try array() : try inlineTable(), line: l)
         case "t", "f":
             if lookingAt("true") { i += 4; return TOMLNode(.boolean(true), line: l) }
             if lookingAt("false") { i += 5; return TOMLNode(.boolean(false), line: l) }

@@ -176,8 +176,21 @@ public final class RedisConnection {
         }
     }
 
+    /// The deepest nesting of arrays a reply may have (hiredis refuses more than 7 too);
+    /// the replies this client reads nest one level at most.
+    static let maxReplyDepth = 8
+    /// The most elements (all levels together) one reply may have.
+    static let maxReplyElements = 1 << 20
+
     /// Reads one reply (bulk strings are capped at 64 MiB: this client only reads small replies).
+    /// A server cannot make it recurse without bound or collect elements forever:
+    /// nesting and the total count of elements are capped.
     public func readReply() throws -> RESPReply {
+        var elements = 0
+        return try readReply(depth: 0, elements: &elements)
+    }
+
+    private func readReply(depth: Int, elements: inout Int) throws -> RESPReply {
         let line = try readLine()
         guard let tag = line.first else { throw RedisError.protocolError("an empty line") }
         let rest = String(decoding: line.dropFirst(), as: UTF8.self)
@@ -193,10 +206,17 @@ public final class RedisConnection {
             let body = try readExactly(n + 2)
             return .bulk(Array(body.prefix(n)))
         case UInt8(ascii: "*"):
-            guard let n = Int(rest), n >= -1, n <= 1 << 20 else { throw RedisError.protocolError("bad array length \(rest.debugDescription)") }
+            guard let n = Int(rest), n >= -1, n <= Self.maxReplyElements else { throw RedisError.protocolError("bad array length \(rest.debugDescription)") }
             if n == -1 { return .array(nil) }
+            guard depth < Self.maxReplyDepth else {
+                throw RedisError.protocolError("a reply with arrays nested more than \(Self.maxReplyDepth) deep")
+            }
+            elements += n
+            guard elements <= Self.maxReplyElements else {
+                throw RedisError.protocolError("a reply of more than \(Self.maxReplyElements) elements")
+            }
             var items: [RESPReply] = []
-            for _ in 0..<n { items.append(try readReply()) }
+            for _ in 0..<n { items.append(try readReply(depth: depth + 1, elements: &elements)) }
             return .array(items)
         default:
             throw RedisError.protocolError("reply starts with byte \(tag)")

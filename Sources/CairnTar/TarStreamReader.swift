@@ -194,7 +194,7 @@ public struct TarStreamReader {
         var i = 0
         while i < b.count {
             guard let space = b[i...].firstIndex(of: 32), let n = Int(String(decoding: b[i..<space], as: UTF8.self)),
-                  n > space - i + 1, i + n <= b.count, b[i + n - 1] == 10,
+                  n > space - i + 1, n <= b.count - i, b[i + n - 1] == 10,
                   let eq = b[(space + 1)..<(i + n)].firstIndex(of: UInt8(ascii: "=")) else {
                 throw TarError.badField(name: "pax record", offset: at)
             }

@@ -18,12 +18,16 @@ enum S3XML {
 
     static func first(_ name: String, in xml: String) -> String? { values(name, in: xml).first }
 
+    /// The longest entity this decodes, `&#x10FFFF;`: the search for its `;` stops
+    /// there, so a body of many `&` costs linear time, not quadratic.
+    static let maxEntityLength = 10
+
     static func unescape(_ s: String) -> String {
         guard s.contains("&") else { return s }
         var out = ""
         var i = s.startIndex
         while i < s.endIndex {
-            if s[i] == "&", let semi = s[i...].firstIndex(of: ";") {
+            if s[i] == "&", let semi = s[i...].prefix(maxEntityLength).firstIndex(of: ";") {
                 let entity = s[s.index(after: i)..<semi]
                 var replacement: String?
                 switch entity {

@@ -42,6 +42,19 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// Fuzz/Regressions/s3/many-ampersands: every `&` searched the rest of the text for
+    /// its `;`, so a key of 20,000 `&` took minutes (quadratic); the search now stops
+    /// after the longest entity. Entities still decode.
+    func testManyAmpersandsDecodeInLinearTime() async throws {
+        let amps = String(repeating: "&", count: 50_000)
+        let body = "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>repo/\(amps)&lt;&#x41;&#66;&amp;&unknown;</Key><Size>7</Size></Contents></ListBucketResult>"
+        let (client, _) = try client(answering: body)
+        let keys = try await client.listObjects(prefix: "repo/")
+        XCTAssertEqual(keys.count, 1)
+        XCTAssertEqual(keys.first?.key, "repo/" + amps + "<AB&&unknown;")
+        XCTAssertEqual(keys.first?.size, 7)
+    }
+
     /// Tokens that change on every page still list everything.
     func testChangingTokensStillList() async throws {
         let transport = RecordingTransport { request in

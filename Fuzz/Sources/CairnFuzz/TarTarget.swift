@@ -6,7 +6,7 @@ import CairnTar
 /// each member declares, and consumes every byte it is given.
 enum TarTarget {
     static let target = FuzzTarget(
-        name: "tar", maxLength: 64 << 10, summary: "TarStreamReader fed in pieces",
+        name: "tar", maxLength: 16 << 10, summary: "TarStreamReader fed in pieces",
         run: { bytes in
             var input = FuzzInput(bytes)
             let piece = Int(input.byte())

@@ -238,8 +238,8 @@ public struct Checker: Sendable {
 
     private func traceSnapshots(_ keys: [ObjectKey], view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation],
                                 badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws {
-        var unindexedUsed: [StoreIndexView.BlobKey: ChunkID] = [:]
-        var unindexedDamaged: [StoreIndexView.BlobKey: (pack: ChunkID, why: String)] = [:]
+        // One tracer for every snapshot: each tree and list blob is read and checked once.
+        var tracer = DamageTracer(repo: repo, view: view, unindexed: unindexed, badBlobs: badBlobs)
         for key in keys.sorted(by: { $0.name < $1.name }) {
             let snapshot: Snapshot
             do {
@@ -252,22 +252,20 @@ public struct Checker: Sendable {
                 continue
             }
             report.snapshotsChecked += 1
-            var tracer = DamageTracer(repo: repo, view: view, unindexed: unindexed, badBlobs: badBlobs, snapshotID: key.name, name: snapshot.name)
-            tracer.unindexedUsed = unindexedUsed
-            tracer.unindexedDamaged = unindexedDamaged
-            await tracer.walkTree(snapshot.root, path: "")
-            report.affected += tracer.affected
-            if tracer.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(key.name) }
-            unindexedUsed = tracer.unindexedUsed
-            unindexedDamaged = tracer.unindexedDamaged
-            for (k, why) in tracer.missing where !report.blobProblems.contains(where: { $0.blob == k.id.hex && $0.type == "\(k.type)" }) {
-                report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
-            }
+            let damage = await tracer.walk(snapshotID: key.name, name: snapshot.name, root: snapshot.root)
+            report.affected += damage.affected
+            if damage.omitted > 0 { report.affectedNotListed[key.name] = damage.omitted }
+            if damage.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(key.name) }
         }
-        for (k, d) in unindexedDamaged.sorted(by: { $0.key.id < $1.key.id }) where !report.blobProblems.contains(where: { $0.blob == k.id.hex && $0.type == "\(k.type)" }) {
+        var listed = Set(report.blobProblems.map { "\($0.type) \($0.blob)" })
+        for (k, why) in tracer.missing.merging(tracer.unreadable, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key.id < $1.key.id })
+        where listed.insert("\(k.type) \(k.id.hex)").inserted {
+            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
+        }
+        for (k, d) in tracer.unindexedDamaged.sorted(by: { $0.key.id < $1.key.id }) where listed.insert("\(k.type) \(k.id.hex)").inserted {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: d.pack.hex, problem: d.why))
         }
-        report.unindexedBlobs = unindexedUsed.sorted { $0.key.id < $1.key.id }.map { k, pack in
+        report.unindexedBlobs = tracer.unindexedUsed.sorted { $0.key.id < $1.key.id }.map { k, pack in
             .init(blob: k.id.hex, type: "\(k.type)", pack: pack.hex,
                   problem: "no readable index object names it, but pack \(pack.short) holds it (index damage: 'cairn index rebuild --read-packs' recovers it)")
         }

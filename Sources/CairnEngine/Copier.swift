@@ -37,6 +37,14 @@ public final class Copier: @unchecked Sendable {
 
     public let progress = CopyProgress()
 
+    /// Trees and list blobs this run has copied (with everything below them),
+    /// and the re-chunked tree made from each source tree: each is walked
+    /// once however many paths and snapshots lead to it. Only within a run:
+    /// what a killed earlier run left in the destination may lack its children.
+    private var copiedTrees = Set<ChunkID>()
+    private var copiedLists = Set<ChunkID>()
+    private var rechunkedTrees: [ChunkID: ChunkID] = [:]
+
     public init(source: Repository, destination: Repository) {
         self.source = source; self.destination = destination
     }
@@ -106,6 +114,7 @@ public final class Copier: @unchecked Sendable {
     // MARK: copy by id
 
     private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
+        guard copiedTrees.insert(id).inserted else { return }
         let tree = try await source.loadTree(id)
         for node in tree.nodes {
             if let sub = node.subtree { try await copyTree(sub, saver: saver, deltas: &deltas, report: &report) }
@@ -124,7 +133,7 @@ public final class Copier: @unchecked Sendable {
             }
             return
         }
-        for listID in content.ids {
+        for listID in content.ids where copiedLists.insert(listID).inserted {
             let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
             try await copyContent(child, saver: saver, deltas: &deltas, report: &report)
             try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
@@ -209,6 +218,7 @@ public final class Copier: @unchecked Sendable {
     // MARK: re-chunking
 
     private func rechunkTree(_ id: ChunkID, profile: String, saver: BlobSaver, report: inout Report) async throws -> ChunkID {
+        if let done = rechunkedTrees[id] { return done }
         let tree = try await source.loadTree(id)
         var nodes: [Node] = []
         let chunker = try destination.chunker(profile: profile)
@@ -220,7 +230,9 @@ public final class Copier: @unchecked Sendable {
             }
             nodes.append(node)
         }
-        return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+        let made = try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+        rechunkedTrees[id] = made
+        return made
     }
 
     /// Streams the content's bytes from the source through the destination's

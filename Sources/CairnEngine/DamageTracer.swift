@@ -1,29 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CairnFormat
 import CairnIndex
 
-/// Walks one snapshot with the store's index and reports which paths and
-/// byte ranges the damaged or missing blobs break. Trees and chunk lists are
-/// read from the store and verified; a tree that cannot be read breaks every
-/// path below it.
+/// Walks snapshots with the store's index and reports which paths and byte
+/// ranges the damaged or missing blobs break. Trees and chunk lists are read
+/// from the store and verified; a tree that cannot be read breaks every path
+/// below it. A blob no readable index object names but a pack holds is read
+/// from that pack and verified: index damage, not lost data.
+///
+/// One tracer serves a whole scrub, and reads and checks each tree and list
+/// blob once: snapshots share nearly all their trees, and a forged one can
+/// share a subtree or list under millions of paths (a DAG of 2 × 40 levels, a
+/// file of 4096³ references to one list). What a subtree or list breaks is
+/// remembered (a clean one as nothing at all) and replayed under each further
+/// path that leads to it. The walk is iterative, one frame per directory
+/// level holding that level's nodes and the length of the path, so memory
+/// grows with depth, never with its square.
 struct DamageTracer {
     let repo: Repository
     let view: StoreIndexView
     /// Blobs in packs no readable index object names (from those packs' headers).
     let unindexed: [StoreIndexView.BlobKey: BlobLocation]
     let badBlobs: [StoreIndexView.BlobKey: String]
-    let snapshotID: String
-    let name: String
-    var affected: [ScrubReport.Affected] = []
-    /// Blobs referenced by the snapshot but absent from every index object and every pack.
+
+    /// Damaged paths listed per snapshot; more are counted (`omitted`).
+    static let listedPathsPerSnapshot = 100_000
+    /// Byte ranges and blob ids listed per file; further ranges widen the last one.
+    static let listedRangesPerFile = 1_000
+
+    /// Blobs referenced by a snapshot but absent from every index object and every pack.
     var missing: [StoreIndexView.BlobKey: String] = [:]
-    /// Blobs referenced by the snapshot that only a pack no readable index object names
+    /// Trees and lists the index names but that cannot be read or decoded, with why.
+    var unreadable: [StoreIndexView.BlobKey: String] = [:]
+    /// Blobs referenced by a snapshot that only a pack no readable index object names
     /// holds, read from there and verified: index damage, not lost data.
     var unindexedUsed: [StoreIndexView.BlobKey: ChunkID] = [:]
-    /// Blobs referenced by the snapshot that only such a pack holds, damaged there.
+    /// Blobs referenced by a snapshot that only such a pack holds, damaged there.
     var unindexedDamaged: [StoreIndexView.BlobKey: (pack: ChunkID, why: String)] = [:]
-    /// This snapshot uses a blob that only such a pack holds (the two maps above carry
-    /// over from snapshot to snapshot, so each such blob is read once per scrub).
-    var usesUnindexed = false
+
+    init(repo: Repository, view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:],
+         badBlobs: [StoreIndexView.BlobKey: String]) {
+        self.repo = repo; self.view = view; self.unindexed = unindexed; self.badBlobs = badBlobs
+    }
+
+    /// What one snapshot's walk found.
+    struct SnapshotDamage {
+        var affected: [ScrubReport.Affected] = []
+        /// Damaged paths beyond `listedPathsPerSnapshot`.
+        var omitted: UInt64 = 0
+        /// The snapshot uses a blob only a pack no readable index object names holds.
+        var usesUnindexed = false
+    }
+
+    // MARK: memo
+
+    /// A damaged path as first found; `path` is absolute in the snapshot where it was found.
+    private struct Entry {
+        let path: [UInt8]
+        let ranges: [ClosedRange<UInt64>]
+        let blobs: [String]
+    }
+    private var entries: [Entry] = []
+    /// Damaged paths found so far (listed or not), across the scrub.
+    private var found: UInt64 = 0
+    /// Uses of unindexed blobs so far: a subtree used some when this grew during its walk.
+    private var unindexedUses = 0
+
+    private enum TreeResult {
+        case clean(usesUnindexed: Bool)
+        /// The entries its first walk listed (contiguous), the length of its path then, and how many it found.
+        case damaged(entries: Range<Int>, pathLength: Int, found: UInt64, usesUnindexed: Bool)
+    }
+    private var trees: [ChunkID: TreeResult] = [:]
+
+    /// What a list blob's content is and breaks, relative to its start.
+    private struct ContentResult {
+        var length: UInt64 = 0
+        var ranges: [ClosedRange<UInt64>] = []
+        var blobs: [String] = []
+        /// A list below could not be read: everything from its start on is unknown (and `length` with it).
+        var unknownTail = false
+        var usesUnindexed = false
+    }
+    private var lists: [ChunkID: ContentResult] = [:]
+
+    // MARK: walking
+
+    private var current = SnapshotDamage()
+    private var snapshotID = ""
+    private var name = ""
+
+    /// Walks one snapshot's tree from `root`.
+    mutating func walk(snapshotID: String, name: String, root: ChunkID) async -> SnapshotDamage {
+        self.snapshotID = snapshotID; self.name = name
+        current = SnapshotDamage()
+        await walkTree(root)
+        return current
+    }
+
+    /// One directory level being walked.
+    private struct Frame {
+        let id: ChunkID
+        let nodes: [Node]
+        var next = 0
+        /// Length of `path` for this directory.
+        let pathLength: Int
+        /// `entries.count`, `found` and `unindexedUses` when the frame was pushed.
+        let firstEntry: Int
+        let foundBefore: UInt64
+        let usesBefore: Int
+    }
+
+    private mutating func walkTree(_ root: ChunkID) async {
+        var path: [UInt8] = []
+        var stack: [Frame] = []
+        if let frame = await enter(root, path: path) { stack.append(frame) }
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            guard stack[top].next < stack[top].nodes.count else {
+                let done = stack.removeLast()
+                let uses = unindexedUses > done.usesBefore
+                trees[done.id] = entries.count == done.firstEntry && found == done.foundBefore
+                    ? .clean(usesUnindexed: uses)
+                    : .damaged(entries: done.firstEntry..<entries.count, pathLength: done.pathLength, found: found - done.foundBefore, usesUnindexed: uses)
+                path.removeSubrange((stack.last?.pathLength ?? 0)...)
+                continue
+            }
+            let node = stack[top].nodes[stack[top].next]
+            stack[top].next += 1
+            let parentLength = path.count
+            path.append(0x2F); path += node.name
+            switch node.kind {
+            case .directory:
+                if let sub = node.subtree, let frame = await enter(sub, path: path) {
+                    stack.append(frame)
+                    continue   // the path stays extended while the child is walked
+                }
+            case .file:
+                let c = await content(node.content)
+                if !c.blobs.isEmpty { emit(path, ranges: Self.merge(c.ranges), blobs: c.blobs) }
+            default: break   // symlinks, FIFOs, devices, sockets: no blobs
+            }
+            path.removeSubrange(parentLength...)
+        }
+    }
+
+    /// Starts walking the directory `id` at `path`: a frame to push, or nil
+    /// when it is known already (its damage replayed under `path`) or unreadable.
+    private mutating func enter(_ id: ChunkID, path: [UInt8]) async -> Frame? {
+        switch trees[id] {
+        case .clean(let uses)?:
+            if uses { useUnindexed() }
+            return nil
+        case .damaged(let range, let length, let count, let uses)?:
+            if uses { useUnindexed() }
+            for i in range {
+                let e = entries[i]
+                emit(path + e.path[length...], ranges: e.ranges, blobs: e.blobs)
+            }
+            // Found beyond the listing limit of the first walk: counted, not listed.
+            let unlisted = count - UInt64(range.count)
+            found += unlisted; current.omitted += unlisted
+            return nil
+        case nil: break
+        }
+        let k = StoreIndexView.BlobKey(id: id, type: .tree)
+        do {
+            if let p = problem(id, .tree) { throw CairnError.other(p) }
+            let tree = try Tree.decode(try await read(.tree, id))
+            let usesBefore = unindexedUses
+            readVerified(k)
+            return Frame(id: id, nodes: tree.nodes, pathLength: path.count, firstEntry: entries.count, foundBefore: found, usesBefore: usesBefore)
+        } catch {
+            note(k, error)
+            let first = entries.count, before = found
+            emit(path, ranges: [], blobs: [id.hex])
+            trees[id] = .damaged(entries: first..<entries.count, pathLength: path.count, found: found - before, usesUnindexed: false)
+            return nil
+        }
+    }
+
+    private mutating func emit(_ path: [UInt8], ranges: [ClosedRange<UInt64>], blobs: [String]) {
+        found += 1
+        guard current.affected.count < Self.listedPathsPerSnapshot else { current.omitted += 1; return }
+        entries.append(Entry(path: path, ranges: ranges, blobs: blobs))
+        current.affected.append(.init(snapshot: snapshotID, name: name, path: path.isEmpty ? "/" : String(decoding: path, as: UTF8.self),
+                                      ranges: ranges, blobs: blobs))
+    }
+
+    private mutating func useUnindexed() {
+        unindexedUses += 1
+        current.usesUnindexed = true
+    }
+
+    // MARK: content
+
+    /// What `ref` breaks: ranges are inclusive byte ranges of the content; a
+    /// lost list blob makes the rest of the content unknown.
+    private mutating func content(_ ref: ContentRef) async -> ContentResult {
+        var out = ContentResult()
+        if ref.level == 0 {
+            for id in ref.ids {
+                let k = StoreIndexView.BlobKey(id: id, type: .data)
+                let len = UInt64(location(k)?.rawLength ?? 0)
+                var bad = problem(id, .data) != nil
+                if !bad, await verifyUnindexedData(id) != nil { bad = true }
+                if bad {
+                    if location(k) == nil {
+                        missing[k] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
+                    }
+                    Self.add(out.length...(out.length &+ max(len, 1) &- 1), to: &out)
+                    Self.note(blob: id.hex, in: &out)
+                }
+                out.length &+= len
+            }
+            return out
+        }
+        for id in ref.ids {
+            let child: ContentResult
+            if let known = lists[id] {
+                child = known
+                if known.usesUnindexed { useUnindexed() }
+            } else {
+                let k = StoreIndexView.BlobKey(id: id, type: .list)
+                do {
+                    if let p = problem(id, .list) { throw CairnError.other(p) }
+                    let decoded = try ref.child(id, plaintext: try await read(.list, id))
+                    let before = unindexedUses
+                    readVerified(k)
+                    var c = await content(decoded)
+                    if unindexedUses > before { c.usesUnindexed = true }
+                    child = c
+                } catch {
+                    note(k, error)
+                    child = ContentResult(length: 0, ranges: [0...UInt64.max], blobs: [id.hex], unknownTail: true)
+                }
+                lists[id] = child
+            }
+            let base = out.length
+            for r in child.ranges {
+                Self.add((base &+ r.lowerBound)...(r.upperBound == UInt64.max ? UInt64.max : base &+ r.upperBound), to: &out)
+            }
+            for b in child.blobs { Self.note(blob: b, in: &out) }
+            out.length &+= child.length
+            if child.unknownTail { out.unknownTail = true; return out }
+        }
+        return out
+    }
+
+    /// Adds a lost range: merged with the last one when they touch; past the
+    /// listing limit the last range widens to cover it.
+    private static func add(_ r: ClosedRange<UInt64>, to out: inout ContentResult) {
+        if let last = out.ranges.last, r.lowerBound <= last.upperBound &+ 1 || last.upperBound == UInt64.max || out.ranges.count >= listedRangesPerFile {
+            out.ranges[out.ranges.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+        } else {
+            out.ranges.append(r)
+        }
+    }
+
+    /// Names a blob that breaks the content (up to the listing limit; a repeat of the last one once).
+    private static func note(blob: String, in out: inout ContentResult) {
+        if out.blobs.count < listedRangesPerFile, out.blobs.last != blob { out.blobs.append(blob) }
+    }
+
+    // MARK: blobs
 
     /// Where a blob is: by the index, else by the header of a pack no index object names.
     private func location(_ k: StoreIndexView.BlobKey) -> BlobLocation? { view.blobs[k] ?? unindexed[k] }
@@ -51,10 +293,10 @@ struct DamageTracer {
     /// from a pack no readable index object names, that is index damage to report.
     private mutating func readVerified(_ k: StoreIndexView.BlobKey) {
         guard let loc = location(k) else { return }
-        if view.blobs[k] == nil { unindexedUsed[k] = loc.pack; usesUnindexed = true }
+        if view.blobs[k] == nil { unindexedUsed[k] = loc.pack; useUnindexed() }
         if let base = loc.base, view.blobs[.init(id: base, type: .data)] == nil, let b = unindexed[.init(id: base, type: .data)] {
             unindexedUsed[.init(id: base, type: .data)] = b.pack
-            usesUnindexed = true
+            useUnindexed()
         }
     }
 
@@ -65,7 +307,7 @@ struct DamageTracer {
         guard let loc = location(k) else { return nil }
         let baseUnindexed = loc.base.map { view.blobs[.init(id: $0, type: .data)] == nil } ?? false
         guard view.blobs[k] == nil || baseUnindexed else { return nil }
-        if unindexedUsed[k] != nil { readVerified(k); return nil }   // verified for an earlier snapshot
+        if unindexedUsed[k] != nil { readVerified(k); return nil }   // verified before
         do {
             _ = try await read(.data, id)
             readVerified(k)
@@ -77,73 +319,15 @@ struct DamageTracer {
         }
     }
 
-    mutating func walkTree(_ id: ChunkID, path: String) async {
-        let tree: Tree
-        let k = StoreIndexView.BlobKey(id: id, type: .tree)
-        do {
-            if let p = problem(id, .tree) { throw CairnError.other(p) }
-            tree = try Tree.decode(try await read(.tree, id))
-            readVerified(k)
-        } catch {
-            note(k, error)
-            affected.append(.init(snapshot: snapshotID, name: name, path: path.isEmpty ? "/" : path, ranges: [], blobs: [id.hex]))
-            return
-        }
-        for node in tree.nodes {
-            let p = path + "/" + node.displayName
-            switch node.kind {
-            case .directory: if let sub = node.subtree { await walkTree(sub, path: p) }
-            case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
-            case .file:
-                var offset: UInt64 = 0
-                var ranges: [ClosedRange<UInt64>] = [], blobs: [String] = []
-                await walkContent(node.content, offset: &offset, ranges: &ranges, blobs: &blobs)
-                if !blobs.isEmpty {
-                    affected.append(.init(snapshot: snapshotID, name: name, path: p, ranges: Self.merge(ranges), blobs: blobs))
-                }
-            }
-        }
-    }
-
     private mutating func note(_ k: StoreIndexView.BlobKey, _ error: any Error) {
         if let loc = location(k) {
-            if view.blobs[k] == nil { unindexedDamaged[k] = (loc.pack, "stored in pack \(loc.pack.short), which no readable index object names, and damaged there: \(describe(error))") }
+            if view.blobs[k] == nil {
+                unindexedDamaged[k] = (loc.pack, "stored in pack \(loc.pack.short), which no readable index object names, and damaged there: \(describe(error))")
+            } else if badBlobs[k] == nil {
+                unreadable[k] = describe(error)
+            }
         } else {
             missing[k] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
-        }
-    }
-
-    /// Ranges are inclusive byte ranges of the file; a lost list blob makes the rest of the file unknown.
-    private mutating func walkContent(_ ref: ContentRef, offset: inout UInt64, ranges: inout [ClosedRange<UInt64>], blobs: inout [String]) async {
-        if ref.level == 0 {
-            for id in ref.ids {
-                let len = UInt64(location(.init(id: id, type: .data))?.rawLength ?? 0)
-                var bad = problem(id, .data) != nil
-                if !bad, await verifyUnindexedData(id) != nil { bad = true }
-                if bad {
-                    if location(.init(id: id, type: .data)) == nil {
-                        missing[.init(id: id, type: .data)] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
-                    }
-                    blobs.append(id.hex)
-                    ranges.append(offset...(offset + max(len, 1) - 1))
-                }
-                offset += len
-            }
-            return
-        }
-        for id in ref.ids {
-            let k = StoreIndexView.BlobKey(id: id, type: .list)
-            do {
-                if let p = problem(id, .list) { throw CairnError.other(p) }
-                let child = try ref.child(id, plaintext: try await read(.list, id))
-                readVerified(k)
-                await walkContent(child, offset: &offset, ranges: &ranges, blobs: &blobs)
-            } catch {
-                note(k, error)
-                blobs.append(id.hex)
-                ranges.append(offset...UInt64.max)
-                return
-            }
         }
     }
 

@@ -83,6 +83,9 @@ public struct ScrubReport: Sendable {
     public var packProblems: [PackProblem] = []
     public var blobProblems: [BlobProblem] = []
     public var affected: [Affected] = []
+    /// Damaged paths found beyond the listing limit, by snapshot id (a forged
+    /// tree can reach one damaged blob under millions of paths).
+    public var affectedNotListed: [String: UInt64] = [:]
     /// Packs in the store that no index object names: not damage (a killed backup leaves them).
     public var orphanPacks: [String] = []
     /// Index damage, not lost data: blobs snapshots use that no readable index object
@@ -93,17 +96,17 @@ public struct ScrubReport: Sendable {
     public var snapshotsNeedingIndexRebuild: Set<String> = []
 
     public var isClean: Bool {
-        objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty && unindexedBlobs.isEmpty
+        objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty && affectedNotListed.isEmpty && unindexedBlobs.isEmpty
     }
     /// Snapshots that lost data (cannot be fully restored even with a rebuilt index).
-    public var affectedSnapshots: Set<String> { Set(affected.map(\.snapshot)) }
+    public var affectedSnapshots: Set<String> { Set(affected.map(\.snapshot)).union(affectedNotListed.keys) }
     /// The index objects themselves are damaged or do not name what the packs hold:
     /// `cairn index rebuild --read-packs` is the repair, and it loses nothing.
     public var indexDamaged: Bool {
         !unindexedBlobs.isEmpty || objectProblems.contains { $0.object.hasPrefix("index/") }
     }
     /// Data is lost or damaged (what `cairn repair` and `cairn repair snapshots` are for).
-    public var dataDamaged: Bool { !packProblems.isEmpty || !blobProblems.isEmpty || !affected.isEmpty }
+    public var dataDamaged: Bool { !packProblems.isEmpty || !blobProblems.isEmpty || !affected.isEmpty || !affectedNotListed.isEmpty }
 
     /// What to do, in one sentence (nil when clean). Index damage is repaired
     /// first: it loses nothing, and until it is done data damage cannot be told apart.

@@ -24,6 +24,24 @@ public struct SnapshotRepairer {
         public var old: String
         public var new: String
         public var losses: [String: String]
+        /// Damaged paths beyond `listedLossesPerSnapshot`: repaired alike, counted, not listed.
+        public var lossesNotListed = 0
+    }
+
+    /// Paths a repaired snapshot lists in `extra` (a forged tree can reach one lost blob under millions).
+    static let listedLossesPerSnapshot = 10_000
+    /// Chunk references a file's content is rebuilt from at most; a damaged file with more is lost whole.
+    static let maximumChunksRebuilt = 1 << 24
+
+    /// What repair made of each tree and list it met, shared by every snapshot it rewrites:
+    /// a subtree reached by many paths is rewritten once and its losses replayed under each.
+    final class Memo {
+        struct Rewritten { let id: ChunkID; let losses: Range<Int>; let pathLength: Int; let notListed: Int }
+        var trees: [ChunkID: Rewritten] = [:]
+        /// Whether every chunk below a list blob is readable.
+        var intactLists: [ChunkID: Bool] = [:]
+        /// Losses in the order found, paths absolute in the snapshot where found first.
+        var log: [(path: [UInt8], lost: String)] = []
     }
 
     public func repair(report: ScrubReport) async throws -> [Rewritten] {
@@ -48,21 +66,24 @@ public struct SnapshotRepairer {
             if let id = ChunkID(hex: b.blob), let t = BlobType.named(b.type) { bad.insert(.init(id: id, type: t)) }
         }
         var out: [Rewritten] = []
+        let memo = Memo()
         for snapshotID in report.affectedSnapshots.sorted() {
             guard let record = try repo.snapshots().first(where: { $0.id == snapshotID }) else { continue }
             let saver = BlobSaver(repo: repo)
-            var ctx = Context(repo: repo, view: view, lengths: lengths, bad: bad, saver: saver)
-            let root = try await ctx.rewriteTree(record.snapshot.root, path: "")
+            var ctx = Context(repo: repo, view: view, lengths: lengths, bad: bad, saver: saver, memo: memo)
+            var path: [UInt8] = []
+            let root = try await ctx.rewriteTree(record.snapshot.root, path: &path)
             try await saver.finish()
             var s = record.snapshot
             s.root = root
             s.parent = ChunkID(hex: record.id)
             if !s.tags.contains("repaired") { s.tags.append("repaired") }
             for (path, lost) in ctx.losses { s.extra["lost:\(path)"] = lost }
+            if ctx.lossesNotListed > 0 { s.extra["lost-paths-not-listed"] = "\(ctx.lossesNotListed)" }
             let newID = try await repo.saveSnapshot(s)
             try await repo.store.delete(.init(.snapshots, record.id))
             try repo.index.removeSnapshot(id: record.id)
-            out.append(Rewritten(old: record.id, new: newID, losses: ctx.losses))
+            out.append(Rewritten(old: record.id, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
         }
         return out
     }
@@ -74,7 +95,16 @@ public struct SnapshotRepairer {
         let lengths: [StoreIndexView.BlobKey: UInt32]
         let bad: Set<StoreIndexView.BlobKey>
         let saver: BlobSaver
+        let memo: Memo
         var losses: [String: String] = [:]
+        var lossesNotListed = 0
+
+        /// Records what `path` lost (listed up to the limit, counted beyond).
+        mutating func record(_ path: [UInt8], _ lost: String) {
+            guard losses.count < SnapshotRepairer.listedLossesPerSnapshot else { lossesNotListed += 1; return }
+            losses[path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)] = lost
+            memo.log.append((path, lost))
+        }
 
         func readable(_ type: BlobType, _ id: ChunkID) -> BlobLocation? {
             let k = StoreIndexView.BlobKey(id: id, type: type)
@@ -84,23 +114,41 @@ public struct SnapshotRepairer {
             return loc
         }
 
-        mutating func rewriteTree(_ id: ChunkID, path: String) async throws -> ChunkID {
+        /// The repaired tree for `id` at `path` (bytes; extended and restored per level, so
+        /// memory grows with the depth, not its square).
+        mutating func rewriteTree(_ id: ChunkID, path: inout [UInt8]) async throws -> ChunkID {
+            if let done = memo.trees[id] {
+                for i in done.losses { record(path + memo.log[i].path[done.pathLength...], memo.log[i].lost) }
+                lossesNotListed += done.notListed
+                return done.id
+            }
+            let firstLoss = memo.log.count, notListedBefore = lossesNotListed
+            let newID = try await rewrite(id, path: &path)
+            memo.trees[id] = Memo.Rewritten(id: newID, losses: firstLoss..<memo.log.count, pathLength: path.count, notListed: lossesNotListed - notListedBefore)
+            return newID
+        }
+
+        private mutating func rewrite(_ id: ChunkID, path: inout [UInt8]) async throws -> ChunkID {
             guard let loc = readable(.tree, id), let plain = try? await repo.readBlob(.tree, id, at: loc), let tree = try? Tree.decode(plain) else {
-                losses[path.isEmpty ? "/" : path] = "directory lost (restored empty)"
+                record(path, "directory lost (restored empty)")
                 return try await saver.saveMetadata(.tree, Tree(nodes: []).encoded())
             }
             var nodes = tree.nodes
             for i in nodes.indices {
-                let p = path + "/" + nodes[i].displayName
+                let parentLength = path.count
+                path.append(0x2F); path += nodes[i].name
+                defer { path.removeSubrange(parentLength...) }
                 switch nodes[i].kind {
                 case .directory:
-                    if let sub = nodes[i].subtree { nodes[i].subtree = try await rewriteTree(sub, path: p) }
+                    if let sub = nodes[i].subtree { nodes[i].subtree = try await rewriteTree(sub, path: &path) }
                 case .file:
+                    // Intact content (most files, whatever their size) stays as it is.
+                    guard await !isIntact(nodes[i].content) else { continue }
                     let (content, size, lost) = try await repairContent(nodes[i])
                     if !lost.isEmpty {
                         nodes[i].content = content
                         nodes[i].size = size
-                        losses[p] = lost.joined(separator: ",")
+                        record(path, lost.joined(separator: ","))
                     }
                 case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
                 }
@@ -110,16 +158,43 @@ public struct SnapshotRepairer {
             return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
         }
 
+        /// Whether every chunk of `ref` is readable, each list blob checked once.
+        private func isIntact(_ ref: ContentRef) async -> Bool {
+            if ref.level == 0 { return ref.ids.allSatisfy { readable(.data, $0) != nil } }
+            for id in ref.ids {
+                if let known = memo.intactLists[id] {
+                    if !known { return false }
+                    continue
+                }
+                var intact = false
+                if let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc), let child = try? ref.child(id, plaintext: plain) {
+                    intact = await isIntact(child)
+                }
+                memo.intactLists[id] = intact
+                if !intact { return false }
+            }
+            return true
+        }
+
         /// Level-0 ids of a content ref in order; nil marks where a list blob is lost.
-        private func flatten(_ ref: ContentRef) async -> [ChunkID?] {
-            if ref.level == 0 { return ref.ids.map { Optional($0) } }
+        /// Nil when there are more than `maximumChunksRebuilt` (only a forged file has).
+        private func flatten(_ ref: ContentRef) async -> [ChunkID?]? {
             var out: [ChunkID?] = []
+            return await flatten(ref, into: &out) ? out : nil
+        }
+
+        private func flatten(_ ref: ContentRef, into out: inout [ChunkID?]) async -> Bool {
+            if ref.level == 0 {
+                guard out.count + ref.ids.count <= SnapshotRepairer.maximumChunksRebuilt else { return false }
+                out += ref.ids.map { Optional($0) }
+                return true
+            }
             for id in ref.ids {
                 guard let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
-                      let child = try? ref.child(id, plaintext: plain) else { out.append(nil); return out }
-                out += await flatten(child)
+                      let child = try? ref.child(id, plaintext: plain) else { out.append(nil); return true }
+                guard await flatten(child, into: &out) else { return false }
             }
-            return out
+            return true
         }
 
         /// Rebuilds a file's content without its lost chunks. A lost chunk
@@ -128,7 +203,9 @@ public struct SnapshotRepairer {
         /// the file size pins its length; anything else truncates the file at
         /// the last good byte.
         private mutating func repairContent(_ node: Node) async throws -> (ContentRef, UInt64, [String]) {
-            let ids = await flatten(node.content)
+            guard let ids = await flatten(node.content) else {
+                return (ContentRef(), 0, ["0-end lost (more than \(SnapshotRepairer.maximumChunksRebuilt) chunk references to rebuild)"])
+            }
             enum Piece { case good(ChunkID, Int), zeros(Int), unknown }
             var pieces: [Piece] = []
             var known: UInt64 = 0

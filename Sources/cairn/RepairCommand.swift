@@ -125,12 +125,13 @@ struct RepairCommand: AsyncParsableCommand {
             }
             let after = try await Checker(repo: repo, options: ScrubOptions()).run()
             if options.json {
-                Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses) })
+                Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses, losses_not_listed: $0.lossesNotListed) })
             } else {
                 if rewritten.isEmpty { Terminal.out("no snapshot needs rewriting") }
                 for r in rewritten {
                     Terminal.out("snapshot \(r.old.prefix(8)) rewritten as \(r.new.prefix(8)) (tagged 'repaired'):")
                     for (path, lost) in r.losses.sorted(by: { $0.key < $1.key }) { Terminal.out("  \(path): \(lost)") }
+                    if r.lossesNotListed > 0 { Terminal.out("  ... and \(r.lossesNotListed) more paths (not listed)") }
                 }
                 if let d = dropped, !d.droppedPacks.isEmpty {
                     Terminal.out("\(d.droppedPacks.count) damaged pack(s) dropped from the index (\(d.salvaged) blobs that still verified moved out of them first)")
@@ -146,4 +147,4 @@ struct RepairJSON: Encodable {
     let salvaged: Int, fetched: Int, rechunked: Int, unrecoverable: [String], dropped_unused: Int, dropped_packs: [String], clean_after: Bool
 }
 
-struct RewrittenJSON: Encodable { let old: String, new: String, losses: [String: String] }
+struct RewrittenJSON: Encodable { let old: String, new: String, losses: [String: String], losses_not_listed: Int }

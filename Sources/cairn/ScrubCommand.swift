@@ -83,6 +83,9 @@ struct ScrubCommand: AsyncParsableCommand {
             let ranges = a.ranges.isEmpty ? "everything below it" : a.ranges.map { $0.upperBound == UInt64.max ? "bytes \($0.lowerBound)-end" : "bytes \($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
             Terminal.out("breaks snapshot \(a.snapshot.prefix(8)) (\(a.name)) \(a.path): \(ranges)")
         }
+        for (id, n) in r.affectedNotListed.sorted(by: { $0.key < $1.key }) {
+            Terminal.out("breaks snapshot \(id.prefix(8)) at \(n) more paths (not listed)")
+        }
         let idle = r.orphanPacks.filter { unindexedPacks[$0] == nil }.count
         if idle > 0 { Terminal.out("note: \(idle) pack(s) not named by any index object and holding nothing a snapshot uses (left by an interrupted backup; not damage)") }
         var summary = "checked \(r.snapshotsChecked) snapshots, \(r.packsChecked) packs"
@@ -107,6 +110,8 @@ struct ScrubJSON: Encodable {
     let damaged_objects: [ObjectProblem], damaged_packs: [PackProblem], damaged_blobs: [BlobProblem], affected: [Affected]
     let affected_snapshots: [String], orphan_packs: [String]
     let index_damage: Bool, unindexed_blobs: [BlobProblem], snapshots_needing_index_rebuild: [String], advice: String?
+    /// Damaged paths beyond the listing limit, by snapshot.
+    let affected_not_listed: [String: UInt64]
 
     init(_ r: ScrubReport) {
         clean = r.isClean; complete = r.complete; snapshots_checked = r.snapshotsChecked; packs_checked = r.packsChecked
@@ -121,6 +126,7 @@ struct ScrubJSON: Encodable {
         index_damage = r.indexDamaged
         unindexed_blobs = r.unindexedBlobs.map { .init(blob: $0.blob, type: $0.type, pack: $0.pack, problem: $0.problem) }
         snapshots_needing_index_rebuild = r.snapshotsNeedingIndexRebuild.sorted(); advice = r.advice
+        affected_not_listed = r.affectedNotListed
     }
 }
 

@@ -16,6 +16,7 @@ final class HostileKeyHolderTests: CLITestCase {
     }
 
     /// Stores `trees` (metadata) and `data`, then a snapshot of the first tree; returns its id.
+    @discardableResult
     func commit(root: Forger.Blob, trees: [Forger.Blob] = [], lists: [Forger.Blob] = [], data: [Forger.Blob] = [], name: String = "forged") throws -> String {
         if !data.isEmpty { try forger.store(data, packType: 0) }
         try forger.store([root] + trees + lists, packType: 1)
@@ -81,5 +82,123 @@ final class HostileKeyHolderTests: CLITestCase {
             XCTAssertTrue(prune.err.contains("prune stops") || prune.err.contains(expected), prune.err)
             try FileManager.default.removeItem(at: repo.appendingPathComponent("snapshots/\(id)"))
         }
+    }
+
+    // MARK: shared subtrees and lists (#15.13, #15.14)
+
+    /// Runs cairn under /usr/bin/time; the result and the peak resident memory in MiB.
+    func measured(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> (CLIResult, Double) {
+        var runner = cli!
+        runner.launcher = ["/usr/bin/time", "-f", "cairn-peak-rss-kb %M"]
+        let r = try runner.run(args)
+        let kb = r.errLines.last { $0.hasPrefix("cairn-peak-rss-kb ") }.flatMap { Double($0.dropFirst("cairn-peak-rss-kb ".count)) }
+        XCTAssertNotNil(kb, "no /usr/bin/time output (scripts/setup.sh installs it): \(r.err)", file: file, line: line)
+        return (r, (kb ?? 0) / 1024)
+    }
+
+    /// A DAG of `levels` trees, each with two directories that are the same subtree:
+    /// 2^levels paths, `levels + 1` trees. Returns the root and the trees.
+    func sharedSubtreeDAG(levels: Int, leaf: [UInt8]) throws -> (root: Forger.Blob, trees: [Forger.Blob]) {
+        var trees = [try forger.blob(1, Forger.tree([leaf]))]
+        for _ in 0..<levels {
+            let below = trees.last!.id
+            trees.append(try forger.blob(1, Forger.tree([Forger.directoryNode("a", subtree: below), Forger.directoryNode("b", subtree: below)])))
+        }
+        return (trees.last!, Array(trees.dropLast()))
+    }
+
+    /// A DAG of 2 × 40 levels (2^40 paths): scrub took 25-95 s at 2 × 20 in the review and never
+    /// finished beyond; it reads each tree once now, as prune, copy and repair do.
+    func testSharedSubtreesAreWalkedOnce() throws {
+        let chunk = try forger.blob(0, Array("shared".utf8))
+        let (root, trees) = try sharedSubtreeDAG(levels: 40, leaf: oneChunkFile("f", chunk: chunk.id, size: 6))
+        let id = try commit(root: root, trees: trees, data: [chunk], name: "dag")
+
+        let (scrub, scrubMiB) = try measured(["scrub", "--read-data"])
+        XCTAssertEqual(scrub.status, 0, scrub.err)
+        XCTAssertTrue(scrub.out.contains("no damage found"), scrub.out)
+        let (prune, pruneMiB) = try measured(["prune"])
+        XCTAssertEqual(prune.status, 0, prune.err)
+        // Copy walks each tree once too (same-chunker copy by id).
+        let replica = tmp.appendingPathComponent("replica").path
+        try ok(["init", "--repo", replica, "--copy-chunker-from", repo.path])
+        try ok(["copy", "--to", replica, id])
+        XCTAssertEqual(try ok(["snapshots", "--json", "--repo", replica]).jsonArray().count, 1)
+        let replicaScrub = try cli.run(["scrub", "--repo", replica])
+        XCTAssertEqual(replicaScrub.status, 0, replicaScrub.out + replicaScrub.err)
+        print("2x40 shared-subtree DAG: scrub --read-data peak \(Int(scrubMiB)) MiB, prune peak \(Int(pruneMiB)) MiB")
+    }
+
+    /// Damage under a shared subtree is reported under every path that reaches it (2^14 here,
+    /// each found once and replayed); beyond the listing limit paths are counted, never dropped.
+    func testDamageUnderASharedSubtreeIsTracedOnceAndReportedEverywhere() throws {
+        let lost = Forger.sha256(Array("a chunk that was never stored".utf8))
+        let (root, trees) = try sharedSubtreeDAG(levels: 14, leaf: oneChunkFile("f", chunk: lost, size: 100))
+        let kept = try forger.blob(0, Array("kept".utf8))   // a data pack, so the forged index has one
+        let id = try commit(root: root, trees: trees, data: [kept], name: "damaged-dag")
+        let r = try cli.run(["scrub", "--json"])
+        XCTAssertEqual(r.status, 4, r.err)
+        let report = try r.jsonObject()
+        let affected = try XCTUnwrap(report["affected"] as? [[String: Any]])
+        XCTAssertEqual(affected.count, 1 << 14)
+        XCTAssertEqual(Set(affected.compactMap { $0["path"] as? String }).count, 1 << 14, "every path, once")
+        XCTAssertTrue(affected.allSatisfy { ($0["path"] as? String)?.hasSuffix("/f") == true && ($0["snapshot"] as? String) == id })
+        XCTAssertEqual(report["affected_snapshots"] as? [String], [id])
+        let blobs = try XCTUnwrap(report["damaged_blobs"] as? [[String: Any]])
+        XCTAssertEqual(blobs.compactMap { $0["blob"] as? String }, [Forger.hex(lost)])
+
+        // Repair rewrites the shared subtree once: the file becomes 100 zeros under every path,
+        // 10,000 paths listed in the new snapshot, the rest counted; the result scrubs clean.
+        let repaired = try ok(["repair", "snapshots", "--json"]).jsonArray()
+        XCTAssertEqual(repaired.count, 1)
+        XCTAssertEqual((repaired.first?["losses"] as? [String: Any])?.count, 10_000)
+        XCTAssertEqual(repaired.first?["losses_not_listed"] as? Int, (1 << 14) - 10_000)
+        let after = try cli.run(["scrub"])
+        XCTAssertEqual(after.status, 0, after.out + after.err)
+        let newID = try XCTUnwrap(repaired.first?["new"] as? String)
+        let one = "/a/b/a/b/a/b/a/b/a/b/a/b/a/b/f"
+        let out = tmp.appendingPathComponent("restored")
+        try ok(["restore", newID, "--target", out.path, "--include", one])
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(String(one.dropFirst()))), Data(count: 100))
+    }
+
+    /// A file of 4096 references to one list of 4096 references to one list of 4096 references to
+    /// one chunk: 4096³ chunk references (64 GiB of content) that scrub and prune never finished.
+    func testSharedListFanOutIsWalkedOnce() throws {
+        let chunk = try forger.blob(0, [0x78])
+        let l0 = try forger.blob(2, Forger.contentRef(level: 0, ids: Array(repeating: chunk.id, count: 4096)))
+        let l1 = try forger.blob(2, Forger.contentRef(level: 1, ids: Array(repeating: l0.id, count: 4096)))
+        let size = UInt64(4096) * 4096 * 4096
+        let root = try forger.blob(1, Forger.tree([Forger.fileNode("huge", size: size, content: Forger.contentRef(level: 2, ids: Array(repeating: l1.id, count: 4096)))]))
+        let id = try commit(root: root, lists: [l0, l1], data: [chunk], name: "fan-out")
+        let (scrub, scrubMiB) = try measured(["scrub", "--read-data"])
+        XCTAssertEqual(scrub.status, 0, scrub.out + scrub.err)
+        let (prune, pruneMiB) = try measured(["prune"])
+        XCTAssertEqual(prune.status, 0, prune.err)
+        let replica = tmp.appendingPathComponent("replica").path
+        try ok(["init", "--repo", replica, "--copy-chunker-from", repo.path])
+        try ok(["copy", "--to", replica, id])
+        print("4096^3 shared-list fan-out: scrub --read-data peak \(Int(scrubMiB)) MiB, prune peak \(Int(pruneMiB)) MiB")
+    }
+
+    /// #15.14 (scrub side): 50,000 nested directories cost scrub 2.8 GB (memory with the square
+    /// of the depth). The walk is iterative now: memory grows with the depth.
+    func testDeepNestingCostsMemoryLinearInDepth() throws {
+        var below = try forger.blob(1, Forger.tree([]))
+        var trees = [below]
+        for _ in 0..<50_000 {
+            below = try forger.blob(1, Forger.tree([Forger.directoryNode("directory-name", subtree: below.id)]))
+            trees.append(below)
+        }
+        let root = trees.removeLast()
+        let kept = try forger.blob(0, Array("kept".utf8))
+        try commit(root: root, trees: trees, data: [kept], name: "deep")
+        let (scrub, mib) = try measured(["scrub"])
+        XCTAssertEqual(scrub.status, 0, scrub.out + scrub.err)
+        // 50,000 levels of a 15-byte name: a path of 800 KB; one copy per level was 40 GB.
+        XCTAssertLessThan(mib, 600, "scrub of 50,000 nested directories")
+        let (prune, pruneMiB) = try measured(["prune"])
+        XCTAssertEqual(prune.status, 0, prune.err)
+        print("50,000 nested directories: scrub peak \(Int(mib)) MiB, prune peak \(Int(pruneMiB)) MiB")
     }
 }

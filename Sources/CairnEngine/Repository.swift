@@ -171,7 +171,7 @@ public final class Repository: Sendable {
             switch fetched {
             case .gone: return
             case .unusable(let why):
-                FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
                 return
             case .bytes(let b): bytes = b
             }
@@ -179,13 +179,13 @@ public final class Repository: Sendable {
             do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
                 // One damaged index object must not make the repository unusable: what it named
                 // is missing until 'cairn index rebuild' reads the packs' own headers.
-                FileHandleOutput.warn("index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
                 return
             }
             // Sealed under the repository's key, so its content is authentic: a renamed index
             // object still says truly where blobs are (every blob is verified when read).
             if !MetadataObjects.matchesName(key, bytes) {
-                FileHandleOutput.warn("index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
+                warnOnce(key, "index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
             }
             try index.addIndexObject(key.name, delta)
         }
@@ -206,13 +206,20 @@ public final class Repository: Sendable {
             } catch {
                 let why = describe(error)
                 damaged[key.name] = why
-                FileHandleOutput.warn("snapshot object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub'")
+                warnOnce(key, "snapshot object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub'")
                 return
             }
             try index.addSnapshot(id: key.name, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
         }
         damagedSnapshots.withLock { $0 = damaged }
         for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }
+    }
+
+    /// Store objects this process has warned about: a command that syncs twice says it once.
+    private let warned = Mutex<Set<ObjectKey>>([])
+
+    private func warnOnce(_ key: ObjectKey, _ message: String) {
+        if warned.withLock({ $0.insert(key).inserted }) { FileHandleOutput.warn(message) }
     }
 
     /// Snapshot objects the last `sync` found unusable, by id, with why.

@@ -30,7 +30,13 @@ public struct Checker: Sendable {
         // snapshot listed here finds its blobs in the index read next. A backup that commits
         // while this scrub runs (scrub takes no exclusive lock) is left for the next scrub
         // instead of being reported as damage.
-        let snapshotKeys = try await repo.store.list(.snapshots)
+        let listedSnapshots = try await repo.store.list(.snapshots)
+        // Snapshots a forget removed that are back in the store (replayed) are reported, not traced.
+        let records = try await ForgetRecords.load(repo)
+        for u in records.unreadable { report.objectProblems.append(.init(object: "forgotten/\(u.name)", problem: u.problem)) }
+        report.replayedSnapshots = listedSnapshots.map(\.name).filter { records.forgotten[$0] != nil }.sorted()
+            .map { .init(snapshot: $0, forgottenNanos: records.forgotten[$0]!) }
+        let snapshotKeys = listedSnapshots.filter { records.forgotten[$0.name] == nil }
         let view = try await StoreIndexView.load(repo)
         for u in view.unreadable { report.objectProblems.append(.init(object: "index/\(u.name)", problem: u.problem)) }
 

@@ -17,6 +17,7 @@ public enum MetadataObjects {
         case .index: return 256 << 20
         case .snapshots: return 64 << 20
         case .locks: return 64 << 10
+        case .forgotten: return 64 << 20
         case .data: return nil
         }
     }
@@ -24,7 +25,7 @@ public enum MetadataObjects {
     /// Whether objects of `namespace` are named by the SHA-256 of their bytes.
     public static func isNamedByHash(_ namespace: ObjectNamespace) -> Bool {
         switch namespace {
-        case .keys, .index, .snapshots, .data: return true
+        case .keys, .index, .snapshots, .data, .forgotten: return true
         case .config, .locks: return false
         }
     }
@@ -65,6 +66,7 @@ public enum MetadataObjects {
         case .index: return "index object"
         case .snapshots: return "snapshot object"
         case .locks: return "lock object"
+        case .forgotten: return "forget record"
         case .data: return "pack"
         }
     }

@@ -76,6 +76,8 @@ public struct PruneResult: Sendable, Codable {
     public var bytesWritten: UInt64 = 0
     /// Unused bytes left in partly used packs that were not worth repacking.
     public var unusedBytesKept: UInt64 = 0
+    /// Snapshots a forget had removed that were in the store again (replayed): removed again.
+    public var replayedSnapshotsRemoved = 0
     /// Packs repacked only to drop delta blobs whose base was going (part of packsRepacked).
     public var packsRepackedForDeltas = 0
     /// Unused whole blobs kept because a delta in a pack that stays needs them (no repack budget).
@@ -95,6 +97,7 @@ public struct PruneResult: Sendable, Codable {
         case missingPacksDropped = "missing_packs_dropped", packsRepacked = "packs_repacked", bytesRepacked = "bytes_repacked"
         case blobsRepacked = "blobs_repacked", packsWritten = "packs_written", bytesWritten = "bytes_written"
         case unusedBytesKept = "unused_bytes_kept", packsRepackedForDeltas = "packs_repacked_for_deltas"
+        case replayedSnapshotsRemoved = "replayed_snapshots_removed"
         case deltaBasesKept = "delta_bases_kept", undecodableBlobsKept = "undecodable_blobs_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
         case storedBytesAfter = "stored_bytes_after", seconds
     }
@@ -139,8 +142,23 @@ public final class Pruner {
 
         // 1. What the store says: snapshots, index objects, packs. Anything unreadable stops the prune.
         let snapshotKeys = try await repo.store.list(.snapshots)
+        // A snapshot a forget record names was removed by 'forget': one in the store again was
+        // put back (a replay). It is no root, and it goes again (format-spec §20).
+        let records = try await ForgetRecords.load(repo)
+        for r in records.unreadable { log?("forget record \(r.name.prefix(12)) cannot be read (\(r.problem)): the snapshots it names count as live") }
+        let replayed = snapshotKeys.map(\.name).filter { records.forgotten[$0] != nil }.sorted()
+        if !replayed.isEmpty {
+            log?("\(replayed.count) snapshot(s) removed by forget are in the store again (replayed): removing them again")
+            if !options.dryRun {
+                try await commitCheck?()
+                for id in replayed {
+                    try await repo.store.delete(ObjectKey(.snapshots, id))
+                    try repo.index.removeSnapshot(id: id)
+                }
+            }
+        }
         var roots: [ChunkID] = []
-        for key in snapshotKeys {
+        for key in snapshotKeys where records.forgotten[key.name] == nil {
             do {
                 roots.append(try Snapshot.decode(try repo.keys.openObject(.snapshot, try await MetadataObjects.read(repo.store, key))).root)
             } catch {
@@ -392,6 +410,7 @@ public final class Pruner {
             if !changed { break }
         }
         if used.count > usedAtMark { log?("kept \(used.count - usedAtMark) unused blobs as delta bases (repack budget exhausted)") }
+        result.replayedSnapshotsRemoved = replayed.count
         result.packsRepackedForDeltas = repack.filter { forcedRepack.contains($0) }.count
         result.deltaBasesKept = basesKept.count
         result.undecodableBlobsKept = undecodableKept.values.reduce(0, +)

@@ -189,10 +189,30 @@ public final class Repository: Sendable {
             }
             try index.addIndexObject(key.name, delta)
         }
+        // Forget records first: a snapshot they name is not a new one, whatever the store holds.
+        let knownRecords = try index.forgetRecordNames()
+        for key in try await store.list(.forgotten) where !knownRecords.contains(key.name) {
+            do {
+                let record = try await ForgetRecords.read(self, key)
+                try index.addForgetRecord(key.name, record)
+                // A snapshot this cache holds that a forget removed elsewhere (and someone put back).
+                for id in record.snapshots { try index.removeSnapshot(id: id.hex) }
+            } catch StorageError.notFound {
+                continue
+            } catch {
+                FileHandleOutput.warn("forget record \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
+            }
+        }
         let stored = Set(try await store.list(.snapshots).map(\.name))
         let cached = Set(try index.snapshots().map(\.id))
         var damaged: [String: String] = [:]
-        try await fetchInOrder(stored.subtracting(cached).sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
+        var fresh = stored.subtracting(cached)
+        let forgotten = try index.forgotten(Array(fresh))
+        for (id, time) in forgotten.sorted(by: { $0.key < $1.key }) {
+            FileHandleOutput.warn(ForgetRecords.replayed(id, forgottenAt: time))
+            fresh.remove(id)
+        }
+        try await fetchInOrder(fresh.sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
             let plain: [UInt8], s: Snapshot
             do {
                 switch fetched {

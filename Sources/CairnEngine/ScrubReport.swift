@@ -92,11 +92,20 @@ public struct ScrubReport: Sendable {
     /// names but that a pack in the store holds (its header says so; `pack` names it).
     /// `cairn index rebuild --read-packs` recovers them.
     public var unindexedBlobs: [BlobProblem] = []
+    /// A snapshot that `forget` removed (a forget record names it) but that is in the store again.
+    public struct Replayed: Sendable {
+        public var snapshot: String
+        public var forgottenNanos: Int64
+    }
+    /// Snapshots put back after a forget removed them (a replay by someone who can write to
+    /// the store, or a restore from an old copy): ignored by every command; prune removes them.
+    public var replayedSnapshots: [Replayed] = []
     /// Snapshots that use an unindexed blob: restorable once the index is rebuilt.
     public var snapshotsNeedingIndexRebuild: Set<String> = []
 
     public var isClean: Bool {
         objectProblems.isEmpty && packProblems.isEmpty && blobProblems.isEmpty && affected.isEmpty && affectedNotListed.isEmpty && unindexedBlobs.isEmpty
+            && replayedSnapshots.isEmpty
     }
     /// Snapshots that lost data (cannot be fully restored even with a rebuilt index).
     public var affectedSnapshots: Set<String> { Set(affected.map(\.snapshot)).union(affectedNotListed.keys) }
@@ -118,6 +127,9 @@ public struct ScrubReport: Sendable {
                 : "the index objects do not name \(unindexedBlobs.count) blob(s) that \(snapshotsNeedingIndexRebuild.count) snapshot(s) use, but packs in the store hold every one of them"
             return "INDEX DAMAGE: \(what); no data is lost by that. Run 'cairn index rebuild --read-packs', then scrub again"
                 + (dataDamaged ? " (it also found damaged data: repair that after the rebuild)" : "") + "; do not run 'cairn repair snapshots' before"
+        }
+        if !dataDamaged && !replayedSnapshots.isEmpty {
+            return "REPLAYED SNAPSHOTS: \(replayedSnapshots.count) snapshot(s) that 'cairn forget' removed are in the store again (put back by someone who can write to the store, or restored from an old copy); every command ignores them and 'cairn prune' removes them"
         }
         if affectedSnapshots.isEmpty {
             return "DAMAGE FOUND in \(packProblems.count) pack(s) (\(blobProblems.count) blob(s)), but no snapshot uses what is lost: 'cairn repair' drops it from the index"

@@ -79,9 +79,18 @@ public struct SnapshotForgetter {
     }
 
     /// Deletes one snapshot object and drops it from the cache.
-    public func remove(_ id: String) async throws {
-        try await repo.store.delete(ObjectKey(.snapshots, id))
-        try repo.index.removeSnapshot(id: id)
+    public func remove(_ id: String) async throws { try await remove([id]) }
+
+    /// Deletes snapshot objects and drops them from the cache. A forget
+    /// record naming them is stored first (format-spec §20): a copy of one
+    /// put back into the store later is recognised as forgotten.
+    public func remove(_ ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await ForgetRecords.write(repo, ids: ids)
+        for id in ids {
+            try await repo.store.delete(ObjectKey(.snapshots, id))
+            try repo.index.removeSnapshot(id: id)
+        }
     }
 
     /// Plans and (unless `dryRun`) removes. `commitCheck` runs before the first deletion.
@@ -92,7 +101,7 @@ public struct SnapshotForgetter {
         let doomed = groups.flatMap { $0.decisions.filter { !$0.keep }.map(\.snapshot.id) }
         if !dryRun && !doomed.isEmpty {
             try await commitCheck?()
-            for id in doomed { try await remove(id) }
+            try await remove(doomed)
         }
         return Outcome(groups: groups, removed: doomed)
     }

@@ -81,8 +81,8 @@ public struct SnapshotRepairer {
             for (path, lost) in ctx.losses { s.extra["lost:\(path)"] = lost }
             if ctx.lossesNotListed > 0 { s.extra["lost-paths-not-listed"] = "\(ctx.lossesNotListed)" }
             let newID = try await repo.saveSnapshot(s)
-            try await repo.store.delete(.init(.snapshots, record.id))
-            try repo.index.removeSnapshot(id: record.id)
+            // The damaged original is forgotten like any removed snapshot: a copy put back is recognised.
+            try await SnapshotForgetter(repo: repo).remove(record.id)
             out.append(Rewritten(old: record.id, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
         }
         return out

@@ -8,6 +8,8 @@ public enum ObjectKind: Sendable, CaseIterable {
     case config, index, snapshot, key, lock
     /// A key replacement record (`keys/replace-…`, format-spec §6).
     case keyReplacement
+    /// A forget record (`forgotten/…`, format-spec §20).
+    case forgetRecord
 
     public var magic: [UInt8] {
         switch self {
@@ -17,6 +19,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .key: return Array("CRNK".utf8)
         case .lock: return Array("CRNL".utf8)
         case .keyReplacement: return Array("CRNR".utf8)
+        case .forgetRecord: return Array("CRNF".utf8)
         }
     }
 
@@ -28,6 +31,7 @@ public enum ObjectKind: Sendable, CaseIterable {
         case .key: return "key file"
         case .lock: return "lock"
         case .keyReplacement: return "key replacement record"
+        case .forgetRecord: return "forget record"
         }
     }
 }

@@ -43,3 +43,52 @@ extension RepositoryIndex {
         }
     }
 }
+
+// MARK: forget records (format-spec §20)
+
+extension RepositoryIndex {
+    private static let forgetSchema = """
+        CREATE TABLE IF NOT EXISTS forget_records(name TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS forgotten(id TEXT PRIMARY KEY, time INTEGER NOT NULL);
+        """
+
+    /// Names of the forget records this cache has loaded.
+    public func forgetRecordNames() throws -> Set<String> {
+        try withDatabase { d in
+            try d.execute(Self.forgetSchema)
+            let s = try d.statement("SELECT name FROM forget_records")
+            var out = Set<String>(); while try s.step() { out.insert(s.text(0)) }
+            return out
+        }
+    }
+
+    /// Loads one forget record: its name and the snapshots it names, in one transaction.
+    public func addForgetRecord(_ name: String, _ record: ForgetRecord) throws {
+        try withDatabase { d in
+            try d.execute(Self.forgetSchema)
+            try d.transaction {
+                for id in record.snapshots {
+                    try d.statement("INSERT INTO forgotten(id,time) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET time=max(time, excluded.time)")
+                        .bind(1, id.hex).bind(2, record.timeNanos).run()
+                }
+                try d.statement("INSERT OR IGNORE INTO forget_records(name) VALUES(?)").bind(1, name).run()
+            }
+        }
+    }
+
+    /// When each of `ids` was forgotten, for those that were.
+    public func forgotten(_ ids: [String]) throws -> [String: Int64] {
+        try withDatabase { d in
+            try d.execute(Self.forgetSchema)
+            var out: [String: Int64] = [:]
+            let s = try d.statement("SELECT time FROM forgotten WHERE id=?")
+            for id in ids {
+                s.reset()
+                s.bind(1, id)
+                if try s.step() { out[id] = s.int(0) }
+            }
+            s.reset()
+            return out
+        }
+    }
+}

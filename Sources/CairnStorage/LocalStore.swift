@@ -42,7 +42,7 @@ public struct LocalStore: ObjectStore {
     /// Creates the directory layout (idempotent).
     public func createLayout() throws {
         try modes.makeDirectory(root)
-        for d in ["keys", "data", "index", "snapshots", "locks", "tmp"] { try modes.makeDirectory("\(root)/\(d)") }
+        for d in ["keys", "data", "index", "snapshots", "locks", "forgotten", "tmp"] { try modes.makeDirectory("\(root)/\(d)") }
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
@@ -54,7 +54,8 @@ public struct LocalStore: ObjectStore {
         let dir = String(final[..<final.lastIndex(of: "/")!])
         try Interruption.shared.checkNotInterrupted()
         try modes.makeDirectory("\(root)/tmp")
-        if key.namespace == .data { try modes.makeDirectory(dir) }
+        // forgotten/ is younger than the layout of older repositories: made on first use.
+        if key.namespace == .data || key.namespace == .forgotten { try modes.makeDirectory(dir) }
         let tmp = "\(root)/tmp/" + TemporaryFileName.make(prefix: key.name.isEmpty ? "config" : String(key.name.prefix(16)))
         let token = Interruption.shared.register("temporary file", .unlink(tmp))
         defer { Interruption.shared.unregister(token) }

@@ -1,6 +1,8 @@
 /// The namespaces of a repository's objects.
 public enum ObjectNamespace: String, Sendable, CaseIterable {
     case config, keys, data, index, snapshots, locks
+    /// Forget records: which snapshots `forget` removed (format-spec §20), so a replayed one is recognised.
+    case forgotten
 }
 
 /// The name of one object in a store. `data` objects are fanned out into 256

@@ -103,7 +103,7 @@ struct ForgetCommand: AsyncParsableCommand {
             // WAL no kept base backup needs goes with the base backups that needed it.
             let wal = try walRemovals(repo, removed: [])
             if !wal.isEmpty { try await lock.ensureValid() }
-            for w in wal { try await forgetter.remove(w.snapshotID) }
+            try await forgetter.remove(wal.map(\.snapshotID))
             guard prune, !(out.removed.isEmpty && wal.isEmpty) else { return (out, wal, nil) }
             return (out, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }

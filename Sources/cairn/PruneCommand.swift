@@ -63,6 +63,9 @@ func report(_ r: PruneResult, json: Bool) {
     Terminal.out("\(r.snapshots) snapshots; \(r.packs) packs, \(b(r.packBytes)); used \(r.usedBlobs) blobs (\(b(r.usedBytes))), unused \(r.unusedBlobs) blobs (\(b(r.unusedBytes)))")
     Terminal.out("\(verb)delete \(r.packsDeleted) packs (\(b(r.bytesDeleted)))" + (r.unindexedPacksDeleted > 0 ? ", \(r.unindexedPacksDeleted) of them named by no index" : ""))
     Terminal.out("\(verb)repack \(r.packsRepacked) packs (\(b(r.bytesRepacked)), \(r.blobsRepacked) blobs kept)" + (r.dryRun ? "" : " into \(r.packsWritten) new packs (\(b(r.bytesWritten)))"))
+    if r.replayedSnapshotsRemoved > 0 {
+        Terminal.out("\(verb)remove \(r.replayedSnapshotsRemoved) snapshot(s) that 'forget' had removed and that were put back into the store (replayed)")
+    }
     if r.packsRepackedForDeltas > 0 { Terminal.out("  \(r.packsRepackedForDeltas) of them only to drop unused delta blobs whose base goes") }
     if r.deltaBasesKept > 0 { Terminal.out("\(verb)keep \(r.deltaBasesKept) unused blobs that delta blobs in packs staying need as their base (no repack budget left)") }
     if r.undecodableBlobsKept > 0 {

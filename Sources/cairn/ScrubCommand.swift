@@ -58,7 +58,9 @@ struct ScrubCommand: AsyncParsableCommand {
             print(report)
         }
         if !report.isClean {
-            if report.dataDamaged && report.affectedSnapshots.isEmpty {
+            if !report.dataDamaged && !report.indexDamaged && !report.replayedSnapshots.isEmpty {
+                Terminal.error("\(report.replayedSnapshots.count) forgotten snapshot(s) are in the store again (replayed?): run 'cairn prune' (exit \(Self.damageExit))")
+            } else if report.dataDamaged && report.affectedSnapshots.isEmpty {
                 Terminal.error("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(Self.damageExit))")
             } else if report.dataDamaged {
                 Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
@@ -71,6 +73,9 @@ struct ScrubCommand: AsyncParsableCommand {
 
     private func print(_ r: ScrubReport) {
         for o in r.objectProblems { Terminal.out("damaged object \(o.object): \(o.problem)") }
+        for s in r.replayedSnapshots {
+            Terminal.out("replayed snapshot \(s.snapshot.prefix(12)): removed by 'cairn forget' (\(Terminal.rfc3339(s.forgottenNanos))) but in the store again; ignored, 'cairn prune' removes it")
+        }
         for p in r.packProblems { Terminal.out("damaged pack \(p.pack): \(p.problem)") }
         for b in r.blobProblems.prefix(50) { Terminal.out("damaged \(b.type) blob \(b.blob)\(b.pack.map { " in pack \($0.prefix(12))" } ?? ""): \(b.problem)") }
         if r.blobProblems.count > 50 { Terminal.out("... and \(r.blobProblems.count - 50) more damaged blobs (see --json)") }
@@ -112,6 +117,8 @@ struct ScrubJSON: Encodable {
     let index_damage: Bool, unindexed_blobs: [BlobProblem], snapshots_needing_index_rebuild: [String], advice: String?
     /// Damaged paths beyond the listing limit, by snapshot.
     let affected_not_listed: [String: UInt64]
+    struct Replayed: Encodable { let snapshot: String, forgotten: String }
+    let replayed_snapshots: [Replayed]
 
     init(_ r: ScrubReport) {
         clean = r.isClean; complete = r.complete; snapshots_checked = r.snapshotsChecked; packs_checked = r.packsChecked
@@ -127,6 +134,7 @@ struct ScrubJSON: Encodable {
         unindexed_blobs = r.unindexedBlobs.map { .init(blob: $0.blob, type: $0.type, pack: $0.pack, problem: $0.problem) }
         snapshots_needing_index_rebuild = r.snapshotsNeedingIndexRebuild.sorted(); advice = r.advice
         affected_not_listed = r.affectedNotListed
+        replayed_snapshots = r.replayedSnapshots.map { .init(snapshot: $0.snapshot, forgotten: Terminal.rfc3339($0.forgottenNanos)) }
     }
 }
 

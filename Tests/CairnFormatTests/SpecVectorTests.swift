@@ -86,7 +86,7 @@ final class SpecVectorTests: XCTestCase {
         struct File: Decodable { var headers: [String: String] }
         let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: Self.directory.appendingPathComponent("object-envelope.json")))
         let kinds: [String: ObjectKind] = ["config": .config, "index": .index, "snapshot": .snapshot, "key": .key, "lock": .lock,
-                                            "key-replacement": .keyReplacement]
+                                            "key-replacement": .keyReplacement, "forget-record": .forgetRecord]
         XCTAssertEqual(Set(file.headers.keys), Set(kinds.keys))
         for (name, kind) in kinds {
             XCTAssertEqual(Hex.encode(ObjectEnvelope.header(kind)), file.headers[name], name)

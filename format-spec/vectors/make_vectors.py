@@ -162,6 +162,10 @@ def key_replacement(r):
     return u8(1) + string(r["oldKey"]) + string(r["newKey"]) + i64(r["timeNanos"])
 
 
+def forget_record(r):
+    return u8(1) + i64(r["timeNanos"]) + varint(len(r["snapshots"])) + b"".join(ident(h) for h in r["snapshots"])
+
+
 def key_file_header(k):
     s = k["scrypt"]
     return (envelope_header("CRNK") + u8(1) + u8(s["logN"]) + u32(s["r"]) + u32(s["p"])
@@ -335,13 +339,22 @@ def main():
         {"name": "passwd", "value": {"oldKey": sha("old key"), "newKey": sha("new key"), "timeNanos": 1700000000000000000}},
         {"name": "renamed-old-key", "value": {"oldKey": "kéy", "newKey": sha("new key"), "timeNanos": -1}},
     ]
+    forget_vectors = [
+        {"name": "two-snapshots", "value": {"timeNanos": 1700000000000000000,
+                                            "snapshots": [sha("snapshot one"), sha("snapshot two")]}},
+        {"name": "empty", "value": {"timeNanos": -1, "snapshots": []}},
+    ]
+    write("forget-record.json", "ForgetRecord (plaintext of a forgotten/ object, sealed in a CRNF envelope).",
+          forget_vectors, forget_record)
+
     write("key-replacement.json", "KeyReplacement (plaintext of a keys/replace-... record, sealed in a CRNR envelope).",
           replacement_vectors, key_replacement)
 
     env = {"description": "ObjectEnvelope headers: magic, then u16le format version 1.",
            "headers": {k: envelope_header(m).hex() for k, m in
                        [("config", "CRNC"), ("index", "CRNI"), ("snapshot", "CRNS"), ("key", "CRNK"),
-                        ("lock", "CRNL"), ("key-replacement", "CRNR")]}}
+                        ("lock", "CRNL"), ("key-replacement", "CRNR"),
+                        ("forget-record", "CRNF")]}}
     with open(os.path.join(HERE, "object-envelope.json"), "w") as f:
         json.dump(env, f, indent=1)
         f.write("\n")

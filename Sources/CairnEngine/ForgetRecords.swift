@@ -1,0 +1,62 @@
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing and reading the store's forget records (format-spec §20).
+enum ForgetRecords {
+    /// Records that snapshots `ids` are being removed; stored before their objects are deleted.
+    static func write(_ repo: Repository, ids: [String], nowNanos: Int64 = Clock.nowNanos()) async throws {
+        let chunkIDs = ids.compactMap { ChunkID(hex: $0) }
+        var start = 0
+        while start < chunkIDs.count {
+            let part = Array(chunkIDs[start..<min(start + ForgetRecord.maximumIDs, chunkIDs.count)])
+            start += part.count
+            let sealed = try repo.keys.sealObject(.forgetRecord, ForgetRecord(timeNanos: nowNanos, snapshots: part).encoded())
+            let name = Hex.encode(SHA256.hash(sealed))
+            try await repo.store.put(ObjectKey(.forgotten, name), sealed)
+            try repo.index.addForgetRecord(name, ForgetRecord(timeNanos: nowNanos, snapshots: part))
+        }
+    }
+
+    /// Reads one record, verified: its bytes hash to its name and it opens with the master key.
+    static func read(_ repo: Repository, _ key: ObjectKey) async throws -> ForgetRecord {
+        let bytes = try await MetadataObjects.readVerified(repo.store, key)
+        return try ForgetRecord.decode(try repo.keys.openObject(.forgetRecord, bytes))
+    }
+
+    /// What the store's records say (for prune and scrub, which trust the store only):
+    /// forgotten snapshot id → when; and the records that could not be read.
+    static func load(_ repo: Repository) async throws -> (forgotten: [String: Int64], names: [String], unreadable: [(name: String, problem: String)]) {
+        var forgotten: [String: Int64] = [:]
+        var names: [String] = [], unreadable: [(String, String)] = []
+        for key in try await repo.store.list(.forgotten).sorted(by: { $0.name < $1.name }) {
+            do {
+                let r = try await read(repo, key)
+                names.append(key.name)
+                for id in r.snapshots { forgotten[id.hex] = max(forgotten[id.hex] ?? .min, r.timeNanos) }
+            } catch StorageError.notFound {
+                continue
+            } catch {
+                unreadable.append((key.name, describe(error)))
+            }
+        }
+        return (forgotten, names, unreadable)
+    }
+
+    /// How a snapshot that is forgotten but back in the store is reported.
+    static func replayed(_ id: String, forgottenAt: Int64) -> String {
+        "snapshot \(id.prefix(8)) was removed by 'cairn forget' (\(utc(forgottenAt))) but is in the store again: put back by someone who can write to the store (a replay), or restored from an old copy of it; it is ignored, and 'cairn prune' removes it"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    static func utc(_ nanos: Int64) -> String {
+        var t = time_t(nanos / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CairnRedisClient", targets: ["CairnRedisClient"]),
         .library(name: "CairnTar", targets: ["CairnTar"]),
         .library(name: "CairnPlan", targets: ["CairnPlan"]),
+        .library(name: "CairnNode", targets: ["CairnNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

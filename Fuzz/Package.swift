@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "CairnRedisClient", package: "cairn"),
                 .product(name: "CairnTar", package: "cairn"),
                 .product(name: "CairnPlan", package: "cairn"),
+                .product(name: "CairnNode", package: "cairn"),
             ],
             path: "Sources/CairnFuzz"
         ),

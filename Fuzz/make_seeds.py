@@ -58,7 +58,8 @@ def envelope_seeds():
     d = vectors("object-envelope.json")["headers"]
     c = vectors("crypto.json")
     out = [bytes.fromhex(c["snapshot_envelope"]["object"])]
-    bodies = {"config": "repository-config.json", "index": "index-delta.json", "snapshot": "snapshot.json", "lock": "lock.json"}
+    bodies = {"config": "repository-config.json", "index": "index-delta.json", "snapshot": "snapshot.json", "lock": "lock.json",
+              "key-replacement": "key-replacement.json"}
     for kind, name in bodies.items():
         for body in hex_vectors(name):
             out.append(bytes.fromhex(d[kind]) + body)
@@ -240,6 +241,7 @@ def main():
         "content-list": hex_vectors("content-ref.json"),
         "snapshot": hex_vectors("snapshot.json"),
         "key-file": hex_vectors("key-file-layout.json"),
+        "key-replacement": hex_vectors("key-replacement.json"),
         "config": hex_vectors("repository-config.json"),
         "lock": hex_vectors("lock.json"),
         "envelope": envelope_seeds(),

@@ -40,10 +40,15 @@ fi
 
 start=$SECONDS
 echo "fuzz: building $fuzz_dir with -sanitize=fuzzer,address"
-swift build --package-path "$fuzz_dir" -Xswiftc -sanitize=fuzzer,address 2>&1 |
-  grep -v -e "Cannot export local symbol" -e "^\[[0-9]*/[0-9]*\]" || true
+build_log="$build/build.log"
+mkdir -p "$build"
+if ! swift build --package-path "$fuzz_dir" -Xswiftc -sanitize=fuzzer,address >"$build_log" 2>&1; then
+  # A parser's API changed under a target (a new object kind, a renamed decoder): say where.
+  grep -E "error:" "$build_log" | sort -u | head -20 >&2
+  echo "fuzz: building $fuzz_dir failed (full log $build_log)" >&2
+  exit 1
+fi
 bin="$(swift build --package-path "$fuzz_dir" --show-bin-path)/cairn-fuzz"
-[ -x "$bin" ] || { echo "fuzz: build failed" >&2; exit 1; }
 echo "fuzz: built in $((SECONDS - start)) s"
 
 seeds="$build/seeds"

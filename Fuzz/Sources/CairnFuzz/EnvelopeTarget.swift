@@ -2,7 +2,7 @@ import CairnCrypto
 import CairnFormat
 
 /// The envelope of the encrypted objects (`config`, `index/`, `snapshots/`,
-/// `locks/`; `keys/` shares its header): magic and version checked before any
+/// `locks/`, `keys/replace-…`; key files share its header): magic and version checked before any
 /// key is used, then the body opened with the metadata key and decoded.
 ///
 /// The input is a whole object from the store. The bytes after the six header
@@ -29,7 +29,7 @@ enum EnvelopeTarget {
             _ = try? AESGCM.open(body, key: FuzzKeys.metadata, aad: ObjectEnvelope.header(kind))
         }
         guard let first = bytes.first else { return }
-        let kinds: [ObjectKind] = [.config, .index, .snapshot, .lock]
+        let kinds = ObjectKind.allCases.filter { $0 != .key }  // a key file is not sealed as a whole
         let kind = kinds[Int(first) % kinds.count]
         let plain = Array(bytes.dropFirst(ObjectEnvelope.headerLength))
         let header = ObjectEnvelope.header(kind)
@@ -44,6 +44,7 @@ enum EnvelopeTarget {
         case .index: _ = try? IndexDelta.decode(opened)
         case .snapshot: _ = try? Snapshot.decode(opened)
         case .lock: _ = try? LockRecord.decode(opened)
+        case .keyReplacement: _ = try? KeyReplacement.decode(opened)
         case .key: _ = try? KeyFile.decode(bytes)
         }
     }

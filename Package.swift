@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "CairnTar", targets: ["CairnTar"]),
         .library(name: "CairnPlan", targets: ["CairnPlan"]),
         .library(name: "CairnNode", targets: ["CairnNode"]),
+        .library(name: "CairnOps", targets: ["CairnOps"]),
+        .library(name: "CairnRetention", targets: ["CairnRetention"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

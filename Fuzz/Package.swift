@@ -32,6 +32,8 @@ let package = Package(
                 .product(name: "CairnTar", package: "cairn"),
                 .product(name: "CairnPlan", package: "cairn"),
                 .product(name: "CairnNode", package: "cairn"),
+                .product(name: "CairnOps", package: "cairn"),
+                .product(name: "CairnRetention", package: "cairn"),
             ],
             path: "Sources/CairnFuzz"
         ),

@@ -51,12 +51,13 @@ public enum OpsRecord {
             self.source = source
             kind = s.extra["cairn.drill.kind"] ?? ""
             ok = s.extra["cairn.drill.ok"] == "true"
-            seconds = Double(s.extra["cairn.drill.seconds"] ?? "") ?? 0
+            guard let seconds = OpsRecord.seconds(s.extra["cairn.drill.seconds"]) else { return nil }
+            self.seconds = seconds
             snapshot = s.extra["cairn.drill.snapshot"] ?? ""
             message = s.extra["cairn.drill.message"] ?? ""
             phases = (s.extra["cairn.drill.phases"] ?? "").split(separator: ",").compactMap { p in
                 let kv = p.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2, let v = Double(kv[1]) else { return nil }
+                guard kv.count == 2, let v = OpsRecord.seconds(String(kv[1])) else { return nil }
                 return Phase(String(kv[0]), v)
             }
             time = s.time
@@ -86,14 +87,33 @@ public enum OpsRecord {
             clean = c == "true"
             ran = s.extra["cairn.scrub.ran"] != "false"
             message = s.extra["cairn.scrub.message"] ?? ""
-            seconds = Double(s.extra["cairn.scrub.seconds"] ?? "") ?? 0
+            guard let seconds = OpsRecord.seconds(s.extra["cairn.scrub.seconds"]) else { return nil }
+            self.seconds = seconds
             time = s.time
         }
     }
 }
 
-/// Three decimals, without Foundation's formatter.
+extension OpsRecord {
+    /// The most seconds a record may state: ten years.
+    static let maxSeconds = 315_360_000.0
+
+    /// A duration read from a record: 0 when absent or not a number (older
+    /// records), nil (the record is unreadable) when it is a number no drill or
+    /// scrub takes: negative, NaN, infinite or over ten years. Anyone holding the
+    /// key can write a record, and such values crashed `status` and `report`.
+    static func seconds(_ text: String?) -> Double? {
+        guard let text, let v = Double(text) else { return 0 }
+        guard v.isFinite, v >= 0, v <= maxSeconds else { return nil }
+        return v
+    }
+}
+
+/// Three decimals, without Foundation's formatter. Beyond 9e15 (where three
+/// decimals mean nothing and v × 1000 leaves Int64) Swift's own form, which
+/// Prometheus reads too: `2.6e+18`, `+Inf`, `NaN`.
 func format3(_ v: Double) -> String {
+    guard v.isFinite, abs(v) < 9e15 else { return v.isNaN ? "NaN" : v.isInfinite ? (v > 0 ? "+Inf" : "-Inf") : String(v) }
     let m = Int64((v * 1000).rounded())
     let frac = String(abs(m) % 1000)
     return "\(m / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"

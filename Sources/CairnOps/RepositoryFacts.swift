@@ -18,7 +18,7 @@ public struct RepositoryFacts: Sendable {
 
     /// Dedup and compression ratios, as `cairn stats` computes them (every snapshot's logical bytes count).
     public var ratios: StorageRatios {
-        StorageRatios(logicalBytes: (snapshots ?? []).reduce(UInt64(0)) { $0 + $1.logicalBytes },
+        StorageRatios(logicalBytes: StorageRatios.total((snapshots ?? []).map(\.logicalBytes)),
                       uniqueBytes: uniqueBytes, storedBlobBytes: storedBlobBytes)
     }
 }

@@ -71,7 +71,7 @@ public enum StatusEvaluator {
             let scrub = snaps.filter { $0.name == OpsRecord.scrubName }.max { $0.time < $1.time }.flatMap(OpsRecord.Scrub.init)
             if let scrub, !scrub.clean { problems.append("the last scrub \(scrub.ran ? "found damage" : "could not run"): \(scrub.message)") }
             let week = snaps.filter { !$0.isOpsRecord && $0.time > now - 7 * 86_400 }
-            let growth = Double(week.reduce(UInt64(0)) { $0 + $1.newBytes }) / 7
+            let growth = Double(StorageRatios.total(week.map(\.newBytes))) / 7
             repositories.append(.init(name: r.name, reachable: true, error: nil, storedBytes: f.storedBytes, uniqueBytes: f.uniqueBytes,
                                       snapshotCount: snaps.filter { !$0.isOpsRecord }.count, dailyGrowthBytes: growth,
                                       lastScrub: scrub, problems: problems))

@@ -10,6 +10,15 @@ public struct StorageRatios: Sendable, Equatable {
         self.logicalBytes = logicalBytes; self.uniqueBytes = uniqueBytes; self.storedBlobBytes = storedBlobBytes
     }
 
+    /// The sum of snapshots' byte counts, saturating at UInt64.max: the counts
+    /// come from snapshot objects, which anyone holding the key can write.
+    public static func total<S: Sequence>(_ counts: S) -> UInt64 where S.Element == UInt64 {
+        counts.reduce(UInt64(0)) { sum, n in
+            let (s, overflow) = sum.addingReportingOverflow(n)
+            return overflow ? .max : s
+        }
+    }
+
     /// 0 when nothing is stored.
     public var dedup: Double { uniqueBytes > 0 ? Double(logicalBytes) / Double(uniqueBytes) : 0 }
     /// 0 when nothing is stored.

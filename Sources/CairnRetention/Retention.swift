@@ -214,7 +214,12 @@ struct LocalClock {
         if atGuess != off { off = atGuess }
         let (sat, overflow) = (wall - off).multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return wall < 0 ? Int64.min : Int64.max }
-        return sat + Int64(t.nanosecond) - Int64(d.hours) * 3_600_000_000_000
+        // Snapshot times span all of Int64: the threshold saturates instead of trapping.
+        let (withNanos, o1) = sat.addingReportingOverflow(Int64(t.nanosecond))
+        let (hours, o2) = Int64(d.hours).multipliedReportingOverflow(by: 3_600_000_000_000)
+        let (result, o3) = withNanos.subtractingReportingOverflow(hours)
+        if o1 || o2 || o3 { return o1 || (o3 && hours < 0) ? Int64.max : Int64.min }
+        return result
     }
 }
 

@@ -18,16 +18,21 @@ public struct RetentionDuration: Hashable, Sendable, CustomStringConvertible {
 
     public var isZero: Bool { years == 0 && months == 0 && days == 0 && hours == 0 }
 
+    /// The largest value of one unit: far beyond any policy, and small enough
+    /// that calendar arithmetic on it cannot overflow.
+    public static let maxUnits = 1_000_000
+
     /// Parses `NyNmNdNh`-style text: numbers each followed by one of y, m, d, h,
     /// in any order, repeated units adding up ("1d12h", "36h", "1y"). Nil for
-    /// empty text, a number without a unit, or an unknown unit.
+    /// empty text, a number without a unit, an unknown unit, or more than
+    /// `maxUnits` of one unit.
     public static func parse(_ text: String) -> RetentionDuration? {
         var d = RetentionDuration()
         var digits = ""
         var sawAny = false
         for c in text {
             if c.isASCII, c.isNumber { digits.append(c); continue }
-            guard !digits.isEmpty, let n = Int(digits) else { return nil }
+            guard !digits.isEmpty, let n = Int(digits), n <= maxUnits else { return nil }
             switch c {
             case "y": d.years += n
             case "m": d.months += n
@@ -35,6 +40,7 @@ public struct RetentionDuration: Hashable, Sendable, CustomStringConvertible {
             case "h": d.hours += n
             default: return nil
             }
+            guard max(d.years, d.months, d.days, d.hours) <= maxUnits else { return nil }
             digits = ""
             sawAny = true
         }

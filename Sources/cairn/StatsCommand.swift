@@ -11,7 +11,7 @@ struct StatsCommand: AsyncParsableCommand {
         let repo = try await options.open()
         let t = try repo.index.totals()
         let snaps = try repo.snapshots()
-        let logical = snaps.reduce(UInt64(0)) { $0 + $1.snapshot.logicalBytes }
+        let logical = StorageRatios.total(snaps.map(\.snapshot.logicalBytes))
         let ratios = StorageRatios(logicalBytes: logical, uniqueBytes: UInt64(t.rawBytes), storedBlobBytes: UInt64(t.storedBlobBytes))
         let dedup = ratios.dedup, compression = ratios.compression
         if options.json {

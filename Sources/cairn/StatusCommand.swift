@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
     private func print(_ r: StatusReport) {
         Terminal.out("SOURCE               KIND           REPOSITORY   NEWEST                AGE       RPO      LAST DRILL    RTO      STATE")
         for s in r.sources {
-            let newest = s.newest.map { Terminal.rfc3339(Int64($0 * 1e9)) } ?? "never"
+            let newest = s.newest.map { Terminal.rfc3339(seconds: $0) } ?? "never"
             let age = s.ageSeconds.map { PlanDuration.format(Int64($0)) } ?? "-"
             let drill = s.lastDrill.map { ($0.ok ? "" : "FAILED ") + PlanDuration.format(seconds: $0.seconds) } ?? "none"
             let state = s.problems.isEmpty ? "ok" : "BREACHED"
@@ -75,7 +75,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         for x in r.repositories {
             if x.reachable {
-                let scrub = x.lastScrub.map { ($0.clean ? "clean" : ($0.ran ? "DAMAGE" : "FAILED")) + " " + Terminal.rfc3339(Int64($0.time * 1e9)) } ?? "none recorded"
+                let scrub = x.lastScrub.map { ($0.clean ? "clean" : ($0.ran ? "DAMAGE" : "FAILED")) + " " + Terminal.rfc3339(seconds: $0.time) } ?? "none recorded"
                 Terminal.out("repository \(x.name): \(Terminal.bytes(x.storedBytes)) stored, \(x.snapshotCount) snapshots, +\(Terminal.bytes(UInt64(x.dailyGrowthBytes)))/day (7-day average); last scrub: \(scrub)")
             } else {
                 Terminal.out("repository \(x.name): UNREACHABLE")
@@ -106,7 +106,7 @@ struct StatusJSON: Encodable {
     let breached: Bool, time: String, sources: [Source], repositories: [Repo]
 
     init(_ r: StatusReport) {
-        func t(_ s: Double) -> String { Terminal.rfc3339(Int64(s * 1e9)) }
+        func t(_ s: Double) -> String { Terminal.rfc3339(seconds: s) }
         breached = r.breached; time = t(r.time)
         sources = r.sources.map { s in
             Source(name: s.name, kind: s.kind, repository: s.repository, snapshot_name: s.snapshotName, newest: s.newest.map(t),

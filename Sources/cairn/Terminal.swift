@@ -46,6 +46,15 @@ enum Terminal {
         return f.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
     }
 
+    /// Seconds since the epoch as RFC 3339 in UTC. Times read back from
+    /// snapshots stay Doubles: Int64(seconds * 1e9) traps near Int64.max.
+    static func rfc3339(seconds: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date(timeIntervalSince1970: seconds))
+    }
+
     /// A file time (any year) as RFC 3339 in UTC.
     static func rfc3339(_ t: FileTime) -> String {
         let f = ISO8601DateFormatter()

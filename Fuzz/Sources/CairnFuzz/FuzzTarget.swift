@@ -28,7 +28,7 @@ struct FuzzTarget: Sendable {
         EnvelopeTarget.target, BlobTarget.target,
         RDBTarget.target, RESPTarget.target, TarTarget.target, PlanTarget.target,
         BackupLabelTarget.target, WALHeaderTarget.target, TimelineHistoryTarget.target, S3Target.target,
-        SigningStateTarget.target,
+        SigningStateTarget.target, OpsRecordsTarget.target, RetentionTarget.target,
     ]
 }
 

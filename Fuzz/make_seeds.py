@@ -59,7 +59,7 @@ def envelope_seeds():
     c = vectors("crypto.json")
     out = [bytes.fromhex(c["snapshot_envelope"]["object"])]
     bodies = {"config": "repository-config.json", "index": "index-delta.json", "snapshot": "snapshot.json", "lock": "lock.json",
-              "key-replacement": "key-replacement.json"}
+              "key-replacement": "key-replacement.json", "forget-record": "forget-record.json"}
     for kind, name in bodies.items():
         for body in hex_vectors(name):
             out.append(bytes.fromhex(d[kind]) + body)
@@ -242,6 +242,7 @@ def main():
         "snapshot": hex_vectors("snapshot.json"),
         "key-file": hex_vectors("key-file-layout.json"),
         "key-replacement": hex_vectors("key-replacement.json"),
+        "forget-record": hex_vectors("forget-record.json"),
         "config": hex_vectors("repository-config.json"),
         "lock": hex_vectors("lock.json"),
         "envelope": envelope_seeds(),

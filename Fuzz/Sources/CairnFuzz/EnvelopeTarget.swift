@@ -2,7 +2,7 @@ import CairnCrypto
 import CairnFormat
 
 /// The envelope of the encrypted objects (`config`, `index/`, `snapshots/`,
-/// `locks/`, `keys/replace-…`; key files share its header): magic and version checked before any
+/// `locks/`, `keys/replace-…`, forget records; key files share its header): magic and version checked before any
 /// key is used, then the body opened with the metadata key and decoded.
 ///
 /// The input is a whole object from the store. The bytes after the six header
@@ -45,6 +45,7 @@ enum EnvelopeTarget {
         case .snapshot: _ = try? Snapshot.decode(opened)
         case .lock: _ = try? LockRecord.decode(opened)
         case .keyReplacement: _ = try? KeyReplacement.decode(opened)
+        case .forgetRecord: _ = try? ForgetRecord.decode(opened)
         case .key: _ = try? KeyFile.decode(bytes)
         }
     }

@@ -24,7 +24,8 @@ struct FuzzTarget: Sendable {
     /// Every target, in the order `--list` and `all` use.
     static let all: [FuzzTarget] = [
         PackTarget.target, IndexDeltaTarget.target, TreeTarget.target, ContentListTarget.target,
-        SnapshotTarget.target, KeyFileTarget.target, KeyReplacementTarget.target, ConfigTarget.target, LockTarget.target,
+        SnapshotTarget.target, KeyFileTarget.target, KeyReplacementTarget.target, ForgetRecordTarget.target, ConfigTarget.target,
+        LockTarget.target,
         EnvelopeTarget.target, BlobTarget.target,
         RDBTarget.target, RESPTarget.target, TarTarget.target, PlanTarget.target,
         BackupLabelTarget.target, WALHeaderTarget.target, TimelineHistoryTarget.target, S3Target.target,

@@ -84,7 +84,7 @@ public final class Archiver {
             var name = Array((trimmed.split(separator: "/").last.map(String.init) ?? "root").utf8)
             if name == [46] || name == [46, 46] { name = Array("root".utf8) }
             guard seen.insert(name).inserted else {
-                throw CairnError.invalidArgument("two arguments end in the same name \(String(decoding: name, as: UTF8.self).debugDescription): back them up separately")
+                throw CairnError.invalidArgument("two arguments end in the same name \"\(EscapedText.escape(name))\": back them up separately")
             }
             tops.append((BytePath(trimmed), name, st))
         }
@@ -219,7 +219,7 @@ public final class Archiver {
                 files -= 1; return nil
             case .replaced(let what):
                 files -= 1
-                changedDuringBackup.append(path.description)
+                changedDuringBackup.append(path.jsonString)
                 skip("\(path): replaced by \(what) after the scan; not saved")
                 return nil
             case .failed(let reason):
@@ -244,7 +244,7 @@ public final class Archiver {
                 changes.append("\(differs.joined(separator: ", ")) differ before and after reading")
             }
             if !changes.isEmpty {
-                changedDuringBackup.append(path.description)
+                changedDuringBackup.append(path.jsonString)
                 warnings.append("\(path): changed while it was read (\(changes.joined(separator: "; "))); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
             }
             return Entry(node: node, slot: slot)

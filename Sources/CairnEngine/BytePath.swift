@@ -1,3 +1,4 @@
+import CairnFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,6 +30,11 @@ struct BytePath: CustomStringConvertible, Sendable {
         }
     }
 
-    /// For messages: invalid UTF-8 is shown as replacement characters.
-    var description: String { String(decoding: bytes, as: UTF8.self) }
+    /// For messages: escaped as `ls -b` does (`EscapedText`), so a name with a
+    /// newline or invalid UTF-8 prints as one distinct line.
+    var description: String { EscapedText.escape(bytes) }
+
+    /// For JSON: the bytes as a string (invalid UTF-8 as replacement characters;
+    /// JSON's own escapes take care of control characters).
+    var jsonString: String { String(decoding: bytes, as: UTF8.self) }
 }

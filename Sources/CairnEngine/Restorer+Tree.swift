@@ -26,13 +26,23 @@ extension Restorer {
     /// failing file in walk order. When a file fails, files after it stop
     /// (their temporary files removed), files before it run to their end.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
-        try await restore(into: try DirectoryHandle.openTarget(target), include: include)
+        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+    }
+
+    /// The same with each include path as raw name components (names need not be UTF-8).
+    public func restore(to target: String, includeComponents: [[[UInt8]]]) async throws -> Result {
+        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: includeComponents)
     }
 
     /// `restore(to:include:)` into a directory already open.
     public func restore(into root: DirectoryHandle, include: [String] = []) async throws -> Result {
+        try await restore(into: root, includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+    }
+
+    /// `restore(to:includeComponents:)` into a directory already open.
+    public func restore(into root: DirectoryHandle, includeComponents: [[[UInt8]]]) async throws -> Result {
         let rootTree = try await tree(record.snapshot.root, path: "/")
-        var walk = TreeWalk(includes: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, root: root, owner: owner)
+        var walk = TreeWalk(includes: includeComponents, root: root, owner: owner)
         let stop = FailedFile()
         var walkError: (any Error)? = nil
         await withTaskGroup(of: FileResult.self) { group in
@@ -300,11 +310,11 @@ extension Restorer {
                                     xattrs: node.xattrs, mtime: Self.timespec(node.mtime))
     }
 
-    /// "/a/b/name" for messages (invalid UTF-8 shown as replacement characters).
+    /// "/a/b/name" for messages, escaped (`EscapedText`).
     private static func display(_ levels: some Collection<Level>, _ name: [UInt8]) -> String {
         var s = ""
-        for l in levels.dropFirst() { s += "/" + String(decoding: l.name, as: UTF8.self) }
-        return s + "/" + String(decoding: name, as: UTF8.self)
+        for l in levels.dropFirst() { s += "/" + EscapedText.escape(l.name) }
+        return s + "/" + EscapedText.escape(name)
     }
 
     private static func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {

@@ -1,19 +1,33 @@
 import CairnFormat
 
-/// Walks a snapshot's trees for `cairn ls`.
+/// Walks a snapshot's trees for `cairn ls` and the restore checks.
 public struct SnapshotBrowser {
     let repo: Repository
     public init(repo: Repository) { self.repo = repo }
 
-    /// Every node with its path relative to the snapshot root, depth first.
-    public func walk(_ record: SnapshotRecord, visit: (String, Node) throws -> Void) async throws {
-        try await walk(tree: record.snapshot.root, prefix: "", visit: visit)
+    /// Every node with its path relative to the snapshot root ("/a/b", raw
+    /// bytes: names need not be UTF-8), depth first.
+    public func walk(_ record: SnapshotRecord, visit: ([UInt8], Node) throws -> Void) async throws {
+        try await walk(tree: record.snapshot.root, prefix: [], visit: visit)
     }
 
-    private func walk(tree id: ChunkID, prefix: String, visit: (String, Node) throws -> Void) async throws {
+    /// The node at `path` (components below the root), or nil when there is none.
+    public func node(at path: [[UInt8]], in record: SnapshotRecord) async throws -> Node? {
+        guard !path.isEmpty else { return nil }
+        var tree = try await repo.loadTree(record.snapshot.root)
+        for (i, name) in path.enumerated() {
+            guard let node = tree.node(named: name) else { return nil }
+            if i == path.count - 1 { return node }
+            guard node.kind == .directory, let sub = node.subtree else { return nil }
+            tree = try await repo.loadTree(sub)
+        }
+        return nil
+    }
+
+    private func walk(tree id: ChunkID, prefix: [UInt8], visit: ([UInt8], Node) throws -> Void) async throws {
         let tree = try await repo.loadTree(id)
         for node in tree.nodes {
-            let path = prefix.isEmpty ? "/" + node.displayName : prefix + "/" + node.displayName
+            let path = prefix + [47] + node.name
             try visit(path, node)
             if node.kind == .directory, let sub = node.subtree {
                 try await walk(tree: sub, prefix: path, visit: visit)

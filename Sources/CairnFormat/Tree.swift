@@ -69,8 +69,8 @@ public struct Node: Hashable, Sendable {
         self.subtree = subtree; self.linkTarget = linkTarget
     }
 
-    /// The name for display; invalid UTF-8 is shown with replacement characters.
-    public var displayName: String { String(decoding: name, as: UTF8.self) }
+    /// The name for people: escaped as `ls -b` does (`EscapedText`), one line, distinct for distinct names.
+    public var displayName: String { EscapedText.escape(name) }
 
     /// The mtime in nanoseconds since the epoch (clamped to 1677-2262; `mtime` holds any time).
     public var mtimeNanos: Int64 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnFormat
 import CairnPostgres
 import CairnRetention
 import Foundation
@@ -133,12 +134,12 @@ struct ForgetCommand: AsyncParsableCommand {
         local.dateFormat = "yyyy-MM-dd HH:mm:ss xx"
         local.locale = Locale(identifier: "en_US_POSIX")
         for g in out.groups {
-            Terminal.out("snapshots of \(g.key):")
+            Terminal.out("snapshots of \(EscapedText.escape(g.key.description)):")
             for d in g.decisions {
                 let s = g.records[d.snapshot.id]!.snapshot
                 let when = local.string(from: Date(timeIntervalSince1970: Double(s.timeNanos) / 1e9))
                 let verdict = d.keep ? "keep: " + d.reasons.map(\.description).joined(separator: ", ") : "remove"
-                Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(s.host.padding(14))  \(verdict)")
+                Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(EscapedText.escape(s.host).padding(14))  \(verdict)")
             }
         }
         for w in wal { Terminal.out("  WAL \(w.file)  remove: \(w.reason)") }

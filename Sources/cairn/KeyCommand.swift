@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnFormat
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "key", abstract: "Manage the passphrases that open the repository.",
@@ -32,7 +33,7 @@ struct KeyCommand: AsyncParsableCommand {
                 if let problem = k.problem {
                     Terminal.out("! \(k.id.prefix(8))  damaged: \(problem)")
                 } else {
-                    Terminal.out("\(k.isCurrent ? "*" : " ") \(k.id.prefix(8))  \(Terminal.rfc3339(k.createdNanos))  \(k.user)@\(k.host)")
+                    Terminal.out("\(k.isCurrent ? "*" : " ") \(k.id.prefix(8))  \(Terminal.rfc3339(k.createdNanos))  \(EscapedText.escape(k.user))@\(EscapedText.escape(k.host))")
                 }
             }
         }

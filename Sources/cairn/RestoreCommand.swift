@@ -17,7 +17,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "Directory to restore into (created if missing).")
     var target: String?
 
-    @Option(name: .customLong("include"), help: "Restore only this path of the snapshot (repeatable).")
+    @Option(name: .customLong("include"), help: "Restore only this path of the snapshot (repeatable): its bytes, or escaped as 'cairn ls' prints it (\\n, \\xe9, \\\\).")
     var includes: [String] = []
 
     @Flag(help: "Write the snapshot's single stream or file to standard output.")
@@ -58,12 +58,14 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         guard let target else { return }
-        let relativeIncludes = includes.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
+        // Raw or escaped (as `ls` prints them), as bytes.
+        let includePaths = try await IncludePaths.resolve(includes, record: record, repo: repo)
+        let relativeIncludes = includePaths.map { c in c.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/") }
         for w in try await SigningStateGuard.check(repo: repo, record: record, target: target, includes: relativeIncludes,
                                                    allowRollback: allowSigningStateRollback) {
             Terminal.warn(w)
         }
-        let r = try await restorer.restore(to: target, include: includes.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 })
+        let r = try await restorer.restore(to: target, includeComponents: includePaths)
         line.stop()
         for w in r.warnings { Terminal.warn(w) }
         if options.json {

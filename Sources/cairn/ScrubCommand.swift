@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnFormat
 import Foundation
 
 struct ScrubCommand: AsyncParsableCommand {
@@ -86,7 +87,7 @@ struct ScrubCommand: AsyncParsableCommand {
         }
         for a in r.affected {
             let ranges = a.ranges.isEmpty ? "everything below it" : a.ranges.map { $0.upperBound == UInt64.max ? "bytes \($0.lowerBound)-end" : "bytes \($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
-            Terminal.out("breaks snapshot \(a.snapshot.prefix(8)) (\(a.name)) \(a.path): \(ranges)")
+            Terminal.out("breaks snapshot \(a.snapshot.prefix(8)) (\(EscapedText.escape(a.name))) \(a.path): \(ranges)")
         }
         for (id, n) in r.affectedNotListed.sorted(by: { $0.key < $1.key }) {
             Terminal.out("breaks snapshot \(id.prefix(8)) at \(n) more paths (not listed)")

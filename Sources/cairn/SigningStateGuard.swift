@@ -13,7 +13,8 @@ enum SigningStateGuard {
     static func check(repo: Repository, record: SnapshotRecord, target: String, includes: [String], allowRollback: Bool) async throws -> [String] {
         var states: [String] = [], keys: [String] = []
         do {
-            try await SnapshotBrowser(repo: repo).walk(record) { path, node in
+            try await SnapshotBrowser(repo: repo).walk(record) { rawPath, node in
+                let path = String(decoding: rawPath, as: UTF8.self)
                 guard node.kind == .file, selected(path, includes) else { return }
                 if node.displayName == SigningState.fileName { states.append(path) }
                 if SigningState.keyFileNames.contains(node.displayName) { keys.append(path) }

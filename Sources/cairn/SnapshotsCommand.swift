@@ -20,7 +20,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
         Terminal.out("ID        TIME                  HOST            NAME                 SIZE        TAGS")
         for r in records {
             let s = r.snapshot
-            Terminal.out("\(r.id.prefix(8))  \(Terminal.rfc3339(s.timeNanos).padding(20))  \(s.host.padding(14))  \(s.name.padding(19))  \(Terminal.bytes(s.logicalBytes).padding(10))  \(s.tags.joined(separator: ","))")
+            // Names, hosts and tags escaped (`EscapedText`): whoever can write a snapshot cannot draw on the terminal.
+            Terminal.out("\(r.id.prefix(8))  \(Terminal.rfc3339(s.timeNanos).padding(20))  \(EscapedText.escape(s.host).padding(14))  \(EscapedText.escape(s.name).padding(19))  \(Terminal.bytes(s.logicalBytes).padding(10))  \(s.tags.map(EscapedText.escape).joined(separator: ","))")
         }
         Terminal.out("\(records.count) snapshot(s)")
     }

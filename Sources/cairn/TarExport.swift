@@ -81,7 +81,7 @@ struct TarExport {
                 if node.inode != 0 { firstPath[key] = member }
                 emit(TarWriter.header(for: entry))
                 try flush()
-                let display = String(decoding: member, as: UTF8.self)
+                let display = EscapedText.escape(member)
                 let out = fd
                 // readContent refuses a chunk that would go past the node's size before it reaches the sink.
                 try await restorer.readContent(of: node, path: display) { chunk in try writeAll(out, chunk, path: "the tar stream") }

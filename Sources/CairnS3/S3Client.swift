@@ -13,6 +13,10 @@ public final class S3Client: Sendable {
     private let now: @Sendable () -> Int64
     /// Keys per ListObjectsV2 page (S3's maximum is 1000; tests use less to exercise continuation).
     public let listPageSize: Int
+    /// Whether this server's ETags are MD5s of what it stored. True until an
+    /// upload read back whole proves otherwise (SSE-KMS and DSSE buckets, some
+    /// S3-compatible servers); from then on ETags are not compared.
+    private let etagsAreMD5 = LockedFlag(true)
 
     /// - Parameters:
     ///   - connections: requests in flight at most (`--connections`).
@@ -72,30 +76,62 @@ public final class S3Client: Sendable {
 
     // MARK: objects
 
-    /// PUT with `Content-MD5` (the server rejects a body that does not match) and the signed SHA-256.
-    /// The ETag the server returns is compared with the MD5 sent as well (servers
-    /// that skip the Content-MD5 check, moto among them, still compute the ETag
-    /// from what they received); a mismatch deletes the object and is transient.
+    /// PUT with `Content-MD5` (the server rejects a body that does not match:
+    /// AWS answers BadDigest) and the signed SHA-256 of the payload.
+    ///
+    /// The ETag is compared with the MD5 sent as well, for servers that skip
+    /// the Content-MD5 check (moto among them) but compute the ETag from what
+    /// they received. An ETag that is not that MD5 is either such a corruption
+    /// or a server whose ETags are not MD5s (SSE-KMS, DSSE, SSE-C, some
+    /// S3-compatible servers): the object is read back and compared. Equal, the
+    /// ETags of this server are not compared again; different, the object is
+    /// deleted and the error is transient (the upload is retried).
     public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil) async throws {
         let md5 = MD5.digest(body)
         var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(md5: md5)), ("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
         let r = try await send("PUT", key: key, headers: headers, body: body)
         try check(r, "PUT", key: key)
-        if !Self.etagMatches(r, md5: md5) {
-            try? await deleteObject(key)
-            throw S3Error.transport(request: describe("PUT", key: key), reason: "the server's ETag \(r.headers["etag"] ?? "") is not the MD5 of the bytes sent: corrupted in transit")
-        }
+        if etagVerdict(r, md5: md5) == .differs { try await verifyByReadingBack(key, body, etag: r.headers["etag"] ?? "") }
     }
 
-    /// True unless the response carries a plain MD5 ETag that differs from `md5`
-    /// (SSE-KMS and SSE-C ETags are not MD5s and are not compared).
-    static func etagMatches(_ r: HTTPResponse, md5: [UInt8]) -> Bool {
-        guard let raw = r.headers["etag"] else { return true }
-        if r.headers["x-amz-server-side-encryption"] == "aws:kms" || r.headers["x-amz-server-side-encryption-customer-algorithm"] != nil { return true }
+    /// What an upload's ETag says about the bytes the server received.
+    enum ETagVerdict: Equatable {
+        /// The MD5 of the bytes sent.
+        case matches
+        /// Says nothing: absent, not an MD5's shape, an encrypted object's, or a server known not to use MD5s.
+        case notComparable
+        /// Looks like an MD5 but is not the one of the bytes sent.
+        case differs
+    }
+
+    func etagVerdict(_ r: HTTPResponse, md5: [UInt8]) -> ETagVerdict {
+        guard etagsAreMD5.value else { return .notComparable }
+        return Self.etagVerdict(r, md5: md5)
+    }
+
+    static func etagVerdict(_ r: HTTPResponse, md5: [UInt8]) -> ETagVerdict {
+        guard let raw = r.headers["etag"] else { return .notComparable }
+        // aws:kms, aws:kms:dsse and SSE-C objects have ETags that are not MD5s.
+        if (r.headers["x-amz-server-side-encryption"] ?? "").hasPrefix("aws:kms")
+            || r.headers["x-amz-server-side-encryption-customer-algorithm"] != nil { return .notComparable }
         let etag = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
-        guard etag.count == 32, etag.allSatisfy(\.isHexDigit) else { return true }
-        return etag == SigV4Signer.hex(md5)
+        guard etag.count == 32, etag.allSatisfy(\.isHexDigit) else { return .notComparable }
+        return etag == SigV4Signer.hex(md5) ? .matches : .differs
+    }
+
+    /// Reads `key` back and compares it with what was sent: equal, this
+    /// server's ETags are not MD5s and are not compared again; different (or
+    /// gone), the object is deleted and a transient error thrown.
+    func verifyByReadingBack(_ key: String, _ sent: [UInt8], etag: String) async throws {
+        let stored = try await getObject(key)
+        if let stored, stored == sent {
+            etagsAreMD5.set(false)
+            return
+        }
+        try? await deleteObject(key)
+        throw S3Error.transport(request: describe("PUT", key: key),
+                               reason: "the server's ETag \(etag) is not the MD5 of the bytes sent, and the object read back differs from them: corrupted in transit")
     }
 
     /// The object, or bytes `range` of it; nil when it does not exist.
@@ -200,8 +236,10 @@ public final class S3Client: Sendable {
         return id
     }
 
-    /// Uploads one part with its `Content-MD5`; returns the part's ETag.
-    public func uploadPart(_ key: String, uploadID: String, number: Int, _ body: [UInt8]) async throws -> String {
+    /// Uploads one part with its `Content-MD5`; returns the part's ETag and
+    /// whether that ETag differs from the part's MD5 (then the whole object is
+    /// read back once the upload is complete: `verifyByReadingBack`).
+    public func uploadPart(_ key: String, uploadID: String, number: Int, _ body: [UInt8]) async throws -> (etag: String, differs: Bool) {
         let md5 = MD5.digest(body)
         let r = try await send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                                headers: [("content-md5", MD5.base64(md5: md5))], body: body)
@@ -209,10 +247,7 @@ public final class S3Client: Sendable {
         guard let etag = r.headers["etag"] else {
             throw S3Error.transport(request: describe("PUT", key: key), reason: "no ETag for part \(number)")
         }
-        guard Self.etagMatches(r, md5: md5) else {
-            throw S3Error.transport(request: describe("PUT", key: key), reason: "part \(number): the server's ETag \(etag) is not the MD5 of the bytes sent: corrupted in transit")
-        }
-        return etag
+        return (etag, etagVerdict(r, md5: md5) == .differs)
     }
 
     /// Completes an upload from its parts' ETags, in part order.
@@ -228,8 +263,23 @@ public final class S3Client: Sendable {
         if text.contains("<Error>") { throw error(HTTPResponse(status: 500, headers: r.headers, body: r.body), "POST", key: key) }
     }
 
+    /// Reads a completed multipart object back when a part's ETag was not its
+    /// MD5 (see `verifyByReadingBack`).
+    public func verifyMultipartUpload(_ key: String, _ sent: [UInt8]) async throws {
+        try await verifyByReadingBack(key, sent, etag: "of a part")
+    }
+
     /// Discards an upload's parts (best effort).
     public func abortMultipartUpload(_ key: String, uploadID: String) async {
         _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
     }
+}
+
+/// A Bool shared between tasks.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Bool
+    init(_ value: Bool) { stored = value }
+    var value: Bool { lock.withLock { stored } }
+    func set(_ value: Bool) { lock.withLock { stored = value } }
 }

@@ -76,23 +76,25 @@ public final class S3Store: ObjectStore {
         let partSize = max(5 << 20, options.partSize)
         let ranges = stride(from: 0, to: bytes.count, by: partSize).map { $0..<min(bytes.count, $0 + partSize) }
         do {
-            let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            let parts = try await withThrowingTaskGroup(of: (Int, (etag: String, differs: Bool)).self) { group in
                 for (i, r) in ranges.enumerated() {
                     let part = Array(bytes[r])
                     group.addTask { [client, options] in
-                        let etag = try await options.partRetry.run {
+                        let uploaded = try await options.partRetry.run {
                             do { return try await client.uploadPart(key, uploadID: uploadID, number: i + 1, part) } catch let e as S3Error {
                                 throw Self.storageError(e, path: key)
                             }
                         }
-                        return (i, etag)
+                        return (i, uploaded)
                     }
                 }
-                var out = [String](repeating: "", count: ranges.count)
-                for try await (i, etag) in group { out[i] = etag }
+                var out = [(etag: String, differs: Bool)](repeating: ("", false), count: ranges.count)
+                for try await (i, uploaded) in group { out[i] = uploaded }
                 return out
             }
-            try await client.completeMultipartUpload(key, uploadID: uploadID, etags: etags)
+            try await client.completeMultipartUpload(key, uploadID: uploadID, etags: parts.map(\.etag))
+            // A part's ETag that is not its MD5: corrupted in transit, or a server whose ETags are not MD5s. The object says which.
+            if parts.contains(where: \.differs) { try await client.verifyMultipartUpload(key, bytes) }
         } catch {
             await client.abortMultipartUpload(key, uploadID: uploadID)
             throw error

@@ -116,12 +116,12 @@ final class FaultProxy: @unchecked Sendable {
     private var collected = Data()
     private let lock = NSLock()
 
-    init(target: String, fail: Double, drop: Double, corrupt: Double, seed: Int = 7) throws {
+    init(target: String, fail: Double, drop: Double, corrupt: Double, seed: Int = 7, opaqueETags: Bool = false) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/fault_proxy.py").path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", script, "--target", target, "--fail", String(fail), "--drop", String(drop),
-                             "--corrupt", String(corrupt), "--seed", String(seed)]
+                             "--corrupt", String(corrupt), "--seed", String(seed)] + (opaqueETags ? ["--opaque-etags"] : [])
         output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -148,6 +148,12 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// The requests forwarded so far ("GET /bucket/key"), with `opaqueETags`.
+    var requests: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("REQ ") }.map { String($0.dropFirst(4)) }
+    }
 
     /// The faults injected so far, one line each.
     var faults: [String] {

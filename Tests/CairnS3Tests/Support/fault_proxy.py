@@ -6,8 +6,12 @@ stay valid) and, with the given probabilities, instead answers 503 SlowDown or
 500 InternalError, drops the connection halfway through an upload or a
 download, or flips one byte of an upload's body. Prints "PORT n" once
 listening and one "FAULT kind METHOD path" line per injected fault.
+
+--opaque-etags replaces the ETag of every PUT answer with one that is not
+the MD5 of the body (as SSE-KMS/DSSE buckets and some S3-compatible servers
+answer) and prints one "REQ METHOD path" line per request.
 """
-import argparse, http.client, os, random, socket, struct, sys, threading, time
+import argparse, hashlib, http.client, os, random, socket, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -17,10 +21,12 @@ p.add_argument("--fail", type=float, default=0.0)
 p.add_argument("--drop", type=float, default=0.0)
 p.add_argument("--corrupt", type=float, default=0.0)
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--opaque-etags", action="store_true")
 args = p.parse_args()
 target = urlsplit(args.target)
 rng = random.Random(args.seed)
 lock = threading.Lock()
+opaque = {}  # fake ETag -> real, for --opaque-etags
 
 
 def log(line):
@@ -37,6 +43,8 @@ class Proxy(BaseHTTPRequestHandler):
 
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if args.opaque_etags:
+            log(f"REQ {self.command} {self.path}")
         with lock:
             roll = rng.random()
         if roll < args.fail:
@@ -57,6 +65,11 @@ class Proxy(BaseHTTPRequestHandler):
             self.drop()
             return
         body = self.rfile.read(length)
+        if args.opaque_etags and self.command == "POST" and "uploadId=" in self.path:
+            # The server knows the parts by their real ETags: translate the client's back.
+            with lock:
+                for fake, real in opaque.items():
+                    body = body.replace(fake.encode(), real.encode())
         if roll < args.drop and self.command == "GET":
             drop_download = True
         else:
@@ -74,6 +87,12 @@ class Proxy(BaseHTTPRequestHandler):
         conn.close()
         self.send_response(resp.status)
         for k, v in resp.getheaders():
+            if args.opaque_etags and self.command == "PUT" and k.lower() == "etag":
+                real = v.strip('"')
+                fake = hashlib.md5(b"kms key " + real.encode()).hexdigest()
+                with lock:
+                    opaque[fake] = real
+                v = '"' + fake + '"'
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                 self.send_header(k, v)
         if self.command == "HEAD":

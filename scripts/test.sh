@@ -9,10 +9,10 @@ xunit=.build/xunit-results.xml
 rm -f "$xunit"
 status=0
 swift test --skip-build --parallel --num-workers 2 --xunit-output "$xunit" "$@" || status=$?
-# Fuzzing (Fuzz/, scripts/fuzz.sh): in CI every target runs CAIRN_FUZZ_SECONDS (default 15) after the
+# Fuzzing (Fuzz/, scripts/fuzz.sh): in CI every target runs CAIRN_FUZZ_SECONDS (default 12) after the
 # tests; a crash, hang or over-allocation fails the run. Elsewhere only when CAIRN_FUZZ_SECONDS is set.
 fuzz_seconds=${CAIRN_FUZZ_SECONDS:-}
-[ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ] && [ $# -eq 0 ] && fuzz_seconds=15
+[ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ] && [ $# -eq 0 ] && fuzz_seconds=12
 if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != 0 ]; then
   scripts/fuzz.sh all "$fuzz_seconds" || status=1
 fi

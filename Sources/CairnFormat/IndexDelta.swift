@@ -68,6 +68,8 @@ public struct IndexDelta: Hashable, Sendable {
             let t = try r.u8()
             guard let type = PackType(rawValue: t) else { throw FormatError.invalid(what: what, reason: "unknown pack type \(t)") }
             let size = try r.varint()
+            // The local index keeps sizes as SQLite's signed 64-bit integers.
+            guard size <= UInt64(Int64.max) else { throw FormatError.invalid(what: what, reason: "pack size out of range") }
             var entries: [BlobEntry] = []
             for _ in 0..<(try r.count(elementsOfAtLeast: BlobEntry.minimumBytes)) { entries.append(try BlobEntry.decode(from: &r, what: what)) }
             packs.append(IndexedPack(id: id, type: type, size: size, entries: entries))

@@ -33,6 +33,8 @@ public struct BlobEntry: Hashable, Sendable {
         guard let type = BlobType(rawValue: t & ~hasBaseFlag) else { throw FormatError.invalid(what: what, reason: "unknown blob type \(t)") }
         let id = try r.id()
         let offset = try r.varint()
+        // The local index keeps offsets as SQLite's signed 64-bit integers.
+        guard offset <= UInt64(Int64.max) else { throw FormatError.invalid(what: what, reason: "blob offset out of range") }
         let length = try r.varint(), raw = try r.varint()
         guard length <= UInt64(UInt32.max), raw <= UInt64(UInt32.max) else {
             throw FormatError.invalid(what: what, reason: "blob length out of range")

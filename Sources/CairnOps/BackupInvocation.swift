@@ -21,6 +21,7 @@ public enum BackupInvocation {
             if let u = s.redisURL { a += ["--url", u] }
             if let f = s.rdbFile { a += ["--file", f] }
             if let p = s.redisPasswordFile { a += ["--redis-password-file", p] }
+            if s.redisAllowNoChecksum { a.append("--allow-no-checksum") }
             return .success(a)
         case .pgWAL:
             return .failure(.failed("filled continuously by PostgreSQL's archive_command (cairn wal-push); nothing to run"))

@@ -82,6 +82,8 @@ public struct PlanSource: Sendable {
     public var rdbFile: String?
     /// redis: the file holding the Redis password.
     public var redisPasswordFile: String?
+    /// redis: accept RDBs without a checksum (`rdbchecksum no`).
+    public var redisAllowNoChecksum = false
     /// tree: what to back up.
     public var paths: [String]
     public var exclude: [String]

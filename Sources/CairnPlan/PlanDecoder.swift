@@ -260,13 +260,15 @@ public enum PlanDecoder {
                 }
             }
             guard let repository else { return nil }
-            return PlanSource(name: name, kind: kind, repository: repository, snapshotName: snapshotName, schedule: schedule,
+            var source = PlanSource(name: name, kind: kind, repository: repository, snapshotName: snapshotName, schedule: schedule,
                               rpo: rpo, rto: rto, tags: tags, dbname: dbname, pgdata: string(t, p, "pgdata"),
                               pgDumpArguments: strings(t, p, "pg-dump-args"),
                               redisURL: kind == .redis ? string(t, p, "url") : nil, rdbFile: string(t, p, "rdb-file"),
                               redisPasswordFile: string(t, p, "password-file"),
                               paths: paths, exclude: exclude, oneFileSystem: bool(t, p, "one-file-system") ?? false,
                               command: command, checks: checks, line: t.line)
+            if kind == .redis { source.redisAllowNoChecksum = bool(t, p, "allow-no-checksum") ?? false }
+            return source
         }
 
         func kindKeys(_ k: SourceKind) -> [String] {
@@ -274,7 +276,7 @@ public enum PlanDecoder {
             case .pgDump: return ["dbname", "pg-dump-args", "check"]
             case .pgBaseBackup: return ["dbname", "pgdata", "check"]
             case .pgWAL: return ["wal-name", "dbname"]
-            case .redis: return ["url", "rdb-file", "password-file"]
+            case .redis: return ["url", "rdb-file", "password-file", "allow-no-checksum"]
             case .tree: return ["paths", "exclude", "one-file-system"]
             case .command: return ["command"]
             }

@@ -68,7 +68,7 @@ struct RDBReader<Source: RDBByteSource> {
     /// Exactly `n` bytes (callers keep `n` small).
     mutating func bytes(_ n: Int) throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(n)
+        out.reserveCapacity(min(n, 1 << 16))   // n comes from the input: grow with the bytes that actually arrive
         while out.count < n {
             guard try fill() else { throw RDBError.truncated(offset: offset) }
             let take = min(n - out.count, end - start)

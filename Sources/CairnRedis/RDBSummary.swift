@@ -15,6 +15,10 @@ public struct RDBSummary: Sendable, Equatable {
     public var storedChecksum: UInt64 = 0
     /// True when a non-zero checksum was present and matched.
     public var checksumVerified = false
+    /// Values whose contents were too large to check in bounded memory (a
+    /// container over 8 MiB, a collection of over 2 million members): only
+    /// the checksum vouches for them.
+    public var uncheckedValues: UInt64 = 0
     /// Total bytes of the RDB, trailer included.
     public var byteCount: UInt64 = 0
 

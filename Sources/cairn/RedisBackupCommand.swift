@@ -53,6 +53,9 @@ struct RedisBackupCommand: AsyncParsableCommand {
     @Option(help: "Chunker profile (default: rdb, 2/8/32 KiB, chosen in Docs/chunking.md).")
     var chunkProfile: String = "rdb"
 
+    @Flag(help: "Accept an RDB without a checksum (server with rdbchecksum no): its structure is still checked as redis-check-rdb does, but a changed byte inside a value would go unnoticed.")
+    var allowNoChecksum = false
+
     func validate() throws {
         if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
@@ -130,9 +133,18 @@ struct RedisBackupCommand: AsyncParsableCommand {
         recording.apply(to: &opts)
         opts.profile = chunkProfile
         opts.extra = facts
+        let allowNoChecksum = self.allowNoChecksum
         opts.beforeCommit = {
             do {
-                return BackupAdditions(extra: try await pipe.result().snapshotFacts)
+                let summary = try await pipe.result()
+                // Without a checksum only the structure vouches for the bytes: refused unless the operator accepts that.
+                if !summary.checksumVerified && !allowNoChecksum {
+                    throw CairnError.invalidArgument("\(label): the RDB carries no checksum (the server runs with 'rdbchecksum no', or its checksum was zeroed): its structure passed the checks redis-check-rdb makes, but a byte changed inside a value would go unnoticed. Turn checksums on (redis-cli CONFIG SET rdbchecksum yes; CONFIG REWRITE) or pass --allow-no-checksum; no snapshot was saved")
+                }
+                if !summary.checksumVerified && summary.uncheckedValues > 0 {
+                    throw CairnError.invalidArgument("\(label): the RDB carries no checksum and \(summary.uncheckedValues) of its values are too large to check as redis-check-rdb does within Cairn's memory bound (a container over 8 MiB or a collection of over 2 million members): nothing vouches for them. Turn checksums on (redis-cli CONFIG SET rdbchecksum yes; CONFIG REWRITE); no snapshot was saved")
+                }
+                return BackupAdditions(extra: summary.snapshotFacts)
             } catch let e as RDBError {
                 throw CairnError.invalidArgument("\(label): \(e.description); no snapshot was saved")
             } catch let e as RedisError {

@@ -29,6 +29,8 @@ public final class Copier: @unchecked Sendable {
     public struct Report: Sendable {
         public var copied: [(source: String, destination: String)] = []
         public var skipped: [String] = []
+        /// Snapshots already in the destination whose tags changed in the source since: retagged there (old id, new id).
+        public var retagged: [SnapshotTagger.Rewrite] = []
         public var blobsCopied = 0
         public var blobsPresent = 0
         public var rechunked = false
@@ -60,8 +62,10 @@ public final class Copier: @unchecked Sendable {
         let existing = try destination.snapshots()
         for record in snapshots.sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             let s = record.snapshot
-            if existing.contains(where: { Self.sameOrigin($0.snapshot, s) }) {
+            if let there = existing.first(where: { Self.sameOrigin($0.snapshot, s) }) {
                 report.skipped.append(record.id)
+                // Tags follow the source (`cairn tag` after an earlier copy).
+                report.retagged += try await SnapshotTagger(repo: destination).retag([there], .init(set: s.tags))
                 continue
             }
             var saver = BlobSaver(repo: destination)

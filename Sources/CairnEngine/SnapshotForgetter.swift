@@ -19,15 +19,16 @@ public struct SnapshotForgetter {
         public var hosts: [String] = []
         /// Snapshots having every tag of any one list (as restic's --tag).
         public var tags: [[String]] = []
+        /// Snapshots including every one of these paths (restic's --path).
+        public var paths: [String] = []
         public var groupBy: Retention.GroupBy = .name
         public init() {}
 
-        public var isFiltered: Bool { !names.isEmpty || !hosts.isEmpty || !tags.isEmpty }
+        public var isFiltered: Bool { !filter.isEmpty }
 
-        func matches(_ s: Snapshot) -> Bool {
-            (names.isEmpty || names.contains(s.name)) && (hosts.isEmpty || hosts.contains(s.host))
-                && (tags.isEmpty || tags.contains { list in list.allSatisfy { s.tags.contains($0) } })
-        }
+        var filter: SnapshotFilter { SnapshotFilter(names: names, hosts: hosts, tags: tags, paths: paths) }
+
+        func matches(_ s: Snapshot) -> Bool { filter.matches(s) }
     }
 
     public struct Group: Sendable {
@@ -56,10 +57,10 @@ public struct SnapshotForgetter {
         // (a daily bucket would keep one segment a day); `cairn forget` handles them apart.
         let records = try repo.snapshots().filter { selection.matches($0.snapshot) && $0.snapshot.extra[Self.walFileKey] == nil }
         if policy.isEmpty && !allowRemoveAll {
-            throw Refusal(description: "no policy given: nothing would be kept. Give --keep-* options, or --allow-remove-all with --name/--host/--tag to remove every selected snapshot")
+            throw Refusal(description: "no policy given: nothing would be kept. Give --keep-* options or snapshot ids, or --allow-remove-all with --name/--host/--tag/--path to remove every selected snapshot")
         }
         if policy.isEmpty && !selection.isFiltered {
-            throw Refusal(description: "--allow-remove-all with an empty policy needs a filter (--name, --host or --tag): refusing to remove every snapshot of the repository")
+            throw Refusal(description: "--allow-remove-all with an empty policy needs a filter (--name, --host, --tag or --path): refusing to remove every snapshot of the repository")
         }
         let facts = records.map { r in
             RetentionSnapshot(id: r.id, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)

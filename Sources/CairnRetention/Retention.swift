@@ -124,6 +124,10 @@ public enum Retention {
         /// Sorted.
         public var tags: [String]?
 
+        public init(name: String? = nil, host: String? = nil, tags: [String]? = nil) {
+            self.name = name; self.host = host; self.tags = tags
+        }
+
         public static func < (a: GroupKey, b: GroupKey) -> Bool {
             (a.name ?? "", a.host ?? "", (a.tags ?? []).joined(separator: "\u{0}"))
                 < (b.name ?? "", b.host ?? "", (b.tags ?? []).joined(separator: "\u{0}"))

@@ -13,7 +13,7 @@ struct CairnCommand: AsyncParsableCommand {
         version: CairnVersion.string,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, StatsCommand.self,
                       RestoreCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
-                      ForgetCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
+                      ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
                       CopyCommand.self, ReportCommand.self])
@@ -36,7 +36,10 @@ struct CairnCommand: AsyncParsableCommand {
         _ = cairn_openssl_use_huge_pages()
         SignalHandling.install()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalArguments.hoist(Array(CommandLine.arguments.dropFirst())))
+            // Every command reads its settings from $CAIRN_ENV_FILE, as the
+            // pg/wal-* commands always did (their --env-file applies too).
+            try PgEnvFile.apply(ProcessInfo.processInfo.environment["CAIRN_ENV_FILE"])
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {

@@ -28,6 +28,9 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(help: "Copy only snapshots of this name.")
     var name: String?
 
+    @OptionGroup(title: "Copy only the snapshots these select")
+    var filterOptions: SnapshotFilterOptions
+
     @Argument(help: "Snapshot ids, unique prefixes or 'latest' (default: every snapshot, or every one of --name).")
     var snapshots: [String] = []
 
@@ -35,10 +38,11 @@ struct CopyCommand: AsyncParsableCommand {
         let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
         try await sourceLock.holding {
             let records: [SnapshotRecord]
+            let filter = filterOptions.filter(names: name.map { [$0] } ?? [])
             if snapshots.isEmpty {
-                records = try source.snapshots(name: name)
+                records = try source.snapshots(matching: filter)
             } else {
-                records = try snapshots.map { try source.resolveSnapshot($0, name: name) }
+                records = try snapshots.map { try source.resolveSnapshot($0, filter: filter) }
             }
             let env = ProcessInfo.processInfo.environment
             let pass: [UInt8]
@@ -61,11 +65,13 @@ struct CopyCommand: AsyncParsableCommand {
                 let report = try await copier.copy(records)
                 if options.json {
                     Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },
-                                           skipped: report.skipped, blobs_copied: report.blobsCopied, blobs_present: report.blobsPresent,
+                                           skipped: report.skipped, retagged: report.retagged.map { TagJSON(old: $0.old, new: $0.new, tags: $0.tags) },
+                                           blobs_copied: report.blobsCopied, blobs_present: report.blobsPresent,
                                            rechunked: report.rechunked, bytes_added: report.bytesAdded))
                 } else {
                     for (s, d) in report.copied { Terminal.out("copied snapshot \(s.prefix(8)) to \(d.prefix(8))") }
                     if !report.skipped.isEmpty { Terminal.out("\(report.skipped.count) snapshot(s) already in \(to)") }
+                    for r in report.retagged { Terminal.out("retagged snapshot \(r.old.prefix(8)) in \(to) as in the source: now \(r.new.prefix(8))") }
                     Terminal.out("\(report.blobsCopied) blobs stored, \(report.blobsPresent) already there, \(Terminal.bytes(report.bytesAdded)) added"
                                  + (report.rechunked ? " (re-chunked: the destination has another chunker, so every chunk was cut and compressed again; see 'cairn init --copy-chunker-from')" : ""))
                 }
@@ -78,6 +84,8 @@ struct CopyJSON: Encodable {
     struct Pair: Encodable { let source: String; let destination: String }
     let copied: [Pair]
     let skipped: [String]
+    /// Destination snapshots whose tags were brought in line with the source: old and new destination ids.
+    let retagged: [TagJSON]
     let blobs_copied: Int
     let blobs_present: Int
     let rechunked: Bool

@@ -8,14 +8,23 @@ import Foundation
 struct ForgetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forget",
-        abstract: "Remove snapshots by a retention policy (restic's forget rules; Docs/retention.md).",
+        abstract: "Remove snapshots: the ones named, or by a retention policy (restic's forget rules; Docs/retention.md).",
         discussion: """
-        Snapshots are grouped (by name unless --group-by says otherwise) and the policy is applied to each group: \
+        With snapshot ids (or unique prefixes, or latest) those snapshots are removed. Otherwise snapshots are \
+        grouped (by name unless --group-by says otherwise) and the policy is applied to each group: \
         the newest snapshot of each of the last N hours/days/ISO weeks/months/years that have snapshots is kept, in the \
-        local time zone (TZ). A snapshot is kept when any rule keeps it. Data stays until 'cairn prune' (or --prune).
+        local time zone (TZ). A snapshot is kept when any rule keeps it. Data stays until 'cairn prune' (or --prune). \
+        --json prints one JSON document.
+
+        Examples:
+          cairn forget 4f2a91c3 77b0e1d2 --prune
+          cairn forget --keep-daily 7 --keep-weekly 4 --host db1 --dry-run
         """)
 
     @OptionGroup var options: RepositoryOptions
+
+    @Argument(help: "Snapshots to remove: ids, unique id prefixes or latest (instead of a policy).")
+    var snapshotIDs: [String] = []
 
     @Option(help: "Keep the N newest snapshots (or unlimited).") var keepLast: String?
     @Option(help: "Keep the newest snapshot of each of the last N hours with snapshots.") var keepHourly: String?
@@ -35,6 +44,7 @@ struct ForgetCommand: AsyncParsableCommand {
     @Option(name: .customLong("name"), help: "Only snapshots of this name (repeatable).") var names: [String] = []
     @Option(name: .customLong("host"), help: "Only snapshots from this host (repeatable).") var hosts: [String] = []
     @Option(name: .customLong("tag"), help: "Only snapshots having all these tags (comma-separated; repeatable: any list).") var tags: [String] = []
+    @Option(name: .customLong("path"), help: "Only snapshots that include this backed-up path (repeatable: all of them).") var paths: [String] = []
     @Option(help: "Apply the policy to each group of snapshots sharing these: any of name,host,tags, or '' for one group.")
     var groupBy = "name"
 
@@ -73,7 +83,7 @@ struct ForgetCommand: AsyncParsableCommand {
 
     func selection() throws -> SnapshotForgetter.Selection {
         var s = SnapshotForgetter.Selection()
-        s.names = names; s.hosts = hosts
+        s.names = names; s.hosts = hosts; s.paths = paths
         s.tags = tags.map { $0.split(separator: ",").map(String.init) }
         guard let g = Retention.GroupBy.parse(groupBy) else { throw ValidationError("--group-by takes name, host and tags, comma-separated, or ''") }
         s.groupBy = g
@@ -81,11 +91,16 @@ struct ForgetCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        _ = try policy(); _ = try selection()
+        let policy = try policy(); _ = try selection()
+        if !snapshotIDs.isEmpty {
+            if !policy.isEmpty { throw ValidationError("give snapshot ids or a --keep-* policy, not both") }
+            if allowRemoveAll { throw ValidationError("--allow-remove-all goes with a policy, not with snapshot ids") }
+        }
         if prune && dryRun { throw ValidationError("--prune and --dry-run do not go together (run 'cairn prune --dry-run' separately)") }
     }
 
     func run() async throws {
+        if !snapshotIDs.isEmpty { return try await forgetChosen() }
         let policy = try policy(), selection = try selection()
         if dryRun {
             let repo = try await options.open()
@@ -109,6 +124,58 @@ struct ForgetCommand: AsyncParsableCommand {
             return (out, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
         print(out, policy: policy, pruned: pruned, wal: wal)
+    }
+
+    /// `cairn forget ID...`: exactly these snapshots.
+    func forgetChosen() async throws {
+        let filter = SnapshotFilter(names: names, hosts: hosts, tags: tags.map { $0.split(separator: ",").map(String.init) }, paths: paths)
+        func chosen(_ repo: Repository) throws -> [SnapshotRecord] {
+            var seen = Set<String>()
+            return try snapshotIDs.map { try repo.resolveSnapshot($0, filter: filter) }.filter { seen.insert($0.id).inserted }
+        }
+        if dryRun {
+            let repo = try await options.open()
+            let records = try chosen(repo)
+            printChosen(records, wal: try walRemovals(repo, removed: records.map(\.id)), pruned: nil)
+            return
+        }
+        let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds,
+                                                        releaseReserve: !prune || pruneArguments.deletesOnly)
+        defer { options.restoreSpaceReserve() }
+        let (records, wal, pruned) = try await lock.holding { () -> ([SnapshotRecord], [WALRetention.Removal], PruneResult?) in
+            // Resolved under the exclusive lock: what is removed is what was looked at.
+            let records = try chosen(repo)
+            let forgetter = SnapshotForgetter(repo: repo)
+            try await lock.ensureValid()
+            try await forgetter.remove(records.map(\.id))
+            let wal = try walRemovals(repo, removed: [])
+            if !wal.isEmpty { try await lock.ensureValid() }
+            try await forgetter.remove(wal.map(\.snapshotID))
+            guard prune else { return (records, wal, nil) }
+            return (records, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
+        }
+        printChosen(records, wal: wal, pruned: pruned)
+    }
+
+    func printChosen(_ records: [SnapshotRecord], wal: [WALRetention.Removal], pruned: PruneResult?) {
+        if options.json {
+            Terminal.json(ForgetJSON(dry_run: dryRun, policy: nil, groups: [], removed: records.map(\.id),
+                                     wal_removed: wal.map { .init(id: $0.snapshotID, file: $0.file, reason: $0.reason) }, prune: pruned))
+            return
+        }
+        for r in records {
+            let s = r.snapshot
+            Terminal.out("\(dryRun ? "would remove" : "removed") snapshot \(r.id.prefix(8))  \(Terminal.rfc3339(s.timeNanos))  \(EscapedText.escape(s.host))  \(EscapedText.escape(s.name))")
+        }
+        for w in wal { Terminal.out("  WAL \(w.file)  remove: \(w.reason)") }
+        Terminal.out("\(records.count) snapshot(s) \(dryRun ? "would be removed" : "removed")"
+                     + (wal.isEmpty ? "" : "; \(wal.count) archived WAL file(s) \(dryRun ? "would be removed" : "removed")"))
+        if let pruned {
+            Terminal.out("pruning:")
+            report(pruned, json: false)
+        } else if !dryRun {
+            Terminal.out("the data stays until 'cairn prune'")
+        }
     }
 
     /// Archived WAL files older than the oldest base backup that stays.
@@ -158,7 +225,8 @@ struct ForgetJSON: Encodable {
     struct Entry: Encodable { let id: String, time: String, name: String, host: String, tags: [String], action: String, reasons: [String] }
     struct Group: Encodable { let name: String?, host: String?, tags: [String]?, snapshots: [Entry] }
     let dry_run: Bool
-    let policy: String
+    /// nil when snapshots were named by id.
+    let policy: String?
     let groups: [Group]
     let removed: [String]
     struct WAL: Encodable { let id: String, file: String, reason: String }

@@ -3,9 +3,10 @@ import CairnEngine
 import CairnStorage
 import Foundation
 
-/// Options every repository command takes.
+/// Options every repository command takes, before or after the command's
+/// name (`GlobalArguments`).
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Repository: a path, local:/path or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX] (default: $CAIRN_REPO).")
+    @Option(name: [.customShort("r"), .long], help: "Repository: a path, local:/path or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX] (default: $CAIRN_REPO).")
     var repo: String?
 
     @Option(name: .long, help: "File holding the passphrase (default: $CAIRN_PASSWORD_FILE).")

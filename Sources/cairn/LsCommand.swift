@@ -15,9 +15,12 @@ struct LsCommand: AsyncParsableCommand {
     @Option(help: "With latest: the snapshot name to pick from.")
     var name: String?
 
+    @OptionGroup(title: "With latest: pick from the snapshots these select")
+    var filterOptions: SnapshotFilterOptions
+
     func run() async throws {
         let repo = try await options.openForReading(operation: "ls", lockOptions: lockOptions)
-        let record = try repo.resolveSnapshot(snapshot, name: name)
+        let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
         try await SnapshotBrowser(repo: repo).walk(record) { path, node in
             if options.json {
                 Terminal.json(NodeJSON(path: path, node: node))

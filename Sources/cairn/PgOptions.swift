@@ -36,8 +36,12 @@ struct PgOptions: ParsableArguments {
 /// Reads an env file: `KEY=VALUE` lines, `#` comments, an optional `export `,
 /// values optionally in single or double quotes.
 enum PgEnvFile {
+    /// Files already applied in this process (every command applies $CAIRN_ENV_FILE, pg ones again).
+    nonisolated(unsafe) private static var applied: Set<String> = []
+
     static func apply(_ path: String?) throws {
-        guard let path, !path.isEmpty else { return }
+        guard let path, !path.isEmpty, !applied.contains(path) else { return }
+        applied.insert(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CairnError.invalidArgument("cannot read the env file \(path): \(String(cString: strerror(errno)))")
         }

@@ -14,6 +14,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "With latest: the snapshot name to pick from.")
     var name: String?
 
+    @OptionGroup(title: "With latest: pick from the snapshots these select")
+    var filterOptions: SnapshotFilterOptions
+
     @Option(help: "Directory to restore into (created if missing).")
     var target: String?
 
@@ -38,7 +41,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions)
-        let record = try repo.resolveSnapshot(snapshot, name: name)
+        let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
         let restorer = Restorer(repo: repo, snapshot: record)
         let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)
         defer { line.stop() }

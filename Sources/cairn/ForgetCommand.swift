@@ -23,7 +23,7 @@ struct ForgetCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RepositoryOptions
 
-    @Argument(help: "Snapshots to remove: ids, unique id prefixes or latest (instead of a policy).")
+    @Argument(help: ArgumentHelp("Snapshots to remove: ids, unique id prefixes or latest (instead of a policy).", valueName: "snapshot"))
     var snapshotIDs: [String] = []
 
     @Option(help: "Keep the N newest snapshots (or unlimited).") var keepLast: String?

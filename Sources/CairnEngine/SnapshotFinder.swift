@@ -1,0 +1,79 @@
+import CairnFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairn find`: the entries of snapshots whose name (or, for a pattern with
+/// a '/', whose path) matches a shell glob. A directory that appears
+/// unchanged in many snapshots (the same tree id) is searched once: its
+/// matches are remembered, so a year of nightly snapshots costs about what
+/// its distinct trees cost.
+public struct SnapshotFinder {
+    let repo: Repository
+    /// The patterns; an entry matches when any one does.
+    let patterns: [String]
+    let ignoreCase: Bool
+
+    public init(repo: Repository, patterns: [String], ignoreCase: Bool = false) {
+        self.repo = repo; self.patterns = patterns; self.ignoreCase = ignoreCase
+    }
+
+    /// One matching entry.
+    public struct Match: Sendable {
+        /// From the snapshot root, "/a/b", raw bytes.
+        public let path: [UInt8]
+        public let node: Node
+    }
+
+    /// Matches below a tree, with paths relative to it; trees searched so far.
+    private final class Memo {
+        var matches: [ChunkID: [Match]] = [:]
+        var entries = 0
+        /// Bounds the memory: past this many remembered matches the memo starts over.
+        static let capacity = 1_000_000
+        func remember(_ id: ChunkID, _ m: [Match]) {
+            if entries + m.count > Self.capacity { matches.removeAll(); entries = 0 }
+            matches[id] = m; entries += m.count
+        }
+    }
+    private let memo = Memo()
+
+    /// Does `pattern` match the entry named `name` at `path`?
+    func matches(name: [UInt8], path: [UInt8]) -> Bool {
+        // FNM_CASEFOLD (glibc, 1 << 4): not visible to Swift without _GNU_SOURCE.
+        let flags: Int32 = ignoreCase ? 1 << 4 : 0
+        return patterns.contains { p in
+            let subject = p.contains("/") ? path : name
+            return (subject + [0]).withUnsafeBufferPointer { s in
+                s.withMemoryRebound(to: CChar.self) { fnmatch(p, $0.baseAddress, flags) == 0 }
+            }
+        }
+    }
+
+    /// Every match in one snapshot, depth first.
+    public func find(in record: SnapshotRecord) async throws -> [Match] {
+        try await find(tree: record.snapshot.root, prefix: [])
+    }
+
+    private func find(tree id: ChunkID, prefix: [UInt8]) async throws -> [Match] {
+        // A pattern with '/' depends on where the tree is, so only name patterns are remembered.
+        let memoizable = !patterns.contains { $0.contains("/") }
+        if memoizable, let known = memo.matches[id] {
+            return known.map { Match(path: prefix + $0.path, node: $0.node) }
+        }
+        try SnapshotDiffer.checkDepth(prefix, id)
+        var relative: [Match] = []
+        for node in try await repo.loadTree(id).nodes {
+            let rel = [47] + node.name
+            if matches(name: node.name, path: prefix + rel) { relative.append(Match(path: rel, node: node)) }
+            if node.kind == .directory, let sub = node.subtree {
+                // Below this directory, relative to this tree.
+                for m in try await find(tree: sub, prefix: prefix + rel) {
+                    relative.append(Match(path: rel + m.path.dropFirst(prefix.count + rel.count), node: m.node))
+                }
+            }
+        }
+        if memoizable { memo.remember(id, relative) }
+        return relative.map { Match(path: prefix + $0.path, node: $0.node) }
+    }
+}

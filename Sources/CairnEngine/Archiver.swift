@@ -181,9 +181,7 @@ public final class Archiver {
                     if errno != ENOENT { skip("\(childPath): cannot stat: \(FileMetadata.errorText())") }
                     continue
                 }
-                if options.oneFileSystem, (cst.st_mode & S_IFMT) == S_IFDIR, UInt64(cst.st_dev) != topDevice { continue }
-                if let exclude = options.exclude,
-                   exclude(String(decoding: childRelative, as: UTF8.self), (cst.st_mode & S_IFMT) == S_IFDIR) { continue }
+                if options.leavesOut(childPath, relative: childRelative, st: cst, topDevice: topDevice) { continue }
                 if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker,
                                              relative: childRelative) {
                     children.append(c)

@@ -24,6 +24,10 @@ public struct BackupOptions: Sendable {
     public var exclude: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil
     /// Do not descend into directories on another file system than the argument's.
     public var oneFileSystem = false
+    /// Leave out directories holding a CACHEDIR.TAG with the standard signature.
+    public var excludeCaches = false
+    /// Leave out regular files larger than this many bytes (below the arguments).
+    public var excludeLargerThan: UInt64? = nil
     /// Runs once everything was read, before the snapshot is committed
     /// (PostgreSQL's `pg_backup_stop`, a `pg_dump` exit status). Throwing
     /// abandons the backup: no snapshot is committed. Its `extra` is merged into

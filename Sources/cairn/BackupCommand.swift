@@ -47,15 +47,36 @@ struct BackupCommand: AsyncParsableCommand {
     @Flag(help: "Do not descend into directories on other file systems than the argument's.")
     var oneFileSystem = false
 
+    @Flag(help: "Leave out directories holding a CACHEDIR.TAG file with the standard signature (https://bford.info/cachedir/).")
+    var excludeCaches = false
+
+    @Option(help: "Leave out files larger than this size (like 500M, 2G; K, M, G, T are powers of 1024).")
+    var excludeLargerThan: String?
+
+    @Option(help: "Back up the paths listed in this file, one per line ('#' comments and empty lines ignored; repeatable; - reads standard input).")
+    var filesFrom: [String] = []
+
+    @Option(help: "Back up the paths listed in this file exactly as written: separated by NUL bytes (find -print0) when it has any, else one per line with nothing ignored (repeatable).")
+    var filesFromVerbatim: [String] = []
+
+    @Flag(help: "Show what would be backed up and how much of it is new; store nothing (no lock, no snapshot).")
+    var dryRun = false
+
     func validate() throws {
         if let delta, !["off", "auto", "on"].contains(delta) { throw ValidationError("--delta must be off or auto") }
+        let listed = !filesFrom.isEmpty || !filesFromVerbatim.isEmpty
+        if listed && (stdin || stdinFromCommand) { throw ValidationError("--files-from goes with paths, not with --stdin") }
+        if dryRun && (stdin || stdinFromCommand) { throw ValidationError("--dry-run goes with paths, not with --stdin (a stream is read either way)") }
+        if let excludeLargerThan, PruneOptions.parseSize(excludeLargerThan) == nil {
+            throw ValidationError("--exclude-larger-than must be a size like 500M or 2G")
+        }
         if stdinFromCommand {
             if stdin { throw ValidationError("give either --stdin or --stdin-from-command, not both") }
             if command.isEmpty { throw ValidationError("--stdin-from-command needs the command after '--'") }
             if name == nil { throw ValidationError("--stdin-from-command needs --name NAME") }
         } else {
             if stdin && !paths.isEmpty { throw ValidationError("give either paths or --stdin, not both") }
-            if !stdin && paths.isEmpty { throw ValidationError("nothing to back up: give paths, or --stdin --name NAME") }
+            if !stdin && paths.isEmpty && !listed { throw ValidationError("nothing to back up: give paths, --files-from FILE, or --stdin --name NAME") }
             if stdin && name == nil { throw ValidationError("--stdin needs --name NAME") }
             // A terminal is no data stream: the backup would wait forever, holding its lock.
             if stdin && isatty(0) == 1 {
@@ -70,18 +91,33 @@ struct BackupCommand: AsyncParsableCommand {
         }
     }
 
+    /// The paths to back up: the arguments, then those the lists name.
+    func allPaths() throws -> [String] {
+        guard !stdinFromCommand else { return paths }
+        var out = paths
+        for f in filesFrom { out += try FilesFromList.read(f, verbatim: false) }
+        for f in filesFromVerbatim { out += try FilesFromList.read(f, verbatim: true) }
+        if out.isEmpty && !stdin { throw CairnError.invalidArgument("nothing to back up: the --files-from lists name no path") }
+        return out
+    }
+
     func run() async throws {
+        let paths = try allPaths()
         // A path that does not exist is an error before anything is written (no lock either).
         for p in paths where !stdinFromCommand {
             var st = stat()
             if lstat(p, &st) != 0 && errno == ENOENT { throw CairnError.pathNotFound(p) }
         }
+        if dryRun {
+            let repo = try await options.open()
+            return try await estimate(repo, paths: paths)
+        }
         // A shared lock for the whole backup: no prune can delete what it dedups against.
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "backup", wait: lockOptions.seconds)
-        try await lock.holding { try await backup(repo) }
+        try await lock.holding { try await backup(repo, paths: paths) }
     }
 
-    func backup(_ repo: Repository) async throws {
+    func backupOptions(paths: [String]) throws -> BackupOptions {
         let snapshotName = name ?? paths.first.map { p -> String in
             let parts = p.split(separator: "/")
             return parts.last.map(String.init) ?? "root"
@@ -93,6 +129,32 @@ struct BackupCommand: AsyncParsableCommand {
         opts.delta = delta == "off" ? false : delta == "on" ? true : nil
         opts.exclude = try ExcludePatterns(patterns: excludes, file: excludeFile).hook
         opts.oneFileSystem = oneFileSystem
+        opts.excludeCaches = excludeCaches
+        opts.excludeLargerThan = excludeLargerThan.flatMap(PruneOptions.parseSize)
+        return opts
+    }
+
+    /// --dry-run: the estimate, nothing stored.
+    func estimate(_ repo: Repository, paths: [String]) async throws {
+        let dry = BackupDryRun(repo: repo, options: try backupOptions(paths: paths))
+        let line = ProgressLine(progress: dry.progress, verb: "scanning", enabled: options.showProgress)
+        let e: BackupDryRun.Estimate
+        do { e = try await dry.run(paths: paths); line.stop() } catch { line.stop(); throw error }
+        for w in e.warnings { Terminal.warn(w) }
+        if options.json {
+            Terminal.json(BackupDryRunJSON(dry_run: true, files: e.files, directories: e.directories, others: e.others, logical_bytes: e.bytes,
+                                           files_to_read: e.filesToRead, bytes_to_read: e.bytesToRead, unchanged_files: e.unchangedFiles,
+                                           new_bytes: e.newBytes, new_chunks: e.newChunks, warnings: e.warnings))
+            return
+        }
+        Terminal.out("dry run: nothing was stored")
+        Terminal.out("would back up \(e.files) files, \(e.directories) directories, \(e.others) other entries: \(Terminal.bytes(e.bytes))")
+        Terminal.out("would read \(e.filesToRead) files (\(Terminal.bytes(e.bytesToRead))); \(e.unchangedFiles) unchanged since the last snapshot")
+        Terminal.out("new data: \(Terminal.bytes(e.newBytes)) in \(e.newChunks) chunks (before compression)")
+    }
+
+    func backup(_ repo: Repository, paths: [String]) async throws {
+        var opts = try backupOptions(paths: paths)
         var input: StreamInput? = nil
         if stdin || stdinFromCommand {
             let source = stdin ? try StreamInput(stdinDecompress: decompress) : try StreamInput(command: command)
@@ -134,6 +196,14 @@ struct BackupCommand: AsyncParsableCommand {
             throw ExitCode(CairnCommand.Exit.partial)
         }
     }
+}
+
+struct BackupDryRunJSON: Encodable {
+    let dry_run: Bool
+    let files: UInt64, directories: UInt64, others: UInt64, logical_bytes: UInt64
+    let files_to_read: UInt64, bytes_to_read: UInt64, unchanged_files: UInt64
+    let new_bytes: UInt64, new_chunks: UInt64
+    let warnings: [String]
 }
 
 struct BackupJSON: Encodable {

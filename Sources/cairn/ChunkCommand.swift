@@ -14,7 +14,7 @@ struct ChunkCommand: AsyncParsableCommand {
     @Option(help: "Maximum chunk size in bytes (default avg*4).") var max: Int?
     @Option(help: "Normalization level 0-3.") var normalization: UInt8 = 1
     @Option(help: "XORed into every gear-table entry.") var seed: UInt64 = 0
-    @Flag(help: "One JSON object per chunk, then a summary object.") var json = false
+    @Flag(help: "Print JSON lines: one object per chunk, then a summary object.") var json = false
 
     func validate() throws {
         if files.contains("") { throw ValidationError("a file name is empty (\"\")") }

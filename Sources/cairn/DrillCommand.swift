@@ -19,7 +19,7 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(name: .customLong("source"), help: "Drill this source only (repeatable; default: every source).")
     var sources: [String] = []
 
-    @Flag(help: "Print machine-readable JSON.")
+    @Flag(help: "Print one JSON document (times in RFC 3339 UTC).")
     var json = false
 
     @Flag(help: "Do not record the results in the repositories.")
@@ -57,14 +57,15 @@ struct DrillCommand: AsyncParsableCommand {
                       phases: d.phases.map { .init(name: $0.name, seconds: $0.seconds) })
             }, skipped: skipped.map { .init(source: $0.0, reason: $0.1) }))
         } else {
-            Terminal.out("SOURCE               RESULT  RTO       PHASES                                    DETAIL")
+            let nameW = max(20, (results.map(\.source.count) + skipped.map(\.0.count)).max() ?? 0)
+            Terminal.out("\("SOURCE".padding(nameW)) RESULT  RTO       PHASES                                    DETAIL")
             for d in results {
                 let rto = plan.source(named: d.source)?.rto
                 let phases = d.phases.map { "\($0.name) \(PlanDuration.format(seconds: $0.seconds))" }.joined(separator: ", ")
                 let verdict = d.ok ? (rto.map { d.seconds <= Double($0) ? "ok" : "SLOW" } ?? "ok") : "FAILED"
-                Terminal.out("\(d.source.padding(20)) \(verdict.padding(7)) \(PlanDuration.format(seconds: d.seconds).padding(9)) \(phases.padding(41)) \(d.message)")
+                Terminal.out("\(d.source.padding(nameW)) \(verdict.padding(7)) \(PlanDuration.format(seconds: d.seconds).padding(9)) \(phases.padding(41)) \(d.message)")
             }
-            for (n, why) in skipped { Terminal.out("\(n.padding(20)) skipped                                             \(why)") }
+            for (n, why) in skipped { Terminal.out("\(n.padding(nameW)) skipped                                             \(why)") }
         }
         if results.contains(where: { !$0.ok }) { throw ExitCode(CairnCommand.Exit.failure) }
     }

@@ -15,7 +15,7 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "Keep the unlocked key in the kernel user keyring this long (e.g. 15m), so later commands skip the key derivation (default: $CAIRN_KEY_CACHE, else off).")
     var keyCache: String?
 
-    @Flag(name: .long, help: "Print machine-readable JSON.")
+    @Flag(name: .long, help: "Print machine-readable JSON: one document (ls, diff and find print JSON lines, one object per line). Times are RFC 3339 UTC.")
     var json = false
 
     @Flag(name: .long, help: "Show a progress line even when standard error is not a terminal.")

@@ -4,7 +4,16 @@ import CairnFormat
 import Foundation
 
 struct LsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files in a snapshot.")
+    static let configuration = CommandConfiguration(
+        commandName: "ls", abstract: "List the files in a snapshot.",
+        discussion: """
+            --json prints JSON lines: one object per entry (path, type, mode, owner, size, mtime in RFC 3339 UTC). \
+            latest is the newest snapshot that --name/--host/--tag/--path select.
+
+            Examples:
+              cairn ls latest --name node-config
+              cairn ls 4f2a91c3 --json | jq -r 'select(.type=="file") | .path'
+            """)
 
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: ReadLockOptions

@@ -18,7 +18,7 @@ struct PlanCheckCommand: AsyncParsableCommand {
 
     @OptionGroup var planOptions: PlanOptions
 
-    @Flag(help: "Print machine-readable JSON.")
+    @Flag(help: "Print one JSON document (times in RFC 3339 UTC).")
     var json = false
 
     func run() async throws {

@@ -20,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print what would run; change nothing.")
     var dryRun = false
 
-    @Flag(help: "Print machine-readable JSON.")
+    @Flag(help: "Print one JSON document (times in RFC 3339 UTC).")
     var json = false
 
     @Option(name: .customLong("wait-lock"), help: "Wait this long for another cairn run to finish (default 0: exit at once with a message).")
@@ -109,9 +109,10 @@ struct RunCommand: AsyncParsableCommand {
         if json {
             Terminal.json(steps.map { RunStepJSON(step: $0.step, target: $0.target, outcome: $0.outcome.rawValue, seconds: $0.seconds, detail: $0.detail) })
         } else {
-            Terminal.out("STEP     TARGET               RESULT    SECONDS  DETAIL")
+            let targetW = max(20, steps.map(\.target.count).max() ?? 0)
+            Terminal.out("STEP     \("TARGET".padding(targetW)) RESULT    SECONDS  DETAIL")
             for s in steps {
-                Terminal.out("\(s.step.padding(8)) \(s.target.padding(20)) \(s.outcome.rawValue.padding(9)) \(String(format: "%7.1f", s.seconds))  \(s.detail)")
+                Terminal.out("\(s.step.padding(8)) \(s.target.padding(targetW)) \(s.outcome.rawValue.padding(9)) \(String(format: "%7.1f", s.seconds))  \(s.detail)")
             }
         }
         let code = RunStep.exitCode(steps)

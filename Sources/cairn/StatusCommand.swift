@@ -13,7 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var planOptions: PlanOptions
 
-    @Flag(help: "Print machine-readable JSON.")
+    @Flag(help: "Print one JSON document (times in RFC 3339 UTC).")
     var json = false
 
     @Option(help: "Write Prometheus textfile-collector metrics to this file (names in Docs/operations.md).")
@@ -65,13 +65,16 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func print(_ r: StatusReport) {
-        Terminal.out("SOURCE               KIND           REPOSITORY   NEWEST                AGE       RPO      LAST DRILL    RTO      STATE")
+        // Columns as wide as the longest name (at least the usual widths).
+        let nameW = max(20, r.sources.map(\.name.count).max() ?? 0), kindW = max(14, r.sources.map(\.kind.count).max() ?? 0)
+        let repoW = max(12, r.sources.map(\.repository.count).max() ?? 0)
+        Terminal.out("\("SOURCE".padding(nameW)) \("KIND".padding(kindW)) \("REPOSITORY".padding(repoW)) NEWEST                AGE       RPO      LAST DRILL    RTO      STATE")
         for s in r.sources {
             let newest = s.newest.map { Terminal.rfc3339(seconds: $0) } ?? "never"
             let age = s.ageSeconds.map { PlanDuration.format(Int64($0)) } ?? "-"
             let drill = s.lastDrill.map { ($0.ok ? "" : "FAILED ") + PlanDuration.format(seconds: $0.seconds) } ?? "none"
             let state = s.problems.isEmpty ? "ok" : "BREACHED"
-            Terminal.out("\(s.name.padding(20)) \(s.kind.padding(14)) \(s.repository.padding(12)) \(newest.padding(21)) \(age.padding(9)) \((s.rpoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(drill.padding(13)) \((s.rtoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(state)")
+            Terminal.out("\(s.name.padding(nameW)) \(s.kind.padding(kindW)) \(s.repository.padding(repoW)) \(newest.padding(21)) \(age.padding(9)) \((s.rpoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(drill.padding(13)) \((s.rtoObjective.map(PlanDuration.format) ?? "-").padding(8)) \(state)")
         }
         for x in r.repositories {
             if x.reachable {

@@ -72,4 +72,23 @@ final class GlobalOptionsTests: CLITestCase {
         XCTAssertEqual(warned.status, 0, warned.summary)
         XCTAssertEqual(warned.errLines.filter { $0.contains("readable by every user") }.count, 1, warned.summary)
     }
+
+    /// Every command takes --json, and its help says whether it prints one document or JSON lines.
+    func testEveryCommandTakesJSONAndSaysWhichKind() throws {
+        let commands: [[String]] = [
+            ["init"], ["backup"], ["snapshots"], ["ls"], ["diff"], ["find"], ["stats"], ["restore"], ["key", "add"], ["key", "list"],
+            ["key", "remove"], ["key", "passwd"], ["chunk"], ["index", "rebuild"], ["scrub"], ["repair", "blobs"], ["repair", "snapshots"],
+            ["forget"], ["tag"], ["prune"], ["locks"], ["unlock"], ["pg", "dump"], ["pg", "basebackup"], ["pg", "restore"],
+            ["pg", "restore-dump"], ["pg", "wal-check"], ["pg", "status"], ["wal-push"], ["wal-fetch"], ["redis", "backup"],
+            ["redis", "restore"], ["plan", "check"], ["run"], ["status"], ["drill"], ["schedule", "install"], ["schedule", "list"],
+            ["schedule", "remove"], ["copy"], ["report"],
+        ]
+        for c in commands {
+            let help = try ok(c + ["--help"]).out
+            XCTAssertTrue(help.contains("--json"), "\(c.joined(separator: " ")) has no --json")
+            let flat = help.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+            XCTAssertTrue(flat.contains("JSON document") || flat.contains("JSON lines"),
+                          "\(c.joined(separator: " ")) --help does not say one JSON document or JSON lines:\n\(help)")
+        }
+    }
 }

@@ -63,6 +63,39 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(bad.err.split(separator: "\n").count, 1, bad.summary)
     }
 
+    /// `report --json`: the page's facts as one JSON document, with or without the page.
+    func testReportJSON() throws {
+        let h = try OpsHarness()
+        let (_, _, env) = try makeReport(h)
+        let r = try h.run(["report", "--json"], env: env).check("report --json")
+        let doc = try r.json()
+        XCTAssertNil(doc["html"] as? String)
+        let status = try XCTUnwrap(doc["status"] as? [String: Any])
+        let sources = try XCTUnwrap(status["sources"] as? [[String: Any]])
+        XCTAssertEqual(sources.first?["name"] as? String, "files")
+        let repos = try XCTUnwrap(doc["repositories"] as? [[String: Any]])
+        XCTAssertEqual(repos.count, 1)
+        let stats = try h.run(["stats", "--json", "--repo", h.dir + "/repo", "--password-file", h.passFile]).check("stats").json()
+        XCTAssertEqual(try XCTUnwrap(repos[0]["dedup_ratio"] as? Double), try XCTUnwrap(stats["dedup_ratio"] as? Double), accuracy: 1e-9)
+        let backups = try XCTUnwrap(repos[0]["backups"] as? [[String: Any]])
+        XCTAssertEqual(backups.filter { $0["name"] as? String == "files" }.count, 4, "three dated backups and the run's: \(backups)")
+        XCTAssertTrue(backups.contains { $0["time"] as? String == "2026-01-02T02:00:00Z" }, "\(backups)")
+        let drills = try XCTUnwrap(doc["drills"] as? [[String: Any]])
+        XCTAssertEqual(drills.count, 1)
+        XCTAssertEqual(drills.first?["ok"] as? Bool, true)
+        XCTAssertEqual(drills.first?["source"] as? String, "files")
+        XCTAssertTrue((drills.first?["time"] as? String)?.hasSuffix("Z") == true)
+        let scrubs = try XCTUnwrap(doc["scrubs"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(scrubs.count, 1)
+        // Both at once: the page is written and the document names it.
+        let out = h.dir + "/both.html"
+        let both = try h.run(["report", "--html", out, "--json"], env: env).check("both").json()
+        XCTAssertEqual(both["html"] as? String, out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        // Neither: a usage error.
+        try h.run(["report"], env: env).check("nothing asked", 2)
+    }
+
     /// Renders the page in headless Chromium when it is installed (never installed for CI).
     func testReportRendersInHeadlessChromium() throws {
         let candidates: [String] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]

@@ -78,4 +78,40 @@ final class ScheduleCommandTests: XCTestCase {
             XCTAssertFalse(line?.contains("infinity") ?? true, s)
         }
     }
+
+    /// `--json` on install (dry run and real), list and remove: one JSON document each.
+    func testScheduleJSON() throws {
+        let h = try OpsHarness()
+        let plan = try h.write("cairn.toml", """
+        [repository.onsite]
+        url = "\(h.dir)/repo"
+        password-file = "\(h.passFile)"
+        [source.etc]
+        kind = "tree"
+        paths = ["/etc/hosts"]
+        repository = "onsite"
+        schedule = "daily 02:00"
+        """)
+        let dir = h.dir + "/systemd"
+        let dry = try h.run(["schedule", "install", "--dry-run", "--json", "--plan", plan, "--unit-dir", dir]).check("dry run").json()
+        XCTAssertEqual(dry["dry_run"] as? Bool, true)
+        let dryUnits = try XCTUnwrap(dry["units"] as? [[String: Any]])
+        XCTAssertEqual(dryUnits.compactMap { $0["name"] as? String }.sorted(), ["cairn-run.service", "cairn-run.timer"])
+        XCTAssertTrue(dryUnits.contains { ($0["text"] as? String)?.contains("OnCalendar=*-*-* 02:00:00") == true }, "\(dry)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir), "a dry run writes nothing")
+        // Global-option order: --json before the command.
+        let installed = try h.run(["--json", "schedule", "install", "--plan", plan, "--unit-dir", dir]).check("install").json()
+        XCTAssertEqual(installed["dry_run"] as? Bool, false)
+        XCTAssertEqual(Set((installed["units"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }),
+                       [dir + "/cairn-run.service", dir + "/cairn-run.timer"])
+        let list = try h.run(["schedule", "list", "--unit-dir", dir, "--json"]).check("list").json()
+        let units = try XCTUnwrap(list["units"] as? [[String: Any]])
+        XCTAssertEqual(units.count, 2)
+        XCTAssertEqual(units.first { $0["name"] as? String == "cairn-run.timer" }?["on_calendar"] as? [String], ["*-*-* 02:00:00"])
+        XCTAssertTrue((units.first { $0["name"] as? String == "cairn-run.service" }?["exec_start"] as? [String])?.first?.hasSuffix("run --plan \(plan)") == true, "\(list)")
+        let removed = try h.run(["schedule", "remove", "--unit-dir", dir, "--json"]).check("remove").json()
+        XCTAssertEqual((removed["removed"] as? [String])?.count, 2)
+        let empty = try h.run(["schedule", "list", "--unit-dir", dir, "--json"]).check("list again").json()
+        XCTAssertEqual((empty["units"] as? [Any])?.count, 0)
+    }
 }

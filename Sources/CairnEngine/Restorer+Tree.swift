@@ -16,36 +16,46 @@ extension Restorer {
     /// directory is replaced, never followed; a directory where the snapshot
     /// has a file is refused. Warnings say what was replaced.
     ///
-    /// Up to `concurrentFiles` files are written at once (each with its own
-    /// bounded window of chunks). A directory's metadata is set once its last
-    /// entry is in place (its mtime would move with every entry added). The
-    /// walk is iterative: memory grows linearly with depth, and at most
-    /// `openDirectories` descriptors of the current path stay open.
+    /// Files are written in parallel: small ones in batches (one index lookup
+    /// and one read of neighbouring blobs for up to `batchFiles` files), large
+    /// ones one per task with their own bounded window of chunks; up to
+    /// `concurrentFiles` tasks at once. Files are not synced one by one: a
+    /// marker (`RestoreMarker`) says the restore is incomplete until one
+    /// `syncfs` at the end made everything durable. A directory's metadata is
+    /// set once its last entry is in place (its mtime would move with every
+    /// entry added). The walk is iterative: memory grows linearly with depth,
+    /// and at most `openDirectories` descriptors of the current path stay open.
     ///
     /// Failures are reported as a one-at-a-time restore would: the first
     /// failing file in walk order. When a file fails, files after it stop
-    /// (their temporary files removed), files before it run to their end.
+    /// (their temporary files removed), files before it run to their end; the
+    /// marker stays.
     public func restore(to target: String, include: [String] = []) async throws -> Result {
-        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, display: target)
     }
 
     /// The same with each include path as raw name components (names need not be UTF-8).
     public func restore(to target: String, includeComponents: [[[UInt8]]]) async throws -> Result {
-        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: includeComponents)
+        try await restore(into: try DirectoryHandle.openTarget(target), includeComponents: includeComponents, display: target)
     }
 
-    /// `restore(to:include:)` into a directory already open.
-    public func restore(into root: DirectoryHandle, include: [String] = []) async throws -> Result {
-        try await restore(into: root, includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } })
+    /// `restore(to:include:)` into a directory already open (`display` names it in messages).
+    public func restore(into root: DirectoryHandle, include: [String] = [], display target: String = "the target") async throws -> Result {
+        try await restore(into: root, includeComponents: include.map { $0.split(separator: "/").map { Array($0.utf8) } }, display: target)
     }
 
     /// `restore(to:includeComponents:)` into a directory already open.
-    public func restore(into root: DirectoryHandle, includeComponents: [[[UInt8]]]) async throws -> Result {
+    public func restore(into root: DirectoryHandle, includeComponents: [[[UInt8]]], display target: String = "the target") async throws -> Result {
         let rootTree = try await tree(record.snapshot.root, path: "/")
+        if rootTree.node(named: RestoreMarker.name) != nil {
+            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a top-level entry named \(String(decoding: RestoreMarker.name, as: UTF8.self)), the name restore gives its incomplete-restore marker: restore it with --tar instead")
+        }
+        let (marker, earlier) = try RestoreMarker.begin(in: root, snapshot: record.id, target: target)
         var walk = TreeWalk(includes: includeComponents, root: root, owner: owner)
+        if earlier { walk.result.warnings.append("\(target): an earlier restore into this directory did not finish; restoring over what it left") }
         let stop = FailedFile()
         var walkError: (any Error)? = nil
-        await withTaskGroup(of: FileResult.self) { group in
+        await withTaskGroup(of: [FileResult].self) { group in
             do {
                 try await walkTree(rootTree, walk: &walk, group: &group, stop: stop)
             } catch is StopWalk {
@@ -56,8 +66,15 @@ extension Restorer {
         }
         if let failure = walk.failure { throw failure.error }
         if let walkError { throw walkError }
+        try marker.finish(target: target)
         return walk.result
     }
+
+    /// Files restored in one batch task at most, and their bytes.
+    static let batchFiles = 256
+    static let batchBytes: UInt64 = 8 << 20
+    /// A batch spans at most this many directories (each held open until its files are written).
+    static let batchDirectories = 16
 
     /// Descriptors of the current path kept open; directories above are
     /// reopened through ".." (and checked) when the walk climbs back.
@@ -112,6 +129,10 @@ extension Restorer {
         /// Which inode a running file is the first copy of.
         var firstTasks: [Int: HardLinkKey] = [:]
         var directoryIDs = 0
+        /// Small files waiting to be started together.
+        var batch: [FileJob] = []
+        var batchBytes: UInt64 = 0
+        var batchDirectories: Set<Int> = []
 
         init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?) {
             self.includes = includes; self.root = root; self.owner = owner
@@ -122,20 +143,6 @@ extension Restorer {
         func ids(_ node: Node) -> (uid: UInt32, gid: UInt32) { owner ?? (node.uid, node.gid) }
     }
 
-    /// A file restored by the task group.
-    private struct FileOutcome: Sendable {
-        let bytes: UInt64
-        let warnings: [String]
-        let device: UInt64
-        let inode: UInt64
-    }
-
-    /// What a file task hands back: failures are values, so that one file's
-    /// error does not cancel the files before it (the group would cancel all).
-    private enum FileResult: Sendable {
-        case restored(index: Int, directory: Int, FileOutcome)
-        case failed(index: Int, directory: Int, error: CairnError)
-    }
 
     /// Ends the walk once a file has failed: no more files are started.
     private struct StopWalk: Error {}
@@ -151,8 +158,12 @@ extension Restorer {
         }
     }
 
-    private func absorb(_ done: FileResult, into walk: inout TreeWalk, stop: FailedFile) {
+    private func absorb(_ results: [FileResult], into walk: inout TreeWalk, stop: FailedFile) {
         walk.running -= 1
+        for done in results { absorb(done, into: &walk, stop: stop) }
+    }
+
+    private func absorb(_ done: FileResult, into walk: inout TreeWalk, stop: FailedFile) {
         let index: Int, directory: Int
         switch done {
         case .restored(let i, let d, let outcome):
@@ -178,7 +189,7 @@ extension Restorer {
         }
     }
 
-    private func walkTree(_ rootTree: Tree, walk: inout TreeWalk, group: inout TaskGroup<FileResult>, stop: FailedFile) async throws {
+    private func walkTree(_ rootTree: Tree, walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
         var levels = [Level(nodes: rootTree.nodes, handle: walk.root, identity: (walk.root.device, walk.root.inode),
                             node: nil, id: 0, whole: walk.includes.isEmpty)]
         while let top = levels.indices.last {
@@ -242,6 +253,9 @@ extension Restorer {
                 let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
                 if let key, walk.firsts[key] != nil {
                     // Entries that shared an inode when backed up were hard links: link to the first copy once it is written.
+                    if let t = walk.firsts[key]?.task, walk.batch.contains(where: { $0.index == t }) {
+                        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
+                    }
                     while let t = walk.firsts[key]?.task, walk.inFlight[t] != nil, let done = await group.next() {
                         absorb(done, into: &walk, stop: stop)
                     }
@@ -249,33 +263,48 @@ extension Restorer {
                     if try link(node, path: path, in: dir, identity: levels[top].identity, key: key, walk: &walk) { continue }
                     // Not linkable (the file system's link limit, say): a copy of its own, which later links use.
                 }
-                // Bounded: wait for one file to finish before starting another.
-                if walk.running >= max(1, concurrentFiles), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
                 guard walk.failure == nil else { throw StopWalk() }
                 let index = walk.started, directory = levels[top].id
                 walk.started += 1
-                walk.running += 1
                 walk.inFlight[index] = directory
                 walk.pendingFiles[directory, default: 0] += 1
                 if let key {
                     walk.firsts[key] = FirstCopy(components: levels.dropFirst().map(\.name) + [node.name], directory: levels[top].identity, task: index)
                     walk.firstTasks[index] = key
                 }
-                let setOwner = walk.setOwner, ids = walk.ids(node)
-                group.addTask {
-                    do {
-                        return .restored(index: index, directory: directory,
-                                         try await self.restoreFile(node, in: dir, display: path, owner: setOwner ? ids : nil, index: index, stop: stop))
-                    } catch let e as CairnError {
-                        return .failed(index: index, directory: directory, error: e)
-                    } catch {
-                        return .failed(index: index, directory: directory, error: .other(describe(error)))
+                let job = FileJob(node: node, directory: dir, display: path, index: index, directoryID: directory,
+                                  owner: walk.setOwner ? walk.ids(node) : nil)
+                if isSmall(node) {
+                    walk.batch.append(job)
+                    walk.batchBytes += node.size
+                    walk.batchDirectories.insert(directory)
+                    if walk.batch.count >= Self.batchFiles || walk.batchBytes >= Self.batchBytes || walk.batchDirectories.count >= Self.batchDirectories {
+                        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
                     }
+                } else {
+                    try await dispatch([job], walk: &walk, group: &group, stop: stop)
                 }
             }
         }
+        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
         while walk.running > 0, let done = await group.next() { absorb(done, into: &walk, stop: stop) }
         guard walk.failure == nil else { throw StopWalk() }
+    }
+
+    /// Starts the small files gathered so far as one task.
+    private func dispatchBatch(walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
+        guard !walk.batch.isEmpty else { return }
+        let jobs = walk.batch
+        walk.batch = []; walk.batchBytes = 0; walk.batchDirectories = []
+        try await dispatch(jobs, walk: &walk, group: &group, stop: stop)
+    }
+
+    /// Starts one task for `jobs`, once fewer than `concurrentFiles` run.
+    private func dispatch(_ jobs: [FileJob], walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
+        while walk.running >= max(1, concurrentFiles), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+        guard walk.failure == nil else { throw StopWalk() }
+        walk.running += 1
+        group.addTask { await self.restoreFiles(jobs, stop: stop) }
     }
 
     /// Makes `node` a hard link to the first copy of its inode; false when it
@@ -325,59 +354,5 @@ extension Restorer {
             if rel.count < inc.count && Array(inc.prefix(rel.count)) == rel { descend = true }
         }
         return (false, descend)
-    }
-
-    /// Writes one file unnamed (or under a random temporary name), sets its
-    /// metadata on the descriptor, and names it only when every chunk was
-    /// verified and the length matches. Stops early when `stop` reports a
-    /// failed file before `index`.
-    private func restoreFile(_ node: Node, in dir: DirectoryHandle, display: String, owner: (uid: UInt32, gid: UInt32)?, index: Int, stop: FailedFile?) async throws -> FileOutcome {
-        let relativeName = String(display.dropFirst())
-        let file: DirectoryHandle.NewFile
-        do { file = try dir.newFile(display: display) } catch {
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
-        }
-        let fd = file.fd
-        var written: UInt64 = 0
-        do {
-            try await ContentReader(repo: repo, window: window).readWindows(node.content) { chunks in
-                try stop?.check(index)
-                guard written + chunks.reduce(0, { $0 + UInt64($1.count) }) <= node.size else { throw CairnError.other(Self.overlong(node)) }
-                // Runs of data chunks go out in one writev; a chunk of zeros
-                // becomes a hole: sparse files come back sparse.
-                var start = 0
-                for (i, chunk) in chunks.enumerated() where Self.isZero(chunk) {
-                    try writeAll(fd, chunks[start..<i], path: display)
-                    guard lseek(fd, off_t(chunk.count), SEEK_CUR) >= 0 else { throw CairnError.io("cannot seek in \(display): \(FileMetadata.errorText())") }
-                    start = i + 1
-                }
-                try writeAll(fd, chunks[start...], path: display)
-                let bytes = chunks.reduce(0) { $0 + UInt64($1.count) }
-                written += bytes
-                progress.update { $0.bytesDone += bytes }
-            }
-            guard written == node.size else { throw CairnError.other("restored \(written) bytes, snapshot records \(node.size)") }
-            // Sets the length when the file ends in a hole.
-            guard ftruncate(fd, off_t(written)) == 0 else { throw CairnError.io("cannot set the length of \(display): \(FileMetadata.errorText())") }
-            let syncError = await BlockingIO.run { fsync(fd) == 0 ? 0 : errno }
-            guard syncError == 0 || syncError == EINVAL else { throw CairnError.io("cannot sync \(display): \(String(cString: strerror(syncError)))") }
-        } catch {
-            dir.discard(file)
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
-        }
-        // Owner before mode (a change of owner clears set-id bits), times last.
-        let failures = DirectoryHandle.setMetadata(fd: fd, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, setOwner: owner != nil, mode: node.mode,
-                                                   xattrs: node.xattrs, mtime: Self.timespec(node.mtime))
-        var st = stat()
-        _ = fstat(fd, &st)
-        let replaced: String?
-        do { replaced = try dir.commit(file, as: node.name, display: display) } catch {
-            close(fd)
-            throw CairnError.restoreFailed(snapshot: String(record.id.prefix(8)), path: relativeName, reason: describe(error))
-        }
-        close(fd)
-        progress.update { $0.filesDone += 1 }
-        return FileOutcome(bytes: node.size, warnings: failures.map { "\(display): \($0)" } + (replaced.map { [$0] } ?? []),
-                           device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }

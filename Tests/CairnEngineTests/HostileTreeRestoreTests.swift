@@ -180,7 +180,8 @@ final class HostileTreeRestoreTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("not replaced"), "\(error)")
             }
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + name + "/keep"), "the directory is left as it was")
-            XCTAssertEqual((try FileManager.default.contentsOfDirectory(atPath: out)).filter { $0.hasPrefix(".cairn-") }, [])
+            XCTAssertEqual((try FileManager.default.contentsOfDirectory(atPath: out)).filter { $0.hasPrefix(".cairn-") }, [".cairn-restore-incomplete"],
+                           "no temporary file left; the marker says the restore did not finish")
         }
         try assertOutsideUntouched()
     }
@@ -256,5 +257,46 @@ final class HostileTreeRestoreTests: XCTestCase {
         XCTAssertEqual(read(f, &buf, 16), 4)
         XCTAssertEqual(Array(buf.prefix(4)), Array("deep".utf8))
         close(f); close(fd)
+    }
+}
+
+/// The incomplete-restore marker: written before the first entry, removed
+/// only after the closing syncfs; left by a failed restore; a top-level
+/// entry of its name is refused.
+final class RestoreMarkerTests: XCTestCase {
+    func testMarkerLifecycle() async throws {
+        let dir = NSTemporaryDirectory() + "cairn-marker-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = try await TestRepository.make()
+        let forge = TreeForge(t.repo)
+        let good = try await forge.snapshot([try await forge.directory("d", [try await forge.file("f", Array("f".utf8))])], name: "good")
+        // A stale marker from an interrupted restore: restored over, reported, removed.
+        try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/out/.cairn-restore-incomplete", contents: Data("old".utf8))
+        let r = try await Restorer(repo: t.repo, snapshot: good).restore(to: dir + "/out")
+        XCTAssertTrue(r.warnings.contains { $0.contains("did not finish") }, "\(r.warnings)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/.cairn-restore-incomplete"))
+        XCTAssertEqual(try String(contentsOfFile: dir + "/out/d/f", encoding: .utf8), "f")
+
+        // A file that cannot be restored (its chunk is missing from the index) leaves the marker, naming the snapshot.
+        var broken = try await forge.file("g", Array("g".utf8))
+        broken.content = ContentRef(level: 0, ids: [ChunkID(bytes: [UInt8](repeating: 7, count: 32))!])
+        let bad = try await TreeForge(t.repo).snapshot([broken], name: "bad")
+        do {
+            _ = try await Restorer(repo: t.repo, snapshot: bad).restore(to: dir + "/out2")
+            XCTFail("a missing chunk must fail the restore")
+        } catch {}
+        let marker = try String(contentsOfFile: dir + "/out2/.cairn-restore-incomplete", encoding: .utf8)
+        XCTAssertTrue(marker.contains(bad.id) && marker.contains("has not finished"), marker)
+
+        // The marker's name at the top of a snapshot is refused before anything is written.
+        let clash = try await TreeForge(t.repo).snapshot([try await TreeForge(t.repo).file(".cairn-restore-incomplete", [1])], name: "clash")
+        do {
+            _ = try await Restorer(repo: t.repo, snapshot: clash).restore(to: dir + "/out3")
+            XCTFail("a top-level entry named like the marker must be refused")
+        } catch {
+            XCTAssertTrue("\(error)".contains("marker"), "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out3"), [])
     }
 }

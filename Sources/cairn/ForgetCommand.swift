@@ -196,17 +196,16 @@ struct ForgetCommand: AsyncParsableCommand {
             }, removed: out.removed, wal_removed: wal.map { .init(id: $0.snapshotID, file: $0.file, reason: $0.reason) }, prune: pruned))
             return
         }
-        Terminal.out("policy: \(policy.description)" + (dryRun ? " (dry run: nothing is removed)" : ""))
-        let local = DateFormatter()
-        local.dateFormat = "yyyy-MM-dd HH:mm:ss xx"
-        local.locale = Locale(identifier: "en_US_POSIX")
+        Terminal.out("policy: \(policy.description), periods in the time zone \(TimeZone.current.identifier)" + (dryRun ? " (dry run: nothing is removed)" : ""))
+        let hostW = max(14, out.groups.flatMap { $0.records.values.map { EscapedText.escape($0.snapshot.host).count } }.max() ?? 0)
         for g in out.groups {
             Terminal.out("snapshots of \(EscapedText.escape(g.key.description)):")
             for d in g.decisions {
                 let s = g.records[d.snapshot.id]!.snapshot
-                let when = local.string(from: Date(timeIntervalSince1970: Double(s.timeNanos) / 1e9))
+                // The one human time format of every table (RFC 3339 UTC); the policy's buckets are in TZ, as the header says.
+                let when = Terminal.rfc3339(s.timeNanos)
                 let verdict = d.keep ? "keep: " + d.reasons.map(\.description).joined(separator: ", ") : "remove"
-                Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(EscapedText.escape(s.host).padding(14))  \(verdict)")
+                Terminal.out("  \(d.snapshot.id.prefix(8))  \(when)  \(EscapedText.escape(s.host).padding(hostW))  \(verdict)")
             }
         }
         for w in wal { Terminal.out("  WAL \(w.file)  remove: \(w.reason)") }

@@ -113,6 +113,28 @@ final class SnapshotSelectionTests: CLITestCase {
         let r = try ok(["forget", "--keep-last", "1", "--path", home, "--group-by", "", "--json"]).jsonObject()
         XCTAssertEqual(r["removed"] as? [String], [id["h1"]!])
         XCTAssertEqual(try ids([]).count, 4)
+        // The human table shows times as every table does: RFC 3339 UTC.
+        let human = try ok(["forget", "--keep-last", "1", "--dry-run"]).out
+        XCTAssertTrue(human.contains("2026-03-03T02:00:00Z"), human)
+    }
+
+    func testTablesFitLongNames() throws {
+        try initRepo()
+        let long = "a-very-long-host-name-beyond-the-column.example.com"
+        for (host, name) in [(long, "n"), ("db1", "a-snapshot-name-longer-than-its-column")] {
+            _ = try backup(["--stdin", "--name", name, "--host", host], stdin: .data(Data(host.utf8)))
+        }
+        let lines = try ok(["snapshots"]).out.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first)
+        let nameColumn = try XCTUnwrap(header.range(of: "NAME")).lowerBound.utf16Offset(in: header)
+        let sizeColumn = try XCTUnwrap(header.range(of: "SIZE")).lowerBound.utf16Offset(in: header)
+        for row in lines.dropFirst().dropLast() {
+            let chars = Array(row)
+            XCTAssertEqual(chars[nameColumn - 1], " ", "the name starts at its column: \(row)")
+            XCTAssertNotEqual(chars[nameColumn], " ", "the name starts at its column: \(row)")
+            XCTAssertEqual(chars[sizeColumn - 1], " ", row)
+            XCTAssertTrue(chars[sizeColumn].isNumber, "the size starts at its column: \(row)")
+        }
     }
 
     func testTagAddRemoveSetAndCopyCarriesTags() throws {

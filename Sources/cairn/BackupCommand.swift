@@ -4,7 +4,16 @@ import CairnEngine
 import Foundation
 
 struct BackupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Store files, directory trees, or standard input as a snapshot.")
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Store files, directory trees, or standard input as a snapshot.",
+        discussion: """
+            --json prints one JSON document (with --dry-run: the estimate). Docs/commands.md has the selection options.
+
+            Examples:
+              cairn backup /etc /home/remes/.remesd/config --name node-config --tag daily
+              pg_dump -Fc -Z0 r3mes | cairn backup --stdin --name pg-r3mes
+              cairn backup --files-from /etc/cairn/paths.txt --exclude-caches --exclude-larger-than 2G --dry-run
+            """)
 
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: LockOptions

@@ -6,13 +6,13 @@ import ArgumentParser
 /// before the command are moved to just after the command's full path
 /// (`cairn key list`), where the command's own parser reads them.
 enum GlobalArguments {
-    /// Options of `RepositoryOptions`/`PlanOptions` that take a value.
+    /// Options of `RepositoryOptions`, `PlanOptions` and the lock options that take a value.
     static let valued: Set<String> = [
         "--repo", "-r", "--password-file", "--key-cache", "--connections", "--limit-upload", "--limit-download",
-        "--s3-storage-class", "--plan",
+        "--s3-storage-class", "--plan", "--wait-lock",
     ]
-    /// Flags of `RepositoryOptions`.
-    static let flags: Set<String> = ["--json", "--progress", "--s3-virtual-host"]
+    /// Flags of `RepositoryOptions` and `ReadLockOptions`.
+    static let flags: Set<String> = ["--json", "--progress", "--s3-virtual-host", "--no-lock"]
 
     /// `arguments` without the program name, global options moved after the command path.
     /// Anything it does not recognise is left where it is for the parser to judge.

@@ -30,6 +30,10 @@ final class GlobalOptionsTests: CLITestCase {
         let ls = try cli.run(["-r", r, "--json", "ls", "latest", "--name", "src"], env: noRepo)
         XCTAssertEqual(ls.status, 0, ls.summary)
         XCTAssertTrue(try ls.jsonLines().contains { try $0.string("path").hasSuffix("/a.txt") }, ls.summary)
+        // Lock options too, where the command takes them.
+        let nl = try cli.run(["--no-lock", "-r", r, "ls", "latest", "--name", "src", "--json"], env: noRepo)
+        XCTAssertEqual(nl.status, 0, nl.summary)
+        XCTAssertEqual(try cli.run(["--wait-lock", "5s", "-r", r, "forget", id, "--dry-run"], env: noRepo).status, 0)
         // An unknown option before the command is a usage error, as after it.
         let bad = try cli.run(["--no-such-option", "snapshots"], env: noRepo)
         XCTAssertEqual(bad.status, 2, bad.summary)

@@ -43,7 +43,8 @@ public struct Checker: Sendable {
         // Packs: presence, size, header agreement.
         var badBlobs: [StoreIndexView.BlobKey: String] = [:]
         let stored = try await storedPacks()
-        for (id, pack) in view.packs.sorted(by: { $0.key < $1.key }) {
+        for id in view.packIDs.sorted() {
+            guard let pack = try view.pack(id) else { continue }
             report.packsChecked += 1
             guard let size = stored[id] else {
                 report.packProblems.append(.init(pack: id.hex, problem: "missing from the store", blobs: pack.entries.map(\.id.hex)))
@@ -66,14 +67,14 @@ public struct Checker: Sendable {
                 for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = "pack \(id.short) header is unreadable" }
             }
         }
-        report.orphanPacks = stored.keys.filter { view.packs[$0] == nil }.map(\.hex).sorted()
+        report.orphanPacks = stored.keys.filter { !view.names(pack: $0) }.map(\.hex).sorted()
         // What packs no readable index object names hold, from their own headers: a blob a
         // snapshot uses that is found only there is index damage (an index object lost,
         // damaged or renamed), not lost data, and a rebuild of the index recovers it.
         var unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:]
         for hex in report.orphanPacks {
             guard let id = ChunkID(hex: hex), let size = stored[id], let header = try? await repo.readPackHeader(id, size: size) else { continue }
-            for e in header.entries where view.blobs[.init(id: e.id, type: e.type)] == nil {
+            for e in header.entries where try view.location(.init(id: e.id, type: e.type)) == nil {
                 unindexed[.init(id: e.id, type: e.type)] = BlobLocation(pack: id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
             }
         }
@@ -85,17 +86,17 @@ public struct Checker: Sendable {
         // Delta blobs whose base the index does not name whole cannot be decoded (a read-data
         // pass has reported those of the packs it read already).
         let reported = Set(report.packProblems.map(\.pack))
-        for (id, all) in view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
+        for (id, all) in try view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
             // A base only a pack no readable index object names holds is index damage (traced below).
             let entries = all.filter { e in e.base.map { unindexed[.init(id: $0, type: .data)]?.base != nil || unindexed[.init(id: $0, type: .data)] == nil } ?? false }
             if entries.isEmpty { continue }
             report.packProblems.append(.init(pack: id.hex, problem: "\(entries.count) delta blob(s) whose base is stored whole in no pack of the index: they cannot be decoded ('cairn repair' rewrites the pack without them)", blobs: entries.map(\.id.hex)))
-            for e in entries where view.blobs[.init(id: e.id, type: e.type)]?.pack == id {
+            for e in entries where try view.location(.init(id: e.id, type: e.type))?.pack == id {
                 badBlobs[.init(id: e.id, type: e.type)] = "delta against \(e.base!.short), which no index object names as a whole data blob"
             }
         }
         for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
-            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
+            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
         }
         try await traceSnapshots(snapshotKeys, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
         report.seconds = Clock.monotonic() - started
@@ -161,21 +162,21 @@ public struct Checker: Sendable {
 
     private func readData(view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation], stored: [ChunkID: UInt64], skip: Set<ChunkID>, started: Double,
                           report: inout ScrubReport, badBlobs: inout [StoreIndexView.BlobKey: String]) async throws {
-        let (packs, skippedRecent) = try selectPacks(view.packs.keys.filter { stored[$0] != nil && !skip.contains($0) })
+        let (packs, skippedRecent) = try selectPacks(view.packIDs.filter { stored[$0] != nil && !skip.contains($0) })
         report.packsSkippedRecent = skippedRecent
         progress.update { $0.bytesTotal = packs.reduce(0) { $0 + (stored[$1] ?? 0) } }
         let workers = max(2, Int(sysconfProcessors())) * 2
         var next = 0
         try await withThrowingTaskGroup(of: PackResult.self) { group in
-            func launch() -> Bool {
+            func launch() throws -> Bool {
                 if let limit = options.maxDurationSeconds, Clock.monotonic() - started > limit { return false }
                 guard next < packs.count else { return false }
                 let id = packs[next]; next += 1
-                let expected = view.packs[id]!
+                guard let expected = try view.pack(id) else { return true }
                 group.addTask { await verifyPack(id, expected: expected, view: view, unindexed: unindexed) }
                 return true
             }
-            for _ in 0..<workers { if !launch() { break } }
+            for _ in 0..<workers { if try !launch() { break } }
             while let r = try await group.next() {
                 report.packsRead += 1
                 report.blobsVerified += r.blobs
@@ -185,13 +186,13 @@ public struct Checker: Sendable {
                     report.packProblems.append(.init(pack: r.pack.hex, problem: p, blobs: r.badBlobs.map(\.0.id.hex)))
                     // A damaged copy breaks a blob only when it is the copy readers use (another
                     // pack may hold a good one: a chunk stored again after its delta lost its base).
-                    for (e, why) in r.badBlobs where view.blobs[.init(id: e.id, type: e.type)]?.pack == r.pack {
+                    for (e, why) in r.badBlobs where try view.location(.init(id: e.id, type: e.type))?.pack == r.pack {
                         badBlobs[.init(id: e.id, type: e.type)] = why
                     }
                 } else {
                     try repo.index.recordVerified(r.pack, at: Clock.nowNanos())
                 }
-                _ = launch()
+                _ = try launch()
             }
         }
         if next < packs.count { report.complete = false }
@@ -221,7 +222,8 @@ public struct Checker: Sendable {
             if let baseID = e.base {
                 // A delta is only as good as its base: read the base (verified) through the store's
                 // index (or, index damage, from a pack only its own header names).
-                let whole = view.storesWhole(baseID) ? view.dataLocation(baseID) : unindexed[.init(id: baseID, type: .data)].flatMap { $0.base == nil ? $0 : nil }
+                let whole = (try? view.storesWhole(baseID)) == true ? try? view.dataLocation(baseID)
+                    : unindexed[.init(id: baseID, type: .data)].flatMap { $0.base == nil ? $0 : nil }
                 guard let loc = whole,
                       let plain = try? await repo.readBlob(.data, baseID, at: loc) else {
                     r.badBlobs.append((e, "its delta base \(baseID.short) is missing or damaged")); continue
@@ -258,7 +260,7 @@ public struct Checker: Sendable {
                 continue
             }
             report.snapshotsChecked += 1
-            let damage = await tracer.walk(snapshotID: key.name, name: snapshot.name, root: snapshot.root)
+            let damage = try await tracer.walk(snapshotID: key.name, name: snapshot.name, root: snapshot.root)
             report.affected += damage.affected
             if damage.omitted > 0 { report.affectedNotListed[key.name] = damage.omitted }
             if damage.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(key.name) }
@@ -266,7 +268,7 @@ public struct Checker: Sendable {
         var listed = Set(report.blobProblems.map { "\($0.type) \($0.blob)" })
         for (k, why) in tracer.missing.merging(tracer.unreadable, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key.id < $1.key.id })
         where listed.insert("\(k.type) \(k.id.hex)").inserted {
-            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: view.blobs[k]?.pack.hex, problem: why))
+            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
         }
         for (k, d) in tracer.unindexedDamaged.sorted(by: { $0.key.id < $1.key.id }) where listed.insert("\(k.type) \(k.id.hex)").inserted {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: d.pack.hex, problem: d.why))

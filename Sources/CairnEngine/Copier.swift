@@ -43,12 +43,14 @@ public final class Copier: @unchecked Sendable {
     /// and the re-chunked tree made from each source tree: each is walked
     /// once however many paths and snapshots lead to it. Only within a run:
     /// what a killed earlier run left in the destination may lack its children.
-    private var copiedTrees = Set<ChunkID>()
-    private var copiedLists = Set<ChunkID>()
-    private var rechunkedTrees: [ChunkID: ChunkID] = [:]
+    /// On disk past a few MiB (`ScratchIDMap`): a repository may have millions of trees.
+    private let copiedTrees: ScratchIDMap
+    private let copiedLists: ScratchIDMap
+    private let rechunkedTrees: ScratchIDMap
 
-    public init(source: Repository, destination: Repository) {
+    public init(source: Repository, destination: Repository) throws {
         self.source = source; self.destination = destination
+        copiedTrees = try ScratchIDMap(); copiedLists = try ScratchIDMap(); rechunkedTrees = try ScratchIDMap()
     }
 
     /// True when the destination cuts chunks exactly as the source does.
@@ -118,7 +120,7 @@ public final class Copier: @unchecked Sendable {
     // MARK: copy by id
 
     private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
-        guard copiedTrees.insert(id).inserted else { return }
+        guard try copiedTrees.insert(id) else { return }
         let tree = try await source.loadTree(id)
         for node in tree.nodes {
             if let sub = node.subtree { try await copyTree(sub, saver: saver, deltas: &deltas, report: &report) }
@@ -137,7 +139,7 @@ public final class Copier: @unchecked Sendable {
             }
             return
         }
-        for listID in content.ids where copiedLists.insert(listID).inserted {
+        for listID in content.ids where try copiedLists.insert(listID) {
             let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
             try await copyContent(child, saver: saver, deltas: &deltas, report: &report)
             try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
@@ -222,7 +224,7 @@ public final class Copier: @unchecked Sendable {
     // MARK: re-chunking
 
     private func rechunkTree(_ id: ChunkID, profile: String, saver: BlobSaver, report: inout Report) async throws -> ChunkID {
-        if let done = rechunkedTrees[id] { return done }
+        if let done = try rechunkedTrees.value(id) { return done }
         let tree = try await source.loadTree(id)
         var nodes: [Node] = []
         let chunker = try destination.chunker(profile: profile)
@@ -235,7 +237,7 @@ public final class Copier: @unchecked Sendable {
             nodes.append(node)
         }
         let made = try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
-        rechunkedTrees[id] = made
+        try rechunkedTrees.set(id, made)
         return made
     }
 

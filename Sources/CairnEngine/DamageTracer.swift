@@ -43,6 +43,7 @@ struct DamageTracer {
     init(repo: Repository, view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:],
          badBlobs: [StoreIndexView.BlobKey: String]) {
         self.repo = repo; self.view = view; self.unindexed = unindexed; self.badBlobs = badBlobs
+        cleanTrees = BitSet(count: view.table.recordCount)
     }
 
     /// What one snapshot's walk found.
@@ -73,7 +74,10 @@ struct DamageTracer {
         /// The entries its first walk listed (contiguous), the length of its path then, and how many it found.
         case damaged(entries: Range<Int>, pathLength: Int, found: UInt64, usesUnindexed: Bool)
     }
+    /// Trees walked: damaged ones, and clean ones the index does not name or that use unindexed blobs.
     private var trees: [ChunkID: TreeResult] = [:]
+    /// Clean trees, by the record of their index entry: a bit each, however many directories a repository has.
+    private var cleanTrees: BitSet
 
     /// What a list blob's content is and breaks, relative to its start.
     private struct ContentResult {
@@ -93,16 +97,18 @@ struct DamageTracer {
     private var name = ""
 
     /// Walks one snapshot's tree from `root`.
-    mutating func walk(snapshotID: String, name: String, root: ChunkID) async -> SnapshotDamage {
+    mutating func walk(snapshotID: String, name: String, root: ChunkID) async throws -> SnapshotDamage {
         self.snapshotID = snapshotID; self.name = name
         current = SnapshotDamage()
-        await walkTree(root)
+        try await walkTree(root)
         return current
     }
 
     /// One directory level being walked.
     private struct Frame {
         let id: ChunkID
+        /// The record of its index entry (nil when only an unindexed pack holds it).
+        let record: Int?
         let nodes: [Node]
         var next = 0
         /// Length of `path` for this directory.
@@ -113,18 +119,20 @@ struct DamageTracer {
         let usesBefore: Int
     }
 
-    private mutating func walkTree(_ root: ChunkID) async {
+    private mutating func walkTree(_ root: ChunkID) async throws {
         var path: [UInt8] = []
         var stack: [Frame] = []
-        if let frame = await enter(root, path: path) { stack.append(frame) }
+        if let frame = try await enter(root, path: path) { stack.append(frame) }
         while !stack.isEmpty {
             let top = stack.count - 1
             guard stack[top].next < stack[top].nodes.count else {
                 let done = stack.removeLast()
                 let uses = unindexedUses > done.usesBefore
-                trees[done.id] = entries.count == done.firstEntry && found == done.foundBefore
-                    ? .clean(usesUnindexed: uses)
-                    : .damaged(entries: done.firstEntry..<entries.count, pathLength: done.pathLength, found: found - done.foundBefore, usesUnindexed: uses)
+                if entries.count == done.firstEntry && found == done.foundBefore {
+                    if !uses, let r = done.record { cleanTrees.insert(r) } else { trees[done.id] = .clean(usesUnindexed: uses) }
+                } else {
+                    trees[done.id] = .damaged(entries: done.firstEntry..<entries.count, pathLength: done.pathLength, found: found - done.foundBefore, usesUnindexed: uses)
+                }
                 path.removeSubrange((stack.last?.pathLength ?? 0)...)
                 continue
             }
@@ -134,12 +142,12 @@ struct DamageTracer {
             path.append(0x2F); path += node.name
             switch node.kind {
             case .directory:
-                if let sub = node.subtree, let frame = await enter(sub, path: path) {
+                if let sub = node.subtree, let frame = try await enter(sub, path: path) {
                     stack.append(frame)
                     continue   // the path stays extended while the child is walked
                 }
             case .file:
-                let c = await content(node.content)
+                let c = try await content(node.content)
                 if !c.blobs.isEmpty { emit(path, ranges: Self.merge(c.ranges), blobs: c.blobs) }
             default: break   // symlinks, FIFOs, devices, sockets: no blobs
             }
@@ -149,7 +157,9 @@ struct DamageTracer {
 
     /// Starts walking the directory `id` at `path`: a frame to push, or nil
     /// when it is known already (its damage replayed under `path`) or unreadable.
-    private mutating func enter(_ id: ChunkID, path: [UInt8]) async -> Frame? {
+    private mutating func enter(_ id: ChunkID, path: [UInt8]) async throws -> Frame? {
+        let record = try view.table.records(id, .tree).first
+        if let record, cleanTrees[record] { return nil }
         switch trees[id] {
         case .clean(let uses)?:
             if uses { useUnindexed() }
@@ -168,13 +178,15 @@ struct DamageTracer {
         }
         let k = StoreIndexView.BlobKey(id: id, type: .tree)
         do {
-            if let p = problem(id, .tree) { throw CairnError.other(p) }
+            if let p = try problem(id, .tree) { throw CairnError.other(p) }
             let tree = try Tree.decode(try await read(.tree, id))
             let usesBefore = unindexedUses
-            readVerified(k)
-            return Frame(id: id, nodes: tree.nodes, pathLength: path.count, firstEntry: entries.count, foundBefore: found, usesBefore: usesBefore)
+            try readVerified(k)
+            return Frame(id: id, record: record, nodes: tree.nodes, pathLength: path.count, firstEntry: entries.count, foundBefore: found, usesBefore: usesBefore)
+        } catch let e as ScratchFileError {
+            throw e
         } catch {
-            note(k, error)
+            try note(k, error)
             let first = entries.count, before = found
             emit(path, ranges: [], blobs: [id.hex])
             trees[id] = .damaged(entries: first..<entries.count, pathLength: path.count, found: found - before, usesUnindexed: false)
@@ -199,16 +211,17 @@ struct DamageTracer {
 
     /// What `ref` breaks: ranges are inclusive byte ranges of the content; a
     /// lost list blob makes the rest of the content unknown.
-    private mutating func content(_ ref: ContentRef) async -> ContentResult {
+    private mutating func content(_ ref: ContentRef) async throws -> ContentResult {
         var out = ContentResult()
         if ref.level == 0 {
             for id in ref.ids {
                 let k = StoreIndexView.BlobKey(id: id, type: .data)
-                let len = UInt64(location(k)?.rawLength ?? 0)
-                var bad = problem(id, .data) != nil
-                if !bad, await verifyUnindexedData(id) != nil { bad = true }
+                let loc = try location(k)
+                let len = UInt64(loc?.rawLength ?? 0)
+                var bad = try problem(id, .data, at: loc) != nil
+                if !bad, try await verifyUnindexedData(id, at: loc) != nil { bad = true }
                 if bad {
-                    if location(k) == nil {
+                    if loc == nil {
                         missing[k] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
                     }
                     Self.add(out.length...(out.length &+ max(len, 1) &- 1), to: &out)
@@ -226,15 +239,17 @@ struct DamageTracer {
             } else {
                 let k = StoreIndexView.BlobKey(id: id, type: .list)
                 do {
-                    if let p = problem(id, .list) { throw CairnError.other(p) }
+                    if let p = try problem(id, .list) { throw CairnError.other(p) }
                     let decoded = try ref.child(id, plaintext: try await read(.list, id))
                     let before = unindexedUses
-                    readVerified(k)
-                    var c = await content(decoded)
+                    try readVerified(k)
+                    var c = try await content(decoded)
                     if unindexedUses > before { c.usesUnindexed = true }
                     child = c
+                } catch let e as ScratchFileError {
+                    throw e
                 } catch {
-                    note(k, error)
+                    try note(k, error)
                     child = ContentResult(length: 0, ranges: [0...UInt64.max], blobs: [id.hex], unknownTail: true)
                 }
                 lists[id] = child
@@ -268,33 +283,40 @@ struct DamageTracer {
     // MARK: blobs
 
     /// Where a blob is: by the index, else by the header of a pack no index object names.
-    private func location(_ k: StoreIndexView.BlobKey) -> BlobLocation? { view.blobs[k] ?? unindexed[k] }
+    private func location(_ k: StoreIndexView.BlobKey) throws -> BlobLocation? { try view.location(k) ?? unindexed[k] }
 
-    private func problem(_ id: ChunkID, _ type: BlobType) -> String? {
+    private func problem(_ id: ChunkID, _ type: BlobType) throws -> String? {
+        try problem(id, type, at: try location(.init(id: id, type: type)))
+    }
+
+    /// What is wrong with blob (`id`, `type`) found at `loc` (its `location`), if anything.
+    private func problem(_ id: ChunkID, _ type: BlobType, at loc: BlobLocation?) throws -> String? {
         let k = StoreIndexView.BlobKey(id: id, type: type)
         if let why = badBlobs[k] { return why }
         if let d = unindexedDamaged[k] { return d.why }
-        guard let loc = location(k) else { return "not in any index object" }
+        guard let loc else { return "not in any index object" }
         if let base = loc.base {
             let bk = StoreIndexView.BlobKey(id: base, type: .data)
             if let why = badBlobs[bk] { return "its delta base \(base.short) is damaged: \(why)" }
-            guard let baseLoc = location(bk) else { return "its delta base \(base.short) is not in any index object" }
+            guard let baseLoc = try location(bk) else { return "its delta base \(base.short) is not in any index object" }
             if baseLoc.base != nil { return "its delta base \(base.short) is itself stored as a delta" }
         }
         return nil
     }
 
     private func read(_ type: BlobType, _ id: ChunkID) async throws -> [UInt8] {
-        guard let loc = location(.init(id: id, type: type)) else { throw CairnError.missingBlob(id.hex) }
-        return try await repo.readBlob(type, id, at: loc, baseLocation: { [view, unindexed] in view.dataLocation($0) ?? unindexed[.init(id: $0, type: .data)] })
+        guard let loc = try location(.init(id: id, type: type)) else { throw CairnError.missingBlob(id.hex) }
+        return try await repo.readBlob(type, id, at: loc, baseLocation: { [view, unindexed] in try view.dataLocation($0) ?? unindexed[.init(id: $0, type: .data)] })
     }
 
     /// A blob read (and so verified) through `location`: when it, or its delta base, came
     /// from a pack no readable index object names, that is index damage to report.
-    private mutating func readVerified(_ k: StoreIndexView.BlobKey) {
-        guard let loc = location(k) else { return }
-        if view.blobs[k] == nil { unindexedUsed[k] = loc.pack; useUnindexed() }
-        if let base = loc.base, view.blobs[.init(id: base, type: .data)] == nil, let b = unindexed[.init(id: base, type: .data)] {
+    private mutating func readVerified(_ k: StoreIndexView.BlobKey) throws {
+        let indexed = try view.location(k)
+        guard let loc = indexed ?? unindexed[k] else { return }
+        if indexed == nil { unindexedUsed[k] = loc.pack; useUnindexed() }
+        if let base = loc.base, unindexed[.init(id: base, type: .data)] != nil, try view.location(.init(id: base, type: .data)) == nil,
+           let b = unindexed[.init(id: base, type: .data)] {
             unindexedUsed[.init(id: base, type: .data)] = b.pack
             useUnindexed()
         }
@@ -302,16 +324,20 @@ struct DamageTracer {
 
     /// A data chunk the index does not name (or whose base it does not name) is read from
     /// the pack that holds it and verified: only a good copy makes it index damage.
-    private mutating func verifyUnindexedData(_ id: ChunkID) async -> String? {
+    private mutating func verifyUnindexedData(_ id: ChunkID, at loc: BlobLocation?) async throws -> String? {
         let k = StoreIndexView.BlobKey(id: id, type: .data)
-        guard let loc = location(k) else { return nil }
-        let baseUnindexed = loc.base.map { view.blobs[.init(id: $0, type: .data)] == nil } ?? false
-        guard view.blobs[k] == nil || baseUnindexed else { return nil }
-        if unindexedUsed[k] != nil { readVerified(k); return nil }   // verified before
+        guard let loc else { return nil }
+        // Without index damage (nothing unindexed) every location is the index's own: the common case costs nothing more.
+        guard !unindexed.isEmpty else { return nil }
+        let baseUnindexed = try loc.base.map { try view.location(.init(id: $0, type: .data)) == nil } ?? false
+        guard try baseUnindexed || view.location(k) == nil else { return nil }
+        if unindexedUsed[k] != nil { try readVerified(k); return nil }   // verified before
         do {
             _ = try await read(.data, id)
-            readVerified(k)
+            try readVerified(k)
             return nil
+        } catch let e as ScratchFileError {
+            throw e
         } catch {
             let why = "stored in pack \(loc.pack.short), which no readable index object names, and damaged there: \(describe(error))"
             unindexedDamaged[k] = (loc.pack, why)
@@ -319,9 +345,10 @@ struct DamageTracer {
         }
     }
 
-    private mutating func note(_ k: StoreIndexView.BlobKey, _ error: any Error) {
-        if let loc = location(k) {
-            if view.blobs[k] == nil {
+    private mutating func note(_ k: StoreIndexView.BlobKey, _ error: any Error) throws {
+        let indexed = try view.location(k)
+        if let loc = indexed ?? unindexed[k] {
+            if indexed == nil {
                 unindexedDamaged[k] = (loc.pack, "stored in pack \(loc.pack.short), which no readable index object names, and damaged there: \(describe(error))")
             } else if badBlobs[k] == nil {
                 unreadable[k] = describe(error)

@@ -50,6 +50,10 @@ public struct IndexRebuilder {
         return found.count
     }
 
+    /// Index entries a rebuild holds before handing them to the cache (and, for packs no
+    /// index object named, to a new index object): bounds its memory, not the repository.
+    static let batchEntries = 200_000
+
     public func rebuild() async throws -> Result {
         var result = Result()
         let view = try await StoreIndexView.load(repo)
@@ -57,15 +61,30 @@ public struct IndexRebuilder {
         try repo.index.reset()
         let packKeys = try await repo.store.list(.data)
         progress.update { $0.bytesTotal = UInt64(packKeys.count) }
-        var uncovered: [IndexedPack] = []
-        var fromHeaders: [IndexedPack] = []
+        // Packs go to the cache a batch at a time (memory stays bounded however many blobs the
+        // repository holds); those no index object named are named by new index objects as
+        // each batch fills.
+        var named: [IndexedPack] = [], uncovered: [IndexedPack] = []
+        var namedEntries = 0, uncoveredEntries = 0
+        func addNamed() throws {
+            try repo.index.addPacks(named, indexed: true)
+            named.removeAll(); namedEntries = 0
+        }
+        func addUncovered() async throws {
+            guard !uncovered.isEmpty else { return }
+            try repo.index.addPacks(uncovered, indexed: false)
+            try await repo.flushUnindexedPacks()
+            result.reindexedPacks += uncovered.count
+            uncovered.removeAll(); uncoveredEntries = 0
+        }
         for key in packKeys {
             defer { progress.update { $0.bytesDone += 1 } }
             guard let id = ChunkID(hex: key.name) else { continue }
-            let named = view.packs[id]
-            if let named, !readAllPacks {
-                fromHeaders.append(named)
-                result.packs += 1; result.blobs += named.entries.count
+            let isNamed = view.names(pack: id)
+            if isNamed, !readAllPacks, let pack = try view.pack(id) {
+                named.append(pack); namedEntries += pack.entries.count
+                result.packs += 1; result.blobs += pack.entries.count
+                if namedEntries >= Self.batchEntries { try addNamed() }
                 continue
             }
             guard let size = try await repo.store.size(key) else { continue }
@@ -73,20 +92,22 @@ public struct IndexRebuilder {
                 let header = try await repo.readPackHeader(id, size: size)
                 result.headersRead += 1
                 let pack = IndexedPack(id: id, type: header.type, size: size, entries: header.entries)
-                if named == nil { uncovered.append(pack) } else { fromHeaders.append(pack) }
                 result.packs += 1; result.blobs += header.entries.count
+                if isNamed {
+                    named.append(pack); namedEntries += pack.entries.count
+                    if namedEntries >= Self.batchEntries { try addNamed() }
+                } else {
+                    uncovered.append(pack); uncoveredEntries += pack.entries.count
+                    if uncoveredEntries >= Self.batchEntries { try await addUncovered() }
+                }
             } catch {
                 result.damagedPacks.append("\(key.name): \(describe(error))")
             }
         }
-        try repo.index.addPacks(fromHeaders, indexed: true)
+        try addNamed()
         let unreadable = Set(view.unreadable.map(\.name))
         for name in view.objectNames where !unreadable.contains(name) { try repo.index.markIndexed([], indexObject: name) }
-        if !uncovered.isEmpty {
-            try repo.index.addPacks(uncovered, indexed: false)
-            try await repo.flushUnindexedPacks()
-            result.reindexedPacks = uncovered.count
-        }
+        try await addUncovered()
         // An index object that cannot be read (damaged, or stored under another object's name)
         // adds nothing once every pack in the store is named by a readable one: it goes, so
         // that scrub is clean again. Not when a pack header was unreadable: then the damaged

@@ -11,7 +11,13 @@ final class PackWriter {
     private let type: PackType
     private var bytes: [UInt8] = []
     private var entries: [BlobEntry] = []
+    /// Packs stored, when no `onWritten` takes them.
     private(set) var written: [IndexedPack] = []
+    /// Gets each pack as it is stored, instead of `written` keeping it (a prune
+    /// that repacks most of a repository must not hold every entry it wrote).
+    var onWritten: ((IndexedPack) async throws -> Void)?
+    private(set) var packsWritten = 0
+    private(set) var bytesWritten: UInt64 = 0
 
     init(repo: Repository, type: PackType) { self.repo = repo; self.type = type }
 
@@ -28,7 +34,9 @@ final class PackWriter {
         guard !entries.isEmpty else { return }
         let (id, pack) = try PackAssembler.assemble(type: type, blobs: bytes, entries: entries, keys: repo.keys)
         try await repo.store.put(ObjectKey(.data, id.hex), pack, coldEligible: type == .data)
-        written.append(IndexedPack(id: id, type: type, size: UInt64(pack.count), entries: entries))
+        let stored = IndexedPack(id: id, type: type, size: UInt64(pack.count), entries: entries)
         bytes = []; entries = []
+        packsWritten += 1; bytesWritten += stored.size
+        if let onWritten { try await onWritten(stored) } else { written.append(stored) }
     }
 }

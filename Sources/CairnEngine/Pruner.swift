@@ -117,22 +117,12 @@ public final class Pruner {
     /// Told what happens, step by step (the CLI prints these with --verbose).
     public var log: (@Sendable (String) -> Void)? = nil
 
+    /// Bytes of memory the last run's view of the index held (its table and per-blob bits), at
+    /// most: what bounds a prune's memory per blob (the tests' and the benchmark's figure).
+    private(set) var indexMemoryBytes = 0
+
     public init(repo: Repository, options: PruneOptions = PruneOptions(), progress: WorkProgress = WorkProgress()) {
         self.repo = repo; self.options = options; self.progress = progress
-    }
-
-    struct BlobKey: Hashable { let id: ChunkID; let type: BlobType }
-    /// A blob's place: which pack (index into the plan's packs) and which entry of it.
-    struct Loc: Hashable { let slot: Int32; let entry: Int32 }
-
-    /// One pack as the plan sees it.
-    struct PackState {
-        var pack: IndexedPack
-        var present = true
-        var usedBytes: UInt64 = 0      // of the blobs chosen to stay in this pack
-        var usedCount = 0
-        var candidateBytes: UInt64 = 0 // of used blobs stored here, chosen or not (for choosing among duplicates)
-        var unusedBytes: UInt64 { pack.entries.reduce(0) { $0 + UInt64($1.length) } - usedBytes }
     }
 
     public func run() async throws -> PruneResult {
@@ -168,70 +158,45 @@ public final class Pruner {
         result.snapshots = roots.count
         let indexKeys = try await repo.store.list(.index)
         result.indexObjects = indexKeys.count
-        var packs: [PackState] = []
-        var packSlot: [ChunkID: Int] = [:]
+        // Every entry of every index object, in a table on disk with 12 bytes a blob in memory
+        // (a pack named by several index objects counts as the first names it).
+        let table = try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepFirst)
         for key in indexKeys.sorted(by: { $0.name < $1.name }) {
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await MetadataObjects.read(repo.store, key))) } catch {
                 throw CairnError.other("index object \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops; run 'cairn index rebuild --read-packs' first")
             }
-            for p in delta.packs where packSlot[p.id] == nil {
-                packSlot[p.id] = packs.count
-                packs.append(PackState(pack: p))
-            }
+            for p in delta.packs { try table.add(p) }
         }
+        try table.finish()
         let stored = Set(try await repo.store.list(.data).compactMap { ChunkID(hex: $0.name) })
-        for i in packs.indices where !stored.contains(packs[i].pack.id) { packs[i].present = false }
-        let unindexed = stored.filter { packSlot[$0] == nil }.sorted()
-        log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packs.count) indexed packs, \(unindexed.count) unindexed packs")
-
-        // Where each blob is: the first location, and any further ones (duplicates are rare).
-        var first: [BlobKey: Loc] = [:]
-        var more: [BlobKey: [Loc]] = [:]
-        first.reserveCapacity(packs.reduce(0) { $0 + $1.pack.entries.count })
-        for (i, p) in packs.enumerated() {
-            for (j, e) in p.pack.entries.enumerated() {
-                let k = BlobKey(id: e.id, type: e.type), l = Loc(slot: Int32(i), entry: Int32(j))
-                if first[k] == nil { first[k] = l } else if first[k]!.slot != l.slot { more[k, default: []].append(l) }
-            }
-        }
-        func locations(_ k: BlobKey) -> [Loc] {
-            guard let f = first[k] else { return [] }
-            guard let m = more[k] else { return [f] }
-            return [f] + m
-        }
-        func entry(_ l: Loc) -> BlobEntry { packs[Int(l.slot)].pack.entries[Int(l.entry)] }
-        // A delta blob can be decoded only while its base is stored whole in a pack that exists
-        // (format-spec §8). A delta whose base is gone (left by an older prune, or by a writer
-        // killed at the wrong moment) is no copy at all: it is never chosen, never read, and a
-        // pack holding it does not stay as it is (below).
-        var wholeStored = Set<ChunkID>()
-        for p in packs where p.present {
-            for e in p.pack.entries where e.type == .data && e.base == nil { wholeStored.insert(e.id) }
-        }
-        func usable(_ l: Loc) -> Bool {
-            guard packs[Int(l.slot)].present else { return false }
-            guard let base = entry(l).base else { return true }
-            return wholeStored.contains(base)
-        }
-        func usableLocations(_ k: BlobKey) -> [Loc] { locations(k).filter(usable) }
+        let unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
+        let packCount = table.packs.count
+        log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packCount) indexed packs, \(unindexed.count) unindexed packs")
+        let ix = try PruneIndex(table: table, present: table.packs.map { stored.contains($0.id) })
+        log?("index: \(table.recordCount) entries, \(ix.memoryBytes >> 20) MiB in memory (the entries themselves in a scratch file in \(repo.cacheDirectory))")
+        func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
 
         // 2. Mark: every blob a snapshot reaches.
-        var used = Set<BlobKey>()
-        func readVerified(_ k: BlobKey) async throws -> [UInt8] {
-            guard let l = usableLocations(k).first else {
-                throw CairnError.other("\(k.type) blob \(k.id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
+        func readVerified(_ id: ChunkID, _ type: BlobType) async throws -> [UInt8] {
+            guard let r = try ix.locations(id, type).first(where: { ix.usable[$0] }) else {
+                throw CairnError.other("\(type) blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
             }
-            let e = entry(l)
-            return try await repo.readBlob(k.type, k.id, at: BlobLocation(pack: packs[Int(l.slot)].pack.id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base))
+            return try await repo.readBlob(type, id, at: try ix.location(r))
         }
         func markContent(_ c: ContentRef) async throws {
             if c.level == 0 {
-                for id in c.ids { used.insert(BlobKey(id: id, type: .data)) }
+                for id in c.ids where try !ix.markData(id) {
+                    throw CairnError.other("data blob \(id.hex) is used but is in no index object: prune stops; run 'cairn scrub' and 'cairn repair'")
+                }
                 return
             }
-            for id in c.ids where used.insert(BlobKey(id: id, type: .list)).inserted {
-                let plain = try await readVerified(BlobKey(id: id, type: .list))
+            for id in c.ids {
+                guard let marked = try ix.markMetadata(id, .list) else {
+                    throw CairnError.other("list blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
+                }
+                guard marked else { continue }
+                let plain = try await readVerified(id, .list)
                 let child: ContentRef
                 do { child = try c.child(id, plaintext: plain) } catch {
                     throw CairnError.other("\(describe(error)): prune stops; run 'cairn scrub'")
@@ -240,10 +205,12 @@ public final class Pruner {
             }
         }
         func markTree(_ id: ChunkID) async throws {
-            let k = BlobKey(id: id, type: .tree)
-            guard used.insert(k).inserted else { return }
+            guard let marked = try ix.markMetadata(id, .tree) else {
+                throw CairnError.other("tree blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
+            }
+            guard marked else { return }
             let plain: [UInt8]
-            if let cached = try repo.index.cachedTree(id), !locations(k).isEmpty { plain = cached } else { plain = try await readVerified(k) }
+            if let cached = try repo.index.cachedTree(id) { plain = cached } else { plain = try await readVerified(id, .tree) }
             for node in try Tree.decode(plain).nodes {
                 switch node.kind {
                 case .file: try await markContent(node.content)
@@ -256,65 +223,19 @@ public final class Pruner {
             try await markTree(root)
             progress.update { $0.filesDone += 1 }
         }
-        // A base named by any usable copy of a used delta blob is used too (format-spec §8):
-        // whichever copy stays, its base must stay, and stay whole (`wholeNeeded`: a chunk can
-        // be stored both whole and as a delta, and only a whole copy can serve as a base).
-        var wholeNeeded = Set<ChunkID>()
-        func markBases(of keys: [BlobKey]) {
-            var frontier = keys.filter { $0.type == .data }
-            while let k = frontier.popLast() {
-                for l in locations(k) where usable(l) {
-                    guard let base = entry(l).base else { continue }
-                    wholeNeeded.insert(base)
-                    let bk = BlobKey(id: base, type: .data)
-                    if used.insert(bk).inserted { frontier.append(bk) }
-                }
-            }
-        }
-        markBases(of: Array(used))
+        // A base named by any usable copy of a used delta blob is used too (format-spec §8).
+        try ix.markBasesOfUsedDeltas()
 
         // Every used blob must be stored somewhere that can be read.
-        for k in used where !locations(k).contains(where: usable) {
-            let all = locations(k)
+        if let (type, id, locations) = try ix.firstUnstoredUsedBlob() {
             let why: String
-            if all.isEmpty {
-                why = "is in no index object"
-            } else if !all.contains(where: { packs[Int($0.slot)].present }) {
-                why = "its packs (\(all.map { packs[Int($0.slot)].pack.id.hex.prefix(12) }.joined(separator: ", "))) are missing from the store"
+            if !locations.contains(where: { ix.present[table.slot(ofRecord: $0)] }) {
+                why = "its packs (\(locations.map { pack(table.slot(ofRecord: $0)).id.hex.prefix(12) }.joined(separator: ", "))) are missing from the store"
             } else {
                 why = "every stored copy is a delta whose base is stored whole nowhere"
             }
-            throw CairnError.other("\(k.type) blob \(k.id.hex) is used but \(why): prune stops; run 'cairn scrub' and 'cairn repair'")
+            throw CairnError.other("\(type) blob \(id.hex) is used but \(why): prune stops; run 'cairn scrub' and 'cairn repair'")
         }
-
-        // Duplicates stay in the pack whose share of used bytes is highest; a blob other deltas
-        // need as their base stays in a copy stored whole.
-        var chosenCopy: [BlobKey: Loc] = [:]   // only where it is not `first[k]`
-        func best(_ locs: [Loc]) -> Loc {
-            locs.max { a, b in
-                let pa = packs[Int(a.slot)], pb = packs[Int(b.slot)]
-                let ra = Double(pa.candidateBytes) / Double(max(pa.pack.size, 1)), rb = Double(pb.candidateBytes) / Double(max(pb.pack.size, 1))
-                return ra != rb ? ra < rb : pa.pack.id > pb.pack.id
-            }!
-        }
-        func chooseCopies() {
-            for i in packs.indices { packs[i].candidateBytes = 0; packs[i].usedBytes = 0; packs[i].usedCount = 0 }
-            for k in used { for l in locations(k) where usable(l) { packs[Int(l.slot)].candidateBytes += UInt64(entry(l).length) } }
-            chosenCopy.removeAll(keepingCapacity: true)
-            for k in used {
-                var l = first[k]!
-                let mustBeWhole = k.type == .data && wholeNeeded.contains(k.id)
-                if more[k] != nil || !usable(l) || (mustBeWhole && entry(l).base != nil) {
-                    var locs = locations(k).filter(usable)
-                    if mustBeWhole { locs = locs.filter { entry($0).base == nil } }
-                    l = best(locs)
-                    if l != first[k]! { chosenCopy[k] = l }
-                }
-                packs[Int(l.slot)].usedBytes += UInt64(entry(l).length)
-                packs[Int(l.slot)].usedCount += 1
-            }
-        }
-        func isChosen(_ k: BlobKey, _ l: Loc) -> Bool { used.contains(k) && (chosenCopy[k] ?? first[k]!) == l }
 
         // 3. Plan, until every delta in a pack that stays has its base staying whole: a pack
         // that stays keeps every entry, so an unused delta in it whose base is going would
@@ -323,29 +244,29 @@ public final class Pruner {
         // the base is kept instead.
         var delete: [Int] = [], keep: [Int] = [], dropMissing: [Int] = [], repack: [Int] = []
         var forcedRepack = Set<Int>()
-        var basesKept = Set<ChunkID>()
         var undecodableKept: [Int: Int] = [:]   // pack -> deltas whose base exists nowhere (no budget to repack it)
-        let usedAtMark = used.count
+        let usedAtMark = ix.usedBlobs
         var unindexedSizes: [ChunkID: UInt64] = [:]
         for id in unindexed { unindexedSizes[id] = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0 }
         while true {
-            chooseCopies()
+            try ix.chooseCopies()
+            indexMemoryBytes = max(indexMemoryBytes, ix.memoryBytes)
             result = PruneResult()
             result.dryRun = options.dryRun
             result.snapshots = roots.count
             result.indexObjects = indexKeys.count
             delete = []; keep = []; dropMissing = []; repack = []
             var candidates: [Int] = []
-            for i in packs.indices {
-                let p = packs[i]
-                guard p.present else { dropMissing.append(i); continue }
-                result.usedBlobs += p.usedCount
-                result.usedBytes += p.usedBytes
-                result.unusedBlobs += p.pack.entries.count - p.usedCount
-                result.unusedBytes += p.unusedBytes
+            for i in 0..<packCount {
+                guard ix.present[i] else { dropMissing.append(i); continue }
+                let p = pack(i)
+                result.usedBlobs += ix.usedCount[i]
+                result.usedBytes += ix.usedBytes[i]
+                result.unusedBlobs += p.records.count - ix.usedCount[i]
+                result.unusedBytes += ix.unusedBytes(i)
                 result.packs += 1
-                result.packBytes += p.pack.size
-                if p.usedCount == 0 { delete.append(i) } else if p.unusedBytes == 0 && !forcedRepack.contains(i) { keep.append(i) } else { candidates.append(i) }
+                result.packBytes += p.size
+                if ix.usedCount[i] == 0 { delete.append(i) } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) { keep.append(i) } else { candidates.append(i) }
             }
             for size in unindexedSizes.values { result.packs += 1; result.packBytes += size; result.unusedBytes += size }
             let usedTotal = result.usedBytes
@@ -356,21 +277,21 @@ public final class Pruner {
             case .percent(let pct): allowed = UInt64(Double(usedTotal) * pct / (100 - pct))
             }
             candidates.sort { a, b in
-                let fa = Double(packs[a].unusedBytes) / Double(packs[a].pack.size), fb = Double(packs[b].unusedBytes) / Double(packs[b].pack.size)
-                return fa != fb ? fa > fb : packs[a].pack.id < packs[b].pack.id
+                let fa = Double(ix.unusedBytes(a)) / Double(pack(a).size), fb = Double(ix.unusedBytes(b)) / Double(pack(b).size)
+                return fa != fb ? fa > fb : pack(a).id < pack(b).id
             }
-            var unusedLeft = candidates.reduce(UInt64(0)) { $0 + packs[$1].unusedBytes }
+            var unusedLeft = candidates.reduce(UInt64(0)) { $0 + ix.unusedBytes($1) }
             var repackBudget = options.maxRepackBytes ?? .max
             for i in candidates where forcedRepack.contains(i) {
                 repack.append(i)
-                repackBudget -= min(repackBudget, packs[i].pack.size)
-                unusedLeft -= packs[i].unusedBytes
+                repackBudget -= min(repackBudget, pack(i).size)
+                unusedLeft -= ix.unusedBytes(i)
             }
             for i in candidates where !forcedRepack.contains(i) {
-                if unusedLeft > allowed && packs[i].pack.size <= repackBudget {
+                if unusedLeft > allowed && pack(i).size <= repackBudget {
                     repack.append(i)
-                    repackBudget -= packs[i].pack.size
-                    unusedLeft -= packs[i].unusedBytes
+                    repackBudget -= pack(i).size
+                    unusedLeft -= ix.unusedBytes(i)
                 } else {
                     keep.append(i)
                 }
@@ -379,114 +300,113 @@ public final class Pruner {
 
             // The whole data blobs the index will still name: every entry of a pack that
             // stays, and the used blobs copied out of repacked packs.
-            var stayingWhole = Set<ChunkID>()
-            for i in keep { for e in packs[i].pack.entries where e.type == .data && e.base == nil { stayingWhole.insert(e.id) } }
-            for i in repack {
-                for (j, e) in packs[i].pack.entries.enumerated() where e.type == .data && e.base == nil {
-                    if isChosen(BlobKey(id: e.id, type: .data), Loc(slot: Int32(i), entry: Int32(j))) { stayingWhole.insert(e.id) }
+            var isKeep = [Bool](repeating: false, count: packCount), isRepack = isKeep
+            for i in keep { isKeep[i] = true }
+            for i in repack { isRepack[i] = true }
+            func staysWhole(_ id: ChunkID) throws -> Bool {
+                try table.records(id, .data).contains { r in
+                    let s = table.slot(ofRecord: r)
+                    return !table.isDelta[r] && (isKeep[s] || (isRepack[s] && ix.chosen[r]))
                 }
             }
             var changed = false
             undecodableKept = [:]
             for i in keep {
-                let dangling = packs[i].pack.entries.compactMap { e in e.base.flatMap { stayingWhole.contains($0) ? nil : $0 } }
+                let range = pack(i).records
+                guard range.contains(where: { table.isDelta[$0] }) else { continue }
+                var dangling: [ChunkID] = []
+                try table.forEachRecord(in: range) { _, rec in
+                    if let base = rec.base, try !staysWhole(base) { dangling.append(base) }
+                }
                 guard !dangling.isEmpty else { continue }
-                if packs[i].pack.size <= repackBudget {
+                if pack(i).size <= repackBudget {
                     forcedRepack.insert(i)
-                    repackBudget -= packs[i].pack.size
+                    repackBudget -= pack(i).size
                     changed = true
                     continue
                 }
-                var newlyUsed: [BlobKey] = []
-                for b in dangling where wholeStored.contains(b) {
-                    if wholeNeeded.insert(b).inserted { changed = true }
-                    if used.insert(BlobKey(id: b, type: .data)).inserted { newlyUsed.append(BlobKey(id: b, type: .data)); changed = true }
-                    basesKept.insert(b)
+                var lost = 0
+                for b in dangling {
+                    if try ix.storedWhole(b) {
+                        if try ix.keepAsBase(b) { changed = true }
+                    } else {
+                        lost += 1
+                    }
                 }
-                markBases(of: newlyUsed)
-                let lost = dangling.filter { !wholeStored.contains($0) }.count
                 if lost > 0 { undecodableKept[i] = lost }
             }
             if !changed { break }
         }
-        if used.count > usedAtMark { log?("kept \(used.count - usedAtMark) unused blobs as delta bases (repack budget exhausted)") }
+        if ix.usedBlobs > usedAtMark { log?("kept \(ix.usedBlobs - usedAtMark) unused blobs as delta bases (repack budget exhausted)") }
         result.replayedSnapshotsRemoved = replayed.count
         result.packsRepackedForDeltas = repack.filter { forcedRepack.contains($0) }.count
-        result.deltaBasesKept = basesKept.count
+        result.deltaBasesKept = ix.basesKept
         result.undecodableBlobsKept = undecodableKept.values.reduce(0, +)
         if !undecodableKept.isEmpty {
             log?("\(result.undecodableBlobsKept) delta blobs whose base is stored nowhere stay in \(undecodableKept.count) packs (no repack budget left)")
         }
         result.packsDeleted = delete.count + unindexed.count
         result.unindexedPacksDeleted = unindexed.count
-        result.bytesDeleted = delete.reduce(0) { $0 + packs[$1].pack.size } + unindexedSizes.values.reduce(0, +)
+        result.bytesDeleted = delete.reduce(0) { $0 + pack($1).size } + unindexedSizes.values.reduce(0, +)
         result.missingPacksDropped = dropMissing.count
         result.packsRepacked = repack.count
-        result.bytesRepacked = repack.reduce(0) { $0 + packs[$1].pack.size }
-        result.blobsRepacked = repack.reduce(0) { $0 + packs[$1].usedCount }
+        result.bytesRepacked = repack.reduce(0) { $0 + pack($1).size }
+        result.blobsRepacked = repack.reduce(0) { $0 + ix.usedCount[$1] }
         let changes = !delete.isEmpty || !unindexed.isEmpty || !repack.isEmpty || !dropMissing.isEmpty
         result.indexRewritten = changes || indexKeys.count > 1
         log?("plan: delete \(result.packsDeleted) packs, repack \(repack.count), keep \(keep.count); \(result.unusedBytesKept) unused bytes stay")
 
         if options.dryRun || !result.indexRewritten {
-            result.bytesFreed = result.bytesDeleted + result.bytesRepacked - (result.bytesRepacked > 0 ? result.usedBytesIn(repack, packs) : 0)
+            result.bytesFreed = result.bytesDeleted + result.bytesRepacked - (result.bytesRepacked > 0 ? repack.reduce(0) { $0 + ix.usedBytes[$1] } : 0)
             result.storedBytesAfter = result.packBytes - result.bytesFreed
             result.seconds = Clock.monotonic() - started
             return result
         }
 
-        // 4. Repack: copy each used blob, verified, into new packs.
+        // 4. Repack: copy each used blob, verified, into new packs. The new packs go into the
+        // new index as they are stored (a part at a time), so no entry is held for long.
+        let newIndex = IndexDeltaWriter(repo: repo)
+        newIndex.beforeWrite = commitCheck
         let writers: [PackType: PackWriter] = [.data: PackWriter(repo: repo, type: .data), .metadata: PackWriter(repo: repo, type: .metadata)]
-        var chosenHere = Set<BlobKey>()
+        for w in writers.values { w.onWritten = { try await newIndex.add($0) } }
         for i in repack {
-            let p = packs[i].pack
+            let p = try table.pack(i)
             // As large as the index says, however large the object in the store has become.
             let bytes = try await repo.store.get(ObjectKey(.data, p.id.hex), offset: 0, length: Int(p.size))
             var bases: [ChunkID: [UInt8]] = [:]   // verified base plaintexts of this pack's deltas
-            for (j, e) in p.entries.enumerated() {
-                let k = BlobKey(id: e.id, type: e.type)
-                guard isChosen(k, Loc(slot: Int32(i), entry: Int32(j))), !chosenHere.contains(k) else { continue }
+            for (j, e) in p.entries.enumerated() where ix.chosen[pack(i).records.lowerBound + j] {
                 guard Int(e.offset) + Int(e.length) <= bytes.count else {
                     throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "pack is truncated (prune stopped before deleting anything)")
                 }
                 let sealed = bytes[Int(e.offset)..<Int(e.offset) + Int(e.length)]
                 var base: (id: ChunkID, plaintext: [UInt8])? = nil
                 if let b = e.base {
-                    if bases[b] == nil { bases[b] = try await readVerified(BlobKey(id: b, type: .data)) }
+                    if bases[b] == nil { bases[b] = try await readVerified(b, .data) }
                     base = (b, bases[b]!)
                 }
                 do { _ = try repo.codec.open(Array(sealed), type: e.type, id: e.id, rawLength: e.rawLength, base: base) } catch let d as BlobDamage {
                     throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "\(d.reason) (prune stopped before deleting anything; run 'cairn scrub' and 'cairn repair')")
                 }
                 try await writers[e.type.packType]!.add(sealed: sealed, type: e.type, id: e.id, rawLength: e.rawLength, base: e.base)
-                chosenHere.insert(k)
             }
             progress.update { $0.bytesDone += p.size }
         }
         for w in writers.values { try await w.flush() }
-        let written = writers[.data]!.written + writers[.metadata]!.written
-        result.packsWritten = written.count
-        result.bytesWritten = written.reduce(0) { $0 + $1.size }
-        log?("wrote \(written.count) new packs")
+        result.packsWritten = writers.values.reduce(0) { $0 + $1.packsWritten }
+        result.bytesWritten = writers.values.reduce(0) { $0 + $1.bytesWritten }
+        log?("wrote \(result.packsWritten) new packs")
 
-        // 5. One index delta naming every pack that stays, superseding every old index object.
+        // 5. Index deltas naming every pack that stays, the last superseding every old index object.
         try await commitCheck?()
-        let staying = keep.sorted().map { packs[$0].pack } + written
-        // Several deltas when the index is large (IndexDelta.parts), the superseding one last.
-        var newIndex = Set<String>()
-        for part in IndexDelta.parts(packs: staying, supersedes: indexKeys.compactMap { ChunkID(hex: $0.name) }) {
-            let sealed = try repo.keys.sealObject(.index, part.encoded())
-            let name = Hex.encode(SHA256.hash(sealed))
-            try await repo.store.put(ObjectKey(.index, name), sealed)
-            newIndex.insert(name)
-        }
-        log?("wrote \(newIndex.count) index object(s) naming \(staying.count) packs")
+        for i in keep.sorted() { try await newIndex.add(try table.pack(i)) }
+        let written = Set(try await newIndex.finish(supersedes: indexKeys.compactMap { ChunkID(hex: $0.name) }))
+        log?("wrote \(written.count) index object(s) naming \(keep.count + result.packsWritten) packs")
 
         // 6. Delete the old index objects, then 7. the packs no index names any more.
         try await commitCheck?()
-        for key in indexKeys where !newIndex.contains(key.name) { try await repo.store.delete(key) }
+        for key in indexKeys where !written.contains(key.name) { try await repo.store.delete(key) }
         try await commitCheck?()
-        for i in delete + repack { try await repo.store.delete(ObjectKey(.data, packs[i].pack.id.hex)) }
+        for i in delete + repack { try await repo.store.delete(ObjectKey(.data, pack(i).id.hex)) }
         for id in unindexed { try await repo.store.delete(ObjectKey(.data, id.hex)) }
         log?("deleted \(indexKeys.count) index objects and \(delete.count + repack.count + unindexed.count) packs")
 
@@ -495,12 +415,5 @@ public final class Pruner {
         result.seconds = Clock.monotonic() - started
         try await repo.sync()
         return result
-    }
-}
-
-extension PruneResult {
-    /// Estimated bytes the repacked blobs take again in new packs (dry run).
-    func usedBytesIn(_ slots: [Int], _ packs: [Pruner.PackState]) -> UInt64 {
-        slots.reduce(0) { $0 + packs[$1].usedBytes }
     }
 }

@@ -45,12 +45,12 @@ public struct Repairer {
         let saver = BlobSaver(repo: repo)
         // 1. Every blob of a damaged pack must move; the ones that still verify move from there.
         for pack in damagedPacks.sorted() {
-            guard let entries = view.packs[pack]?.entries else { continue }
+            guard let entries = try view.pack(pack)?.entries else { continue }
             for e in entries {
                 let key = StoreIndexView.BlobKey(id: e.id, type: e.type)
                 if needed.contains(key) { continue }
                 // Readers use a copy in another, sound pack: nothing to move.
-                if let chosen = view.blobs[key], chosen.pack != pack, !damagedPacks.contains(chosen.pack) { continue }
+                if let chosen = try view.location(key), chosen.pack != pack, !damagedPacks.contains(chosen.pack) { continue }
                 if let plain = try? await repo.readBlob(e.type, e.id, at: BlobLocation(pack: pack, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)) {
                     try await saver.storeAgain(plain, type: e.type, id: e.id)
                     result.salvaged += 1
@@ -85,11 +85,14 @@ public struct Repairer {
         // 4. Drop the damaged packs: one index delta naming everything else.
         if !damagedPacks.isEmpty {
             try await repo.sync()
-            var keep: [IndexedPack] = []
             let current = try await StoreIndexView.load(repo)
-            for (id, p) in current.packs where !damagedPacks.contains(id) { keep.append(p) }
-            try await repo.rewriteIndex(keeping: keep.sorted { $0.id < $1.id })
-            let lostPacks = Set(needed.compactMap { view.blobs[$0]?.pack })
+            try await repo.rewriteIndex { writer in
+                for id in current.packIDs.sorted() where !damagedPacks.contains(id) {
+                    if let p = try current.pack(id) { try await writer.add(p) }
+                }
+            }
+            var lostPacks = Set<ChunkID>()
+            for k in needed { if let p = try view.location(k)?.pack { lostPacks.insert(p) } }
             for p in damagedPacks.sorted() {
                 result.droppedPacks.append(p.hex)
                 // Keep the bytes of a pack that still holds the only (damaged) copy of something.

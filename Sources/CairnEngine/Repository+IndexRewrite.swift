@@ -11,17 +11,18 @@ extension Repository {
     /// between leaves both; readers take the union, which names only packs
     /// that exist or existed, and the next rewrite removes the leftovers.
     public func rewriteIndex(keeping packs: [IndexedPack]) async throws {
+        try await rewriteIndex { writer in for p in packs { try await writer.add(p) } }
+    }
+
+    /// `rewriteIndex(keeping:)` with the packs handed to the writer by
+    /// `feed`, one at a time, so the new index is never all in memory.
+    func rewriteIndex(_ feed: (IndexDeltaWriter) async throws -> Void) async throws {
         let old = try await store.list(.index).compactMap { ChunkID(hex: $0.name) }
-        var written = Set<String>()
-        for part in IndexDelta.parts(packs: packs, supersedes: old) {
-            let sealed = try keys.sealObject(.index, part.encoded())
-            let name = Hex.encode(SHA256.hash(sealed))
-            try await store.put(ObjectKey(.index, name), sealed)
-            written.insert(name)
-        }
+        let writer = IndexDeltaWriter(repo: self)
+        try await feed(writer)
+        let written = Set(try await writer.finish(supersedes: old))
         for o in old where !written.contains(o.hex) { try await store.delete(ObjectKey(.index, o.hex)) }
         try index.reset()
         try await sync()
     }
 }
-

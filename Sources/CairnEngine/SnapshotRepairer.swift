@@ -56,7 +56,7 @@ public struct SnapshotRepairer {
         // becomes zeros of the right length instead of truncating the file.
         var lengths: [StoreIndexView.BlobKey: UInt32] = [:]
         for hex in Set(report.blobProblems.compactMap(\.pack)) {
-            guard let pack = ChunkID(hex: hex), view.packs[pack] == nil,
+            guard let pack = ChunkID(hex: hex), !view.names(pack: pack),
                   let size = try? await repo.store.size(ObjectKey(.data, hex)),
                   let header = try? await repo.readPackHeader(pack, size: size) else { continue }
             for e in header.entries { lengths[.init(id: e.id, type: e.type)] = e.rawLength }
@@ -106,11 +106,11 @@ public struct SnapshotRepairer {
             memo.log.append((path, lost))
         }
 
-        func readable(_ type: BlobType, _ id: ChunkID) -> BlobLocation? {
+        func readable(_ type: BlobType, _ id: ChunkID) throws -> BlobLocation? {
             let k = StoreIndexView.BlobKey(id: id, type: type)
-            guard !bad.contains(k), let loc = view.blobs[k] else { return nil }
+            guard !bad.contains(k), let loc = try view.location(k) else { return nil }
             // A delta whose base is lost is lost too.
-            if let base = loc.base, readable(.data, base) == nil { return nil }
+            if let base = loc.base, try readable(.data, base) == nil { return nil }
             return loc
         }
 
@@ -129,7 +129,7 @@ public struct SnapshotRepairer {
         }
 
         private mutating func rewrite(_ id: ChunkID, path: inout [UInt8]) async throws -> ChunkID {
-            guard let loc = readable(.tree, id), let plain = try? await repo.readBlob(.tree, id, at: loc), let tree = try? Tree.decode(plain) else {
+            guard let loc = try readable(.tree, id), let plain = try? await repo.readBlob(.tree, id, at: loc), let tree = try? Tree.decode(plain) else {
                 record(path, "directory lost (restored empty)")
                 return try await saver.saveMetadata(.tree, Tree(nodes: []).encoded())
             }
@@ -143,7 +143,7 @@ public struct SnapshotRepairer {
                     if let sub = nodes[i].subtree { nodes[i].subtree = try await rewriteTree(sub, path: &path) }
                 case .file:
                     // Intact content (most files, whatever their size) stays as it is.
-                    guard await !isIntact(nodes[i].content) else { continue }
+                    guard try await !isIntact(nodes[i].content) else { continue }
                     let (content, size, lost) = try await repairContent(nodes[i])
                     if !lost.isEmpty {
                         nodes[i].content = content
@@ -159,16 +159,16 @@ public struct SnapshotRepairer {
         }
 
         /// Whether every chunk of `ref` is readable, each list blob checked once.
-        private func isIntact(_ ref: ContentRef) async -> Bool {
-            if ref.level == 0 { return ref.ids.allSatisfy { readable(.data, $0) != nil } }
+        private func isIntact(_ ref: ContentRef) async throws -> Bool {
+            if ref.level == 0 { return try ref.ids.allSatisfy { try readable(.data, $0) != nil } }
             for id in ref.ids {
                 if let known = memo.intactLists[id] {
                     if !known { return false }
                     continue
                 }
                 var intact = false
-                if let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc), let child = try? ref.child(id, plaintext: plain) {
-                    intact = await isIntact(child)
+                if let loc = try readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc), let child = try? ref.child(id, plaintext: plain) {
+                    intact = try await isIntact(child)
                 }
                 memo.intactLists[id] = intact
                 if !intact { return false }
@@ -178,21 +178,21 @@ public struct SnapshotRepairer {
 
         /// Level-0 ids of a content ref in order; nil marks where a list blob is lost.
         /// Nil when there are more than `maximumChunksRebuilt` (only a forged file has).
-        private func flatten(_ ref: ContentRef) async -> [ChunkID?]? {
+        private func flatten(_ ref: ContentRef) async throws -> [ChunkID?]? {
             var out: [ChunkID?] = []
-            return await flatten(ref, into: &out) ? out : nil
+            return try await flatten(ref, into: &out) ? out : nil
         }
 
-        private func flatten(_ ref: ContentRef, into out: inout [ChunkID?]) async -> Bool {
+        private func flatten(_ ref: ContentRef, into out: inout [ChunkID?]) async throws -> Bool {
             if ref.level == 0 {
                 guard out.count + ref.ids.count <= SnapshotRepairer.maximumChunksRebuilt else { return false }
                 out += ref.ids.map { Optional($0) }
                 return true
             }
             for id in ref.ids {
-                guard let loc = readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
+                guard let loc = try readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
                       let child = try? ref.child(id, plaintext: plain) else { out.append(nil); return true }
-                guard await flatten(child, into: &out) else { return false }
+                guard try await flatten(child, into: &out) else { return false }
             }
             return true
         }
@@ -203,7 +203,7 @@ public struct SnapshotRepairer {
         /// the file size pins its length; anything else truncates the file at
         /// the last good byte.
         private mutating func repairContent(_ node: Node) async throws -> (ContentRef, UInt64, [String]) {
-            guard let ids = await flatten(node.content) else {
+            guard let ids = try await flatten(node.content) else {
                 return (ContentRef(), 0, ["0-end lost (more than \(SnapshotRepairer.maximumChunksRebuilt) chunk references to rebuild)"])
             }
             enum Piece { case good(ChunkID, Int), zeros(Int), unknown }
@@ -213,8 +213,8 @@ public struct SnapshotRepairer {
             var listLost = false
             for id in ids {
                 guard let id else { listLost = true; break }
-                if let loc = readable(.data, id) { pieces.append(.good(id, Int(loc.rawLength))); known += UInt64(loc.rawLength) }
-                else if let len = view.blobs[.init(id: id, type: .data)]?.rawLength ?? lengths[.init(id: id, type: .data)] {
+                if let loc = try readable(.data, id) { pieces.append(.good(id, Int(loc.rawLength))); known += UInt64(loc.rawLength) }
+                else if let len = try view.location(.init(id: id, type: .data))?.rawLength ?? lengths[.init(id: id, type: .data)] {
                     pieces.append(.zeros(Int(len))); known += UInt64(len)
                 }
                 else {

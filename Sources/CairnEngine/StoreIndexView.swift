@@ -5,21 +5,23 @@ import CairnStorage
 
 /// The index as the store states it (its index objects), independent of the
 /// local cache: what a scrub or repair must trust.
-struct StoreIndexView: Sendable {
+///
+/// Its entries are in an `IndexEntryTable` (records in a scratch file beside
+/// the cache, ~12 bytes a blob in memory), so a repository of 100 million
+/// blobs is viewed in about 1.2 GB; packs and locations are read back as asked.
+final class StoreIndexView: @unchecked Sendable {
     struct BlobKey: Hashable { let id: ChunkID; let type: BlobType }
 
-    var packs: [ChunkID: IndexedPack] = [:]
-    var blobs: [BlobKey: BlobLocation] = [:]
+    let table: IndexEntryTable
     /// Index objects that could not be read, with why.
-    var unreadable: [(name: String, problem: String)] = []
-    var objectNames: [String] = []
+    private(set) var unreadable: [(name: String, problem: String)] = []
+    private(set) var objectNames: [String] = []
 
-    /// The location of a data chunk by this view (for delta bases).
-    func dataLocation(_ id: ChunkID) -> BlobLocation? { blobs[BlobKey(id: id, type: .data)] }
+    private init(table: IndexEntryTable) { self.table = table }
 
     static func load(_ repo: Repository) async throws -> StoreIndexView {
-        var view = StoreIndexView()
-        var copies: [BlobKey: [BlobLocation]] = [:]   // blobs stored in more than one pack
+        // A pack named by several index objects is as the last one (by name) says.
+        let view = StoreIndexView(table: try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepLast))
         for key in try await repo.store.list(.index).sorted(by: { $0.name < $1.name }) {
             view.objectNames.append(key.name)
             do {
@@ -28,56 +30,99 @@ struct StoreIndexView: Sendable {
                     view.unreadable.append((key.name, MetadataObjects.nameMismatch)); continue
                 }
                 let delta = try IndexDelta.decode(try repo.keys.openObject(.index, bytes))
-                for p in delta.packs {
-                    view.packs[p.id] = p
-                    for e in p.entries {
-                        let k = BlobKey(id: e.id, type: e.type)
-                        let loc = BlobLocation(pack: p.id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
-                        if let had = view.blobs[k] {
-                            if had.pack != p.id { copies[k, default: [had]].append(loc) }
-                        } else {
-                            view.blobs[k] = loc
-                        }
-                    }
-                }
+                for p in delta.packs { try view.table.add(p) }
+            } catch let e as ScratchFileError {
+                throw e
             } catch {
                 view.unreadable.append((key.name, describe(error)))
             }
         }
-        view.preferDecodableCopies(copies)
+        try view.table.finish()
         return view
     }
 
-    /// Where a blob is stored more than once, the location to use is one that
-    /// can be decoded: a whole copy, else a delta whose base is stored whole
-    /// (format-spec §8). A delta whose base is gone must not hide a good copy.
-    private mutating func preferDecodableCopies(_ copies: [BlobKey: [BlobLocation]]) {
-        guard !copies.isEmpty else { return }
-        func whole(_ id: ChunkID) -> Bool {
-            let k = BlobKey(id: id, type: .data)
-            return blobs[k]?.base == nil && blobs[k] != nil || copies[k]?.contains { $0.base == nil } == true
-        }
-        for (k, locs) in copies {
-            if let w = locs.first(where: { $0.base == nil }) { blobs[k] = w; continue }
-            if let d = locs.first(where: { whole($0.base!) }) { blobs[k] = d }
-        }
+    // MARK: packs
+
+    /// Packs the index names.
+    var packCount: Int { table.liveSlots.count }
+
+    /// Ids of the packs the index names, in no particular order.
+    var packIDs: [ChunkID] { table.liveSlots.map { table.packs[$0].id } }
+
+    /// Whether the index names pack `id`.
+    func names(pack id: ChunkID) -> Bool { table.slot(of: id) != nil }
+
+    /// Pack `id` as the index names it, entries read back; nil when not named.
+    func pack(_ id: ChunkID) throws -> IndexedPack? {
+        guard let slot = table.slot(of: id) else { return nil }
+        return try table.pack(slot)
     }
 
-    /// Whether the index names a whole copy of data chunk `id` (one a delta can be decoded against).
-    func storesWhole(_ id: ChunkID) -> Bool {
-        guard let loc = blobs[BlobKey(id: id, type: .data)] else { return false }
-        return loc.base == nil
+    /// The size and type the index gives pack `id`, without its entries.
+    func packInfo(_ id: ChunkID) -> IndexEntryTable.Pack? { table.slot(of: id).map { table.packs[$0] } }
+
+    /// Every pack the index names, one at a time with its entries (in the order loaded).
+    func forEachPack(_ body: (IndexedPack) throws -> Void) throws {
+        try table.forEachPack { _, p in try body(p) }
     }
+
+    // MARK: blobs
+
+    /// Where readers find a blob. Where it is stored more than once, the copy
+    /// to use is one that can be decoded: a whole copy, else a delta whose
+    /// base is stored whole (format-spec §8), else the first loaded. A delta
+    /// whose base is gone must not hide a good copy.
+    func location(_ k: BlobKey) throws -> BlobLocation? {
+        let found = try table.entries(of: k.id, k.type)
+        guard let first = found.first else { return nil }
+        func at(_ f: (record: Int, entry: BlobEntry)) -> BlobLocation {
+            BlobLocation(pack: table.packs[table.slot(ofRecord: f.record)].id, offset: f.entry.offset, length: f.entry.length,
+                         rawLength: f.entry.rawLength, base: f.entry.base)
+        }
+        guard found.count > 1 else { return at(first) }
+        let firstSlot = table.slot(ofRecord: first.record)
+        let copies = [first] + found.dropFirst().filter { table.slot(ofRecord: $0.record) != firstSlot }
+        guard copies.count > 1 else { return at(first) }
+        if let w = copies.first(where: { $0.entry.base == nil }) { return at(w) }
+        for d in copies { if let b = d.entry.base, try hasWholeCopy(b) { return at(d) } }
+        return at(first)
+    }
+
+    /// Whether some entry stores data chunk `id` whole.
+    private func hasWholeCopy(_ id: ChunkID) throws -> Bool {
+        try table.entries(of: id, .data).contains { $0.entry.base == nil }
+    }
+
+    /// The location of a data chunk by this view (for delta bases).
+    func dataLocation(_ id: ChunkID) throws -> BlobLocation? { try location(BlobKey(id: id, type: .data)) }
+
+    /// Whether the index names a whole copy of data chunk `id` (one a delta can be decoded against).
+    func storesWhole(_ id: ChunkID) throws -> Bool { try hasWholeCopy(id) }
 
     /// Per pack, the delta entries whose base no index object names as a
     /// whole data blob: they cannot be decoded (format-spec §8).
-    func undecodableDeltas() -> [ChunkID: [BlobEntry]] {
+    func undecodableDeltas() throws -> [ChunkID: [BlobEntry]] {
         var out: [ChunkID: [BlobEntry]] = [:]
-        for (id, pack) in packs {
-            let bad = pack.entries.filter { e in e.base.map { !storesWhole($0) } ?? false }
-            if !bad.isEmpty { out[id] = bad }
+        for slot in table.liveSlots {
+            let p = table.packs[slot]
+            var bad: [BlobEntry] = []
+            try table.forEachRecord(in: p.records) { r, rec in
+                guard table.isDelta[r], let base = rec.base else { return }
+                if try !storesWhole(base) { bad.append(rec.entry) }
+            }
+            if !bad.isEmpty { out[p.id] = bad }
+        }
+        return out
+    }
+
+    /// Every blob's location, in a dictionary: for tests and small
+    /// repositories only (it is the memory this view exists to avoid).
+    func allBlobLocations() throws -> [BlobKey: BlobLocation] {
+        var out: [BlobKey: BlobLocation] = [:]
+        try table.forEachBlob { type, records in
+            let id = try table.id(ofRecord: records[0])
+            out[BlobKey(id: id, type: type)] = try location(BlobKey(id: id, type: type))
         }
         return out
     }
 }
-

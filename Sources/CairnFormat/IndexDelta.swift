@@ -32,7 +32,7 @@ public struct IndexDelta: Hashable, Sendable {
     public static func parts(packs: [IndexedPack], supersedes: [ChunkID] = [], maximumBytes: Int = writerTargetBytes) -> [IndexDelta] {
         var out: [IndexDelta] = [], current: [IndexedPack] = [], bytes = 0
         for p in packs {
-            let size = 64 + p.entries.count * 85
+            let size = estimatedBytes(p)
             if !current.isEmpty && bytes + size > maximumBytes {
                 out.append(IndexDelta(packs: current)); current = []; bytes = 0
             }
@@ -41,6 +41,9 @@ public struct IndexDelta: Hashable, Sendable {
         out.append(IndexDelta(packs: current, supersedes: supersedes))
         return out
     }
+
+    /// About what a pack takes in an encoded delta (an upper bound: 85 bytes an entry).
+    public static func estimatedBytes(_ pack: IndexedPack) -> Int { 64 + pack.entries.count * 85 }
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 + packs.reduce(0) { $0 + 48 + $1.entries.count * 44 })

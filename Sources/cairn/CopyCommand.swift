@@ -61,7 +61,7 @@ struct CopyCommand: AsyncParsableCommand {
             guarded.setGuard { try await destLock.ensureValid() }
             try await destLock.holding {
                 try await destination.sync()
-                let copier = Copier(source: source, destination: destination)
+                let copier = try Copier(source: source, destination: destination)
                 let report = try await copier.copy(records)
                 if options.json {
                     Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },

@@ -29,19 +29,19 @@ final class CopierDeltaTests: XCTestCase {
         let source = try await TestRepository.make(store: sourceStore)
         var ids: [String] = []
         for day in 0..<3 { ids.append(try await backupStream(source.repo, dumpLikeStream(day: day), name: "pg").snapshotID) }
-        let sourceView = try await StoreIndexView.load(source.repo)
+        let sourceView = try await StoreIndexSnapshot.load(source.repo)
         let sourceDeltas = sourceView.blobs.filter { $0.value.base != nil }
         XCTAssertGreaterThan(sourceDeltas.count, 10, "the source stores changed chunks as deltas")
 
         let replicaStore = MemoryStore()
         let replica = try await replica(of: source.repo, store: replicaStore)
-        let copier = Copier(source: source.repo, destination: replica)
+        let copier = try Copier(source: source.repo, destination: replica)
         XCTAssertTrue(copier.sameChunker)
         let report = try await copier.copy(try source.repo.snapshots())
         XCTAssertEqual(report.copied.count, 3)
 
         // Every delta of the source is a delta against the same base in the replica, and bases are whole.
-        let replicaView = try await StoreIndexView.load(replica)
+        let replicaView = try await StoreIndexSnapshot.load(replica)
         for (key, loc) in sourceDeltas {
             XCTAssertEqual(replicaView.blobs[key]?.base, loc.base, "chunk \(key.id.short) keeps its base")
         }
@@ -74,12 +74,12 @@ final class CopierDeltaTests: XCTestCase {
         let replica = try await replica(of: source.repo)
         _ = try await backupStream(replica, dumpLikeStream(day: 6), name: "other")
         _ = try await backupStream(replica, dumpLikeStream(day: 0), name: "pg-day0")
-        let before = try await StoreIndexView.load(replica)
+        let before = try await StoreIndexSnapshot.load(replica)
 
         let record = try source.repo.resolveSnapshot(day1.snapshotID)
-        _ = try await Copier(source: source.repo, destination: replica).copy([record])
-        let sourceView = try await StoreIndexView.load(source.repo)
-        let after = try await StoreIndexView.load(replica)
+        _ = try await (try Copier(source: source.repo, destination: replica)).copy([record])
+        let sourceView = try await StoreIndexSnapshot.load(source.repo)
+        let after = try await StoreIndexSnapshot.load(replica)
         var keptDelta = 0, storedWhole = 0
         for (key, loc) in sourceView.blobs where loc.base != nil && before.blobs[key] == nil {
             guard let copied = after.blobs[key] else { continue }
@@ -104,13 +104,13 @@ final class CopierDeltaTests: XCTestCase {
         let source = try await TestRepository.make()
         for day in 0..<3 { _ = try await backupStream(source.repo, dumpLikeStream(day: day), name: "pg") }
         let foreign = try await TestRepository.make()   // a chunker seed of its own
-        let copier = Copier(source: source.repo, destination: foreign.repo)
+        let copier = try Copier(source: source.repo, destination: foreign.repo)
         XCTAssertFalse(copier.sameChunker)
         let report = try await copier.copy(try source.repo.snapshots())
         XCTAssertTrue(report.rechunked)
         XCTAssertEqual(report.copied.count, 3)
         // Re-chunked through the backup pipeline: the later days' changed chunks are deltas there too.
-        let view = try await StoreIndexView.load(foreign.repo)
+        let view = try await StoreIndexSnapshot.load(foreign.repo)
         XCTAssertGreaterThan(view.blobs.values.filter { $0.base != nil }.count, 10)
         for loc in view.blobs.values where loc.base != nil {
             XCTAssertNil(view.dataLocation(loc.base!)?.base, "chains stay one level deep")

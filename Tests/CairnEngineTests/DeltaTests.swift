@@ -23,7 +23,7 @@ final class DeltaTests: XCTestCase {
         }
         XCTAssertLessThan(storedOn * 3, storedOff, "deltas should store days 2-3 at least 3x smaller (on \(storedOn), off \(storedOff))")
         // Some entries in the store name a base, and every base is a whole blob.
-        let view = try await StoreIndexView.load(on.repo)
+        let view = try await StoreIndexSnapshot.load(on.repo)
         let deltas = view.blobs.values.filter { $0.base != nil }
         XCTAssertFalse(deltas.isEmpty)
         for d in deltas { XCTAssertNil(view.dataLocation(d.base!)?.base, "chains are one level deep") }
@@ -41,7 +41,7 @@ final class DeltaTests: XCTestCase {
         let t = try await TestRepository.make(store: mem)
         _ = try await backupStream(t.repo, dump(day: 0), name: "pg")
         let day1 = try await backupStream(t.repo, dump(day: 1), name: "pg")
-        let view = try await StoreIndexView.load(t.repo)
+        let view = try await StoreIndexSnapshot.load(t.repo)
         let base = try XCTUnwrap(view.blobs.values.first { $0.base != nil }?.base)
         let baseLoc = try XCTUnwrap(view.dataLocation(base))
         mem.tamper(ObjectKey(.data, baseLoc.pack.hex)) { var b = $0; b[Int(baseLoc.offset) + 20] ^= 1; return b }

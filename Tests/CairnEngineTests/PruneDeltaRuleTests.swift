@@ -65,8 +65,8 @@ final class PruneDeltaRuleTests: XCTestCase {
         XCTAssertGreaterThan(r.packsRepacked + r.packsDeleted, 0, "the filler is unused: prune has work")
         let fresh = try await t.reopen()
         let view = try await StoreIndexView.load(fresh)
-        XCTAssertTrue(view.storesWhole(b.id), "D's base B must stay indexed whole")
-        XCTAssertTrue(view.undecodableDeltas().isEmpty)
+        XCTAssertTrue(try view.storesWhole(b.id), "D's base B must stay indexed whole")
+        XCTAssertTrue(try view.undecodableDeltas().isEmpty)
         let back = try await ContentReaderHarness.read(fresh, snapshot: id)
         XCTAssertEqual(back, d.bytes)
         let scrub = try await Checker(repo: fresh, options: { var o = ScrubOptions(); o.readData = true; return o }()).run()
@@ -94,13 +94,13 @@ final class PruneDeltaRuleTests: XCTestCase {
             let r = try await Pruner(repo: repo, options: o).run()
             let fresh = try await t.reopen()
             let view = try await StoreIndexView.load(fresh)
-            XCTAssertTrue(view.undecodableDeltas().isEmpty, "budget \(String(describing: budget)): \(r)")
+            XCTAssertTrue(try view.undecodableDeltas().isEmpty, "budget \(String(describing: budget)): \(r)")
             if budget == nil {
                 XCTAssertEqual(r.packsRepackedForDeltas, 1, "\(r)")
-                XCTAssertNil(view.blobs[.init(id: delta.id, type: .data)], "the unused delta is dropped")
+                XCTAssertNil(try view.location(.init(id: delta.id, type: .data)), "the unused delta is dropped")
             } else {
                 XCTAssertEqual(r.deltaBasesKept, 1, "\(r)")
-                XCTAssertTrue(view.storesWhole(base.id))
+                XCTAssertTrue(try view.storesWhole(base.id))
             }
             let back = try await ContentReaderHarness.read(fresh, snapshot: id)
             XCTAssertEqual(back, kept.bytes)

@@ -257,7 +257,7 @@ final class PruneDeltaTests: XCTestCase {
         let mem = MemoryStore()
         var f = PruneFixture(mem: mem, t: try await TestRepository.make(store: mem, packSize: 8 << 20))
         for day in 0..<3 { try await f.backup(dump(day: day), name: "pg", time: Int64(1_700_000_000 + day * 86_400) * 1_000_000_000, delta: true) }
-        let view = try await StoreIndexView.load(f.t.repo)
+        let view = try await StoreIndexSnapshot.load(f.t.repo)
         let deltas = view.blobs.values.filter { $0.base != nil }
         XCTAssertFalse(deltas.isEmpty, "the fixture should produce delta blobs")
         _ = try await f.forgetAllBut(1)
@@ -266,7 +266,7 @@ final class PruneDeltaTests: XCTestCase {
         XCTAssertGreaterThan(r.packsRepacked + r.packsDeleted, 0)
         try await f.assertRestores([f.order.last!])
         try await f.assertClean()
-        let after = try await StoreIndexView.load(try await f.open())
+        let after = try await StoreIndexSnapshot.load(try await f.open())
         let kept = after.blobs.values.filter { $0.base != nil }
         XCTAssertFalse(kept.isEmpty, "the kept snapshot's deltas are still deltas")
         for d in kept { XCTAssertNotNil(after.dataLocation(d.base!), "a delta's base was pruned") }

@@ -1,5 +1,6 @@
 @testable import CairnEngine
 import CairnFormat
+import CairnIndex
 import CairnStorage
 import Foundation
 import XCTest
@@ -94,4 +95,16 @@ func dumpLikeStream(day: Int, rows: Int = 30_000) -> [UInt8] {
         out += Array("\(i)\tuser\(i &* 7919 % 100_000)\t\((i &* 31 &+ version &* 17) % 100_000)\t2026-11-\(10 + version)\tactive\n".utf8)
     }
     return out
+}
+
+/// Every location the store's index objects give, in a dictionary (`StoreIndexView`
+/// keeps them on disk; a test's repository is small enough to hold them).
+struct StoreIndexSnapshot {
+    let blobs: [StoreIndexView.BlobKey: BlobLocation]
+
+    static func load(_ repo: Repository) async throws -> StoreIndexSnapshot {
+        StoreIndexSnapshot(blobs: try await StoreIndexView.load(repo).allBlobLocations())
+    }
+
+    func dataLocation(_ id: ChunkID) -> BlobLocation? { blobs[StoreIndexView.BlobKey(id: id, type: .data)] }
 }

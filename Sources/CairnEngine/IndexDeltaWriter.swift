@@ -1,0 +1,45 @@
+import CairnCrypto
+import CairnFormat
+import CairnStorage
+
+/// Writes index deltas as packs are handed to it, each at most about
+/// `IndexDelta.writerTargetBytes` (as `IndexDelta.parts` cuts them), so a
+/// rewrite of the whole index never holds more than one delta's packs;
+/// `finish` writes the last one, which names what it supersedes: a reader
+/// that sees it knows every other part is stored already.
+final class IndexDeltaWriter {
+    private let repo: Repository
+    private var current: [IndexedPack] = []
+    private var bytes = 0
+    /// Names of the deltas written, in order.
+    private(set) var written: [String] = []
+    /// Runs before each delta is stored (a prune's lock check).
+    var beforeWrite: (() async throws -> Void)?
+
+    init(repo: Repository) { self.repo = repo }
+
+    func add(_ pack: IndexedPack) async throws {
+        let size = IndexDelta.estimatedBytes(pack)
+        if !current.isEmpty && bytes + size > IndexDelta.writerTargetBytes {
+            try await write(IndexDelta(packs: current))
+            current = []; bytes = 0
+        }
+        current.append(pack); bytes += size
+    }
+
+    /// Writes what is left, naming `supersedes`; returns every name written.
+    @discardableResult
+    func finish(supersedes: [ChunkID]) async throws -> [String] {
+        try await write(IndexDelta(packs: current, supersedes: supersedes))
+        current = []; bytes = 0
+        return written
+    }
+
+    private func write(_ delta: IndexDelta) async throws {
+        try await beforeWrite?()
+        let sealed = try repo.keys.sealObject(.index, delta.encoded())
+        let name = Hex.encode(SHA256.hash(sealed))
+        try await repo.store.put(ObjectKey(.index, name), sealed)
+        written.append(name)
+    }
+}

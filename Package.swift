@@ -36,6 +36,8 @@ let package = Package(
         // Linux calls Swift cannot reach: add_key/keyctl (variadic syscall(2)) for the key cache, mallopt,
         // and OpenSSL's allocator hook (the scrypt buffer on huge pages).
         .target(name: "CLinuxShims", dependencies: ["COpenSSL"]),
+        // libfuse 3's high-level API behind plain C functions (its entry points are versioned macros) for `cairn mount`.
+        .target(name: "CFuseShim", linkerSettings: [.linkedLibrary("fuse3")]),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -76,7 +78,7 @@ let package = Package(
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnStorage", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims",
+            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims", "CFuseShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

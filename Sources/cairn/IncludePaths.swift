@@ -8,7 +8,7 @@ import Foundation
 /// escaped (`\n`, `\xe9`, `\\`, `EscapedText`). The raw reading wins when both
 /// name an entry of the snapshot.
 enum IncludePaths {
-    static func resolve(_ includes: [String], option: String = "--include", record: SnapshotRecord, repo: Repository) async throws -> [[[UInt8]]] {
+    static func resolve(_ includes: [String], option: String? = "--include", record: SnapshotRecord, repo: Repository) async throws -> [[[UInt8]]] {
         let browser = SnapshotBrowser(repo: repo)
         var out: [[[UInt8]]] = []
         for include in includes {
@@ -32,11 +32,15 @@ enum IncludePaths {
     /// The bytes the user typed for this argument value: Swift's
     /// `CommandLine.arguments` replaces invalid UTF-8 with U+FFFD, so a value
     /// holding it is looked up in the raw argv (`--include VALUE`, `--include=VALUE`).
-    static func rawBytes(of value: String, option: String) -> [UInt8] {
+    /// With `option` nil the value is a positional argument: the argv entry it decodes from.
+    static func rawBytes(of value: String, option: String?) -> [UInt8] {
         guard value.unicodeScalars.contains("\u{FFFD}") else { return Array(value.utf8) }
         let argv = (0..<Int(CommandLine.argc)).compactMap { i -> [UInt8]? in
             guard let p = CommandLine.unsafeArgv[i] else { return nil }
             return Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
+        }
+        guard let option else {
+            return argv.dropFirst().first { String(decoding: $0, as: UTF8.self) == value } ?? Array(value.utf8)
         }
         let prefix = Array((option + "=").utf8)
         for (i, arg) in argv.enumerated() {

@@ -31,9 +31,16 @@ struct TarExport {
     }
 
     mutating func run(root: ChunkID) async throws {
+        try await run(nodes: try await repo.loadTree(root).nodes, under: [])
+    }
+
+    /// Writes `nodes` (and everything below the directories among them) as
+    /// members named `prefix/name...` (`prefix` without a leading or trailing
+    /// slash; empty: at the top of the archive).
+    mutating func run(nodes: [Node], under prefix: [UInt8]) async throws {
         // Each level: its nodes, the next one, and the length of the parent's path.
-        var levels: [(nodes: [Node], next: Int, parentLength: Int)] = [(try await repo.loadTree(root).nodes, 0, 0)]
-        var path: [UInt8] = []
+        var levels: [(nodes: [Node], next: Int, parentLength: Int)] = [(nodes, 0, prefix.count)]
+        var path: [UInt8] = prefix
         while let top = levels.indices.last {
             guard levels[top].next < levels[top].nodes.count else {
                 path.removeSubrange(levels.removeLast().parentLength...)

@@ -26,10 +26,14 @@ enum Terminal {
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 
     /// One JSON value on one line.
-    static func json<T: Encodable>(_ value: T) {
+    static func json<T: Encodable>(_ value: T) { json(value, to: 1) }
+
+    /// One JSON value on one line to `fd` (2 when standard output carries data).
+    static func json<T: Encodable>(_ value: T, to fd: Int32) {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let data = try? enc.encode(value) { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+        guard let data = try? enc.encode(value) else { return }
+        (fd == 2 ? FileHandle.standardError : FileHandle.standardOutput).write(data + Data("\n".utf8))
     }
 
     static func bytes(_ n: UInt64) -> String {

@@ -4,7 +4,7 @@
 // builds it with the fuzzer and AddressSanitizer on:
 //
 //     swift build --package-path Fuzz -Xswiftc -sanitize=fuzzer,address
-//     scripts/fuzz.sh --list; scripts/fuzz.sh tree 60; scripts/fuzz.sh all 12
+//     scripts/fuzz.sh --list; scripts/fuzz.sh tree 60; scripts/fuzz.sh all 20
 import PackageDescription
 
 let package = Package(

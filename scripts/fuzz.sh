@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh --list                 the targets
 #   scripts/fuzz.sh TARGET SECONDS [FLAGS] one target for SECONDS (extra libFuzzer flags after)
-#   scripts/fuzz.sh all SECONDS            every target, one after the other, SECONDS each
+#   scripts/fuzz.sh all SECONDS            every target SECONDS each, FUZZ_JOBS at a time (default: the
+#                                          number of cores), each target's report printed as it ends
 #
 # Builds Fuzz/ with -sanitize=fuzzer,address (its own .build; the root package is not touched), writes
 # the seed corpus (Fuzz/make_seeds.py and the encoders' seeds), and keeps what the fuzzer learns in
@@ -62,31 +63,71 @@ else
 fi
 
 memory=${FUZZ_MEMORY_MB:-512}
-failed=()
-for t in $targets; do
-  max_len=$("$bin" --list | awk -F'\t' -v t="$t" '$1 == t { print $2 }')
-  read -r -a own_flags <<<"$("$bin" --list | awk -F'\t' -v t="$t" '$1 == t { print $3 }')"
+listing=$("$bin" --list)
+logs="$build/logs"
+mkdir -p "$logs"
+
+# One target: its report goes to $logs/TARGET.report (printed whole when it ends, so reports of
+# targets running side by side do not interleave); exits non-zero on a finding.
+fuzz_one() {
+  local t=$1 max_len own corpus artifacts log report t0 runs
+  max_len=$(awk -F'\t' -v t="$t" '$1 == t { print $2 }' <<<"$listing")
+  read -r -a own <<<"$(awk -F'\t' -v t="$t" '$1 == t { print $3 }' <<<"$listing")"
   corpus="$build/corpus/$t" artifacts="$build/artifacts/$t"
+  rm -f "$logs/$t.report"
   mkdir -p "$corpus" "$artifacts" "$seeds/$t"
-  "$bin" "$t" --write-seeds "$seeds/$t"
-  dirs=("$corpus" "$seeds/$t")
+  "$bin" "$t" --write-seeds "$seeds/$t" >"$logs/$t.log" 2>&1
+  local dirs=("$corpus" "$seeds/$t")
   [ -d "$fuzz_dir/Regressions/$t" ] && dirs+=("$fuzz_dir/Regressions/$t")
-  log="$build/logs/$t.log"
-  mkdir -p "$(dirname "$log")"
+  log="$logs/$t.log" report="$logs/$t.report"
   t0=$SECONDS
   # SWIFT_BACKTRACE off: libFuzzer, not Swift's backtracer, must catch a trap to save the input.
   if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=64}" \
       "$bin" "$t" "${dirs[@]}" -max_total_time="$seconds" -max_len="$max_len" \
       -rss_limit_mb="$memory" -malloc_limit_mb="$memory" -timeout="${FUZZ_TIMEOUT:-10}" \
-      -artifact_prefix="$artifacts/" -print_final_stats=1 ${own_flags[@]+"${own_flags[@]}"} "$@" >"$log" 2>&1; then
+      -artifact_prefix="$artifacts/" -print_final_stats=1 ${own[@]+"${own[@]}"} "${extra_flags[@]}" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    echo "fuzz: $t ok: ${runs:-?} inputs in $((SECONDS - t0)) s, corpus $(ls "$corpus" | wc -l) files"
-  else
-    failed+=("$t")
-    echo "fuzz: $t FAILED after $((SECONDS - t0)) s:" >&2
-    grep -E "ERROR|SUMMARY|Fatal error|fuzz invariant|Test unit written|out-of-memory|timeout" "$log" | head -20 >&2 || tail -30 "$log" >&2
-    echo "fuzz: full log $log; reproduce: SWIFT_BACKTRACE=enable=no $bin $t ARTIFACT" >&2
+    echo "fuzz: $t ok: ${runs:-?} inputs in $((SECONDS - t0)) s, corpus $(ls "$corpus" | wc -l) files" >"$report"
+    return 0
   fi
+  {
+    echo "fuzz: $t FAILED after $((SECONDS - t0)) s:"
+    grep -E "ERROR|SUMMARY|Fatal error|fuzz invariant|Test unit written|out-of-memory|timeout" "$log" | head -20 || tail -30 "$log"
+    echo "fuzz: full log $log; reproduce: SWIFT_BACKTRACE=enable=no $bin $t ARTIFACT"
+  } >"$report"
+  return 1
+}
+
+# Prints a finished target's report and records its outcome.
+finish_one() {
+  local t=$1 status=$2
+  [ -f "$logs/$t.report" ] || echo "fuzz: $t FAILED before fuzzing (writing its seeds); log $logs/$t.log" >"$logs/$t.report"
+  if [ "$status" -eq 0 ]; then cat "$logs/$t.report"; else cat "$logs/$t.report" >&2; failed+=("$t"); fi
+}
+
+extra_flags=("$@")
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: FUZZ_JOBS must be a positive number, not $jobs" >&2; exit 2; }
+echo "fuzz: $(echo $targets | wc -w) target(s), ${seconds} s each, $jobs at a time"
+failed=()
+declare -A running=()   # pid -> target
+for t in $targets; do
+  while [ ${#running[@]} -ge "$jobs" ]; do
+    pid=
+    status=0
+    wait -n -p pid "${!running[@]}" || status=$?
+    finish_one "${running[$pid]}" "$status"
+    unset "running[$pid]"
+  done
+  fuzz_one "$t" &
+  running[$!]=$t
+done
+while [ ${#running[@]} -gt 0 ]; do
+  pid=
+  status=0
+  wait -n -p pid "${!running[@]}" || status=$?
+  finish_one "${running[$pid]}" "$status"
+  unset "running[$pid]"
 done
 echo "fuzz: ${#failed[@]} of $(echo $targets | wc -w) targets failed${failed[*]:+: ${failed[*]}}; $((SECONDS - start)) s in all"
 [ ${#failed[@]} -eq 0 ]

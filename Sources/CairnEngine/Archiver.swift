@@ -49,6 +49,8 @@ public final class Archiver {
     /// Extra facts the `beforeCommit` hook returned; whether it ran already.
     private var addedExtra: [String: String] = [:]
     private var hookRan = false
+    /// The chunker profile content is cut with (recorded in the snapshot).
+    private var chunkerProfile: String
 
     public init(repo: Repository, options: BackupOptions, progress: WorkProgress = WorkProgress()) {
         self.repo = repo
@@ -56,6 +58,7 @@ public final class Archiver {
         self.progress = progress
         saver = BlobSaver(repo: repo)
         processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "file")
+        chunkerProfile = options.profile ?? "file"
     }
 
     /// The parallel stage for a chunker profile: delta compression is on by
@@ -123,6 +126,7 @@ public final class Archiver {
     public func backup(streamFD fd: Int32, prefix: [UInt8] = [], label: String = "-") async throws -> BackupResult {
         let started = Clock.monotonic()
         let chunker = try repo.chunker(profile: options.profile ?? "dump")
+        chunkerProfile = options.profile ?? "dump"
         processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "dump")
         do {
             let slot = try await stream(fd: fd, chunker: chunker, path: label, prefix: prefix)
@@ -292,8 +296,8 @@ public final class Archiver {
     }
 
     /// True when every id the content names directly is in the index.
-    /// One read transaction per file, not one per chunk: 7 ms less for the
-    /// 189 unchanged files (~6,000 chunks) of the benchmark's node tree.
+    /// One read transaction per file, not one per chunk (what it saves on an
+    /// unchanged tree: Docs/performance.md).
     private func allPresent(_ c: ContentRef) throws -> Bool {
         try !repo.index.contains(c.ids, type: c.level == 0 ? .data : .list).contains(false)
     }
@@ -382,6 +386,8 @@ public final class Archiver {
         if !changedDuringBackup.isEmpty { facts[SnapshotFacts.changedDuringBackup] = String(changedDuringBackup.count) }
         if skipped > 0 { facts[SnapshotFacts.skipped] = String(skipped) }
         if sourcesMissing > 0 { facts[SnapshotFacts.sourcesMissing] = String(sourcesMissing) }
+        // Not a lack, but recorded with them: the profile the content was cut with (a copy re-chunks by it).
+        facts[SnapshotFacts.chunkerProfile] = chunkerProfile
         return facts
     }
 

@@ -1,7 +1,6 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
-import Synchronization
 
 /// Copies snapshots from one repository into another, storing only the blobs
 /// the destination lacks.
@@ -89,7 +88,7 @@ public final class Copier: @unchecked Sendable {
                         try await copyDeltas(deltas, saver: saver, report: &report)
                     }
                 } else {
-                    root = try await rechunkTree(s.root, profile: Self.profile(of: s), saver: saver, report: &report)
+                    root = try await rechunkTree(s.root, profile: Self.profile(of: s, in: destination.config), saver: saver, report: &report)
                 }
                 try await saver.finish()
                 var copy = s
@@ -111,10 +110,23 @@ public final class Copier: @unchecked Sendable {
         a.name == b.name && a.timeNanos == b.timeNanos && a.host == b.host && a.paths == b.paths && a.sourceKind == b.sourceKind
     }
 
-    /// The chunker profile a snapshot's content was cut with, for re-chunking.
-    static func profile(of s: Snapshot) -> String {
-        if let p = s.extra["profile"] { return p }
-        return s.sourceKind == "stream" ? "dump" : "file"
+    /// The chunker profile a snapshot's content was cut with, for re-chunking: the one the
+    /// backup recorded, else (snapshots written before it was recorded) the one its source
+    /// always uses: `wal` for PostgreSQL WAL files, `rdb` for Redis, `dump` for other
+    /// streams, `file` for trees. A profile the destination lacks falls back to the last.
+    static func profile(of s: Snapshot, in destination: RepositoryConfig) -> String {
+        let fallback = s.sourceKind == "stream" ? "dump" : "file"
+        let profile: String
+        if let p = s.extra[SnapshotFacts.chunkerProfile] {
+            profile = p
+        } else if s.sourceKind == "stream" && s.extra["pg-wal-file"] != nil {
+            profile = "wal"
+        } else if s.sourceKind == "stream" && s.extra.keys.contains(where: { $0.hasPrefix("redis.") }) {
+            profile = "rdb"
+        } else {
+            profile = fallback
+        }
+        return destination.profile(named: profile) != nil ? profile : fallback
     }
 
     // MARK: copy by id
@@ -123,6 +135,7 @@ public final class Copier: @unchecked Sendable {
         guard try copiedTrees.insert(id) else { return }
         let tree = try await source.loadTree(id)
         for node in tree.nodes {
+            if node.kind == .file { progress.addFile() }
             if let sub = node.subtree { try await copyTree(sub, saver: saver, deltas: &deltas, report: &report) }
             if !node.content.ids.isEmpty { try await copyContent(node.content, saver: saver, deltas: &deltas, report: &report) }
         }
@@ -230,6 +243,7 @@ public final class Copier: @unchecked Sendable {
         let chunker = try destination.chunker(profile: profile)
         let processor = ChunkProcessor(codec: destination.codec, saver: saver, delta: ChunkProcessor.deltaByDefault(profile: profile))
         for var node in tree.nodes {
+            if node.kind == .file { progress.addFile() }
             if let sub = node.subtree { node.subtree = try await rechunkTree(sub, profile: profile, saver: saver, report: &report) }
             if !node.content.ids.isEmpty {
                 node.content = try await rechunkContent(node.content, chunker: chunker, processor: processor, saver: saver, report: &report)
@@ -306,10 +320,13 @@ public final class Copier: @unchecked Sendable {
     }
 }
 
-/// Bytes copied so far, for a progress line.
+/// What a copy has done so far, for its progress line: plaintext bytes of the blobs it
+/// stored (by id) or cut (re-chunking), and the files it went through.
 public final class CopyProgress: Sendable {
-    private let bytes = Atomic<UInt64>(0)
+    /// The counters `cairn copy` draws its progress line from, as a backup's.
+    public let work = WorkProgress()
     public init() {}
-    func add(bytes n: Int) { bytes.add(UInt64(n), ordering: .relaxed) }
-    public var bytesCopied: UInt64 { bytes.load(ordering: .relaxed) }
+    func add(bytes n: Int) { work.update { $0.bytesDone += UInt64(n) } }
+    func addFile() { work.update { $0.filesDone += 1 } }
+    public var bytesCopied: UInt64 { work.counters.bytesDone }
 }

@@ -1,7 +1,13 @@
-/// The `Snapshot.extra` keys a tree backup writes when its snapshot lacks
-/// something (format-spec §13), and how to read them. A snapshot without
-/// them holds everything it names.
+/// The `Snapshot.extra` keys every backup writes (format-spec §13): the
+/// chunker profile it cut content with, and, when a tree backup's snapshot
+/// lacks something, what it lacks. A snapshot without the latter holds
+/// everything it names.
 public enum SnapshotFacts {
+    /// The chunker profile the content was cut with ("file", "dump", "rdb",
+    /// "wal" or a custom one): a copy into a repository that cuts otherwise
+    /// re-chunks with the same profile. Absent in snapshots written before it
+    /// was recorded: `Copier` then infers it from the source's own keys.
+    public static let chunkerProfile = "chunker-profile"
     /// Files that changed while they were read (count).
     public static let changedDuringBackup = "changed_during_backup"
     /// Entries left out: unreadable, or replaced after the scan (count).

@@ -1,0 +1,61 @@
+@testable import CairnEngine
+import CairnFormat
+import CairnStorage
+import Foundation
+import XCTest
+
+/// A copy into a repository that cuts chunks otherwise re-chunks each snapshot
+/// with the profile it was backed up with (issue 19: it used to read a key
+/// nothing wrote, and cut RDB and WAL streams with the dump profile).
+final class CopierProfileTests: XCTestCase {
+    /// The root tree's one node's content: the stream's chunk list.
+    private func streamContent(_ repo: Repository, _ snapshotID: String) async throws -> ContentRef {
+        let record = try repo.resolveSnapshot(snapshotID)
+        let tree = try await repo.loadTree(record.snapshot.root)
+        XCTAssertEqual(tree.nodes.count, 1)
+        return try XCTUnwrap(tree.nodes.first).content
+    }
+
+    func testARechunkingCopyCutsWALAndRDBStreamsWithTheirOwnProfile() async throws {
+        for (profile, seed) in [("wal", UInt64(1)), ("rdb", 2), ("dump", 3)] {
+            let source = try await TestRepository.make()
+            let destination = try await TestRepository.make()
+            let bytes = pseudoRandomBytes(3 << 20, seed: seed)
+            let backed = try await backupStream(source.repo, bytes, name: "s-\(profile)", profile: profile)
+            XCTAssertEqual(backed.snapshot.extra[SnapshotFacts.chunkerProfile], profile, "the backup records its profile")
+
+            let copier = try Copier(source: source.repo, destination: destination.repo)
+            XCTAssertFalse(copier.sameChunker, "different master keys: different chunker seeds")
+            let report = try await copier.copy(try source.repo.snapshots())
+            XCTAssertTrue(report.rechunked)
+            let copyID = try XCTUnwrap(report.copied.first?.destination)
+
+            // The copy holds exactly the chunks a backup of the same bytes into the destination makes,
+            // so later backups there dedup against it.
+            let direct = try await backupStream(destination.repo, bytes, name: "direct-\(profile)", profile: profile)
+            let copied = try await streamContent(destination.repo, copyID)
+            let native = try await streamContent(destination.repo, direct.snapshotID)
+            XCTAssertEqual(copied, native, "\(profile): the copy is cut with the \(profile) profile")
+            XCTAssertEqual(direct.newBytes, 0, "\(profile): the direct backup adds nothing after the copy")
+            XCTAssertEqual(try destination.repo.resolveSnapshot(copyID).snapshot.extra[SnapshotFacts.chunkerProfile], profile)
+            let restored = try await restoreStream(destination.repo, copyID)
+            XCTAssertTrue(restored == bytes, "\(profile): the copy restores byte for byte")
+        }
+    }
+
+    func testSnapshotsWithoutARecordedProfileGetTheirSourcesProfile() throws {
+        let config = RepositoryConfig(repositoryID: [UInt8](repeating: 1, count: 32), createdNanos: 0)
+        let root = try XCTUnwrap(ChunkID(bytes: [UInt8](repeating: 7, count: 32)))
+        func snapshot(_ kind: String, _ extra: [String: String]) -> Snapshot {
+            Snapshot(timeNanos: 0, name: "n", host: "h", user: "u", tags: [], paths: ["-"], sourceKind: kind, root: root, extra: extra)
+        }
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-wal-file": "000000010000000000000001"]), in: config), "wal")
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["redis.keys": "3", "redis.rdb_version": "11"]), in: config), "rdb")
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-kind": "dump"]), in: config), "dump")
+        XCTAssertEqual(Copier.profile(of: snapshot("tree", ["pg-kind": "base"]), in: config), "file")
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile: "wal", "redis.keys": "1"]), in: config), "wal",
+                       "a recorded profile wins")
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile: "custom"]), in: config), "dump",
+                       "a profile the destination lacks falls back to the kind's default")
+    }
+}

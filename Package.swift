@@ -102,6 +102,6 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Vectors")]),
         .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
         // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
-        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "cairn"]),
+        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "CairnEngine", "CairnStorage", "cairn"]),
     ]
 )

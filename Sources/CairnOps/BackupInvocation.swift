@@ -11,10 +11,10 @@ public enum BackupInvocation {
         case .command:
             return .success(["backup", "--stdin-from-command", "--name", s.snapshotName] + tags + ["--wait-lock", waitLock, "--json", "--"] + s.command)
         case .pgDump:
-            return .success(["pg", "dump", "--name", s.snapshotName, "--dbname", s.dbname ?? "", "--json"]
+            return .success(["pg", "dump", "--name", s.snapshotName, "--dbname", s.dbname ?? ""] + tags + ["--wait-lock", waitLock, "--json"]
                             + (s.pgDumpArguments.isEmpty ? [] : ["--"] + s.pgDumpArguments))
         case .pgBaseBackup:
-            return .success(["pg", "basebackup", "--name", s.snapshotName, "--dbname", s.dbname ?? "", "--json"]
+            return .success(["pg", "basebackup", "--name", s.snapshotName, "--dbname", s.dbname ?? ""] + tags + ["--wait-lock", waitLock, "--json"]
                             + (s.pgdata.map { ["--pgdata", $0] } ?? []))
         case .redis:
             var a = ["redis", "backup", "--name", s.snapshotName] + tags + ["--wait-lock", waitLock, "--json"]

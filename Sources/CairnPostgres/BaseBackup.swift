@@ -35,6 +35,8 @@ public struct BaseBackup {
     public var name: String
     public var walName: String
     public var label = "cairn base backup"
+    /// Tags recorded in the snapshot.
+    public var tags: [String] = []
     /// How long to wait for the archiver to archive the backup's last WAL segment (seconds).
     public var archiveTimeout: Double = 600
 
@@ -68,6 +70,7 @@ public struct BaseBackup {
         }
         var options = BackupOptions(name: name)
         options.profile = "file"
+        options.tags = tags
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }
         options.extra = [Key.kind: "base", Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
                          Key.segmentSize: segmentSize, Key.dataDirectory: pgdata, Key.startTime: String(startNanos)]

@@ -19,8 +19,9 @@ public struct LogicalDump {
     public let repo: Repository
     public init(repo: Repository) { self.repo = repo }
 
-    /// Dumps the database `conninfo` names into a snapshot called `name`.
-    public func dump(name: String, conninfo: String, arguments: [String], progress: WorkProgress = WorkProgress()) async throws -> BackupResult {
+    /// Dumps the database `conninfo` names into a snapshot called `name`, recording `tags`.
+    public func dump(name: String, conninfo: String, arguments: [String], tags: [String] = [],
+                     progress: WorkProgress = WorkProgress()) async throws -> BackupResult {
         let settings = try ConnectionSettings(conninfo)
         // Connect first: a bad connection string fails here, with libpq's message, before anything is stored.
         let conn = try PGConnection(conninfo)
@@ -32,6 +33,7 @@ public struct LogicalDump {
         try child.start()
         var options = BackupOptions(name: name)
         options.profile = "dump"
+        options.tags = tags
         options.extra = [Key.kind: "dump", Key.database: database, Key.serverVersion: String(version)]
         options.beforeCommit = {
             try await child.check()

@@ -18,6 +18,8 @@ public struct StreamedBaseBackup {
     public var name: String
     public var walName: String
     public var label = "cairn base backup"
+    /// Tags recorded in the snapshot.
+    public var tags: [String] = []
     /// How long pg_basebackup may wait for the archiver once the data is sent (seconds).
     public var archiveTimeout: Double = 600
 
@@ -58,6 +60,7 @@ public struct StreamedBaseBackup {
 
         var options = BackupOptions(name: name)
         options.profile = "file"
+        options.tags = tags
         options.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
                          BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: walName,
                          BaseBackup.Key.segmentSize: segmentSize, BaseBackup.Key.startTime: String(startNanos)]

@@ -21,6 +21,9 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
     @Option(help: "The data directory, when the server's data_directory is not the path here.")
     var pgdata: String?
 
+    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
+    var tags: [String] = []
+
     @Flag(help: "Stream with 'pg_basebackup -D - -Ft -X none' (a replication connection) instead of reading the data directory: for a server whose data directory is not local.")
     var stream = false
 
@@ -29,6 +32,7 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
 
     func validate() throws {
         if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
+        if tags.contains(where: { $0.isEmpty }) { throw ValidationError("--tag is empty") }
         if stream && pgdata != nil { throw ValidationError("--stream reads the data directory through the server: drop --pgdata") }
         if LockOptions.parse(archiveTimeout) == nil { throw ValidationError("--archive-timeout \(archiveTimeout.debugDescription) is not a duration like 10m") }
     }
@@ -40,8 +44,10 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
         var backup = BaseBackup(repo: repo, name: name, walName: walName)
         let archiveWait = LockOptions.parse(archiveTimeout) ?? 600
         backup.archiveTimeout = archiveWait
+        backup.tags = tags
         var streamed = StreamedBaseBackup(repo: repo, name: name, walName: walName)
         streamed.archiveTimeout = archiveWait
+        streamed.tags = tags
         let archiver = WorkProgress()
         let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
         let r: BackupResult

@@ -18,17 +18,21 @@ struct PgDumpCommand: AsyncParsableCommand {
     @Option(help: "libpq connection string or URI, without a password (default: the PG* environment).")
     var dbname = ""
 
+    @Option(name: .customLong("tag"), help: "A tag to record (repeatable).")
+    var tags: [String] = []
+
     @Argument(parsing: .postTerminator, help: "Extra pg_dump arguments, after '--'.")
     var pgDumpArguments: [String] = []
 
     func validate() throws {
         if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
+        if tags.contains(where: { $0.isEmpty }) { throw ValidationError("--tag is empty") }
     }
 
     func run() async throws {
         try pg.apply()
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg dump", wait: lockOptions.seconds)
-        let r = try await lock.holding { try await LogicalDump(repo: repo).dump(name: name, conninfo: dbname, arguments: pgDumpArguments) }
+        let r = try await lock.holding { try await LogicalDump(repo: repo).dump(name: name, conninfo: dbname, arguments: pgDumpArguments, tags: tags) }
         let s = r.snapshot
         if options.json {
             Terminal.json(PgDumpJSON(snapshot_id: r.snapshotID, name: s.name, database: s.extra[LogicalDump.Key.database] ?? "",

@@ -5,7 +5,8 @@ import CairnIndex
 import CairnCompression
 
 /// The errors the engine reports. Each message says what is wrong and, where
-/// possible, what to do; `exitCode` follows the CLI contract (1 failure).
+/// possible, what to do. `cairn` exits 1 on any of them, 2 on `usage` (a bad
+/// option value found only at run time; `CairnCommand.main`).
 public enum CairnError: Error, CustomStringConvertible, Sendable {
     case notARepository(String)
     case alreadyARepository(String)

@@ -3,8 +3,8 @@ import CairnFormat
 import Glibc
 #endif
 
-/// Reads a file descriptor and cuts it into chunks, keeping at most
-/// `capacity` bytes in memory whatever the input size.
+/// Reads a file descriptor and cuts it into chunks, keeping one buffer of
+/// max(4 MiB, twice the largest chunk) in memory whatever the input size.
 public final class ChunkReader {
     private let fd: Int32
     private let chunker: FastCDC

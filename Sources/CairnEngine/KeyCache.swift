@@ -5,7 +5,7 @@ import CairnFormat
 /// Keeps a repository's unlocked master key in the kernel's user keyring for
 /// a while (opt-in, `--key-cache DURATION`), so that a run of short commands
 /// — `wal-push` once per WAL segment, a backup every few minutes — pays the
-/// scrypt key derivation (about 70 ms and 32 MiB) once.
+/// scrypt key derivation (32 MiB; its time is in Docs/performance.md) once.
 ///
 /// Like ssh-agent, the cache trades the KDF for access: the key lives in
 /// kernel memory (never on disk), readable by processes of the same user

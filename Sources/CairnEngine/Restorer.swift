@@ -110,10 +110,8 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
 /// `path` names the destination in messages.
 ///
 /// One call carries at most `writevBytes` (or one larger chunk), not a whole
-/// window: on the benchmark VM (Linux 6.18) 2 MiB writes cost three to ten
-/// times the system time of the same bytes in 64-256 KiB writes, all in
-/// copying into the page cache (measured with Python's writev as well as
-/// here; presumably the larger page-cache folios a large write gets).
+/// window: large writes cost far more system time per byte copying into the
+/// page cache than writes of 64-256 KiB (Docs/performance.md, restore).
 func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
     var start = chunks.startIndex
     while start < chunks.endIndex {

@@ -33,8 +33,8 @@ public struct RepositoryConfig: Hashable, Sendable {
 
     /// The level of a new repository. On chunks of 4-64 KiB zstd's level 2
     /// ("fast" strategy) stores the platform's dumps, RDB files, node tables
-    /// and WAL within 2 % of level 3 ("dfast") in 10-20 % less backup time
-    /// (measured: Docs/performance.md, "Compression level").
+    /// and WAL about as small as level 3 ("dfast") in less backup time
+    /// (the figures: Docs/performance.md, "What changed in this work").
     public static let defaultCompressionLevel: Int32 = 2
     public var profiles: [ChunkerProfile]
     /// A chunker seed shared with another repository (`cairn init --copy-chunker-from`):

@@ -31,8 +31,8 @@ struct CairnCommand: AsyncParsableCommand {
         // memory back and faults it in again every batch (three times the page
         // faults). Peak RSS is unchanged: it is reached either way.
         cairn_set_malloc_trim_threshold(64 << 20)
-        // Before anything reaches OpenSSL: the key derivation's 32 MiB buffer
-        // on huge pages takes ~12 ms off every command that opens a repository.
+        // Before anything reaches OpenSSL: the key derivation's 32 MiB buffer on
+        // huge pages shortens every command that opens a repository (Docs/performance.md).
         _ = cairn_openssl_use_huge_pages()
         SignalHandling.install()
         do {

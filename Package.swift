@@ -82,12 +82,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What many test targets share (issue 19): the cairn binary's location, servers a test
+        // requires (skip, or fail under CI=true), deterministic random bytes. Imports no Cairn module.
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
+
         .testTarget(name: "CairnFormatTests", dependencies: ["CairnFormat"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "CairnCoreTests", dependencies: [
             "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnFormat",
         ]),
-        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine"]),
+        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnTestSupport"]),
         // Forger.swift forges objects from format-spec with CairnCrypto's primitives only.
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage", "CairnCrypto"]),
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
@@ -102,6 +106,6 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Vectors")]),
         .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
         // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
-        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "CairnEngine", "CairnStorage", "cairn"]),
+        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "CairnEngine", "CairnStorage", "CairnTestSupport", "cairn"]),
     ]
 )

@@ -2,6 +2,7 @@
 import CairnFormat
 import CairnIndex
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 
@@ -29,20 +30,8 @@ struct TestRepository {
     }
 }
 
-/// Deterministic pseudo-random bytes (SplitMix64).
-func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    var out = [UInt8](); out.reserveCapacity(count + 8)
-    while out.count < count {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
-    }
-    return Array(out.prefix(count))
-}
+/// Deterministic pseudo-random bytes (SplitMix64; `CairnTestSupport.RandomBytes`).
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] { RandomBytes.make(count, seed: seed) }
 
 /// A pipe fed from a background thread, so a stream backup can read it.
 func withPipe<R>(_ bytes: [UInt8], _ body: (Int32) async throws -> R) async throws -> R {

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -86,30 +87,11 @@ final class OpsHarness {
         }
     }
 
-    static func binary() throws -> String {
-        if let b = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !b.isEmpty { return b }
-        var dirs: [String] = []
-        for arg in ProcessInfo.processInfo.arguments {
-            var u = URL(fileURLWithPath: arg).standardizedFileURL
-            for _ in 0..<4 where u.path != "/" {
-                if u.pathExtension == "xctest" { dirs.append(u.deletingLastPathComponent().path) }
-                u = u.deletingLastPathComponent()
-            }
-        }
-        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") { dirs.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().path) }
-        for d in dirs where access(d + "/cairn", X_OK) == 0 { return d + "/cairn" }
-        throw HarnessError("cannot find the cairn executable beside the tests; run swift build or set CAIRN_BINARY")
-    }
+    static func binary() throws -> String { try CairnBinary.path() }
 
     /// A program the test needs: skips when absent, fails under CI=true.
     static func require(_ path: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        if access(path, X_OK) == 0 { return path }
-        let message = "\(what) not found at \(path); install it (scripts/setup.sh)"
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            XCTFail(message, file: file, line: line)
-            throw XCTSkip("failed: \(message)")
-        }
-        throw XCTSkip(message)
+        try RequiredProgram.require(path, what, file: file, line: line)
     }
 }
 

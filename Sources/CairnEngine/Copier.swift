@@ -115,14 +115,14 @@ public final class Copier: @unchecked Sendable {
     /// always uses: `wal` for PostgreSQL WAL files, `rdb` for Redis, `dump` for other
     /// streams, `file` for trees. A profile the destination lacks falls back to the last.
     static func profile(of s: Snapshot, in destination: RepositoryConfig) -> String {
-        let fallback = s.sourceKind == "stream" ? "dump" : "file"
+        let fallback = s.sourceKind == "stream" ? ChunkerProfileName.dump : ChunkerProfileName.file
         let profile: String
         if let p = s.extra[SnapshotFacts.chunkerProfile] {
             profile = p
         } else if s.sourceKind == "stream" && s.extra["pg-wal-file"] != nil {
-            profile = "wal"
+            profile = ChunkerProfileName.wal
         } else if s.sourceKind == "stream" && s.extra.keys.contains(where: { $0.hasPrefix("redis.") }) {
-            profile = "rdb"
+            profile = ChunkerProfileName.rdb
         } else {
             profile = fallback
         }

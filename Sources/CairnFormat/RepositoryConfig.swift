@@ -53,10 +53,10 @@ public struct RepositoryConfig: Hashable, Sendable {
     /// 16 KiB); WAL segments share nothing at any size, so they get large
     /// chunks and a small index; generic files are new or unchanged as a whole.
     public static let defaultProfiles: [ChunkerProfile] = [
-        ChunkerProfile(name: "dump", minimumSize: 4 << 10, averageSize: 16 << 10, maximumSize: 64 << 10),
-        ChunkerProfile(name: "rdb", minimumSize: 2 << 10, averageSize: 8 << 10, maximumSize: 32 << 10),
-        ChunkerProfile(name: "wal", minimumSize: 64 << 10, averageSize: 256 << 10, maximumSize: 1 << 20),
-        ChunkerProfile(name: "file", minimumSize: 16 << 10, averageSize: 64 << 10, maximumSize: 256 << 10),
+        ChunkerProfile(name: ChunkerProfileName.dump, minimumSize: 4 << 10, averageSize: 16 << 10, maximumSize: 64 << 10),
+        ChunkerProfile(name: ChunkerProfileName.rdb, minimumSize: 2 << 10, averageSize: 8 << 10, maximumSize: 32 << 10),
+        ChunkerProfile(name: ChunkerProfileName.wal, minimumSize: 64 << 10, averageSize: 256 << 10, maximumSize: 1 << 20),
+        ChunkerProfile(name: ChunkerProfileName.file, minimumSize: 16 << 10, averageSize: 64 << 10, maximumSize: 256 << 10),
     ]
 
     public var repositoryIDHex: String { Hex.encode(repositoryID) }

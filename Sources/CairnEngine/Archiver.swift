@@ -92,7 +92,7 @@ public final class Archiver {
             tops.append((BytePath(trimmed), name, st))
         }
         let chunker = try repo.chunker(profile: options.profile ?? "file")
-        let parent = try repo.snapshots(name: options.name).filter { $0.snapshot.sourceKind == "tree" }.last
+        let parent = try repo.latestSnapshot(name: options.name, sourceKind: "tree")
         var parentRoot: Tree? = nil
         if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
         do {

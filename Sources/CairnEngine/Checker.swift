@@ -25,18 +25,22 @@ public struct Checker: Sendable {
         let started = Clock.monotonic()
         var report = ScrubReport()
         try await checkKeys(&report)
-        // Snapshots are listed before the index objects are read: a backup commits its snapshot
-        // only after the index objects naming its packs are stored (format-spec §15), so every
-        // snapshot listed here finds its blobs in the index read next. A backup that commits
+        // Snapshots are read before the index objects are: a backup commits its snapshot only
+        // after the index objects naming its packs are stored (format-spec §15), so every
+        // snapshot read here finds its blobs in the index read next. A backup that commits
         // while this scrub runs (scrub takes no exclusive lock) is left for the next scrub
-        // instead of being reported as damage.
-        let listedSnapshots = try await repo.store.list(.snapshots)
+        // instead of being reported as damage; snapshots merged into a catalogue meanwhile
+        // are found there (`StoreSnapshots.load`).
+        let storedSnapshots = try await StoreSnapshots.load(repo)
         // Snapshots a forget removed that are back in the store (replayed) are reported, not traced.
         let records = try await ForgetRecords.load(repo)
         for u in records.unreadable { report.objectProblems.append(.init(object: "forgotten/\(u.name)", problem: u.problem)) }
-        report.replayedSnapshots = listedSnapshots.map(\.name).filter { records.forgotten[$0] != nil }.sorted()
+        report.replayedSnapshots = storedSnapshots.allIDs.filter { records.forgotten[$0] != nil }.sorted()
             .map { .init(snapshot: $0, forgottenNanos: records.forgotten[$0]!) }
-        let snapshotKeys = listedSnapshots.filter { records.forgotten[$0.name] == nil }
+        for u in storedSnapshots.unreadable where records.forgotten[String(u.name.split(separator: "#").last ?? "")] == nil {
+            report.objectProblems.append(.init(object: "snapshots/\(u.name)", problem: u.problem))
+        }
+        let live = storedSnapshots.items.values.filter { records.forgotten[$0.id] == nil }.sorted { $0.id < $1.id }
         let view = try await StoreIndexView.load(repo)
         for u in view.unreadable { report.objectProblems.append(.init(object: "index/\(u.name)", problem: u.problem)) }
 
@@ -98,7 +102,7 @@ public struct Checker: Sendable {
         for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
         }
-        try await traceSnapshots(snapshotKeys, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
+        try await traceSnapshots(live, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
         report.seconds = Clock.monotonic() - started
         return report
     }
@@ -244,26 +248,16 @@ public struct Checker: Sendable {
 
     // MARK: tracing damage to snapshots
 
-    private func traceSnapshots(_ keys: [ObjectKey], view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation],
+    private func traceSnapshots(_ snapshots: [StoreSnapshots.Item], view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation],
                                 badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws {
         // One tracer for every snapshot: each tree and list blob is read and checked once.
         var tracer = DamageTracer(repo: repo, view: view, unindexed: unindexed, badBlobs: badBlobs)
-        for key in keys.sorted(by: { $0.name < $1.name }) {
-            let snapshot: Snapshot
-            do {
-                let bytes: [UInt8]
-                do { bytes = try await MetadataObjects.read(repo.store, key) } catch StorageError.notFound { continue }  // forgotten meanwhile
-                guard MetadataObjects.matchesName(key, bytes) else { throw CairnError.other(MetadataObjects.nameMismatch) }
-                snapshot = try Snapshot.decode(try repo.keys.openObject(.snapshot, bytes))
-            } catch {
-                report.objectProblems.append(.init(object: "snapshots/\(key.name)", problem: describe(error)))
-                continue
-            }
+        for item in snapshots {
             report.snapshotsChecked += 1
-            let damage = try await tracer.walk(snapshotID: key.name, name: snapshot.name, root: snapshot.root)
+            let damage = try await tracer.walk(snapshotID: item.id, name: item.snapshot.name, root: item.snapshot.root)
             report.affected += damage.affected
-            if damage.omitted > 0 { report.affectedNotListed[key.name] = damage.omitted }
-            if damage.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(key.name) }
+            if damage.omitted > 0 { report.affectedNotListed[item.id] = damage.omitted }
+            if damage.usesUnindexed { report.snapshotsNeedingIndexRebuild.insert(item.id) }
         }
         var listed = Set(report.blobProblems.map { "\($0.type) \($0.blob)" })
         for (k, why) in tracer.missing.merging(tracer.unreadable, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key.id < $1.key.id })

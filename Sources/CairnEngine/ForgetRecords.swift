@@ -17,14 +17,26 @@ enum ForgetRecords {
             let sealed = try repo.keys.sealObject(.forgetRecord, ForgetRecord(timeNanos: nowNanos, snapshots: part).encoded())
             let name = Hex.encode(SHA256.hash(sealed))
             try await repo.store.put(ObjectKey(.forgotten, name), sealed)
-            try repo.index.addForgetRecord(name, ForgetRecord(timeNanos: nowNanos, snapshots: part))
+            try repo.index.addForgetRecord(name, ForgetRecord(timeNanos: nowNanos, snapshots: part), size: sealed.count)
         }
     }
 
-    /// Reads one record, verified: its bytes hash to its name and it opens with the master key.
-    static func read(_ repo: Repository, _ key: ObjectKey) async throws -> ForgetRecord {
+    /// Reads one record, verified: its bytes hash to its name and it opens
+    /// with the master key. A record (envelope version 1) names snapshots
+    /// removed at one time; a merged record (version 2, format-spec v2.md)
+    /// gives each its own time.
+    static func read(_ repo: Repository, _ key: ObjectKey) async throws -> [ForgetRecordSet.Entry] {
         let bytes = try await MetadataObjects.readVerified(repo.store, key)
-        return try ForgetRecord.decode(try repo.keys.openObject(.forgetRecord, bytes))
+        return try decode(repo, bytes)
+    }
+
+    static func decode(_ repo: Repository, _ bytes: [UInt8]) throws -> [ForgetRecordSet.Entry] {
+        let (version, plain) = try repo.keys.openObjectVersioned(.forgetRecord, bytes)
+        if version == 1 {
+            let r = try ForgetRecord.decode(plain)
+            return r.snapshots.map { ForgetRecordSet.Entry(id: $0, timeNanos: r.timeNanos) }
+        }
+        return try ForgetRecordSet.decode(plain).entries
     }
 
     /// What the store's records say (for prune and scrub, which trust the store only):
@@ -34,9 +46,9 @@ enum ForgetRecords {
         var names: [String] = [], unreadable: [(String, String)] = []
         for key in try await repo.store.list(.forgotten).sorted(by: { $0.name < $1.name }) {
             do {
-                let r = try await read(repo, key)
+                let entries = try await read(repo, key)
                 names.append(key.name)
-                for id in r.snapshots { forgotten[id.hex] = max(forgotten[id.hex] ?? .min, r.timeNanos) }
+                for e in entries { forgotten[e.id.hex] = max(forgotten[e.id.hex] ?? .min, e.timeNanos) }
             } catch StorageError.notFound {
                 continue
             } catch {

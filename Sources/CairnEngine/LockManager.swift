@@ -292,6 +292,16 @@ public final class RepositoryLock: Sendable {
     /// The name of the current lock object.
     public var name: String { state.withLock { $0.name } }
 
+    /// `MetadataCompactor.run()` on this lock's repository, while the lock is valid.
+    func compactMetadata() async {
+        do {
+            try await ensureValid()
+            _ = try await MetadataCompactor(repo: manager.repo).run()
+        } catch {
+            FileHandleOutput.warn("merging small metadata objects failed (\(describe(error))); what this command stored is kept, and a later command merges them (not before a day if the store refused a delete)")
+        }
+    }
+
     /// Writes a new lock object, then (after a pause) deletes the previous one.
     func refresh() async {
         var record = state.withLock { $0.record }
@@ -349,9 +359,14 @@ public final class RepositoryLock: Sendable {
     }
 
     /// Runs `body` while holding the lock, then releases it whatever happens.
-    public func holding<R>(_ body: () async throws -> R) async throws -> R {
+    /// After `body` succeeded (its commit is done), and unless `compact` is
+    /// false, the small metadata objects are merged as they accumulate
+    /// (`MetadataCompactor`: bounded work, crash-safe); a merge that fails
+    /// is only a warning, since what the command committed stands.
+    public func holding<R>(compact: Bool = true, _ body: () async throws -> R) async throws -> R {
         do {
             let r = try await body()
+            if compact { await compactMetadata() }
             await release()
             return r
         } catch {

@@ -39,14 +39,21 @@ public struct MasterKeys: Sendable {
     }
 
     /// Seals a metadata object body with its envelope header as AAD.
-    func sealObject(_ kind: ObjectKind, _ plaintext: [UInt8]) throws -> [UInt8] {
-        let header = ObjectEnvelope.header(kind)
+    func sealObject(_ kind: ObjectKind, _ plaintext: [UInt8], version: UInt16 = ObjectEnvelope.formatVersion) throws -> [UInt8] {
+        let header = ObjectEnvelope.header(kind, version: version)
         return header + (try AESGCM.seal(plaintext, key: metadata, aad: header))
     }
 
+    /// The plaintext of an object of envelope version 1 (`config`: any version this code reads).
     func openObject(_ kind: ObjectKind, _ bytes: [UInt8]) throws -> [UInt8] {
         let body = try ObjectEnvelope.open(bytes, kind: kind)
-        return try AESGCM.open(body, key: metadata, aad: ObjectEnvelope.header(kind))
+        return try AESGCM.open(body, key: metadata, aad: Array(bytes[0..<ObjectEnvelope.headerLength]))
+    }
+
+    /// The envelope version and plaintext of an object of any version this code reads for `kind`.
+    func openObjectVersioned(_ kind: ObjectKind, _ bytes: [UInt8]) throws -> (version: UInt16, plaintext: [UInt8]) {
+        let (version, body) = try ObjectEnvelope.openVersioned(bytes, kind: kind)
+        return (version, try AESGCM.open(body, key: metadata, aad: Array(bytes[0..<ObjectEnvelope.headerLength])))
     }
 
     /// Wraps the master key under a passphrase in a new key file.

@@ -131,30 +131,36 @@ public final class Pruner {
         result.dryRun = options.dryRun
 
         // 1. What the store says: snapshots, index objects, packs. Anything unreadable stops the prune.
-        let snapshotKeys = try await repo.store.list(.snapshots)
+        let storedSnapshots = try await StoreSnapshots.load(repo)
         // A snapshot a forget record names was removed by 'forget': one in the store again was
         // put back (a replay). It is no root, and it goes again (format-spec §20).
         let records = try await ForgetRecords.load(repo)
         for r in records.unreadable { log?("forget record \(r.name.prefix(12)) cannot be read (\(r.problem)): the snapshots it names count as live") }
-        let replayed = snapshotKeys.map(\.name).filter { records.forgotten[$0] != nil }.sorted()
+        // An unreadable object a forget record names is a replay that goes anyway.
+        if let bad = storedSnapshots.unreadable.first(where: { records.forgotten[String($0.name.split(separator: "#").last ?? "")] == nil }) {
+            throw CairnError.other("snapshot \(bad.name.prefix(12)) cannot be read (\(bad.problem)): prune stops, since it cannot tell what that snapshot uses; run 'cairn scrub' and 'cairn repair'")
+        }
+        // Unreadable objects named by a record are replays too (a damaged copy of a removed snapshot).
+        let unreadableReplays = storedSnapshots.unreadable.map(\.name).filter { !$0.contains("#") && records.forgotten[$0] != nil }
+        let replayed = storedSnapshots.allIDs.union(unreadableReplays).filter { records.forgotten[$0] != nil }.sorted()
         if !replayed.isEmpty {
             log?("\(replayed.count) snapshot(s) removed by forget are in the store again (replayed): removing them again")
             if !options.dryRun {
                 try await commitCheck?()
-                for id in replayed {
-                    try await repo.store.delete(ObjectKey(.snapshots, id))
-                    try repo.index.removeSnapshot(id: id)
+                let gone = Set(replayed)
+                for (object, ids) in storedSnapshots.objects.sorted(by: { $0.key < $1.key }) where ids.contains(where: gone.contains) {
+                    if let keep = storedSnapshots.entries(ofCatalogue: object, dropping: gone) {
+                        // A catalogue still holding them (a forget stopped before it rewrote it, or an old one put back).
+                        try await repo.replaceCatalogue(object, with: keep)
+                    } else {
+                        try await repo.store.delete(ObjectKey(.snapshots, object))
+                    }
                 }
+                for name in unreadableReplays { try await repo.store.delete(ObjectKey(.snapshots, name)) }
+                try repo.index.removeSnapshots(ids: replayed)
             }
         }
-        var roots: [ChunkID] = []
-        for key in snapshotKeys where records.forgotten[key.name] == nil {
-            do {
-                roots.append(try Snapshot.decode(try repo.keys.openObject(.snapshot, try await MetadataObjects.read(repo.store, key))).root)
-            } catch {
-                throw CairnError.other("snapshot \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops, since it cannot tell what that snapshot uses; run 'cairn scrub' and 'cairn repair'")
-            }
-        }
+        let roots = storedSnapshots.items.values.filter { records.forgotten[$0.id] == nil }.sorted { $0.id < $1.id }.map(\.snapshot.root)
         result.snapshots = roots.count
         let indexKeys = try await repo.store.list(.index)
         result.indexObjects = indexKeys.count

@@ -33,10 +33,20 @@ public final class Repository: Sendable {
     let bases = BaseCache(capacityBytes: 8 << 20)
     /// The one reload of the cache from the store after a lookup missed (`locate`).
     private let cacheCheck = Mutex<Task<Void, Error>?>(nil)
+    private let format: Mutex<UInt16>
 
-    init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String) {
+    /// The repository format version (the envelope version of `config`,
+    /// format-spec README): 1, or 2 with snapshot catalogues and merged forget
+    /// records (v2.md). Writers never write an object of a newer format than this.
+    public var formatVersion: UInt16 { format.withLock { $0 } }
+
+    /// After `RepositoryMigration` has written the new config.
+    func setFormatVersion(_ v: UInt16) { format.withLock { $0 = v } }
+
+    init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String,
+         formatVersion: UInt16) {
         self.store = store; self.config = config; self.keys = keys; self.index = index
-        self.cacheDirectory = cacheDirectory; self.keyID = keyID
+        self.cacheDirectory = cacheDirectory; self.keyID = keyID; self.format = Mutex(formatVersion)
         self.codec = BlobCodec(keys: keys, level: config.compressionLevel, limits: BlobLimits(config: config))
     }
 
@@ -48,6 +58,9 @@ public final class Repository: Sendable {
         public var profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles
         /// Another repository's chunker seed (`--copy-chunker-from`), with its profiles.
         public var chunkerSeed: UInt64? = nil
+        /// The repository format (`init --repository-version`): the newest by default; 1 for a
+        /// repository that Cairn versions reading only format 1 must open too.
+        public var formatVersion: UInt16 = ObjectEnvelope.newestFormatVersion
         public init() {}
     }
 
@@ -65,18 +78,18 @@ public final class Repository: Sendable {
         let keyID = Hex.encode(SHA256.hash(keyBytes))
         try await store.put(ObjectKey(.keys, keyID), keyBytes)
         // The config goes last: until it exists, the store is not a repository.
-        try await store.put(.config, try keys.sealObject(.config, config.encoded()))
-        return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+        try await store.put(.config, try keys.sealObject(.config, config.encoded(), version: options.formatVersion))
+        return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: options.formatVersion)
     }
 
     /// Opens with a passphrase; tries every key file.
     /// - Parameter keyCache: keep the unlocked key in the kernel user keyring (see `KeyCache`).
     public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil) async throws -> Repository {
-        let (config, keys, keyID) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase)
+        let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
-            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version)
             LocalStore.removeStaleFiles(in: "\(repo.cacheDirectory)/staging")
             try await repo.sync()
             return repo
@@ -84,7 +97,7 @@ public final class Repository: Sendable {
             // The cache is only a cache: a damaged one is thrown away and refilled from the store.
             FileHandleOutput.warn("the local index at \(cacheBase)/\(config.repositoryIDHex) is damaged (\(error.message)); rebuilding it from the store")
             RepositoryIndex.destroy(path: "\(cacheBase)/\(config.repositoryIDHex)/index.sqlite")
-            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID)
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version)
             try await repo.sync()
             return repo
         }
@@ -92,7 +105,7 @@ public final class Repository: Sendable {
 
     /// Reads and decrypts the config with the first key the passphrase opens (`KeyUnlocker`).
     /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
-    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, MasterKeys, String) {
+    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, MasterKeys, String, UInt16) {
         let configBytes: [UInt8]
         do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound {
             // A size query cannot say why nothing is there (S3 answers a HEAD without a body): a plain get
@@ -101,7 +114,8 @@ public final class Repository: Sendable {
             throw CairnError.notARepository(store.location)
         }
         // Version check before any key work; a newer Cairn's config is not damage.
-        do { _ = try ObjectEnvelope.open(configBytes, kind: .config) } catch let e as FormatError {
+        let version: UInt16
+        do { version = try ObjectEnvelope.openVersioned(configBytes, kind: .config).version } catch let e as FormatError {
             if case .unsupportedVersion = e { throw e }
             throw CairnError.damagedConfig(location: store.location, reason: "\(e.description) (\(configBytes.count) bytes)")
         }
@@ -113,7 +127,7 @@ public final class Repository: Sendable {
                 if let keys = keyCache.load(configObject: configBytes, keyName: name, passphrase: passphrase),
                    let plain = try? keys.openObject(.config, configBytes) {
                     try await PassphraseChange.settle(store: store, keys: keys, openedKey: name, keyNames: listed)
-                    return (try RepositoryConfig.decode(plain), keys, name)
+                    return (try RepositoryConfig.decode(plain), keys, name, version)
                 }
             }
         }
@@ -121,10 +135,11 @@ public final class Repository: Sendable {
         let u = try await unlocker.unlock(keyNames: keyNames)
         try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed)
         keyCache?.store(u.keys, configObject: configBytes, keyName: u.keyName, passphrase: passphrase)
-        return (u.config, u.keys, u.keyName)
+        return (u.config, u.keys, u.keyName, version)
     }
 
-    private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String) throws -> Repository {
+    private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String,
+                                  formatVersion: UInt16) throws -> Repository {
         let dir = "\(cacheBase)/\(config.repositoryIDHex)"
         try FileSystem.makeDirectories(dir)
         let index: RepositoryIndex
@@ -139,28 +154,31 @@ public final class Repository: Sendable {
             try index.reset()
             try index.setMeta("schema", RepositoryIndex.schemaVersion)
         }
-        return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID)
+        return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID, formatVersion: formatVersion)
     }
 
     // MARK: keeping the cache in step with the store
 
-    /// Loads index deltas and snapshots the cache has not seen, and drops
-    /// snapshots that are gone from the store. When an index object the cache
-    /// had loaded is gone (a prune elsewhere), every blob location is dropped
-    /// and reloaded from the store's current index objects.
+    /// Loads index objects and snapshots the cache has not seen and forgets
+    /// those gone from the store, object by object: the cost follows what
+    /// changed, not the size of the repository. When index objects the cache
+    /// had loaded are gone, every pack no remaining object names is
+    /// forgotten before the new objects load: objects merged into another
+    /// lose nothing (the merged one names their packs again), and after a
+    /// prune elsewhere the cache keeps no location of a deleted pack.
     public func sync() async throws {
         if let why = try index.inconsistency() {
             // The cache is only a cache: one that cannot match any store is refilled from this one.
             FileHandleOutput.warn("the local index at \(cacheDirectory) disagrees with the store (\(why)); reloading it from the store")
             try index.dropBlobLocations()
         }
-        var known = try index.indexObjectNames()
+        let known = try index.indexObjectNames()
         let listed = try await store.list(.index)
-        if !known.isSubset(of: listed.map(\.name)) {
-            // An index object this cache loaded is gone: a prune rewrote the index and may have
-            // deleted packs. Locations the cache holds may point at deleted blobs; reload them all.
-            try index.dropBlobLocations()
-            known = []
+        let gone = known.subtracting(listed.map(\.name))
+        if !gone.isEmpty {
+            // Merged into another object (format-spec §10), or rewritten by a prune that may have
+            // deleted packs: packs no remaining object names are forgotten until one names them again.
+            try index.forgetIndexObjects(Array(gone))
         }
         // Packs a stopped backup left unindexed may have been deleted by a prune as unused.
         for pack in try index.unindexedPackIDs() where try await store.size(ObjectKey(.data, pack.hex)) == nil {
@@ -187,52 +205,99 @@ public final class Repository: Sendable {
             if !MetadataObjects.matchesName(key, bytes) {
                 warnOnce(key, "index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
             }
-            try index.addIndexObject(key.name, delta)
+            try index.addIndexObject(key.name, delta, size: bytes.count)
         }
         // Forget records first: a snapshot they name is not a new one, whatever the store holds.
         let knownRecords = try index.forgetRecordNames()
-        for key in try await store.list(.forgotten) where !knownRecords.contains(key.name) {
-            do {
-                let record = try await ForgetRecords.read(self, key)
-                try index.addForgetRecord(key.name, record)
-                // A snapshot this cache holds that a forget removed elsewhere (and someone put back).
-                for id in record.snapshots { try index.removeSnapshot(id: id.hex) }
-            } catch StorageError.notFound {
-                continue
-            } catch {
-                FileHandleOutput.warn("forget record \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
-            }
-        }
-        let stored = Set(try await store.list(.snapshots).map(\.name))
-        let cached = Set(try index.snapshots().map(\.id))
-        var damaged: [String: String] = [:]
-        var fresh = stored.subtracting(cached)
-        let forgotten = try index.forgotten(Array(fresh))
-        for (id, time) in forgotten.sorted(by: { $0.key < $1.key }) {
-            FileHandleOutput.warn(ForgetRecords.replayed(id, forgottenAt: time))
-            fresh.remove(id)
-        }
-        try await fetchInOrder(fresh.sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
-            let plain: [UInt8], s: Snapshot
+        let listedRecords = try await store.list(.forgotten)
+        try await fetchInOrder(listedRecords.filter { !knownRecords.contains($0.name) }) { key, fetched in
             do {
                 switch fetched {
                 case .gone: return
                 case .unusable(let why): throw CairnError.other(why)
                 case .bytes(let bytes):
-                    // A snapshot's id is its name: content under another name would restore the wrong snapshot.
                     guard MetadataObjects.matchesName(key, bytes) else { throw CairnError.other(MetadataObjects.nameMismatch) }
-                    plain = try keys.openObject(.snapshot, bytes); s = try Snapshot.decode(plain)
+                    let entries = try ForgetRecords.decode(self, bytes)
+                    try index.addForgetRecord(key.name, entries: entries, size: bytes.count)
+                    // A snapshot this cache holds that a forget removed elsewhere (and someone put back).
+                    try index.removeSnapshots(ids: entries.map(\.id.hex))
+                }
+            } catch {
+                warnOnce(key, "forget record \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub'")
+            }
+        }
+        // Records merged into another (format-spec v2.md): their content stays with the merged one.
+        let goneRecords = knownRecords.subtracting(listedRecords.map(\.name))
+        if !goneRecords.isEmpty { try index.removeForgetRecordNames(Array(goneRecords)) }
+        try await syncSnapshotObjects()
+    }
+
+    /// Brings the cached snapshots in step with `snapshots/`, object by
+    /// object: objects listed but not loaded are read, objects loaded but no
+    /// longer listed are dropped, and with them every snapshot no listed object
+    /// holds. The cost follows the objects that changed, not the snapshots.
+    func syncSnapshotObjects() async throws {
+        let listed = Set(try await store.list(.snapshots).map(\.name))
+        let known = try index.snapshotObjectNames()
+        var damaged: [String: String] = [:]
+        var fresh = listed.subtracting(known)
+        // A single snapshot a forget record names is not a new one, whatever the store holds.
+        let forgotten = try index.forgotten(Array(fresh))
+        for (id, time) in forgotten.sorted(by: { $0.key < $1.key }) {
+            warnOnce(ObjectKey(.snapshots, id), ForgetRecords.replayed(id, forgottenAt: time))
+            fresh.remove(id)
+        }
+        try await fetchInOrder(fresh.sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
+            do {
+                switch fetched {
+                case .gone: return
+                case .unusable(let why): throw CairnError.other(why)
+                case .bytes(let bytes):
+                    let (object, rows) = try decodeSnapshotObject(key, bytes)
+                    try index.addSnapshotObject(object, rows: rows)
                 }
             } catch {
                 let why = describe(error)
                 damaged[key.name] = why
                 warnOnce(key, "snapshot object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub'")
-                return
             }
-            try index.addSnapshot(id: key.name, name: s.name, timeNanos: s.timeNanos, plaintext: plain)
         }
         damagedSnapshots.withLock { $0 = damaged }
-        for id in cached.subtracting(stored) { try index.removeSnapshot(id: id) }
+        try index.removeSnapshotObjects(Array(known.subtracting(listed)))
+    }
+
+    /// A store object of `snapshots/` as the cache records it: a single
+    /// snapshot (envelope version 1), checked against its name (its id:
+    /// content under another name would restore the wrong snapshot), or a
+    /// catalogue (version 2, format-spec v2.md), whose entries carry their
+    /// ids. A catalogue's entries that a forget record names are left out
+    /// (a forget stopped before it rewrote the catalogue, or an old catalogue
+    /// put back); entries this Cairn cannot decode make it incomplete.
+    func decodeSnapshotObject(_ key: ObjectKey, _ bytes: [UInt8]) throws -> (LoadedSnapshotObject, [SnapshotRow]) {
+        let (version, plain) = try keys.openObjectVersioned(.snapshot, bytes)
+        if version == 1 {
+            guard MetadataObjects.matchesName(key, bytes) else { throw CairnError.other(MetadataObjects.nameMismatch) }
+            let s = try Snapshot.decode(plain)
+            return (LoadedSnapshotObject(name: key.name, kind: .single, size: Int64(bytes.count), snapshots: 1),
+                    [SnapshotRow(id: key.name, snapshot: s, plaintext: plain)])
+        }
+        // Sealed under the repository's key, so its content is authentic under any name.
+        if !MetadataObjects.matchesName(key, bytes) {
+            warnOnce(key, "snapshot catalogue \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
+        }
+        let catalogue = try SnapshotCatalogue.decode(plain)
+        let forgotten = try index.forgotten(catalogue.entries.map(\.id.hex))
+        var rows: [SnapshotRow] = []
+        var complete = true
+        for e in catalogue.entries where forgotten[e.id.hex] == nil {
+            do {
+                rows.append(SnapshotRow(id: e.id.hex, snapshot: try Snapshot.decode(e.plaintext), plaintext: e.plaintext))
+            } catch {
+                complete = false
+                warnOnce(ObjectKey(.snapshots, e.id.hex), "snapshot \(e.id.hex.prefix(12)) in catalogue \(key.name.prefix(12)) cannot be read (\(describe(error))): skipped")
+            }
+        }
+        return (LoadedSnapshotObject(name: key.name, kind: .catalogue, size: Int64(bytes.count), snapshots: rows.count, complete: complete), rows)
     }
 
     /// Store objects this process has warned about: a command that syncs twice says it once.
@@ -312,7 +377,7 @@ public final class Repository: Sendable {
             let sealed = try keys.sealObject(.index, part.encoded())
             let name = Hex.encode(SHA256.hash(sealed))
             try await store.put(ObjectKey(.index, name), sealed)
-            try index.markIndexed(part.packs.map(\.id), indexObject: name)
+            try index.markIndexed(part.packs.map(\.id), indexObject: name, size: sealed.count)
             names.append(name)
         }
         return names
@@ -334,32 +399,45 @@ public final class Repository: Sendable {
         }
         let id = Hex.encode(SHA256.hash(sealed))
         try await store.put(ObjectKey(.snapshots, id), sealed)
-        try index.addSnapshot(id: id, name: snapshot.name, timeNanos: snapshot.timeNanos, plaintext: plain)
+        try index.addSnapshotObject(LoadedSnapshotObject(name: id, kind: .single, size: Int64(sealed.count), snapshots: 1),
+                                    rows: [SnapshotRow(id: id, snapshot: snapshot, plaintext: plain)])
         return id
     }
 
-    /// Every snapshot, oldest first.
+    /// Every snapshot, oldest first; with `name`, those of that name only (an indexed query).
     public func snapshots(name: String? = nil) throws -> [SnapshotRecord] {
-        try index.snapshots().compactMap { row in
-            guard let s = try? Snapshot.decode(row.plaintext) else { return nil }
-            if let name, s.name != name { return nil }
-            return SnapshotRecord(id: row.id, snapshot: s)
-        }
+        try records(try index.snapshotRows(name: name))
+    }
+
+    /// The snapshots of one kind (`SnapshotRow.kind`: `base`, `dump`, `pg-wal`), oldest first.
+    public func snapshots(kind: String) throws -> [SnapshotRecord] {
+        try records(try index.snapshotRows(kind: kind))
+    }
+
+    /// The newest snapshot (of one name, and of one source kind, when given), from one indexed row.
+    public func latestSnapshot(name: String? = nil, sourceKind: String? = nil) throws -> SnapshotRecord? {
+        try index.latestSnapshot(name: name, sourceKind: sourceKind).flatMap { try records([$0]).first }
+    }
+
+    /// Decoded rows; a row that no longer decodes (written by a newer Cairn) is left out.
+    private func records(_ rows: [SnapshotRow]) throws -> [SnapshotRecord] {
+        rows.compactMap { row in (try? Snapshot.decode(row.plaintext)).map { SnapshotRecord(id: row.id, snapshot: $0) } }
     }
 
     /// Resolves an id, a unique id prefix, or `latest` (optionally of one name).
+    /// Neither decodes more than the snapshots it returns.
     public func resolveSnapshot(_ spec: String, name: String? = nil) throws -> SnapshotRecord {
-        let all = try snapshots(name: name)
         if spec == "latest" {
-            guard let last = all.max(by: { ($0.snapshot.timeNanos, $0.id) < ($1.snapshot.timeNanos, $1.id) }) else {
+            guard let last = try latestSnapshot(name: name) else {
                 throw CairnError.snapshotNotFound(name.map { "latest of \($0)" } ?? "latest")
             }
             return last
         }
-        let matches = all.filter { $0.id.hasPrefix(spec.lowercased()) }
-        guard !spec.isEmpty, let first = matches.first else {
+        let prefix = spec.lowercased()
+        let matches = spec.isEmpty ? [] : try records(try index.snapshotRows(idPrefix: prefix, name: name))
+        guard let first = matches.first else {
             // An id whose object is in the store but was refused says so, rather than "no such snapshot".
-            if !spec.isEmpty, let (id, why) = damagedSnapshots.withLock({ $0.first { $0.key.hasPrefix(spec.lowercased()) } }) {
+            if !spec.isEmpty, let (id, why) = damagedSnapshots.withLock({ $0.first { $0.key.hasPrefix(prefix) } }) {
                 throw CairnError.damagedObject("snapshot \(id.prefix(12)) (snapshots/\(id))", "\(why); it cannot be used: run 'cairn scrub'")
             }
             throw CairnError.snapshotNotFound(spec)

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnIndex
 import CairnRetention
 import CairnStorage
 import Foundation
@@ -82,16 +83,31 @@ public struct SnapshotForgetter {
     /// Deletes one snapshot object and drops it from the cache.
     public func remove(_ id: String) async throws { try await remove([id]) }
 
-    /// Deletes snapshot objects and drops them from the cache. A forget
-    /// record naming them is stored first (format-spec §20): a copy of one
-    /// put back into the store later is recognised as forgotten.
+    /// Deletes snapshots and drops them from the cache. A forget record
+    /// naming them is stored first (format-spec §20): a copy of one put back
+    /// into the store later is recognised as forgotten. A snapshot of its own
+    /// object goes with it; a catalogue holding one is replaced by one
+    /// without it (format-spec v2.md), written from the cache, so a
+    /// catalogue holding snapshots this Cairn cannot read is refused first.
     public func remove(_ ids: [String]) async throws {
         guard !ids.isEmpty else { return }
-        try await ForgetRecords.write(repo, ids: ids)
-        for id in ids {
-            try await repo.store.delete(ObjectKey(.snapshots, id))
-            try repo.index.removeSnapshot(id: id)
+        let holders = try repo.index.snapshotObjects(holding: ids)
+        let loaded = Dictionary(try repo.index.snapshotObjects().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in holders.keys.sorted() where loaded[name]?.kind == .catalogue && loaded[name]?.complete == false {
+            throw CairnError.other("snapshot catalogue \(name.prefix(12)) holds snapshots this cairn cannot read (written by a newer cairn): it cannot be rewritten without them; upgrade cairn, then forget again")
         }
+        try await ForgetRecords.write(repo, ids: ids)
+        let doomed = Set(ids)
+        for (name, _) in holders.sorted(by: { $0.key < $1.key }) where loaded[name]?.kind == .catalogue {
+            let keep = try repo.index.snapshotRows(inObject: name).filter { !doomed.contains($0.id) }
+            try await repo.replaceCatalogue(name, with: keep.compactMap { r in ChunkID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
+        }
+        // Single snapshots, and ids no loaded object holds (an object of that name may still be in the store).
+        let inCatalogues = Set(holders.filter { loaded[$0.key]?.kind == .catalogue }.values.joined())
+        for id in ids where !inCatalogues.contains(id) || holders[id] != nil {
+            try await repo.store.delete(ObjectKey(.snapshots, id))
+        }
+        try repo.index.removeSnapshots(ids: ids)
     }
 
     /// Plans and (unless `dryRun`) removes. `commitCheck` runs before the first deletion.

@@ -5,7 +5,7 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(what: String)
     /// A magic number or tag did not match.
     case badMagic(what: String)
-    /// The object was written by a newer Cairn.
+    /// The object was written by a newer Cairn (`supported`: the newest version this code reads).
     case unsupportedVersion(what: String, version: Int, supported: Int)
     /// A field holds a value the format does not allow.
     case invalid(what: String, reason: String)
@@ -15,7 +15,7 @@ public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncated(let what): return "\(what) is truncated"
         case .badMagic(let what): return "\(what) does not start with the expected magic bytes"
         case .unsupportedVersion(let what, let v, let s):
-            return "\(what) has format version \(v); this cairn reads version \(s) only: upgrade cairn"
+            return "\(what) has format version \(v); this cairn reads " + (s <= 1 ? "version \(s) only" : "versions 1 to \(s)") + ": upgrade cairn"
         case .invalid(let what, let reason): return "\(what) is invalid: \(reason)"
         }
     }

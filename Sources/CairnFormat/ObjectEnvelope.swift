@@ -37,23 +37,46 @@ public enum ObjectKind: Sendable, CaseIterable {
 }
 
 public enum ObjectEnvelope {
-    /// The repository format version this code writes and reads.
+    /// Format version 1: the envelope version of every object of a version-1
+    /// repository, and of the kinds of object whose layout format 2 kept.
     public static let formatVersion: UInt16 = 1
+    /// The newest repository format this code reads and writes (format-spec v2.md).
+    public static let newestFormatVersion: UInt16 = 2
     public static let headerLength = 6
 
-    public static func header(_ kind: ObjectKind) -> [UInt8] {
-        var w = ByteWriter(capacity: 6); w.raw(kind.magic); w.u16(formatVersion); return w.bytes
+    /// The envelope versions a reader of this code accepts for `kind`. In
+    /// format 2, `config` says the repository's format version (1 or 2); a
+    /// `snapshots/` object of version 2 is a snapshot catalogue and a
+    /// `forgotten/` object of version 2 a merged forget record; every other
+    /// kind kept its version-1 layout.
+    public static func versions(_ kind: ObjectKind) -> ClosedRange<UInt16> {
+        switch kind {
+        case .config, .snapshot, .forgetRecord: return 1...newestFormatVersion
+        case .index, .key, .lock, .keyReplacement: return 1...1
+        }
     }
 
-    /// Checks magic and version; returns the sealed body.
+    public static func header(_ kind: ObjectKind, version: UInt16 = formatVersion) -> [UInt8] {
+        var w = ByteWriter(capacity: 6); w.raw(kind.magic); w.u16(version); return w.bytes
+    }
+
+    /// Checks magic and version; returns the sealed body. Only version 1 is
+    /// accepted, but for `config` (any version this code reads): a reader
+    /// that wants a catalogue or a merged record asks `openVersioned`.
     public static func open(_ bytes: [UInt8], kind: ObjectKind) throws -> [UInt8] {
+        try openVersioned(bytes, kind: kind, accepting: kind == .config ? versions(.config) : 1...1).body
+    }
+
+    /// Checks magic and version (one of `accepting`); returns the version and the sealed body.
+    public static func openVersioned(_ bytes: [UInt8], kind: ObjectKind, accepting: ClosedRange<UInt16>? = nil) throws -> (version: UInt16, body: [UInt8]) {
         guard bytes.count >= headerLength else { throw FormatError.truncated(what: kind.label) }
         guard Array(bytes[0..<4]) == kind.magic else { throw FormatError.badMagic(what: kind.label) }
         let v = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-        guard v == formatVersion else {
-            throw FormatError.unsupportedVersion(what: kind.label, version: Int(v), supported: Int(formatVersion))
+        let accepted = accepting ?? versions(kind)
+        guard accepted.contains(v) else {
+            throw FormatError.unsupportedVersion(what: kind.label, version: Int(v), supported: Int(accepted.upperBound))
         }
-        return Array(bytes[headerLength...])
+        return (v, Array(bytes[headerLength...]))
     }
 }
 

@@ -16,6 +16,7 @@ extension RepositoryIndex {
                     DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
                     DELETE FROM packs WHERE indexed<>0;
                     DELETE FROM index_objects;
+                    DELETE FROM index_members;
                     """)
             }
         }
@@ -38,6 +39,7 @@ extension RepositoryIndex {
         try withDatabase { d in
             try d.transaction {
                 try d.statement("DELETE FROM blobs WHERE pid IN (SELECT pid FROM packs WHERE id=?)").bind(1, id.bytes).run()
+                try d.statement("DELETE FROM index_members WHERE pid IN (SELECT pid FROM packs WHERE id=?)").bind(1, id.bytes).run()
                 try d.statement("DELETE FROM packs WHERE id=?").bind(1, id.bytes).run()
             }
         }
@@ -47,15 +49,25 @@ extension RepositoryIndex {
 // MARK: forget records (format-spec §20)
 
 extension RepositoryIndex {
-    private static let forgetSchema = """
-        CREATE TABLE IF NOT EXISTS forget_records(name TEXT PRIMARY KEY);
+    /// Created with the database (`RepositoryIndex.init`); `reset` empties them with the rest.
+    static let forgetSchema = """
+        CREATE TABLE IF NOT EXISTS forget_records(name TEXT PRIMARY KEY, size INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS forgotten(id TEXT PRIMARY KEY, time INTEGER NOT NULL);
         """
+
+    /// The forget records this cache has loaded, with their sizes, smallest first.
+    public func forgetRecords() throws -> [(name: String, size: Int)] {
+        try withDatabase { d in
+            let s = try d.statement("SELECT name, size FROM forget_records ORDER BY size, name")
+            var out: [(String, Int)] = []
+            while try s.step() { out.append((s.text(0), Int(s.int(1)))) }
+            return out
+        }
+    }
 
     /// Names of the forget records this cache has loaded.
     public func forgetRecordNames() throws -> Set<String> {
         try withDatabase { d in
-            try d.execute(Self.forgetSchema)
             let s = try d.statement("SELECT name FROM forget_records")
             var out = Set<String>(); while try s.step() { out.insert(s.text(0)) }
             return out
@@ -63,15 +75,29 @@ extension RepositoryIndex {
     }
 
     /// Loads one forget record: its name and the snapshots it names, in one transaction.
-    public func addForgetRecord(_ name: String, _ record: ForgetRecord) throws {
+    public func addForgetRecord(_ name: String, _ record: ForgetRecord, size: Int = 0) throws {
+        try addForgetRecord(name, entries: record.snapshots.map { ForgetRecordSet.Entry(id: $0, timeNanos: record.timeNanos) }, size: size)
+    }
+
+    /// Loads one forget record (single or merged, format-spec v2.md) of `size` bytes in the store:
+    /// its name and each snapshot it names with when.
+    public func addForgetRecord(_ name: String, entries: [ForgetRecordSet.Entry], size: Int = 0) throws {
         try withDatabase { d in
-            try d.execute(Self.forgetSchema)
             try d.transaction {
-                for id in record.snapshots {
+                for e in entries {
                     try d.statement("INSERT INTO forgotten(id,time) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET time=max(time, excluded.time)")
-                        .bind(1, id.hex).bind(2, record.timeNanos).run()
+                        .bind(1, e.id.hex).bind(2, e.timeNanos).run()
                 }
-                try d.statement("INSERT OR IGNORE INTO forget_records(name) VALUES(?)").bind(1, name).run()
+                try d.statement("INSERT OR IGNORE INTO forget_records(name,size) VALUES(?,?)").bind(1, name).bind(2, Int64(size)).run()
+            }
+        }
+    }
+
+    /// Forgets the names of forget records merged into another (their content stays: the merged record holds it).
+    public func removeForgetRecordNames(_ names: [String]) throws {
+        try withDatabase { d in
+            try d.transaction {
+                for n in names { try d.statement("DELETE FROM forget_records WHERE name=?").bind(1, n).run() }
             }
         }
     }
@@ -79,7 +105,6 @@ extension RepositoryIndex {
     /// When each of `ids` was forgotten, for those that were.
     public func forgotten(_ ids: [String]) throws -> [String: Int64] {
         try withDatabase { d in
-            try d.execute(Self.forgetSchema)
             var out: [String: Int64] = [:]
             let s = try d.statement("SELECT time FROM forgotten WHERE id=?")
             for id in ids {

@@ -41,7 +41,7 @@ public final class RepositoryIndex: Sendable {
     public let path: String
 
     /// Schema version of the cache; a different one is discarded and rebuilt.
-    public static let schemaVersion = "3"
+    public static let schemaVersion = "4"
 
     public init(path: String) throws {
         self.path = path
@@ -50,17 +50,41 @@ public final class RepositoryIndex: Sendable {
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """)
+        if try Self.table("index_objects", lacks: "size", in: d) { try d.execute("DROP TABLE index_objects") }
+        try d.execute("""
             CREATE TABLE IF NOT EXISTS packs(pid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,
                 size INTEGER NOT NULL, indexed INTEGER NOT NULL, entries BLOB);
             CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, type INTEGER NOT NULL, pid INTEGER NOT NULL,
                 offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL, base BLOB,
                 PRIMARY KEY(id, type)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS index_objects(name TEXT PRIMARY KEY);
-            CREATE TABLE IF NOT EXISTS snapshots(id TEXT PRIMARY KEY, name TEXT NOT NULL, time INTEGER NOT NULL, data BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS index_objects(name TEXT PRIMARY KEY, size INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS index_members(object TEXT NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY(object, pid)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS index_members_pid ON index_members(pid);
             CREATE TABLE IF NOT EXISTS trees(id BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS features(sf INTEGER NOT NULL, id BLOB NOT NULL, PRIMARY KEY(sf, id)) WITHOUT ROWID;
+            DROP TABLE IF EXISTS pg_wal; DROP TABLE IF EXISTS pg_wal_mark;
             """)
+        // A cache of an older schema is emptied by `reset` when opened; tables that lack the
+        // columns of this schema go first.
+        if try Self.table("snapshots", lacks: "kind", in: d) { try d.execute("DROP TABLE snapshots") }
+        if try Self.table("forget_records", lacks: "size", in: d) { try d.execute("DROP TABLE forget_records; DROP TABLE IF EXISTS forgotten") }
+        try d.execute(Self.snapshotSchema)
+        try d.execute(Self.forgetSchema)
         db = Mutex(d)
+    }
+
+    /// Whether `table` exists without `column` (a cache of an older schema).
+    private static func table(_ table: String, lacks column: String, in d: SQLiteDatabase) throws -> Bool {
+        let s = try d.statement("SELECT count(*) FROM pragma_table_info(?) WHERE name=?").bind(1, table).bind(2, column)
+        _ = try s.step()
+        let hasColumn = s.int(0) > 0
+        s.reset()
+        let t = try d.statement("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?").bind(1, table)
+        _ = try t.step()
+        let exists = t.int(0) > 0
+        t.reset()
+        return exists && !hasColumn
     }
 
     /// Deletes the database files (a damaged cache is rebuilt from the store).
@@ -107,7 +131,7 @@ public final class RepositoryIndex: Sendable {
     public func reset() throws {
         try with { d in
             try d.transaction {
-                try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM snapshots; DELETE FROM trees; DELETE FROM features;")
+                try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;")
             }
         }
     }
@@ -219,7 +243,8 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
-    private static func insert(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws {
+    @discardableResult
+    private static func insert(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws -> Int64 {
         let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, p.id.bytes)
         var pid: Int64
         if try find.step() {
@@ -251,6 +276,7 @@ public final class RepositoryIndex: Sendable {
             if let base = e.base { st.bind(7, base.bytes) }
             try st.run()
         }
+        return pid
     }
 
     /// Packs written by this cache but not yet named by an index delta in the store.
@@ -268,21 +294,29 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
-    public func markIndexed(_ packs: [ChunkID], indexObject: String) throws {
+    /// Records that index object `indexObject` (written by this process, `size` bytes) names `packs`.
+    public func markIndexed(_ packs: [ChunkID], indexObject: String, size: Int = 0) throws {
         try with { d in
             try d.transaction {
-                for p in packs { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE id=?").bind(1, p.bytes).run() }
-                try d.statement("INSERT OR IGNORE INTO index_objects(name) VALUES(?)").bind(1, indexObject).run()
+                for p in packs {
+                    try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE id=?").bind(1, p.bytes).run()
+                    try d.statement("INSERT OR IGNORE INTO index_members(object,pid) SELECT ?, pid FROM packs WHERE id=?")
+                        .bind(1, indexObject).bind(2, p.bytes).run()
+                }
+                try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, indexObject).bind(2, Int64(size)).run()
             }
         }
     }
 
-    /// Loads an index delta read from the store.
-    public func addIndexObject(_ name: String, _ delta: IndexDelta) throws {
+    /// Loads an index delta read from the store (`size` bytes there).
+    public func addIndexObject(_ name: String, _ delta: IndexDelta, size: Int = 0) throws {
         try with { d in
             try d.transaction {
-                for p in delta.packs { try Self.insert(p, indexed: true, into: d) }
-                try d.statement("INSERT OR IGNORE INTO index_objects(name) VALUES(?)").bind(1, name).run()
+                for p in delta.packs {
+                    let pid = try Self.insert(p, indexed: true, into: d)
+                    try d.statement("INSERT OR IGNORE INTO index_members(object,pid) VALUES(?,?)").bind(1, name).bind(2, pid).run()
+                }
+                try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, name).bind(2, Int64(size)).run()
             }
         }
     }
@@ -292,6 +326,52 @@ public final class RepositoryIndex: Sendable {
             let s = try d.statement("SELECT name FROM index_objects")
             var out = Set<String>(); while try s.step() { out.insert(s.text(0)) }
             return out
+        }
+    }
+
+    /// The loaded index objects with their sizes in the store, smallest first.
+    public func indexObjects() throws -> [(name: String, size: Int)] {
+        try with { d in
+            let s = try d.statement("SELECT name, size FROM index_objects ORDER BY size, name")
+            var out: [(String, Int)] = []
+            while try s.step() { out.append((s.text(0), Int(s.int(1)))) }
+            return out
+        }
+    }
+
+    /// Forgets loaded index objects that are gone from the store, and every
+    /// indexed pack no remaining loaded object names, with its blob
+    /// locations. Objects merged into another (format-spec §10) lose nothing:
+    /// the merged object, loaded next, names their packs again. After a prune
+    /// (or a repair) rewrote the index, the packs it deleted are forgotten
+    /// and the blobs it moved are found where it put them. An indexed pack
+    /// no membership names at all (an index rebuilt from pack headers) goes
+    /// too: the cache forgets what it cannot vouch for, never keeps it.
+    /// Returns how many packs were forgotten.
+    @discardableResult
+    public func forgetIndexObjects(_ names: [String]) throws -> Int {
+        guard !names.isEmpty else { return 0 }
+        return try with { d in
+            try d.transaction {
+                for n in names {
+                    try d.statement("DELETE FROM index_members WHERE object=?").bind(1, n).run()
+                    try d.statement("DELETE FROM index_objects WHERE name=?").bind(1, n).run()
+                }
+                try d.execute("""
+                    CREATE TEMP TABLE IF NOT EXISTS orphaned_packs(pid INTEGER PRIMARY KEY);
+                    DELETE FROM orphaned_packs;
+                    INSERT INTO orphaned_packs(pid) SELECT p.pid FROM packs p WHERE p.indexed<>0
+                        AND NOT EXISTS (SELECT 1 FROM index_members m WHERE m.pid=p.pid);
+                    DELETE FROM blobs WHERE pid IN (SELECT pid FROM orphaned_packs);
+                    DELETE FROM packs WHERE pid IN (SELECT pid FROM orphaned_packs);
+                    """)
+                let s = try d.statement("SELECT count(*) FROM orphaned_packs")
+                _ = try s.step()
+                let n = Int(s.int(0))
+                s.reset()
+                try d.execute("DELETE FROM orphaned_packs")
+                return n
+            }
         }
     }
 
@@ -312,29 +392,6 @@ public final class RepositoryIndex: Sendable {
             let p = try d.statement("SELECT count(*), coalesce(sum(size),0) FROM packs")
             if try p.step() { t.packCount = p.int(0); t.packBytes = p.int(1) }
             return t
-        }
-    }
-
-    // MARK: snapshots
-
-    public func addSnapshot(id: String, name: String, timeNanos: Int64, plaintext: [UInt8]) throws {
-        try with { d in
-            try d.statement("INSERT OR REPLACE INTO snapshots(id,name,time,data) VALUES(?,?,?,?)")
-                .bind(1, id).bind(2, name).bind(3, timeNanos).bind(4, plaintext).run()
-        }
-    }
-
-    public func removeSnapshot(id: String) throws {
-        try with { d in try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run() }
-    }
-
-    /// Every cached snapshot as (id, encoded plaintext), oldest first.
-    public func snapshots() throws -> [(id: String, plaintext: [UInt8])] {
-        try with { d in
-            let s = try d.statement("SELECT id, data FROM snapshots ORDER BY time, id")
-            var out: [(String, [UInt8])] = []
-            while try s.step() { out.append((s.text(0), s.blob(1))) }
-            return out
         }
     }
 

@@ -14,8 +14,8 @@ import Glibc
 /// and, for segments, `pg-system-id` and `pg-wal-segment-size` read from the
 /// segment's long page header. The snapshot commit is the single atomic
 /// step, so a push killed at any point leaves no half-archived file. Lookups go
-/// through a catalogue table in the local cache (see
-/// `RepositoryIndex.walCatalog`), filled incrementally from the snapshots.
+/// through indexed columns of the cache's snapshot table (`RepositoryIndex.walCatalog`),
+/// filled when a snapshot is loaded.
 public final class WALArchive: Sendable {
     public let repo: Repository
     public let name: String
@@ -33,18 +33,17 @@ public final class WALArchive: Sendable {
 
     /// Every archived WAL file, ordered by name then archive time.
     public func entries() throws -> [WALCatalogRow] {
-        try repo.index.walCatalog(name: name, decode: Self.row)
+        try repo.index.walCatalog(name: name)
     }
 
-    /// The archived copies of one file (normally zero or one).
+    /// The archived copies of one file (normally zero or one): an indexed lookup.
     public func lookup(_ file: String) throws -> [WALCatalogRow] {
-        try repo.index.walCatalog(name: name, file: file, decode: Self.row)
+        try repo.index.walCatalog(name: name, file: file)
     }
 
-    static func row(id: String, plaintext: [UInt8]) -> WALCatalogRow? {
-        guard let s = try? Snapshot.decode(plaintext), let file = s.extra[Key.file], let sha = s.extra[Key.sha256] else { return nil }
-        return WALCatalogRow(snapshotID: id, file: file, sha256: sha, size: Int64(s.extra[Key.size] ?? "") ?? Int64(s.logicalBytes),
-                             timeNanos: s.timeNanos, systemID: s.extra[Key.systemID] ?? "")
+    /// How many files the archive holds and its newest full segment, without reading every row.
+    public func summary() throws -> (files: Int, newestSegment: WALCatalogRow?) {
+        try repo.index.walSummary(name: name)
     }
 
     // MARK: push

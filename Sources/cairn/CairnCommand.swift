@@ -16,7 +16,7 @@ struct CairnCommand: AsyncParsableCommand {
                       ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
-                      CopyCommand.self, ReportCommand.self])
+                      CopyCommand.self, ReportCommand.self, MigrateCommand.self])
 
     /// Exit codes of the CLI contract.
     enum Exit {

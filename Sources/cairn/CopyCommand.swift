@@ -36,7 +36,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
-        try await sourceLock.holding {
+        // The source is only read (its credentials may not allow more): nothing is merged there.
+        try await sourceLock.holding(compact: false) {
             let records: [SnapshotRecord]
             let filter = filterOptions.filter(names: name.map { [$0] } ?? [])
             if snapshots.isEmpty {

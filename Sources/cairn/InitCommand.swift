@@ -22,6 +22,15 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "Passphrase file of --copy-chunker-from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else the new passphrase).")
     var fromPasswordFile: String?
 
+    @Option(help: "Repository format: 2 (latest, the default) or 1, for a repository that Cairn versions before format 2 must read too ('cairn migrate' converts it later).")
+    var repositoryVersion = "latest"
+
+    func validate() throws {
+        guard ["1", "2", "latest"].contains(repositoryVersion) else {
+            throw ValidationError("--repository-version must be 1, 2 or latest")
+        }
+    }
+
     func run() async throws {
         guard let level = Zstd.level(named: compression) else {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
@@ -33,6 +42,7 @@ struct InitCommand: AsyncParsableCommand {
         var create = Repository.CreateOptions()
         create.packSize = packSizeMiB << 20
         create.compressionLevel = level
+        create.formatVersion = repositoryVersion == "1" ? 1 : ObjectEnvelope.newestFormatVersion
         if let from = copyChunkerFrom {
             let env = ProcessInfo.processInfo.environment
             let fromPass: [UInt8]
@@ -50,10 +60,12 @@ struct InitCommand: AsyncParsableCommand {
         // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
         if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }
         if options.json {
-            Terminal.json(["repository": url, "id": repo.config.repositoryIDHex])
+            Terminal.json(InitJSON(repository: url, id: repo.config.repositoryIDHex, repository_version: Int(repo.formatVersion)))
         } else {
-            Terminal.out("created cairn repository \(repo.config.repositoryIDHex.prefix(8)) at \(url)")
+            Terminal.out("created cairn repository \(repo.config.repositoryIDHex.prefix(8)) at \(url) (format version \(repo.formatVersion))")
             Terminal.out("keep the passphrase safe: without it the data cannot be read")
         }
     }
 }
+
+struct InitJSON: Encodable { let repository: String, id: String, repository_version: Int }

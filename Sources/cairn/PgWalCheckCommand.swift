@@ -81,17 +81,16 @@ struct PgStatusCommand: AsyncParsableCommand {
         try pg.apply()
         let repo = try await options.open()
         let walName = pg.resolvedWALName
-        let rows = try WALArchive(repo: repo, name: walName).entries()
-        let newest = rows.filter { WALFileName($0.file)?.kind == .segment }.max { ($0.timeNanos, $0.file) < ($1.timeNanos, $1.file) }
+        let (files, newest) = try WALArchive(repo: repo, name: walName).summary()
         let base = try BaseBackupRecord.all(in: repo, walName: walName).max { $0.stopTimeNanos < $1.stopTimeNanos }
         let now = Clock.nowNanos()
         let age = newest.map { Double(now - $0.timeNanos) / 1e9 }
         if options.json {
-            Terminal.json(PgStatusJSON(wal_name: walName, files: rows.count, newest_segment: newest?.file,
+            Terminal.json(PgStatusJSON(wal_name: walName, files: files, newest_segment: newest?.file,
                                        newest_segment_time: newest.map { Terminal.rfc3339($0.timeNanos) }, newest_segment_age_seconds: age,
                                        newest_base_backup: base?.record.id, newest_base_backup_time: base.map { Terminal.rfc3339($0.stopTimeNanos) }))
         } else if let newest, let age {
-            Terminal.out("WAL archive \(walName.debugDescription): \(rows.count) files; newest segment \(newest.file) archived \(Terminal.rfc3339(newest.timeNanos)) (\(String(format: "%.0f", age)) s ago)")
+            Terminal.out("WAL archive \(walName.debugDescription): \(files) files; newest segment \(newest.file) archived \(Terminal.rfc3339(newest.timeNanos)) (\(String(format: "%.0f", age)) s ago)")
             Terminal.out(base.map { "newest base backup \($0.record.id.prefix(8)) finished \(Terminal.rfc3339($0.stopTimeNanos))" } ?? "no base backup")
         } else {
             Terminal.out("WAL archive \(walName.debugDescription): no segment archived yet")

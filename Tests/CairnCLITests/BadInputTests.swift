@@ -243,7 +243,7 @@ final class BadInputTests: CLITestCase {
         _ = try backup(["--stdin", "--name", "x"], stdin: .data(Data("x".utf8)))
         let config = repo.appendingPathComponent("config")
         var bytes = try Data(contentsOf: config)
-        XCTAssertEqual(bytes[4], 1); XCTAssertEqual(bytes[5], 0)
+        XCTAssertEqual(bytes[4], 2, "init writes format 2 (format-spec v2.md)"); XCTAssertEqual(bytes[5], 0)
         bytes[4] = 0x63; bytes[5] = 0x00
         try bytes.write(to: config)
         for args in [["snapshots"], ["restore", "latest", "--stdout"], ["backup", "--stdin", "--name", "y"]] {

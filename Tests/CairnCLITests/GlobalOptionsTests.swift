@@ -85,7 +85,7 @@ final class GlobalOptionsTests: CLITestCase {
             ["forget"], ["tag"], ["prune"], ["locks"], ["unlock"], ["pg", "dump"], ["pg", "basebackup"], ["pg", "restore"],
             ["pg", "restore-dump"], ["pg", "wal-check"], ["pg", "status"], ["wal-push"], ["wal-fetch"], ["redis", "backup"],
             ["redis", "restore"], ["plan", "check"], ["run"], ["status"], ["drill"], ["schedule", "install"], ["schedule", "list"],
-            ["schedule", "remove"], ["copy"], ["report"],
+            ["schedule", "remove"], ["copy"], ["report"], ["migrate"],
         ]
         for c in commands {
             let help = try ok(c + ["--help"]).out

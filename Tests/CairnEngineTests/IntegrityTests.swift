@@ -94,7 +94,7 @@ final class IntegrityTests: XCTestCase {
             _ = try await Repository.open(store: mem, passphrase: TestRepository.passphrase, cacheBase: NSTemporaryDirectory())
             XCTFail()
         } catch let e as FormatError {
-            XCTAssertEqual(e, .unsupportedVersion(what: "repository config", version: 9, supported: 1))
+            XCTAssertEqual(e, .unsupportedVersion(what: "repository config", version: 9, supported: Int(ObjectEnvelope.newestFormatVersion)))
         }
     }
 

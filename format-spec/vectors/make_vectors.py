@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the pure-codec test vectors of format v1 (format-spec/v1.md).
+"""Writes the pure-codec test vectors of format v1 (format-spec/v1.md) and v2 (v2.md).
 
 This is a second, independent implementation of the encodings in v1.md,
 written from the specification rather than from the Swift code: the Swift
@@ -166,6 +166,23 @@ def forget_record(r):
     return u8(1) + i64(r["timeNanos"]) + varint(len(r["snapshots"])) + b"".join(ident(h) for h in r["snapshots"])
 
 
+# --- format v2 (v2.md) -------------------------------------------------------------
+
+def snapshot_catalogue(c):
+    entries = sorted(c["entries"], key=lambda e: bytes.fromhex(e["id"]))
+    assert len({e["id"] for e in entries}) == len(entries)
+    out = u8(1) + varint(len(entries))
+    for e in entries:
+        out += ident(e["id"]) + data(snapshot(e["snapshot"]))
+    return out
+
+
+def forget_record_set(r):
+    entries = sorted(r["entries"], key=lambda e: bytes.fromhex(e["id"]))
+    assert len({e["id"] for e in entries}) == len(entries)
+    return u8(1) + varint(len(entries)) + b"".join(ident(e["id"]) + i64(e["timeNanos"]) for e in entries)
+
+
 def key_file_header(k):
     s = k["scrypt"]
     return (envelope_header("CRNK") + u8(1) + u8(s["logN"]) + u32(s["r"]) + u32(s["p"])
@@ -268,6 +285,27 @@ def main():
     write("snapshot.json", "Snapshot (plaintext of a snapshots/ object). extra is written sorted by UTF-8 key bytes.",
           snapshot_vectors, snapshot)
 
+    catalogue_vectors = [
+        {"name": "two-snapshots", "value": {"entries": [
+            {"id": sha("snapshot two"), "snapshot": snapshot_vectors[1]["value"]},
+            {"id": sha("snapshot one"), "snapshot": snapshot_vectors[0]["value"]}]}},
+        {"name": "empty", "value": {"entries": []}},
+    ]
+    write("v2-snapshot-catalogue.json", "Format v2: SnapshotCatalogue (plaintext of a snapshots/ object of envelope "
+          "version 2, v2.md). Entries are written in increasing order of id; each entry's plaintext is a Snapshot "
+          "(v1.md §13) given here by its fields, as in snapshot.json.", catalogue_vectors, snapshot_catalogue)
+
+    forget_set_vectors = [
+        {"name": "three-ids", "value": {"entries": [
+            {"id": sha("snapshot two"), "timeNanos": 1700000000000000000},
+            {"id": sha("snapshot one"), "timeNanos": -1},
+            {"id": sha("snapshot three"), "timeNanos": 1700000060000000000}]}},
+        {"name": "empty", "value": {"entries": []}},
+    ]
+    write("v2-forget-record-set.json", "Format v2: ForgetRecordSet (plaintext of a forgotten/ object of envelope "
+          "version 2, a merged forget record, v2.md). Entries in increasing order of id.", forget_set_vectors,
+          forget_record_set)
+
     data_entries, data_len = entries("data", [("data", "chunk a", 4124, 4096), ("data", "chunk b", 70, 5000),
                                               ("data", "chunk c", 300, 300)])
     meta_entries, meta_len = entries("metadata", [("tree", "tree src", 861, 1200), ("list", "list 1", 160, 132)])
@@ -350,11 +388,15 @@ def main():
     write("key-replacement.json", "KeyReplacement (plaintext of a keys/replace-... record, sealed in a CRNR envelope).",
           replacement_vectors, key_replacement)
 
-    env = {"description": "ObjectEnvelope headers: magic, then u16le format version 1.",
+    env = {"description": "ObjectEnvelope headers: magic, then u16le format version 1; headersV2: the objects of "
+                          "envelope version 2 (v2.md: the config of a format-2 repository, a snapshot catalogue, a merged "
+                          "forget record).",
            "headers": {k: envelope_header(m).hex() for k, m in
                        [("config", "CRNC"), ("index", "CRNI"), ("snapshot", "CRNS"), ("key", "CRNK"),
                         ("lock", "CRNL"), ("key-replacement", "CRNR"),
-                        ("forget-record", "CRNF")]}}
+                        ("forget-record", "CRNF")]},
+           "headersV2": {k: (m.encode() + u16(2)).hex() for k, m in
+                         [("config", "CRNC"), ("snapshot-catalogue", "CRNS"), ("forget-record-set", "CRNF")]}}
     with open(os.path.join(HERE, "object-envelope.json"), "w") as f:
         json.dump(env, f, indent=1)
         f.write("\n")

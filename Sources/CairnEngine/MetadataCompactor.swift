@@ -1,0 +1,219 @@
+import CairnCrypto
+import CairnFormat
+import CairnIndex
+import CairnStorage
+
+/// Keeps the number of small metadata objects bounded as a repository ages,
+/// so that what every command lists and a new machine reads follows the
+/// size of the metadata, not the number of commits (format-spec §10 and
+/// v2.md; Docs/performance.md, "Cost independent of history").
+///
+/// Every backup commits one index object and one snapshot object (a WAL push
+/// every minute makes 1,440 of each a day). After its commit, under its lock,
+/// a writer runs `run()`: at most one merge per namespace, of objects of
+/// similar size (size-tiered, as an LSM tree compacts): index objects into
+/// one index object that `supersedes` them, snapshot objects (single
+/// snapshots and catalogues) into one catalogue, forget records into one
+/// merged record; then it deletes what it merged. Each merged object holds
+/// everything it replaces and is stored before anything is deleted, so a
+/// writer killed at any instant leaves duplicates, never a loss, and two
+/// writers merging the same objects at once leave two equal objects that a
+/// later merge folds. Objects are merged only when read and understood whole
+/// (format-spec README: a reader never rewrites what it cannot decode).
+public struct MetadataCompactor: Sendable {
+    let repo: Repository
+
+    public init(repo: Repository) { self.repo = repo }
+
+    /// When objects of one namespace are merged.
+    public struct Policy: Sendable, Equatable {
+        /// Objects of one tier merged at once (at least).
+        public var fanIn: Int
+        /// Objects smaller than this are tier 0; each tier above holds objects `fanIn` times larger.
+        public var baseBytes: Int
+        /// The largest merged object: objects are picked while their total stays under it.
+        public var capBytes: Int
+        /// The most objects merged at once.
+        public var maximumInputs: Int
+
+        public init(fanIn: Int, baseBytes: Int, capBytes: Int, maximumInputs: Int? = nil) {
+            self.fanIn = fanIn; self.baseBytes = baseBytes; self.capBytes = capBytes
+            self.maximumInputs = maximumInputs ?? 4 * fanIn
+        }
+
+        /// Index objects: a WAL push's is a few hundred bytes to a few KiB; merged ones stay
+        /// under 8 MiB (about 190,000 blob entries), so a cache reloads at most that at once.
+        public static let index = Policy(fanIn: 8, baseBytes: 8 << 10, capBytes: 8 << 20)
+        /// Snapshot objects: a WAL push's snapshot is about 500 bytes; a full catalogue
+        /// (4 MiB) holds about 9,000 of them.
+        public static let snapshots = Policy(fanIn: 16, baseBytes: 16 << 10, capBytes: 4 << 20)
+        /// Forget records: one per forget (a day's WAL retention names 1,440 snapshots, 46 KiB).
+        public static let forgetRecords = Policy(fanIn: 8, baseBytes: 64 << 10, capBytes: 16 << 20)
+
+        /// The tier of an object of `size` bytes.
+        func tier(_ size: Int) -> Int {
+            var t = 0, bound = baseBytes
+            while size >= bound && bound < Int.max / fanIn { t += 1; bound *= fanIn }
+            return t
+        }
+    }
+
+    /// What to merge next among `objects` (name, size), or nil: the smallest
+    /// objects of the lowest tier that holds at least `fanIn` objects, while
+    /// their total stays under the cap. Pure, so that the bound is tested
+    /// apart from any store.
+    public static func select(_ objects: [(name: String, size: Int)], policy: Policy) -> [String]? {
+        var tiers: [Int: [(name: String, size: Int)]] = [:]
+        for o in objects where o.size < policy.capBytes { tiers[policy.tier(o.size), default: []].append(o) }
+        for t in tiers.keys.sorted() {
+            let members = tiers[t]!.sorted { ($0.size, $0.name) < ($1.size, $1.name) }
+            guard members.count >= policy.fanIn else { continue }
+            var pick: [String] = [], total = 0
+            for m in members where pick.count < policy.maximumInputs && total + m.size <= policy.capBytes {
+                pick.append(m.name); total += m.size
+            }
+            if pick.count >= 2 { return pick }
+        }
+        return nil
+    }
+
+    /// What one run merged.
+    public struct Outcome: Sendable, Equatable {
+        /// Index objects merged into one (0: none).
+        public var indexObjectsMerged = 0
+        /// Snapshot objects (single snapshots and catalogues) merged into one catalogue.
+        public var snapshotObjectsMerged = 0
+        /// Forget records merged into one.
+        public var forgetRecordsMerged = 0
+        public init() {}
+    }
+
+    /// At most one merge per namespace. Snapshot objects and forget records
+    /// are merged only in a repository of format 2 (format 1 has no
+    /// catalogue); index objects in both (format 1 defines `supersedes`).
+    public func run() async throws -> Outcome {
+        // A store that refused a delete (append-only credentials, a read-only copy source): every
+        // merge would only add objects, so none is tried for a day.
+        if let until = try repo.index.meta(Self.pausedUntilKey).flatMap({ Int64($0) }), Clock.nowNanos() < until { return Outcome() }
+        var out = Outcome()
+        out.indexObjectsMerged = try await mergeIndexObjects()
+        if repo.formatVersion >= 2 {
+            out.snapshotObjectsMerged = try await mergeSnapshotObjects()
+            out.forgetRecordsMerged = try await mergeForgetRecords()
+        }
+        return out
+    }
+
+    /// The cache's meta key: until when (ns since the epoch) merging is paused.
+    static let pausedUntilKey = "metadata-merge-paused-until"
+
+    /// Deletes an object a merged one now holds. A store that refuses (or
+    /// fails) pauses merging for a day before the error goes up: what was
+    /// merged is stored twice, which loses nothing.
+    private func deleteMerged(_ key: ObjectKey) async throws {
+        do {
+            try await repo.store.delete(key)
+        } catch {
+            try? repo.index.setMeta(Self.pausedUntilKey, String(Clock.nowNanos() &+ 86_400 * 1_000_000_000))
+            throw error
+        }
+    }
+
+    // MARK: index objects
+
+    func mergeIndexObjects() async throws -> Int {
+        guard let pick = Self.select(try repo.index.indexObjects(), policy: .index) else { return 0 }
+        var packs: [IndexedPack] = [], seen = Set<ChunkID>(), merged: [String] = []
+        try await repo.fetchInOrder(pick.map { ObjectKey(.index, $0) }) { key, fetched in
+            // Gone (merged by another writer) or unreadable: left alone, never deleted unread.
+            guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
+                  let delta = try? IndexDelta.decode(try repo.keys.openObject(.index, bytes)) else { return }
+            for p in delta.packs where seen.insert(p.id).inserted { packs.append(p) }
+            merged.append(key.name)
+        }
+        guard merged.count >= 2 else { return 0 }
+        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { ChunkID(hex: $0) }).encoded())
+        let name = Hex.encode(SHA256.hash(sealed))
+        try await repo.store.put(ObjectKey(.index, name), sealed)
+        try repo.index.markIndexed(packs.map(\.id), indexObject: name, size: sealed.count)
+        for n in merged { try await deleteMerged(ObjectKey(.index, n)) }
+        try repo.index.forgetIndexObjects(merged)
+        return merged.count
+    }
+
+    // MARK: snapshot objects
+
+    func mergeSnapshotObjects() async throws -> Int {
+        // Only objects whose every snapshot the cache holds (forgotten ones aside) can be rewritten from it.
+        let objects = try repo.index.snapshotObjects().filter(\.complete)
+        guard let pick = Self.select(objects.map { ($0.name, Int($0.size)) }, policy: .snapshots) else { return 0 }
+        var rows: [SnapshotRow] = []
+        for name in pick { rows += try repo.index.snapshotRows(inObject: name) }
+        let catalogue = SnapshotCatalogue(entries: rows.compactMap { r in ChunkID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
+        guard catalogue.entries.count <= SnapshotCatalogue.maximumEntries else { return 0 }
+        let name = try await repo.saveCatalogue(catalogue, rows: rows)
+        for n in pick where n != name { try await deleteMerged(ObjectKey(.snapshots, n)) }
+        try repo.index.removeSnapshotObjects(pick.filter { $0 != name })
+        return pick.count
+    }
+
+    // MARK: forget records
+
+    func mergeForgetRecords() async throws -> Int {
+        guard let pick = Self.select(try repo.index.forgetRecords(), policy: .forgetRecords) else { return 0 }
+        var entries: [ForgetRecordSet.Entry] = [], merged: [String] = []
+        try await repo.fetchInOrder(pick.map { ObjectKey(.forgotten, $0) }) { key, fetched in
+            guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
+                  let e = try? ForgetRecords.decode(repo, bytes) else { return }
+            entries += e
+            merged.append(key.name)
+        }
+        guard merged.count >= 2 else { return 0 }
+        let set = ForgetRecordSet(entries: entries)
+        guard set.entries.count <= ForgetRecordSet.maximumEntries else { return 0 }
+        let sealed = try repo.keys.sealObject(.forgetRecord, set.encoded(), version: 2)
+        let name = Hex.encode(SHA256.hash(sealed))
+        try await repo.store.put(ObjectKey(.forgotten, name), sealed)
+        try repo.index.addForgetRecord(name, entries: set.entries, size: sealed.count)
+        for n in merged where n != name { try await deleteMerged(ObjectKey(.forgotten, n)) }
+        try repo.index.removeForgetRecordNames(merged.filter { $0 != name })
+        return merged.count
+    }
+}
+
+extension Repository {
+    /// Stores a snapshot catalogue (envelope version 2, format-spec v2.md) and
+    /// records it in the cache with `rows`, the snapshots it holds (`complete`:
+    /// every entry of it is among them); returns its name.
+    func saveCatalogue(_ catalogue: SnapshotCatalogue, rows: [SnapshotRow], complete: Bool = true) async throws -> String {
+        let sealed = try keys.sealObject(.snapshot, catalogue.encoded(), version: 2)
+        if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
+            throw CairnError.other("a snapshot catalogue would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have")
+        }
+        let name = Hex.encode(SHA256.hash(sealed))
+        try await store.put(ObjectKey(.snapshots, name), sealed)
+        let ids = Set(catalogue.entries.map(\.id.hex))
+        let held = rows.filter { ids.contains($0.id) }
+        try index.addSnapshotObject(LoadedSnapshotObject(name: name, kind: .catalogue, size: Int64(sealed.count), snapshots: held.count,
+                                                         complete: complete), rows: held)
+        return name
+    }
+
+    /// Replaces catalogue `name` by one holding `entries` (when there are
+    /// any), stored before the old one is deleted, and brings the cache in
+    /// step. Used by forget and prune under the exclusive lock, after the
+    /// forget record naming what goes is stored (format-spec §20, v2.md):
+    /// stopped in between, the old catalogue stays and the record hides what
+    /// it should no longer hold.
+    func replaceCatalogue(_ name: String, with entries: [SnapshotCatalogue.Entry]) async throws {
+        if !entries.isEmpty {
+            var rows: [SnapshotRow] = []
+            for e in entries {
+                if let s = try? Snapshot.decode(e.plaintext) { rows.append(SnapshotRow(id: e.id.hex, snapshot: s, plaintext: e.plaintext)) }
+            }
+            _ = try await saveCatalogue(SnapshotCatalogue(entries: entries), rows: rows, complete: rows.count == entries.count)
+        }
+        try await store.delete(ObjectKey(.snapshots, name))
+        try index.removeSnapshotObjects([name])
+    }
+}

@@ -1,0 +1,216 @@
+@testable import CairnEngine
+import CairnFormat
+import CairnIndex
+import CairnStorage
+import Foundation
+import Synchronization
+import XCTest
+
+/// A store whose deletes can be refused (append-only credentials, a writer
+/// killed between a merge's put and its deletes).
+final class DeleteRefusingStore: ObjectStore {
+    let base: MemoryStore
+    /// Deletes still allowed before every further one is refused.
+    let deletesAllowed = Mutex(Int.max)
+    init(_ base: MemoryStore) { self.base = base }
+    var location: String { base.location }
+    var listsEveryCompletedPut: Bool { true }
+    func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await base.put(key, bytes) }
+    func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
+    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
+    func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
+    func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
+    func delete(_ key: ObjectKey) async throws {
+        let allowed = deletesAllowed.withLock { n -> Bool in
+            guard n > 0 else { return false }
+            n -= 1; return true
+        }
+        guard allowed else { throw StorageError.permissionDenied(key.path) }
+        try await base.delete(key)
+    }
+}
+
+/// Metadata compaction (format-spec v2.md, #16.1): the number of index and
+/// snapshot objects stays bounded as commits accumulate, every snapshot
+/// survives every merge (stopped at any point, replayed, forgotten), and a
+/// repository of format 1 gets no object of format 2 until it is migrated.
+final class MetadataCompactionTests: XCTestCase {
+    static func make(_ store: any ObjectStore, formatVersion: UInt16 = ObjectEnvelope.newestFormatVersion) async throws -> Repository {
+        var options = Repository.CreateOptions()
+        options.scrypt = ScryptParameters(logN: 10, r: 8, p: 1)
+        options.packSize = 1 << 16
+        options.formatVersion = formatVersion
+        return try await Repository.create(store: store, passphrase: TestRepository.passphrase, cacheBase: Self.newCache(), options: options)
+    }
+
+    static func newCache() -> String { NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)" }
+
+    static func open(_ store: any ObjectStore) async throws -> Repository {
+        try await Repository.open(store: store, passphrase: TestRepository.passphrase, cacheBase: newCache())
+    }
+
+    /// `count` small stream backups, each followed by the merge a command runs under its lock.
+    @discardableResult
+    static func commit(_ repo: Repository, count: Int, from start: Int = 0, compact: Bool = true) async throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for i in start..<(start + count) {
+            let bytes = pseudoRandomBytes(200 + i % 97, seed: UInt64(i) &+ 1)
+            let id = try await backupStream(repo, bytes, name: "s\(i % 3)").snapshotID
+            out[id] = bytes
+            if compact { _ = try await MetadataCompactor(repo: repo).run() }
+        }
+        return out
+    }
+
+    static func envelopeVersions(_ store: MemoryStore, _ namespace: ObjectNamespace) async throws -> [UInt16] {
+        var out: [UInt16] = []
+        for key in try await store.list(namespace) {
+            let b = try await store.get(key)
+            out.append(UInt16(b[4]) | UInt16(b[5]) << 8)
+        }
+        return out
+    }
+
+    /// The policy alone, over 20,000 commits of 500-byte objects (two weeks of one WAL push a
+    /// minute): the object count stays logarithmic and each byte is rewritten a few times.
+    func testSelectionKeepsTheObjectCountBoundedAndRewritesLittle() {
+        for policy in [MetadataCompactor.Policy.snapshots, .index] {
+            var objects: [(name: String, size: Int)] = []
+            var next = 0, written = 0, most = 0
+            for _ in 0..<20_000 {
+                objects.append(("o\(next)", 500)); next += 1; written += 500
+                if let pick = MetadataCompactor.select(objects, policy: policy) {
+                    let picked = Set(pick)
+                    let size = objects.filter { picked.contains($0.name) }.reduce(0) { $0 + $1.size }
+                    objects.removeAll { picked.contains($0.name) }
+                    objects.append(("o\(next)", size)); next += 1; written += size
+                }
+                most = max(most, objects.count)
+            }
+            XCTAssertLessThan(most, 120, "objects at once under \(policy)")
+            XCTAssertLessThan(Double(written) / Double(20_000 * 500), 6, "write amplification under \(policy)")
+            XCTAssertEqual(objects.reduce(0) { $0 + $1.size }, 20_000 * 500, "nothing lost")
+        }
+        // Fewer than fanIn small objects: nothing to do; objects at the cap are never picked.
+        XCTAssertNil(MetadataCompactor.select((0..<7).map { ("a\($0)", 10) }, policy: .index))
+        XCTAssertNil(MetadataCompactor.select((0..<40).map { ("a\($0)", 8 << 20) }, policy: .index))
+    }
+
+    func testManyCommitsLeaveFewObjectsAndEverySnapshotSurvives() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 150)
+        let snapshotObjects = try await mem.list(.snapshots).count, indexObjects = try await mem.list(.index).count
+        XCTAssertLessThan(snapshotObjects, 40, "150 commits")
+        XCTAssertLessThan(indexObjects, 40, "150 commits")
+        let versions = try await Self.envelopeVersions(mem, .snapshots)
+        XCTAssertTrue(versions.contains(2), "catalogues written")
+
+        // Another machine with an empty cache finds every snapshot once, and restores them.
+        let fresh = try await Self.open(mem)
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(try fresh.snapshots().count, 150)
+        XCTAssertEqual(try fresh.snapshots(name: "s1").count, 50)
+        for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(5) {
+            let back = try await restoreStream(fresh, id)
+            XCTAssertEqual(back, bytes)
+        }
+        let latest = try fresh.resolveSnapshot("latest", name: "s2")
+        XCTAssertEqual(try fresh.snapshots(name: "s2").last?.id, latest.id)
+        // The writer's own cache agrees with the store.
+        XCTAssertEqual(Set(try repo.snapshots().map(\.id)), Set(data.keys))
+        var o = ScrubOptions(); o.readData = true
+        let report = try await Checker(repo: fresh, options: o).run()
+        XCTAssertTrue(report.isClean, "\(report.objectProblems) \(report.blobProblems)")
+        XCTAssertEqual(report.snapshotsChecked, 150)
+    }
+
+    /// A merge stopped after its merged object is stored and before it deleted what it merged
+    /// (a kill, or a store refusing deletes) leaves duplicates, never a loss; merging then pauses
+    /// for a day instead of adding an object per command.
+    func testAMergeStoppedBeforeItsDeletesLosesNothing() async throws {
+        let mem = MemoryStore(), store = DeleteRefusingStore(mem)
+        let repo = try await Self.make(store)
+        let data = try await Self.commit(repo, count: 40, compact: false)
+        store.deletesAllowed.withLock { $0 = 0 }
+        func objectCount() async throws -> Int { try await mem.list(.snapshots).count + mem.list(.index).count }
+        let before = try await objectCount()
+        do {
+            _ = try await MetadataCompactor(repo: repo).run()
+            XCTFail("a refused delete is an error")
+        } catch StorageError.permissionDenied {}
+        let after = try await objectCount()
+        XCTAssertEqual(after, before + 1, "one merged object beside what it merged")
+        let paused = try await MetadataCompactor(repo: repo).run()
+        XCTAssertEqual(paused, MetadataCompactor.Outcome(), "paused")
+        let stillAfter = try await objectCount()
+        XCTAssertEqual(stillAfter, after, "nothing more added")
+
+        let fresh = try await Self.open(mem)
+        XCTAssertEqual(try fresh.snapshots().count, 40, "each snapshot listed once")
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        // Once deletes work again, a later merge folds the duplicates.
+        store.deletesAllowed.withLock { $0 = .max }
+        let other = try await Self.open(store)
+        for _ in 0..<4 { _ = try await MetadataCompactor(repo: other).run() }
+        let folded = try await mem.list(.snapshots).count
+        XCTAssertLessThan(folded, 10)
+        let last = try await Self.open(mem)
+        XCTAssertEqual(Set(try last.snapshots().map(\.id)), Set(data.keys))
+    }
+
+    /// Forget rewrites the catalogue holding a snapshot; the old catalogue put back (a replay)
+    /// brings nothing forgotten back: hidden from every reader, reported by scrub, removed by prune.
+    func testForgetRewritesACatalogueAndAReplayedOneHidesNothingForgotten() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 40)
+        let catalogues = try await mem.list(.snapshots)
+        var old: [ObjectKey: [UInt8]] = [:]
+        for k in catalogues { old[k] = try await mem.get(k) }
+        let doomed = try repo.snapshots(name: "s0").map(\.id)
+        XCTAssertEqual(doomed.count, 14)
+        XCTAssertTrue(try repo.index.snapshotObjects(holding: doomed).keys.contains { !doomed.contains($0) }, "some held by catalogues")
+        try await SnapshotForgetter(repo: repo).remove(doomed)
+        XCTAssertEqual(try repo.snapshots().count, 26)
+        let afterForget = try await Self.open(mem)
+        XCTAssertEqual(Set(try afterForget.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+
+        // Every old catalogue back, byte for byte.
+        for (k, b) in old { try await mem.put(k, b) }
+        let replayed = try await Self.open(mem)
+        XCTAssertEqual(Set(try replayed.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+        XCTAssertThrowsError(try replayed.resolveSnapshot(doomed[0]))
+        let report = try await Checker(repo: replayed, options: ScrubOptions()).run()
+        XCTAssertEqual(Set(report.replayedSnapshots.map(\.snapshot)), Set(doomed))
+        _ = try await Pruner(repo: replayed).run()
+        let pruned = try await Self.open(mem)
+        XCTAssertEqual(Set(try pruned.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+        var o = ScrubOptions(); o.readData = true
+        let clean = try await Checker(repo: pruned, options: o).run()
+        XCTAssertTrue(clean.isClean, "\(clean.objectProblems) \(clean.replayedSnapshots.map(\.snapshot))")
+        for id in Set(data.keys).subtracting(doomed).sorted().prefix(3) {
+            let back = try await restoreStream(pruned, id)
+            XCTAssertEqual(back, data[id])
+        }
+    }
+
+    /// A repository of format 1 gets no catalogue and no merged record (a Cairn of format 1 must
+    /// keep reading it); its index objects are merged (format 1 defines `supersedes`).
+    func testFormatOneGetsNoObjectOfFormatTwo() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem, formatVersion: 1)
+        XCTAssertEqual(repo.formatVersion, 1)
+        try await Self.commit(repo, count: 40)
+        let snapshotVersions = try await Self.envelopeVersions(mem, .snapshots), indexVersions = try await Self.envelopeVersions(mem, .index)
+        let snapshotObjects = try await mem.list(.snapshots).count, indexObjects = try await mem.list(.index).count
+        XCTAssertEqual(Set(snapshotVersions), [1])
+        XCTAssertEqual(snapshotObjects, 40)
+        XCTAssertLessThan(indexObjects, 20)
+        XCTAssertEqual(Set(indexVersions), [1])
+        let config = try await mem.get(.config)
+        XCTAssertEqual(Array(config[4..<6]), [1, 0])
+        let reopened = try await Self.open(mem)
+        XCTAssertEqual(reopened.formatVersion, 1)
+    }
+}

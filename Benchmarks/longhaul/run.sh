@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Long-haul benchmark (issue 16.1/16.2): the platform's schedule compressed in time, one
+# `cairn` process per command as cron and PostgreSQL's archive_command run them:
+#   - one WAL segment a simulated minute (`cairn wal-push`; content repeating, a unique header,
+#     so each push stores almost nothing new: what grows is the history, not the data),
+#   - each simulated day (1,440 segments) a pg dump and an RDB file (--stdin) and the node's
+#     data directory (a tree that gains a file), then `forget --keep-last 30` on them,
+#   - each simulated week a base-backup-like tree and a `prune`.
+# At each checkpoint it prints, per command, the wall time and the store requests it made,
+# with a warm cache, and the disaster open (a new machine: an empty cache) of
+# `snapshots --name pg-dump` and `restore latest --name pg-dump`, plus the objects in the store.
+# Requests: S3 (moto on loopback) from moto's request log; the local store from strace
+# (openat of an object = GET, of a namespace directory = LIST, rename into place = PUT,
+# unlink = DELETE, stat = HEAD).
+#
+#   Benchmarks/longhaul/run.sh [--quick] [--store local|s3|both] [--checkpoints "100 1000 10000 45000"]
+#                              [--segment-kib N] [--keep]
+#   --quick: checkpoints 100 1000 3000, 256 KiB segments (~10 min on 2 busy cores); the full
+#   run (45,000 segments of 16 MiB) takes hours. CAIRN=path/to/cairn skips the release build.
+# Runs on demand, never in CI. Needs python3 with moto[server] (s3) and strace (local counts).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+checkpoints="100 1000 10000 45000"
+segment_kib=16384
+stores="both"
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) checkpoints="100 1000 3000"; segment_kib=256 ;;
+    --store) stores="$2"; shift ;;
+    --checkpoints) checkpoints="$2"; shift ;;
+    --segment-kib) segment_kib="$2"; shift ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$stores" in local) stores="local" ;; s3) stores="s3" ;; both) stores="local s3" ;;
+  *) echo "--store must be local, s3 or both" >&2; exit 2 ;; esac
+if [ -z "${CAIRN:-}" ]; then
+  swift build -c release --product cairn >/dev/null
+  CAIRN="$PWD/.build/release/cairn"
+fi
+work=$(mktemp -d /tmp/cairn-longhaul.XXXXXX)
+moto=""
+cleanup() { [ -n "$moto" ] && kill "$moto" 2>/dev/null; [ "$keep" = 1 ] && echo "kept $work" || rm -rf "$work"; }
+trap cleanup EXIT
+export CAIRN_PASSWORD=longhaul AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
+
+if [[ " $stores " == *" s3 "* ]]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 Tests/CairnS3Tests/Support/run_moto.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  moto=$!
+  for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
+fi
+
+# Inputs: one segment (rewritten in its first 16 bytes per push), a dump, an RDB file, a node tree.
+python3 - "$work" "$segment_kib" <<'PY'
+import os, random, sys
+work, kib = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(16)
+block = rnd.randbytes(64 << 10)
+with open(f"{work}/segment", "wb") as f:
+    for _ in range(kib // 64): f.write(block)
+    f.write(block[: (kib % 64) << 10])
+with open(f"{work}/dump", "wb") as f:
+    f.write(b"".join(f"{i}\tuser{i}\t{rnd.random():.9f}\n".encode() for i in range(120_000)))
+with open(f"{work}/rdb", "wb") as f:
+    f.write(rnd.randbytes(2 << 20))
+for d in ("node", "pgdata"):
+    os.makedirs(f"{work}/{d}/sub")
+    for i in range(40):
+        with open(f"{work}/{d}/sub/f{i:03d}", "wb") as f: f.write(rnd.randbytes(8192 + i))
+PY
+
+seg_name() { printf '00000001%08X%08X' $(($1 / 256)) $(($1 % 256)); }
+put_header() { printf '%016d' "$1" | dd of="$work/segment" bs=16 count=1 conv=notrunc status=none; }
+
+# count_requests LOG_BEFORE: requests since; for s3 the moto log, for local an strace file.
+s3_requests() {  # lines of moto's log since line $1: "GET 12 LIST 4 PUT 3 ..."
+  tail -n +"$(( $1 + 1 ))" "$work/moto.log" | python3 -c '
+import re, sys, collections
+c = collections.Counter()
+for line in sys.stdin:
+    m = re.search(r"\"(GET|PUT|POST|DELETE|HEAD) (\S+)", line)
+    if not m: continue
+    verb, path = m.groups()
+    if verb == "GET" and ("list-type" in path or path.rstrip("/").count("/") <= 1 and "?" in path): verb = "LIST"
+    c[verb] += 1
+print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")'
+}
+local_requests() {  # an strace -f log of one command on repository $2
+  python3 - "$1" "$2" <<'PY'
+import re, sys, collections
+log, repo = sys.argv[1], sys.argv[2]
+c = collections.Counter()
+for line in open(log, errors="replace"):
+    if repo not in line or "= -1" in line: continue
+    if re.search(r'\bopenat\(.*O_DIRECTORY', line):
+        if "O_NONBLOCK" in line or "getdents" in line: c["LIST"] += 1
+    elif re.search(r'\bopenat\(', line) and "O_RDONLY" in line and "/tmp/" not in line.split(repo, 1)[1][:5]: c["GET"] += 1
+    elif re.search(r'\brename(at2?)?\(', line): c["PUT"] += 1
+    elif re.search(r'\bunlink(at)?\(', line): c["DELETE"] += 1
+    elif re.search(r'\b(statx|newfstatat|stat)\(', line): c["HEAD"] += 1
+print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")
+PY
+}
+
+# run STORE LABEL CACHE -- cairn args...: times one command and prints the requests it made.
+# On the local store the requests come from a second run under strace (which slows a command
+# down too much to time it): the same arguments, or COUNT_ARGS when set (a write that must not
+# repeat itself, such as a push of the next segment); a cold-cache command gets a new cache.
+run() {
+  local store="$1" label="$2" cache="$3"; shift 4
+  local before=0 start end reqs count_cache="$cache"
+  [ "$store" = s3 ] && before=$(wc -l <"$work/moto.log")
+  start=$(date +%s.%N)
+  CAIRN_CACHE_DIR="$cache" "$CAIRN" "$@" >/dev/null 2>"$work/err" || { echo "  $label failed: $(tail -3 "$work/err")"; return 0; }
+  end=$(date +%s.%N)
+  if [ "$store" = s3 ]; then
+    reqs=$(s3_requests "$before")
+  elif command -v strace >/dev/null; then
+    [[ "$cache" == */cold* ]] && count_cache="$cache-count"
+    if [ -n "${COUNT_ARGS+x}" ]; then set -- "${COUNT_ARGS[@]}"; fi
+    CAIRN_CACHE_DIR="$count_cache" strace -f -qq -e trace=openat,rename,renameat,renameat2,unlink,unlinkat,stat,newfstatat,statx \
+      -o "$work/strace" "$CAIRN" "$@" >/dev/null 2>&1 || true
+    reqs=$(local_requests "$work/strace" "$repo")
+  else
+    reqs="(no strace: requests not counted)"
+  fi
+  printf '  %-42s %7.3f s   %s\n' "$label" "$(echo "$end - $start" | bc)" "$reqs"
+}
+
+objects() {  # the metadata objects in the store
+  local store="$1"
+  if [ "$store" = local ]; then
+    printf 'snapshots %s, index %s, forgotten %s, packs %s' "$(ls "$repo/snapshots" | wc -l)" "$(ls "$repo/index" | wc -l)" \
+      "$(ls "$repo/forgotten" 2>/dev/null | wc -l)" "$(find "$repo/data" -type f | wc -l)"
+  else
+    python3 - "$port" <<'PY'
+import sys, urllib.request, re
+port = sys.argv[1]
+out = []
+for ns in ("snapshots", "index", "forgotten", "data"):
+    n, token = 0, None
+    while True:
+        url = f"http://127.0.0.1:{port}/longhaul?list-type=2&prefix=cairn/{ns}/" + (f"&continuation-token={token}" if token else "")
+        body = urllib.request.urlopen(url).read().decode()
+        n += body.count("<Key>")
+        m = re.search(r"<NextContinuationToken>([^<]+)<", body)
+        if not m: break
+        token = m.group(1)
+    out.append(f"{ns if ns != 'data' else 'packs'} {n}")
+print(", ".join(out), end="")
+PY
+  fi
+}
+
+for store in $stores; do
+  if [ "$store" = local ]; then repo="$work/repo-local"; url="$repo"; else repo="longhaul"; url="s3:http://127.0.0.1:$port/longhaul/cairn"; fi
+  cache="$work/cache-$store"
+  export CAIRN_REPO="$url"
+  CAIRN_CACHE_DIR="$cache" "$CAIRN" init >/dev/null
+  echo "== $store store: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), segments of $segment_kib KiB, cairn $("$CAIRN" --version 2>/dev/null || echo '?')"
+  echo "   (per command: wall time with the warm cache of the writing host; requests to the store by kind)"
+  minute=0; day=0; started=$(date +%s)
+  for target in $checkpoints; do
+    while [ "$minute" -lt "$target" ]; do
+      put_header "$minute"
+      CAIRN_CACHE_DIR="$cache" "$CAIRN" wal-push "$work/segment" "$(seg_name "$minute")" >/dev/null 2>"$work/err" \
+        || { echo "wal-push $minute failed: $(cat "$work/err")"; exit 1; }
+      minute=$((minute + 1))
+      if [ $((minute % 1440)) = 0 ]; then
+        day=$((day + 1))
+        printf '%s day %d\n' "$day" "$day" >>"$work/dump"
+        head -c 4096 /dev/urandom >>"$work/rdb"
+        head -c 8192 /dev/urandom >"$work/node/sub/day$day"
+        export CAIRN_CACHE_DIR="$cache"
+        "$CAIRN" backup --stdin --name pg-dump <"$work/dump" >/dev/null
+        "$CAIRN" backup --stdin --name redis <"$work/rdb" >/dev/null
+        "$CAIRN" backup "$work/node" --name node >/dev/null
+        "$CAIRN" forget --keep-last 30 >/dev/null
+        if [ $((day % 7)) = 0 ]; then
+          "$CAIRN" backup "$work/pgdata" --name pg-base >/dev/null
+          "$CAIRN" prune >/dev/null
+        fi
+        unset CAIRN_CACHE_DIR
+      fi
+    done
+    # Names the measured commands read must exist from the first checkpoint on.
+    if [ ! -e "$work/seeded-$store" ]; then
+      CAIRN_CACHE_DIR="$cache" "$CAIRN" backup --stdin --name pg-dump <"$work/dump" >/dev/null
+      CAIRN_CACHE_DIR="$cache" "$CAIRN" backup "$work/node" --name node >/dev/null
+      touch "$work/seeded-$store"
+    fi
+    echo "-- $minute segments archived ($(( $(date +%s) - started )) s so far); objects: $(objects "$store")"
+    put_header "$minute"
+    cp "$work/segment" "$work/segment2"; printf '%016d' $((minute + 1)) | dd of="$work/segment2" bs=16 count=1 conv=notrunc status=none
+    COUNT_ARGS=(wal-push "$work/segment2" "$(seg_name $((minute + 1)))")
+    run "$store" "wal-push (a new segment)" "$cache" -- wal-push "$work/segment" "$(seg_name "$minute")"
+    unset COUNT_ARGS
+    minute=$((minute + 1)); [ "$store" = local ] && minute=$((minute + 1))
+    run "$store" "wal-fetch (an early segment)" "$cache" -- wal-fetch "$(seg_name 7)" "$work/fetched"
+    run "$store" "snapshots --name pg-dump" "$cache" -- snapshots --name pg-dump
+    run "$store" "restore latest --name pg-dump" "$cache" -- restore latest --name pg-dump --stdout
+    run "$store" "backup (unchanged node tree)" "$cache" -- backup "$work/node" --name node
+    run "$store" "pg status" "$cache" -- pg status
+    run "$store" "disaster: snapshots --name pg-dump" "$work/cold-$store-$minute" -- snapshots --name pg-dump
+    run "$store" "disaster: restore latest --name pg-dump" "$work/cold2-$store-$minute" -- restore latest --name pg-dump --stdout
+  done
+done

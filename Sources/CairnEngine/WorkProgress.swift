@@ -8,8 +8,12 @@ public final class WorkProgress: Sendable {
         /// Known total, when the input size is known in advance.
         public var bytesTotal: UInt64? = nil
         public var filesDone: UInt64 = 0
+        /// Files the work will cover, once known (a backup's quick scan).
+        public var filesTotal: UInt64? = nil
         public var newBytes: UInt64 = 0
         public var currentPath: String = ""
+
+        public init() {}
     }
 
     private let state = Mutex(Counters())

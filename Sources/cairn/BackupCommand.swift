@@ -172,6 +172,15 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let archiver = Archiver(repo: repo, options: opts)
         let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
+        // The quick scan (restic's): totals for the progress line, counted beside the backup.
+        var scan: Task<Void, Never>? = nil
+        if options.showProgress && input == nil {
+            let scanner = BackupScanner(options: opts), progress = archiver.progress
+            scan = Task.detached(priority: .utility) {
+                guard let totals = scanner.scan(paths: paths) else { return }
+                progress.update { $0.filesTotal = totals.files; $0.bytesTotal = totals.bytes }
+            }
+        }
         let result: BackupResult
         do {
             if let input {
@@ -179,8 +188,10 @@ struct BackupCommand: AsyncParsableCommand {
             } else {
                 result = try await archiver.backup(paths: paths)
             }
+            await scan?.value
             line.stop()
         } catch {
+            scan?.cancel()
             line.stop()
             throw error
         }

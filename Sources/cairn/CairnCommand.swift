@@ -10,6 +10,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Content-addressed, deduplicating, encrypted backups.",
+        discussion: "Shell completion: cairn --generate-completion-script bash|zsh|fish (README.md says where to install it).",
         version: CairnVersion.string,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, DiffCommand.self, FindCommand.self, StatsCommand.self,
                       RestoreCommand.self, DumpCommand.self, MountCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,

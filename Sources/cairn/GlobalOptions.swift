@@ -18,7 +18,7 @@ struct RepositoryOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON: one document (ls, diff and find print JSON lines, one object per line). Times are RFC 3339 UTC.")
     var json = false
 
-    @Flag(name: .long, help: "Show a progress line even when standard error is not a terminal.")
+    @Flag(name: .long, help: "Show progress even when standard error is not a terminal (there: a plain line every 5 s and one at the end, no terminal control codes).")
     var progress = false
 
     @Option(name: .long, help: "Requests in flight to a remote (s3:) repository.")

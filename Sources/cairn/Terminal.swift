@@ -36,12 +36,7 @@ enum Terminal {
         (fd == 2 ? FileHandle.standardError : FileHandle.standardOutput).write(data + Data("\n".utf8))
     }
 
-    static func bytes(_ n: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n), u = 0
-        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-        return u == 0 ? "\(n) B" : String(format: "%.2f %@", v, units[u])
-    }
+    static func bytes(_ n: UInt64) -> String { ProgressText.bytes(n) }
 
     static func rfc3339(_ nanos: Int64) -> String {
         let f = ISO8601DateFormatter()
@@ -77,43 +72,45 @@ enum Terminal {
     }
 }
 
-/// Draws a live progress line on standard error while long work runs.
+/// Shows progress on standard error while long work runs. On a terminal: one
+/// line redrawn in place twice a second. Anywhere else (`--progress` with
+/// standard error sent to a file or a pipe): a plain line every few seconds and
+/// a last one when the work stops, never a terminal control code.
 final class ProgressLine: @unchecked Sendable {
     private let progress: WorkProgress
     private let verb: String
+    private let plain: Bool
     private var task: Task<Void, Never>?
 
     init(progress: WorkProgress, verb: String, enabled: Bool) {
         self.progress = progress
         self.verb = verb
+        self.plain = !Terminal.stderrIsTTY
         guard enabled else { return }
-        task = Task { [progress, verb] in
+        let interval: UInt64 = plain ? 5_000_000_000 : 500_000_000
+        task = Task { [progress, verb, plain] in
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 500_000_000)
+                try? await Task.sleep(nanoseconds: interval)
                 if Task.isCancelled { break }
-                FileHandle.standardError.write(Data(("\r\u{1B}[K" + Self.line(progress, verb)).utf8))
+                let text = Self.line(progress, verb)
+                FileHandle.standardError.write(Data((plain ? text + "\n" : "\r\u{1B}[K" + text).utf8))
             }
         }
     }
 
     static func line(_ p: WorkProgress, _ verb: String) -> String {
-        let c = p.counters
-        let secs = max(Clock.monotonic() - p.started, 0.001)
-        let rate = Double(c.bytesDone) / secs / 1e6
-        var s = "\(verb) \(Terminal.bytes(c.bytesDone))"
-        if let total = c.bytesTotal, total > 0 {
-            s += " of \(Terminal.bytes(total)) (\(Int(Double(c.bytesDone) * 100 / Double(total)))%)"
-            if rate > 0, c.bytesDone < total {
-                s += ", ETA \(Int(Double(total - c.bytesDone) / (rate * 1e6)))s"
-            }
-        }
-        s += String(format: ", %.1f MB/s, %llu files", rate, c.filesDone)
-        return s
+        ProgressText.line(p.counters, verb: verb, elapsed: Clock.monotonic() - p.started)
     }
 
+    /// Ends the line: cleared on a terminal; elsewhere the final counts as one more plain line.
     func stop() {
         guard let task else { return }
         task.cancel()
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        self.task = nil
+        if plain {
+            FileHandle.standardError.write(Data((Self.line(progress, verb) + "\n").utf8))
+        } else {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
     }
 }

@@ -74,22 +74,28 @@ final class CopyCommandTests: XCTestCase {
         XCTAssertEqual(b["new_bytes"] as? Int, 0, "\(b)")
     }
 
-    func testKilledCopyResumes() throws {
+    func testKilledCopyResumes() async throws {
         let moto = try MotoServer.start()
         let cairn = CairnRunner(cacheDir: "\(dir)/cache")
-        let a = "\(dir)/a", b = "s3:\(moto.endpoint)/\(S3TestSupport.bucketName("resume"))/r"
+        let bucket = S3TestSupport.bucketName("resume")
+        let a = "\(dir)/a", b = "s3:\(moto.endpoint)/\(bucket)/r"
         try TestTree.make(at: "\(dir)/src", files: 5, bigMiB: 24)
         try cairn.ok(["init", "--repo", a])
         try cairn.ok(["backup", "--repo", a, "\(dir)/src", "--name", "t"])
         try cairn.ok(["init", "--repo", b, "--copy-chunker-from", a, "--pack-size-mib", "2"])
-        // Throttled to 2 MiB/s and killed after 4 s: a few packs are up, no snapshot.
+        // Throttled to 2 MiB/s and killed once a pack is up (a fixed delay was too short on a loaded
+        // machine): a few packs are stored, no snapshot.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try CairnRunner.binary())
         p.arguments = ["copy", "--repo", a, "--to", b, "--limit-upload", "2048"]
         p.environment = cairn.environment
         p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
         try p.run()
-        usleep(4_000_000)
+        let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "r")
+        let deadline = Date().addingTimeInterval(300)
+        while p.isRunning, Date() < deadline, try await client.listObjects(prefix: "r/data/").isEmpty { usleep(100_000) }
+        XCTAssertTrue(p.isRunning, "the throttled copy of 120 MiB ended before the test could stop it")
+        usleep(500_000)   // the pack's entry reaches the local index just after the upload
         kill(p.processIdentifier, SIGKILL)
         while p.isRunning { usleep(10_000) }
         let none = try cairn.ok(["snapshots", "--repo", b, "--json"])

@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
         .library(name: "CairnCompression", targets: ["CairnCompression"]),
         .library(name: "CairnIndex", targets: ["CairnIndex"]),
+        .library(name: "CairnStorage", targets: ["CairnStorage"]),
         // For Fuzz/ (a package of its own): the parsers of untrusted bytes, each behind a libFuzzer target.
         .library(name: "CairnS3", targets: ["CairnS3"]),
         .library(name: "CairnPostgres", targets: ["CairnPostgres"]),

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnStorage
 
 /// Copies snapshots from one repository into another, storing only the blobs
 /// the destination lacks.
@@ -75,7 +76,9 @@ public final class Copier: @unchecked Sendable {
                 var newBytes: UInt64 = 0
                 if sameChunker {
                     var deltas: [ChunkID] = []
+                    pending.removeAll(); pendingBytes = 0
                     try await copyTree(s.root, saver: saver, deltas: &deltas, report: &report)
+                    try await copyPending(saver: saver, report: &report)
                     root = s.root
                     if !deltas.isEmpty {
                         // Every base the deltas name is in a stored, indexed pack once this saver
@@ -159,34 +162,139 @@ public final class Copier: @unchecked Sendable {
         }
     }
 
-    /// Copies the blobs the destination lacks, as the source stores them
-    /// (compressed or raw, re-sealed under the destination's keys: nothing is
-    /// compressed again). A delta data blob is only noted in `deltas`, for
-    /// `copyDeltas`; its base is copied now if the destination lacks it.
+    /// Notes the blobs the destination lacks for `copyPending`, which copies
+    /// them as the source stores them (compressed or raw, re-sealed under the
+    /// destination's keys: nothing is compressed again). A delta data blob is
+    /// only noted in `deltas`, for `copyDeltas`; its base is copied with the
+    /// whole blobs if the destination lacks it.
     private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
         var missing: [ChunkID] = []
         for id in ids {
             if try saver.claim(id, type: type) { missing.append(id) } else { report.blobsPresent += 1 }
         }
         guard !missing.isEmpty else { return }
-        var whole: [(id: ChunkID, location: BlobLocation)] = []
         for (id, loc) in zip(missing, try await source.locate(missing, type: type)) {
-            guard let base = loc.base else { whole.append((id, loc)); continue }
+            guard let base = loc.base else { pend(id, type, loc); continue }
             deltas.append(id)
             if try saver.claim(base, type: .data) {
                 guard let baseLoc = try? await source.locate(base, type: .data) else {
                     throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(base.hex) is named by no index object of the source")
                 }
-                whole.append((base, baseLoc))
+                pend(base, .data, baseLoc)
             }
         }
-        for (blob, stored) in zip(whole, try await readStored(whole, type: type)) {
-            try await saver.add(sealed: try destination.codec.sealEncoded(stored.encoded, type: type, id: blob.id, base: nil),
-                                type: type, id: blob.id, rawLength: stored.chunk.count)
-            if type == .tree { try destination.index.cacheTree(blob.id, stored.chunk) }
-            report.blobsCopied += 1
-            progress.add(bytes: stored.chunk.count)
+        if pending.count >= Self.batchBlobs || pendingBytes >= batchLimit { try await copyPending(saver: saver, report: &report) }
+    }
+
+    // MARK: batched reads
+
+    /// Whole blobs the destination lacks, gathered across files and trees so
+    /// that they are read a pack range at a time and opened and sealed again
+    /// on every core (one small file after another would be one blob at a time).
+    private var pending: [(id: ChunkID, type: BlobType, location: BlobLocation)] = []
+    private var pendingBytes = 0
+    /// A batch: this many blobs or `batchLimit` stored bytes, whichever comes first (bounds the
+    /// memory of a copy). The limit starts small, so the first packs are stored soon (a copy
+    /// killed early still leaves something a resumed one reuses), and doubles up to `batchBytes`.
+    static let batchBlobs = 1024
+    static let batchBytes = 16 << 20
+    private var batchLimit = 1 << 20
+    /// Blobs of one pack read in one request when the gap between them is at most this, up to
+    /// `runBytes` a request (several runs a batch keep every core busy).
+    static let readGapBytes: UInt64 = 256 << 10
+    static let runBytes: UInt64 = 1 << 20
+
+    private func pend(_ id: ChunkID, _ type: BlobType, _ location: BlobLocation) {
+        pending.append((id, type, location))
+        pendingBytes += Int(location.length)
+    }
+
+    /// One read of a pack: contiguous (or nearly) blobs, by their place in `pending`.
+    private struct PackRun: Sendable {
+        let pack: ChunkID
+        let offset: UInt64
+        let length: Int
+        let blobs: [(id: ChunkID, type: BlobType, location: BlobLocation)]
+    }
+
+    /// Reads, verifies and seals again what `pending` holds, a run of each
+    /// pack per task, and adds it to the destination.
+    private func copyPending(saver: BlobSaver, report: inout Report) async throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true); pendingBytes = 0
+        batchLimit = min(Self.batchBytes, batchLimit * 2)
+        for blob in batch {
+            if let why = source.codec.limits.violation(blob.type, rawLength: blob.location.rawLength, storedLength: UInt64(blob.location.length)) {
+                throw CairnError.damagedBlob(blob: blob.id.hex, pack: blob.location.pack.hex, reason: why)
+            }
         }
+        var runs: [PackRun] = []
+        for (pack, blobs) in Dictionary(grouping: batch, by: \.location.pack).sorted(by: { $0.key < $1.key }) {
+            var current: [(id: ChunkID, type: BlobType, location: BlobLocation)] = []
+            var start: UInt64 = 0, end: UInt64 = 0
+            func close() {
+                if !current.isEmpty { runs.append(PackRun(pack: pack, offset: start, length: Int(end - start), blobs: current)) }
+                current = []
+            }
+            for b in blobs.sorted(by: { $0.location.offset < $1.location.offset }) {
+                let (o, e) = (b.location.offset, b.location.offset + UInt64(b.location.length))
+                if current.isEmpty || o > end + Self.readGapBytes || e - start > Self.runBytes {
+                    close()
+                    start = o; end = e
+                } else {
+                    end = max(end, e)
+                }
+                current.append(b)
+            }
+            close()
+        }
+        let source = self.source, destination = self.destination
+        let workers = max(2, sysconfProcessors()) * 2
+        var next = 0
+        try await withThrowingTaskGroup(of: [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])].self) { group in
+            func launch() {
+                guard next < runs.count else { return }
+                let run = runs[next]; next += 1
+                group.addTask { try await Self.reseal(run, source: source, destination: destination) }
+            }
+            for _ in 0..<workers { launch() }
+            while let done = try await group.next() {
+                for b in done {
+                    try await saver.add(sealed: b.sealed, type: b.type, id: b.id, rawLength: b.chunk.count)
+                    if b.type == .tree { try destination.index.cacheTree(b.id, b.chunk) }
+                    report.blobsCopied += 1
+                    progress.add(bytes: b.chunk.count)
+                }
+                launch()
+            }
+        }
+    }
+
+    /// One run read from the source, each blob proven good (as `readStoredBlob`
+    /// does) and sealed under the destination's keys in its stored encoding.
+    private static func reseal(_ run: PackRun, source: Repository, destination: Repository) async throws -> [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])] {
+        let bytes: [UInt8]
+        do {
+            bytes = try await source.store.get(ObjectKey(.data, run.pack.hex), offset: run.offset, length: run.length)
+        } catch StorageError.notFound {
+            throw CairnError.missingPack(run.pack.hex)
+        }
+        var out: [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])] = []
+        out.reserveCapacity(run.blobs.count)
+        for b in run.blobs {
+            let at = Int(b.location.offset - run.offset)
+            guard at + Int(b.location.length) <= bytes.count else {
+                throw CairnError.damagedBlob(blob: b.id.hex, pack: run.pack.hex, reason: "pack is truncated")
+            }
+            do {
+                let (chunk, encoded) = try source.codec.openKeepingEncoding(Array(bytes[at..<at + Int(b.location.length)]), type: b.type, id: b.id, rawLength: b.location.rawLength)
+                out.append((b.id, b.type, try destination.codec.sealEncoded(encoded, type: b.type, id: b.id, base: nil), chunk))
+            } catch let d as BlobDamage {
+                throw CairnError.damagedBlob(blob: b.id.hex, pack: run.pack.hex, reason: d.reason)
+            }
+        }
+        return out
     }
 
     /// The second pass: the delta blobs, `window` at a time. Each stays a

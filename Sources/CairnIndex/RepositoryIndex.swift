@@ -24,6 +24,9 @@ public struct IndexTotals: Sendable {
     public var dataBlobCount: Int64 = 0
     public var rawBytes: Int64 = 0
     public var storedBlobBytes: Int64 = 0
+    /// Plaintext and stored bytes of data blobs alone (file and stream content, no trees or lists).
+    public var dataRawBytes: Int64 = 0
+    public var dataStoredBytes: Int64 = 0
     public var packCount: Int64 = 0
     public var packBytes: Int64 = 0
 }
@@ -387,8 +390,14 @@ public final class RepositoryIndex: Sendable {
     public func totals() throws -> IndexTotals {
         try with { d in
             var t = IndexTotals()
-            let b = try d.statement("SELECT count(*), coalesce(sum(raw_length),0), coalesce(sum(length),0), coalesce(sum(type=0),0) FROM blobs")
-            if try b.step() { t.blobCount = b.int(0); t.rawBytes = b.int(1); t.storedBlobBytes = b.int(2); t.dataBlobCount = b.int(3) }
+            let b = try d.statement("""
+                SELECT count(*), coalesce(sum(raw_length),0), coalesce(sum(length),0), coalesce(sum(type=0),0),
+                       coalesce(sum(CASE WHEN type=0 THEN raw_length ELSE 0 END),0), coalesce(sum(CASE WHEN type=0 THEN length ELSE 0 END),0) FROM blobs
+                """)
+            if try b.step() {
+                t.blobCount = b.int(0); t.rawBytes = b.int(1); t.storedBlobBytes = b.int(2); t.dataBlobCount = b.int(3)
+                t.dataRawBytes = b.int(4); t.dataStoredBytes = b.int(5)
+            }
             let p = try d.statement("SELECT count(*), coalesce(sum(size),0) FROM packs")
             if try p.step() { t.packCount = p.int(0); t.packBytes = p.int(1) }
             return t

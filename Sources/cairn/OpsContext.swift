@@ -46,8 +46,8 @@ struct OpsContext {
                 let repo = try await open(r)
                 let t = try repo.index.totals()
                 var f = RepositoryFacts(name: r.name, snapshots: try repo.snapshots().map(OpsSnapshot.init),
-                                        storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(t.rawBytes))
-                f.storedBlobBytes = UInt64(t.storedBlobBytes)
+                                        storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(max(0, t.dataRawBytes)))
+                f.storedBlobBytes = UInt64(max(0, t.dataStoredBytes))   // content only, as `cairn stats`
                 out.append(f)
             } catch {
                 out.append(RepositoryFacts(name: r.name, snapshots: nil, error: "\(error)"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What goes wrong with PostgreSQL sources; every message says what to do.
 public enum PostgresError: Error, CustomStringConvertible, Sendable {
     case badHistory(timeline: UInt32, line: String)
@@ -37,10 +39,35 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
         case .timeline(let m): return m
         case .pgdata(let m): return m
         case .childFailed(let p, let s, let e):
-            let tail = e.split(separator: "\n").last.map(String.init) ?? ""
-            return "\(p) failed with exit status \(s)\(tail.isEmpty ? "" : ": \(tail)")"
+            let cause = Self.cause(stderr: e, program: p)
+            return "\(p) failed with exit status \(s)\(cause.isEmpty ? "" : ": \(cause)")"
         case .programNotFound(let p): return "\(p) not found: install the PostgreSQL client (Debian: postgresql-client) or set CAIRN_PG_BIN to its directory"
         case .other(let m): return m
         }
+    }
+
+    /// The line of a PostgreSQL tool's stderr that says what went wrong: the
+    /// first error (`pg_restore: error: could not execute query: ERROR:  database
+    /// "x" already exists`), not the last line, which is often context such as
+    /// "Command was: CREATE DATABASE …"; that context follows, shortened.
+    static func cause(stderr: String, program: String) -> String {
+        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        func strip(_ l: String) -> String {
+            var l = l
+            for prefix in [program + ": error: ", program + ": ", "error: "] where l.hasPrefix(prefix) { l.removeFirst(prefix.count); break }
+            return l
+        }
+        let markers = ["ERROR:", "FATAL:", "PANIC:", "error:", "fatal:"]
+        guard let i = lines.firstIndex(where: { l in markers.contains { l.contains($0) } }) else {
+            return lines.last.map(strip) ?? ""
+        }
+        var cause = strip(lines[i])
+        if let command = lines[(i + 1)...].first(where: { $0.hasPrefix("Command was:") }) {
+            cause += " (" + (command.count > 100 ? String(command.prefix(100)) + "…" : command) + ")"
+        }
+        if cause.contains("already exists") && lines.contains(where: { $0.contains("CREATE DATABASE") }) {
+            cause += "; drop that database first, or restore without --create into an empty database made with createdb"
+        }
+        return cause
     }
 }

@@ -40,6 +40,12 @@ final class LogicalDumpTests: XCTestCase {
         }
         XCTAssertEqual(try restored.value("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "1")
 
+        // --create over a database that exists: the message gives pg_restore's cause, not its last line.
+        let again = try sandbox.cairnRun(["pg", "restore-dump", "latest", "--name", "shop-dump", "--create", "--dbname", "host=\(cluster.dir) port=\(cluster.port) dbname=postgres user=postgres"])
+        XCTAssertEqual(again.status, 1, again.summary)
+        XCTAssertTrue(again.err.contains("database \"shop\" already exists"), again.summary)
+        XCTAssertEqual(again.err.split(separator: "\n").count, 1, again.summary)
+
         // A password in the connection string is refused (it would be on command lines).
         let withPassword = try sandbox.cairnRun(["pg", "dump", "--name", "x", "--dbname", "host=\(cluster.dir) port=\(cluster.port) dbname=shop password=hunter2"])
         XCTAssertEqual(withPassword.status, 1)
@@ -97,5 +103,21 @@ final class LogicalDumpTests: XCTestCase {
         let ratio = Double(logical) / Double(max(new, 1))
         print("pg dump series: 4 dumps, \(logical) logical bytes, \(new) new chunk bytes (dedup ratio \(String(format: "%.2f", ratio))), \(stored) bytes stored (overall \(String(format: "%.2f", Double(logical) / Double(max(stored, 1))))); first dump \(firstNew) new")
         XCTAssertGreaterThan(ratio, 2.0, "4 daily dumps with 0.1% churn should share most chunks")
+    }
+
+    /// The cause of a PostgreSQL tool's failure is its first error line, with its context after it.
+    func testChildFailureShowsTheCause() {
+        let stderr = """
+        pg_restore: while PROCESSING TOC:
+        pg_restore: from TOC entry 3340; 1262 16384 DATABASE shop postgres
+        pg_restore: error: could not execute query: ERROR:  database "shop" already exists
+        Command was: CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C.UTF-8';
+        """
+        let text = PostgresError.childFailed(program: "pg_restore", status: 1, stderr: stderr).description
+        XCTAssertTrue(text.hasPrefix("pg_restore failed with exit status 1: could not execute query: ERROR:  database \"shop\" already exists (Command was: CREATE DATABASE shop"), text)
+        XCTAssertTrue(text.contains("createdb"), text)
+        XCTAssertEqual(PostgresError.childFailed(program: "pg_dump", status: 1, stderr: "pg_dump: something odd\nlast words").description,
+                       "pg_dump failed with exit status 1: last words")
+        XCTAssertEqual(PostgresError.childFailed(program: "pg_dump", status: 2, stderr: "").description, "pg_dump failed with exit status 2")
     }
 }

@@ -56,6 +56,7 @@ struct InitCommand: AsyncParsableCommand {
             create.profiles = other.config.profiles
         }
         try await options.storeOptions().prepareNewRepository(url: url)
+        if let local = store as? LocalStore { try Self.makeParentDirectories(local.root) }
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
         // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
         if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }
@@ -65,6 +66,31 @@ struct InitCommand: AsyncParsableCommand {
             Terminal.out("created cairn repository \(repo.config.repositoryIDHex.prefix(8)) at \(url) (format version \(repo.formatVersion))")
             Terminal.out("keep the passphrase safe: without it the data cannot be read")
         }
+    }
+
+    /// Creates the missing parent directories of a local repository, as
+    /// `mkdir -p` does (0755 less the umask, so a group-shared parent keeps
+    /// passing its group down); the store creates the repository directory itself.
+    static func makeParentDirectories(_ root: String) throws {
+        var path = root
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        var missing: [String] = []
+        var parent = (path as NSString).deletingLastPathComponent
+        var st = stat()
+        while !parent.isEmpty && parent != "/" && stat(parent, &st) != 0 {
+            guard errno == ENOENT else { throw CairnError.io("cannot create \(root): \(parent): \(String(cString: strerror(errno)))") }
+            missing.insert(parent, at: 0)
+            parent = (parent as NSString).deletingLastPathComponent
+        }
+        if !missing.isEmpty, stat(parent.isEmpty ? "." : parent, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR {
+            throw CairnError.io("cannot create \(root): \(parent) is not a directory")
+        }
+        for dir in missing {
+            guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {
+                throw CairnError.io("cannot create \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+        if !missing.isEmpty { Terminal.info("created \(missing.count == 1 ? "directory" : "directories") \(missing.joined(separator: ", "))") }
     }
 }
 

@@ -58,7 +58,7 @@ final class InitCommandTests: CLITestCase {
             _ = try backup([src.path])
             let out = try makeDir("out")
             try ok(["restore", "latest", "--target", out.path])
-            XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("src/a").path), TestData.random(10_000, seed: 2))
+            XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("a").path), TestData.random(10_000, seed: 2))
             XCTAssertEqual(FileManager.default.contents(atPath: keep.path), keepData)
         }
     }
@@ -83,5 +83,21 @@ final class InitCommandTests: CLITestCase {
         // The trailing newline is not part of the passphrase.
         try ok(["snapshots"], env: ["CAIRN_PASSWORD": "file secret"])
         try ok(["snapshots"], env: ["CAIRN_PASSWORD": nil, "CAIRN_PASSWORD_FILE": pw.path])
+    }
+
+    /// init creates the missing parents of a local repository, as mkdir -p (issue 17).
+    func testInitCreatesMissingParentDirectories() throws {
+        let deep = tmp.appendingPathComponent("new/deeper/repo")
+        let r = try ok(["init", "--repo", deep.path])
+        XCTAssertTrue(r.err.contains(tmp.appendingPathComponent("new").path), r.summary)
+        var st = stat()
+        XCTAssertEqual(stat(deep.path, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o700, "the repository directory stays private")
+        _ = try ok(["snapshots", "--repo", deep.path])
+        // A parent that is a file: a clear one-line error, nothing created.
+        let file = tmp.appendingPathComponent("afile")
+        try write(Data("x".utf8), to: file)
+        let bad = try failsOneLine(["init", "--repo", file.path + "/sub/repo"])
+        XCTAssertTrue(bad.err.lowercased().contains("not a directory"), bad.summary)
     }
 }

@@ -71,10 +71,14 @@ public final class Archiver {
 
     // MARK: entry points
 
-    /// Backs up files and directories; each argument becomes one entry of the
-    /// snapshot's root, named by its last path component.
-    public func backup(paths: [String]) async throws -> BackupResult {
+    /// Backs up files and directories. With `BackupOptions.fullPaths` (the
+    /// default) each argument is stored at its absolute path (relative ones
+    /// resolved against the working directory) and `Snapshot.paths` records
+    /// those; otherwise each argument is an entry of the root named by its last
+    /// path component.
+    public func backup(paths given: [String]) async throws -> BackupResult {
         let started = Clock.monotonic()
+        let paths = options.fullPaths ? try Self.absolutePaths(given) : given
         var seen = Set<[UInt8]>()
         var tops: [(path: BytePath, name: [UInt8], st: stat)] = []
         for p in paths {
@@ -86,7 +90,7 @@ public final class Archiver {
             while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
             var name = Array((trimmed.split(separator: "/").last.map(String.init) ?? "root").utf8)
             if name == [46] || name == [46, 46] { name = Array("root".utf8) }
-            guard seen.insert(name).inserted else {
+            guard options.fullPaths || seen.insert(name).inserted else {
                 throw CairnError.invalidArgument("two arguments end in the same name \"\(EscapedText.escape(name))\": back them up separately")
             }
             tops.append((BytePath(trimmed), name, st))
@@ -95,30 +99,126 @@ public final class Archiver {
         let parent = try repo.latestSnapshot(name: options.name, sourceKind: "tree")
         var parentRoot: Tree? = nil
         if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
+        let parentHasFullPaths = parent.map { SnapshotFacts.hasFullPaths($0.snapshot.extra) } ?? false
         do {
-            var entries: [Entry] = []
             var missing: [String] = []
+            var archived: [(components: [[UInt8]], entry: Entry)] = []
             for t in tops {
                 topDevice = UInt64(t.st.st_dev)
                 let before = warnings.count
-                if let e = try await archive(path: t.path, name: t.name, st: t.st, parent: parentRoot?.node(named: t.name), chunker: chunker,
-                                             top: tops.count == 1) {
-                    entries.append(e)
+                let components = options.fullPaths ? t.path.bytes.split(separator: 47).map(Array.init) : [t.name]
+                // The same path in the previous snapshot: at its full path, or by its last component in one made before.
+                var previous: Node? = nil
+                if options.fullPaths && parentHasFullPaths {
+                    previous = try await node(at: components, in: parentRoot)
+                } else if !options.fullPaths || !parentHasFullPaths {
+                    previous = parentRoot?.node(named: t.name)
+                }
+                if components.isEmpty {
+                    // "/" itself: its entries are the root's.
+                    var whole: Node? = nil
+                    if parentHasFullPaths, let r = parent?.snapshot.root { whole = Node(name: [], kind: .directory); whole?.subtree = r }
+                    guard let e = try await archive(path: t.path, name: [], st: t.st, parent: whole, chunker: chunker, top: tops.count == 1) else {
+                        missing.append(warnings.count > before ? warnings[before] : "\(t.path): not saved"); continue
+                    }
+                    archived.append(([], e))
+                } else if let e = try await archive(path: t.path, name: components.last!, st: t.st, parent: previous, chunker: chunker,
+                                                    top: tops.count == 1) {
+                    archived.append((components, e))
                 } else {
                     missing.append(warnings.count > before ? warnings[before] : "\(t.path): not saved")
                 }
             }
             // A snapshot that holds none of its sources would look like a fresh backup.
-            if entries.isEmpty {
+            if archived.isEmpty {
                 throw CairnError.nothingSaved(missing)
             }
             if !missing.isEmpty { sourcesMissing = missing.count }
-            let root = try await finishDirectory(entries)
+            let root: ChunkID
+            if let whole = archived.first(where: { $0.components.isEmpty }) {
+                guard let subtree = whole.entry.node.subtree else { throw CairnError.invalidArgument("/ is not a directory") }
+                root = subtree
+            } else if options.fullPaths {
+                root = try await directory(at: [], holding: archived.map { ($0.components, $0.entry) })
+            } else {
+                root = try await finishDirectory(archived.map(\.entry))
+            }
+            if options.fullPaths { layoutFacts = [SnapshotFacts.pathLayout: "absolute"] }
             return try await commit(root: root, paths: paths, kind: "tree", parent: parent?.id, started: started)
         } catch {
             await abandon()
             throw error
         }
+    }
+
+    /// The arguments as absolute, lexically clean paths ("." and ".." resolved,
+    /// no repeated or trailing "/"), relative ones against the working directory;
+    /// duplicates and paths inside another argument dropped (the outer one holds them).
+    public static func absolutePaths(_ given: [String]) throws -> [String] {
+        var out: [[Substring]] = []
+        for p in given {
+            guard !p.isEmpty else { throw CairnError.invalidArgument("an empty path was given") }
+            var full = p
+            if !p.hasPrefix("/") {
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let cwd = getcwd(&buffer, buffer.count) != nil ? String(cString: buffer) : ""
+                guard cwd.hasPrefix("/") else { throw CairnError.io("cannot tell the working directory to resolve \(p)") }
+                full = cwd + "/" + p
+            }
+            var components: [Substring] = []
+            for c in full.split(separator: "/", omittingEmptySubsequences: true) {
+                if c == "." { continue }
+                if c == ".." { _ = components.popLast(); continue }
+                components.append(c)
+            }
+            out.append(components)
+        }
+        var kept: [[Substring]] = []
+        for c in out.sorted(by: { $0.count < $1.count }) where !kept.contains(where: { c.starts(with: $0) }) { kept.append(c) }
+        // In the order given.
+        return out.filter { c in kept.contains(c) }.reduce(into: [[Substring]]()) { acc, c in if !acc.contains(c) { acc.append(c) } }
+            .map { "/" + $0.joined(separator: "/") }
+    }
+
+    /// The node at `components` below `tree`, when every step is a directory.
+    private func node(at components: [[UInt8]], in tree: Tree?) async throws -> Node? {
+        guard var tree, !components.isEmpty else { return nil }
+        for (i, c) in components.enumerated() {
+            guard let n = tree.node(named: c) else { return nil }
+            if i == components.count - 1 { return n }
+            guard n.kind == .directory, let sub = n.subtree else { return nil }
+            tree = try await repo.loadTree(sub)
+        }
+        return nil
+    }
+
+    /// Stores the directory at `prefix` (absolute components) holding the
+    /// archived arguments below it; the directories on the way get the
+    /// metadata of the real ones.
+    private func directory(at prefix: [[UInt8]], holding items: [(components: [[UInt8]], entry: Entry)]) async throws -> ChunkID {
+        var direct: [Entry] = []
+        var groups: [[UInt8]: [(components: [[UInt8]], entry: Entry)]] = [:]
+        var order: [[UInt8]] = []
+        for item in items {
+            let next = item.components[prefix.count]
+            if item.components.count == prefix.count + 1 { direct.append(item.entry); continue }
+            if groups[next] == nil { order.append(next) }
+            groups[next, default: []].append(item)
+        }
+        for name in order {
+            let path = prefix + [name]
+            let real = BytePath(bytes: [47] + Array(path.joined(separator: [47])))
+            var st = stat()
+            // Followed: a directory on the way reached through a symbolic link is recorded as the directory it is.
+            guard real.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw CairnError.io("cannot read the directory \(real): \(FileMetadata.errorText())")
+            }
+            var node = FileMetadata.node(name: name, kind: .directory, st: st, names: &names)
+            node.subtree = try await directory(at: path, holding: groups[name] ?? [])
+            directories += 1
+            direct.append(Entry(node: node))
+        }
+        return try await finishDirectory(direct)
     }
 
     /// Backs up one stream (standard input) as a single file named after the snapshot.
@@ -380,6 +480,9 @@ public final class Archiver {
 
     // MARK: commit
 
+    /// How a tree snapshot lays out its paths (`SnapshotFacts.pathLayout`).
+    private var layoutFacts: [String: String] = [:]
+
     /// What the snapshot records about what it lacks (format-spec §13): absent when it holds everything.
     private var partialFacts: [String: String] {
         var facts: [String: String] = [:]
@@ -405,7 +508,7 @@ public final class Archiver {
                                 host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
                                 sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
                                 logicalBytes: logical, fileCount: files, directoryCount: directories,
-                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(partialFacts) { $1 }, programVersion: CairnVersion.string)
+                                newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(partialFacts) { $1 }.merging(layoutFacts) { $1 }, programVersion: CairnVersion.string)
         let id = try await repo.saveSnapshot(snapshot)
         return BackupResult(snapshotID: id, snapshot: snapshot, newBytes: stats.newDataRawBytes, storedBytes: stats.packBytes,
                             seconds: Clock.monotonic() - started, warnings: warnings, unchangedFiles: unchanged,

@@ -22,6 +22,12 @@ public struct BackupOptions: Sendable {
     /// argument ("pg_wal/000000010000000000000001") and whether it is a
     /// directory; true skips the entry (and everything below a directory).
     public var exclude: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil
+    /// Record each argument at its absolute path, as restic does: `/home/a/conf`
+    /// is the root's `home`, holding `a`, holding `conf` (with the metadata of
+    /// the directories on the way). Off: each argument is an entry of the root
+    /// named by its last component, the layout of snapshots made before, kept
+    /// for PostgreSQL base backups (one data directory, restored into any PGDATA).
+    public var fullPaths = true
     /// Do not descend into directories on another file system than the argument's.
     public var oneFileSystem = false
     /// Leave out directories holding a CACHEDIR.TAG with the standard signature.

@@ -51,10 +51,7 @@ public struct Restorer: Sendable {
 
     /// Writes the single file of a stream snapshot (or a one-file snapshot) to `fd`.
     public func restoreSingleFile(to fd: Int32) async throws -> UInt64 {
-        let root = try await tree(record.snapshot.root, path: "/")
-        guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
-            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
-        }
+        let node = try await singleFile()
         // readContentWindows proves the length equals the node's.
         try await readContentWindows(of: node, path: node.displayName) { chunks in
             try writeAll(fd, chunks[...], path: "standard output")
@@ -64,13 +61,26 @@ public struct Restorer: Sendable {
 
     /// Hands the single file of a stream snapshot (or a one-file snapshot) to `sink`, in order.
     public func restoreSingleFile(sink: ([UInt8]) throws -> Void) async throws -> UInt64 {
-        let root = try await tree(record.snapshot.root, path: "/")
-        guard root.nodes.count == 1, let node = root.nodes.first, node.kind == .file else {
-            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
-        }
+        let node = try await singleFile()
         // readContent proves the length equals the node's.
         try await readContent(of: node, path: node.displayName, sink: sink)
         return node.size
+    }
+
+    /// The one file of a stream snapshot or of a tree snapshot of one file (at
+    /// its full path: the directories on the way each hold only the next one).
+    private func singleFile() async throws -> Node {
+        var level = try await tree(record.snapshot.root, path: "/")
+        var path = ""
+        while SnapshotFacts.hasFullPaths(record.snapshot.extra), level.nodes.count == 1, let d = level.nodes.first,
+              d.kind == .directory, let sub = d.subtree {
+            path += "/" + d.displayName
+            level = try await tree(sub, path: path)
+        }
+        guard level.nodes.count == 1, let node = level.nodes.first, node.kind == .file else {
+            throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a directory tree, not one stream or file: use --target DIR")
+        }
+        return node
     }
 
     /// True when every byte is zero (checked eight bytes at a time).

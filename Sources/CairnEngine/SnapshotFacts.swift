@@ -15,6 +15,14 @@ public enum SnapshotFacts {
     /// Arguments of which nothing is in the snapshot (count).
     public static let sourcesMissing = "sources_missing"
 
+    /// How a tree snapshot lays out its paths: "absolute" when each path is
+    /// stored at its full path from the root (format-spec §13); absent in
+    /// snapshots whose root holds each argument by its last component.
+    public static let pathLayout = "path_layout"
+
+    /// Whether a tree snapshot stores its paths at their full path from the root.
+    public static func hasFullPaths(_ extra: [String: String]) -> Bool { extra[pathLayout] == "absolute" }
+
     /// Whether the snapshot holds data from every path it names.
     public static func holdsEverySource(_ extra: [String: String]) -> Bool {
         guard let v = extra[sourcesMissing] else { return true }

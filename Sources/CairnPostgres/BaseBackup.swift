@@ -71,6 +71,7 @@ public struct BaseBackup {
         var options = BackupOptions(name: name)
         options.profile = "file"
         options.tags = tags
+        options.fullPaths = false   // the data directory at the root: restored into any PGDATA
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }
         options.extra = [Key.kind: "base", Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
                          Key.segmentSize: segmentSize, Key.dataDirectory: pgdata, Key.startTime: String(startNanos)]

@@ -18,7 +18,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: LockOptions
 
-    @Argument(help: "Files and directories to back up (with --stdin-from-command: the command and its arguments, after '--').")
+    @Argument(help: "Files and directories to back up, each recorded at its absolute path (a relative one resolved from the current directory), as restic does: 'cairn ls' shows /home/a/conf/..., 'restore --target T' writes T/home/a/conf/... (with --stdin-from-command: the command and its arguments, after '--').")
     var paths: [String] = []
 
     @Flag(help: "Read the data from standard input (requires --name).")
@@ -128,7 +128,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     func backupOptions(paths: [String]) throws -> BackupOptions {
         let snapshotName = name ?? paths.first.map { p -> String in
-            let parts = p.split(separator: "/")
+            // "." or "dir/..": the name of the directory it is.
+            let parts = ((try? Archiver.absolutePaths([p]))?.first ?? p).split(separator: "/")
             return parts.last.map(String.init) ?? "root"
         } ?? "stdin"
         var opts = BackupOptions(name: snapshotName)

@@ -20,7 +20,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "Directory to restore into (created if missing).")
     var target: String?
 
-    @Option(name: .customLong("include"), help: "Restore only this path of the snapshot (repeatable): its bytes, or escaped as 'cairn ls' prints it (\\n, \\xe9, \\\\).")
+    @Option(name: .customLong("include"), help: "Restore only this path of the snapshot (repeatable), its full path as 'cairn ls' shows it (/home/a/conf): its bytes, or escaped as ls prints it (\\n, \\xe9, \\\\). It is restored at that path under --target.")
     var includes: [String] = []
 
     @Flag(help: "Write the snapshot's single stream or file to standard output.")
@@ -63,6 +63,16 @@ struct RestoreCommand: AsyncParsableCommand {
         guard let target else { return }
         // Raw or escaped (as `ls` prints them), as bytes.
         let includePaths = try await IncludePaths.resolve(includes, record: record, repo: repo)
+        // Every --include must name something, checked before anything is written.
+        let browser = SnapshotBrowser(repo: repo)
+        var absent: [String] = []
+        for (given, components) in zip(includes, includePaths) where !components.isEmpty {
+            if try await browser.node(at: components, in: record) == nil { absent.append(given) }
+        }
+        if !absent.isEmpty {
+            let hint = SnapshotFacts.hasFullPaths(record.snapshot.extra) ? "" : "; this snapshot predates full paths: its paths start with the last component of what was backed up"
+            throw CairnError.invalidArgument("\(absent.joined(separator: ", ")): no such path in snapshot \(record.id.prefix(8)); nothing was restored ('cairn ls \(record.id.prefix(8))' lists its paths\(hint))")
+        }
         let relativeIncludes = includePaths.map { c in c.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/") }
         for w in try await SigningStateGuard.check(repo: repo, record: record, target: target, includes: relativeIncludes,
                                                    allowRollback: allowSigningStateRollback) {
@@ -75,9 +85,6 @@ struct RestoreCommand: AsyncParsableCommand {
             Terminal.json(RestoreJSON(snapshot_id: record.id, target: target, files: r.files, directories: r.directories, bytes: r.bytes, warnings: r.warnings))
         } else {
             Terminal.out("restored snapshot \(record.id.prefix(8)) to \(target): \(r.files) files, \(r.directories) directories, \(Terminal.bytes(r.bytes))")
-        }
-        if !includes.isEmpty && r.selected == 0 {
-            throw CairnError.pathNotFound("\(includes.joined(separator: ", ")) in snapshot \(record.id.prefix(8))")
         }
     }
 }

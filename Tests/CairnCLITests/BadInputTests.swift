@@ -30,7 +30,7 @@ final class BadInputTests: CLITestCase {
         try write(Data("nope\n".utf8), to: pw)
         try failsOneLine(["backup", src.path, "--password-file", pw.path])
         XCTAssertEqual(directoryListing(repo), before, "a command with a wrong passphrase changed the repository")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("out/src").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: restored(src, under: tmp.appendingPathComponent("out")).path))
         // A missing or empty password file is an error too, not an empty passphrase.
         try failsOneLine(["snapshots", "--password-file", tmp.appendingPathComponent("absent").path])
         let empty = tmp.appendingPathComponent("empty-pw")
@@ -99,10 +99,10 @@ final class BadInputTests: CLITestCase {
         let out = tmp.appendingPathComponent("out")
         let restore = try runner.run(["restore", "latest", "--target", out.path])
         XCTAssertEqual(restore.status, 0, restore.summary)
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("src/readable.bin").path), TestData.random(300_000, seed: 62))
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("src/sub/also-readable.txt").path), Data("fine".utf8))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("src/secret.txt").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("src/closed-dir/inside.txt").path))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("readable.bin").path), TestData.random(300_000, seed: 62))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("sub/also-readable.txt").path), Data("fine".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: restored(src, under: out).appendingPathComponent("secret.txt").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: restored(src, under: out).appendingPathComponent("closed-dir/inside.txt").path))
         let ls = try runner.run(["ls", "latest", "--json"])
         XCTAssertFalse(ls.out.contains("secret.txt"), ls.summary)
         let snaps = try runner.run(["snapshots", "--json"])
@@ -128,24 +128,26 @@ final class BadInputTests: CLITestCase {
     /// file with wrong content under its final name.
     private func assertRestoreRefuses(id: String, big: Data, damage: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let out = tmp.appendingPathComponent("out-\(damage)")
+        let src = tmp.appendingPathComponent("src")
         let r = try fails(["restore", id, "--target", out.path], code: 1, file: file, line: line)
         XCTAssertEqual(r.errLines.count, 1, r.summary, file: file, line: line)
         XCTAssertTrue(r.err.contains(String(id.prefix(8))), "names the snapshot: \(r.summary)", file: file, line: line)
         XCTAssertTrue(r.err.contains("big.bin"), "names the damaged path: \(r.summary)", file: file, line: line)
-        let restored = out.appendingPathComponent("src/big.bin")
-        if FileManager.default.fileExists(atPath: restored.path) {
-            XCTAssertEqual(FileManager.default.contents(atPath: restored.path), big, "\(damage): a file with wrong content was left at its final name", file: file, line: line)
+        let restoredBig = restored(src, under: out).appendingPathComponent("big.bin")
+        if FileManager.default.fileExists(atPath: restoredBig.path) {
+            XCTAssertEqual(FileManager.default.contents(atPath: restoredBig.path), big, "\(damage): a file with wrong content was left at its final name", file: file, line: line)
         }
         // Any other file left behind holds only bytes of the original.
-        if let en = FileManager.default.enumerator(atPath: out.path) {
+        let under = restored(tmp, under: out)
+        if let en = FileManager.default.enumerator(atPath: under.path) {
             while let rel = en.nextObject() as? String {
                 guard rel.hasPrefix("src/big.bin"), rel != "src/big.bin",
-                      let d = FileManager.default.contents(atPath: out.appendingPathComponent(rel).path) else { continue }
+                      let d = FileManager.default.contents(atPath: under.appendingPathComponent(rel).path) else { continue }
                 XCTAssertTrue(big.starts(with: d) || d.isEmpty, "\(damage): leftover \(rel) holds unverified bytes", file: file, line: line)
             }
         }
         // Restoring only the damaged file fails the same way.
-        let s = try cli.run(["restore", id, "--target", tmp.appendingPathComponent("out2-\(damage)").path, "--include", "src/big.bin"])
+        let s = try cli.run(["restore", id, "--target", tmp.appendingPathComponent("out2-\(damage)").path, "--include", src.path + "/big.bin"])
         XCTAssertEqual(s.status, 1, s.summary, file: file, line: line)
     }
 
@@ -156,8 +158,9 @@ final class BadInputTests: CLITestCase {
         try assertRestoreRefuses(id: id, big: big, damage: "flipped")
         // small.txt is in the same pack but another blob: a restore of it alone still works.
         let out = tmp.appendingPathComponent("small-only")
-        try ok(["restore", id, "--target", out.path, "--include", "src/small.txt"])
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("src/small.txt").path), Data("small".utf8))
+        let src = tmp.appendingPathComponent("src")
+        try ok(["restore", id, "--target", out.path, "--include", src.path + "/small.txt"])
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("small.txt").path), Data("small".utf8))
     }
 
     func testCorruptedStreamPackFailsStdoutRestoreWithVerifiedPrefixOnly() throws {
@@ -185,9 +188,9 @@ final class BadInputTests: CLITestCase {
         let r = try failsOneLine(["restore", id, "--target", out.path])
         XCTAssertTrue(r.err.contains("damaged"), r.summary)
         XCTAssertTrue(r.err.contains(String(id.prefix(8))), "names the snapshot: \(r.summary)")
-        let restored = out.appendingPathComponent("src/big.bin")
-        if FileManager.default.fileExists(atPath: restored.path) {
-            XCTAssertEqual(FileManager.default.contents(atPath: restored.path), big)
+        let restoredBig = restored(tmp.appendingPathComponent("src"), under: out).appendingPathComponent("big.bin")
+        if FileManager.default.fileExists(atPath: restoredBig.path) {
+            XCTAssertEqual(FileManager.default.contents(atPath: restoredBig.path), big)
         }
     }
 

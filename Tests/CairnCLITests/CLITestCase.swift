@@ -113,6 +113,13 @@ class CLITestCase: XCTestCase {
 
     // MARK: files
 
+    /// Where `source` lands under a restore target: snapshots record full paths.
+    func restored(_ source: URL, under target: URL) -> URL { URL(fileURLWithPath: target.path + source.path) }
+
+    /// How many directories lead to `dir` from the root ("/tmp/x": 2): the entries a
+    /// snapshot of something inside `dir` holds besides it.
+    func depth(_ dir: URL) -> Int { dir.path.split(separator: "/").count }
+
     func makeDir(_ rel: String) throws -> URL {
         let u = tmp.appendingPathComponent(rel)
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)

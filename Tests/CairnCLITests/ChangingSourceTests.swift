@@ -121,8 +121,8 @@ final class ChangingSourceTests: CLITestCase {
         XCTAssertTrue(r.err.contains("\(victim.path): changed while it was read (replaced by another file after the scan"), r.summary)
         let id = try r.jsonObject().string("snapshot_id")
         let out = tmp.appendingPathComponent("out")
-        try ok(["restore", id, "--target", out.path, "--include", "victim"])
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("victim").path), Data("new content, longer".utf8))
+        try ok(["restore", id, "--target", out.path, "--include", victim.path])
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(victim, under: out).path), Data("new content, longer".utf8))
     }
 
     /// A writer rewrites bytes in place and puts the mtime back (same size,

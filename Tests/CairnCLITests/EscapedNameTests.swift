@@ -43,9 +43,9 @@ final class EscapedNameTests: CLITestCase {
         // Human: one line per entry (header-less), each name escaped, no raw control byte or invalid UTF-8.
         let ls = try ok(["ls", "latest"])
         let lines = ls.out.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        XCTAssertEqual(lines.count, names.count + 1, ls.out)
+        XCTAssertEqual(lines.count, names.count + depth(src), ls.out)   // src and the directories leading to it, then its files
         for (_, shown) in names {
-            XCTAssertEqual(lines.filter { $0.hasSuffix(" /raw/" + shown) }.count, 1, "\(shown) in\n\(ls.out)")
+            XCTAssertEqual(lines.filter { $0.hasSuffix(" " + src.path + "/" + shown) }.count, 1, "\(shown) in\n\(ls.out)")
         }
         XCTAssertFalse(ls.stdout.contains(where: { $0 < 0x20 && $0 != 0x0A }), "a control byte reached the terminal")
         XCTAssertTrue(String(data: ls.stdout, encoding: .utf8) != nil, "output is valid UTF-8")
@@ -60,29 +60,28 @@ final class EscapedNameTests: CLITestCase {
             byRaw[bytes] = e
         }
         for (name, _) in names {
-            let e = try XCTUnwrap(byRaw[Array("/raw/".utf8) + name], "no JSON entry for \(name)")
+            let e = try XCTUnwrap(byRaw[Array((src.path + "/").utf8) + name], "no JSON entry for \(name)")
             let valid = String(decoding: name, as: UTF8.self).utf8.elementsEqual(name)
             XCTAssertEqual(e["path_raw"] == nil, valid, "\(e)")
-            if valid { XCTAssertEqual(try e.string("path"), "/raw/" + String(decoding: name, as: UTF8.self)) }
+            if valid { XCTAssertEqual(try e.string("path"), src.path + "/" + String(decoding: name, as: UTF8.self)) }
         }
 
         // --include with the escaped form ls printed.
         for (i, (name, shown)) in names.enumerated() {
             let out = tmp.appendingPathComponent("out-\(i)")
-            try ok(["restore", "latest", "--target", out.path, "--include", "/raw/" + shown])
-            let restored = listing(out.appendingPathComponent("raw"))
-            XCTAssertEqual(restored, [name], "--include /raw/\(shown) restored \(restored)")
+            try ok(["restore", "latest", "--target", out.path, "--include", src.path + "/" + shown])
+            let got = listing(restored(src, under: out))
+            XCTAssertEqual(got, [name], "--include \(src.path)/\(shown) restored \(got)")
         }
         // --include with the raw bytes (through the shell: a process's arguments are bytes).
         let out = tmp.appendingPathComponent("out-raw")
-        let cmd = "\(Self.quote(cli.binary.path)) restore latest --target \(Self.quote(out.path)) --include \"$(printf 'raw/caf\\351')\""
+        let cmd = "\(Self.quote(cli.binary.path)) restore latest --target \(Self.quote(out.path)) --include \"$(printf '%s/caf\\351' \(Self.quote(src.path)))\""
         let r = try Self.shell("cd \(Self.quote(tmp.path)) && CAIRN_REPO=\(Self.quote(repo.path)) CAIRN_CACHE_DIR=\(Self.quote(cache.path)) CAIRN_PASSWORD=\(Self.quote(password)) \(cmd)")
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertEqual(listing(out.appendingPathComponent("raw")), [Array("caf".utf8) + [0xE9]])
-        let rawEq = try Self.shell("cd \(Self.quote(tmp.path)) && CAIRN_REPO=\(Self.quote(repo.path)) CAIRN_CACHE_DIR=\(Self.quote(cache.path)) CAIRN_PASSWORD=\(Self.quote(password)) \(Self.quote(cli.binary.path)) restore latest --target \(Self.quote(out.path + "2")) --include=\"$(printf 'raw/caf\\377')\"")
+        XCTAssertEqual(listing(restored(src, under: out)), [Array("caf".utf8) + [0xE9]])
+        let rawEq = try Self.shell("cd \(Self.quote(tmp.path)) && CAIRN_REPO=\(Self.quote(repo.path)) CAIRN_CACHE_DIR=\(Self.quote(cache.path)) CAIRN_PASSWORD=\(Self.quote(password)) \(Self.quote(cli.binary.path)) restore latest --target \(Self.quote(out.path + "2")) --include=\"$(printf '%s/caf\\377' \(Self.quote(src.path)))\"")
         XCTAssertEqual(rawEq.status, 0, rawEq.err)
-        XCTAssertEqual(listing(out.appendingPathComponent("raw").deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("out-raw2/raw")), [Array("caf".utf8) + [0xFF]])
+        XCTAssertEqual(listing(restored(src, under: URL(fileURLWithPath: out.path + "2"))), [Array("caf".utf8) + [0xFF]])
     }
 
     /// Snapshot names, hosts and tags with control characters: escaped in `snapshots`, exact in its JSON.

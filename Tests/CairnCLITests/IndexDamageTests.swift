@@ -55,7 +55,7 @@ final class IndexDamageTests: CLITestCase {
             case .tree(let want):
                 let out = tmp.appendingPathComponent("restore-\(UUID().uuidString)")
                 try ok(["restore", id, "--target", out.path], file: file, line: line)
-                let diff = try Self.shell("diff -r \(Self.quote(want.path)) \(Self.quote(out.appendingPathComponent("src").path))")
+                let diff = try Self.shell("diff -r \(Self.quote(want.path)) \(Self.quote(restored(tmp.appendingPathComponent("src"), under: out).path))")
                 XCTAssertEqual(diff.status, 0, "\(context): snapshot \(id.prefix(8)) restores different files: \(diff.out)", file: file, line: line)
                 try FileManager.default.removeItem(at: out)
             }

@@ -35,7 +35,7 @@ final class IndexRebuildTests: CLITestCase {
             case .tree(let t):
                 let out = tmp.appendingPathComponent("restore-\(UUID().uuidString)")
                 try ok(["restore", String(id.prefix(12)), "--target", out.path], file: file, line: line)
-                assertTreesEqual(t, try TreeSnapshot.capture(out.appendingPathComponent("src")), CompareOptions(), "\(context) \(id.prefix(8)):", file: file, line: line)
+                assertTreesEqual(t, try TreeSnapshot.capture(restored(tmp.appendingPathComponent("src"), under: out)), CompareOptions(), "\(context) \(id.prefix(8)):", file: file, line: line)
                 try FileManager.default.removeItem(at: out)
             }
         }

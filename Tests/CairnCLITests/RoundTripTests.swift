@@ -70,9 +70,9 @@ final class RoundTripTests: CLITestCase {
         XCTAssertEqual(try j.int("files"), 9, "\(j)")
         XCTAssertTrue((j["warnings"] as? [Any])?.isEmpty ?? false, "restore warnings: \(j)")
         XCTAssertTrue(r.err.isEmpty, "restore printed: \(r.err)")
-        assertTreesEqual(expected, try TreeSnapshot.capture(out.appendingPathComponent("src")), CompareOptions(), "restored:")
+        assertTreesEqual(expected, try TreeSnapshot.capture(restored(src, under: out)), CompareOptions(), "restored:")
         if Posix.isRoot {
-            let e = try TreeSnapshot.capture(out.appendingPathComponent("src")).entries
+            let e = try TreeSnapshot.capture(restored(src, under: out)).entries
             XCTAssertEqual(e["random.bin"]?.uid, 1234); XCTAssertEqual(e["random.bin"]?.gid, 5678)
             XCTAssertEqual(e["link-relative"]?.uid, 3456); XCTAssertEqual(e["link-relative"]?.gid, 7890)
             XCTAssertEqual(e["nested/deeper"]?.uid, 2345)
@@ -82,7 +82,7 @@ final class RoundTripTests: CLITestCase {
         let out2 = try makeDir("out2")
         try write(Data("unrelated".utf8), to: out2.appendingPathComponent("unrelated.txt"))
         try ok(["restore", id, "--target", out2.path])
-        assertTreesEqual(expected, try TreeSnapshot.capture(out2.appendingPathComponent("src")), CompareOptions(), "restored by id:")
+        assertTreesEqual(expected, try TreeSnapshot.capture(restored(src, under: out2)), CompareOptions(), "restored by id:")
         XCTAssertEqual(FileManager.default.contents(atPath: out2.appendingPathComponent("unrelated.txt").path), Data("unrelated".utf8))
     }
 
@@ -94,10 +94,11 @@ final class RoundTripTests: CLITestCase {
         let lines = try ok(["ls", "latest", "--json"]).jsonLines()
         var byPath: [String: [String: Any]] = [:]
         for l in lines { byPath[try l.string("path")] = l }
-        let expectedPaths = Set(expected.entries.keys.map { $0 == "." ? "/src" : "/src/" + $0 })
-        XCTAssertEqual(Set(byPath.keys), expectedPaths)
+        let expectedPaths = Set(expected.entries.keys.map { $0 == "." ? src.path : src.path + "/" + $0 })
+        // Full paths: the directories leading to src are entries too.
+        XCTAssertEqual(Set(byPath.keys).subtracting(expectedPaths), Set((1..<depth(src)).map { "/" + src.path.split(separator: "/").prefix($0).joined(separator: "/") }))
         for (rel, e) in expected.entries {
-            guard let l = byPath[rel == "." ? "/src" : "/src/" + rel] else { continue }
+            guard let l = byPath[rel == "." ? src.path : src.path + "/" + rel] else { XCTFail("no entry for \(rel)"); continue }
             let type = try l.string("type")
             switch e.kind {
             case .file:
@@ -120,8 +121,8 @@ final class RoundTripTests: CLITestCase {
         }
         // The human listing has one line per entry.
         let text = try ok(["ls", "latest"]).out
-        XCTAssertEqual(text.split(separator: "\n").count, expected.entries.count, text)
-        XCTAssertTrue(text.contains("/src/link-relative -> nested/deeper/deepest/file.txt"), text)
+        XCTAssertEqual(text.split(separator: "\n").count, expected.entries.count + depth(src) - 1, text)
+        XCTAssertTrue(text.contains(src.path + "/link-relative -> nested/deeper/deepest/file.txt"), text)
     }
 
     func testIncludeRestoresOnlyTheNamedSubpath() throws {
@@ -131,24 +132,24 @@ final class RoundTripTests: CLITestCase {
         _ = try backup([src.path])
 
         let out = tmp.appendingPathComponent("only-nested")
-        try ok(["restore", "latest", "--target", out.path, "--include", "src/nested/deeper"])
-        let got = try TreeSnapshot.capture(out).entries.keys.filter { $0 != "." }.sorted()
+        try ok(["restore", "latest", "--target", out.path, "--include", src.path + "/nested/deeper"])
+        let got = try TreeSnapshot.capture(restored(tmp, under: out)).entries.keys.filter { $0 != "." }.sorted()
         let want = (["src", "src/nested"] + expected.entries.keys.filter { $0.hasPrefix("nested/deeper") }.map { "src/" + $0 }).sorted()
         XCTAssertEqual(got, want)
-        let sub = try TreeSnapshot.capture(out.appendingPathComponent("src/nested/deeper"))
+        let sub = try TreeSnapshot.capture(restored(src.appendingPathComponent("nested/deeper"), under: out))
         let wantSub = try TreeSnapshot.capture(src.appendingPathComponent("nested/deeper"))
         assertTreesEqual(wantSub, sub, CompareOptions(), "included subtree:")
 
-        // A single file, with a leading slash as ls prints it.
+        // A single file, by its full path as ls prints it.
         let out2 = tmp.appendingPathComponent("only-file")
-        try ok(["restore", "latest", "--target", out2.path, "--include", "/src/text.txt"])
-        XCTAssertEqual(try TreeSnapshot.capture(out2).entries.keys.filter { $0 != "." }.sorted(), ["src", "src/text.txt"])
-        XCTAssertEqual(FileManager.default.contents(atPath: out2.appendingPathComponent("src/text.txt").path), TestData.text(600_000, seed: 12))
+        try ok(["restore", "latest", "--target", out2.path, "--include", src.path + "/text.txt"])
+        XCTAssertEqual(try TreeSnapshot.capture(restored(tmp, under: out2)).entries.keys.filter { $0 != "." }.sorted(), ["src", "src/text.txt"])
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out2).appendingPathComponent("text.txt").path), TestData.text(600_000, seed: 12))
 
         // Two includes.
         let out3 = tmp.appendingPathComponent("two")
-        try ok(["restore", "latest", "--target", out3.path, "--include", "src/one-byte", "--include", "src/link-relative"])
-        XCTAssertEqual(try TreeSnapshot.capture(out3).entries.keys.filter { $0 != "." }.sorted(), ["src", "src/link-relative", "src/one-byte"])
+        try ok(["restore", "latest", "--target", out3.path, "--include", src.path + "/one-byte", "--include", src.path + "/link-relative/"])
+        XCTAssertEqual(try TreeSnapshot.capture(restored(tmp, under: out3)).entries.keys.filter { $0 != "." }.sorted(), ["src", "src/link-relative", "src/one-byte"])
     }
 
     /// --include of a path the snapshot does not have fails (exit 1) and names it,
@@ -158,7 +159,7 @@ final class RoundTripTests: CLITestCase {
         let src = try makeDir("src")
         try write(Data("x".utf8), to: src.appendingPathComponent("sub/x"))
         _ = try backup([src.path])
-        for missing in ["nope", "src/nope", "src/sub/nope"] {
+        for missing in ["nope", src.path + "/nope", src.path + "/sub/nope", "src/sub/x"] {
             let r = try failsOneLine(["restore", "latest", "--target", tmp.appendingPathComponent("none").path, "--include", missing])
             XCTAssertTrue(r.err.contains(missing), r.summary)
         }
@@ -175,9 +176,10 @@ final class RoundTripTests: CLITestCase {
         XCTAssertEqual(try res.string("name"), "multi")
         let out = tmp.appendingPathComponent("out")
         try ok(["restore", "latest", "--name", "multi", "--target", out.path])
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("a/x").path), TestData.random(100_000, seed: 21))
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("b/y").path), TestData.text(50_000, seed: 22))
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("single.dat").path), TestData.random(300_000, seed: 23))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(a, under: out).appendingPathComponent("x").path), TestData.random(100_000, seed: 21))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(b, under: out).appendingPathComponent("y").path), TestData.text(50_000, seed: 22))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(single, under: out).path), TestData.random(300_000, seed: 23))
+        XCTAssertEqual(try snapshots(["--name", "multi"]).first?["paths"] as? [String], [a.path, b.path, single.path])
 
         // A snapshot of one file restores to standard output; its default name is the file name.
         let one = try backup([single.path])
@@ -186,10 +188,14 @@ final class RoundTripTests: CLITestCase {
         // A tree does not go to standard output.
         try failsOneLine(["restore", "latest", "--name", "multi", "--stdout"])
 
-        // Two arguments with the same last component are refused.
+        // Two arguments with the same last component are both kept, each at its full path.
         let a2 = try makeDir("elsewhere/a")
         try write(Data("z".utf8), to: a2.appendingPathComponent("z"))
-        try failsOneLine(["backup", a.path, a2.path])
+        _ = try backup([a.path, a2.path, "--name", "same-last"])
+        let out4 = tmp.appendingPathComponent("out4")
+        try ok(["restore", "latest", "--name", "same-last", "--target", out4.path])
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(a2, under: out4).appendingPathComponent("z").path), Data("z".utf8))
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(a, under: out4).appendingPathComponent("x").path), TestData.random(100_000, seed: 21))
     }
 
     /// mtimes before 1970 with a fractional second (old archives, broken clocks).
@@ -207,7 +213,7 @@ final class RoundTripTests: CLITestCase {
         let out = tmp.appendingPathComponent("out")
         let r = try ok(["restore", "latest", "--target", out.path])
         XCTAssertFalse(r.err.contains("warning"), "restore warned: \(r.err)")
-        assertTreesEqual(expected, try TreeSnapshot.capture(out.appendingPathComponent("old")), CompareOptions(), "pre-1970:")
+        assertTreesEqual(expected, try TreeSnapshot.capture(restored(src, under: out)), CompareOptions(), "pre-1970:")
     }
 
     /// File names that are not valid UTF-8 are legal on Linux and must survive.
@@ -225,7 +231,7 @@ final class RoundTripTests: CLITestCase {
         _ = try backup([src.path])
         let out = try makeDir("out")
         try ok(["restore", "latest", "--target", out.path])
-        let restoredDir = out.appendingPathComponent("raw").path
+        let restoredDir = restored(tmp.appendingPathComponent("raw"), under: out).path
         let names = DirectoryReader.names(restoredDir) ?? []
         XCTAssertEqual(names, [name], "restored names: \(names.map { $0.map { String($0, radix: 16) }.joined(separator: " ") })")
     }

@@ -49,37 +49,37 @@ final class SpecialFileTests: CLITestCase {
         let ls = try ok(["ls", "latest", "--json"]).jsonLines()
         var types: [String: String] = [:]
         for e in ls { if let p = e["path"] as? String, let t = e["type"] as? String { types[p] = t } }
-        XCTAssertEqual(types["/node/geth.ipc"], "socket", "\(types)")
-        XCTAssertEqual(types["/node/data/queue"], "fifo", "\(types)")
+        XCTAssertEqual(types[src.path + "/geth.ipc"], "socket", "\(types)")
+        XCTAssertEqual(types[src.path + "/data/queue"], "fifo", "\(types)")
         let human = try ok(["ls", "latest"]).out
-        XCTAssertTrue(human.split(separator: "\n").contains { $0.hasPrefix("s") && $0.hasSuffix("/node/geth.ipc") }, human)
-        XCTAssertTrue(human.split(separator: "\n").contains { $0.hasPrefix("p 620") && $0.hasSuffix("/node/data/queue") }, human)
+        XCTAssertTrue(human.split(separator: "\n").contains { $0.hasPrefix("s") && $0.hasSuffix(src.path + "/geth.ipc") }, human)
+        XCTAssertTrue(human.split(separator: "\n").contains { $0.hasPrefix("p 620") && $0.hasSuffix(src.path + "/data/queue") }, human)
         if Posix.isRoot {
-            XCTAssertEqual(types["/node/null"], "chardev", "\(types)")
-            XCTAssertEqual(types["/node/disk"], "dev", "\(types)")
+            XCTAssertEqual(types[src.path + "/null"], "chardev", "\(types)")
+            XCTAssertEqual(types[src.path + "/disk"], "dev", "\(types)")
         }
 
         // Restore: the FIFO comes back as a FIFO with its mode and mtime, devices (as root) with their numbers, no socket.
         let out = tmp.appendingPathComponent("out")
         let restore = try ok(["restore", "latest", "--target", out.path])
         XCTAssertFalse(restore.err.contains("warning"), restore.summary)
-        let fifo = try XCTUnwrap(Posix.lstat(out.appendingPathComponent("node/data/queue").path))
+        let fifo = try XCTUnwrap(Posix.lstat(restored(src, under: out).appendingPathComponent("data/queue").path))
         XCTAssertEqual(fifo.st_mode & S_IFMT, S_IFIFO)
         XCTAssertEqual(fifo.st_mode & 0o7777, 0o620)
         XCTAssertEqual(Posix.mtimeNanos(fifo), mtime)
-        XCTAssertNil(Posix.lstat(out.appendingPathComponent("node/geth.ipc").path), "a socket is not recreated")
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("node/data/blocks.db").path), Data("chain data".utf8))
+        XCTAssertNil(Posix.lstat(restored(src, under: out).appendingPathComponent("geth.ipc").path), "a socket is not recreated")
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("data/blocks.db").path), Data("chain data".utf8))
         if Posix.isRoot {
-            let null = try XCTUnwrap(Posix.lstat(out.appendingPathComponent("node/null").path))
+            let null = try XCTUnwrap(Posix.lstat(restored(src, under: out).appendingPathComponent("null").path))
             XCTAssertEqual(null.st_mode & S_IFMT, S_IFCHR)
             XCTAssertEqual(null.st_rdev, dev_t((1 << 8) | 3))
-            let disk = try XCTUnwrap(Posix.lstat(out.appendingPathComponent("node/disk").path))
+            let disk = try XCTUnwrap(Posix.lstat(restored(src, under: out).appendingPathComponent("disk").path))
             XCTAssertEqual(disk.st_mode & S_IFMT, S_IFBLK)
             XCTAssertEqual(disk.st_rdev, dev_t((8 << 8) | 1))
         }
         // Restoring again over the first restore replaces the FIFO in place.
         try ok(["restore", "latest", "--target", out.path])
-        XCTAssertEqual((Posix.lstat(out.appendingPathComponent("node/data/queue").path)?.st_mode ?? 0) & S_IFMT, S_IFIFO)
+        XCTAssertEqual((Posix.lstat(restored(src, under: out).appendingPathComponent("data/queue").path)?.st_mode ?? 0) & S_IFMT, S_IFIFO)
 
         // restore --tar: GNU tar lists the FIFO (and the devices with their numbers), no socket.
         let tarFile = tmp.appendingPathComponent("node.tar")
@@ -113,7 +113,7 @@ final class SpecialFileTests: CLITestCase {
         let out = tmp.appendingPathComponent("out")
         let r = try runner.run(["restore", "latest", "--target", out.path])
         XCTAssertEqual(r.status, 0, r.summary)
-        XCTAssertTrue(r.err.contains("cannot create the character device /devs/null") && r.err.contains("needs root"), r.summary)
-        XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent("devs/file").path), Data("x".utf8))
+        XCTAssertTrue(r.err.contains("cannot create the character device \(src.path)/null") && r.err.contains("needs root"), r.summary)
+        XCTAssertEqual(FileManager.default.contents(atPath: restored(src, under: out).appendingPathComponent("file").path), Data("x".utf8))
     }
 }

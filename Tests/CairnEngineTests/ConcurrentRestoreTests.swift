@@ -37,6 +37,7 @@ final class ConcurrentRestoreTests: XCTestCase {
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: dir + "/src/d1/sub")
         let t = try await TestRepository.make(profiles: small)
         var options = BackupOptions(name: "tree")
+        options.fullPaths = false   // the tree at the root: restored as out/src
         options.profile = "dump"
         let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
         let record = try t.repo.resolveSnapshot(r.snapshotID)
@@ -65,6 +66,7 @@ final class ConcurrentRestoreTests: XCTestCase {
         let mem = MemoryStore()
         let t = try await TestRepository.make(store: mem, profiles: small)
         var options = BackupOptions(name: "tree")
+        options.fullPaths = false   // the tree at the root: restored as out/src
         options.profile = "dump"
         let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
         // The last chunk of d2/sub/f3 (40 000 bytes: several chunks).

@@ -23,7 +23,7 @@ final class HardLinkSparseTests: XCTestCase {
         close(fd)
 
         let t = try await TestRepository.make()
-        let r = try await Archiver(repo: t.repo, options: BackupOptions(name: "tree")).backup(paths: [src])
+        let r = try await Archiver(repo: t.repo, options: rootLayoutOptions("tree")).backup(paths: [src])
         let out = dir + "/out"
         _ = try await Restorer(repo: t.repo, snapshot: try t.repo.resolveSnapshot(r.snapshotID)).restore(to: out)
 
@@ -54,7 +54,7 @@ final class ExtendedAttributeTests: XCTestCase {
             throw XCTSkip("this file system has no user extended attributes")
         }
         let t = try await TestRepository.make()
-        let r = try await Archiver(repo: t.repo, options: BackupOptions(name: "x")).backup(paths: [dir + "/src"])
+        let r = try await Archiver(repo: t.repo, options: rootLayoutOptions("x")).backup(paths: [dir + "/src"])
         let root = try await t.repo.loadTree(r.snapshot.root)
         let tree = try await t.repo.loadTree(root.nodes[0].subtree!)
         XCTAssertEqual(tree.node(named: Array("f".utf8))?.xattrs, [ExtendedAttribute(name: Array("user.cairn.test".utf8), value: value)])
@@ -65,4 +65,11 @@ final class ExtendedAttributeTests: XCTestCase {
         XCTAssertEqual(n, value.count)
         XCTAssertEqual(Array(buf.prefix(max(n, 0))), value)
     }
+}
+
+/// Options that store the argument at the snapshot's root (as base backups do), so it restores as out/NAME.
+func rootLayoutOptions(_ name: String) -> BackupOptions {
+    var o = BackupOptions(name: name)
+    o.fullPaths = false
+    return o
 }

@@ -100,7 +100,7 @@ final class HostileTreeRestoreTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: src + "/l.cairn-restore", withDestinationPath: "x1")
         try Data("l".utf8).write(to: URL(fileURLWithPath: src + "/l"))
         let t = try await TestRepository.make()
-        let r = try await Archiver(repo: t.repo, options: BackupOptions(name: "tree")).backup(paths: [src])
+        let r = try await Archiver(repo: t.repo, options: rootLayoutOptions("tree")).backup(paths: [src])
         let record = try t.repo.resolveSnapshot(r.snapshotID)
         let source = try describeTree(src)
         XCTAssertEqual(source.count, 12 * 5 + 3)

@@ -39,12 +39,12 @@ final class NodeDataTests: XCTestCase {
         // The last snapshot restores file for file; LOCK was excluded.
         let out = tmp.appendingPathComponent("restore")
         try cairn.ok(["restore", "latest", "--name", "node", "--target", out.path])
-        let diff = try shell("diff -r --exclude=LOCK '\(node.root.path)' '\(out.appendingPathComponent("remesd").path)'")
+        let diff = try shell("diff -r --exclude=LOCK '\(node.root.path)' '\(URL(fileURLWithPath: out.path + node.root.path).path)'")
         XCTAssertEqual(diff.status, 0, diff.out)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("remesd/data/state.db/LOCK").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: out.path + node.root.path + "/data/state.db/LOCK").path))
         // Modes and mtimes too.
         let stat = "cd '%@' && find . -path '*/LOCK' -prune -o -print0 | sort -z | xargs -0 stat -c '%%n %%a %%Y %%s'"
-        let a = try shell(String(format: stat, node.root.path)), b = try shell(String(format: stat, out.appendingPathComponent("remesd").path))
+        let a = try shell(String(format: stat, node.root.path)), b = try shell(String(format: stat, URL(fileURLWithPath: out.path + node.root.path).path))
         XCTAssertEqual(a.out, b.out)
     }
 
@@ -78,20 +78,20 @@ final class NodeDataTests: XCTestCase {
         let first = try cairn.ok(["restore", "latest", "--name", "node", "--target", target.path])
         XCTAssertTrue(first.err.contains("priv_validator_key.json"), first.summary)
         XCTAssertTrue(first.err.contains("node_key.json"), first.summary)
-        let state = target.appendingPathComponent("remesd/data/priv_validator_state.json")
+        let state = URL(fileURLWithPath: target.path + node.root.path + "/data/priv_validator_state.json")
         XCTAssertEqual(try SigningState.parse([UInt8](Data(contentsOf: state))).height, 1000)
 
         // The validator moved on to height 5000; restoring the old snapshot would roll it back.
         let newer = Data("{\"height\":\"5000\",\"round\":1,\"step\":2}".utf8)
         try newer.write(to: state)
-        try FileManager.default.removeItem(at: target.appendingPathComponent("remesd/config/genesis.json"))
+        try FileManager.default.removeItem(at: URL(fileURLWithPath: target.path + node.root.path + "/config/genesis.json"))
         let refused = try cairn.fails(["restore", "latest", "--name", "node", "--target", target.path])
         XCTAssertTrue(refused.err.contains("double-sign") && refused.err.contains("height 5000"), refused.summary)
         XCTAssertEqual(try Data(contentsOf: state), newer, "the newer signing state was touched")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: target.appendingPathComponent("remesd/config/genesis.json").path),
+        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: target.path + node.root.path + "/config/genesis.json").path),
                        "a refused restore wrote other files")
         // Restoring other paths only is fine.
-        try cairn.ok(["restore", "latest", "--name", "node", "--target", target.path, "--include", "remesd/config"])
+        try cairn.ok(["restore", "latest", "--name", "node", "--target", target.path, "--include", node.root.path + "/config"])
         XCTAssertEqual(try Data(contentsOf: state), newer)
         // With the flag it goes through, loudly.
         let allowed = try cairn.ok(["restore", "latest", "--name", "node", "--target", target.path, "--allow-signing-state-rollback"])

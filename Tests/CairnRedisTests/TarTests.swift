@@ -51,11 +51,11 @@ final class TarTests: XCTestCase {
         try FileManager.default.createDirectory(at: x, withIntermediateDirectories: true)
         let extract = try shell("tar -xpf \(q(tarFile)) -C \(q(x)) 2>&1")
         XCTAssertEqual(extract.status, 0, extract.out)
-        let diff = try shell("diff -r --no-dereference \(q(src)) \(q(x.appendingPathComponent("src"))) 2>&1")
+        let diff = try shell("diff -r --no-dereference \(q(src)) \(q(URL(fileURLWithPath: x.path + src.path))) 2>&1")
         XCTAssertEqual(diff.status, 0, diff.out)
         // Modes, sizes, link counts (hard links came back as one inode), full mtimes, symlink targets.
         let listing = "cd %@ && find . -print0 | sort -z | xargs -0 stat -c '%%n %%F %%a %%s %%h %%y %%N'"
-        let a = try shell(String(format: listing, q(src))).out, b = try shell(String(format: listing, q(x.appendingPathComponent("src")))).out
+        let a = try shell(String(format: listing, q(src))).out, b = try shell(String(format: listing, q(URL(fileURLWithPath: x.path + src.path)))).out
         XCTAssertEqual(a, b)
         XCTAssertTrue(a.contains("123456789"), "nanosecond mtimes are in the comparison")
         // The archive is pax (GNU tar lists it without complaint) and names the hard link as a link.

@@ -52,7 +52,7 @@ final class CopyCommandTests: XCTestCase {
         try cairn.ok(["init", "--repo", c, "--copy-chunker-from", b])
         try cairn.ok(["copy", "--repo", b, "--to", c, "latest"])
         try cairn.ok(["restore", "latest", "--repo", c, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
         let scrub = try cairn.ok(["scrub", "--repo", b, "--read-data"])
         XCTAssertTrue(scrub.out.contains("no damage"), scrub.out)
     }
@@ -68,7 +68,7 @@ final class CopyCommandTests: XCTestCase {
         let r = try json(try cairn.ok(["copy", "--repo", a, "--to", d, "--json"]))
         XCTAssertEqual(r["rechunked"] as? Bool, true)
         try cairn.ok(["restore", "latest", "--repo", d, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
         // Re-chunked through d's chunker: backing the same files up into d finds them all.
         let b = try json(try cairn.ok(["backup", "--repo", d, "\(dir)/src", "--name", "t", "--force-read", "--json"]))
         XCTAssertEqual(b["new_bytes"] as? Int, 0, "\(b)")
@@ -103,6 +103,6 @@ final class CopyCommandTests: XCTestCase {
         let resumed = try json(try cairn.ok(["copy", "--repo", a, "--to", b, "--json"]))
         XCTAssertGreaterThan(resumed["blobs_present"] as? Int ?? 0, 0, "the resumed copy reuses what the killed one stored: \(resumed)")
         try cairn.ok(["restore", "latest", "--repo", b, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
     }
 }

@@ -33,7 +33,7 @@ final class S3CLITests: XCTestCase {
         let snaps = try cairn.ok(["snapshots", "--repo", repo, "--json"])
         XCTAssertTrue(snaps.out.contains("\"tree\""), snaps.out)
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
         let scrub = try cairn.ok(["scrub", "--repo", repo, "--read-data"])
         XCTAssertTrue(scrub.out.contains("no damage"), scrub.out)
         try cairn.ok(["index", "rebuild", "--repo", repo])
@@ -68,7 +68,7 @@ final class S3CLITests: XCTestCase {
         try TestTree.make(at: "\(dir)/src", files: 20, bigMiB: 40)
         try cairn.ok(["backup", "--repo", repo, "\(dir)/src", "--name", "faulty", "--connections", "4"])
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
         // Checked directly against the server: every pack is whole and correct.
         let scrub = try cairn.ok(["scrub", "--repo", "s3:\(moto.endpoint)/\(bucket)/r", "--read-data"])
         XCTAssertTrue(scrub.out.contains("no damage"), scrub.out)
@@ -120,7 +120,7 @@ final class S3CLITests: XCTestCase {
         // The metadata packs are exactly the STANDARD ones: a restore reads trees from them.
         try FileManager.default.removeItem(atPath: "\(dir)/cache")
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
     }
 
     // MARK: helpers
@@ -184,7 +184,7 @@ extension S3CLITests {
         try cairn.ok(["backup", "--repo", repo, "\(dir)/src", "--name", "kms"])
         let seconds = Date().timeIntervalSince(started)
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
         let scrub = try cairn.ok(["scrub", "--repo", repo, "--read-data"])
         XCTAssertTrue(scrub.out.contains("no damage"), scrub.out)
         let puts = proxy.requests.filter { $0.hasPrefix("PUT") }.count

@@ -54,5 +54,5 @@ measure "scrub" "$CAIRN" scrub
 measure "index rebuild" "$CAIRN" index rebuild
 "$CAIRN" init --repo "$work/copy" >/dev/null
 measure "copy" "$CAIRN" copy latest --name real --to "$work/copy"
-measure "prune" "$CAIRN" prune --max-repack 0 --verbose
-grep -E "packs|deleted|index object" "$work/prune.out" | sed 's/^/  prune: /' || true
+measure "prune" "$CAIRN" prune --max-repack 0
+grep -iE "pack|delet|index" "$work/prune.out" | sed 's/^/  prune: /' || true

@@ -19,6 +19,7 @@ public final class CommitGuardedStore: ObjectStore {
 
     public var location: String { base.location }
     public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
+    public var objectLock: (any ObjectLockControl)? { base.objectLock }
 
     /// Runs the check before a write that commits something (an index delta or a snapshot).
     private func checkBeforeCommit(_ key: ObjectKey) async throws {

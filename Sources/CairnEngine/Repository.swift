@@ -61,18 +61,22 @@ public final class Repository: Sendable {
         /// The repository format (`init --repository-version`): the newest by default; 1 for a
         /// repository that Cairn versions reading only format 1 must open too.
         public var formatVersion: UInt16 = ObjectEnvelope.newestFormatVersion
+        /// S3 Object Lock on every object (`--object-lock MODE --lock-days N`); the bucket must have it enabled.
+        public var objectLock: ObjectLockPolicy? = nil
         public init() {}
     }
 
     /// Creates a repository in an empty store; refuses when one is there.
     public static func create(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, options: CreateOptions = .init()) async throws -> Repository {
         if try await store.size(.config) != nil { throw CairnError.alreadyARepository(store.location) }
+        if let lock = options.objectLock { try await RepositoryObjectLock.checkBucket(store, for: lock) }
         if let local = store as? LocalStore { try local.createLayout() }
         let keys = try MasterKeys.generate()
         let now = Clock.nowNanos()
         let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,
                                       compressionLevel: options.compressionLevel, profiles: options.profiles,
-                                      chunkerSeed: options.chunkerSeed)
+                                      chunkerSeed: options.chunkerSeed, objectLock: options.objectLock.map(RepositoryObjectLock.configLock))
+        try RepositoryObjectLock.apply(config, to: store)
         let keyFile = try keys.wrap(passphrase: passphrase, parameters: options.scrypt, host: Host.name, user: Host.user, nowNanos: now)
         let keyBytes = keyFile.encoded()
         let keyID = Hex.encode(SHA256.hash(keyBytes))
@@ -126,13 +130,16 @@ public final class Repository: Sendable {
             for name in keyNames {
                 if let keys = keyCache.load(configObject: configBytes, keyName: name, passphrase: passphrase),
                    let plain = try? keys.openObject(.config, configBytes) {
+                    let config = try RepositoryConfig.decode(plain)
+                    try RepositoryObjectLock.apply(config, to: store)
                     try await PassphraseChange.settle(store: store, keys: keys, openedKey: name, keyNames: listed)
-                    return (try RepositoryConfig.decode(plain), keys, name, version)
+                    return (config, keys, name, version)
                 }
             }
         }
         let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init))
         let u = try await unlocker.unlock(keyNames: keyNames)
+        try RepositoryObjectLock.apply(u.config, to: store)
         try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed)
         keyCache?.store(u.keys, configObject: configBytes, keyName: u.keyName, passphrase: passphrase)
         return (u.config, u.keys, u.keyName, version)

@@ -39,8 +39,9 @@ public struct StoreOptions: Sendable {
                                 downloadBytesPerSecond: downloadLimitKiB.map { Double($0) * 1024 })
     }
 
-    /// Creates the bucket of an `s3:` URL when it does not exist (for `cairn init`); nothing for other URLs.
-    public func prepareNewRepository(url: String) async throws {
+    /// Creates the bucket of an `s3:` URL when it does not exist (for `cairn init`), with Object Lock
+    /// enabled when `objectLock`; nothing for other URLs.
+    public func prepareNewRepository(url: String, objectLock: Bool = false) async throws {
         guard url.hasPrefix("s3:") else { return }
         do { _ = try S3Location(url: url, virtualHost: s3VirtualHost) } catch let e as S3Error { throw CairnError.usage(e.description) }
         var settings = S3StoreFactory.Settings()
@@ -48,7 +49,11 @@ public struct StoreOptions: Sendable {
         do {
             let client = try S3StoreFactory.client(url: url, settings: settings)
             if try await retry.run({ try await Self.storageErrors { try await client.bucketExists() } }) { return }
-            try await retry.run { try await Self.storageErrors { try await client.createBucket() } }
+            if objectLock {
+                try await retry.run { try await Self.storageErrors { try await client.createBucketWithObjectLock() } }
+            } else {
+                try await retry.run { try await Self.storageErrors { try await client.createBucket() } }
+            }
         } catch let e as S3Error {
             throw CairnError.invalidArgument(e.description)
         }

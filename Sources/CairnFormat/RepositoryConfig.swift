@@ -23,6 +23,19 @@ public struct RepositoryConfig: Hashable, Sendable {
     /// Version 1: no chunker seed in the config. Version 2 appends one (written only when set).
     public static let version: UInt8 = 1
     public static let versionWithChunkerSeed: UInt8 = 2
+    /// Version 3 adds the Object Lock retention (and an optional chunker seed); written only when set.
+    public static let versionWithObjectLock: UInt8 = 3
+
+    /// The S3 Object Lock every object of the repository is written with (`cairn init --object-lock`):
+    /// `mode` for `days` from the upload. Writers that cannot lock objects refuse to write.
+    public struct ObjectLock: Hashable, Sendable {
+        public enum Mode: UInt8, Sendable { case governance = 1, compliance = 2 }
+        public var mode: Mode
+        public var days: UInt32
+        /// 100 years: S3 has no limit, but a typo should not lock data for millennia.
+        public static let maximumDays: UInt32 = 36_500
+        public init(mode: Mode, days: UInt32) { self.mode = mode; self.days = days }
+    }
     /// 32 random bytes; names the cache directory.
     public var repositoryID: [UInt8]
     public var createdNanos: Int64
@@ -40,11 +53,14 @@ public struct RepositoryConfig: Hashable, Sendable {
     /// A chunker seed shared with another repository (`cairn init --copy-chunker-from`):
     /// overrides the seed derived from the master key, so both cut the same chunks. nil in most repositories.
     public var chunkerSeed: UInt64?
+    /// nil in repositories without Object Lock (and in every config of version 1 or 2).
+    public var objectLock: ObjectLock?
 
     public init(repositoryID: [UInt8], createdNanos: Int64, packSize: UInt32 = 16 << 20, compressionLevel: Int32 = Self.defaultCompressionLevel,
-                profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles, chunkerSeed: UInt64? = nil) {
+                profiles: [ChunkerProfile] = RepositoryConfig.defaultProfiles, chunkerSeed: UInt64? = nil, objectLock: ObjectLock? = nil) {
         self.repositoryID = repositoryID; self.createdNanos = createdNanos; self.packSize = packSize
         self.compressionLevel = compressionLevel; self.profiles = profiles; self.chunkerSeed = chunkerSeed
+        self.objectLock = objectLock
     }
 
     /// The defaults, chosen by measurement (Docs/chunking.md): scattered
@@ -65,13 +81,20 @@ public struct RepositoryConfig: Hashable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.u8(chunkerSeed == nil ? Self.version : Self.versionWithChunkerSeed); w.raw(repositoryID); w.i64(createdNanos); w.u32(packSize)
+        let v = objectLock != nil ? Self.versionWithObjectLock : chunkerSeed == nil ? Self.version : Self.versionWithChunkerSeed
+        w.u8(v); w.raw(repositoryID); w.i64(createdNanos); w.u32(packSize)
         w.u32(UInt32(bitPattern: compressionLevel))
         w.varint(profiles.count)
         for p in profiles {
             w.string(p.name); w.varint(p.minimumSize); w.varint(p.averageSize); w.varint(p.maximumSize); w.u8(p.normalization)
         }
-        if let chunkerSeed { w.u64(chunkerSeed) }
+        if let objectLock {
+            w.u8(chunkerSeed == nil ? 0 : 1)
+            if let chunkerSeed { w.u64(chunkerSeed) }
+            w.u8(objectLock.mode.rawValue); w.u32(objectLock.days)
+        } else if let chunkerSeed {
+            w.u64(chunkerSeed)
+        }
         return w.bytes
     }
 
@@ -79,8 +102,8 @@ public struct RepositoryConfig: Hashable, Sendable {
         let what = "repository config"
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
-        guard v == version || v == versionWithChunkerSeed else {
-            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithChunkerSeed))
+        guard v == version || v == versionWithChunkerSeed || v == versionWithObjectLock else {
+            throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(versionWithObjectLock))
         }
         let id = try r.raw(32)
         let created = try r.i64()
@@ -93,10 +116,27 @@ public struct RepositoryConfig: Hashable, Sendable {
             try p.parameters(seed: 0).validate()
             profiles.append(p)
         }
-        let seed: UInt64? = v == versionWithChunkerSeed ? try r.u64() : nil
+        var seed: UInt64? = v == versionWithChunkerSeed ? try r.u64() : nil
+        var lock: ObjectLock?
+        if v == versionWithObjectLock {
+            switch try r.u8() {
+            case 0: break
+            case 1: seed = try r.u64()
+            case let flag: throw FormatError.invalid(what: what, reason: "chunker seed flag \(flag) is neither 0 nor 1")
+            }
+            let modeByte = try r.u8()
+            guard let mode = ObjectLock.Mode(rawValue: modeByte) else {
+                throw FormatError.invalid(what: what, reason: "unknown Object Lock mode \(modeByte)")
+            }
+            let days = try r.u32()
+            guard days >= 1, days <= ObjectLock.maximumDays else {
+                throw FormatError.invalid(what: what, reason: "Object Lock of \(days) days (1...\(ObjectLock.maximumDays))")
+            }
+            lock = ObjectLock(mode: mode, days: days)
+        }
         try r.expectEnd()
         guard packSize >= 1 << 16 else { throw FormatError.invalid(what: what, reason: "pack size \(packSize) too small") }
         return RepositoryConfig(repositoryID: id, createdNanos: created, packSize: packSize, compressionLevel: level, profiles: profiles,
-                                chunkerSeed: seed)
+                                chunkerSeed: seed, objectLock: lock)
     }
 }

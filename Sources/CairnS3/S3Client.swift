@@ -1,4 +1,5 @@
 import CairnCrypto
+import CairnStorage
 import Foundation
 
 /// A signed S3 client over any `HTTPTransport`: the handful of operations a
@@ -86,10 +87,14 @@ public final class S3Client: Sendable {
     /// S3-compatible servers): the object is read back and compared. Equal, the
     /// ETags of this server are not compared again; different, the object is
     /// deleted and the error is transient (the upload is retried).
-    public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil) async throws {
+    ///
+    /// `lock` sets the new version's Object Lock retention (the bucket must have Object Lock enabled;
+    /// S3 demands the Content-MD5 sent here).
+    public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil, lock: ObjectRetention? = nil) async throws {
         let md5 = MD5.digest(body)
         var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(md5: md5)), ("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
+        if let lock { headers += Self.lockHeaders(lock) }
         let r = try await send("PUT", key: key, headers: headers, body: body)
         try check(r, "PUT", key: key)
         if etagVerdict(r, md5: md5) == .differs { try await verifyByReadingBack(key, body, etag: r.headers["etag"] ?? "") }
@@ -225,9 +230,10 @@ public final class S3Client: Sendable {
     // MARK: multipart
 
     /// Starts a multipart upload; the object appears only when it completes.
-    public func createMultipartUpload(_ key: String, storageClass: String? = nil) async throws -> String {
+    public func createMultipartUpload(_ key: String, storageClass: String? = nil, lock: ObjectRetention? = nil) async throws -> String {
         var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
+        if let lock { headers += Self.lockHeaders(lock) }
         let r = try await send("POST", key: key, query: [("uploads", "")], headers: headers)
         try check(r, "POST", key: key)
         guard let id = S3XML.first("UploadId", in: String(decoding: r.body, as: UTF8.self)), !id.isEmpty else {

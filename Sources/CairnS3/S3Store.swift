@@ -1,5 +1,6 @@
 import CairnStorage
 import Foundation
+import Synchronization
 
 /// A repository in an S3-compatible bucket: object `data/ab/abcd…` is key
 /// `PREFIX/data/ab/abcd…`. Uploads carry `Content-MD5`, which the server
@@ -29,6 +30,8 @@ public final class S3Store: ObjectStore {
     }
 
     private let segments: SegmentCache
+    /// The Object Lock retention every put carries (`ObjectLockControl.setPolicy`).
+    let lockPolicy = Mutex<ObjectLockPolicy?>(nil)
 
     public init(client: S3Client, options: Options = .init()) {
         self.client = client
@@ -60,19 +63,20 @@ public final class S3Store: ObjectStore {
     /// index, snapshots, locks and metadata packs stay in STANDARD.
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
         let storageClass = coldEligible && key.namespace == .data ? options.dataStorageClass : nil
+        let lock = retentionForNewObject(key)
         try await mapped(key) {
             if bytes.count > options.multipartThreshold {
-                try await putMultipart(objectKey(key), bytes, storageClass: storageClass)
+                try await putMultipart(objectKey(key), bytes, storageClass: storageClass, lock: lock)
             } else {
-                try await client.putObject(objectKey(key), bytes, storageClass: storageClass)
+                try await client.putObject(objectKey(key), bytes, storageClass: storageClass, lock: lock)
             }
         }
     }
 
     /// Parts in parallel (the client's connection cap bounds them), each
     /// retried on its own; on failure the upload is aborted so no part lingers.
-    private func putMultipart(_ key: String, _ bytes: [UInt8], storageClass: String?) async throws {
-        let uploadID = try await client.createMultipartUpload(key, storageClass: storageClass)
+    private func putMultipart(_ key: String, _ bytes: [UInt8], storageClass: String?, lock: ObjectRetention?) async throws {
+        let uploadID = try await client.createMultipartUpload(key, storageClass: storageClass, lock: lock)
         let partSize = max(5 << 20, options.partSize)
         let ranges = stride(from: 0, to: bytes.count, by: partSize).map { $0..<min(bytes.count, $0 + partSize) }
         do {
@@ -95,6 +99,10 @@ public final class S3Store: ObjectStore {
             try await client.completeMultipartUpload(key, uploadID: uploadID, etags: parts.map(\.etag))
             // A part's ETag that is not its MD5: corrupted in transit, or a server whose ETags are not MD5s. The object says which.
             if parts.contains(where: \.differs) { try await client.verifyMultipartUpload(key, bytes) }
+            // Some servers (moto among them) drop the retention given when the upload was created: set it again.
+            if let lock, try await client.objectRetention(key).retention.map({ $0.retainUntil < lock.retainUntil }) ?? true {
+                try await client.putObjectRetention(key, lock)
+            }
         } catch {
             await client.abortMultipartUpload(key, uploadID: uploadID)
             throw error

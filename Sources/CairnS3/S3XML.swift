@@ -18,6 +18,22 @@ enum S3XML {
 
     static func first(_ name: String, in xml: String) -> String? { values(name, in: xml).first }
 
+    /// The elements named in `names`, in document order, with their tag (raw inner text: look into it with `first`).
+    static func elements(_ names: [String], in xml: String) -> [(tag: String, body: String)] {
+        var out: [(tag: String, body: String)] = []
+        var rest = xml[...]
+        while true {
+            var next: (name: String, open: Range<Substring.Index>)?
+            for name in names {
+                if let o = rest.range(of: "<\(name)>"), next.map({ o.lowerBound < $0.open.lowerBound }) ?? true { next = (name, o) }
+            }
+            guard let next, let c = rest[next.open.upperBound...].range(of: "</\(next.name)>") else { break }
+            out.append((next.name, String(rest[next.open.upperBound..<c.lowerBound])))
+            rest = rest[c.upperBound...]
+        }
+        return out
+    }
+
     /// The longest entity this decodes, `&#x10FFFF;`: the search for its `;` stops
     /// there, so a body of many `&` costs linear time, not quadratic.
     static let maxEntityLength = 10

@@ -15,6 +15,7 @@ public final class FaultInjectingStore: ObjectStore {
 
     public var location: String { base.location }
     public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
+    public var objectLock: (any ObjectLockControl)? { base.objectLock }
 
     /// - Parameters:
     ///   - allowPuts: how many puts succeed before every later put fails with `putError` (nil: no limit).

@@ -40,6 +40,8 @@ public protocol ObjectStore: Sendable {
     /// Stores the complete, closed file at `path` under `key` (complete-or-absent,
     /// like `put`) and removes the file, whether or not the put succeeded.
     func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws
+    /// Object Lock and versioning (an S3 bucket); nil for stores without them (`ObjectLock.swift`).
+    var objectLock: (any ObjectLockControl)? { get }
 }
 
 extension ObjectStore {

@@ -15,6 +15,7 @@ public final class RateLimitedStore: ObjectStore {
 
     public var location: String { base.location }
     public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
+    public var objectLock: (any ObjectLockControl)? { base.objectLock }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws {
         try await upload?.take(bytes.count)

@@ -12,6 +12,7 @@ public final class RetryingStore: ObjectStore {
 
     public var location: String { base.location }
     public var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
+    public var objectLock: (any ObjectLockControl)? { base.objectLock }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await policy.run { try await base.put(key, bytes) } }
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {

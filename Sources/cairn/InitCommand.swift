@@ -31,11 +31,14 @@ struct InitCommand: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup var lock: ObjectLockOptions
+
     func run() async throws {
         guard let level = Zstd.level(named: compression) else {
             throw ValidationError("--compression must be off, fast, default, max or 1-22")
         }
         guard (1...512).contains(packSizeMiB) else { throw ValidationError("--pack-size-mib must be 1...512") }
+        let objectLock = try lock.policy()
         let url = try options.repositoryURL()
         let store = try options.store(url)
         let pass = try Passphrase.read(file: options.passwordFile, envPrefix: "CAIRN", prompt: "New repository passphrase: ", confirm: true)
@@ -55,15 +58,18 @@ struct InitCommand: AsyncParsableCommand {
             create.chunkerSeed = other.chunkerSeed
             create.profiles = other.config.profiles
         }
-        try await options.storeOptions().prepareNewRepository(url: url)
+        create.objectLock = objectLock
+        try await options.storeOptions().prepareNewRepository(url: url, objectLock: objectLock != nil)
         if let local = store as? LocalStore { try Self.makeParentDirectories(local.root) }
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
         // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
         if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }
         if options.json {
-            Terminal.json(InitJSON(repository: url, id: repo.config.repositoryIDHex, repository_version: Int(repo.formatVersion)))
+            Terminal.json(InitJSON(repository: url, id: repo.config.repositoryIDHex, repository_version: Int(repo.formatVersion),
+                                   object_lock: objectLock.map { .init(mode: $0.mode.name, days: $0.days) }))
         } else {
             Terminal.out("created cairn repository \(repo.config.repositoryIDHex.prefix(8)) at \(url) (format version \(repo.formatVersion))")
+            if let objectLock { Terminal.out("every object is written with S3 Object Lock (\(objectLock.mode.name), \(objectLock.days) days); run 'cairn lock extend' (or 'cairn run') at least every \(max(1, objectLock.days / 2)) days to keep what is still used locked") }
             Terminal.out("keep the passphrase safe: without it the data cannot be read")
         }
     }
@@ -94,4 +100,9 @@ struct InitCommand: AsyncParsableCommand {
     }
 }
 
-struct InitJSON: Encodable { let repository: String, id: String, repository_version: Int }
+/// `init --json`: the object lock only when one was asked for.
+struct InitJSON: Encodable {
+    struct Lock: Encodable { let mode: String; let days: Int }
+    let repository: String, id: String, repository_version: Int
+    let object_lock: Lock?
+}

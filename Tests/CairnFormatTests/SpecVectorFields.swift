@@ -106,6 +106,9 @@ struct ConfigFields: Decodable {
     var repositoryIDHex: String; var createdNanos: Int64; var packSize: UInt32; var compressionLevel: Int32; var profiles: [Profile]
     /// Present only in configs that share another repository's chunker seed (version 2).
     var chunkerSeedHex: String?
+    /// Present only in configs with an Object Lock (version 3).
+    struct Lock: Decodable { var mode: String; var days: UInt32 }
+    var objectLock: Lock?
     func make() throws -> RepositoryConfig {
         RepositoryConfig(repositoryID: try bytes(repositoryIDHex), createdNanos: createdNanos, packSize: packSize,
                          compressionLevel: compressionLevel, profiles: profiles.map {
@@ -114,6 +117,11 @@ struct ConfigFields: Decodable {
                          }, chunkerSeed: try chunkerSeedHex.map {
                              guard let v = UInt64($0, radix: 16) else { throw FormatError.invalid(what: "vector", reason: "bad chunkerSeedHex") }
                              return v
+                         }, objectLock: try objectLock.map {
+                             guard let mode: RepositoryConfig.ObjectLock.Mode = $0.mode == "governance" ? .governance : $0.mode == "compliance" ? .compliance : nil else {
+                                 throw FormatError.invalid(what: "vector", reason: "bad objectLock mode")
+                             }
+                             return RepositoryConfig.ObjectLock(mode: mode, days: $0.days)
                          })
     }
 }

@@ -139,13 +139,21 @@ def index_delta(d):
 
 def repository_config(c):
     # Version 2 only when a shared chunker seed is present (appended as u64le).
+    # Version 3 when an Object Lock is set: a seed flag (and the seed), the mode (1 governance, 2 compliance), u32 days.
     seed = c.get("chunkerSeedHex")
-    out = u8(2 if seed else 1) + bytes.fromhex(c["repositoryIDHex"]) + i64(c["createdNanos"]) + u32(c["packSize"])
+    lock = c.get("objectLock")
+    version = 3 if lock else 2 if seed else 1
+    out = u8(version) + bytes.fromhex(c["repositoryIDHex"]) + i64(c["createdNanos"]) + u32(c["packSize"])
     out += i32(c["compressionLevel"]) + varint(len(c["profiles"]))
     for p in c["profiles"]:
         out += string(p["name"]) + varint(p["minimumSize"]) + varint(p["averageSize"])
         out += varint(p["maximumSize"]) + u8(p["normalization"])
-    if seed:
+    if lock:
+        out += u8(1 if seed else 0)
+        if seed:
+            out += struct.pack("<Q", int(seed, 16))
+        out += u8({"governance": 1, "compliance": 2}[lock["mode"]]) + u32(lock["days"])
+    elif seed:
         out += struct.pack("<Q", int(seed, 16))
     return out
 
@@ -343,6 +351,15 @@ def main():
                                                   "createdNanos": 1700000000000000001, "packSize": 16 << 20,
                                                   "compressionLevel": 3, "profiles": profiles,
                                                   "chunkerSeedHex": "f1e2d3c4b5a69788"}},
+        {"name": "object-lock", "value": {"repositoryIDHex": bytes(range(0x60, 0x80)).hex(),
+                                          "createdNanos": 1700000000000000002, "packSize": 16 << 20,
+                                          "compressionLevel": 2, "profiles": profiles,
+                                          "objectLock": {"mode": "compliance", "days": 400}}},
+        {"name": "object-lock-shared-chunker-seed", "value": {"repositoryIDHex": bytes(range(0x80, 0xA0)).hex(),
+                                                              "createdNanos": 1700000000000000003, "packSize": 16 << 20,
+                                                              "compressionLevel": 2, "profiles": profiles,
+                                                              "chunkerSeedHex": "0102030405060708",
+                                                              "objectLock": {"mode": "governance", "days": 30}}},
     ]
     write("repository-config.json", "RepositoryConfig (plaintext of the config object).", config_vectors,
           repository_config)

@@ -85,6 +85,11 @@ public struct PruneResult: Sendable, Codable {
     /// Delta blobs whose base is stored nowhere left in packs that stay (no repack budget):
     /// never reused, but scrub reports them and 'cairn repair' drops them.
     public var undecodableBlobsKept = 0
+    /// Objects left in place because S3 Object Lock still protects them (Docs/immutability.md),
+    /// and the first and last time one of them becomes deletable (RFC 3339).
+    public var lockedObjectsKept = 0
+    public var lockedUntilEarliest: String?
+    public var lockedUntilLatest: String?
     public var bytesFreed: UInt64 = 0
     public var indexRewritten = false
     public var storedBytesAfter: UInt64 = 0
@@ -98,6 +103,7 @@ public struct PruneResult: Sendable, Codable {
         case blobsRepacked = "blobs_repacked", packsWritten = "packs_written", bytesWritten = "bytes_written"
         case unusedBytesKept = "unused_bytes_kept", packsRepackedForDeltas = "packs_repacked_for_deltas"
         case replayedSnapshotsRemoved = "replayed_snapshots_removed"
+        case lockedObjectsKept = "locked_objects_kept", lockedUntilEarliest = "locked_until_earliest", lockedUntilLatest = "locked_until_latest"
         case deltaBasesKept = "delta_bases_kept", undecodableBlobsKept = "undecodable_blobs_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
         case storedBytesAfter = "stored_bytes_after", seconds
     }
@@ -143,8 +149,10 @@ public final class Pruner {
         // Unreadable objects named by a record are replays too (a damaged copy of a removed snapshot).
         let unreadableReplays = storedSnapshots.unreadable.map(\.name).filter { !$0.contains("#") && records.forgotten[$0] != nil }
         let replayed = storedSnapshots.allIDs.union(unreadableReplays).filter { records.forgotten[$0] != nil }.sorted()
+        // Object Lock: what is still locked is never deleted (nil without a lock).
+        let lockGuard = ObjectLockGuard(repo: repo)
         if !replayed.isEmpty {
-            log?("\(replayed.count) snapshot(s) removed by forget are in the store again (replayed): removing them again")
+            log?("\(replayed.count) snapshot(s) removed by forget are in the store again (replayed or still locked): removing them again")
             if !options.dryRun {
                 try await commitCheck?()
                 let gone = Set(replayed)
@@ -153,7 +161,7 @@ public final class Pruner {
                         // A catalogue still holding them (a forget stopped before it rewrote it, or an old one put back).
                         try await repo.replaceCatalogue(object, with: keep)
                     } else {
-                        try await repo.store.delete(ObjectKey(.snapshots, object))
+                        if let lockGuard { try await lockGuard.delete(ObjectKey(.snapshots, object)) } else { try await repo.store.delete(ObjectKey(.snapshots, object)) }
                     }
                 }
                 for name in unreadableReplays { try await repo.store.delete(ObjectKey(.snapshots, name)) }
@@ -167,16 +175,18 @@ public final class Pruner {
         // Every entry of every index object, in a table on disk with 12 bytes a blob in memory
         // (a pack named by several index objects counts as the first names it).
         let table = try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepFirst)
+        var packsNamedBy: [String: [ChunkID]] = [:]
         for key in indexKeys.sorted(by: { $0.name < $1.name }) {
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await MetadataObjects.read(repo.store, key))) } catch {
                 throw CairnError.other("index object \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops; run 'cairn index rebuild --read-packs' first")
             }
+            if lockGuard != nil { packsNamedBy[key.name] = delta.packs.map(\.id) }
             for p in delta.packs { try table.add(p) }
         }
         try table.finish()
         let stored = Set(try await repo.store.list(.data).compactMap { ChunkID(hex: $0.name) })
-        let unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
+        var unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
         let packCount = table.packs.count
         log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packCount) indexed packs, \(unindexed.count) unindexed packs")
         let ix = try PruneIndex(table: table, present: table.packs.map { stored.contains($0.id) })
@@ -243,12 +253,40 @@ public final class Pruner {
             throw CairnError.other("\(type) blob \(id.hex) is used but \(why): prune stops; run 'cairn scrub' and 'cairn repair'")
         }
 
+        // Object Lock (Docs/immutability.md): an index object still locked stays, so every pack it
+        // names stays too (format-spec §20: while an index object exists, so do its packs); a pack
+        // still locked is neither deleted nor repacked. Such packs holding nothing used are left out
+        // of the new index and deleted by a later prune, once nothing locks them.
+        var lockedIndex = Set<String>()
+        var lockedPacks = Set<Int>()
+        if let lockGuard {
+            for key in indexKeys {
+                guard let until = try await lockGuard.lockedUntil(key) else { continue }
+                lockedIndex.insert(key.name)
+                lockGuard.record(lockedUntil: until)
+                for id in packsNamedBy[key.name] ?? [] { if let slot = table.slot(of: id) { lockedPacks.insert(slot) } }
+            }
+            try ix.chooseCopies()
+            for i in 0..<packCount where ix.present[i] && !lockedPacks.contains(i) && (ix.usedCount[i] == 0 || ix.unusedBytes(i) > 0) {
+                guard let until = try await lockGuard.lockedUntil(ObjectKey(.data, pack(i).id.hex)) else { continue }
+                lockedPacks.insert(i)
+                lockGuard.record(lockedUntil: until)
+            }
+            var deletable: [ChunkID] = []
+            for id in unindexed {
+                if let until = try await lockGuard.lockedUntil(ObjectKey(.data, id.hex)) { lockGuard.record(lockedUntil: until) } else { deletable.append(id) }
+            }
+            unindexed = deletable
+            if lockGuard.deferred.count > 0 { log?("\(lockGuard.deferred.count) index objects and packs are still locked: they stay") }
+        }
+
         // 3. Plan, until every delta in a pack that stays has its base staying whole: a pack
         // that stays keeps every entry, so an unused delta in it whose base is going would
         // stay indexed and undecodable, and a later backup would dedup against it. Such a
         // pack is repacked (which drops the delta) while the repack budget lasts; beyond it,
         // the base is kept instead.
         var delete: [Int] = [], keep: [Int] = [], dropMissing: [Int] = [], repack: [Int] = []
+        var setAside: [Int] = []   // locked and unused: neither deleted nor indexed
         var forcedRepack = Set<Int>()
         var undecodableKept: [Int: Int] = [:]   // pack -> deltas whose base exists nowhere (no budget to repack it)
         let usedAtMark = ix.usedBlobs
@@ -261,7 +299,7 @@ public final class Pruner {
             result.dryRun = options.dryRun
             result.snapshots = roots.count
             result.indexObjects = indexKeys.count
-            delete = []; keep = []; dropMissing = []; repack = []
+            delete = []; keep = []; dropMissing = []; repack = []; setAside = []
             var candidates: [Int] = []
             for i in 0..<packCount {
                 guard ix.present[i] else { dropMissing.append(i); continue }
@@ -272,6 +310,10 @@ public final class Pruner {
                 result.unusedBytes += ix.unusedBytes(i)
                 result.packs += 1
                 result.packBytes += p.size
+                if lockedPacks.contains(i) {
+                    if ix.usedCount[i] == 0 { setAside.append(i) } else { keep.append(i) }
+                    continue
+                }
                 if ix.usedCount[i] == 0 { delete.append(i) } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) { keep.append(i) } else { candidates.append(i) }
             }
             for size in unindexedSizes.values { result.packs += 1; result.packBytes += size; result.unusedBytes += size }
@@ -325,7 +367,7 @@ public final class Pruner {
                     if let base = rec.base, try !staysWhole(base) { dangling.append(base) }
                 }
                 guard !dangling.isEmpty else { continue }
-                if pack(i).size <= repackBudget {
+                if pack(i).size <= repackBudget && !lockedPacks.contains(i) {
                     forcedRepack.insert(i)
                     repackBudget -= pack(i).size
                     changed = true
@@ -351,6 +393,13 @@ public final class Pruner {
         if !undecodableKept.isEmpty {
             log?("\(result.undecodableBlobsKept) delta blobs whose base is stored nowhere stay in \(undecodableKept.count) packs (no repack budget left)")
         }
+        if let lockGuard {
+            let d = lockGuard.deferred
+            result.lockedObjectsKept = d.count
+            result.lockedUntilEarliest = d.earliest.map(ObjectLockGuard.utc)
+            result.lockedUntilLatest = d.latest.map(ObjectLockGuard.utc)
+            if !setAside.isEmpty { log?("\(setAside.count) unused packs stay, locked, out of the new index") }
+        }
         result.packsDeleted = delete.count + unindexed.count
         result.unindexedPacksDeleted = unindexed.count
         result.bytesDeleted = delete.reduce(0) { $0 + pack($1).size } + unindexedSizes.values.reduce(0, +)
@@ -358,7 +407,7 @@ public final class Pruner {
         result.packsRepacked = repack.count
         result.bytesRepacked = repack.reduce(0) { $0 + pack($1).size }
         result.blobsRepacked = repack.reduce(0) { $0 + ix.usedCount[$1] }
-        let changes = !delete.isEmpty || !unindexed.isEmpty || !repack.isEmpty || !dropMissing.isEmpty
+        let changes = !delete.isEmpty || !unindexed.isEmpty || !repack.isEmpty || !dropMissing.isEmpty || !setAside.isEmpty
         result.indexRewritten = changes || indexKeys.count > 1
         log?("plan: delete \(result.packsDeleted) packs, repack \(repack.count), keep \(keep.count); \(result.unusedBytesKept) unused bytes stay")
 
@@ -410,10 +459,13 @@ public final class Pruner {
 
         // 6. Delete the old index objects, then 7. the packs no index names any more.
         try await commitCheck?()
-        for key in indexKeys where !written.contains(key.name) { try await repo.store.delete(key) }
+        func remove(_ key: ObjectKey) async throws {
+            if let lockGuard { try await lockGuard.delete(key) } else { try await repo.store.delete(key) }
+        }
+        for key in indexKeys where !written.contains(key.name) && !lockedIndex.contains(key.name) { try await remove(key) }
         try await commitCheck?()
-        for i in delete + repack { try await repo.store.delete(ObjectKey(.data, pack(i).id.hex)) }
-        for id in unindexed { try await repo.store.delete(ObjectKey(.data, id.hex)) }
+        for i in delete + repack { try await remove(ObjectKey(.data, pack(i).id.hex)) }
+        for id in unindexed { try await remove(ObjectKey(.data, id.hex)) }
         log?("deleted \(indexKeys.count) index objects and \(delete.count + repack.count + unindexed.count) packs")
 
         result.bytesFreed = result.bytesDeleted + result.bytesRepacked - result.bytesWritten

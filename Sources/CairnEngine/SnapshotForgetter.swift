@@ -104,10 +104,16 @@ public struct SnapshotForgetter {
         }
         // Single snapshots, and ids no loaded object holds (an object of that name may still be in the store).
         let inCatalogues = Set(holders.filter { loaded[$0.key]?.kind == .catalogue }.values.joined())
+        // Object Lock: a snapshot object still locked stays in the store; the forget record
+        // already makes every reader ignore it, and a prune deletes it once it lapses.
+        let lockGuard = ObjectLockGuard(repo: repo)
         for id in ids where !inCatalogues.contains(id) || holders[id] != nil {
-            try await repo.store.delete(ObjectKey(.snapshots, id))
+            if let lockGuard { try await lockGuard.delete(ObjectKey(.snapshots, id)) } else { try await repo.store.delete(ObjectKey(.snapshots, id)) }
         }
         try repo.index.removeSnapshots(ids: ids)
+        if let lockGuard, let line = ObjectLockGuard.describe(lockGuard.deferred) {
+            FileHandleOutput.warn("forget: \(line) (the forgotten snapshots are gone from every listing already)")
+        }
     }
 
     /// Plans and (unless `dryRun`) removes. `commitCheck` runs before the first deletion.

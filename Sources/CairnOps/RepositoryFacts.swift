@@ -11,6 +11,8 @@ public struct RepositoryFacts: Sendable {
     public var storedBlobBytes: UInt64 = 0
     /// Why the repository could not be read.
     public var error: String?
+    /// Protection against deletion, measured when the plan asks for it or the repository has a lock.
+    public var protection: ProtectionFacts?
 
     public init(name: String, snapshots: [OpsSnapshot]?, storedBytes: UInt64 = 0, uniqueBytes: UInt64 = 0, error: String? = nil) {
         self.name = name; self.snapshots = snapshots; self.storedBytes = storedBytes; self.uniqueBytes = uniqueBytes; self.error = error

@@ -70,11 +70,14 @@ public enum StatusEvaluator {
             }
             let scrub = snaps.filter { $0.name == OpsRecord.scrubName }.max { $0.time < $1.time }.flatMap(OpsRecord.Scrub.init)
             if let scrub, !scrub.clean { problems.append("the last scrub \(scrub.ran ? "found damage" : "could not run"): \(scrub.message)") }
+            if let days = r.immutableDays {
+                problems += (f.protection ?? ProtectionFacts(error: "not measured")).problems(immutableDays: days, now: now)
+            }
             let week = snaps.filter { !$0.isOpsRecord && $0.time > now - 7 * 86_400 }
             let growth = Double(StorageRatios.total(week.map(\.newBytes))) / 7
             repositories.append(.init(name: r.name, reachable: true, error: nil, storedBytes: f.storedBytes, uniqueBytes: f.uniqueBytes,
                                       snapshotCount: snaps.filter { !$0.isOpsRecord }.count, dailyGrowthBytes: growth,
-                                      lastScrub: scrub, problems: problems))
+                                      lastScrub: scrub, problems: problems, protection: f.protection))
         }
         return StatusReport(time: now, sources: sources, repositories: repositories)
     }

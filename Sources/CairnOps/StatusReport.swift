@@ -35,6 +35,8 @@ public struct StatusReport: Sendable {
         public var dailyGrowthBytes: Double
         public var lastScrub: OpsRecord.Scrub?
         public var problems: [String]
+        /// Measured when the plan sets `immutable-days` or the repository has Object Lock.
+        public var protection: ProtectionFacts? = nil
     }
 
     public var time: Double

@@ -34,6 +34,13 @@ public struct PlanRepository: Sendable {
     /// Cache directory (default: $CAIRN_CACHE_DIR or ~/.cache/cairn).
     public var cacheDir: String?
     public var line: Int
+    /// `immutable-days = N`: `status` exits 5 unless the repository has S3 Object Lock, a versioned
+    /// bucket, and the newest snapshot's objects stay locked at least N more days (Docs/immutability.md).
+    public var immutableDays: Int? = nil
+    /// `maintenance-credentials = "/path"`: an AWS shared-credentials file that `cairn run` hands to
+    /// forget, prune and lock extend (AWS_SHARED_CREDENTIALS_FILE), while backups keep the host's
+    /// append-only ones (Docs/immutability.md). Kept off the hosts that back up.
+    public var maintenanceCredentials: String? = nil
 }
 
 /// `scrub = { read-data = true, max-duration = "10m", max-age = "7d" }`: the

@@ -140,7 +140,7 @@ public enum PlanDecoder {
         mutating func repository(_ name: String, _ t: TOMLTable, _ caps: PlanCapabilities) -> PlanRepository? {
             let p = "repository.\(name)."
             if !Self.validName(name) { fail(t.line, "repository.\(name)", "a repository name may hold letters, digits, '-', '_' and '.' only") }
-            unknown(t, p, allowed: ["url", "password-file", "keep", "prune", "copy-from", "scrub", "cache-dir"])
+            unknown(t, p, allowed: ["url", "password-file", "keep", "prune", "copy-from", "scrub", "cache-dir", "immutable-days", "maintenance-credentials"])
             let url = string(t, p, "url", required: true)
             let pass = string(t, p, "password-file", required: true)
             var keep = KeepPolicy()
@@ -181,8 +181,16 @@ public enum PlanDecoder {
             }
             let copyFrom = string(t, p, "copy-from")
             guard let url, let pass else { return nil }
-            return PlanRepository(name: name, url: url, passwordFile: pass, keep: keep, prune: bool(t, p, "prune") ?? true,
-                                  copyFrom: copyFrom, scrub: scrub, cacheDir: string(t, p, "cache-dir"), line: t.line)
+            var immutableDays: Int?
+            if let v = t["immutable-days"] {
+                if case .integer(let d) = v.value, d >= 1, d <= 36_500 { immutableDays = Int(d) }
+                else { fail(v.line, p + "immutable-days", "must be a number of days, 1 to 36500") }
+            }
+            var r = PlanRepository(name: name, url: url, passwordFile: pass, keep: keep, prune: bool(t, p, "prune") ?? true,
+                                   copyFrom: copyFrom, scrub: scrub, cacheDir: string(t, p, "cache-dir"), line: t.line)
+            r.immutableDays = immutableDays
+            r.maintenanceCredentials = string(t, p, "maintenance-credentials")
+            return r
         }
 
         mutating func source(_ name: String, _ t: TOMLTable, _ caps: PlanCapabilities) -> PlanSource? {

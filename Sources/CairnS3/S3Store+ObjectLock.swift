@@ -60,6 +60,13 @@ extension S3Store: ObjectLockControl {
         return out
     }
 
+    public func versions(of key: ObjectKey) async throws -> [ObjectVersion] {
+        let name = client.location.key(key.path)
+        return try await storageErrors(key) { try await client.listObjectVersions(prefix: name) }
+            .filter { $0.key == name }
+            .map { ObjectVersion(key: key, versionID: $0.versionID, lastModifiedMillis: $0.lastModifiedMillis, isDeleteMarker: $0.isDeleteMarker, size: $0.size) }
+    }
+
     public func get(_ key: ObjectKey, version: String) async throws -> [UInt8] {
         let name = client.location.key(key.path)
         guard let bytes = try await storageErrors(key, { try await client.getObjectVersion(name, version: version) }) else {

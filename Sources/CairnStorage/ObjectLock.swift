@@ -83,6 +83,8 @@ public protocol ObjectLockControl: Sendable {
     func protection() async throws -> BucketProtection
     /// Every version and delete marker in a namespace, oldest first per key.
     func versions(_ namespace: ObjectNamespace) async throws -> [ObjectVersion]
+    /// Every version and delete marker of one object.
+    func versions(of key: ObjectKey) async throws -> [ObjectVersion]
     /// One version's bytes.
     func get(_ key: ObjectKey, version: String) async throws -> [UInt8]
     /// Removes one version for good (refused by the server while it is locked).

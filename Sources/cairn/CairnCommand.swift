@@ -14,7 +14,7 @@ struct CairnCommand: AsyncParsableCommand {
         version: CairnVersion.string,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, DiffCommand.self, FindCommand.self, StatsCommand.self,
                       RestoreCommand.self, DumpCommand.self, MountCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
-                      ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self,
+                      ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self, LockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
                       CopyCommand.self, ReportCommand.self, MigrateCommand.self])

@@ -8,6 +8,8 @@ struct CopyCommand: AsyncParsableCommand {
         commandName: "copy",
         abstract: "Copy snapshots into another repository, storing only the blobs it lacks (resumable).",
         discussion: """
+            A destination that holds no repository yet is created, sharing the source's chunker (and with \
+            --object-lock MODE --lock-days N on S3, locked like 'cairn init --object-lock'). \
             Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id, \
             as stored (same chunks, perfect dedup, deltas kept: the copy is as small as the source, and nothing \
             is compressed again); into any other repository file content is re-chunked through the destination's \
@@ -31,10 +33,13 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Copy only the snapshots these select")
     var filterOptions: SnapshotFilterOptions
 
+    @OptionGroup var lock: ObjectLockOptions
+
     @Argument(help: "Snapshot ids, unique prefixes or 'latest' (default: every snapshot, or every one of --name).")
     var snapshots: [String] = []
 
     func run() async throws {
+        let objectLock = try lock.policy()
         let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
         // The source is only read (its credentials may not allow more): nothing is merged there.
         try await sourceLock.holding(compact: false) {
@@ -53,7 +58,17 @@ struct CopyCommand: AsyncParsableCommand {
                 pass = try options.passphrase()
             }
             let guarded = CommitGuardedStore(try options.store(to))
-            let destination = try await Repository.open(store: guarded, passphrase: pass, cacheBase: options.cacheBase())
+            let destination: Repository
+            if try await guarded.size(.config) == nil {
+                destination = try await RepositoryCreation.create(url: to, store: guarded, passphrase: pass, like: source,
+                                                                  objectLock: objectLock, options: options)
+                if !options.json { Terminal.out("created cairn repository \(destination.config.repositoryIDHex.prefix(8)) at \(to) (sharing the source's chunker)") }
+            } else {
+                if objectLock != nil {
+                    throw CairnError.usage("--object-lock applies when copy creates the destination; \(to) already holds a repository (its lock was fixed by init)")
+                }
+                destination = try await Repository.open(store: guarded, passphrase: pass, cacheBase: options.cacheBase())
+            }
             guard destination.config.repositoryID != source.config.repositoryID else {
                 throw CairnError.invalidArgument("--to names the source repository itself: give another repository")
             }

@@ -27,9 +27,17 @@ struct OpsContext {
     }
 
     /// Runs this cairn binary with `arguments` against repository `r`.
-    func cairn(_ arguments: [String], _ r: PlanRepository, stdoutPath: String? = nil, extraEnvironment: [String: String] = [:]) throws -> ChildResult {
-        try ChildRunner.run([ChildRunner.selfExecutable] + arguments, environment: try environment(r).merging(extraEnvironment) { $1 },
-                            remove: ["CAIRN_PASSWORD", "CAIRN_ENV_FILE", "CAIRN_TO_PASSWORD", "CAIRN_TO_PASSWORD_FILE"], stdoutPath: stdoutPath)
+    func cairn(_ arguments: [String], _ r: PlanRepository, stdoutPath: String? = nil, extraEnvironment: [String: String] = [:],
+               maintenance: Bool = false) throws -> ChildResult {
+        var env = try environment(r).merging(extraEnvironment) { $1 }
+        var remove = ["CAIRN_PASSWORD", "CAIRN_ENV_FILE", "CAIRN_TO_PASSWORD", "CAIRN_TO_PASSWORD_FILE"]
+        if maintenance, let file = r.maintenanceCredentials {
+            // Deleting and extending locks needs the maintenance credentials (Docs/immutability.md):
+            // their file's [default] profile, never the host's append-only keys from the environment.
+            env["AWS_SHARED_CREDENTIALS_FILE"] = file
+            remove += ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
+        }
+        return try ChildRunner.run([ChildRunner.selfExecutable] + arguments, environment: env, remove: remove, stdoutPath: stdoutPath)
     }
 
     /// Opens repository `r` (no lock: reading only).
@@ -48,6 +56,15 @@ struct OpsContext {
                 var f = RepositoryFacts(name: r.name, snapshots: try repo.snapshots().map(OpsSnapshot.init),
                                         storedBytes: UInt64(t.packBytes), uniqueBytes: UInt64(max(0, t.dataRawBytes)))
                 f.storedBlobBytes = UInt64(max(0, t.dataStoredBytes))   // content only, as `cairn stats`
+                if r.immutableDays != nil || repo.config.objectLock != nil {
+                    do {
+                        let p = try await ProtectionReport.measure(repo)
+                        f.protection = ProtectionFacts(mode: p.mode, lockDays: p.lock_days, versioning: p.versioning,
+                                                       newestSnapshot: p.newest_snapshot, newestLockedUntil: p.newest_snapshot_locked_until_seconds)
+                    } catch {
+                        f.protection = ProtectionFacts(error: "\(error)")
+                    }
+                }
                 out.append(f)
             } catch {
                 out.append(RepositoryFacts(name: r.name, snapshots: nil, error: "\(error)"))

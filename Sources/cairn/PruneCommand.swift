@@ -72,6 +72,9 @@ func report(_ r: PruneResult, json: Bool) {
         Terminal.warn("\(r.undecodableBlobsKept) delta blobs whose base is stored nowhere stay in packs that could not be repacked (no repack budget left): they are never reused; run 'cairn repair' to drop them")
     }
     if r.missingPacksDropped > 0 { Terminal.out("\(verb)drop \(r.missingPacksDropped) missing packs that held only unused blobs from the index") }
+    if r.lockedObjectsKept > 0, let first = r.lockedUntilEarliest, let last = r.lockedUntilLatest {
+        Terminal.out("\(r.lockedObjectsKept) object(s) \(r.dryRun ? "would stay" : "stay"), still locked (S3 Object Lock): deletable \(first == last ? "on \(first)" : "from \(first) to \(last)"); a later prune deletes them")
+    }
     Terminal.out("unused data left in partly used packs: \(b(r.unusedBytesKept))")
     if !r.indexRewritten {
         Terminal.out("nothing to do")

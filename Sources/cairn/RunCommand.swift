@@ -90,7 +90,14 @@ struct RunCommand: AsyncParsableCommand {
             steps += await copies(plan, ctx, facts: facts, touched: &touched)
             for r in plan.repositories where touched.contains(r.name) && !r.keep.isEmpty {
                 let args = ["forget"] + r.keep.forgetArguments + (r.prune ? ["--prune"] : []) + ["--wait-lock", "10m", "--json"]
-                steps.append(step("forget", r, args, ctx))
+                steps.append(step("forget", r, args, ctx, maintenance: true))
+            }
+            // S3 Object Lock: keep what is still used locked, well ahead of immutable-days (Docs/immutability.md).
+            let locked = Set(facts.filter { $0.protection?.mode != nil }.map(\.name))
+            for r in plan.repositories where locked.contains(r.name) || r.immutableDays != nil {
+                var args = ["lock", "extend", "--wait-lock", "10m", "--json"]
+                if let days = r.immutableDays { args += ["--renew-before", "\(days + 2)d"] }
+                steps.append(step("lock-extend", r, args, ctx, maintenance: true))
             }
             for r in plan.repositories where touched.contains(r.name) && r.scrub.enabled {
                 let args = ["scrub"] + r.scrub.arguments + ["--json"]
@@ -167,11 +174,11 @@ struct RunCommand: AsyncParsableCommand {
         return steps
     }
 
-    private func step(_ name: String, _ r: PlanRepository, _ args: [String], _ ctx: OpsContext) -> RunStep {
+    private func step(_ name: String, _ r: PlanRepository, _ args: [String], _ ctx: OpsContext, maintenance: Bool = false) -> RunStep {
         if dryRun { return RunStep(step: name, target: r.name, outcome: .planned, detail: "cairn " + args.joined(separator: " ")) }
         if !json { Terminal.info("\(name) \(r.name)...") }
         do {
-            let res = try ctx.cairn(args, r)
+            let res = try ctx.cairn(args, r, maintenance: maintenance)
             switch res.status {
             case 0: return RunStep(step: name, target: r.name, outcome: .ok, seconds: res.seconds, detail: summary(name, res))
             case 4 where name == "scrub": return RunStep(step: name, target: r.name, outcome: .failed, seconds: res.seconds, detail: "damage found: " + res.lastErrorLine)
@@ -189,6 +196,7 @@ struct RunCommand: AsyncParsableCommand {
             return "clean; \(o["packs_read"] ?? 0) packs read, \(o["snapshots_checked"] ?? 0) snapshots checked"
         }
         if let removed = o["removed"] as? [Any] { return "\(removed.count) snapshot(s) removed" }
+        if name == "lock-extend" { return "\(o["extended"] ?? 0) of \(o["objects"] ?? 0) objects extended; all locked until \(o["earliest_retain_until"] ?? "-")" }
         return "done"
     }
 }

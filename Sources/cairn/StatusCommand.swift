@@ -64,6 +64,16 @@ struct StatusCommand: AsyncParsableCommand {
         return out
     }
 
+    static func describe(_ p: ProtectionFacts) -> String {
+        if let e = p.error { return "not measured (\(e))" }
+        var parts = [p.mode.map { "Object Lock \($0), \(p.lockDays ?? 0) days" } ?? "no Object Lock"]
+        if let v = p.versioning { parts.append("versioning \(v == "Enabled" ? "on" : v.lowercased())") }
+        if let until = p.newestLockedUntil {
+            parts.append(until == 0 ? "newest snapshot has objects WITHOUT a lock" : "newest snapshot locked until \(Terminal.rfc3339(seconds: Double(until)))")
+        }
+        return parts.joined(separator: "; ")
+    }
+
     private func print(_ r: StatusReport) {
         // Columns as wide as the longest name (at least the usual widths).
         let nameW = max(20, r.sources.map(\.name.count).max() ?? 0), kindW = max(14, r.sources.map(\.kind.count).max() ?? 0)
@@ -80,6 +90,7 @@ struct StatusCommand: AsyncParsableCommand {
             if x.reachable {
                 let scrub = x.lastScrub.map { ($0.clean ? "clean" : ($0.ran ? "DAMAGE" : "FAILED")) + " " + Terminal.rfc3339(seconds: $0.time) } ?? "none recorded"
                 Terminal.out("repository \(x.name): \(Terminal.bytes(x.storedBytes)) stored, \(x.snapshotCount) snapshots, +\(Terminal.bytes(UInt64(x.dailyGrowthBytes)))/day (7-day average); last scrub: \(scrub)")
+                if let p = x.protection { Terminal.out("repository \(x.name): protection: \(Self.describe(p))") }
             } else {
                 Terminal.out("repository \(x.name): UNREACHABLE")
             }
@@ -104,7 +115,10 @@ struct StatusJSON: Encodable {
     struct Scrub: Encodable { let clean: Bool, ran: Bool, time: String, message: String }
     struct Repo: Encodable {
         let name: String, reachable: Bool, error: String?, stored_bytes: UInt64, unique_bytes: UInt64, snapshots: Int
-        let daily_growth_bytes: Double, last_scrub: Scrub?, problems: [String]
+        let daily_growth_bytes: Double, last_scrub: Scrub?, problems: [String], protection: Protection?
+    }
+    struct Protection: Encodable {
+        let object_lock_mode: String?, lock_days: Int?, versioning: String?, newest_snapshot: String?, newest_snapshot_locked_until: String?, error: String?
     }
     let breached: Bool, time: String, sources: [Source], repositories: [Repo]
 
@@ -122,7 +136,11 @@ struct StatusJSON: Encodable {
         repositories = r.repositories.map { x in
             Repo(name: x.name, reachable: x.reachable, error: x.error, stored_bytes: x.storedBytes, unique_bytes: x.uniqueBytes,
                  snapshots: x.snapshotCount, daily_growth_bytes: x.dailyGrowthBytes,
-                 last_scrub: x.lastScrub.map { Scrub(clean: $0.clean, ran: $0.ran, time: t($0.time), message: $0.message) }, problems: x.problems)
+                 last_scrub: x.lastScrub.map { Scrub(clean: $0.clean, ran: $0.ran, time: t($0.time), message: $0.message) }, problems: x.problems,
+                 protection: x.protection.map { p in
+                     Protection(object_lock_mode: p.mode, lock_days: p.lockDays, versioning: p.versioning, newest_snapshot: p.newestSnapshot,
+                                newest_snapshot_locked_until: p.newestLockedUntil.map { t(Double($0)) }, error: p.error)
+                 })
         }
     }
 }

@@ -126,6 +126,98 @@ final class ObjectLockTests: XCTestCase {
         XCTAssertEqual(read, big)
     }
 
+    /// Maintenance: forget leaves a locked snapshot object in place (hidden by its forget record);
+    /// `lock extend` pushes the locks of what kept snapshots use and only that; prune deletes
+    /// nothing still locked and says when it becomes deletable; once the locks lapsed a prune
+    /// deletes every version of what nothing uses. moto lets the test shorten retentions (AWS
+    /// would refuse it in compliance mode): that stands for the days passing.
+    func testLockExtendAndPruneDeleteOnlyWhatLapsed() async throws {
+        let moto = try MotoServer.start()
+        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let bucket = S3TestSupport.bucketName("lockmaint")
+        let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
+        let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "cloud")
+        try cairn.ok(["init", "--repo", repo, "--object-lock", "governance", "--lock-days", "10"])
+        try TestTree.make(at: "\(dir)/a", files: 4, bigMiB: 1)
+        try cairn.ok(["backup", "--repo", repo, "\(dir)/a", "--name", "a"])
+        let packsOfA = Set(try await client.listObjects(prefix: "cloud/data/").map(\.key))
+        let snapshotOfA = try await client.listObjects(prefix: "cloud/snapshots/").map(\.key)
+        try FileManager.default.createDirectory(atPath: "\(dir)/b", withIntermediateDirectories: true)
+        try Data(StoreConformance.bytes(1 << 20, seed: 77)).write(to: URL(fileURLWithPath: "\(dir)/b/other.bin"))
+        try cairn.ok(["backup", "--repo", repo, "\(dir)/b", "--name", "b"])
+        XCTAssertEqual(snapshotOfA.count, 1)
+
+        // Nine days pass: every lock ends tomorrow.
+        let now = Int64(Date().timeIntervalSince1970)
+        try await setEveryRetention(client, until: now + 86_400)
+        // forget A: its snapshot object is locked, so it stays in the store, hidden by the forget record.
+        let forget = try cairn.ok(["forget", "--repo", repo, "--keep-last", "1", "--group-by", "", "--json"])
+        XCTAssertTrue(forget.err.contains("still locked"), forget.err)
+        let listedSnapshots = try await client.listObjects(prefix: "cloud/snapshots/")
+        XCTAssertEqual(listedSnapshots.count, 2, "a locked snapshot object was deleted")
+        let snaps = try cairn.ok(["snapshots", "--repo", repo, "--json"])
+        XCTAssertFalse(snaps.out.contains("\"a\""), snaps.out)
+        XCTAssertTrue(snaps.out.contains("\"b\""), snaps.out)
+
+        // lock extend: everything B needs is locked 10 days again; A's snapshot and packs are not.
+        let extended = try cairn.ok(["lock", "extend", "--repo", repo, "--json"])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(extended.out.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(report["extended"] as? Int ?? 0, 4, extended.out)
+        for (key, _) in try await client.listObjects(prefix: "cloud/") {
+            let until = try await client.objectRetention(key).retention?.retainUntil ?? 0
+            if packsOfA.contains(key) || snapshotOfA.contains(key) {
+                XCTAssertLessThan(until, now + 2 * 86_400, "\(key) is not used but was extended")
+            } else if !key.contains("/index/") {
+                XCTAssertGreaterThan(until, now + 9 * 86_400, "\(key) is used but was not extended")
+            }
+        }
+        // prune: A's packs are unused but locked: they stay, and prune says until when.
+        let prune1 = try cairn.ok(["prune", "--repo", repo])
+        XCTAssertTrue(prune1.out.contains("still locked"), prune1.out)
+        for key in packsOfA.union(snapshotOfA) {
+            let present = try await client.objectRetention(key).exists
+            XCTAssertTrue(present, "\(key) was deleted while locked")
+        }
+        let protection = try cairn.ok(["lock", "status", "--repo", repo])
+        XCTAssertTrue(protection.out.contains("Object Lock governance, 10 days; versioning on; newest snapshot"), protection.out)
+
+        // Every lock lapses; maintenance locks again what B uses; prune then deletes what nothing uses, every version.
+        try await setEveryRetention(client, until: Int64(Date().timeIntervalSince1970) + 2)
+        sleep(3)
+        try cairn.ok(["lock", "extend", "--repo", repo])
+        let prune2 = try cairn.ok(["prune", "--repo", repo, "--json"])
+        let pruned = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(prune2.out.utf8)) as? [String: Any])
+        XCTAssertEqual(pruned["packs_deleted"] as? Int, packsOfA.count, prune2.out)
+        // What stays locked is the index the first prune wrote (superseded now, it lapses within the lock days).
+        XCTAssertLessThanOrEqual(pruned["locked_objects_kept"] as? Int ?? 0, 1, prune2.out)
+        let versions = try await client.listObjectVersions(prefix: "cloud/")
+        for key in packsOfA.union(snapshotOfA) {
+            XCTAssertFalse(versions.contains { $0.key == key }, "\(key) lapsed and is unused but a version of it is left")
+        }
+        try FileManager.default.removeItem(atPath: "\(dir)/cache")
+        try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/b"), try TestTree.snapshot("\(dir)/b"))
+        try cairn.ok(["scrub", "--repo", repo, "--read-data"])
+
+        // status: immutable-days holds at 5 days, is breached at 30 (exit 5), and without a lock.
+        for (days, expect) in [(5, Int32(0)), (30, Int32(5))] {
+            let plan = "\(dir)/plan-\(days).toml"
+            try "[repository.cloud]\nurl = \"\(repo)\"\npassword-file = \"\(try passFile("correct horse battery staple"))\"\nimmutable-days = \(days)\n"
+                .write(toFile: plan, atomically: true, encoding: .utf8)
+            let status = try cairn.run(["status", "--plan", plan])
+            XCTAssertEqual(status.status, expect, status.out + status.err)
+            XCTAssertTrue(status.out.contains("protection: Object Lock governance, 10 days; versioning on; newest snapshot locked until"), status.out)
+            if expect == 5 { XCTAssertTrue(status.out.contains("under immutable-days = 30"), status.out) }
+        }
+    }
+
+    /// Sets the retention of the current version of every object (a test stand-in for time passing).
+    private func setEveryRetention(_ client: S3Client, until: Int64) async throws {
+        for (key, _) in try await client.listObjects(prefix: client.location.key("")) where !key.contains("/locks/") {
+            try await client.putObjectRetention(key, ObjectRetention(mode: .governance, retainUntil: until))
+        }
+    }
+
     private func passFile(_ text: String) throws -> String {
         let path = "\(dir)/pass-\(text)"
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -95,7 +95,7 @@ public struct ObjectLockMaintenance {
         guard let newest = try repo.snapshots(name: name).filter({ !$0.snapshot.tags.contains(Self.opsRecordTag) })
             .max(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) else { return nil }
         var keys = try await fixedObjects()
-        keys.insert(ObjectKey(.snapshots, newest.id))
+        for name in try snapshotObjects([newest]) { keys.insert(ObjectKey(.snapshots, name)) }
         for pack in try await packs(of: [newest]) { keys.insert(ObjectKey(.data, pack.hex)) }
         let retry = RetryPolicy()
         var earliest = Int64.max
@@ -111,15 +111,24 @@ public struct ObjectLockMaintenance {
         try await repo.sync()
         var all = try await fixedObjects()
         let snapshots = try repo.snapshots()
-        for s in snapshots { all.insert(ObjectKey(.snapshots, s.id)) }
+        for name in try snapshotObjects(snapshots) { all.insert(ObjectKey(.snapshots, name)) }
         for pack in try await packs(of: snapshots) { all.insert(ObjectKey(.data, pack.hex)) }
         var newest = Set<ObjectKey>()
         if let n = snapshots.filter({ !$0.snapshot.tags.contains(Self.opsRecordTag) }).max(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             newest = try await fixedObjects()
-            newest.insert(ObjectKey(.snapshots, n.id))
+            for name in try snapshotObjects([n]) { newest.insert(ObjectKey(.snapshots, name)) }
             for pack in try await packs(of: [n]) { newest.insert(ObjectKey(.data, pack.hex)) }
         }
         return (all, newest)
+    }
+
+    /// The `snapshots/` objects holding these snapshots: their own objects, or the catalogues holding them (format 2).
+    func snapshotObjects(_ snapshots: [SnapshotRecord]) throws -> Set<String> {
+        let holders = try repo.index.snapshotObjects(holding: snapshots.map(\.id))
+        var out = Set(holders.keys)
+        let held = Set(holders.values.joined())
+        for s in snapshots where !held.contains(s.id) { out.insert(s.id) }
+        return out
     }
 
     /// The config, key files, forget records and the index objects no other one supersedes.

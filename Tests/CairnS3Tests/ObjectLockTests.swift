@@ -62,7 +62,8 @@ final class ObjectLockTests: XCTestCase {
         }
         // The repository works as any other.
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/src"), try TestTree.snapshot("\(dir)/src"))
+        // Snapshots record full paths: restored under --target at their full path.
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/src"), try TestTree.snapshot("\(dir)/src"))
     }
 
     /// What cannot hold a locked repository is refused before anything is written.
@@ -196,7 +197,7 @@ final class ObjectLockTests: XCTestCase {
         }
         try FileManager.default.removeItem(atPath: "\(dir)/cache")
         try cairn.ok(["restore", "latest", "--repo", repo, "--target", "\(dir)/out"])
-        XCTAssertEqual(try TestTree.snapshot("\(dir)/out/b"), try TestTree.snapshot("\(dir)/b"))
+        XCTAssertEqual(try TestTree.snapshot("\(dir)/out\(dir)/b"), try TestTree.snapshot("\(dir)/b"))
         try cairn.ok(["scrub", "--repo", repo, "--read-data"])
 
         // status: immutable-days holds at 5 days, is breached at 30 (exit 5), and without a lock.

@@ -300,7 +300,25 @@ struct Walker<S: RDBByteSource> {
         if members.overflowed { summary.uncheckedValues += 1 }
     }
 
+    /// The first RDB version whose writer can emit each value type (Redis's rdb.h). A real
+    /// server writes only types its own version knows, so a newer type in an older file is a
+    /// damaged type byte (redis-check-rdb of that version refuses it too).
+    static func firstVersion(ofType type: UInt8) -> Int {
+        switch type {
+        case 5, 6, 7: return 8          // Redis 4.0: binary-double sorted sets, modules
+        case 14: return 7               // Redis 3.2: quicklist
+        case 15: return 9               // Redis 5.0: streams
+        case 16, 17, 18, 19: return 10  // Redis 7.0: listpacks
+        case 20, 21: return 11          // Redis 7.2: set listpacks, streams v3
+        case 22, 23, 24, 25: return 12  // Redis 7.4: hash field expiry
+        default: return 1
+        }
+    }
+
     private mutating func value(type: UInt8, at: UInt64) throws {
+        if version < Self.firstVersion(ofType: type) {
+            throw corrupt(at, "value type \(type) does not exist in RDB version \(version) (first in version \(Self.firstVersion(ofType: type)))")
+        }
         switch type {
         case 0: try skipString()
         case 1:

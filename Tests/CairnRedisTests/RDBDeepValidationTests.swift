@@ -49,8 +49,8 @@ final class RDBDeepValidationTests: XCTestCase {
     }
 
     private func builder() -> RDBBuilder {
-        var r = RDBBuilder(version: 10)
-        r.aux("redis-ver", "7.0.15")
+        var r = RDBBuilder(version: 12)
+        r.aux("redis-ver", "7.4.2")
         r.selectDB(0)
         return r
     }
@@ -92,6 +92,22 @@ final class RDBDeepValidationTests: XCTestCase {
         let c = [UInt8(lp.count - 1)] + lp   // one literal run of the whole listpack
         r.length(UInt64(c.count)); r.length(UInt64(lp.count)); r.bytes += c
         XCTAssertNoThrow(try RDBValidator.validate(bytes: r.finished(checksum: false)))
+    }
+
+    /// A flipped type byte that names a type newer than the file's RDB version (a set
+    /// listpack, type 20, in a Redis 7.0 file) is damage, as redis-check-rdb 7.0 says.
+    func testValueTypeNewerThanTheFileVersionIsRefused() {
+        var old = RDBBuilder(version: 10)
+        old.aux("redis-ver", "7.0.15")
+        old.selectDB(0)
+        var valid = old
+        valid.bytes += [16]; valid.string("h"); valid.string(Self.listpack(["f", "v"]))
+        XCTAssertNoThrow(try RDBValidator.validate(bytes: valid.finished(checksum: false)))
+        old.bytes += [20]; old.string("h"); old.string(Self.listpack(["f", "v"]))   // 16 -> 20: a bit flipped
+        XCTAssertThrowsError(try RDBValidator.validate(bytes: old.finished(checksum: false))) { e in
+            guard case .corrupt(_, let reason) = e as? RDBError else { return XCTFail("\(e)") }
+            XCTAssertTrue(reason.contains("does not exist in RDB version 10"), reason)
+        }
     }
 
     func testListpackStructureAndDuplicates() {

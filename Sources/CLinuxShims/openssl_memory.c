@@ -31,6 +31,10 @@ static void *hooked_malloc(size_t size, const char *file, int line) {
     if (base == MAP_FAILED) return malloc(size);
     void *ptr = (void *)(((uintptr_t)base + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
     (void)madvise(ptr, rounded, MADV_HUGEPAGE);
+#ifdef MADV_DONTDUMP
+    /* The KDF's working memory is derived from the passphrase: never in a core dump. */
+    (void)madvise(ptr, rounded, MADV_DONTDUMP);
+#endif
     pthread_mutex_lock(&blocks_lock);
     for (int i = 0; i < SLOTS; i++) {
         if (blocks[i].ptr == NULL) {

@@ -34,6 +34,29 @@ public enum Clock {
 
 /// Small file-system helpers.
 enum FileSystem {
+    /// The local cache holds plaintext file names, paths and snapshot metadata: its
+    /// directory is the owner's only (0700) and its files 0600, also when an older
+    /// Cairn or a lax umask made them readable. A file not there yet is created 0600
+    /// first, so SQLite (which gives its journal and WAL files the database file's
+    /// mode) never makes one readable by others. Best effort: a cache that cannot be
+    /// tightened still works.
+    static func makePrivate(directory: String, files: [String]) {
+        var st = stat()
+        if lstat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 {
+            _ = chmod(directory, st.st_mode & 0o7700)
+        }
+        for (i, name) in files.enumerated() {
+            let path = directory + "/" + name
+            // The first file (the database) is created when missing; the others only tightened.
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (i == 0 ? O_CREAT : 0), 0o600)
+            guard fd >= 0 else { continue }
+            if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 {
+                _ = fchmod(fd, st.st_mode & 0o700)
+            }
+            close(fd)
+        }
+    }
+
     static func makeDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {

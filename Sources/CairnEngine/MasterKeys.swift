@@ -1,3 +1,4 @@
+import CLinuxShims
 import CairnCrypto
 import CairnFormat
 
@@ -19,6 +20,18 @@ public struct MasterKeys: Sendable {
         blobKeyer = HMACSHA256Key(key: blobRoot)
         let s = HMACSHA256.derive(key: master, label: KeyLabels.chunkerSeed)
         chunkerSeed = s.prefix(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        Self.keepOutOfCoreDumps(master, blobRoot, metadata, keyer: blobKeyer)
+    }
+
+    /// Marks the pages holding the keys MADV_DONTDUMP: no core dump of any kind holds them
+    /// (the process also turns core dumps off at startup; this covers systems that pipe or
+    /// force them). Transient copies (a blob's key on the stack, OpenSSL's cipher contexts)
+    /// are not covered: the disabled dumps are what protects those.
+    private static func keepOutOfCoreDumps(_ keys: [UInt8]..., keyer: HMACSHA256Key) {
+        for k in keys { k.withUnsafeBytes { _ = cairn_exclude_from_core_dumps($0.baseAddress, $0.count) } }
+        // The precomputed HMAC pad states live in the object itself (two SHA-256 contexts).
+        // (object header 16 bytes, two 112-byte SHA256_CTX).
+        _ = cairn_exclude_from_core_dumps(Unmanaged.passUnretained(keyer).toOpaque(), 256)
     }
 
     public static func generate() throws -> MasterKeys { MasterKeys(master: try SecureRandom.bytes(32)) }

@@ -149,6 +149,7 @@ public final class Repository: Sendable {
                                   formatVersion: UInt16) throws -> Repository {
         let dir = "\(cacheBase)/\(config.repositoryIDHex)"
         try FileSystem.makeDirectories(dir)
+        FileSystem.makePrivate(directory: dir, files: ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.sqlite-journal"])
         let index: RepositoryIndex
         do {
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")

@@ -1,4 +1,5 @@
 import CairnStorage
+import CairnEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -22,18 +23,20 @@ public struct ChildResult: Sendable {
 }
 
 /// Runs programs with output captured in temporary files (no pipe deadlocks),
-/// secrets passed through the environment only.
+/// secrets passed through the environment only, and only to the child that
+/// needs them (`ChildEnvironment`).
 public enum ChildRunner {
-    /// Runs `argv` with `environment` merged over ours (`remove`: variables dropped), standard input
-    /// from `stdinPath` or /dev/null, standard output to `stdoutPath` when given.
-    public static func run(_ argv: [String], environment: [String: String] = [:], remove: [String] = [],
+    /// Runs `argv` with ours (without what `purpose` may not see) and then `environment`
+    /// (`remove`: variables dropped too), standard input from `stdinPath` or /dev/null,
+    /// standard output to `stdoutPath` when given.
+    public static func run(_ argv: [String], purpose: ChildEnvironment.Purpose = .tool, environment: [String: String] = [:], remove: [String] = [],
                            stdinPath: String? = nil, stdoutPath: String? = nil, cwd: String? = nil,
                            timeout: Double? = nil) throws -> ChildResult {
         guard argv.first != nil else { throw OpsError.failed("nothing to run") }
         // posix_spawn + waitpid rather than Foundation.Process: a child whose grandchild
         // daemonises (pg_ctl start) must still be reaped reliably.
         let full = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
-        var env = ProcessInfo.processInfo.environment
+        var env = ChildEnvironment.build(for: purpose)
         for k in remove { env.removeValue(forKey: k) }
         env.merge(environment) { $1 }
         let tmp = NSTemporaryDirectory() + "cairn-ops-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

@@ -114,7 +114,7 @@ public final class TemporaryPostgres {
 
     private func run(_ argv: [String], _ what: String, timeout: Double = 300) throws {
         let full = runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] + argv } ?? argv
-        let r = try ChildRunner.run(full, cwd: dir, timeout: timeout)
+        let r = try ChildRunner.run(full, purpose: .postgres, cwd: dir, timeout: timeout)
         guard r.status == 0 else {
             let log = FileManager.default.contents(atPath: dir + "/server.log").map { String(String(decoding: $0, as: UTF8.self).suffix(400)).split(whereSeparator: \.isNewline).joined(separator: " | ") } ?? ""
             throw OpsError.failed("\(what) failed (exit \(r.status)): \(r.lastErrorLine)\(log.isEmpty ? "" : " — server log: \(log)")")

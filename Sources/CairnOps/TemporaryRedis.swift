@@ -1,3 +1,4 @@
+import CairnEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ public final class TemporaryRedis {
         log = dir + "/redis.log"
         pid = try ChildRunner.spawn([server, "--bind", "127.0.0.1", "--port", "\(port)", "--dir", dir, "--dbfilename", (rdb as NSString).lastPathComponent,
                                      "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--logfile", log],
-                                    environment: ProcessInfo.processInfo.environment, stdinPath: "/dev/null",
+                                    environment: ChildEnvironment.build(for: .redis), stdinPath: "/dev/null",
                                     stdoutPath: "/dev/null", stderrPath: "/dev/null")
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -51,7 +52,7 @@ public final class TemporaryRedis {
 
     /// Runs one redis-cli command; its reply (first line).
     public func command(_ args: [String]) throws -> String {
-        let r = try ChildRunner.run([cli, "-h", "127.0.0.1", "-p", "\(port)"] + args, remove: ["REDISCLI_AUTH"], timeout: 30)
+        let r = try ChildRunner.run([cli, "-h", "127.0.0.1", "-p", "\(port)"] + args, purpose: .redis, remove: ["REDISCLI_AUTH"], timeout: 30)
         let out = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0, !out.hasPrefix("ERR"), !out.hasPrefix("LOADING") else { throw OpsError.failed("redis-cli \(args.joined(separator: " ")): \(out.isEmpty ? r.lastErrorLine : out)") }
         return out

@@ -32,7 +32,8 @@ final class ChildProcess: @unchecked Sendable {
         program = name
         process.executableURL = URL(fileURLWithPath: try Self.locate(name))
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Never Cairn's passphrase or the store's credentials (ChildEnvironment); PG* settings and PGPASSWORD stay.
+        process.environment = ChildEnvironment.build(for: .postgres, adding: environment)
         stderrPath = NSTemporaryDirectory() + "cairn-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         FileManager.default.createFile(atPath: stderrPath, contents: nil, attributes: [.posixPermissions: 0o600])
         process.standardError = FileHandle(forWritingAtPath: stderrPath)

@@ -27,6 +27,10 @@ struct CairnCommand: AsyncParsableCommand {
     }
 
     static func main() async {
+        // Before any key exists: a core dump would hold the master key (Docs/security.md).
+        if cairn_disable_core_dumps() != 0 {
+            Terminal.warn("cannot turn core dumps off for this process (\(String(cString: strerror(errno)))): a crash could write key material to disk")
+        }
         // The pipeline frees and reallocates megabytes of chunks per batch on
         // several threads; glibc's default 128 KiB trim threshold hands that
         // memory back and faults it in again every batch (three times the page

@@ -37,7 +37,7 @@ struct OpsContext {
             env["AWS_SHARED_CREDENTIALS_FILE"] = file
             remove += ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
         }
-        return try ChildRunner.run([ChildRunner.selfExecutable] + arguments, environment: env, remove: remove, stdoutPath: stdoutPath)
+        return try ChildRunner.run([ChildRunner.selfExecutable] + arguments, purpose: .cairn, environment: env, remove: remove, stdoutPath: stdoutPath)
     }
 
     /// Opens repository `r` (no lock: reading only).

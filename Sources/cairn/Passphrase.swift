@@ -18,6 +18,7 @@ enum Passphrase {
             var bytes = [UInt8](data)
             while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
             guard !bytes.isEmpty else { throw CairnError.invalidArgument("passphrase file \(path) is empty") }
+            warnIfExposed(path)
             return bytes
         }
         if let p = env["\(envPrefix)_PASSWORD"], !p.isEmpty { return Array(p.utf8) }
@@ -30,6 +31,20 @@ enum Passphrase {
             guard try ask("Again: ") == first else { throw CairnError.invalidArgument("the passphrases differ") }
         }
         return first
+    }
+
+    /// A passphrase file other users can read (or anyone but its owner can change) gives the
+    /// repository away: say so. Group read is how a shared repository's users share it
+    /// (Docs/postgres.md: root:postgres 0640), so only write access is flagged for the group.
+    static func warnIfExposed(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        let mode = String(st.st_mode & 0o7777, radix: 8)
+        if st.st_mode & (S_IROTH | S_IWOTH) != 0 {
+            Terminal.warn("passphrase file \(path) is \(st.st_mode & S_IROTH != 0 ? "readable" : "writable") by every user (mode 0\(mode)): anyone on this machine can open the repository with it; run 'chmod o-rwx \(path)'")
+        } else if st.st_mode & S_IWGRP != 0 {
+            Terminal.warn("passphrase file \(path) is writable by its group (mode 0\(mode)): run 'chmod g-w \(path)'")
+        }
     }
 
     private static func ask(_ prompt: String) throws -> [UInt8] {

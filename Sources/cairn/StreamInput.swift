@@ -68,6 +68,7 @@ final class StreamInput: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = format.decompressor
+        p.environment = ChildEnvironment.build(for: .tool)
         p.standardInput = FileHandle(fileDescriptor: readEnd, closeOnDealloc: true)
         let out = Pipe()
         p.standardOutput = out
@@ -87,6 +88,8 @@ final class StreamInput: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = command
+        // The operator's command: its own service passwords stay, Cairn's passphrase and S3 credentials go.
+        p.environment = ChildEnvironment.build(for: .userCommand)
         p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         let out = Pipe()
         p.standardOutput = out

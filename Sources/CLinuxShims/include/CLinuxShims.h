@@ -30,6 +30,17 @@ void cairn_set_malloc_trim_threshold(int bytes);
    anything; returns 0 (and changes nothing) when that is too late. */
 int cairn_openssl_use_huge_pages(void);
 
+/* Turns core dumps of this process off: soft RLIMIT_CORE 0 and
+   PR_SET_DUMPABLE 0. Returns 0, or -1 when either could not be set. */
+int cairn_disable_core_dumps(void);
+
+/* PR_GET_DUMPABLE: 0 when core dumps (and same-user ptrace) are off. */
+int cairn_is_dumpable(void);
+
+/* Marks the pages holding [address, address + length) MADV_DONTDUMP, so no
+   core dump of any kind contains them. Returns madvise's result. */
+int cairn_exclude_from_core_dumps(const void *address, size_t length);
+
 #include "cairn_fs.h"
 
 #endif

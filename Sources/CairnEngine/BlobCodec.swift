@@ -5,13 +5,16 @@ import CairnFormat
 /// Encodes a chunk into a sealed blob and back, proving on the way back that
 /// the plaintext hashes to the id it was asked for.
 public struct BlobCodec: Sendable {
-    let keys: MasterKeys
+    let keys: Keyring
     /// zstd level; 0 stores blobs raw.
     public var level: Int32
     /// The largest blob of each type this codec opens: checked before anything is decrypted or decompressed.
     public let limits: BlobLimits
 
-    public init(keys: MasterKeys, level: Int32, limits: BlobLimits = .unlimited) { self.keys = keys; self.level = level; self.limits = limits }
+    public init(keys: Keyring, level: Int32, limits: BlobLimits = .unlimited) { self.keys = keys; self.level = level; self.limits = limits }
+
+    /// A codec for a repository with one master key.
+    public init(keys: MasterKeys, level: Int32, limits: BlobLimits = .unlimited) { self.init(keys: Keyring(single: keys), level: level, limits: limits) }
 
     /// encoding byte ‖ payload, sealed. A compressed form is kept only when it
     /// is smaller than the raw one.
@@ -22,7 +25,7 @@ public struct BlobCodec: Sendable {
         } else {
             plain = [BlobEncoding.raw.rawValue]; plain.reserveCapacity(chunk.count + 1); plain += chunk
         }
-        return try AESGCM.seal(plain, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
+        return try AESGCM.seal(plain, key: keys.current.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
     }
 
     public func seal(_ chunk: [UInt8], type: BlobType, id: ChunkID) throws -> [UInt8] {
@@ -51,7 +54,7 @@ public struct BlobCodec: Sendable {
         plain.reserveCapacity(33 + delta.count)
         plain += base.bytes
         plain += delta
-        let sealed = try AESGCM.seal(plain, key: keys.blobKey(type: .data, id: id), aad: KeyLabels.blobAAD(type: .data, id: id, base: base))
+        let sealed = try AESGCM.seal(plain, key: keys.current.blobKey(type: .data, id: id), aad: KeyLabels.blobAAD(type: .data, id: id, base: base))
         return (sealed, base)
     }
 
@@ -93,7 +96,7 @@ public struct BlobCodec: Sendable {
         guard isDelta == (base != nil), named == base else {
             throw BlobDamage("encoded blob \(id.short) and its base \(base?.short ?? "none") disagree")
         }
-        return try AESGCM.seal(encoded, key: keys.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base))
+        return try AESGCM.seal(encoded, key: keys.current.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base))
     }
 
     private func decode(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32,
@@ -108,36 +111,47 @@ public struct BlobCodec: Sendable {
         // For a raw blob the chunk itself; otherwise the compressed frame (after the base id for a delta).
         var payload: [UInt8] = []
         let prefix = KeyLabels.blobAADPrefix
-        do {
-            try withUnsafeTemporaryAllocation(byteCount: 32 + prefix.count + 1 + 2 * ChunkID.byteCount, alignment: 8) { buf in
-                let key = buf.baseAddress!
-                keys.blobKey(type: type, id: id, into: key)
-                // AAD: prefix ‖ type ‖ id (‖ base id): KeyLabels.blobAAD without the arrays.
-                let aad = key + 32
-                prefix.withUnsafeBytes { aad.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                aad.storeBytes(of: type.rawValue, toByteOffset: prefix.count, as: UInt8.self)
-                id.copyBytes(to: aad + prefix.count + 1)
-                var aadCount = prefix.count + 1 + ChunkID.byteCount
-                if let base {
-                    base.id.copyBytes(to: aad + aadCount)
-                    aadCount += ChunkID.byteCount
-                }
-                try AESGCM.withDecryptor(key: UnsafeRawBufferPointer(start: key, count: 32),
-                                         nonce: UnsafeRawBufferPointer(rebasing: sealed[0..<nonceLength]),
-                                         aad: UnsafeRawBufferPointer(start: aad, count: aadCount)) { d in
-                    if n > 0 {
-                        try withUnsafeMutableBytes(of: &encodingByte) { try d.update(UnsafeRawBufferPointer(rebasing: body[0..<1]), into: $0.baseAddress) }
-                        payload = try [UInt8](unsafeUninitializedCapacity: n - 1) { o, count in
-                            try d.update(UnsafeRawBufferPointer(rebasing: body[1...]), into: UnsafeMutableRawPointer(o.baseAddress))
-                            count = n - 1
-                        }
+        // Each master key of the keyring in turn (one, unless the repository's key was rotated),
+        // the one that opened the previous blob first: the tag opens under exactly one.
+        var opened = false
+        let start = keys.firstBlobGeneration()
+        for attempt in 0..<keys.generations.count {
+            let g = Keyring.generation(attempt: attempt, start: start)
+            do {
+                try withUnsafeTemporaryAllocation(byteCount: 32 + prefix.count + 1 + 2 * ChunkID.byteCount, alignment: 8) { buf in
+                    let key = buf.baseAddress!
+                    keys.generations[g].keys.blobKey(type: type, id: id, into: key)
+                    // AAD: prefix ‖ type ‖ id (‖ base id): KeyLabels.blobAAD without the arrays.
+                    let aad = key + 32
+                    prefix.withUnsafeBytes { aad.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    aad.storeBytes(of: type.rawValue, toByteOffset: prefix.count, as: UInt8.self)
+                    id.copyBytes(to: aad + prefix.count + 1)
+                    var aadCount = prefix.count + 1 + ChunkID.byteCount
+                    if let base {
+                        base.id.copyBytes(to: aad + aadCount)
+                        aadCount += ChunkID.byteCount
                     }
-                    try d.verify(tag: tag)
+                    try AESGCM.withDecryptor(key: UnsafeRawBufferPointer(start: key, count: 32),
+                                             nonce: UnsafeRawBufferPointer(rebasing: sealed[0..<nonceLength]),
+                                             aad: UnsafeRawBufferPointer(start: aad, count: aadCount)) { d in
+                        if n > 0 {
+                            try withUnsafeMutableBytes(of: &encodingByte) { try d.update(UnsafeRawBufferPointer(rebasing: body[0..<1]), into: $0.baseAddress) }
+                            payload = try [UInt8](unsafeUninitializedCapacity: n - 1) { o, count in
+                                try d.update(UnsafeRawBufferPointer(rebasing: body[1...]), into: UnsafeMutableRawPointer(o.baseAddress))
+                                count = n - 1
+                            }
+                        }
+                        try d.verify(tag: tag)
+                    }
                 }
+                keys.noteBlobOpened(by: g)
+                opened = true
+                break
+            } catch {
+                continue
             }
-        } catch {
-            throw BlobDamage("authentication failed (altered bytes)")
         }
+        guard opened else { throw BlobDamage("authentication failed (altered bytes)") }
         guard n > 0, let encoding = BlobEncoding(rawValue: encodingByte) else {
             throw BlobDamage("unknown blob encoding \(n > 0 ? String(encodingByte) : "none"): written by a newer cairn?")
         }

@@ -35,24 +35,31 @@ public struct KeyCache: Sendable {
     }
 
     /// The master keys cached for this config and key file, if the passphrase matches.
-    func load(configObject: [UInt8], keyName: String, passphrase: [UInt8]) -> MasterKeys? {
+    ///
+    /// The payload is the master key and a tag (64 bytes) for a repository with one
+    /// master key, else the keyring as a version-2 key file seals it and the tag; the
+    /// tag is keyed by the current master key.
+    func load(configObject: [UInt8], keyName: String, passphrase: [UInt8]) -> Keyring? {
         let serial = cairn_keyring_search(Self.description(configObject: configObject, keyName: keyName))
         guard serial >= 0 else { return nil }
-        var payload = [UInt8](repeating: 0, count: 64)
-        let n = payload.withUnsafeMutableBytes { cairn_keyring_read(serial, $0.baseAddress, 64) }
-        guard n == 64 else { return nil }
-        let master = Array(payload[..<32])
-        let expected = Self.tag(master: master, passphrase: passphrase)
+        let capacity = 1 + WrappedKeyring.maximumKeys * WrappedKeyring.entryBytes + 32
+        var payload = [UInt8](repeating: 0, count: capacity)
+        let n = payload.withUnsafeMutableBytes { cairn_keyring_read(serial, $0.baseAddress, capacity) }
+        guard n >= 64, n <= capacity else { return nil }
+        let body = Array(payload[..<(n - 32)])
+        guard let keys = n == 64 ? Keyring(single: MasterKeys(master: body)) : (try? Keyring.keyring(version: KeyFile.keyringVersion, plaintext: body)) else { return nil }
+        let expected = Self.tag(master: keys.master, passphrase: passphrase)
         // Constant time: the comparison must not say how much of the tag matched.
         var difference: UInt8 = 0
-        for i in 0..<32 { difference |= expected[i] ^ payload[32 + i] }
+        for i in 0..<32 { difference |= expected[i] ^ payload[n - 32 + i] }
         guard difference == 0 else { return nil }
-        return MasterKeys(master: master)
+        return keys
     }
 
     /// Caches keys the passphrase just unlocked the hard way. Best effort.
-    func store(_ keys: MasterKeys, configObject: [UInt8], keyName: String, passphrase: [UInt8]) {
-        let payload = keys.master + Self.tag(master: keys.master, passphrase: passphrase)
+    func store(_ keys: Keyring, configObject: [UInt8], keyName: String, passphrase: [UInt8]) {
+        let body = keys.generations.count == 1 && keys.currentGeneration == 0 ? keys.master : keys.encoded
+        let payload = body + Self.tag(master: keys.master, passphrase: passphrase)
         _ = payload.withUnsafeBytes {
             cairn_keyring_add(Self.description(configObject: configObject, keyName: keyName), $0.baseAddress, $0.count, lifetime)
         }

@@ -26,7 +26,7 @@ struct KeyUnlocker {
     /// What opened the repository.
     struct Unlocked {
         let config: RepositoryConfig
-        let keys: MasterKeys
+        let keys: Keyring
         let keyName: String
         let keyFile: KeyFile
     }
@@ -168,7 +168,7 @@ struct KeyUnlocker {
         derived.merge(keks) { $1 }
         for c in batch {
             guard let kek = derived[DerivationKey(salt: c.file.salt, parameters: c.file.scrypt)], kek.count == 32,
-                  let keys = MasterKeys.unwrap(c.file, kek: kek) else { continue }
+                  let keys = Keyring.unwrap(c.file, kek: kek) else { continue }
             // The passphrase is right for this key file: a config that does not open or decode with
             // it is damaged (or, rarely, the key file was copied from another repository; another
             // key file may still open it).

@@ -68,24 +68,4 @@ public struct MasterKeys: Sendable {
         let (version, body) = try ObjectEnvelope.openVersioned(bytes, kind: kind)
         return (version, try AESGCM.open(body, key: metadata, aad: Array(bytes[0..<ObjectEnvelope.headerLength])))
     }
-
-    /// Wraps the master key under a passphrase in a new key file.
-    public func wrap(passphrase: [UInt8], parameters: ScryptParameters, host: String, user: String, nowNanos: Int64) throws -> KeyFile {
-        let salt = try SecureRandom.bytes(32)
-        var file = KeyFile(scrypt: parameters, salt: salt, createdNanos: nowNanos, host: host, user: user, sealedMasterKey: [])
-        let kek = try Scrypt.derive(passphrase: passphrase, salt: salt, parameters: parameters)
-        file.sealedMasterKey = try AESGCM.seal(master, key: kek, aad: file.header())
-        return file
-    }
-
-    /// Unwraps; nil when the passphrase does not open this key file.
-    public static func unwrap(_ file: KeyFile, passphrase: [UInt8]) throws -> MasterKeys? {
-        unwrap(file, kek: try Scrypt.derive(passphrase: passphrase, salt: file.salt, parameters: file.scrypt))
-    }
-
-    /// Unwraps with a key-encryption key already derived; nil when it does not open this key file.
-    static func unwrap(_ file: KeyFile, kek: [UInt8]) -> MasterKeys? {
-        guard let master = try? AESGCM.open(file.sealedMasterKey, key: kek, aad: file.header()), master.count == 32 else { return nil }
-        return MasterKeys(master: master)
-    }
 }

@@ -30,7 +30,7 @@ enum PassphraseChange {
     /// Finishes every change a record in `keyNames` describes, with the keys
     /// the repository was opened with; throws `passphraseReplaced` when the
     /// key that opened it (`openedKey`) is one a change replaced.
-    static func settle(store: any ObjectStore, keys: MasterKeys, openedKey: String, keyNames: [String]) async throws {
+    static func settle(store: any ObjectStore, keys: Keyring, openedKey: String, keyNames: [String]) async throws {
         for name in keyNames where KeyReplacement.isRecordName(name) {
             let key = ObjectKey(.keys, name)
             let record: KeyReplacement

@@ -21,7 +21,8 @@ public struct SnapshotRecord: Sendable {
 public final class Repository: Sendable {
     public let store: any ObjectStore
     public let config: RepositoryConfig
-    public let keys: MasterKeys
+    /// The master keys: the current one seals what is written; earlier ones (after `key rotate`) open older data.
+    public let keys: Keyring
     public let index: RepositoryIndex
     public let cacheDirectory: String
     /// The key file that opened the repository.
@@ -43,7 +44,7 @@ public final class Repository: Sendable {
     /// After `RepositoryMigration` has written the new config.
     func setFormatVersion(_ v: UInt16) { format.withLock { $0 = v } }
 
-    init(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, index: RepositoryIndex, cacheDirectory: String, keyID: String,
+    init(store: any ObjectStore, config: RepositoryConfig, keys: Keyring, index: RepositoryIndex, cacheDirectory: String, keyID: String,
          formatVersion: UInt16) {
         self.store = store; self.config = config; self.keys = keys; self.index = index
         self.cacheDirectory = cacheDirectory; self.keyID = keyID; self.format = Mutex(formatVersion)
@@ -71,7 +72,7 @@ public final class Repository: Sendable {
         if try await store.size(.config) != nil { throw CairnError.alreadyARepository(store.location) }
         if let lock = options.objectLock { try await RepositoryObjectLock.checkBucket(store, for: lock) }
         if let local = store as? LocalStore { try local.createLayout() }
-        let keys = try MasterKeys.generate()
+        let keys = try Keyring.generate()
         let now = Clock.nowNanos()
         let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,
                                       compressionLevel: options.compressionLevel, profiles: options.profiles,
@@ -109,7 +110,7 @@ public final class Repository: Sendable {
 
     /// Reads and decrypts the config with the first key the passphrase opens (`KeyUnlocker`).
     /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
-    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, MasterKeys, String, UInt16) {
+    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, Keyring, String, UInt16) {
         let configBytes: [UInt8]
         do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound {
             // A size query cannot say why nothing is there (S3 answers a HEAD without a body): a plain get
@@ -145,7 +146,7 @@ public final class Repository: Sendable {
         return (u.config, u.keys, u.keyName, version)
     }
 
-    private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: MasterKeys, cacheBase: String, keyID: String,
+    private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: Keyring, cacheBase: String, keyID: String,
                                   formatVersion: UInt16) throws -> Repository {
         let dir = "\(cacheBase)/\(config.repositoryIDHex)"
         try FileSystem.makeDirectories(dir)
@@ -577,7 +578,7 @@ public final class Repository: Sendable {
         let tail = try await store.get(key, offset: size - UInt64(PackTrailer.length), length: PackTrailer.length)
         let range = try PackTrailer.sealedHeaderRange(tail: tail, packSize: size, what: what)
         let sealed = try await store.get(key, offset: range.lowerBound, length: Int(range.count))
-        let plain = try AESGCM.open(sealed, key: keys.metadata, aad: KeyLabels.packHeaderAAD)
+        let plain = try keys.openPackHeader(sealed)
         return try PackHeader.decode(plain, dataLength: range.lowerBound)
     }
 

@@ -33,7 +33,7 @@ final class StagedPack {
 
     /// Appends the sealed header and its length and closes the file; the
     /// pack's id is the SHA-256 of all its bytes.
-    func finish(keys: MasterKeys) throws -> (id: ChunkID, path: String, size: UInt64) {
+    func finish(keys: Keyring) throws -> (id: ChunkID, path: String, size: UInt64) {
         let trailer = try PackAssembler.trailer(type: type, entries: entries, keys: keys)
         guard var h = hasher.take() else { throw CairnError.io("pack \(file.path) was finished twice") }
         try trailer.withUnsafeBytes { b in

@@ -51,6 +51,8 @@ struct CairnCommand: AsyncParsableCommand {
                 try command.run()
             }
             await CommandLocks.releaseAll()
+            // Said once the command succeeded: a failing one keeps its one-line error.
+            Passphrase.flushExposureWarnings()
         } catch let e as ExitCode {
             await CommandLocks.releaseAll()
             Foundation.exit(e.rawValue)

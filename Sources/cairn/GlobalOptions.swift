@@ -70,13 +70,20 @@ struct RepositoryOptions: ParsableArguments {
         CacheLocation.choose(CacheLocation.candidates(environment: ProcessInfo.processInfo.environment))
     }
 
+    /// After the passphrase file opened the repository: warns when others can read it.
+    func warnIfPassphraseFileExposed() {
+        Passphrase.warnIfExposed(Passphrase.filePath(file: passwordFile, envPrefix: "CAIRN"))
+    }
+
     func passphrase() throws -> [UInt8] {
         try Passphrase.read(file: passwordFile, envPrefix: "CAIRN", prompt: "Repository passphrase: ")
     }
 
     func open() async throws -> Repository {
         let store = try self.store()
-        return try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
+        let repo = try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
+        warnIfPassphraseFileExposed()
+        return repo
     }
 
     /// `--key-cache` or $CAIRN_KEY_CACHE as a `KeyCache`; nil when off.

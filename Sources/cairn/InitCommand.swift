@@ -62,6 +62,7 @@ struct InitCommand: AsyncParsableCommand {
         try await options.storeOptions().prepareNewRepository(url: url, objectLock: objectLock != nil)
         if let local = store as? LocalStore { try Self.makeParentDirectories(local.root) }
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
+        options.warnIfPassphraseFileExposed()
         // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
         if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }
         if options.json {

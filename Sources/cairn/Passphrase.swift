@@ -1,5 +1,6 @@
 import CairnEngine
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,6 @@ enum Passphrase {
             var bytes = [UInt8](data)
             while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
             guard !bytes.isEmpty else { throw CairnError.invalidArgument("passphrase file \(path) is empty") }
-            warnIfExposed(path)
             return bytes
         }
         if let p = env["\(envPrefix)_PASSWORD"], !p.isEmpty { return Array(p.utf8) }
@@ -33,10 +33,31 @@ enum Passphrase {
         return first
     }
 
+    /// The passphrase file `read` takes (`file`, else `<PREFIX>_PASSWORD_FILE`), if any.
+    static func filePath(file: String?, envPrefix: String) -> String? {
+        guard let path = file ?? ProcessInfo.processInfo.environment["\(envPrefix)_PASSWORD_FILE"], !path.isEmpty else { return nil }
+        return path
+    }
+
     /// A passphrase file other users can read (or anyone but its owner can change) gives the
-    /// repository away: say so. Group read is how a shared repository's users share it
-    /// (Docs/postgres.md: root:postgres 0640), so only write access is flagged for the group.
-    static func warnIfExposed(_ path: String) {
+    /// repository away: say so, once it has opened the repository (a file that opens nothing
+    /// gives nothing away, and a failed command keeps its one-line error). Group read is how
+    /// a shared repository's users share it (Docs/postgres.md: root:postgres 0640), so only
+    /// write access is flagged for the group.
+    static func warnIfExposed(_ path: String?) {
+        guard let path else { return }
+        pendingWarnings.withLock { $0.insert(path) }
+    }
+
+    /// Passphrase files that opened the repository during this command, warned about (if others
+    /// can read them) when the command has succeeded.
+    private static let pendingWarnings = Mutex<Set<String>>([])
+
+    static func flushExposureWarnings() {
+        for path in pendingWarnings.withLock({ $0 }).sorted() { warnNow(path) }
+    }
+
+    private static func warnNow(_ path: String) {
         var st = stat()
         guard stat(path, &st) == 0 else { return }
         let mode = String(st.st_mode & 0o7777, radix: 8)

@@ -29,9 +29,29 @@ struct Forger {
         throw ForgeError("no key file opens with the passphrase")
     }
 
-    /// §6: header fields, then `data(sealedMasterKey)`; the header is the AAD.
+    /// §6: header fields, then `data(sealedMasterKey)`; the header is the AAD. For a
+    /// version-2 key file, the current (first) master key of its keyring.
     static func unwrap(keyFile b: [UInt8], passphrase: [UInt8]) -> [UInt8]? {
-        guard b.count > 60, Array(b[0..<4]) == Array("CRNK".utf8), b[4] == 1, b[5] == 0, b[6] == 1 else { return nil }
+        unwrapKeyring(keyFile: b, passphrase: passphrase)?.first?.master
+    }
+
+    /// §6 version 2: `u8 count ‖ count × (u32le generation ‖ master key)`, newest first
+    /// (a version-1 key file: its one key as generation 0).
+    static func unwrapKeyring(keyFile b: [UInt8], passphrase: [UInt8]) -> [(generation: UInt32, master: [UInt8])]? {
+        guard let plain = unwrapSealed(keyFile: b, passphrase: passphrase) else { return nil }
+        if b[4] == 1 { return [(0, plain)] }
+        var r = Reader(bytes: plain, at: 0)
+        guard let n = r.u8() else { return nil }
+        var out: [(generation: UInt32, master: [UInt8])] = []
+        for _ in 0..<n {
+            guard let g = r.u32(), let m = r.raw(32) else { return nil }
+            out.append((g, m))
+        }
+        return r.at == plain.count ? out : nil
+    }
+
+    private static func unwrapSealed(keyFile b: [UInt8], passphrase: [UInt8]) -> [UInt8]? {
+        guard b.count > 60, Array(b[0..<4]) == Array("CRNK".utf8), b[4] == 1 || b[4] == 2, b[5] == 0, b[6] == 1 else { return nil }
         var r = Reader(bytes: b, at: 7)
         guard let logN = r.u8(), let rr = r.u32(), let p = r.u32(), let salt = r.raw(32), r.raw(8) != nil,
               r.data() != nil, r.data() != nil else { return nil }
@@ -202,6 +222,30 @@ struct Forger {
     }
 
     /// Reads the spec's primitive encodings.
+    /// §9: a pack's blob entries, from its header opened with `metadataKey`.
+    static func packEntries(_ pack: [UInt8], metadataKey: [UInt8]) throws -> [(type: UInt8, id: [UInt8], sealed: [UInt8], base: [UInt8]?)] {
+        guard pack.count >= 4 else { throw ForgeError("pack too short") }
+        let hlen = Int(pack[pack.count - 4]) | Int(pack[pack.count - 3]) << 8 | Int(pack[pack.count - 2]) << 16 | Int(pack[pack.count - 1]) << 24
+        guard hlen >= 28, hlen <= pack.count - 4 else { throw ForgeError("bad header length") }
+        let plain = try AESGCM.open(Array(pack[(pack.count - 4 - hlen)..<(pack.count - 4)]), key: metadataKey, aad: Array("cairn v1 pack header".utf8))
+        var r = Reader(bytes: plain, at: 0)
+        guard r.raw(4) == Array("CRNP".utf8), r.u8() == 1, r.u8() != nil, let n = r.varint() else { throw ForgeError("bad pack header") }
+        var out: [(type: UInt8, id: [UInt8], sealed: [UInt8], base: [UInt8]?)] = []
+        for _ in 0..<n {
+            guard let t = r.u8(), let id = r.raw(32), let offset = r.varint(), let length = r.varint(), r.varint() != nil,
+                  Int(offset + length) <= pack.count else { throw ForgeError("bad pack entry") }
+            let base = t & 0x80 != 0 ? r.raw(32) : nil
+            out.append((t & 0x7f, id, Array(pack[Int(offset)..<Int(offset + length)]), base))
+        }
+        return out
+    }
+
+    /// §4: opens a sealed blob under `blobRoot` (nil when its tag does not open).
+    static func openBlob(_ e: (type: UInt8, id: [UInt8], sealed: [UInt8], base: [UInt8]?), blobRoot: [UInt8]) -> [UInt8]? {
+        let key = HMACSHA256.mac(key: blobRoot, message: [e.type] + e.id)
+        return try? AESGCM.open(e.sealed, key: key, aad: Array("cairn v1 blob".utf8) + [e.type] + e.id + (e.base ?? []))
+    }
+
     struct Reader {
         let bytes: [UInt8]
         var at: Int

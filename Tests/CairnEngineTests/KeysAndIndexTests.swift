@@ -86,6 +86,27 @@ final class KeysAndIndexTests: XCTestCase {
         let kek = try Scrypt.derive(passphrase: hex(s["passphrase"]), salt: hex(s["salt"]),
                                     parameters: ScryptParameters(logN: UInt8(s["logN"] as! Int), r: UInt32(s["r"] as! Int), p: UInt32(s["p"] as! Int)))
         XCTAssertEqual(kek, hex(s["kek"]))
+
+        // A version-2 key file (after one rotation): the keyring of generations 1 and 0.
+        let rotated = json["rotated_key_file"] as! [String: Any]
+        let file = try KeyFile.decode(hex(rotated["key_file"]))
+        XCTAssertEqual(file.version, KeyFile.keyringVersion)
+        XCTAssertEqual(file.header(), hex(rotated["header"]))
+        XCTAssertEqual(file.encoded(), hex(rotated["key_file"]), "one encoding")
+        let ring = try XCTUnwrap(Keyring.unwrap(file, kek: kek))
+        XCTAssertEqual(ring.generations.map(\.number), [1, 0])
+        XCTAssertEqual(ring.generations.map(\.keys.master), [hex(rotated["master_generation_1"]), hex(json["master_key"])])
+        XCTAssertEqual(WrappedKeyring(entries: ring.generations.map { .init(generation: $0.number, master: $0.keys.master) }).encoded(), hex(rotated["keyring"]))
+        XCTAssertNil(Keyring.unwrap(file, kek: [UInt8](repeating: 7, count: 32)), "a wrong passphrase opens nothing")
+        // Objects of either generation open with it; the chunker seed stays generation 0's.
+        let env1 = rotated["snapshot_envelope_generation_1"] as! [String: Any]
+        XCTAssertEqual(try ring.openObject(.snapshot, hex(env1["object"])), hex(env1["body"]))
+        XCTAssertEqual(try ring.openObject(.snapshot, hex(env["object"])), hex(env["body"]))
+        XCTAssertThrowsError(try keys.openObject(.snapshot, hex(env1["object"])), "generation 0 alone cannot open what generation 1 sealed")
+        XCTAssertEqual(String(ring.chunkerSeed), json["chunker_seed"] as? String)
+        // A version-1 reader's view of it: a newer format, never a wrong passphrase.
+        var asV1 = hex(rotated["key_file"]); asV1[4] = 3
+        XCTAssertThrowsError(try KeyFile.decode(asV1)) { XCTAssertTrue("\($0)".contains("version 3"), "\($0)") }
     }
 }
 

@@ -9,13 +9,16 @@ enum KeyFileTarget {
         name: "key-file", maxLength: 4096, summary: "KeyFile.decode, then unwrap at the cheapest scrypt cost",
         seeds: {
             let cheap = ScryptParameters(logN: 10, r: 1, p: 1)
-            guard let file = try? FuzzKeys.keys.wrap(passphrase: Array("fuzz".utf8), parameters: cheap, host: "db1", user: "root", nowNanos: 0) else { return [] }
-            return [file.encoded()]
+            // A version-1 key file (one master key) and a version-2 one (the keyring after a rotation).
+            let single = Keyring(single: FuzzKeys.keys)
+            return [single, try? single.rotated()].compactMap { ring in
+                try? ring?.wrap(passphrase: Array("fuzz".utf8), parameters: cheap, host: "db1", user: "root", nowNanos: 0).encoded()
+            }
         },
         run: { bytes in
             guard let file = try? KeyFile.decode(bytes) else { return }
             require(file.encoded() == bytes, "key file does not re-encode to its bytes")
             guard file.scrypt.logN == 10, file.scrypt.r == 1, file.scrypt.p == 1 else { return }
-            _ = try? MasterKeys.unwrap(file, passphrase: Array("fuzz".utf8))
+            _ = try? Keyring.unwrap(file, passphrase: Array("fuzz".utf8))
         })
 }

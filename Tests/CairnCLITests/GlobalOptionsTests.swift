@@ -48,6 +48,8 @@ final class GlobalOptionsTests: CLITestCase {
         let envFile = tmp.appendingPathComponent("cairn.env")
         let passFile = tmp.appendingPathComponent("pass")
         try Data((password + "\n").utf8).write(to: passFile)
+        // Private, as it must be: a passphrase file others can read is warned about (#15.19).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passFile.path)
         try Data("# repository settings\nexport CAIRN_REPO=\(repo.path)\nCAIRN_PASSWORD_FILE='\(passFile.path)'\n".utf8).write(to: envFile)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: envFile.path)
         let env: [String: String?] = ["CAIRN_REPO": nil, "CAIRN_PASSWORD": nil, "CAIRN_ENV_FILE": envFile.path]

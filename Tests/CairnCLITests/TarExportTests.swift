@@ -112,6 +112,46 @@ final class TarExportTests: CLITestCase {
         }
     }
 
+    // MARK: 15.15: a forged tree with the most extreme times a node holds
+
+    func testForgedExtremeTimesNeitherTrapNorCorrupt() async throws {
+        try initRepo()
+        let times: [(String, FileTime)] = [("nanos-min", FileTime(nanos: .min)), ("nanos-max", FileTime(nanos: .max)),
+                                           ("seconds-min", FileTime(seconds: .min, nanoseconds: 999_999_999)),
+                                           ("seconds-max", FileTime(seconds: .max, nanoseconds: 999_999_999))]
+        let id = try await forge({ saver, repo in
+            var nodes: [Node] = []
+            for (name, t) in times {
+                var node = try await Self.dataNode(name, recordedSize: 4, content: Array("data".utf8), saver: saver, repo: repo)
+                node.mtime = t; node.ctime = t
+                nodes.append(node)
+            }
+            var dir = Node(name: Array("dir-min".utf8), kind: .directory, mode: 0o755)
+            dir.subtree = try await saver.saveMetadata(.tree, Tree(nodes: []).encoded())
+            dir.mtime = FileTime(seconds: .min, nanoseconds: 0)
+            return nodes + [dir]
+        }, name: "times")
+        let tar = try cli.run(["restore", id, "--tar"], stdin: .none)
+        XCTAssertEqual(tar.status, 0, tar.summary)
+        let tarFile = tmp.appendingPathComponent("extreme.tar")
+        try tar.stdout.write(to: tarFile)
+        // GNU tar and Python's tarfile read every member back, with the content.
+        let listed = try sh("tar -tf \(Self.quote(tarFile.path))")
+        for (name, _) in times { XCTAssertTrue(listed.contains(name), listed) }
+        let py = try sh("python3 -c 'import tarfile,sys; t=tarfile.open(sys.argv[1]); print(sorted((m.name, t.extractfile(m).read().decode()) for m in t.getmembers() if m.isfile()))' \(Self.quote(tarFile.path))")
+        XCTAssertEqual(py.trimmingCharacters(in: .whitespacesAndNewlines),
+                       "[('nanos-max', 'data'), ('nanos-min', 'data'), ('seconds-max', 'data'), ('seconds-min', 'data')]")
+        XCTAssertEqual(try ok(["ls", id]).status, 0)
+        XCTAssertEqual(try ok(["ls", id, "--json"]).status, 0)
+        // A tree restore writes the files (times the file system cannot hold are a warning, never a trap).
+        let target = try scratch("extreme")
+        let restore = try cli.run(["restore", id, "--target", target.path], stdin: .none)
+        XCTAssertTrue([0, 3].contains(restore.status), restore.summary)
+        for (name, _) in times {
+            XCTAssertEqual(try String(contentsOf: target.appendingPathComponent(name), encoding: .utf8), "data")
+        }
+    }
+
     // MARK: 15.5: a forged entry cannot add members
 
     /// Stores a snapshot of `nodes` through the engine (what any client with the key can write).

@@ -31,6 +31,25 @@ final class KeyCacheTests: XCTestCase {
         } catch CairnError.keyFileDamaged {}
     }
 
+    /// After `key rotate` the cache keeps the whole keyring (every generation), so a cached open
+    /// reads what the old key sealed and writes under the new one.
+    func testCachedKeyringAfterRotationKeepsEveryGeneration() async throws {
+        let t = try await TestRepository.make()
+        let newPassphrase = Array("rotated passphrase".utf8)
+        let rotation = try await KeyManager(repo: t.repo).rotate(to: newPassphrase, parameters: ScryptParameters(logN: 10, r: 8, p: 1))
+        XCTAssertEqual(rotation.generation, 1)
+        let cache = try XCTUnwrap(KeyCache(seconds: 60))
+        let opened = try await Repository.open(store: t.store, passphrase: newPassphrase, cacheBase: t.cache, keyCache: cache)
+        XCTAssertEqual(opened.keys.generations.map(\.number), [1, 0])
+        let config = try await t.store.get(.config)
+        guard let cached = cache.load(configObject: config, keyName: rotation.key, passphrase: newPassphrase) else {
+            throw XCTSkip("the kernel keyring is not available here (add_key refused): the cache does nothing, as designed")
+        }
+        XCTAssertEqual(cached.generations.map(\.number), [1, 0])
+        XCTAssertEqual(cached.generations.map(\.keys.master), [opened.keys.current.master, t.repo.keys.master])
+        XCTAssertNil(cache.load(configObject: config, keyName: rotation.key, passphrase: TestRepository.passphrase))
+    }
+
     func testZeroLifetimeMeansOff() {
         XCTAssertNil(KeyCache(seconds: 0))
         XCTAssertEqual(KeyCache(seconds: 900)?.lifetime, 900)

@@ -14,7 +14,9 @@ import Glibc
 ///   cache, never trusted beyond being tried first) is tried first, then the
 ///   others cheapest first, several key derivations at a time;
 /// - key files costlier than the default are tried only within a budget of
-///   work, so a wrong passphrase is reported in seconds whatever was added;
+///   work, and all key files together within a larger one (restic stops
+///   after 20 key files), so a wrong passphrase is reported in seconds
+///   whatever was added; `--key-hint` names the key file to try first;
 /// - a key file that cannot be decoded, or whose bytes do not hash to its
 ///   name, is reported as damaged or tampered, never as "wrong passphrase".
 struct KeyUnlocker {
@@ -22,6 +24,8 @@ struct KeyUnlocker {
     let passphrase: [UInt8]
     let configObject: [UInt8]
     let hints: KeyHints?
+    /// A key file id or unique prefix to try before anything else (`--key-hint`, `CAIRN_KEY_HINT`).
+    var explicitHint: String? = nil
 
     /// What opened the repository.
     struct Unlocked {
@@ -36,6 +40,9 @@ struct KeyUnlocker {
     /// Work spent on key files costlier than the default before giving up on them: 16 default
     /// derivations, enough for one key file at the most a reader accepts.
     static let costlyBudget = ScryptParameters.maximumWork
+    /// Work spent on all key files together (the hints excepted): 64 default derivations, about
+    /// 2 s on 4 cores. Thousands of junk key files then cost a bounded time, cheap ones less each.
+    static let totalBudget = 64 * ScryptParameters.default.work
 
     /// Why `config` did not open with a key file the passphrase opened.
     private var configProblem: String? {
@@ -60,10 +67,19 @@ struct KeyUnlocker {
         var tamperedTried: [String] = []
         var derived: [DerivationKey: [UInt8]] = [:]
 
-        // The hint first, on its own: in the usual case it is the only key file read.
-        let hinted = hints?.load(configObject: configObject).flatMap { h in keyNames.contains(h) ? h : nil }
-        var remaining = keyNames.filter { $0 != hinted }
-        if let hinted {
+        // The operator's hint, then the cache's, each on its own: in the usual case the only key file read.
+        var firsts: [String] = []
+        if let explicitHint {
+            let spec = explicitHint.lowercased()
+            let matches = keyNames.filter { $0.hasPrefix(spec) }
+            guard !spec.isEmpty, matches.count == 1 else {
+                throw CairnError.invalidArgument("--key-hint \(explicitHint.debugDescription) matches \(matches.isEmpty ? "no" : String(matches.count)) key files of the repository ('cairn key list' shows their ids)")
+            }
+            firsts.append(matches[0])
+        }
+        if let h = hints?.load(configObject: configObject), keyNames.contains(h), !firsts.contains(h) { firsts.append(h) }
+        var remaining = keyNames.filter { !firsts.contains($0) }
+        for hinted in firsts {
             switch await read(hinted) {
             case .failure(let p): damaged.append((hinted, p.why))
             case .success(let c):
@@ -88,17 +104,19 @@ struct KeyUnlocker {
             let kb = (b.file.scrypt.work, b.file.host == host && b.file.user == user ? 0 : 1, -b.file.createdNanos)
             return ka != kb ? ka < kb : a.name < b.name
         }
-        var costlySpent: UInt64 = 0
-        var untried = 0
+        var costlySpent: UInt64 = 0, spent: UInt64 = 0
+        var untried = 0, overBudget = 0
         var i = 0
         while i < candidates.count {
             var batch: [Candidate] = []
             while i < candidates.count, batch.count < Self.parallelism {
                 let c = candidates[i]; i += 1
+                guard spent + c.file.scrypt.work <= Self.totalBudget else { overBudget += 1; continue }
                 if c.file.scrypt.work > ScryptParameters.default.work {
                     guard costlySpent + c.file.scrypt.work <= Self.costlyBudget else { untried += 1; continue }
                     costlySpent += c.file.scrypt.work
                 }
+                spent += c.file.scrypt.work
                 batch.append(c)
             }
             if batch.isEmpty { continue }
@@ -106,7 +124,7 @@ struct KeyUnlocker {
             tamperedTried += batch.filter(\.tampered).map(\.name)
             if let u = try await attempt(batch, derived: &derived) { return finish(u, damaged: damaged) }
         }
-        throw failure(tried: tried, untried: untried, tampered: tamperedTried, damaged: damaged)
+        throw failure(tried: tried, untried: untried, overBudget: overBudget, tampered: tamperedTried, damaged: damaged)
     }
 
     // MARK: reading
@@ -198,8 +216,9 @@ struct KeyUnlocker {
         return u
     }
 
-    private func failure(tried: Int, untried: Int, tampered: [String], damaged: [(name: String, why: String)]) -> CairnError {
+    private func failure(tried: Int, untried: Int, overBudget: Int, tampered: [String], damaged: [(name: String, why: String)]) -> CairnError {
         if let configProblem { return .damagedConfig(location: store.location, reason: configProblem) }
+        let untried = untried + overBudget
         if tried == 0 && untried == 0 {
             // Nothing could even be tried: every key file is damaged.
             let first = damaged[0]
@@ -213,8 +232,11 @@ struct KeyUnlocker {
         if !damaged.isEmpty {
             notes.append("key file \(damaged[0].name.prefix(12)) is damaged or tampered (\(damaged[0].why))" + (damaged.count > 1 ? " and \(damaged.count - 1) more" : ""))
         }
-        if untried > 0 {
-            notes.append("\(untried) key files with costlier scrypt parameters were not tried (more than the unlock budget)")
+        if untried > overBudget {
+            notes.append("\(untried - overBudget) key files with costlier scrypt parameters were not tried (more than the unlock budget)")
+        }
+        if overBudget > 0 {
+            notes.append("\(overBudget) more key files were not tried (the unlock budget is \(Self.totalBudget / ScryptParameters.default.work) default key derivations): name yours with --key-hint ID or CAIRN_KEY_HINT, and remove junk ones ('cairn key list')")
         }
         if tampered.count == tried && untried == 0 {
             // Every key file that could be tried had been altered: the passphrase may well be right.

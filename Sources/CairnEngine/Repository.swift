@@ -87,10 +87,11 @@ public final class Repository: Sendable {
         return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: options.formatVersion)
     }
 
-    /// Opens with a passphrase; tries every key file.
+    /// Opens with a passphrase; tries the key files (`KeyUnlocker`).
     /// - Parameter keyCache: keep the unlocked key in the kernel user keyring (see `KeyCache`).
-    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil) async throws -> Repository {
-        let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase)
+    /// - Parameter keyHint: a key file id or unique prefix to try first (`--key-hint`).
+    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil, keyHint: String? = nil) async throws -> Repository {
+        let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase, keyHint: keyHint)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
@@ -110,7 +111,8 @@ public final class Repository: Sendable {
 
     /// Reads and decrypts the config with the first key the passphrase opens (`KeyUnlocker`).
     /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
-    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil) async throws -> (RepositoryConfig, Keyring, String, UInt16) {
+    static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil,
+                       keyHint: String? = nil) async throws -> (RepositoryConfig, Keyring, String, UInt16) {
         let configBytes: [UInt8]
         do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound {
             // A size query cannot say why nothing is there (S3 answers a HEAD without a body): a plain get
@@ -138,7 +140,7 @@ public final class Repository: Sendable {
                 }
             }
         }
-        let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init))
+        let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init), explicitHint: keyHint)
         let u = try await unlocker.unlock(keyNames: keyNames)
         try RepositoryObjectLock.apply(u.config, to: store)
         try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed)

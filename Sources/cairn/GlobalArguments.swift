@@ -8,7 +8,7 @@ import ArgumentParser
 enum GlobalArguments {
     /// Options of `RepositoryOptions`, `PlanOptions` and the lock options that take a value.
     static let valued: Set<String> = [
-        "--repo", "-r", "--password-file", "--key-cache", "--connections", "--limit-upload", "--limit-download",
+        "--repo", "-r", "--password-file", "--key-cache", "--key-hint", "--connections", "--limit-upload", "--limit-download",
         "--s3-storage-class", "--plan", "--wait-lock",
     ]
     /// Flags of `RepositoryOptions` and `ReadLockOptions`.

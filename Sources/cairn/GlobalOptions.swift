@@ -15,6 +15,9 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "Keep the unlocked key in the kernel user keyring this long (e.g. 15m), so later commands skip the key derivation (default: $CAIRN_KEY_CACHE, else off).")
     var keyCache: String?
 
+    @Option(name: .long, help: "Key file (id or unique prefix) to try first; the others are tried within a time budget (default: $CAIRN_KEY_HINT).")
+    var keyHint: String?
+
     @Flag(name: .long, help: "Print machine-readable JSON: one document (ls, diff and find print JSON lines, one object per line). Times are RFC 3339 UTC.")
     var json = false
 
@@ -81,9 +84,16 @@ struct RepositoryOptions: ParsableArguments {
 
     func open() async throws -> Repository {
         let store = try self.store()
-        let repo = try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
+        let repo = try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting(),
+                                             keyHint: keyHintSetting)
         warnIfPassphraseFileExposed()
         return repo
+    }
+
+    /// `--key-hint` or $CAIRN_KEY_HINT (restic's RESTIC_KEY_HINT).
+    var keyHintSetting: String? {
+        guard let hint = keyHint ?? ProcessInfo.processInfo.environment["CAIRN_KEY_HINT"], !hint.isEmpty else { return nil }
+        return hint
     }
 
     /// `--key-cache` or $CAIRN_KEY_CACHE as a `KeyCache`; nil when off.

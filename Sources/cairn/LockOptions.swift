@@ -33,7 +33,8 @@ extension RepositoryOptions {
     func openLocked(exclusive: Bool, operation: String, wait: Double, releaseReserve: Bool = false) async throws -> (Repository, RepositoryLock) {
         let base = try store()   // the same store `open()` uses (local or s3:, with the store options)
         let guarded = CommitGuardedStore(base)
-        let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting())
+        let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting(),
+                                             keyHint: keyHintSetting)
         warnIfPassphraseFileExposed()
         (base as? LocalStore)?.removeStaleTemporaryFiles()
         if let reserve = (base as? LocalStore).map(SpaceReserve.init) {

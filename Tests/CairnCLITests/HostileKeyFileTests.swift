@@ -64,6 +64,33 @@ final class HostileKeyFileTests: CLITestCase {
         print("wrong passphrase against 7 default-cost and 30 costly key files: \(String(format: "%.2f", seconds)) s")
     }
 
+    /// #15.9 "bound the total time": on a new machine (no hint), all key files together are tried
+    /// within a budget of 64 default derivations, however many junk ones were added (restic stops
+    /// after 20); past it the error says how many were not tried and how to name the key:
+    /// `--key-hint` (restic's convention) or CAIRN_KEY_HINT, which is tried first.
+    func testUnlockTimeIsBoundedAndKeyHintNamesTheKey() throws {
+        try initRepo()
+        let mine = try XCTUnwrap(try ok(["key", "list", "--json"]).jsonArray().first)
+        let id = try XCTUnwrap(mine["id"] as? String), host = try XCTUnwrap(mine["host"] as? String), user = try XCTUnwrap(mine["user"] as? String)
+        // Junk made to sort before the real key: same cost, this host and user, newer.
+        for _ in 0..<80 { try Forger.addKeyFile(Forger.junkKeyFile(logN: 15, r: 8, p: 1, host: host, user: user), to: repo) }
+        let cold: [String: String?] = ["CAIRN_CACHE_DIR": tmp.appendingPathComponent("cold").path]
+        let started = Date()
+        let buried = try fails(["snapshots"], code: 1, env: cold)
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertTrue(buried.err.contains("none of the 64 key files"), buried.summary)
+        XCTAssertTrue(buried.err.contains("17 more key files were not tried") && buried.err.contains("--key-hint"), buried.summary)
+        XCTAssertEqual(buried.errLines.count, 1, buried.summary)
+        // Named, the key opens at once, from the option or the environment, before or after the verb.
+        try ok(["snapshots", "--key-hint", String(id.prefix(8))], env: cold)
+        try ok(["--key-hint", String(id.prefix(8)), "snapshots"], env: cold)
+        try ok(["snapshots"], env: cold.merging(["CAIRN_KEY_HINT": id]) { $1 })
+        // A hint that names no key file (or several) is an error that says so.
+        let none = try fails(["snapshots", "--key-hint", "zz"], code: 1, env: cold)
+        XCTAssertTrue(none.err.contains("--key-hint \"zz\" matches no key files"), none.summary)
+        print("cold cache, key buried under 80 junk key files of the default cost: failed after \(String(format: "%.2f", seconds)) s")
+    }
+
     /// #15.19: an altered key file is reported as damaged or tampered, not as a wrong passphrase;
     /// a truncated one too; a renamed one (content intact) still opens, with a warning.
     func testTamperedKeyFileIsNotAWrongPassphrase() throws {

@@ -116,12 +116,13 @@ final class CodecRejectionTests: XCTestCase {
         }
         expectVersion("snapshot", 2, { _ = try Snapshot.decode(bumped(Fixtures.snapshotMinimal.encoded(), at: 0, to: 2)) })
         expectVersion("index delta", 9, { _ = try IndexDelta.decode(bumped(Fixtures.indexDelta.encoded(), at: 0, to: 9)) })
-        // Config version 2 adds a shared chunker seed (§7): 3 is the first unknown one, and a
-        // version-1 body relabelled 2 lacks the seed.
-        XCTAssertThrowsError(try RepositoryConfig.decode(bumped(Fixtures.config.encoded(), at: 0, to: 3))) {
-            XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "repository config", version: 3, supported: 2))
+        // Config version 2 adds a shared chunker seed and 3 an Object Lock (§7): 4 is the first
+        // unknown one, and a version-1 body relabelled 2 or 3 lacks what those versions add.
+        XCTAssertThrowsError(try RepositoryConfig.decode(bumped(Fixtures.config.encoded(), at: 0, to: 4))) {
+            XCTAssertEqual($0 as? FormatError, .unsupportedVersion(what: "repository config", version: 4, supported: 3))
         }
         XCTAssertThrowsError(try RepositoryConfig.decode(bumped(Fixtures.config.encoded(), at: 0, to: 2)))
+        XCTAssertThrowsError(try RepositoryConfig.decode(bumped(Fixtures.config.encoded(), at: 0, to: 3)))
         expectVersion("pack header", 2, {
             _ = try PackHeader.decode(bumped(Fixtures.dataPackHeader.encoded(), at: 4, to: 2), dataLength: Fixtures.dataPackLength)
         })

@@ -96,7 +96,7 @@ let package = Package(
         // Forger.swift forges objects from format-spec with CairnCrypto's primitives only.
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage", "CairnCrypto"]),
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
-        .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres"]),
+        .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres", "CairnTestSupport"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
         // RDB validator units and the redis/node/tar commands against a real redis-server and the real binary.
         .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "cairn"]),

@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import Synchronization
 import XCTest
@@ -61,7 +62,7 @@ final class WALArchiveFlatCostTests: XCTestCase {
         func name(_ i: Int) -> String { String(format: "00000001%08X%08X", i / 256, i % 256) }
         /// One `cairn wal-push`: a shared lock, a sync under it, the push, the merge after the commit.
         func push(_ i: Int, into repo: Repository) async throws {
-            FileManager.default.createFile(atPath: segment, contents: Data(pseudoBytes(2048 + i % 512, seed: UInt64(i))))
+            FileManager.default.createFile(atPath: segment, contents: Data(RandomBytes.make(2048 + i % 512, seed: UInt64(i))))
             let lock = try await LockManager(repo: repo).acquire(exclusive: false, operation: "wal-push")
             let outcome = try await lock.holding {
                 try await repo.sync()
@@ -94,7 +95,7 @@ final class WALArchiveFlatCostTests: XCTestCase {
             }
             cost.fetchRequests = Double(requests(store.take())) / 10
             XCTAssertEqual(FileManager.default.contents(atPath: dir + "/fetched").map { [UInt8]($0) },
-                           pseudoBytes(2048 + 63 % 512, seed: 63))
+                           RandomBytes.make(2048 + 63 % 512, seed: 63))
             return cost
         }
 
@@ -114,19 +115,4 @@ final class WALArchiveFlatCostTests: XCTestCase {
         // What a format-1 store would have held: two objects per push.
         XCTAssertLessThan(objects(large), large.segments / 20)
     }
-}
-
-/// Deterministic bytes (SplitMix64).
-private func pseudoBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed, out = [UInt8]()
-    out.reserveCapacity(count + 8)
-    while out.count < count {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        withUnsafeBytes(of: z.littleEndian) { out.append(contentsOf: $0) }
-    }
-    return Array(out.prefix(count))
 }

@@ -88,6 +88,26 @@ public struct ByteReader: Sendable {
         try count(max: remaining / max(minimumBytes, 1))
     }
 
+    /// A count, then that many entries, each led by an id, in strictly increasing
+    /// order of id (format 2's catalogues and merged records): the count is bounded
+    /// by `minimumBytes` an entry takes, and any id out of order is refused.
+    public mutating func idOrderedEntries<Entry>(elementsOfAtLeast minimumBytes: Int,
+                                                 _ rest: (ChunkID, inout ByteReader) throws -> Entry) throws -> [Entry] {
+        let n = try count(elementsOfAtLeast: minimumBytes)
+        var entries: [Entry] = []
+        entries.reserveCapacity(Self.initialCapacity(n))
+        var previous: ChunkID? = nil
+        for _ in 0..<n {
+            let id = try self.id()
+            if let previous, !(previous < id) {
+                throw FormatError.invalid(what: what, reason: "entries are not in strictly increasing order of id")
+            }
+            previous = id
+            entries.append(try rest(id, &self))
+        }
+        return entries
+    }
+
     /// Capacity to reserve for `count` decoded elements: never more than a
     /// few pages' worth up front, so the memory a decoder takes grows with the
     /// elements it actually decodes, not with what a count claims.

@@ -38,18 +38,7 @@ public struct ForgetRecordSet: Hashable, Sendable {
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
-        let n = try r.count(elementsOfAtLeast: 40)
-        var entries: [Entry] = []
-        entries.reserveCapacity(min(n, 1024))
-        var previous: ChunkID? = nil
-        for _ in 0..<n {
-            let id = try r.id()
-            if let previous, !(previous < id) {
-                throw FormatError.invalid(what: what, reason: "entries are not in strictly increasing order of id")
-            }
-            previous = id
-            entries.append(Entry(id: id, timeNanos: try r.i64()))
-        }
+        let entries = try r.idOrderedEntries(elementsOfAtLeast: 40) { id, r in Entry(id: id, timeNanos: try r.i64()) }
         try r.expectEnd()
         var s = ForgetRecordSet(entries: [])
         s.entries = entries

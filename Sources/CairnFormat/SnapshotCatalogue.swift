@@ -43,18 +43,7 @@ public struct SnapshotCatalogue: Hashable, Sendable {
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         // An entry takes at least its id and a one-byte length.
-        let n = try r.count(elementsOfAtLeast: 33)
-        var entries: [Entry] = []
-        entries.reserveCapacity(min(n, 1024))
-        var previous: ChunkID? = nil
-        for _ in 0..<n {
-            let id = try r.id()
-            if let previous, !(previous < id) {
-                throw FormatError.invalid(what: what, reason: "entries are not in strictly increasing order of id")
-            }
-            previous = id
-            entries.append(Entry(id: id, plaintext: try r.data()))
-        }
+        let entries = try r.idOrderedEntries(elementsOfAtLeast: 33) { id, r in Entry(id: id, plaintext: try r.data()) }
         try r.expectEnd()
         var c = SnapshotCatalogue(entries: [])
         c.entries = entries

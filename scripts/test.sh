@@ -2,17 +2,18 @@
 # The whole test suite: installs what is missing, builds, runs every test,
 # and ends with one line "tests: N passed, M failed".
 #
-# Two lanes: first the fast lane (the test targets that start no server: formats, engine, CLI,
-# concurrency), then the integration lane (every other target: real PostgreSQL, redis-server
-# and moto started on loopback). A new test target lands in the integration lane until it is
-# listed in fast_targets. With arguments (e.g. --filter X) the arguments choose and there are no lanes.
+# Two lanes: first the fast lane (the test targets that start no server: one per module below the
+# engine, the engine, the CLI with its concurrency tests, tar and node data), then the integration
+# lane (every other target: real PostgreSQL, redis-server and moto started on loopback). A new test
+# target lands in the integration lane until it is listed in fast_targets. With arguments (e.g.
+# --filter X) the arguments choose and there are no lanes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
 rm -f .build/xunit-*.xml
 status=0
-fast_targets='CairnFormatTests|CairnCoreTests|CairnEngineTests|CairnRetentionTests|CairnPlanTests|CairnCLITests|CairnConcurrencyTests'
+fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
 if [ $# -gt 0 ]; then
   swift test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit-results.xml "$@" || status=$?
 else

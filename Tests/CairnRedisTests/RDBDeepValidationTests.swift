@@ -1,4 +1,5 @@
 import CairnRedis
+import CairnTestSupport
 import XCTest
 
 /// The payload checks behind RDBs without a checksum: LZF strings, listpacks,

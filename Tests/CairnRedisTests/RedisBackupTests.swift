@@ -1,5 +1,6 @@
 import CairnRedis
 import CairnRedisClient
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import CairnRedisClient
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import CairnS3
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 
@@ -37,3 +38,7 @@ enum S3TestSupport {
         return o
     }
 }
+
+/// The conformance suite and seeded bytes moved to CairnTestSupport; this name keeps
+/// `StoreConformance.bytes` working in every file of this target without an import.
+typealias StoreConformance = CairnTestSupport.StoreConformance

@@ -1,23 +1,13 @@
 import CairnS3
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 
-/// One conformance suite, four stores: local disk, memory, S3 (moto) and S3
-/// through a proxy that fails, drops and corrupts requests.
+/// The store conformance suite (CairnTestSupport.StoreConformance, also run by
+/// CairnStorageTests on the local and memory stores) against S3 (moto), directly
+/// and through a proxy that fails, drops and corrupts requests.
 final class StoreConformanceTests: XCTestCase {
-    func testLocalStore() async throws {
-        let dir = NSTemporaryDirectory() + "cairn-conf-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = LocalStore(root: dir)
-        try store.createLayout()
-        try await StoreConformance.run(store)
-    }
-
-    func testMemoryStore() async throws {
-        try await StoreConformance.run(MemoryStore())
-    }
-
     func testS3Store() async throws {
         let moto = try MotoServer.start()
         // Pages of 7 keys: the 27-object listing needs four ListObjectsV2 calls.

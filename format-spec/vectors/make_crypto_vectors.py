@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes crypto.json: format v1 key derivation and sealing vectors computed
 independently of Cairn with Python's hashlib/hmac and the `cryptography`
-package (AES-256-GCM). CairnCoreTests checks Cairn against this file."""
+package (AES-256-GCM). CairnEngineTests (KeysAndIndexTests) checks Cairn against this file."""
 import hashlib, hmac, json, os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

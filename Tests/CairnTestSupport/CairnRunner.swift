@@ -1,63 +1,49 @@
 import Foundation
 import XCTest
 
-/// Runs the real `cairn` binary (built next to this test bundle) against a
-/// private repository in a temp directory.
-struct CairnRunner {
-    struct Result {
-        let status: Int32
-        let out: String
-        let err: String
-        let signaled: Bool
-        var summary: String { "exit \(status)\(signaled ? " (signal)" : "")\nstdout: \(out.prefix(1500))\nstderr: \(err.prefix(1500))" }
-        func json() throws -> [String: Any] {
+/// Runs the real `cairn` binary (`CairnBinary.path()`) against a private
+/// repository in a temporary directory: `HOME`, the repository, the cache and
+/// the passphrase are in its environment, never on its command line.
+public struct CairnRunner {
+    /// One run's exit status and output.
+    public struct Result {
+        public let status: Int32
+        public let out: String
+        public let err: String
+        public let signaled: Bool
+        public var summary: String { "exit \(status)\(signaled ? " (signal)" : "")\nstdout: \(out.prefix(1500))\nstderr: \(err.prefix(1500))" }
+        public func json() throws -> [String: Any] {
             guard let o = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { throw RunnerError("not a JSON object: \(summary)") }
             return o
         }
     }
 
-    struct RunnerError: Error, CustomStringConvertible {
-        let description: String
-        init(_ d: String) { description = d }
+    /// A failed run or an unusable environment, with the output that says why.
+    public struct RunnerError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ d: String) { description = d }
     }
 
-    let binary: URL
-    var environment: [String: String]
-    let dir: URL
+    public let binary: URL
+    public var environment: [String: String]
+    public let dir: URL
 
-    init(dir: URL) throws {
+    /// A runner for the repository `dir/repo` with its cache in `dir/cache`.
+    public init(dir: URL, passphrase: String = "redis test passphrase") throws {
         self.dir = dir
-        binary = try Self.locate()
+        binary = URL(fileURLWithPath: try CairnBinary.path())
         environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "HOME": dir.path,
             "CAIRN_REPO": dir.appendingPathComponent("repo").path,
             "CAIRN_CACHE_DIR": dir.appendingPathComponent("cache").path,
-            "CAIRN_PASSWORD": "redis test passphrase",
+            "CAIRN_PASSWORD": passphrase,
         ]
     }
 
-    static func locate() throws -> URL {
-        if let e = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !e.isEmpty { return URL(fileURLWithPath: e) }
-        var candidates: [URL] = []
-        for arg in ProcessInfo.processInfo.arguments {
-            var u = URL(fileURLWithPath: arg).standardizedFileURL
-            for _ in 0..<4 {
-                if u.pathExtension == "xctest" { candidates.append(u.deletingLastPathComponent().appendingPathComponent("cairn")); break }
-                u = u.deletingLastPathComponent()
-            }
-            candidates.append(URL(fileURLWithPath: arg).deletingLastPathComponent().appendingPathComponent("cairn"))
-        }
-        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") {
-            candidates.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().appendingPathComponent("cairn"))
-        }
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c }
-        throw RunnerError("cannot find the cairn binary next to the test bundle; set CAIRN_BINARY")
-    }
-
-    /// Runs cairn; standard input from `stdinFile` or /dev/null, or from `shellStdin` (a shell pipeline feeding it).
+    /// Runs cairn; standard input from `stdinFile` or /dev/null; standard output to `stdoutFile` when given.
     @discardableResult
-    func run(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, stdoutFile: URL? = nil) throws -> Result {
+    public func run(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, stdoutFile: URL? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
@@ -69,7 +55,12 @@ struct CairnRunner {
         let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
         p.standardOutput = outH
         p.standardError = errH
-        p.standardInput = stdinFile.map { FileHandle(forReadingAtPath: $0.path)! } ?? FileHandle(forReadingAtPath: "/dev/null")
+        if let stdinFile {
+            guard let h = FileHandle(forReadingAtPath: stdinFile.path) else { throw RunnerError("cannot open \(stdinFile.path) for standard input") }
+            p.standardInput = h
+        } else {
+            p.standardInput = FileHandle.nullDevice
+        }
         try p.run()
         p.waitUntilExit()
         try? outH.close(); try? errH.close()
@@ -80,9 +71,9 @@ struct CairnRunner {
         return Result(status: p.terminationStatus, out: out, err: err, signaled: p.terminationReason == .uncaughtSignal)
     }
 
-    /// Runs and asserts exit 0.
+    /// Runs and asserts exit 0 (and throws otherwise, so the test stops there).
     @discardableResult
-    func ok(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    public func ok(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let r = try run(args, env: env, stdinFile: stdinFile)
         XCTAssertEqual(r.status, 0, "cairn \(args.joined(separator: " ")): \(r.summary)", file: file, line: line)
         if r.status != 0 { throw RunnerError("cairn \(args.joined(separator: " ")) failed: \(r.summary)") }
@@ -91,8 +82,8 @@ struct CairnRunner {
 
     /// Runs and asserts a clean failure: exit `code`, one `cairn: error:` line, no crash text.
     @discardableResult
-    func fails(_ args: [String], code: Int32 = 1, env: [String: String] = [:], stdinFile: URL? = nil,
-               file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    public func fails(_ args: [String], code: Int32 = 1, env: [String: String] = [:], stdinFile: URL? = nil,
+                      file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let r = try run(args, env: env, stdinFile: stdinFile)
         XCTAssertFalse(r.signaled, r.summary, file: file, line: line)
         XCTAssertEqual(r.status, code, "cairn \(args.joined(separator: " ")): \(r.summary)", file: file, line: line)
@@ -103,22 +94,22 @@ struct CairnRunner {
     }
 
     /// Number of snapshots in the repository (optionally of one name).
-    func snapshotCount(name: String? = nil) throws -> Int {
+    public func snapshotCount(name: String? = nil) throws -> Int {
         let r = try ok(["snapshots", "--json"] + (name.map { ["--name", $0] } ?? []))
         return ((try JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [Any])?.count ?? -1
     }
 }
 
-/// A private temp directory, removed by the caller.
-func makeTempDir(_ label: String) throws -> URL {
+/// A private temporary directory, removed by the caller.
+public func makeTempDir(_ label: String) throws -> URL {
     let u = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-\(label)-\(UInt32.random(in: 0...UInt32.max))")
     try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
     return u
 }
 
-/// Runs a shell command; returns its status and output.
+/// Runs a shell command; returns its status and output (standard output and error together).
 @discardableResult
-func shell(_ command: String) throws -> (status: Int32, out: String) {
+public func shell(_ command: String) throws -> (status: Int32, out: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", command]

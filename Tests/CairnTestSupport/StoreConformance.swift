@@ -2,31 +2,24 @@ import CairnStorage
 import Foundation
 import XCTest
 
-/// What every `ObjectStore` must do, run against the local store, the memory
-/// store and S3 (directly and through the fault proxy).
-enum StoreConformance {
-    static func bytes(_ n: Int, seed: UInt64) -> [UInt8] {
-        var s = seed &+ 0x9E37_79B9_7F4A_7C15
-        var out = [UInt8](); out.reserveCapacity(n + 8)
-        while out.count < n {
-            s = s &+ 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            withUnsafeBytes(of: z.littleEndian) { out += $0 }
-        }
-        return Array(out.prefix(n))
+/// What every `ObjectStore` must do (kopia's blobtesting): CairnStorageTests runs it
+/// against the local and the memory store, CairnS3Tests against S3 (moto, directly
+/// and through the fault proxy). A new backend's tests call `run` on it.
+public enum StoreConformance {
+    /// Seeded test bytes (the suite's own stream: SplitMix64 started one step past `seed`).
+    public static func bytes(_ n: Int, seed: UInt64) -> [UInt8] {
+        RandomBytes.make(n, seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    static func name(_ i: Int) -> String {
+    /// The `i`-th object name of the suite: 64 hex digits, like a pack id.
+    public static func name(_ i: Int) -> String {
         let hex = Array("0123456789abcdef")
         var v = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
         return String((0..<64).map { _ in v = v &* 6364136223846793005 &+ 1442695040888963407; return hex[Int(v >> 60)] })
     }
 
     /// - Parameter largeSize: an object size that takes the store's multipart path, if it has one.
-    static func run(_ store: any ObjectStore, largeSize: Int = 11 << 20, file: StaticString = #filePath, line: UInt = #line) async throws {
+    public static func run(_ store: any ObjectStore, largeSize: Int = 11 << 20, file: StaticString = #filePath, line: UInt = #line) async throws {
         // Absent objects.
         let absent = ObjectKey(.data, name(999))
         var s = try await store.size(absent)

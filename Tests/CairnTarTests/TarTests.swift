@@ -1,4 +1,5 @@
 import CairnTar
+import CairnTestSupport
 import Foundation
 import XCTest
 

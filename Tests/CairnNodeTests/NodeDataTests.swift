@@ -1,4 +1,5 @@
 import CairnNode
+import CairnTestSupport
 import Foundation
 import XCTest
 

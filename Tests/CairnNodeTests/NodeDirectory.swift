@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 
 /// A generated CometBFT-style node home: LevelDB-like databases (immutable
@@ -6,14 +7,14 @@ import Foundation
 /// block production does to it.
 struct NodeDirectory {
     let root: URL
-    private var rng: SplitMix
+    private var rng: SplitMix64
     private var nextTable = 1
     private(set) var height: Int64 = 1000
     let databases = ["blockstore.db", "state.db", "application.db"]
     /// Bytes of the tables added by the last `advanceDay()`.
     private(set) var newTableBytes = 0
 
-    init(root: URL, seed: UInt64) { self.root = root; rng = SplitMix(seed) }
+    init(root: URL, seed: UInt64) { self.root = root; rng = SplitMix64(seed: seed) }
 
     var data: URL { root.appendingPathComponent("data") }
 

@@ -1,12 +1,13 @@
+import CairnEngine
 import Foundation
 
-/// Prometheus textfile-collector metrics for a status report (names in Docs/operations.md).
+/// Prometheus textfile-collector metrics of `status` and `scrub` (names in Docs/operations.md).
 public enum PrometheusMetrics {
+    /// The metrics of a status report.
     public static func render(_ r: StatusReport) -> String {
-        var out = ""
+        var out = PrometheusText()
         func family(_ name: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for s in samples { out += "\(name){\(s.labels)} \(s.value)\n" }
+            out.gauge(name, help: help, samples)
         }
         func src(_ s: StatusReport.Source) -> String { "source=\"\(escape(s.name))\",kind=\"\(s.kind)\",repository=\"\(escape(s.repository))\"" }
         func num(_ v: Double) -> String { format3(v) }
@@ -43,14 +44,31 @@ public enum PrometheusMetrics {
                r.repositories.compactMap { x in x.lastScrub.map { (rep(x), $0.clean ? "1" : "0") } })
         family("cairn_repository_last_scrub_timestamp_seconds", "Time of the last scrub run by 'cairn run'.",
                r.repositories.compactMap { x in x.lastScrub.map { (rep(x), num($0.time)) } })
-        out += "# HELP cairn_status_breached 1 when any objective is breached (cairn status exits 5).\n# TYPE cairn_status_breached gauge\n"
-        out += "cairn_status_breached \(r.breached ? 1 : 0)\n"
-        out += "# HELP cairn_status_timestamp_seconds When these metrics were measured.\n# TYPE cairn_status_timestamp_seconds gauge\n"
-        out += "cairn_status_timestamp_seconds \(num(r.time))\n"
-        return out
+        out.gauge("cairn_status_breached", help: "1 when any objective is breached (cairn status exits \(ExitStatus.breach)).", r.breached ? "1" : "0")
+        out.gauge("cairn_status_timestamp_seconds", help: "When these metrics were measured.", num(r.time))
+        return out.text
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    /// The metrics of a scrub (`report` nil: the scrub could not open the repository), finished at `now`.
+    public static func render(scrub r: ScrubReport?, now: Int) -> String {
+        var out = PrometheusText()
+        out.gauge("cairn_scrub_success", help: "1 if the last scrub ran and found no damage.", r?.isClean == true ? "1" : "0")
+        out.gauge("cairn_scrub_last_run_timestamp_seconds", help: "When the last scrub finished.", String(now))
+        guard let r else {
+            out.gauge("cairn_scrub_ran", help: nil, "0")
+            return out.text
+        }
+        out.gauge("cairn_scrub_ran", help: "1 if the last scrub could open the repository.", "1")
+        out.gauge("cairn_scrub_bytes_verified", help: "Bytes of packs read and verified by the last scrub.", String(r.bytesVerified))
+        out.gauge("cairn_scrub_damaged_packs", help: "Damaged or missing packs found by the last scrub.", String(r.packProblems.count))
+        out.gauge("cairn_scrub_damaged_blobs", help: "Damaged or missing blobs found by the last scrub.", String(r.blobProblems.count))
+        out.gauge("cairn_scrub_damaged_objects", help: "Unreadable key, index or snapshot objects.", String(r.objectProblems.count))
+        out.gauge("cairn_scrub_affected_snapshots", help: "Snapshots that cannot be fully restored.", String(r.affectedSnapshots.count))
+        out.gauge("cairn_scrub_index_damage", help: "1 if the index objects are damaged or miss blobs that packs hold (run 'cairn index rebuild --read-packs').",
+                  r.indexDamaged ? "1" : "0")
+        out.gauge("cairn_scrub_orphan_packs", help: "Packs no index object names.", String(r.orphanPacks.count))
+        return out.text
     }
+
+    static func escape(_ s: String) -> String { PrometheusText.escape(s) }
 }

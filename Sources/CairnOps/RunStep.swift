@@ -13,10 +13,10 @@ public struct RunStep: Sendable {
         self.step = step; self.target = target; self.outcome = outcome; self.seconds = seconds; self.detail = detail
     }
 
-    /// The run's exit code: 1 when anything failed, 3 when something warned, else 0.
+    /// The run's exit code: failure (1) when anything failed, partial (3) when something warned, else 0.
     public static func exitCode(_ steps: [RunStep]) -> Int32 {
-        if steps.contains(where: { $0.outcome == .failed }) { return 1 }
-        if steps.contains(where: { $0.outcome == .warning }) { return 3 }
-        return 0
+        if steps.contains(where: { $0.outcome == .failed }) { return ExitStatus.failure }
+        if steps.contains(where: { $0.outcome == .warning }) { return ExitStatus.partial }
+        return ExitStatus.success
     }
 }

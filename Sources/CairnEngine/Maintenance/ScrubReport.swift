@@ -37,6 +37,9 @@ public struct ScrubOptions: Sendable {
 
 /// The findings of a scrub, in terms a person acts on.
 public struct ScrubReport: Sendable {
+    /// An empty report (nothing checked yet, no damage).
+    public init() {}
+
     /// One damaged or missing pack.
     public struct PackProblem: Sendable {
         public var pack: String

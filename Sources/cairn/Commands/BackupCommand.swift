@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCompression
 import CairnEngine
+import CairnOps
 import Foundation
 
 struct BackupCommand: AsyncParsableCommand {
@@ -95,9 +96,7 @@ struct BackupCommand: AsyncParsableCommand {
         if !stdinFromCommand, paths.contains("") { throw ValidationError("a path is empty (\"\"): name the file or directory to back up") }
         if stdinFromCommand, command.first == "" { throw ValidationError("the command after '--' is empty") }
         if decompress && !stdin { throw ValidationError("--decompress goes with --stdin") }
-        if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
-            throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
-        }
+        if let name { try SnapshotNameArgument.validate(name) }
     }
 
     /// The paths to back up: the arguments, then those the lists name.
@@ -147,9 +146,7 @@ struct BackupCommand: AsyncParsableCommand {
     /// --dry-run: the estimate, nothing stored.
     func estimate(_ repo: Repository, paths: [String]) async throws {
         let dry = BackupDryRun(repo: repo, options: try backupOptions(paths: paths))
-        let line = ProgressLine(progress: dry.progress, verb: "scanning", enabled: options.showProgress)
-        let e: BackupDryRun.Estimate
-        do { e = try await dry.run(paths: paths); line.stop() } catch { line.stop(); throw error }
+        let e = try await ProgressLine.showing(dry.progress, verb: "scanning", enabled: options.showProgress) { try await dry.run(paths: paths) }
         for w in e.warnings { Terminal.warn(w) }
         if options.json {
             Terminal.json(BackupDryRunJSON(dry_run: true, files: e.files, directories: e.directories, others: e.others, logical_bytes: e.bytes,
@@ -172,29 +169,28 @@ struct BackupCommand: AsyncParsableCommand {
             input = source
         }
         let archiver = Archiver(repo: repo, options: opts)
-        let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
-        // The quick scan (restic's): totals for the progress line, counted beside the backup.
-        var scan: Task<Void, Never>? = nil
-        if options.showProgress && input == nil {
-            let scanner = BackupScanner(options: opts), progress = archiver.progress
-            scan = Task.detached(priority: .utility) {
-                guard let totals = scanner.scan(paths: paths) else { return }
-                progress.update { $0.filesTotal = totals.files; $0.bytesTotal = totals.bytes }
+        let result: BackupResult = try await ProgressLine.showing(archiver.progress, verb: "backing up", enabled: options.showProgress) {
+            // The quick scan (restic's): totals for the progress line, counted beside the backup.
+            var scan: Task<Void, Never>? = nil
+            if options.showProgress && input == nil {
+                let scanner = BackupScanner(options: opts), progress = archiver.progress
+                scan = Task.detached(priority: .utility) {
+                    guard let totals = scanner.scan(paths: paths) else { return }
+                    progress.update { $0.filesTotal = totals.files; $0.bytesTotal = totals.bytes }
+                }
             }
-        }
-        let result: BackupResult
-        do {
-            if let input {
-                result = try await archiver.backup(streamFD: input.fd, prefix: input.prefix, label: stdin ? "-" : command[0])
-            } else {
-                result = try await archiver.backup(paths: paths)
+            do {
+                let result = if let input {
+                    try await archiver.backup(streamFD: input.fd, prefix: input.prefix, label: stdin ? "-" : command[0])
+                } else {
+                    try await archiver.backup(paths: paths)
+                }
+                await scan?.value
+                return result
+            } catch {
+                scan?.cancel()
+                throw error
             }
-            await scan?.value
-            line.stop()
-        } catch {
-            scan?.cancel()
-            line.stop()
-            throw error
         }
         for w in result.warnings { Terminal.warn(w) }
         let s = result.snapshot
@@ -214,7 +210,7 @@ struct BackupCommand: AsyncParsableCommand {
             if !SnapshotFacts.holdsEverySource(s.extra) {
                 Terminal.warn("\(s.extra[SnapshotFacts.sourcesMissing] ?? "?") of the \(s.paths.count) paths could not be read at all: 'cairn status' does not count this snapshot")
             }
-            throw ExitCode(CairnCommand.Exit.partial)
+            throw ExitCode(ExitStatus.partial)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLinuxShims
 import CairnEngine
+import CairnOps
 import Foundation
 
 /// `cairn`: the command-line front end. Parsing and printing only; the work
@@ -18,13 +19,6 @@ struct CairnCommand: AsyncParsableCommand {
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
                       CopyCommand.self, ReportCommand.self, MigrateCommand.self])
-
-    /// Exit codes of the CLI contract.
-    enum Exit {
-        static let failure: Int32 = 1
-        static let usage: Int32 = 2
-        static let partial: Int32 = 3
-    }
 
     static func main() async {
         // Before any key exists: a core dump would hold the master key (Docs/security.md).
@@ -67,17 +61,17 @@ struct CairnCommand: AsyncParsableCommand {
                 // A bad option value found only at run time: still a usage error.
                 Terminal.error(message)
                 FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
-                Foundation.exit(Exit.usage)
+                Foundation.exit(ExitStatus.usage)
             }
             if error is CairnError || !(code == .validationFailure) && isRuntime(error) {
                 Terminal.error(describe(error))
-                Foundation.exit(Exit.failure)
+                Foundation.exit(ExitStatus.failure)
             }
             // A usage error: one line, then a pointer to --help.
             let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
             Terminal.error(message.replacingOccurrences(of: "Error: ", with: ""))
             FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
-            Foundation.exit(Exit.usage)
+            Foundation.exit(ExitStatus.usage)
         }
     }
 

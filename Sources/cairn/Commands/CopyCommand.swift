@@ -78,9 +78,9 @@ struct CopyCommand: AsyncParsableCommand {
             try await destLock.holding {
                 try await destination.sync()
                 let copier = try Copier(source: source, destination: destination)
-                let line = ProgressLine(progress: copier.progress.work, verb: "copy", enabled: options.showProgress)
-                let report: Copier.Report
-                do { report = try await copier.copy(records); line.stop() } catch { line.stop(); throw error }
+                let report = try await ProgressLine.showing(copier.progress.work, verb: "copy", enabled: options.showProgress) {
+                    try await copier.copy(records)
+                }
                 if options.json {
                     Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },
                                            skipped: report.skipped, retagged: report.retagged.map { TagJSON(old: $0.old, new: $0.new, tags: $0.tags) },

@@ -3,6 +3,7 @@ import CairnEngine
 import CairnOps
 import CairnPlan
 import CairnPostgres
+import CairnRedisClient
 import CairnStorage
 import Foundation
 
@@ -67,7 +68,7 @@ struct DrillCommand: AsyncParsableCommand {
             }
             for (n, why) in skipped { Terminal.out("\(n.padding(nameW)) skipped                                             \(why)") }
         }
-        if results.contains(where: { !$0.ok }) { throw ExitCode(CairnCommand.Exit.failure) }
+        if results.contains(where: { !$0.ok }) { throw ExitCode(ExitStatus.failure) }
     }
 
     /// Runs the drill of one source; failures become a failed drill naming the phase.
@@ -113,37 +114,7 @@ struct DrillCommand: AsyncParsableCommand {
         return try timer.run("compare") {
             let ls = try ctx.cairn(["ls", "latest", "--name", s.snapshotName, "--json"], repo)
             try checked(ls, "cairn ls")
-            var entries = 0, files = 0
-            var bytes: UInt64 = 0
-            for line in ls.stdout.split(separator: "\n") where !line.isEmpty {
-                guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let path = o["path"] as? String, let type = o["type"] as? String else { throw DrillFailure("cannot read the manifest line \(line.prefix(80))") }
-                let local = target + (path.hasPrefix("/") ? path : "/" + path)
-                var st = stat()
-                guard lstat(local, &st) == 0 else { throw DrillFailure("\(path) is in the manifest but was not restored") }
-                let kind = st.st_mode & S_IFMT
-                switch type {
-                case "file":
-                    guard kind == S_IFREG else { throw DrillFailure("\(path) should be a file") }
-                    let size = (o["size"] as? NSNumber)?.uint64Value ?? 0
-                    guard UInt64(st.st_size) == size else { throw DrillFailure("\(path) has \(st.st_size) bytes, the manifest says \(size)") }
-                    files += 1; bytes += size
-                case "dir":
-                    guard kind == S_IFDIR else { throw DrillFailure("\(path) should be a directory") }
-                case "symlink":
-                    guard kind == S_IFLNK else { throw DrillFailure("\(path) should be a symbolic link") }
-                    let want = o["link_target"] as? String ?? ""
-                    let got = (try? FileManager.default.destinationOfSymbolicLink(atPath: local)) ?? ""
-                    guard got == want else { throw DrillFailure("\(path) points to \(got.debugDescription), the manifest says \(want.debugDescription)") }
-                default: break
-                }
-                if let mode = (o["mode"] as? NSNumber)?.uint32Value, type != "symlink", UInt32(st.st_mode) & 0o7777 != mode & 0o7777 {
-                    throw DrillFailure("\(path) has mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)), the manifest says \(String(mode & 0o7777, radix: 8))")
-                }
-                entries += 1
-            }
-            guard entries > 0 else { throw DrillFailure("the manifest is empty") }
-            return "\(entries) entries match the manifest (\(files) files, \(Terminal.bytes(bytes)))"
+            return try RestoredTreeCheck.compare(manifest: ls.stdout, restoredAt: target).description
         }
     }
 
@@ -170,13 +141,7 @@ struct DrillCommand: AsyncParsableCommand {
         let server = try timer.run("load") { try TemporaryRedis(rdb: rdb, server: ctx.plan.drill.redisServer) }
         defer { server.stop() }
         return try timer.run("checks") {
-            let info = try server.command(["INFO", "keyspace"])
-            var loaded: UInt64 = 0
-            for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("db") {
-                if let k = line.split(separator: ":").last?.split(separator: ",").first(where: { $0.hasPrefix("keys=") }) {
-                    loaded += UInt64(k.dropFirst(5)) ?? 0
-                }
-            }
+            let loaded = RedisKeyspace.keyCount(info: try server.command(["INFO", "keyspace"]))
             var sampled = 0
             for _ in 0..<min(5, Int(loaded)) {
                 let key = try server.command(["RANDOMKEY"])
@@ -185,8 +150,7 @@ struct DrillCommand: AsyncParsableCommand {
             }
             if let recorded = snap.extra["redis.keys"].flatMap(UInt64.init) {
                 let expiring = snap.extra["redis.keys_with_expiry"].flatMap(UInt64.init) ?? 0
-                // Keys whose TTL passed since the backup are dropped on load: allow at most those.
-                guard loaded <= recorded, loaded + expiring >= recorded else {
+                guard RedisKeyspace.loadMatches(loaded: loaded, recorded: recorded, expiring: expiring) else {
                     throw DrillFailure("redis-server loaded \(loaded) keys, the backup recorded \(recorded) (\(expiring) with a TTL)")
                 }
                 return "\(loaded) of \(recorded) recorded keys loaded, \(sampled) sampled"
@@ -221,18 +185,7 @@ struct DrillCommand: AsyncParsableCommand {
             req.snapshot = snap.id
             let pitr = PointInTimeRestore(repo: r)
             let (_, walPlan) = try await pitr.plan(req)
-            // Every WAL file the replay reads, fetched in batches, each hash-checked.
-            let archive = WALArchive(repo: r, name: base.walName)
-            let wanted = walPlan.histories + walPlan.segments
-            var i = 0
-            while i < wanted.count {
-                let batch = Array(wanted[i..<min(i + 8, wanted.count)])
-                let got = await archive.prefetch(batch, into: walDir)
-                if let lost = batch.first(where: { !got.contains($0) }) {
-                    throw DrillFailure("the archived WAL file \(lost) of \(base.walName) could not be fetched")
-                }
-                i += batch.count
-            }
+            try await WALArchive(repo: r, name: base.walName).fetchAll(walPlan.histories + walPlan.segments, into: walDir)
             if let a = account {
                 for f in try DirectoryReader.stringNames(walDir) { chown(walDir + "/" + f, a.uid, a.gid) }
             }
@@ -249,7 +202,7 @@ struct DrillCommand: AsyncParsableCommand {
             func connect() throws -> PGConnection {
                 while true {
                     do {
-                        return try PGConnection(server.conninfo("postgres", user: Self.conninfoValue(s.dbname, "user") ?? "postgres"))
+                        return try PGConnection(server.conninfo("postgres", user: Conninfo.value(of: "user", in: s.dbname) ?? "postgres"))
                     } catch PostgresError.connection(let message) where message.contains("not accepting connections") || message.contains("starting up") {
                         guard Date() < deadline else { throw DrillFailure("the server was still in recovery after \(limit) s") }
                         usleep(100_000)
@@ -264,7 +217,7 @@ struct DrillCommand: AsyncParsableCommand {
             return server
         }
         defer { pg.stop() }
-        let user = Self.conninfoValue(s.dbname, "user") ?? "postgres"
+        let user = Conninfo.value(of: "user", in: s.dbname) ?? "postgres"
         let replayed = "base backup \(outcome.base.record.id.prefix(8)) + \(outcome.plan.segments.count) WAL segment(s) to \(outcome.plan.segments.last ?? "its end") replayed, promoted"
         return try timer.run("checks") {
             try runChecks(s, ctx) { try PGConnection(pg.conninfo($0, user: user)) }
@@ -274,7 +227,7 @@ struct DrillCommand: AsyncParsableCommand {
 
     /// The plan's `[[source.NAME.check]]`s, each on a connection to its database (default `database`).
     private func runChecks(_ s: PlanSource, _ ctx: OpsContext, database: String? = nil, _ connect: (String) throws -> PGConnection) throws {
-        let fallback = database ?? Self.conninfoValue(s.dbname, "dbname") ?? "postgres"
+        let fallback = database ?? Conninfo.value(of: "dbname", in: s.dbname) ?? "postgres"
         for c in s.checks {
             let label = "check \(c.name.debugDescription) (\(ctx.plan.file):\(c.line))"
             let rows: [[String?]]
@@ -287,38 +240,6 @@ struct DrillCommand: AsyncParsableCommand {
             guard c.expect.holds(value: value, rowCount: rows.count) else {
                 throw DrillFailure("\(label) expected \(c.expect) but got \(value.map { $0.debugDescription } ?? "no value") (\(rows.count) row(s))")
             }
-        }
-    }
-
-    /// The value of `key` in a `key=value` libpq connection string (quotes and backslash escapes honoured); nil for URIs.
-    static func conninfoValue(_ conninfo: String?, _ key: String) -> String? {
-        guard let c = conninfo, !c.hasPrefix("postgres://"), !c.hasPrefix("postgresql://") else { return nil }
-        var chars = Array(c)[...]
-        func skipSpace() { while let f = chars.first, f.isWhitespace { chars = chars.dropFirst() } }
-        while true {
-            skipSpace()
-            guard !chars.isEmpty else { return nil }
-            var k = ""
-            while let f = chars.first, f != "=", !f.isWhitespace { k.append(f); chars = chars.dropFirst() }
-            skipSpace()
-            guard chars.first == "=" else { return nil }
-            chars = chars.dropFirst()
-            skipSpace()
-            var v = ""
-            if chars.first == "'" {
-                chars = chars.dropFirst()
-                while let f = chars.first, f != "'" {
-                    if f == "\\", chars.count > 1 { chars = chars.dropFirst() }
-                    v.append(chars.first!); chars = chars.dropFirst()
-                }
-                chars = chars.dropFirst()
-            } else {
-                while let f = chars.first, !f.isWhitespace {
-                    if f == "\\", chars.count > 1 { chars = chars.dropFirst() }
-                    v.append(chars.first!); chars = chars.dropFirst()
-                }
-            }
-            if k == key { return v }
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 
 struct IndexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "index", abstract: "Maintain the local index.", subcommands: [Rebuild.self])
@@ -30,7 +31,7 @@ struct IndexCommand: AsyncParsableCommand {
             } else {
                 Terminal.out("index rebuilt: \(r.packs) packs (\(r.headersRead) headers read), \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
             }
-            if !r.damagedPacks.isEmpty { throw ExitCode(CairnCommand.Exit.failure) }
+            if !r.damagedPacks.isEmpty { throw ExitCode(ExitStatus.failure) }
         }
     }
 }

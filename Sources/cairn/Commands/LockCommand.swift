@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnPlan
 import CairnStorage
 import Foundation
 
@@ -32,7 +33,7 @@ struct LockCommand: AsyncParsableCommand {
         func run() async throws {
             var window: Int64?
             if let renewBefore {
-                guard let s = DurationArgument.seconds(renewBefore) else { throw ValidationError("--renew-before must be a duration like 15d or 12h") }
+                guard let s = PlanDuration.fractionalSeconds(renewBefore) else { throw ValidationError("--renew-before must be a duration like 15d or 12h") }
                 window = Int64(s)
             }
             let (repo, lock) = try await options.openLocked(exclusive: false, operation: "lock extend", wait: lockOptions.seconds)

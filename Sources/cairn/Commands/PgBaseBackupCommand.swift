@@ -31,7 +31,7 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
     var archiveTimeout = "10m"
 
     func validate() throws {
-        if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
+        try SnapshotNameArgument.validate(name)
         if tags.contains(where: { $0.isEmpty }) { throw ValidationError("--tag is empty") }
         if stream && pgdata != nil { throw ValidationError("--stream reads the data directory through the server: drop --pgdata") }
         if LockOptions.parse(archiveTimeout) == nil { throw ValidationError("--archive-timeout \(archiveTimeout.debugDescription) is not a duration like 10m") }
@@ -49,15 +49,12 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
         streamed.archiveTimeout = archiveWait
         streamed.tags = tags
         let archiver = WorkProgress()
-        let line = ProgressLine(progress: archiver, verb: "base backup", enabled: options.showProgress)
-        let r: BackupResult
-        do {
-            r = try await lock.holding {
+        let r: BackupResult = try await ProgressLine.showing(archiver, verb: "base backup", enabled: options.showProgress) {
+            try await lock.holding {
                 stream ? try await streamed.run(conninfo: dbname, progress: archiver)
                        : try await backup.run(conninfo: dbname, dataDirectory: pgdata, progress: archiver)
             }
-            line.stop()
-        } catch { line.stop(); throw error }
+        }
         for w in r.warnings { Terminal.warn(w) }
         let e = r.snapshot.extra
         if options.json {

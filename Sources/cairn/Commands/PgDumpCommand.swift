@@ -25,7 +25,7 @@ struct PgDumpCommand: AsyncParsableCommand {
     var pgDumpArguments: [String] = []
 
     func validate() throws {
-        if name.isEmpty || name.contains("/") || name == "." || name == ".." { throw ValidationError("--name must be non-empty and contain no '/'") }
+        try SnapshotNameArgument.validate(name)
         if tags.contains(where: { $0.isEmpty }) { throw ValidationError("--tag is empty") }
     }
 

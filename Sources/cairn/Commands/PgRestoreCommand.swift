@@ -66,9 +66,9 @@ struct PgRestoreCommand: AsyncParsableCommand {
         req.keepArchiving = keepArchiving
         req.force = force
         let progress = WorkProgress()
-        let line = ProgressLine(progress: progress, verb: "restoring", enabled: options.showProgress)
-        let o: PointInTimeRestore.Outcome
-        do { o = try await PointInTimeRestore(repo: repo).run(req, progress: progress); line.stop() } catch { line.stop(); throw error }
+        let o = try await ProgressLine.showing(progress, verb: "restoring", enabled: options.showProgress) {
+            try await PointInTimeRestore(repo: repo).run(req, progress: progress)
+        }
         for w in o.warnings { Terminal.warn(w) }
         if options.json {
             Terminal.json(PgRestoreJSON(base_snapshot: o.base.record.id, pgdata: req.pgdata, timeline: o.plan.targetTimeline,

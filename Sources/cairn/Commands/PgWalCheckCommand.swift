@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 import CairnPostgres
 import Foundation
 
@@ -55,7 +56,7 @@ struct PgWalCheckCommand: AsyncParsableCommand {
         }
         if !ok {
             Terminal.error("the WAL archive has gaps or unrestorable base backups (see above)")
-            throw ExitCode(CairnCommand.Exit.failure)
+            throw ExitCode(ExitStatus.failure)
         }
     }
 }

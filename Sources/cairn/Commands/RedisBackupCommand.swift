@@ -57,9 +57,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
     var allowNoChecksum = false
 
     func validate() throws {
-        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
-            throw ValidationError("--name must be non-empty, not '.' or '..', and contain no '/'")
-        }
+        try SnapshotNameArgument.validate(name)
         if waitTimeout <= 0 { throw ValidationError("--wait-timeout must be positive") }
     }
 
@@ -152,14 +150,13 @@ struct RedisBackupCommand: AsyncParsableCommand {
             }
         }
         let archiver = Archiver(repo: repo, options: opts)
-        let line = ProgressLine(progress: archiver.progress, verb: "backing up", enabled: options.showProgress)
         let result: BackupResult
         do {
-            result = try await archiver.backup(streamFD: pipe.readFD, label: label)
-            line.stop()
+            result = try await ProgressLine.showing(archiver.progress, verb: "backing up", enabled: options.showProgress) {
+                try await archiver.backup(streamFD: pipe.readFD, label: label)
+            }
             close(pipe.readFD)
         } catch {
-            line.stop()
             close(pipe.readFD)
             throw error
         }

@@ -55,10 +55,9 @@ struct RedisRestoreCommand: AsyncParsableCommand {
             if !renamed { unlink(tmp) }
         }
         let restorer = Restorer(repo: repo, snapshot: record)
-        let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)
-        let bytes: UInt64
-        do { bytes = try await restorer.restoreSingleFile(to: fd) } catch { line.stop(); throw error }
-        line.stop()
+        let bytes = try await ProgressLine.showing(restorer.progress, verb: "restoring", enabled: options.showProgress) {
+            try await restorer.restoreSingleFile(to: fd)
+        }
         guard fsync(fd) == 0 else { throw CairnError.io("cannot sync \(tmp): \(String(cString: strerror(errno)))") }
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw CairnError.io("cannot rewind \(tmp): \(String(cString: strerror(errno)))") }
         let summary: RDBSummary

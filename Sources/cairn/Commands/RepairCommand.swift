@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 import Foundation
 
 struct RepairCommand: AsyncParsableCommand {
@@ -14,9 +15,7 @@ struct RepairCommand: AsyncParsableCommand {
         var o = ScrubOptions()
         o.readData = true
         let checker = Checker(repo: repo, options: o)
-        let line = ProgressLine(progress: checker.progress, verb: "scrubbing", enabled: showProgress)
-        defer { line.stop() }
-        return try await checker.run()
+        return try await ProgressLine.showing(checker.progress, verb: "scrubbing", enabled: showProgress) { try await checker.run() }
     }
 
     /// Index damage is repaired first, by rebuilding the index from the packs'
@@ -92,7 +91,7 @@ struct RepairCommand: AsyncParsableCommand {
                 }
                 Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: damage remains in \(after.affectedSnapshots.count) snapshot(s)")
             }
-            if !after.isClean { throw ExitCode(ScrubCommand.damageExit) }
+            if !after.isClean { throw ExitCode(ExitStatus.damage) }
         }
     }
 
@@ -138,7 +137,7 @@ struct RepairCommand: AsyncParsableCommand {
                 }
                 Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: \(after.advice ?? "damage remains")")
             }
-            if !after.isClean { throw ExitCode(ScrubCommand.damageExit) }
+            if !after.isClean { throw ExitCode(ExitStatus.damage) }
         }
     }
 }

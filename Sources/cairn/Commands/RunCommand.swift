@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if all && !sources.isEmpty { throw ValidationError("give --all or --source NAME, not both") }
-        if waitLock != "0" && DurationArgument.seconds(waitLock) == nil { throw ValidationError("--wait-lock takes a duration like 10m") }
+        if waitLock != "0" && PlanDuration.fractionalSeconds(waitLock) == nil { throw ValidationError("--wait-lock takes a duration like 10m") }
     }
 
     func run() async throws {
@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         let chosen = try ctx.sources(named: sources)
         let lockPath = (plan.repositories.first.flatMap { try? ctx.cacheBase($0) } ?? NSTemporaryDirectory()) + "/cairn-run.lock"
         let lock: RunLock?
-        do { lock = dryRun ? nil : try RunLock(path: lockPath, wait: waitLock == "0" ? 0 : DurationArgument.seconds(waitLock) ?? 0) } catch let e as OpsError {
+        do { lock = dryRun ? nil : try RunLock(path: lockPath, wait: waitLock == "0" ? 0 : PlanDuration.fractionalSeconds(waitLock) ?? 0) } catch let e as OpsError {
             throw PlanLoadError.message(e.description)
         }
         defer { _ = lock }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CairnEngine
 import CairnFormat
+import CairnOps
+import CairnPlan
 import Foundation
 
 struct ScrubCommand: AsyncParsableCommand {
@@ -26,12 +28,10 @@ struct ScrubCommand: AsyncParsableCommand {
     @Option(help: "Write Prometheus textfile-collector metrics to this file.")
     var metrics: String?
 
-    static let damageExit: Int32 = 4
-
     func validate() throws {
         if let s = readDataSubset, ScrubOptions.parseSubset(s) == nil { throw ValidationError("--read-data-subset takes n/t (like 2/7) or a percentage (like 10%)") }
-        if let d = maxDuration, DurationArgument.seconds(d) == nil { throw ValidationError("--max-duration takes a duration like 45m or 2h") }
-        if let d = maxAge, DurationArgument.seconds(d) == nil { throw ValidationError("--max-age takes a duration like 30d") }
+        if let d = maxDuration, PlanDuration.fractionalSeconds(d) == nil { throw ValidationError("--max-duration takes a duration like 45m or 2h") }
+        if let d = maxAge, PlanDuration.fractionalSeconds(d) == nil { throw ValidationError("--max-age takes a duration like 30d") }
         if !readData && (readDataSubset != nil || maxDuration != nil || maxAge != nil) {
             throw ValidationError("--read-data-subset, --max-duration and --max-age go with --read-data")
         }
@@ -40,19 +40,19 @@ struct ScrubCommand: AsyncParsableCommand {
     func run() async throws {
         let repo: Repository
         do { repo = try await options.openForReading(operation: "scrub", lockOptions: lockOptions) } catch {
-            if let metrics { try? ScrubMetrics.write(nil, to: metrics) }
+            if let metrics { try? PrometheusText.write(PrometheusMetrics.render(scrub: nil, now: Int(Date().timeIntervalSince1970)), to: metrics) }
             throw error
         }
         var o = ScrubOptions()
         o.readData = readData
         o.subset = readDataSubset.flatMap(ScrubOptions.parseSubset) ?? .all
-        o.maxDurationSeconds = maxDuration.flatMap(DurationArgument.seconds)
-        o.maxAgeSeconds = maxAge.flatMap(DurationArgument.seconds)
+        o.maxDurationSeconds = maxDuration.flatMap(PlanDuration.fractionalSeconds)
+        o.maxAgeSeconds = maxAge.flatMap(PlanDuration.fractionalSeconds)
         let checker = Checker(repo: repo, options: o)
-        let line = ProgressLine(progress: checker.progress, verb: "verifying", enabled: options.showProgress && readData)
-        let report: ScrubReport
-        do { report = try await checker.run(); line.stop() } catch { line.stop(); throw error }
-        if let metrics { try ScrubMetrics.write(report, to: metrics) }
+        let report = try await ProgressLine.showing(checker.progress, verb: "verifying", enabled: options.showProgress && readData) {
+            try await checker.run()
+        }
+        if let metrics { try PrometheusText.write(PrometheusMetrics.render(scrub: report, now: Int(Date().timeIntervalSince1970)), to: metrics) }
         if options.json {
             Terminal.json(ScrubJSON(report))
         } else {
@@ -60,15 +60,15 @@ struct ScrubCommand: AsyncParsableCommand {
         }
         if !report.isClean {
             if !report.dataDamaged && !report.indexDamaged && !report.replayedSnapshots.isEmpty {
-                Terminal.error("\(report.replayedSnapshots.count) forgotten snapshot(s) are in the store again (replayed?): run 'cairn prune' (exit \(Self.damageExit))")
+                Terminal.error("\(report.replayedSnapshots.count) forgotten snapshot(s) are in the store again (replayed?): run 'cairn prune' (exit \(ExitStatus.damage))")
             } else if report.dataDamaged && report.affectedSnapshots.isEmpty {
-                Terminal.error("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(Self.damageExit))")
+                Terminal.error("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(ExitStatus.damage))")
             } else if report.dataDamaged {
-                Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(Self.damageExit))")
+                Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(ExitStatus.damage))")
             } else {
-                Terminal.error("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(Self.damageExit))")
+                Terminal.error("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(ExitStatus.damage))")
             }
-            throw ExitCode(Self.damageExit)
+            throw ExitCode(ExitStatus.damage)
         }
     }
 
@@ -136,55 +136,5 @@ struct ScrubJSON: Encodable {
         snapshots_needing_index_rebuild = r.snapshotsNeedingIndexRebuild.sorted(); advice = r.advice
         affected_not_listed = r.affectedNotListed
         replayed_snapshots = r.replayedSnapshots.map { .init(snapshot: $0.snapshot, forgotten: Terminal.rfc3339($0.forgottenNanos)) }
-    }
-}
-
-/// Prometheus textfile-collector metrics for the node exporter.
-enum ScrubMetrics {
-    static func write(_ r: ScrubReport?, to path: String) throws {
-        let now = Int(Date().timeIntervalSince1970)
-        var s = """
-        # HELP cairn_scrub_success 1 if the last scrub ran and found no damage.
-        # TYPE cairn_scrub_success gauge
-        cairn_scrub_success \(r?.isClean == true ? 1 : 0)
-        # HELP cairn_scrub_last_run_timestamp_seconds When the last scrub finished.
-        # TYPE cairn_scrub_last_run_timestamp_seconds gauge
-        cairn_scrub_last_run_timestamp_seconds \(now)
-
-        """
-        if let r {
-            s += """
-            # HELP cairn_scrub_ran 1 if the last scrub could open the repository.
-            # TYPE cairn_scrub_ran gauge
-            cairn_scrub_ran 1
-            # HELP cairn_scrub_bytes_verified Bytes of packs read and verified by the last scrub.
-            # TYPE cairn_scrub_bytes_verified gauge
-            cairn_scrub_bytes_verified \(r.bytesVerified)
-            # HELP cairn_scrub_damaged_packs Damaged or missing packs found by the last scrub.
-            # TYPE cairn_scrub_damaged_packs gauge
-            cairn_scrub_damaged_packs \(r.packProblems.count)
-            # HELP cairn_scrub_damaged_blobs Damaged or missing blobs found by the last scrub.
-            # TYPE cairn_scrub_damaged_blobs gauge
-            cairn_scrub_damaged_blobs \(r.blobProblems.count)
-            # HELP cairn_scrub_damaged_objects Unreadable key, index or snapshot objects.
-            # TYPE cairn_scrub_damaged_objects gauge
-            cairn_scrub_damaged_objects \(r.objectProblems.count)
-            # HELP cairn_scrub_affected_snapshots Snapshots that cannot be fully restored.
-            # TYPE cairn_scrub_affected_snapshots gauge
-            cairn_scrub_affected_snapshots \(r.affectedSnapshots.count)
-            # HELP cairn_scrub_index_damage 1 if the index objects are damaged or miss blobs that packs hold (run 'cairn index rebuild --read-packs').
-            # TYPE cairn_scrub_index_damage gauge
-            cairn_scrub_index_damage \(r.indexDamaged ? 1 : 0)
-            # HELP cairn_scrub_orphan_packs Packs no index object names.
-            # TYPE cairn_scrub_orphan_packs gauge
-            cairn_scrub_orphan_packs \(r.orphanPacks.count)
-
-            """
-        } else {
-            s += "# TYPE cairn_scrub_ran gauge\ncairn_scrub_ran 0\n"
-        }
-        let tmp = path + ".tmp"
-        try Data(s.utf8).write(to: URL(fileURLWithPath: tmp))
-        if rename(tmp, path) != 0 { throw CairnError.io("cannot write metrics file \(path)") }
     }
 }

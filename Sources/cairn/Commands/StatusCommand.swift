@@ -9,8 +9,6 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Measure the plan's objectives: snapshot age vs RPO, last drill vs RTO, last scrub, size (exit 0 all hold, 5 breached).")
 
-    static let breachExit: Int32 = 5
-
     @OptionGroup var planOptions: PlanOptions
 
     @Flag(help: "Print one JSON document (times in RFC 3339 UTC).")
@@ -24,21 +22,13 @@ struct StatusCommand: AsyncParsableCommand {
         let ctx = OpsContext(plan: plan)
         let report = StatusEvaluator.evaluate(plan: plan, facts: await ctx.facts(), now: Date().timeIntervalSince1970,
                                               archivers: archiverProblems(plan, ctx))
-        if let metrics {
-            let tmp = metrics + ".tmp"
-            do {
-                try Data(PrometheusMetrics.render(report).utf8).write(to: URL(fileURLWithPath: tmp))
-                guard rename(tmp, metrics) == 0 else { throw PlanLoadError.message("cannot rename \(tmp) to \(metrics): \(String(cString: strerror(errno)))") }
-            } catch let e as PlanLoadError { throw e } catch {
-                throw PlanLoadError.message("cannot write the metrics file \(metrics): \(error.localizedDescription)")
-            }
-        }
+        if let metrics { try PrometheusText.write(PrometheusMetrics.render(report), to: metrics) }
         if json {
             Terminal.json(StatusJSON(report))
         } else {
             print(report)
         }
-        if report.breached { throw ExitCode(Self.breachExit) }
+        if report.breached { throw ExitCode(ExitStatus.breach) }
     }
 
     /// Per pg-wal source with a server to ask (its `dbname`, else that of a
@@ -101,7 +91,7 @@ struct StatusCommand: AsyncParsableCommand {
             if s.incompleteSnapshots > 0 { Terminal.out("NOTE: source \(s.name): \(s.incompleteSnapshots) snapshot(s) missing a whole source are not counted") }
         }
         for p in problems { Terminal.out("BREACH: \(p)") }
-        Terminal.out(problems.isEmpty ? "all objectives hold" : "\(problems.count) objective(s) breached (exit \(Self.breachExit))")
+        Terminal.out(problems.isEmpty ? "all objectives hold" : "\(problems.count) objective(s) breached (exit \(ExitStatus.breach))")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 import CairnPostgres
 import CairnStorage
 import Foundation
@@ -19,8 +20,6 @@ struct WalFetchCommand: AsyncParsableCommand {
             directory (default: .cairn-prefetch beside DESTINATION, i.e. pg_wal/.cairn-prefetch).
             """)
 
-    /// Exit status for "could not tell": above 125, so PostgreSQL treats it as fatal.
-    static let unavailableExit: Int32 = 128
 
     @OptionGroup var pg: PgOptions
     @OptionGroup var options: RepositoryOptions
@@ -49,7 +48,7 @@ struct WalFetchCommand: AsyncParsableCommand {
     func run() async throws {
         do { try pg.apply() } catch {
             Terminal.error(describe(error))
-            throw ExitCode(Self.unavailableExit)
+            throw ExitCode(ExitStatus.walUnavailable)
         }
         let spoolDir = spool ?? ProcessInfo.processInfo.environment["CAIRN_WAL_SPOOL"]
             ?? ((destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent) + "/.cairn-prefetch"
@@ -61,7 +60,7 @@ struct WalFetchCommand: AsyncParsableCommand {
                 let repo = try await options.open()
                 let archive = WALArchive(repo: repo, name: pg.resolvedWALName)
                 guard try await archive.fetch(fileName, to: destination) else {
-                    throw ExitCode(CairnCommand.Exit.failure)  // definitely absent
+                    throw ExitCode(ExitStatus.failure)  // definitely absent
                 }
                 await prefetchNext(archive: archive, spool: spoolDir)
                 return
@@ -73,8 +72,8 @@ struct WalFetchCommand: AsyncParsableCommand {
                 if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(250_000_000) << UInt64(attempt - 1)) }
             }
         }
-        Terminal.error("wal-fetch \(fileName): the archive could not be read (\(lastError)); exiting \(Self.unavailableExit) so recovery stops instead of ending early")
-        throw ExitCode(Self.unavailableExit)
+        Terminal.error("wal-fetch \(fileName): the archive could not be read (\(lastError)); exiting \(ExitStatus.walUnavailable) so recovery stops instead of ending early")
+        throw ExitCode(ExitStatus.walUnavailable)
     }
 
     /// Fetches the next segments of the same timeline into the spool, and drops spooled segments older than this one.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnPlan
 import CairnStorage
 import Foundation
 
@@ -99,7 +100,7 @@ struct RepositoryOptions: ParsableArguments {
     /// `--key-cache` or $CAIRN_KEY_CACHE as a `KeyCache`; nil when off.
     func keyCacheSetting() throws -> KeyCache? {
         guard let text = keyCache ?? ProcessInfo.processInfo.environment["CAIRN_KEY_CACHE"], !text.isEmpty, text != "off", text != "0" else { return nil }
-        guard let seconds = DurationArgument.seconds(text) else {
+        guard let seconds = PlanDuration.fractionalSeconds(text) else {
             throw ValidationError("--key-cache \(text.debugDescription) is not a duration like 15m or 1h (or off)")
         }
         return KeyCache(seconds: seconds)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnPlan
 import CairnStorage
 import Foundation
 import Synchronization
@@ -13,7 +14,7 @@ struct LockOptions: ParsableArguments {
 
     static func parse(_ s: String) -> Double? {
         if s == "0" || s == "0s" { return 0 }
-        return DurationArgument.seconds(s)
+        return PlanDuration.fractionalSeconds(s)
     }
 
     func validate() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnOps
 import CairnPlan
 import Foundation
 
@@ -31,7 +32,7 @@ struct PlanOptions: ParsableArguments {
         } catch let e as PlanError {
             for i in e.issues { Terminal.error(i.description) }
             Terminal.error("\(e.issues.count) problem(s) in \(file); fix them and run 'cairn plan check'")
-            throw ExitCode(CairnCommand.Exit.failure)
+            throw ExitCode(ExitStatus.failure)
         }
     }
 }

@@ -98,6 +98,14 @@ final class ProgressLine: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` with the progress line shown (when `enabled`), and ends the line however the work ends:
+    /// the one start/stop every long command uses.
+    static func showing<T>(_ progress: WorkProgress, verb: String, enabled: Bool, during work: () async throws -> T) async rethrows -> T {
+        let line = ProgressLine(progress: progress, verb: verb, enabled: enabled)
+        defer { line.stop() }
+        return try await work()
+    }
+
     static func line(_ p: WorkProgress, _ verb: String) -> String {
         ProgressText.line(p.counters, verb: verb, elapsed: Clock.monotonic() - p.started)
     }

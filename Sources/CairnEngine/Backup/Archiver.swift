@@ -161,7 +161,7 @@ public final class Archiver {
             var full = p
             if !p.hasPrefix("/") {
                 var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let cwd = getcwd(&buffer, buffer.count) != nil ? String(cString: buffer) : ""
+                let cwd = getcwd(&buffer, buffer.count) != nil ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
                 guard cwd.hasPrefix("/") else { throw CairnError.io("cannot tell the working directory to resolve \(p)") }
                 full = cwd + "/" + p
             }

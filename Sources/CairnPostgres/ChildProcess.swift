@@ -35,7 +35,7 @@ final class ChildProcess: @unchecked Sendable {
         // Never Cairn's passphrase or the store's credentials (ChildEnvironment); PG* settings and PGPASSWORD stay.
         process.environment = ChildEnvironment.build(for: .postgres, adding: environment)
         stderrPath = NSTemporaryDirectory() + "cairn-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
-        FileManager.default.createFile(atPath: stderrPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil, attributes: [.posixPermissions: 0o600])
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         if stdout { process.standardOutput = stdoutPipe }
         if stdin { process.standardInput = stdinPipe }

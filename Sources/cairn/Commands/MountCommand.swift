@@ -83,7 +83,7 @@ struct MountCommand: AsyncParsableCommand {
         let errorSize = 512
         var error = [CChar](repeating: 0, count: errorSize)
         guard let session = cairn_fuse_mount(directory, &callbacks, "cairn", allowOther ? 1 : 0, 60, &error, errorSize) else {
-            throw CairnError.other("cannot mount on \(directory): \(String(cString: error))")
+            throw CairnError.other("cannot mount on \(directory): \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
         let mountpoint = directory
         // Ctrl-C, SIGTERM, SIGHUP: detach the mount (the serving loop then ends) besides removing the lock.

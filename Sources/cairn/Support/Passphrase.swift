@@ -46,7 +46,7 @@ enum Passphrase {
     /// write access is flagged for the group.
     static func warnIfExposed(_ path: String?) {
         guard let path else { return }
-        pendingWarnings.withLock { $0.insert(path) }
+        _ = pendingWarnings.withLock { $0.insert(path) }
     }
 
     /// Passphrase files that opened the repository during this command, warned about (if others

@@ -17,7 +17,7 @@ final class HostileTreeRestoreTests: XCTestCase {
         dir = NSTemporaryDirectory() + "cairn-hostile-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: dir + "/outside", withIntermediateDirectories: true)
         victim = dir + "/outside/victim"
-        FileManager.default.createFile(atPath: victim, contents: Data(victimBytes), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: victim, contents: Data(victimBytes), attributes: [.posixPermissions: 0o600]))
         chmod(dir + "/outside", 0o755)
     }
 
@@ -272,7 +272,7 @@ final class RestoreMarkerTests: XCTestCase {
         let good = try await forge.snapshot([try await forge.directory("d", [try await forge.file("f", Array("f".utf8))])], name: "good")
         // A stale marker from an interrupted restore: restored over, reported, removed.
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/out/.cairn-restore-incomplete", contents: Data("old".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/out/.cairn-restore-incomplete", contents: Data("old".utf8)))
         let r = try await Restorer(repo: t.repo, snapshot: good).restore(to: dir + "/out")
         XCTAssertTrue(r.warnings.contains { $0.contains("did not finish") }, "\(r.warnings)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/.cairn-restore-incomplete"))

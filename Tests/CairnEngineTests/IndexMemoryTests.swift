@@ -30,7 +30,7 @@ final class IndexMemoryTests: XCTestCase {
             // The first half of the packs is used (4 blobs each); the second half is not.
             if p < packs / 2 { used += entries.prefix(4).map(\.id) }
         }
-        try await repo.saveIndexDeltas(indexed)
+        _ = try await repo.saveIndexDeltas(indexed)
         let saver = BlobSaver(repo: repo)
         let files = used.enumerated().map { i, id in Node(name: Array("f\(i)".utf8), kind: .file, size: 8, content: ContentRef(ids: [id])) }
         let root = try await saver.saveMetadata(.tree, Tree(nodes: files).encoded())

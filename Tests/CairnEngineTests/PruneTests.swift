@@ -123,7 +123,7 @@ final class PruneTests: XCTestCase {
     /// killed there): afterwards every kept snapshot restores, a backup through
     /// the old cache stays restorable, and the next prune finishes the job.
     func testCrashAtEveryStepLeavesARestorableRepository() async throws {
-        var f = try await PruneFixture.make(count: 5)
+        let f = try await PruneFixture.make(count: 5)
         _ = try await f.forgetAllBut(2)
         let kept = Array(f.order.suffix(2))
         let removedData = f.contents[f.order[0]]!

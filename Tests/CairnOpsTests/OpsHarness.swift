@@ -47,8 +47,9 @@ final class OpsHarness {
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         let id = UUID().uuidString
         let out = dir + "/\(id).out", err = dir + "/\(id).err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        guard FileManager.default.createFile(atPath: out, contents: nil), FileManager.default.createFile(atPath: err, contents: nil) else {
+            throw HarnessError("cannot create \(out) or \(err)")
+        }
         defer { unlink(out); unlink(err) }
         p.standardOutput = FileHandle(forWritingAtPath: out)
         p.standardError = FileHandle(forWritingAtPath: err)

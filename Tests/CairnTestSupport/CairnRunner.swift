@@ -50,8 +50,9 @@ public struct CairnRunner {
         p.environment = environment.merging(env) { $1 }
         let id = UUID().uuidString
         let outURL = stdoutFile ?? dir.appendingPathComponent("\(id).out"), errURL = dir.appendingPathComponent("\(id).err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: outURL.path, contents: nil), FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
+            throw RunnerError("cannot create \(outURL.path) or \(errURL.path)")
+        }
         let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
         p.standardOutput = outH
         p.standardError = errH

@@ -47,7 +47,7 @@ public final class Zstd: Sendable {
     public func compress(_ input: UnsafeRawBufferPointer, level: Int32, dictionary: UnsafeRawBufferPointer? = nil) throws -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
         var out = [UInt8](repeating: 0, count: bound)
-        let n = try withCCtx { c in
+        let n = withCCtx { c in
             out.withUnsafeMutableBytes { o in
                 ZSTD_compress_usingDict(c, o.baseAddress, bound, input.baseAddress, input.count,
                                         dictionary?.baseAddress, dictionary?.count ?? 0, level)

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         // For Fuzz/ (a package of its own): the parsers of untrusted bytes, each behind a libFuzzer target.
         .library(name: "CairnS3", targets: ["CairnS3"]),
+        .library(name: "CairnStores", targets: ["CairnStores"]),
         .library(name: "CairnPostgres", targets: ["CairnPostgres"]),
         .library(name: "CairnRedis", targets: ["CairnRedis"]),
         .library(name: "CairnRedisClient", targets: ["CairnRedisClient"]),
@@ -55,13 +56,15 @@ let package = Package(
         .target(name: "CairnStorage"),
         // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
         .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL"]),
+        // The store registry: repository URLs to stores (local, S3). Adding a backend is its own target
+        // plus one line in StoreRegistry.standard; nothing else links the S3 client.
+        .target(name: "CairnStores", dependencies: ["CairnStorage", "CairnS3"]),
         // Pure retention arithmetic (restic's forget semantics); Foundation for time zones only, no I/O.
         .target(name: "CairnRetention"),
         // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
         .target(name: "CairnEngine", dependencies: [
             "CSysXattr", "CLinuxShims",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
-            "CairnS3",
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
         .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
@@ -78,7 +81,7 @@ let package = Package(
         .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnStorage", "CairnFormat", "CairnPostgres"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine", "CairnStorage", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
+            "CairnEngine", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
             "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims", "CFuseShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -115,6 +118,8 @@ let package = Package(
         // SigV4 against AWS's vectors and botocore.
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "CairnTestSupport", "cairn"],
                     exclude: ["Support"], resources: [.copy("Vectors")]),
+        // The store registry without a server: URL to backend, refusals, a backend added in one entry.
+        .testTarget(name: "CairnStoresTests", dependencies: ["CairnStores", "CairnStorage"]),
         .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
         // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
         .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "CairnEngine", "CairnStorage", "CairnTestSupport", "cairn"]),

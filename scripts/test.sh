@@ -13,7 +13,7 @@ scripts/setup.sh
 swift build --build-tests
 rm -f .build/xunit-*.xml
 status=0
-fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
+fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
 if [ $# -gt 0 ]; then
   swift test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit-results.xml "$@" || status=$?
 else

@@ -378,15 +378,6 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
-    public func packIDs() throws -> [ChunkID: UInt64] {
-        try with { d in
-            let s = try d.statement("SELECT id, size FROM packs")
-            var out: [ChunkID: UInt64] = [:]
-            while try s.step() { if let id = ChunkID(bytes: s.blob(0)) { out[id] = UInt64(s.int(1)) } }
-            return out
-        }
-    }
-
     public func totals() throws -> IndexTotals {
         try with { d in
             var t = IndexTotals()

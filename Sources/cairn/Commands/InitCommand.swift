@@ -59,7 +59,7 @@ struct InitCommand: AsyncParsableCommand {
             create.profiles = other.config.profiles
         }
         create.objectLock = objectLock
-        try await options.storeOptions().prepareNewRepository(url: url, objectLock: objectLock != nil)
+        try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)
         if let local = store as? LocalStore { try Self.makeParentDirectories(local.root) }
         let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
         options.warnIfPassphraseFileExposed()

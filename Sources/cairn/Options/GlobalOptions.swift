@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnEngine
 import CairnPlan
 import CairnStorage
+import CairnStores
 import Foundation
 
 /// Options every repository command takes, before or after the command's
@@ -55,9 +56,33 @@ struct RepositoryOptions: ParsableArguments {
         return o
     }
 
-    /// The store at `url` (default: the repository) with these options.
+    /// The store at `url` (default: the repository) with these options, through the one registry
+    /// of store backends.
     func store(_ url: String? = nil) throws -> any ObjectStore {
-        try StoreLocator.store(for: try url ?? repositoryURL(), options: try storeOptions())
+        let url = try url ?? repositoryURL()
+        let options = try storeOptions()
+        return try Self.locationErrors { try StoreRegistry.standard.store(for: url, options: options) }
+    }
+
+    /// Creates what a new repository at `url` needs before its first write (an S3 bucket, with Object
+    /// Lock when `objectLock`); nothing for a local path.
+    func prepareNewRepository(url: String, objectLock: Bool) async throws {
+        let options = try storeOptions()
+        do { try await StoreRegistry.standard.prepareNewRepository(url: url, options: options, objectLock: objectLock) } catch let e as StoreLocationError {
+            throw Self.cairnError(e)
+        }
+    }
+
+    /// A URL that does not parse is a usage error (exit 2); a store that cannot be reached is not.
+    private static func cairnError(_ e: StoreLocationError) -> CairnError {
+        switch e {
+        case .badLocation(let m): return .usage(m)
+        case .unusable(let m): return .invalidArgument(m)
+        }
+    }
+
+    private static func locationErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as StoreLocationError { throw cairnError(e) }
     }
 
     func repositoryURL() throws -> String {

@@ -13,7 +13,7 @@ enum RepositoryCreation {
         create.chunkerSeed = source.chunkerSeed
         create.profiles = source.config.profiles
         create.objectLock = objectLock
-        try await options.storeOptions().prepareNewRepository(url: url, objectLock: objectLock != nil)
+        try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)
         return try await Repository.create(store: store, passphrase: passphrase, cacheBase: options.cacheBase(), options: create)
     }
 }

@@ -26,6 +26,8 @@ struct KeyUnlocker {
     let hints: KeyHints?
     /// A key file id or unique prefix to try before anything else (`--key-hint`, `CAIRN_KEY_HINT`).
     var explicitHint: String? = nil
+    /// Where damaged, renamed and weak key files are reported.
+    var warnings: any WarningReporter = IgnoredWarnings()
 
     /// What opened the repository.
     struct Unlocked {
@@ -196,7 +198,7 @@ struct KeyUnlocker {
                 continue
             }
             if c.tampered {
-                FileHandleOutput.warn("key file \(c.name.prefix(12)) \(MetadataObjects.nameMismatch); it still opened the repository (its wrap is authentic): run 'cairn key passwd' to write it anew")
+                warnings.warn("key file \(c.name.prefix(12)) \(MetadataObjects.nameMismatch); it still opened the repository (its wrap is authentic): run 'cairn key passwd' to write it anew")
             }
             return Unlocked(config: config, keys: keys, keyName: c.name, keyFile: c.file)
         }
@@ -206,12 +208,12 @@ struct KeyUnlocker {
     private func finish(_ u: Unlocked, damaged: [(name: String, why: String)]) -> Unlocked {
         hints?.store(keyName: u.keyName, configObject: configObject)
         for d in damaged.prefix(3) {
-            FileHandleOutput.warn("key file \(d.name.prefix(12)) is damaged or tampered (\(d.why)): it was skipped; remove it with 'cairn key remove' if it is junk")
+            warnings.warn("key file \(d.name.prefix(12)) is damaged or tampered (\(d.why)): it was skipped; remove it with 'cairn key remove' if it is junk")
         }
-        if damaged.count > 3 { FileHandleOutput.warn("\(damaged.count - 3) more key files are damaged or tampered; 'cairn key list' shows them") }
+        if damaged.count > 3 { warnings.warn("\(damaged.count - 3) more key files are damaged or tampered; 'cairn key list' shows them") }
         let p = u.keyFile.scrypt
         if p.isWeakerThanDefault {
-            FileHandleOutput.warn("key file \(u.keyName.prefix(12)) uses weak scrypt parameters (logN=\(p.logN) r=\(p.r) p=\(p.p); the default is logN=15 r=8 p=1): a stolen copy is cheaper to guess at; run 'cairn key passwd' to rewrap it")
+            warnings.warn("key file \(u.keyName.prefix(12)) uses weak scrypt parameters (logN=\(p.logN) r=\(p.r) p=\(p.p); the default is logN=15 r=8 p=1): a stolen copy is cheaper to guess at; run 'cairn key passwd' to rewrap it")
         }
         return u
     }

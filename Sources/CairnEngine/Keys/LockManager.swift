@@ -298,7 +298,7 @@ public final class RepositoryLock: Sendable {
             try await ensureValid()
             _ = try await MetadataCompactor(repo: manager.repo).run()
         } catch {
-            FileHandleOutput.warn("merging small metadata objects failed (\(describe(error))); what this command stored is kept, and a later command merges them (not before a day if the store refused a delete)")
+            manager.repo.warnings.warn("merging small metadata objects failed (\(describe(error))); what this command stored is kept, and a later command merges them (not before a day if the store refused a delete)")
         }
     }
 

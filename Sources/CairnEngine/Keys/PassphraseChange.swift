@@ -30,7 +30,7 @@ enum PassphraseChange {
     /// Finishes every change a record in `keyNames` describes, with the keys
     /// the repository was opened with; throws `passphraseReplaced` when the
     /// key that opened it (`openedKey`) is one a change replaced.
-    static func settle(store: any ObjectStore, keys: Keyring, openedKey: String, keyNames: [String]) async throws {
+    static func settle(store: any ObjectStore, keys: Keyring, openedKey: String, keyNames: [String], warnings: any WarningReporter) async throws {
         for name in keyNames where KeyReplacement.isRecordName(name) {
             let key = ObjectKey(.keys, name)
             let record: KeyReplacement
@@ -42,7 +42,7 @@ enum PassphraseChange {
                 continue   // finished by another reader meanwhile
             } catch {
                 // Not written with this repository's master key: nothing to act on.
-                FileHandleOutput.warn("keys/\(name.prefix(24)) is not an authentic key replacement record (\(describe(error))): ignored; 'cairn key list' shows the key files")
+                warnings.warn("keys/\(name.prefix(24)) is not an authentic key replacement record (\(describe(error))): ignored; 'cairn key list' shows the key files")
                 continue
             }
             guard await isSoundKeyFile(store, record.newKey) else {
@@ -53,7 +53,7 @@ enum PassphraseChange {
             try await store.delete(ObjectKey(.keys, record.oldKey))
             try await store.delete(key)
             if record.oldKey == openedKey { throw CairnError.passphraseReplaced(old: record.oldKey, new: record.newKey) }
-            FileHandleOutput.warn("finished an interrupted 'cairn key passwd': key \(record.oldKey.prefix(8)) was replaced by key \(record.newKey.prefix(8)) and is removed")
+            warnings.warn("finished an interrupted 'cairn key passwd': key \(record.oldKey.prefix(8)) was replaced by key \(record.newKey.prefix(8)) and is removed")
         }
     }
 

@@ -112,7 +112,7 @@ public struct SnapshotForgetter {
         }
         try repo.index.removeSnapshots(ids: ids)
         if let lockGuard, let line = ObjectLockGuard.describe(lockGuard.deferred) {
-            FileHandleOutput.warn("forget: \(line) (the forgotten snapshots are gone from every listing already)")
+            repo.warnings.warn("forget: \(line) (the forgotten snapshots are gone from every listing already)")
         }
     }
 

@@ -28,6 +28,8 @@ public final class Repository: Sendable {
     /// The key file that opened the repository.
     public let keyID: String
     public let codec: BlobCodec
+    /// Where this repository's warnings go (`Repository.open`'s `warnings`).
+    public let warnings: any WarningReporter
     /// Recently used delta bases: a dump's deltas share few bases, read each once.
     /// 8 MiB: a later day of a 350 MB dump takes the same CPU with 4, 8, 16 or 32 MiB (nearly
     /// every changed chunk has a base of its own), and 8 MiB took its peak RSS from 85 to 68-78 MB.
@@ -45,8 +47,8 @@ public final class Repository: Sendable {
     func setFormatVersion(_ v: UInt16) { format.withLock { $0 = v } }
 
     init(store: any ObjectStore, config: RepositoryConfig, keys: Keyring, index: RepositoryIndex, cacheDirectory: String, keyID: String,
-         formatVersion: UInt16) {
-        self.store = store; self.config = config; self.keys = keys; self.index = index
+         formatVersion: UInt16, warnings: any WarningReporter) {
+        self.store = store; self.config = config; self.keys = keys; self.index = index; self.warnings = warnings
         self.cacheDirectory = cacheDirectory; self.keyID = keyID; self.format = Mutex(formatVersion)
         self.codec = BlobCodec(keys: keys, level: config.compressionLevel, limits: BlobLimits(config: config))
     }
@@ -68,7 +70,9 @@ public final class Repository: Sendable {
     }
 
     /// Creates a repository in an empty store; refuses when one is there.
-    public static func create(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, options: CreateOptions = .init()) async throws -> Repository {
+    /// - Parameter warnings: where warnings of this and every later operation on the repository go.
+    public static func create(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, options: CreateOptions = .init(),
+                              warnings: any WarningReporter = IgnoredWarnings()) async throws -> Repository {
         if try await store.size(.config) != nil { throw CairnError.alreadyARepository(store.location) }
         if let lock = options.objectLock { try await RepositoryObjectLock.checkBucket(store, for: lock) }
         if let local = store as? LocalStore { try local.createLayout() }
@@ -84,26 +88,33 @@ public final class Repository: Sendable {
         try await store.put(ObjectKey(.keys, keyID), keyBytes)
         // The config goes last: until it exists, the store is not a repository.
         try await store.put(.config, try keys.sealObject(.config, config.encoded(), version: options.formatVersion))
-        return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: options.formatVersion)
+        return try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: options.formatVersion,
+                             warnings: warnings)
     }
 
     /// Opens with a passphrase; tries the key files (`KeyUnlocker`).
     /// - Parameter keyCache: keep the unlocked key in the kernel user keyring (see `KeyCache`).
     /// - Parameter keyHint: a key file id or unique prefix to try first (`--key-hint`).
-    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil, keyHint: String? = nil) async throws -> Repository {
-        let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase, keyHint: keyHint)
+    /// - Parameter warnings: where warnings go (damaged key files skipped, a cache rebuilt, ...), from the
+    ///   opening on and for every later operation on the repository; the engine itself never prints.
+    public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil, keyHint: String? = nil,
+                            warnings: any WarningReporter = IgnoredWarnings()) async throws -> Repository {
+        let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase, keyHint: keyHint,
+                                                              warnings: warnings)
         // Temp files of writers killed more than an hour ago are garbage.
         (store as? LocalStore)?.removeStaleTemporaryFiles()
         do {
-            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version)
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version,
+                                     warnings: warnings)
             LocalStore.removeStaleFiles(in: "\(repo.cacheDirectory)/staging")
             try await repo.sync()
             return repo
         } catch let error as SQLiteError {
             // The cache is only a cache: a damaged one is thrown away and refilled from the store.
-            FileHandleOutput.warn("the local index at \(cacheBase)/\(config.repositoryIDHex) is damaged (\(error.message)); rebuilding it from the store")
+            warnings.warn("the local index at \(cacheBase)/\(config.repositoryIDHex) is damaged (\(error.message)); rebuilding it from the store")
             RepositoryIndex.destroy(path: "\(cacheBase)/\(config.repositoryIDHex)/index.sqlite")
-            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version)
+            let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version,
+                                     warnings: warnings)
             try await repo.sync()
             return repo
         }
@@ -112,7 +123,7 @@ public final class Repository: Sendable {
     /// Reads and decrypts the config with the first key the passphrase opens (`KeyUnlocker`).
     /// - Parameter cacheBase: where the hint of which key file opened the repository last is kept.
     static func unlock(store: any ObjectStore, passphrase: [UInt8], keyCache: KeyCache? = nil, cacheBase: String? = nil,
-                       keyHint: String? = nil) async throws -> (RepositoryConfig, Keyring, String, UInt16) {
+                       keyHint: String? = nil, warnings: any WarningReporter = IgnoredWarnings()) async throws -> (RepositoryConfig, Keyring, String, UInt16) {
         let configBytes: [UInt8]
         do { configBytes = try await MetadataObjects.read(store, .config) } catch StorageError.notFound {
             // A size query cannot say why nothing is there (S3 answers a HEAD without a body): a plain get
@@ -135,21 +146,22 @@ public final class Repository: Sendable {
                    let plain = try? keys.openObject(.config, configBytes) {
                     let config = try RepositoryConfig.decode(plain)
                     try RepositoryObjectLock.apply(config, to: store)
-                    try await PassphraseChange.settle(store: store, keys: keys, openedKey: name, keyNames: listed)
+                    try await PassphraseChange.settle(store: store, keys: keys, openedKey: name, keyNames: listed, warnings: warnings)
                     return (config, keys, name, version)
                 }
             }
         }
-        let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init), explicitHint: keyHint)
+        let unlocker = KeyUnlocker(store: store, passphrase: passphrase, configObject: configBytes, hints: cacheBase.map(KeyHints.init), explicitHint: keyHint,
+                                   warnings: warnings)
         let u = try await unlocker.unlock(keyNames: keyNames)
         try RepositoryObjectLock.apply(u.config, to: store)
-        try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed)
+        try await PassphraseChange.settle(store: store, keys: u.keys, openedKey: u.keyName, keyNames: listed, warnings: warnings)
         keyCache?.store(u.keys, configObject: configBytes, keyName: u.keyName, passphrase: passphrase)
         return (u.config, u.keys, u.keyName, version)
     }
 
     private static func openIndex(store: any ObjectStore, config: RepositoryConfig, keys: Keyring, cacheBase: String, keyID: String,
-                                  formatVersion: UInt16) throws -> Repository {
+                                  formatVersion: UInt16, warnings: any WarningReporter) throws -> Repository {
         let dir = "\(cacheBase)/\(config.repositoryIDHex)"
         try FileSystem.makeDirectories(dir)
         FileSystem.makePrivate(directory: dir, files: ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.sqlite-journal"])
@@ -157,7 +169,7 @@ public final class Repository: Sendable {
         do {
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")
         } catch let error as SQLiteError {
-            FileHandleOutput.warn("the local index in \(dir) cannot be opened (\(error.message)); starting a new one from the store")
+            warnings.warn("the local index in \(dir) cannot be opened (\(error.message)); starting a new one from the store")
             RepositoryIndex.destroy(path: "\(dir)/index.sqlite")
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")
         }
@@ -165,7 +177,8 @@ public final class Repository: Sendable {
             try index.reset()
             try index.setMeta("schema", RepositoryIndex.schemaVersion)
         }
-        return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID, formatVersion: formatVersion)
+        return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID, formatVersion: formatVersion,
+                          warnings: warnings)
     }
 
     // MARK: keeping the cache in step with the store
@@ -180,7 +193,7 @@ public final class Repository: Sendable {
     public func sync() async throws {
         if let why = try index.inconsistency() {
             // The cache is only a cache: one that cannot match any store is refilled from this one.
-            FileHandleOutput.warn("the local index at \(cacheDirectory) disagrees with the store (\(why)); reloading it from the store")
+            warnings.warn("the local index at \(cacheDirectory) disagrees with the store (\(why)); reloading it from the store")
             try index.dropBlobLocations()
         }
         let known = try index.indexObjectNames()
@@ -315,7 +328,7 @@ public final class Repository: Sendable {
     private let warned = Mutex<Set<ObjectKey>>([])
 
     private func warnOnce(_ key: ObjectKey, _ message: String) {
-        if warned.withLock({ $0.insert(key).inserted }) { FileHandleOutput.warn(message) }
+        if warned.withLock({ $0.insert(key).inserted }) { warnings.warn(message) }
     }
 
     /// Snapshot objects the last `sync` found unusable, by id, with why.
@@ -494,7 +507,7 @@ public final class Repository: Sendable {
         let task: Task<Void, Error> = cacheCheck.withLock { pending in
             if let t = pending { return t }
             let t = Task {
-                FileHandleOutput.warn("blob \(id.short) is not in the local index; reloading it from the store's index objects to check")
+                self.warnings.warn("blob \(id.short) is not in the local index; reloading it from the store's index objects to check")
                 try self.index.dropBlobLocations()
                 try await self.sync()
             }

@@ -67,11 +67,3 @@ enum FileSystem {
         }
     }
 }
-
-/// Warnings from the engine go to standard error, one line each.
-enum FileHandleOutput {
-    static func warn(_ message: String) {
-        let line = "cairn: warning: \(message)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-    }
-}

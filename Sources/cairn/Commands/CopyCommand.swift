@@ -67,7 +67,7 @@ struct CopyCommand: AsyncParsableCommand {
                 if objectLock != nil {
                     throw CairnError.usage("--object-lock applies when copy creates the destination; \(to) already holds a repository (its lock was fixed by init)")
                 }
-                destination = try await Repository.open(store: guarded, passphrase: pass, cacheBase: options.cacheBase())
+                destination = try await Repository.open(store: guarded, passphrase: pass, cacheBase: options.cacheBase(), warnings: TerminalWarnings())
             }
             guard destination.config.repositoryID != source.config.repositoryID else {
                 throw CairnError.invalidArgument("--to names the source repository itself: give another repository")

@@ -54,14 +54,14 @@ struct InitCommand: AsyncParsableCommand {
             } else {
                 fromPass = pass
             }
-            let other = try await Repository.open(store: try options.store(from), passphrase: fromPass, cacheBase: options.cacheBase())
+            let other = try await Repository.open(store: try options.store(from), passphrase: fromPass, cacheBase: options.cacheBase(), warnings: TerminalWarnings())
             create.chunkerSeed = other.chunkerSeed
             create.profiles = other.config.profiles
         }
         create.objectLock = objectLock
         try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)
         if let local = store as? LocalStore { try Self.makeParentDirectories(local.root) }
-        let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create)
+        let repo = try await Repository.create(store: store, passphrase: pass, cacheBase: options.cacheBase(), options: create, warnings: TerminalWarnings())
         options.warnIfPassphraseFileExposed()
         // Space a delete-only prune can use once backups have filled the disk (Docs/retention.md).
         if let local = store as? LocalStore { SpaceReserve(store: local).refresh() }

@@ -73,7 +73,7 @@ struct RepairCommand: AsyncParsableCommand {
                 } else {
                     pass = try options.passphrase()
                 }
-                source = try await Repository.open(store: try options.store(from), passphrase: pass, cacheBase: options.cacheBase())
+                source = try await Repository.open(store: try options.store(from), passphrase: pass, cacheBase: options.cacheBase(), warnings: TerminalWarnings())
             }
             let r = try await Repairer(repo: repo).repair(report: report, from: source)
             let after = try await Checker(repo: repo, options: ScrubOptions()).run()

@@ -111,7 +111,7 @@ struct RepositoryOptions: ParsableArguments {
     func open() async throws -> Repository {
         let store = try self.store()
         let repo = try await Repository.open(store: store, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting(),
-                                             keyHint: keyHintSetting)
+                                             keyHint: keyHintSetting, warnings: TerminalWarnings())
         warnIfPassphraseFileExposed()
         return repo
     }

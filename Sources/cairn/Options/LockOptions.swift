@@ -35,7 +35,7 @@ extension RepositoryOptions {
         let base = try store()   // the same store `open()` uses (local or s3:, with the store options)
         let guarded = CommitGuardedStore(base)
         let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting(),
-                                             keyHint: keyHintSetting)
+                                             keyHint: keyHintSetting, warnings: TerminalWarnings())
         warnIfPassphraseFileExposed()
         (base as? LocalStore)?.removeStaleTemporaryFiles()
         if let reserve = (base as? LocalStore).map(SpaceReserve.init) {

@@ -43,7 +43,7 @@ struct OpsContext {
     /// Opens repository `r` (no lock: reading only).
     func open(_ r: PlanRepository) async throws -> Repository {
         let o = try options(r)
-        return try await Repository.open(store: try o.store(), passphrase: try o.passphrase(), cacheBase: try cacheBase(r))
+        return try await Repository.open(store: try o.store(), passphrase: try o.passphrase(), cacheBase: try cacheBase(r), warnings: TerminalWarnings())
     }
 
     /// Snapshots and sizes of every plan repository (or those in `only`); an unreadable one carries its error.
@@ -78,7 +78,7 @@ struct OpsContext {
     func record(name: String, extra: [String: String], in r: PlanRepository) async throws {
         let o = try options(r)
         let guarded = CommitGuardedStore(try o.store())
-        let repo = try await Repository.open(store: guarded, passphrase: try o.passphrase(), cacheBase: try cacheBase(r))
+        let repo = try await Repository.open(store: guarded, passphrase: try o.passphrase(), cacheBase: try cacheBase(r), warnings: TerminalWarnings())
         let lock = try await LockManager(repo: repo, notice: { Terminal.warn($0) })
             .acquire(exclusive: false, operation: "record \(name)", wait: 600)
         guarded.setGuard { try await lock.ensureValid() }

@@ -14,6 +14,6 @@ enum RepositoryCreation {
         create.profiles = source.config.profiles
         create.objectLock = objectLock
         try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)
-        return try await Repository.create(store: store, passphrase: passphrase, cacheBase: options.cacheBase(), options: create)
+        return try await Repository.create(store: store, passphrase: passphrase, cacheBase: options.cacheBase(), options: create, warnings: TerminalWarnings())
     }
 }

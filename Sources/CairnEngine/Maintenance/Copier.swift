@@ -134,32 +134,28 @@ public final class Copier: @unchecked Sendable {
 
     // MARK: copy by id
 
+    /// Copies tree `id` and everything below it, each tree and list blob once a run; a tree
+    /// or list after what it names (`TreeWalker`, `ListExpander`: the walk prune and lock
+    /// extension share).
     private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
-        guard try copiedTrees.insert(id) else { return }
-        let tree = try await source.loadTree(id)
-        for node in tree.nodes {
+        try await TreeWalker.walk(id, enter: { try copiedTrees.insert($0) }, load: { try await source.loadTree($0) }, visit: { _, node in
             if node.kind == .file { progress.addFile() }
-            if let sub = node.subtree { try await copyTree(sub, saver: saver, deltas: &deltas, report: &report) }
-            if !node.content.ids.isEmpty { try await copyContent(node.content, saver: saver, deltas: &deltas, report: &report) }
-        }
-        try await copyBlobs([id], type: .tree, saver: saver, deltas: &deltas, report: &report)
-    }
-
-    private func copyContent(_ content: ContentRef, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
-        if content.level == 0 {
-            var i = 0
-            while i < content.ids.count {
-                let ids = Array(content.ids[i..<min(i + window, content.ids.count)])
-                try await copyBlobs(ids, type: .data, saver: saver, deltas: &deltas, report: &report)
-                i += ids.count
-            }
-            return
-        }
-        for listID in content.ids where try copiedLists.insert(listID) {
-            let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
-            try await copyContent(child, saver: saver, deltas: &deltas, report: &report)
-            try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
-        }
+            guard !node.content.ids.isEmpty else { return }
+            try await ListExpander.expand(node.content, enter: { try copiedLists.insert($0) }, readList: {
+                try await source.readBlob(.list, $0)
+            }, leave: { listID in
+                try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
+            }, data: { ids in
+                var i = 0
+                while i < ids.count {
+                    let part = Array(ids[i..<min(i + window, ids.count)])
+                    try await copyBlobs(part, type: .data, saver: saver, deltas: &deltas, report: &report)
+                    i += part.count
+                }
+            })
+        }, leave: { tree in
+            try await copyBlobs([tree], type: .tree, saver: saver, deltas: &deltas, report: &report)
+        })
     }
 
     /// Notes the blobs the destination lacks for `copyPending`, which copies
@@ -405,11 +401,11 @@ public final class Copier: @unchecked Sendable {
 
     /// Each data chunk of a content reference in order, `window` fetched in parallel.
     private func forEachChunk(_ content: ContentRef, _ body: ([UInt8]) async throws -> Void) async throws {
-        if content.level == 0 {
+        let source = self.source, window = self.window
+        try await ListExpander.expand(content, readList: { try await source.readBlob(.list, $0) }, data: { all in
             var i = 0
-            let source = self.source
-            while i < content.ids.count {
-                let ids = Array(content.ids[i..<min(i + window, content.ids.count)])
+            while i < all.count {
+                let ids = Array(all[i..<min(i + window, all.count)])
                 let chunks = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
                     for (j, id) in ids.enumerated() { group.addTask { (j, try await source.readBlob(.data, id)) } }
                     var out = [[UInt8]](repeating: [], count: ids.count)
@@ -419,12 +415,7 @@ public final class Copier: @unchecked Sendable {
                 for c in chunks { try await body(c) }
                 i += ids.count
             }
-            return
-        }
-        for listID in content.ids {
-            let child = try content.child(listID, plaintext: try await source.readBlob(.list, listID))
-            try await forEachChunk(child, body)
-        }
+        })
     }
 }
 

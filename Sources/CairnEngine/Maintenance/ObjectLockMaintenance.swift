@@ -163,26 +163,20 @@ public struct ObjectLockMaintenance {
                 }
             }
         }
-        func content(_ c: ContentRef) async throws {
-            if c.level == 0 { try await addData(c.ids); return }
-            for id in c.ids where lists.insert(id).inserted {
-                let loc = try await repo.locate(id, type: .list)
-                packs.insert(loc.pack)
-                try await content(try c.child(id, plaintext: try await repo.readBlob(.list, id, at: loc)))
-            }
+        for s in snapshots {
+            try await TreeWalker.walk(s.snapshot.root, enter: { id in
+                guard trees.insert(id).inserted else { return false }
+                packs.insert(try await repo.locate(id, type: .tree).pack)
+                return true
+            }, load: { try await repo.loadTree($0) }, visit: { _, node in
+                guard node.kind == .file else { return }
+                try await ListExpander.expand(node.content, enter: { id in
+                    guard lists.insert(id).inserted else { return false }
+                    packs.insert(try await repo.locate(id, type: .list).pack)
+                    return true
+                }, readList: { try await repo.readBlob(.list, $0) }, data: { try await addData($0) })
+            })
         }
-        func tree(_ id: ChunkID) async throws {
-            guard trees.insert(id).inserted else { return }
-            packs.insert(try await repo.locate(id, type: .tree).pack)
-            for node in try await repo.loadTree(id).nodes {
-                switch node.kind {
-                case .file: try await content(node.content)
-                case .directory: if let sub = node.subtree { try await tree(sub) }
-                case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
-                }
-            }
-        }
-        for s in snapshots { try await tree(s.snapshot.root) }
         return packs
     }
 }

@@ -135,44 +135,8 @@ public final class Pruner {
         func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
 
         // 2. Mark: every blob a snapshot reaches.
-        func readVerified(_ id: ChunkID, _ type: BlobType) async throws -> [UInt8] { try await self.readVerified(id, type, in: ix) }
-        func markContent(_ c: ContentRef) async throws {
-            if c.level == 0 {
-                for id in c.ids where try !ix.markData(id) {
-                    throw CairnError.other("data blob \(id.hex) is used but is in no index object: prune stops; run 'cairn scrub' and 'cairn repair'")
-                }
-                return
-            }
-            for id in c.ids {
-                guard let marked = try ix.markMetadata(id, .list) else {
-                    throw CairnError.other("list blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
-                }
-                guard marked else { continue }
-                let plain = try await readVerified(id, .list)
-                let child: ContentRef
-                do { child = try c.child(id, plaintext: plain) } catch {
-                    throw CairnError.other("\(describe(error)): prune stops; run 'cairn scrub'")
-                }
-                try await markContent(child)
-            }
-        }
-        func markTree(_ id: ChunkID) async throws {
-            guard let marked = try ix.markMetadata(id, .tree) else {
-                throw CairnError.other("tree blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
-            }
-            guard marked else { return }
-            let plain: [UInt8]
-            if let cached = try repo.index.cachedTree(id) { plain = cached } else { plain = try await readVerified(id, .tree) }
-            for node in try Tree.decode(plain).nodes {
-                switch node.kind {
-                case .file: try await markContent(node.content)
-                case .directory: if let sub = node.subtree { try await markTree(sub) }
-                case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
-                }
-            }
-        }
         for root in roots {
-            try await markTree(root)
+            try await mark(root, in: ix)
             progress.update { $0.filesDone += 1 }
         }
         // A base named by any usable copy of a used delta blob is used too (format-spec §8).
@@ -229,5 +193,40 @@ public final class Pruner {
             throw CairnError.other("\(type) blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
         }
         return try await repo.readBlob(type, id, at: try ix.location(r))
+    }
+
+    /// Marks in `ix` every blob the tree `root` reaches, each tree and list blob entered once
+    /// (the walk shared with copy and lock extension: `TreeWalker`, `ListExpander`).
+    func mark(_ root: ChunkID, in ix: PruneIndex) async throws {
+        try await TreeWalker.walk(root, enter: { id in
+            guard let marked = try ix.markMetadata(id, .tree) else {
+                throw CairnError.other("tree blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
+            }
+            return marked
+        }, load: { id in
+            if let cached = try repo.index.cachedTree(id) { return try Tree.decode(cached) }
+            return try Tree.decode(try await readVerified(id, .tree, in: ix))
+        }, visit: { _, node in
+            guard node.kind == .file else { return }
+            do {
+                try await ListExpander.expand(node.content, enter: { id in
+                    guard let marked = try ix.markMetadata(id, .list) else {
+                        throw CairnError.other("list blob \(id.hex) is used by a snapshot but stored in no pack of the index that can be read: prune stops; run 'cairn scrub' and 'cairn repair'")
+                    }
+                    return marked
+                }, readList: { id in
+                    try await readVerified(id, .list, in: ix)
+                }, data: { ids in
+                    for id in ids where try !ix.markData(id) {
+                        throw CairnError.other("data blob \(id.hex) is used but is in no index object: prune stops; run 'cairn scrub' and 'cairn repair'")
+                    }
+                })
+            } catch let e as CairnError {
+                if case .other = e { throw e }
+                throw CairnError.other("\(describe(e)): prune stops; run 'cairn scrub'")
+            } catch let e as FormatError {
+                throw CairnError.other("\(describe(e)): prune stops; run 'cairn scrub'")
+            }
+        })
     }
 }

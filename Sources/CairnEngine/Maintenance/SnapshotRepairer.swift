@@ -158,43 +158,62 @@ public struct SnapshotRepairer {
             return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
         }
 
+        /// What stops a walk of damaged content: a list blob or chunk that cannot be read.
+        private struct Lost: Error {}
+
+        /// `readList` for walks of damaged content: a list blob the index does not name, or
+        /// that cannot be read, is lost.
+        private func readListOrLost(_ id: ChunkID) async throws -> [UInt8] {
+            guard let loc = try readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc) else { throw Lost() }
+            return plain
+        }
+
+        /// Whether `error`, from walking damaged content, means a list blob is lost (one that
+        /// cannot be read or decoded) rather than that the walk itself failed.
+        private static func isLost(_ error: any Error) -> Bool {
+            if error is Lost || error is FormatError { return true }
+            if let e = error as? CairnError, case .damagedBlob = e { return true }
+            return false
+        }
+
         /// Whether every chunk of `ref` is readable, each list blob checked once.
         private func isIntact(_ ref: ContentRef) async throws -> Bool {
-            if ref.level == 0 { return try ref.ids.allSatisfy { try readable(.data, $0) != nil } }
-            for id in ref.ids {
-                if let known = memo.intactLists[id] {
-                    if !known { return false }
-                    continue
-                }
-                var intact = false
-                if let loc = try readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc), let child = try? ref.child(id, plaintext: plain) {
-                    intact = try await isIntact(child)
-                }
-                memo.intactLists[id] = intact
-                if !intact { return false }
-            }
-            return true
-        }
-
-        /// Level-0 ids of a content ref in order; nil marks where a list blob is lost.
-        /// Nil when there are more than `maximumChunksRebuilt` (only a forged file has).
-        private func flatten(_ ref: ContentRef) async throws -> [ChunkID?]? {
-            var out: [ChunkID?] = []
-            return try await flatten(ref, into: &out) ? out : nil
-        }
-
-        private func flatten(_ ref: ContentRef, into out: inout [ChunkID?]) async throws -> Bool {
-            if ref.level == 0 {
-                guard out.count + ref.ids.count <= SnapshotRepairer.maximumChunksRebuilt else { return false }
-                out += ref.ids.map { Optional($0) }
+            // Lists entered and not yet left: when something below is lost, so are they.
+            var open: [ChunkID] = []
+            do {
+                try await ListExpander.expand(ref, enter: { id in
+                    guard let known = memo.intactLists[id] else { open.append(id); return true }
+                    if !known { throw Lost() }
+                    return false
+                }, readList: { try await readListOrLost($0) }, leave: { id in
+                    open.removeLast()
+                    memo.intactLists[id] = true
+                }, data: { ids in
+                    if try !ids.allSatisfy({ try readable(.data, $0) != nil }) { throw Lost() }
+                })
                 return true
+            } catch where Self.isLost(error) {
+                for id in open { memo.intactLists[id] = false }
+                return false
             }
-            for id in ref.ids {
-                guard let loc = try readable(.list, id), let plain = try? await repo.readBlob(.list, id, at: loc),
-                      let child = try? ref.child(id, plaintext: plain) else { out.append(nil); return true }
-                guard try await flatten(child, into: &out) else { return false }
+        }
+
+        /// Level-0 ids of a content ref in order, up to a lost list blob, marked nil, where
+        /// they stop. Nil when there are more than `maximumChunksRebuilt` (only a forged file has).
+        private func flatten(_ ref: ContentRef) async throws -> [ChunkID?]? {
+            struct TooMany: Error {}
+            var out: [ChunkID?] = []
+            do {
+                try await ListExpander.expand(ref, readList: { try await readListOrLost($0) }, data: { ids in
+                    guard out.count + ids.count <= SnapshotRepairer.maximumChunksRebuilt else { throw TooMany() }
+                    out += ids.map { Optional($0) }
+                })
+            } catch is TooMany {
+                return nil
+            } catch where Self.isLost(error) {
+                out.append(nil)
             }
-            return true
+            return out
         }
 
         /// Rebuilds a file's content without its lost chunks. A lost chunk

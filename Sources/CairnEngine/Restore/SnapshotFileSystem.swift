@@ -195,16 +195,12 @@ public final class SnapshotFileSystem: Sendable {
         /// them (each chunk holds at least one byte) is damage, refused before
         /// reading further.
         private static func flatten(_ content: ContentRef, into ids: inout [ChunkID], repo: Repository, limit: UInt64) async throws {
-            if content.level == 0 {
-                guard UInt64(ids.count + content.ids.count) <= limit else {
+            try await ListExpander.expand(content, readList: { try await repo.readBlob(.list, $0) }, data: { run in
+                guard UInt64(ids.count + run.count) <= limit else {
                     throw CairnError.other("the content lists more chunks than the file has bytes")
                 }
-                ids += content.ids
-                return
-            }
-            for listID in content.ids {
-                try await flatten(try content.child(listID, plaintext: try await repo.readBlob(.list, listID)), into: &ids, repo: repo, limit: limit)
-            }
+                ids += run
+            })
         }
 
         func read(offset: UInt64, count: Int, repo: Repository, cache: ChunkCache) async throws -> [UInt8] {

@@ -30,53 +30,53 @@ struct ContentReader {
     /// Calls `sink` with each window of verified chunks in order (for writers
     /// that hand a whole window to one system call).
     func readWindows(_ content: ContentRef, sink: ([[UInt8]]) throws -> Void) async throws {
-        if content.level == 0 {
-            // Index entries are looked up `lookahead` windows at a time: each
-            // lookup is a SQLite read transaction, whose file locking costs
-            // more than the lookups themselves.
-            var located = LocatedChunks()
-            var lookedUp = 0, i = 0, at = 0
-            func next() async throws -> Task<[[UInt8]], Error>? {
-                guard i < content.ids.count else { return nil }
-                if at == located.reads.count {
-                    let end = min(lookedUp + window * Self.lookahead, content.ids.count)
-                    located = try await repo.locateDataChunks(Array(content.ids[lookedUp..<end]))
-                    lookedUp = end
-                    at = 0
-                }
-                // A window is `window` chunks or `windowBytes`, whichever comes first (at
-                // least one chunk): 32 chunks of a 256 KiB-average WAL profile would be 8 MiB.
-                var end = at, bytes = 0
-                while end < min(at + window, located.reads.count), end == at || bytes < Self.windowBytes {
-                    bytes += Int(located.reads[end].location.rawLength)
-                    end += 1
-                }
-                let reads = located.reads[at..<end]
-                at += reads.count
-                i += reads.count
-                let bases = located.bases
-                return Task { [repo] in try await repo.readDataChunks(reads, baseLocations: bases) }
+        try await ListExpander.expand(content, readList: { [repo] in try await repo.readBlob(.list, $0) }, data: { ids in
+            try await readWindows(ids, sink: sink)
+        })
+    }
+
+    /// `readWindows` for one run of data chunk ids.
+    private func readWindows(_ ids: [ChunkID], sink: ([[UInt8]]) throws -> Void) async throws {
+        // Index entries are looked up `lookahead` windows at a time: each
+        // lookup is a SQLite read transaction, whose file locking costs
+        // more than the lookups themselves.
+        var located = LocatedChunks()
+        var lookedUp = 0, i = 0, at = 0
+        func next() async throws -> Task<[[UInt8]], Error>? {
+            guard i < ids.count else { return nil }
+            if at == located.reads.count {
+                let end = min(lookedUp + window * Self.lookahead, ids.count)
+                located = try await repo.locateDataChunks(Array(ids[lookedUp..<end]))
+                lookedUp = end
+                at = 0
             }
-            var pending: [Task<[[UInt8]], Error>] = []
-            do {
-                while pending.count < depth, let t = try await next() { pending.append(t) }
-                while !pending.isEmpty {
-                    let chunks = try await pending.removeFirst().value
-                    if let t = try await next() { pending.append(t) }
-                    // The fetches are unstructured tasks: stop here when the restore was cancelled.
-                    try Task.checkCancellation()
-                    try sink(chunks)
-                }
-            } catch {
-                for p in pending { p.cancel() }
-                for p in pending { _ = try? await p.value }
-                throw error
+            // A window is `window` chunks or `windowBytes`, whichever comes first (at
+            // least one chunk): 32 chunks of a 256 KiB-average WAL profile would be 8 MiB.
+            var end = at, bytes = 0
+            while end < min(at + window, located.reads.count), end == at || bytes < Self.windowBytes {
+                bytes += Int(located.reads[end].location.rawLength)
+                end += 1
             }
-            return
+            let reads = located.reads[at..<end]
+            at += reads.count
+            i += reads.count
+            let bases = located.bases
+            return Task { [repo] in try await repo.readDataChunks(reads, baseLocations: bases) }
         }
-        for listID in content.ids {
-            let child = try content.child(listID, plaintext: try await repo.readBlob(.list, listID))
-            try await readWindows(child, sink: sink)
+        var pending: [Task<[[UInt8]], Error>] = []
+        do {
+            while pending.count < depth, let t = try await next() { pending.append(t) }
+            while !pending.isEmpty {
+                let chunks = try await pending.removeFirst().value
+                if let t = try await next() { pending.append(t) }
+                // The fetches are unstructured tasks: stop here when the restore was cancelled.
+                try Task.checkCancellation()
+                try sink(chunks)
+            }
+        } catch {
+            for p in pending { p.cancel() }
+            for p in pending { _ = try? await p.value }
+            throw error
         }
     }
 }

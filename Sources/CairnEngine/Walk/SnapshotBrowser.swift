@@ -8,7 +8,7 @@ public struct SnapshotBrowser {
     /// Every node with its path relative to the snapshot root ("/a/b", raw
     /// bytes: names need not be UTF-8), depth first.
     public func walk(_ record: SnapshotRecord, visit: ([UInt8], Node) throws -> Void) async throws {
-        try await walk(tree: record.snapshot.root, prefix: [], visit: visit)
+        try await TreeWalker.walk(record.snapshot.root, load: { [repo] in try await repo.loadTree($0) }, visit: { path, node in try visit(path, node) })
     }
 
     /// The node at `path` (components below the root), or nil when there is none.
@@ -22,16 +22,5 @@ public struct SnapshotBrowser {
             tree = try await repo.loadTree(sub)
         }
         return nil
-    }
-
-    private func walk(tree id: ChunkID, prefix: [UInt8], visit: ([UInt8], Node) throws -> Void) async throws {
-        let tree = try await repo.loadTree(id)
-        for node in tree.nodes {
-            let path = prefix + [47] + node.name
-            try visit(path, node)
-            if node.kind == .directory, let sub = node.subtree {
-                try await walk(tree: sub, prefix: path, visit: visit)
-            }
-        }
     }
 }

@@ -68,8 +68,8 @@ let package = Package(
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
         .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
-        // Redis: pure RDB validation with CRC-64 (no I/O), and the client side (sockets, replication handshake).
-        .target(name: "CairnRedis"),
+        // Redis: pure RDB validation with CRC-64 (no I/O; its snapshot keys typed with CairnFormat), and the client side (sockets, replication handshake).
+        .target(name: "CairnRedis", dependencies: ["CairnFormat"]),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare).
         .target(name: "CairnNode"),

@@ -11,8 +11,8 @@ public struct Snapshot: Hashable, Sendable {
     public var tags: [String]
     /// What was backed up, as given on the command line (or "-" for stdin).
     public var paths: [String]
-    /// "tree" for files and directories, "stream" for standard input; later sources add theirs.
-    public var sourceKind: String
+    /// What the root holds: `.tree` for files and directories, `.stream` for one byte stream.
+    public var sourceKind: SourceKind
     public var root: ChunkID
     public var parent: ChunkID?
     public var logicalBytes: UInt64
@@ -25,7 +25,7 @@ public struct Snapshot: Hashable, Sendable {
     public var programVersion: String
 
     public init(timeNanos: Int64, name: String, host: String, user: String = "", tags: [String] = [], paths: [String] = [],
-                sourceKind: String, root: ChunkID, parent: ChunkID? = nil, logicalBytes: UInt64 = 0, fileCount: UInt64 = 0,
+                sourceKind: SourceKind, root: ChunkID, parent: ChunkID? = nil, logicalBytes: UInt64 = 0, fileCount: UInt64 = 0,
                 directoryCount: UInt64 = 0, newBytes: UInt64 = 0, extra: [String: String] = [:], programVersion: String = "") {
         self.timeNanos = timeNanos; self.name = name; self.host = host; self.user = user; self.tags = tags
         self.paths = paths; self.sourceKind = sourceKind; self.root = root; self.parent = parent
@@ -38,7 +38,7 @@ public struct Snapshot: Hashable, Sendable {
         w.u8(Self.version); w.i64(timeNanos); w.string(name); w.string(host); w.string(user)
         w.varint(tags.count); for t in tags { w.string(t) }
         w.varint(paths.count); for p in paths { w.string(p) }
-        w.string(sourceKind); w.id(root)
+        w.string(sourceKind.rawValue); w.id(root)
         if let parent { w.u8(1); w.id(parent) } else { w.u8(0) }
         w.varint(logicalBytes); w.varint(fileCount); w.varint(directoryCount); w.varint(newBytes)
         // Sorted by UTF-8 bytes (not by `String` order, which compares
@@ -63,7 +63,7 @@ public struct Snapshot: Hashable, Sendable {
         let parent: ChunkID? = hasParent == 1 ? try r.id() : nil
         guard hasParent <= 1 else { throw FormatError.invalid(what: what, reason: "bad parent flag") }
         var s = Snapshot(timeNanos: time, name: name, host: host, user: user, tags: tags, paths: paths,
-                         sourceKind: kind, root: root, parent: parent)
+                         sourceKind: SourceKind(rawValue: kind), root: root, parent: parent)
         s.logicalBytes = try r.varint(); s.fileCount = try r.varint(); s.directoryCount = try r.varint(); s.newBytes = try r.varint()
         var previousKey: [UInt8]? = nil
         for _ in 0..<(try r.count(elementsOfAtLeast: 2)) {

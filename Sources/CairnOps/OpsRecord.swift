@@ -1,3 +1,4 @@
+import CairnFormat
 import Foundation
 
 /// Drill and scrub results, kept in the repository itself as small snapshots
@@ -41,21 +42,23 @@ public enum OpsRecord {
         }
 
         public var extra: [String: String] {
-            ["cairn.drill.source": source, "cairn.drill.kind": kind, "cairn.drill.ok": ok ? "true" : "false",
-             "cairn.drill.seconds": String(format3(seconds)), "cairn.drill.snapshot": snapshot, "cairn.drill.message": message,
-             "cairn.drill.phases": phases.map { "\($0.name)=\(format3($0.seconds))" }.joined(separator: ",")]
+            [String: String](extra: [
+                .drillSource: source, .drillKind: kind, .drillOK: ok ? "true" : "false",
+                .drillSeconds: String(format3(seconds)), .drillSnapshot: snapshot, .drillMessage: message,
+                .drillPhases: phases.map { "\($0.name)=\(format3($0.seconds))" }.joined(separator: ","),
+            ])
         }
 
         public init?(_ s: OpsSnapshot) {
-            guard s.isOpsRecord, let source = s.extra["cairn.drill.source"] else { return nil }
+            guard s.isOpsRecord, let source = s.extra[.drillSource] else { return nil }
             self.source = source
-            kind = s.extra["cairn.drill.kind"] ?? ""
-            ok = s.extra["cairn.drill.ok"] == "true"
-            guard let seconds = OpsRecord.seconds(s.extra["cairn.drill.seconds"]) else { return nil }
+            kind = s.extra[.drillKind] ?? ""
+            ok = s.extra[.drillOK] == "true"
+            guard let seconds = OpsRecord.seconds(s.extra[.drillSeconds]) else { return nil }
             self.seconds = seconds
-            snapshot = s.extra["cairn.drill.snapshot"] ?? ""
-            message = s.extra["cairn.drill.message"] ?? ""
-            phases = (s.extra["cairn.drill.phases"] ?? "").split(separator: ",").compactMap { p in
+            snapshot = s.extra[.drillSnapshot] ?? ""
+            message = s.extra[.drillMessage] ?? ""
+            phases = (s.extra[.drillPhases] ?? "").split(separator: ",").compactMap { p in
                 let kv = p.split(separator: "=", maxSplits: 1)
                 guard kv.count == 2, let v = OpsRecord.seconds(String(kv[1])) else { return nil }
                 return Phase(String(kv[0]), v)
@@ -78,16 +81,18 @@ public enum OpsRecord {
         }
 
         public var extra: [String: String] {
-            ["cairn.scrub.clean": clean ? "true" : "false", "cairn.scrub.ran": ran ? "true" : "false",
-             "cairn.scrub.message": message, "cairn.scrub.seconds": String(format3(seconds))]
+            [String: String](extra: [
+                .scrubClean: clean ? "true" : "false", .scrubRan: ran ? "true" : "false",
+                .scrubMessage: message, .scrubSeconds: String(format3(seconds)),
+            ])
         }
 
         public init?(_ s: OpsSnapshot) {
-            guard s.isOpsRecord, s.name == OpsRecord.scrubName, let c = s.extra["cairn.scrub.clean"] else { return nil }
+            guard s.isOpsRecord, s.name == OpsRecord.scrubName, let c = s.extra[.scrubClean] else { return nil }
             clean = c == "true"
-            ran = s.extra["cairn.scrub.ran"] != "false"
-            message = s.extra["cairn.scrub.message"] ?? ""
-            guard let seconds = OpsRecord.seconds(s.extra["cairn.scrub.seconds"]) else { return nil }
+            ran = s.extra[.scrubRan] != "false"
+            message = s.extra[.scrubMessage] ?? ""
+            guard let seconds = OpsRecord.seconds(s.extra[.scrubSeconds]) else { return nil }
             self.seconds = seconds
             time = s.time
         }

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,8 @@ import Glibc
 public struct BaseBackup {
     /// The `extra` keys of a base backup snapshot.
     public enum Key {
-        public static let kind = "pg-kind"              // "base"
-        public static let systemID = "pg-system-id"
+        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // "base"
+        public static let systemID = Snapshot.ExtraKey.pgSystemID.rawValue
         public static let timeline = "pg-timeline"
         public static let startLSN = "pg-start-lsn"
         public static let stopLSN = "pg-stop-lsn"

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,8 @@ import Glibc
 /// `pg_dump` fails leaves no snapshot: the commit waits for its exit status.
 public struct LogicalDump {
     public enum Key {
-        public static let kind = "pg-kind"              // "dump"
-        public static let database = "pg-database"
+        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // "dump"
+        public static let database = Snapshot.ExtraKey.pgDatabase.rawValue
         public static let serverVersion = "pg-server-version"
         public static let seconds = "pg-dump-seconds"
     }
@@ -55,7 +56,7 @@ public struct LogicalDump {
 
     /// Streams a dump snapshot into `pg_restore` connected to `conninfo`.
     public func restore(snapshot: SnapshotRecord, conninfo: String, create: Bool, arguments: [String]) async throws -> UInt64 {
-        guard snapshot.snapshot.extra[Key.kind] == "dump" || snapshot.snapshot.sourceKind == "stream" else {
+        guard snapshot.snapshot.extra[Key.kind] == "dump" || snapshot.snapshot.sourceKind == .stream else {
             throw PostgresError.other("snapshot \(snapshot.id.prefix(8)) is not a pg dump")
         }
         let settings = try ConnectionSettings(conninfo)

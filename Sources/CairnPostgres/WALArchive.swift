@@ -24,10 +24,10 @@ public final class WALArchive: Sendable {
 
     /// The `extra` keys of a WAL snapshot.
     public enum Key {
-        public static let file = "pg-wal-file"
-        public static let sha256 = "pg-wal-sha256"
-        public static let size = "pg-wal-size"
-        public static let systemID = "pg-system-id"
+        public static let file = Snapshot.ExtraKey.pgWALFile.rawValue
+        public static let sha256 = Snapshot.ExtraKey.pgWALSHA256.rawValue
+        public static let size = Snapshot.ExtraKey.pgWALSize.rawValue
+        public static let systemID = Snapshot.ExtraKey.pgSystemID.rawValue
         public static let segmentSize = "pg-wal-segment-size"
     }
 

@@ -29,16 +29,16 @@ public struct RDBSummary: Sendable, Equatable {
 
     /// Facts for a snapshot's `extra` map, under `redis.`.
     public var snapshotFacts: [String: String] {
-        var f: [String: String] = [
-            "redis.rdb_version": String(version),
-            "redis.keys": String(keys),
-            "redis.keys_with_expiry": String(keysWithExpiry),
-            "redis.rdb_bytes": String(byteCount),
-            "redis.checksum": checksumVerified ? String(storedChecksum, radix: 16) : "disabled",
-        ]
-        for (db, n) in keysPerDatabase { f["redis.db\(db).keys"] = String(n) }
-        if let v = aux["redis-ver"] { f["redis.server_version"] = v }
-        if functions > 0 { f["redis.functions"] = String(functions) }
+        var f = [String: String](extra: [
+            .redisRDBVersion: String(version),
+            .redisKeys: String(keys),
+            .redisKeysWithExpiry: String(keysWithExpiry),
+            .redisRDBBytes: String(byteCount),
+            .redisChecksum: checksumVerified ? String(storedChecksum, radix: 16) : "disabled",
+        ])
+        for (db, n) in keysPerDatabase { f[.redisDatabaseKeys(db)] = String(n) }
+        if let v = aux["redis-ver"] { f[.redisServerVersion] = v }
+        if functions > 0 { f[.redisFunctions] = String(functions) }
         return f
     }
 }

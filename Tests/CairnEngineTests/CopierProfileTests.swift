@@ -47,15 +47,15 @@ final class CopierProfileTests: XCTestCase {
         let config = RepositoryConfig(repositoryID: [UInt8](repeating: 1, count: 32), createdNanos: 0)
         let root = try XCTUnwrap(ChunkID(bytes: [UInt8](repeating: 7, count: 32)))
         func snapshot(_ kind: String, _ extra: [String: String]) -> Snapshot {
-            Snapshot(timeNanos: 0, name: "n", host: "h", user: "u", tags: [], paths: ["-"], sourceKind: kind, root: root, extra: extra)
+            Snapshot(timeNanos: 0, name: "n", host: "h", user: "u", tags: [], paths: ["-"], sourceKind: .init(rawValue: kind), root: root, extra: extra)
         }
         XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-wal-file": "000000010000000000000001"]), in: config), "wal")
         XCTAssertEqual(Copier.profile(of: snapshot("stream", ["redis.keys": "3", "redis.rdb_version": "11"]), in: config), "rdb")
         XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-kind": "dump"]), in: config), "dump")
         XCTAssertEqual(Copier.profile(of: snapshot("tree", ["pg-kind": "base"]), in: config), "file")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile: "wal", "redis.keys": "1"]), in: config), "wal",
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "wal", "redis.keys": "1"]), in: config), "wal",
                        "a recorded profile wins")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile: "custom"]), in: config), "dump",
+        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "custom"]), in: config), "dump",
                        "a profile the destination lacks falls back to the kind's default")
     }
 }

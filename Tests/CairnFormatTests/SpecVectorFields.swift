@@ -70,7 +70,7 @@ struct SnapshotFields: Decodable {
     var directoryCount: UInt64; var newBytes: UInt64; var extra: [String: String]; var programVersion: String
 
     func make() throws -> Snapshot {
-        Snapshot(timeNanos: timeNanos, name: name, host: host, user: user, tags: tags, paths: paths, sourceKind: sourceKind,
+        Snapshot(timeNanos: timeNanos, name: name, host: host, user: user, tags: tags, paths: paths, sourceKind: .init(rawValue: sourceKind),
                  root: try id(root), parent: try parent.map(id), logicalBytes: logicalBytes, fileCount: fileCount,
                  directoryCount: directoryCount, newBytes: newBytes, extra: extra, programVersion: programVersion)
     }

@@ -18,7 +18,7 @@ final class WALRetentionTests: XCTestCase {
     func wal(_ file: String) -> SnapshotRecord {
         var s = Snapshot(timeNanos: 0, name: "pg-wal", host: "db", sourceKind: "stream", root: root)
         s.extra = [WALArchive.Key.file: file]
-        XCTAssertEqual(WALArchive.Key.file, SnapshotForgetter.walFileKey, "forget must recognise archived WAL")
+        XCTAssertEqual(WALArchive.Key.file, SnapshotForgetter.walFileKey.rawValue, "forget must recognise archived WAL")
         return SnapshotRecord(id: "w-" + file, snapshot: s)
     }
 

@@ -96,7 +96,7 @@ public final class Archiver {
             tops.append((BytePath(trimmed), name, st))
         }
         let chunker = try repo.chunker(profile: options.profile ?? "file")
-        let parent = try repo.latestSnapshot(name: options.name, sourceKind: "tree")
+        let parent = try repo.latestSnapshot(name: options.name, sourceKind: .tree)
         var parentRoot: Tree? = nil
         if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
         let parentHasFullPaths = parent.map { SnapshotFacts.hasFullPaths($0.snapshot.extra) } ?? false
@@ -143,8 +143,8 @@ public final class Archiver {
             } else {
                 root = try await finishDirectory(archived.map(\.entry))
             }
-            if options.fullPaths { layoutFacts = [SnapshotFacts.pathLayout: "absolute"] }
-            return try await commit(root: root, paths: paths, kind: "tree", parent: parent?.id, started: started)
+            if options.fullPaths { layoutFacts = [String: String](extra: [SnapshotFacts.pathLayout: "absolute"]) }
+            return try await commit(root: root, paths: paths, kind: .tree, parent: parent?.id, started: started)
         } catch {
             await abandon()
             throw error
@@ -235,7 +235,7 @@ public final class Archiver {
             node.ctimeNanos = node.mtimeNanos
             files = 1
             let root = try await finishDirectory([Entry(node: node, slot: slot)])
-            return try await commit(root: root, paths: [label], kind: "stream", parent: nil, started: started)
+            return try await commit(root: root, paths: [label], kind: .stream, parent: nil, started: started)
         } catch {
             await abandon()
             throw error
@@ -494,7 +494,7 @@ public final class Archiver {
         return facts
     }
 
-    private func commit(root: ChunkID, paths: [String], kind: String, parent: String?, started: Double) async throws -> BackupResult {
+    private func commit(root: ChunkID, paths: [String], kind: Snapshot.SourceKind, parent: String?, started: Double) async throws -> BackupResult {
         if !hookRan, let hook = options.beforeCommit {
             let added = try await hook()
             guard added.files.isEmpty else {

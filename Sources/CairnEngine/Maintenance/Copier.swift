@@ -118,13 +118,13 @@ public final class Copier: @unchecked Sendable {
     /// always uses: `wal` for PostgreSQL WAL files, `rdb` for Redis, `dump` for other
     /// streams, `file` for trees. A profile the destination lacks falls back to the last.
     static func profile(of s: Snapshot, in destination: RepositoryConfig) -> String {
-        let fallback = s.sourceKind == "stream" ? ChunkerProfileName.dump : ChunkerProfileName.file
+        let fallback = s.sourceKind == .stream ? ChunkerProfileName.dump : ChunkerProfileName.file
         let profile: String
         if let p = s.extra[SnapshotFacts.chunkerProfile] {
             profile = p
-        } else if s.sourceKind == "stream" && s.extra["pg-wal-file"] != nil {
+        } else if s.sourceKind == .stream && s.extra[.pgWALFile] != nil {
             profile = ChunkerProfileName.wal
-        } else if s.sourceKind == "stream" && s.extra.keys.contains(where: { $0.hasPrefix("redis.") }) {
+        } else if s.sourceKind == .stream && s.extra.keys.contains(where: { $0.hasPrefix(Snapshot.ExtraKey.redisPrefix) }) {
             profile = ChunkerProfileName.rdb
         } else {
             profile = fallback

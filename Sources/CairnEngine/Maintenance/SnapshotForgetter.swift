@@ -12,7 +12,7 @@ public struct SnapshotForgetter {
     public init(repo: Repository) { self.repo = repo }
 
     /// The `extra` key that marks an archived WAL file (`cairn wal-push`).
-    public static let walFileKey = "pg-wal-file"
+    public static let walFileKey = Snapshot.ExtraKey.pgWALFile
 
     /// Which snapshots a forget looks at and how it groups them.
     public struct Selection: Sendable {

@@ -78,8 +78,8 @@ public struct SnapshotRepairer {
             s.root = root
             s.parent = ChunkID(hex: record.id)
             if !s.tags.contains("repaired") { s.tags.append("repaired") }
-            for (path, lost) in ctx.losses { s.extra["lost:\(path)"] = lost }
-            if ctx.lossesNotListed > 0 { s.extra["lost-paths-not-listed"] = "\(ctx.lossesNotListed)" }
+            for (path, lost) in ctx.losses { s.extra[SnapshotFacts.lostPath(path)] = lost }
+            if ctx.lossesNotListed > 0 { s.extra[SnapshotFacts.lostPathsNotListed] = "\(ctx.lossesNotListed)" }
             let newID = try await repo.saveSnapshot(s)
             // The damaged original is forgotten like any removed snapshot: a copy put back is recognised.
             try await SnapshotForgetter(repo: repo).remove(record.id)

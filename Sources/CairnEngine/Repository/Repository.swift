@@ -439,8 +439,8 @@ public final class Repository: Sendable {
     }
 
     /// The newest snapshot (of one name, and of one source kind, when given), from one indexed row.
-    public func latestSnapshot(name: String? = nil, sourceKind: String? = nil) throws -> SnapshotRecord? {
-        try index.latestSnapshot(name: name, sourceKind: sourceKind).flatMap { try records([$0]).first }
+    public func latestSnapshot(name: String? = nil, sourceKind: Snapshot.SourceKind? = nil) throws -> SnapshotRecord? {
+        try index.latestSnapshot(name: name, sourceKind: sourceKind?.rawValue).flatMap { try records([$0]).first }
     }
 
     /// Decoded rows; a row that no longer decodes (written by a newer Cairn) is left out.

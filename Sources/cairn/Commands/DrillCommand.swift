@@ -1,8 +1,10 @@
 import ArgumentParser
 import CairnEngine
+import CairnFormat
 import CairnOps
 import CairnPlan
 import CairnPostgres
+import CairnRedis
 import CairnRedisClient
 import CairnStorage
 import Foundation
@@ -148,8 +150,8 @@ struct DrillCommand: AsyncParsableCommand {
                 guard !key.isEmpty else { break }
                 sampled += 1
             }
-            if let recorded = snap.extra["redis.keys"].flatMap(UInt64.init) {
-                let expiring = snap.extra["redis.keys_with_expiry"].flatMap(UInt64.init) ?? 0
+            if let recorded = snap.extra[.redisKeys].flatMap(UInt64.init) {
+                let expiring = snap.extra[.redisKeysWithExpiry].flatMap(UInt64.init) ?? 0
                 guard RedisKeyspace.loadMatches(loaded: loaded, recorded: recorded, expiring: expiring) else {
                     throw DrillFailure("redis-server loaded \(loaded) keys, the backup recorded \(recorded) (\(expiring) with a TTL)")
                 }
@@ -252,7 +254,7 @@ struct DrillCommand: AsyncParsableCommand {
                                   extraEnvironment: ["CAIRN_PG_BIN": pg.bin])
             try checked(r, "cairn pg restore-dump")
         }
-        let database = snap.extra["pg-database"] ?? "postgres"
+        let database = snap.extra[.pgDatabase] ?? "postgres"
         return try timer.run("checks") {
             try runChecks(s, ctx, database: database) { try PGConnection(pg.conninfo($0)) }
             return s.checks.isEmpty ? "restored into database \(database); no checks in the plan" : "restored into database \(database); \(s.checks.count) check(s) passed"

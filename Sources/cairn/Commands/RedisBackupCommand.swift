@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCompression
 import CairnEngine
+import CairnFormat
 import CairnRedis
 import CairnRedisClient
 import Foundation
@@ -84,13 +85,13 @@ struct RedisBackupCommand: AsyncParsableCommand {
             let source = try FileDescriptorSource(path: file)
             pipe = try ValidatingPipe { source }
             label = file
-            facts["redis.source"] = "file"
+            facts[.redisSource] = "file"
             try await backup(repo: repo, pipe: pipe, label: label, facts: facts)
         } else {
             let timeout = waitTimeout, endpoint = endpoint
             pipe = try ValidatingPipe { try ReplicationSource(endpoint: endpoint, password: password, timeoutSeconds: timeout) }
-            facts["redis.source"] = "replication"
-            facts["redis.server"] = endpoint.display
+            facts[.redisSource] = "replication"
+            facts[.redisServer] = endpoint.display
             try await backup(repo: repo, pipe: pipe, label: "redis://\(endpoint.display)", facts: facts)
         }
     }
@@ -108,7 +109,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
             connection = try RedisConnection(endpoint: endpoint, timeoutSeconds: 30)
         } catch let e as RedisError {
             if explicit { throw CairnError.io("\(e.description) (needed to wait for a running BGSAVE; leave out --url when the server is stopped)") }
-            return ["redis.bgsave_wait": "no server at \(endpoint.display)"]
+            return [String: String](extra: [.redisBackgroundSaveWait: "no server at \(endpoint.display)"])
         }
         defer { connection.close() }
         do {
@@ -120,7 +121,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
             if state.lastSaveStatus != "ok" {
                 Terminal.warn("the server's last BGSAVE status is \(state.lastSaveStatus.debugDescription): the RDB file may be older than you expect")
             }
-            return ["redis.bgsave_wait": String(format: "%.1fs", state.waitedSeconds), "redis.last_save_time": state.lastSaveTime]
+            return [String: String](extra: [.redisBackgroundSaveWait: String(format: "%.1fs", state.waitedSeconds), .redisLastSaveTime: state.lastSaveTime])
         } catch let e as RedisError {
             throw CairnError.io(e.description)
         }
@@ -164,10 +165,10 @@ struct RedisBackupCommand: AsyncParsableCommand {
         if options.json {
             Terminal.json(RedisBackupJSON(snapshot_id: result.snapshotID, name: s.name, time: Terminal.rfc3339(s.timeNanos),
                                           logical_bytes: s.logicalBytes, new_bytes: result.newBytes, stored_bytes: result.storedBytes,
-                                          seconds: result.seconds, rdb_version: Int(s.extra["redis.rdb_version"] ?? "") ?? 0,
-                                          keys: UInt64(s.extra["redis.keys"] ?? "") ?? 0, checksum: s.extra["redis.checksum"] ?? ""))
+                                          seconds: result.seconds, rdb_version: Int(s.extra[.redisRDBVersion] ?? "") ?? 0,
+                                          keys: UInt64(s.extra[.redisKeys] ?? "") ?? 0, checksum: s.extra[.redisChecksum] ?? ""))
         } else {
-            Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: RDB v\(s.extra["redis.rdb_version"] ?? "?"), \(s.extra["redis.keys"] ?? "?") keys, checksum \(s.extra["redis.checksum"] ?? "?"); \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
+            Terminal.out("snapshot \(result.snapshotID.prefix(8)) saved: RDB v\(s.extra[.redisRDBVersion] ?? "?"), \(s.extra[.redisKeys] ?? "?") keys, checksum \(s.extra[.redisChecksum] ?? "?"); \(Terminal.bytes(s.logicalBytes)) logical, \(Terminal.bytes(result.newBytes)) new, \(Terminal.bytes(result.storedBytes)) stored, \(String(format: "%.2f", result.seconds)) s")
         }
     }
 }

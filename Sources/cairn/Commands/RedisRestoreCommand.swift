@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnFormat
 import CairnRedis
 import CairnRedisClient
 import Foundation
@@ -38,7 +39,7 @@ struct RedisRestoreCommand: AsyncParsableCommand {
         let repo = try await options.openForReading(operation: "redis restore", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name ?? (snapshot == "latest" ? "redis" : nil))
         let extra = record.snapshot.extra
-        guard let recordedVersion = extra["redis.rdb_version"] else {
+        guard let recordedVersion = extra[.redisRDBVersion] else {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) (\(record.snapshot.name)) is not a Redis RDB snapshot: use 'cairn restore'")
         }
         var st = stat()
@@ -64,8 +65,8 @@ struct RedisRestoreCommand: AsyncParsableCommand {
         do { summary = try RDBValidator.validate(FileDescriptorSource(fd: fd, label: tmp)) } catch let e as RDBError {
             throw CairnError.other("the restored RDB of snapshot \(record.id.prefix(8)) does not validate: \(e.description); \(target) was not written")
         }
-        if String(summary.version) != recordedVersion || extra["redis.keys"].map({ $0 != String(summary.keys) }) == true {
-            throw CairnError.other("the restored RDB of snapshot \(record.id.prefix(8)) holds \(summary.keys) keys (version \(summary.version)), the backup recorded \(extra["redis.keys"] ?? "?") (version \(recordedVersion)); \(target) was not written")
+        if String(summary.version) != recordedVersion || extra[.redisKeys].map({ $0 != String(summary.keys) }) == true {
+            throw CairnError.other("the restored RDB of snapshot \(record.id.prefix(8)) holds \(summary.keys) keys (version \(summary.version)), the backup recorded \(extra[.redisKeys] ?? "?") (version \(recordedVersion)); \(target) was not written")
         }
         guard rename(tmp, target) == 0 else { throw CairnError.io("cannot rename \(tmp) to \(target): \(String(cString: strerror(errno)))") }
         renamed = true

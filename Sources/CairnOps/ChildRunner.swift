@@ -13,6 +13,10 @@ public struct ChildResult: Sendable {
     public var stderr: String
     public var seconds: Double
 
+    public init(argv: [String], status: Int32, stdout: String = "", stderr: String = "", seconds: Double = 0) {
+        self.argv = argv; self.status = status; self.stdout = stdout; self.stderr = stderr; self.seconds = seconds
+    }
+
     /// The last non-empty line of standard error (the one-line reason of a failed cairn command).
     public var lastErrorLine: String {
         let lines = stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty }

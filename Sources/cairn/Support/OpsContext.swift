@@ -111,3 +111,12 @@ struct OpsContext {
         return names.isEmpty ? plan.sources : plan.sources.filter { names.contains($0.name) }
     }
 }
+
+/// `cairn run`'s world: real child processes and repositories.
+extension OpsContext: PlanRunEnvironment {
+    func cairn(_ arguments: [String], _ r: PlanRepository, extraEnvironment: [String: String], maintenance: Bool) throws -> ChildResult {
+        try cairn(arguments, r, stdoutPath: nil, extraEnvironment: extraEnvironment, maintenance: maintenance)
+    }
+
+    func info(_ message: String) { Terminal.info(message) }
+}

@@ -352,7 +352,10 @@ struct Walker<S: RDBByteSource> {
         case 7:
             _ = try length() // module id
             try moduleValue()
-        case 9: try skipString() // zipmap (Redis < 2.6): framing only
+        case 9:
+            if let b = try blob(kind: .zipmap, at: at) {
+                do { _ = try ZipmapCheck.validate(b) } catch let e as PayloadError { throw corrupt(at, e.reason) }
+            }
         case 10:
             if let b = try blob(kind: .ziplist, at: at), try packed(b, ziplist: true, tuple: 0, at: at, what: "list") == 0 { throw empty(at, "list") }
         case 11:
@@ -405,7 +408,7 @@ struct Walker<S: RDBByteSource> {
         }
     }
 
-    enum Container { case ziplist, listpack, intset }
+    enum Container { case ziplist, listpack, intset, zipmap }
 
     /// An encoded container, decoded when it fits `decodeLimit`. A larger one
     /// gets its header checked (when stored plain), is counted as unchecked and
@@ -425,6 +428,8 @@ struct Walker<S: RDBByteSource> {
             let width = le32(0), count = le32(4)
             guard width == 2 || width == 4 || width == 8 else { throw corrupt(at, "intset element width \(width)") }
             guard 8 + width * count == s.length else { throw corrupt(at, "intset of \(count) × \(width) bytes in a \(s.length)-byte string") }
+        case .zipmap:
+            guard s.last == 0xFF else { throw corrupt(at, "zipmap does not end with its 0xFF terminator") }
         }
         return nil
     }

@@ -119,6 +119,21 @@ final class RDBChecksumTests: XCTestCase {
         XCTAssertGreaterThan(refusedByRedis, 20, "the campaign hit structure often enough to mean something")
         print("flipped bytes in a \(rdb.count)-byte checksum-less RDB: \(trials) variants, redis-check-rdb refused \(refusedByRedis), Cairn \(refusedByCairn)")
 
+        // Every intset's type byte (11) turned into a zipmap's (9): the one miss random flips found (an
+        // intset's bytes read as a zipmap were checked for framing only). redis-check-rdb refuses each, so must Cairn.
+        var typeFlips = 0
+        for key in ["ints:0", "ints:3", "ints:7"] {
+            let tag = [UInt8(11), UInt8(key.utf8.count)] + Array(key.utf8)
+            let typeAt = try XCTUnwrap(findSubsequence(tag, in: rdb), "intset \(key) in the RDB")
+            var b = rdb
+            b[typeAt] = 9
+            try Data(b).write(to: variant)
+            XCTAssertFalse(try checkRDB(variant), "redis-check-rdb refuses \(key) read as a zipmap")
+            XCTAssertThrowsError(try RDBValidator.validate(bytes: b), "\(key) read as a zipmap")
+            typeFlips += 1
+        }
+        XCTAssertEqual(typeFlips, 3)
+
         // Through the binary, with --allow-no-checksum: a structurally broken RDB never becomes a snapshot.
         let streamAt = try XCTUnwrap(findSubsequence(Array("workers".utf8), in: rdb))   // the consumer group and its pending entries
         var candidates: [[UInt8]] = []

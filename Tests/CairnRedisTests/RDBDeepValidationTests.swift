@@ -163,6 +163,33 @@ final class RDBDeepValidationTests: XCTestCase {
                      corrupt: { r in r.hashKey("h", [("f", "1"), ("f", "2")]) }, mentions: "twice")
     }
 
+    /// Zipmaps (type 9, Redis < 2.6) as Redis's loader checks them: lengths inside
+    /// the string, a terminator, the header's count, at least one entry, no field twice.
+    func testZipmaps() {
+        /// `<count><len>field<len><free>value<free bytes>...<0xFF>`, lengths in the one-byte form.
+        func zipmap(_ pairs: [(String, String)], count: UInt8? = nil, free: UInt8 = 0) -> [UInt8] {
+            var z: [UInt8] = [count ?? UInt8(pairs.count)]
+            for (f, v) in pairs {
+                z += [UInt8(f.utf8.count)] + Array(f.utf8) + [UInt8(v.utf8.count), free] + Array(v.utf8)
+                z += [UInt8](repeating: 0, count: Int(free))
+            }
+            return z + [0xFF]
+        }
+        func key(_ r: inout RDBBuilder, _ z: [UInt8]) { r.bytes += [9]; r.string("zm"); r.string(z) }
+        assertCaught("zipmap count", valid: { r in key(&r, zipmap([("a", "1"), ("b", "2")])) },
+                     corrupt: { r in key(&r, zipmap([("a", "1"), ("b", "2")], count: 3)) }, mentions: "header says")
+        assertCaught("zipmap unknown count", valid: { r in key(&r, zipmap([("a", "1")], count: 254, free: 2)) },
+                     corrupt: { r in key(&r, zipmap([], count: 254)) }, mentions: "empty")
+        assertCaught("zipmap duplicate field", valid: { r in key(&r, zipmap([("a", "1"), ("b", "1")])) },
+                     corrupt: { r in key(&r, zipmap([("a", "1"), ("a", "2")])) }, mentions: "twice")
+        assertCaught("zipmap value past the end", valid: { r in key(&r, zipmap([("a", "12")])) },
+                     corrupt: { r in var z = zipmap([("a", "12")]); z[3] = 9; key(&r, z) }, mentions: "past the end")
+        assertCaught("zipmap terminator", valid: { r in key(&r, zipmap([("a", "1")])) },
+                     corrupt: { r in var z = zipmap([("a", "1")]); z[z.count - 1] = 0; key(&r, z) }, mentions: "terminator")
+        assertCaught("zipmap five-byte length", valid: { r in key(&r, zipmap([("a", "1")])) },
+                     corrupt: { r in key(&r, [1, 254, 1, 0, 0, 0, UInt8(ascii: "a"), 1, 0, UInt8(ascii: "1"), 0xFF]) }, mentions: "five-byte")
+    }
+
     func testStreamsAndConsumerGroups() {
         func stream(_ r: inout RDBBuilder, listpack: [UInt8], groups: (inout RDBBuilder) -> Void) {
             r.bytes += [15]; r.string("st"); r.length(1)

@@ -243,6 +243,8 @@ def main():
         "key-file": hex_vectors("key-file-layout.json"),
         "key-replacement": hex_vectors("key-replacement.json"),
         "forget-record": hex_vectors("forget-record.json"),
+        "snapshot-catalogue": hex_vectors("v2-snapshot-catalogue.json"),
+        "forget-record-set": hex_vectors("v2-forget-record-set.json"),
         "config": hex_vectors("repository-config.json"),
         "lock": hex_vectors("lock.json"),
         "envelope": envelope_seeds(),

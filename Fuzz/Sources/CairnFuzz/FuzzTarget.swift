@@ -25,6 +25,7 @@ struct FuzzTarget: Sendable {
     static let all: [FuzzTarget] = [
         PackTarget.target, IndexDeltaTarget.target, TreeTarget.target, ContentListTarget.target,
         SnapshotTarget.target, KeyFileTarget.target, KeyReplacementTarget.target, ForgetRecordTarget.target, ConfigTarget.target,
+        SnapshotCatalogueTarget.target, ForgetRecordSetTarget.target,
         LockTarget.target,
         EnvelopeTarget.target, BlobTarget.target,
         RDBTarget.target, RESPTarget.target, TarTarget.target, PlanTarget.target,

@@ -14,7 +14,15 @@
 # unlink = DELETE, stat = HEAD).
 #
 #   Benchmarks/longhaul/run.sh [--quick] [--store local|s3|both] [--checkpoints "100 1000 10000 45000"]
-#                              [--segment-kib N] [--keep]
+#                              [--segment-kib N] [--repeat N] [--jobs N] [--keep]
+#   --jobs N: between checkpoints, N wal-push processes at once (several writers, as several
+#   clusters archiving into one repository would be), to build the history N times faster on a
+#   loaded machine; the day's backups, forget and prune and every measured command run alone.
+#   Each time printed is the median of --repeat runs (default 3): wall time and CPU time (user +
+#   system, which the load of a shared machine disturbs far less). The repository as it is at the
+#   first checkpoint is copied aside; at every later checkpoint each run of a command on it
+#   alternates with a run on the grown repository, so that the ratio (the goal: <= 1.3) is
+#   measured at the same load, which on a shared machine varies more than the ratio itself.
 #   --quick: checkpoints 100 1000 3000, 256 KiB segments (~10 min on 2 busy cores); the full
 #   run (45,000 segments of 16 MiB) takes hours. CAIRN=path/to/cairn skips the release build.
 # Runs on demand, never in CI. Needs python3 with moto[server] (s3) and strace (local counts).
@@ -24,6 +32,8 @@ checkpoints="100 1000 10000 45000"
 segment_kib=16384
 stores="both"
 keep=0
+repeat=3
+jobs=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) checkpoints="100 1000 3000"; segment_kib=256 ;;
@@ -31,7 +41,9 @@ while [ $# -gt 0 ]; do
     --checkpoints) checkpoints="$2"; shift ;;
     --segment-kib) segment_kib="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --repeat) repeat="$2"; shift ;;
+    --jobs) jobs="$2"; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +59,9 @@ moto=""
 cleanup() { [ -n "$moto" ] && kill "$moto" 2>/dev/null; [ "$keep" = 1 ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 export CAIRN_PASSWORD=longhaul AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
+# The key cache Docs/postgres.md recommends for archive_command (each process skips scrypt); a
+# disaster open (a new machine) runs without it.
+export CAIRN_KEY_CACHE="${CAIRN_KEY_CACHE:-15m}"
 
 if [[ " $stores " == *" s3 "* ]]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -76,6 +91,16 @@ PY
 
 seg_name() { printf '00000001%08X%08X' $(($1 / 256)) $(($1 % 256)); }
 put_header() { printf '%016d' "$1" | dd of="$work/segment" bs=16 count=1 conv=notrunc status=none; }
+# push_segment N: archives segment N (the repeating segment with N in its first 16 bytes) from a
+# copy of its own, so that pushers running at once do not share a file.
+push_segment() {
+  local f="$work/seg-$1"
+  cp "$work/segment" "$f"
+  printf '%016d' "$1" | dd of="$f" bs=16 count=1 conv=notrunc status=none
+  CAIRN_CACHE_DIR="$cache" "$CAIRN" wal-push "$f" "$(seg_name "$1")" >/dev/null 2>"$work/err-$1" \
+    || { echo "wal-push $1 failed: $(cat "$work/err-$1")" >&2; rm -f "$f"; return 1; }
+  rm -f "$f" "$work/err-$1"
+}
 
 # count_requests LOG_BEFORE: requests since; for s3 the moto log, for local an strace file.
 s3_requests() {  # lines of moto's log since line $1: "GET 12 LIST 4 PUT 3 ..."
@@ -107,29 +132,92 @@ print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")
 PY
 }
 
-# run STORE LABEL CACHE -- cairn args...: times one command and prints the requests it made.
-# On the local store the requests come from a second run under strace (which slows a command
+median_of() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] }'; }
+
+# run STORE LABEL CACHE -- cairn args...: times one command (the median of $repeat runs; a
+# cold-cache command gets a new empty cache each run) and prints the requests it made.
+# On the local store the requests come from one more run under strace (which slows a command
 # down too much to time it): the same arguments, or COUNT_ARGS when set (a write that must not
 # repeat itself, such as a push of the next segment); a cold-cache command gets a new cache.
+# A write that must not repeat (wal-push) passes TIMED_ARGS_FN: a function that, given the run's
+# number, prepares and prints nothing but sets the array timed_args.
 run() {
   local store="$1" label="$2" cache="$3"; shift 4
-  local before=0 start end reqs count_cache="$cache"
-  [ "$store" = s3 ] && before=$(wc -l <"$work/moto.log")
-  start=$(date +%s.%N)
-  CAIRN_CACHE_DIR="$cache" "$CAIRN" "$@" >/dev/null 2>"$work/err" || { echo "  $label failed: $(tail -3 "$work/err")"; return 0; }
-  end=$(date +%s.%N)
-  if [ "$store" = s3 ]; then
-    reqs=$(s3_requests "$before")
-  elif command -v strace >/dev/null; then
-    [[ "$cache" == */cold* ]] && count_cache="$cache-count"
-    if [ -n "${COUNT_ARGS+x}" ]; then set -- "${COUNT_ARGS[@]}"; fi
-    CAIRN_CACHE_DIR="$count_cache" strace -f -qq -e trace=openat,rename,renameat,renameat2,unlink,unlinkat,stat,newfstatat,statx \
-      -o "$work/strace" "$CAIRN" "$@" >/dev/null 2>&1 || true
-    reqs=$(local_requests "$work/strace" "$repo")
-  else
-    reqs="(no strace: requests not counted)"
+  local before=0 reqs count_cache="$cache" times=() base_times=() cpus=() base_cpus=() i run_cache key_cache
+  for i in $(seq "$repeat"); do
+    run_cache="$cache"; key_cache="$CAIRN_KEY_CACHE"
+    [[ "$cache" == */cold* ]] && { run_cache="$cache-$i"; key_cache=off; }
+    local args=("$@")
+    if [ -n "${TIMED_ARGS_FN:-}" ]; then "$TIMED_ARGS_FN" "$i"; args=("${timed_args[@]}"); fi
+    # The same command on the frozen first-checkpoint copy, just before: a ratio at the same load.
+    if [ -n "${base_url:-}" ]; then
+      local base_cache="$base_cache_dir"; [[ "$cache" == */cold* ]] && base_cache="$cache-base-$i"
+      CAIRN_REPO="$base_url" CAIRN_KEY_CACHE="$key_cache" CAIRN_CACHE_DIR="$base_cache" \
+        /usr/bin/time -f '%e %U %S' -o "$work/time" "$CAIRN" "${args[@]}" >/dev/null 2>"$work/err" \
+        || { echo "  $label failed on the first checkpoint's copy: $(tail -3 "$work/err")"; return 0; }
+      base_times+=("$(awk '{ print $1 }' "$work/time")"); base_cpus+=("$(awk '{ print $2 + $3 }' "$work/time")")
+    fi
+    [ "$store" = s3 ] && [ "$i" = 1 ] && before=$(wc -l <"$work/moto.log")
+    CAIRN_KEY_CACHE="$key_cache" CAIRN_CACHE_DIR="$run_cache" /usr/bin/time -f '%e %U %S' -o "$work/time" \
+      "$CAIRN" "${args[@]}" >/dev/null 2>"$work/err" || { echo "  $label failed: $(tail -3 "$work/err")"; return 0; }
+    times+=("$(awk '{ print $1 }' "$work/time")"); cpus+=("$(awk '{ print $2 + $3 }' "$work/time")")
+    # The requests of one run: on S3 the first run's lines of moto's log.
+    [ "$store" = s3 ] && [ "$i" = 1 ] && reqs=$(s3_requests "$before")
+  done
+  if [ "$store" = local ]; then
+    if command -v strace >/dev/null; then
+      [[ "$cache" == */cold* ]] && count_cache="$cache-count"
+      if [ -n "${COUNT_ARGS+x}" ]; then set -- "${COUNT_ARGS[@]}"; fi
+      CAIRN_KEY_CACHE="$key_cache" CAIRN_CACHE_DIR="$count_cache" strace -f -qq -e trace=openat,rename,renameat,renameat2,unlink,unlinkat,stat,newfstatat,statx \
+        -o "$work/strace" "$CAIRN" "$@" >/dev/null 2>&1 || true
+      reqs=$(local_requests "$work/strace" "$repo")
+    else
+      reqs="(no strace: requests not counted)"
+    fi
   fi
-  printf '  %-42s %7.3f s   %s\n' "$label" "$(echo "$end - $start" | bc)" "$reqs"
+  local median cpu base_median="" base_cpu="" paired=""
+  median=$(median_of "${times[@]}"); cpu=$(median_of "${cpus[@]}")
+  if [ "${#base_times[@]}" -gt 0 ]; then
+    base_median=$(median_of "${base_times[@]}"); base_cpu=$(median_of "${base_cpus[@]}")
+    paired=$(printf '| at %s segments, alternated: %.3f s, cpu %.2f s; ratio wall %.2fx cpu %.2fx' "$first_checkpoint" \
+      "$base_median" "$base_cpu" "$(echo "$median / $base_median" | bc -l)" "$(echo "$cpu / ($base_cpu + 0.005)" | bc -l)")
+  fi
+  printf '  %-40s %7.3f s, cpu %.2f s %s | %s\n' "$label" "$median" "$cpu" "$paired" "$reqs"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "${checkpoint:-$minute}" "$label" "$median" "${base_median:-$median}" \
+    "$cpu" "${base_cpu:-$cpu}" "$reqs" >>"$work/results.tsv"
+  [[ "$cache" == */cold* ]] && rm -rf "$cache"-[0-9]* "$cache"-base-* "$cache-count"
+  return 0
+}
+
+# freeze_base STORE: a copy of the repository (and of the writing host's cache) as it is at the
+# first checkpoint; every later checkpoint runs each command on it and on the grown repository
+# alternately, so that their ratio is measured at the same load.
+freeze_base() {
+  if [ "$1" = local ]; then
+    cp -a "$repo" "$work/base-repo-local"
+    base_url="$work/base-repo-local"
+  else
+    python3 - "$port" <<'PY'
+import sys, urllib.request, re
+port = sys.argv[1]
+token = None
+while True:
+    url = f"http://127.0.0.1:{port}/longhaul?list-type=2&prefix=cairn/" + (f"&continuation-token={urllib.request.quote(token)}" if token else "")
+    body = urllib.request.urlopen(url).read().decode()
+    for key in re.findall(r"<Key>([^<]+)</Key>", body):
+        if key.startswith("cairn/locks/"): continue
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/longhaul/base/{key[len('cairn/'):]}", method="PUT",
+                                     headers={"x-amz-copy-source": f"/longhaul/{key}"})
+        urllib.request.urlopen(req).read()
+    m = re.search(r"<NextContinuationToken>([^<]+)<", body)
+    if not m: break
+    token = m.group(1)
+PY
+    base_url="s3:http://127.0.0.1:$port/longhaul/base"
+  fi
+  cp -a "$cache" "$work/base-cache-$1"
+  base_cache_dir="$work/base-cache-$1"
+  first_checkpoint=$minute
 }
 
 objects() {  # the metadata objects in the store
@@ -160,17 +248,23 @@ PY
 for store in $stores; do
   if [ "$store" = local ]; then repo="$work/repo-local"; url="$repo"; else repo="longhaul"; url="s3:http://127.0.0.1:$port/longhaul/cairn"; fi
   cache="$work/cache-$store"
-  export CAIRN_REPO="$url"
+  export CAIRN_REPO="$url" cache work CAIRN
+  export -f push_segment seg_name
   CAIRN_CACHE_DIR="$cache" "$CAIRN" init >/dev/null
   echo "== $store store: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), segments of $segment_kib KiB, cairn $("$CAIRN" --version 2>/dev/null || echo '?')"
   echo "   (per command: wall time with the warm cache of the writing host; requests to the store by kind)"
   minute=0; day=0; started=$(date +%s)
   for target in $checkpoints; do
     while [ "$minute" -lt "$target" ]; do
-      put_header "$minute"
-      CAIRN_CACHE_DIR="$cache" "$CAIRN" wal-push "$work/segment" "$(seg_name "$minute")" >/dev/null 2>"$work/err" \
-        || { echo "wal-push $minute failed: $(cat "$work/err")"; exit 1; }
-      minute=$((minute + 1))
+      # Up to the next day boundary or checkpoint: $jobs pushers at once (one process per segment each).
+      stop=$(( (minute / 1440 + 1) * 1440 )); [ "$stop" -gt "$target" ] && stop=$target
+      if [ "$jobs" = 1 ]; then
+        for m in $(seq "$minute" $((stop - 1))); do push_segment "$m"; done
+      else
+        seq "$minute" $((stop - 1)) | xargs -P "$jobs" -n 1 bash -c 'push_segment "$0"' \
+          || { echo "wal-push failed: $(cat "$work"/err-* 2>/dev/null | head -3)"; exit 1; }
+      fi
+      minute=$stop
       if [ $((minute % 1440)) = 0 ]; then
         day=$((day + 1))
         printf '%s day %d\n' "$day" "$day" >>"$work/dump"
@@ -195,12 +289,18 @@ for store in $stores; do
       touch "$work/seeded-$store"
     fi
     echo "-- $minute segments archived ($(( $(date +%s) - started )) s so far); objects: $(objects "$store")"
-    put_header "$minute"
-    cp "$work/segment" "$work/segment2"; printf '%016d' $((minute + 1)) | dd of="$work/segment2" bs=16 count=1 conv=notrunc status=none
-    COUNT_ARGS=(wal-push "$work/segment2" "$(seg_name $((minute + 1)))")
-    run "$store" "wal-push (a new segment)" "$cache" -- wal-push "$work/segment" "$(seg_name "$minute")"
+    checkpoint=$minute
+    # wal-push: $repeat new segments timed, one more counted (under strace on the local store).
+    push_base=$minute
+    next_segment() {  # the timed push number $1: a new segment each
+      put_header $((push_base + $1 - 1))
+      timed_args=(wal-push "$work/segment" "$(seg_name $((push_base + $1 - 1)))")
+    }
+    cp "$work/segment" "$work/segment2"; printf '%016d' $((push_base + repeat)) | dd of="$work/segment2" bs=16 count=1 conv=notrunc status=none
+    COUNT_ARGS=(wal-push "$work/segment2" "$(seg_name $((push_base + repeat)))")
+    TIMED_ARGS_FN=next_segment run "$store" "wal-push (a new segment)" "$cache" -- wal-push
     unset COUNT_ARGS
-    minute=$((minute + 1)); [ "$store" = local ] && minute=$((minute + 1))
+    minute=$((push_base + repeat)); [ "$store" = local ] && minute=$((minute + 1))
     run "$store" "wal-fetch (an early segment)" "$cache" -- wal-fetch "$(seg_name 7)" "$work/fetched"
     run "$store" "snapshots --name pg-dump" "$cache" -- snapshots --name pg-dump
     run "$store" "restore latest --name pg-dump" "$cache" -- restore latest --name pg-dump --stdout
@@ -208,5 +308,23 @@ for store in $stores; do
     run "$store" "pg status" "$cache" -- pg status
     run "$store" "disaster: snapshots --name pg-dump" "$work/cold-$store-$minute" -- snapshots --name pg-dump
     run "$store" "disaster: restore latest --name pg-dump" "$work/cold2-$store-$minute" -- restore latest --name pg-dump --stdout
+    echo "   (measured at load $(cut -d' ' -f1-3 /proc/loadavg))"
+    [ -z "${base_url:-}" ] && freeze_base "$store"
   done
+  rm -rf "$work"/cold*-"$store"-* "$cache"-count "$work/base-repo-$store" "$work/base-cache-$store"
+  unset base_url
 done
+
+# Each command's time at every checkpoint over its time on the first checkpoint's copy, run
+# alternately with it (the goal: <= 1.3).
+echo "== per checkpoint: time / time on the first checkpoint's copy at the same moment (goal <= 1.3)"
+python3 - "$work/results.tsv" <<'PY'
+import sys, collections
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+by = collections.OrderedDict()
+for store, minute, label, t, base, cpu, base_cpu, reqs in rows:
+    by.setdefault((store, label), []).append((int(minute), float(t), float(base), float(cpu), float(base_cpu)))
+for (store, label), pts in by.items():
+    cells = "  ".join(f"{m}: wall {t / b:.2f}x cpu {c / (bc + 0.005):.2f}x" for m, t, b, c, bc in pts[1:])
+    print(f"  {store:5} {label:42} {cells}")
+PY

@@ -5,6 +5,14 @@ public enum PackTrailer {
     /// The length field's size: the last four bytes of every pack.
     public static let length = 4
 
+    /// What follows a pack's blobs: `sealedHeader ‖ u32le(len(sealedHeader))`.
+    public static func encode(sealedHeader: consuming [UInt8]) -> [UInt8] {
+        var out = sealedHeader
+        let n = UInt32(out.count)
+        out += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+        return out
+    }
+
     /// Where the sealed header lies in a pack of `packSize` bytes whose last
     /// four bytes are `tail`. Throws when the recorded length cannot be a sealed
     /// header of that pack.

@@ -16,11 +16,8 @@ public final class BlobSaver: @unchecked Sendable {
 
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
+    /// Packs filling up (`StagedPack`: staged where the store can rename them into place).
     private var open: [PackType: StagedPack] = [:]
-    /// Where packs are assembled: the store's own temporary directory when it
-    /// has one (then a finished pack is renamed into place), else the cache.
-    private let stagingDirectory: String
-    private let stagingModes: FileModes
     private var uploads: [Task<Void, Error>] = []
     private var packsSinceCheckpoint = 0
     private var lastCheckpoint = Clock.monotonic()
@@ -41,8 +38,6 @@ public final class BlobSaver: @unchecked Sendable {
 
     public init(repo: Repository) {
         self.repo = repo
-        stagingDirectory = repo.store.stagingDirectory ?? "\(repo.cacheDirectory)/staging"
-        stagingModes = repo.store.stagingDirectory == nil ? .ownerOnly : repo.store.stagingModes
     }
 
     public var currentStats: Stats { stats.withLock { $0 } }
@@ -63,7 +58,7 @@ public final class BlobSaver: @unchecked Sendable {
     public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int, base: ChunkID? = nil, features: [Int64]? = nil) async throws {
         let pt = type.packType
         let pack: StagedPack
-        if let p = open[pt] { pack = p } else { pack = try StagedPack(type: pt, directory: stagingDirectory, modes: stagingModes); open[pt] = pack }
+        if let p = open[pt] { pack = p } else { pack = try StagedPack(type: pt, repo: repo); open[pt] = pack }
         try pack.append(sealed, type: type, id: id, rawLength: rawLength, base: base)
         if let features { pack.features.append((id, features)) }
         stats.withLock {

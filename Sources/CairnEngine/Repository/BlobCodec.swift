@@ -19,11 +19,11 @@ public struct BlobCodec: Sendable {
     /// encoding byte ‖ payload, sealed. A compressed form is kept only when it
     /// is smaller than the raw one.
     public func seal(_ chunk: UnsafeRawBufferPointer, type: BlobType, id: ChunkID) throws -> [UInt8] {
-        var plain: [UInt8]
+        let plain: [UInt8]
         if level > 0, chunk.count > 64, let z = try? Zstd.shared.compress(chunk, level: level), z.count + 1 < chunk.count {
-            plain = [BlobEncoding.zstd.rawValue]; plain.reserveCapacity(z.count + 1); plain += z
+            plain = BlobPlaintext.zstd(z)
         } else {
-            plain = [BlobEncoding.raw.rawValue]; plain.reserveCapacity(chunk.count + 1); plain += chunk
+            plain = BlobPlaintext.raw(chunk)
         }
         return try AESGCM.seal(plain, key: keys.current.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id))
     }
@@ -45,15 +45,13 @@ public struct BlobCodec: Sendable {
         // A delta under 1/16 of the chunk wins without compressing the chunk alone
         // to compare (half the zstd work of a typical changed chunk); only a
         // larger one is weighed against the chunk compressed alone.
-        if delta.count + 33 > chunk.count / 16 {
+        let deltaLength = BlobPlaintext.deltaPrefixLength + delta.count
+        if deltaLength > chunk.count / 16 {
             let alone = try chunk.withUnsafeBytes { try Zstd.shared.compress($0, level: level) }
             let best = min(alone.count, chunk.count)
-            guard delta.count + 33 < best - best / 10 else { return (try seal(chunk, type: .data, id: id), nil) }
+            guard deltaLength < best - best / 10 else { return (try seal(chunk, type: .data, id: id), nil) }
         }
-        var plain = [BlobEncoding.zstdDelta.rawValue]
-        plain.reserveCapacity(33 + delta.count)
-        plain += base.bytes
-        plain += delta
+        let plain = BlobPlaintext.delta(base: base, frame: delta)
         let sealed = try AESGCM.seal(plain, key: keys.current.blobKey(type: .data, id: id), aad: KeyLabels.blobAAD(type: .data, id: id, base: base))
         return (sealed, base)
     }
@@ -81,10 +79,7 @@ public struct BlobCodec: Sendable {
     public func openKeepingEncoding(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32,
                                     base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> (chunk: [UInt8], encoded: [UInt8]) {
         let d = try sealed.withUnsafeBytes { try decode($0, type: type, id: id, rawLength: rawLength, base: base) }
-        var encoded = [d.encoding.rawValue]
-        encoded.reserveCapacity(1 + d.payload.count)
-        encoded += d.payload
-        return (d.chunk, encoded)
+        return (d.chunk, BlobPlaintext.encoded(d.encoding, payload: d.payload))
     }
 
     /// Seals an encoded plaintext that `openKeepingEncoding` proved good in
@@ -92,8 +87,7 @@ public struct BlobCodec: Sendable {
     /// and a delta stays a delta. `base` must be the base a delta names.
     public func sealEncoded(_ encoded: [UInt8], type: BlobType, id: ChunkID, base: ChunkID?) throws -> [UInt8] {
         let isDelta = encoded.first == BlobEncoding.zstdDelta.rawValue
-        let named = isDelta && encoded.count > ChunkID.byteCount ? ChunkID(bytes: Array(encoded[1...ChunkID.byteCount])) : nil
-        guard isDelta == (base != nil), named == base else {
+        guard isDelta == (base != nil), BlobPlaintext.deltaBase(encoded: encoded) == base else {
             throw BlobDamage("encoded blob \(id.short) and its base \(base?.short ?? "none") disagree")
         }
         return try AESGCM.seal(encoded, key: keys.current.blobKey(type: type, id: id), aad: KeyLabels.blobAAD(type: type, id: id, base: base))
@@ -163,12 +157,13 @@ public struct BlobCodec: Sendable {
             catch { throw BlobDamage("decompression failed: \(error)") }
         case .zstdDelta:
             guard let base else { throw BlobDamage("delta-encoded blob without a base in its index entry") }
-            let named = payload.withUnsafeBytes { $0.count >= ChunkID.byteCount ? ChunkID(raw: UnsafeRawBufferPointer(rebasing: $0[0..<ChunkID.byteCount])) : nil }
+            let named = payload.withUnsafeBytes { BlobPlaintext.splitDelta(payload: $0)?.base }
             guard named == base.id else { throw BlobDamage("delta blob names another base than its index entry") }
             do {
                 chunk = try payload.withUnsafeBytes { p in
-                    try base.plaintext.withUnsafeBytes { b in
-                        try Zstd.shared.decompress(UnsafeRawBufferPointer(rebasing: p[ChunkID.byteCount...]), limit: Int(rawLength), dictionary: b)
+                    guard let frame = BlobPlaintext.splitDelta(payload: p)?.frame else { throw BlobDamage("delta blob without a frame") }
+                    return try base.plaintext.withUnsafeBytes { b in
+                        try Zstd.shared.decompress(frame, limit: Int(rawLength), dictionary: b)
                     }
                 }
             } catch { throw BlobDamage("delta decompression failed: \(error)") }

@@ -15,6 +15,9 @@ final class IndexDeltaWriter {
     private(set) var written: [String] = []
     /// Runs before each delta is stored (a prune's lock check).
     var beforeWrite: (() async throws -> Void)?
+    /// Runs after each delta is stored, with its name, the packs it names and its stored size
+    /// (a backup's checkpoint marks those packs indexed in the cache).
+    var afterWrite: ((_ name: String, _ packs: [IndexedPack], _ size: Int) throws -> Void)?
 
     init(repo: Repository) { self.repo = repo }
 
@@ -40,6 +43,7 @@ final class IndexDeltaWriter {
         let sealed = try repo.keys.sealObject(.index, delta.encoded())
         let name = Hex.encode(SHA256.hash(sealed))
         try await repo.store.put(ObjectKey(.index, name), sealed)
+        try afterWrite?(name, delta.packs, sealed.count)
         written.append(name)
     }
 }

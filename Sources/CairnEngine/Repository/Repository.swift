@@ -396,15 +396,10 @@ public final class Repository: Sendable {
 
     /// `saveIndexDelta`, returning every name written, in order.
     public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> [String] {
-        var names: [String] = []
-        for part in IndexDelta.parts(packs: packs, supersedes: supersedes) {
-            let sealed = try keys.sealObject(.index, part.encoded())
-            let name = Hex.encode(SHA256.hash(sealed))
-            try await store.put(ObjectKey(.index, name), sealed)
-            try index.markIndexed(part.packs.map(\.id), indexObject: name, size: sealed.count)
-            names.append(name)
-        }
-        return names
+        let writer = IndexDeltaWriter(repo: self)
+        writer.afterWrite = { [index] name, packs, size in try index.markIndexed(packs.map(\.id), indexObject: name, size: size) }
+        for pack in packs { try await writer.add(pack) }
+        return try await writer.finish(supersedes: supersedes)
     }
 
     /// Writes every pack the cache knows but no index delta names yet.

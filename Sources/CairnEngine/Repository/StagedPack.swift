@@ -22,13 +22,26 @@ final class StagedPack {
         file = try StagingFile(directory: directory, prefix: "pack", modes: modes)
     }
 
+    /// A pack for `repo`, staged where its store can move a finished pack into place without
+    /// copying it (a local store's `tmp/`), else in the cache.
+    convenience init(type: PackType, repo: Repository) throws {
+        if let directory = repo.store.stagingDirectory {
+            try self.init(type: type, directory: directory, modes: repo.store.stagingModes)
+        } else {
+            try self.init(type: type, directory: "\(repo.cacheDirectory)/staging")
+        }
+    }
+
     /// Appends one sealed blob and its header entry.
     func append(_ sealed: [UInt8], type blobType: BlobType, id: ChunkID, rawLength: Int, base: ChunkID?) throws {
+        try sealed.withUnsafeBytes { try append($0, type: blobType, id: id, rawLength: rawLength, base: base) }
+    }
+
+    /// `append` from borrowed bytes.
+    func append(_ sealed: UnsafeRawBufferPointer, type blobType: BlobType, id: ChunkID, rawLength: Int, base: ChunkID?) throws {
         entries.append(BlobEntry(type: blobType, id: id, offset: file.size, length: UInt32(sealed.count), rawLength: UInt32(rawLength), base: base))
-        try sealed.withUnsafeBytes { b in
-            try file.append(b)
-            hasher?.update(b)
-        }
+        try file.append(sealed)
+        hasher?.update(sealed)
     }
 
     /// Appends the sealed header and its length and closes the file; the

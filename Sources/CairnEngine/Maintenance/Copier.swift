@@ -173,9 +173,8 @@ public final class Copier: @unchecked Sendable {
             guard let base = loc.base else { pend(id, type, loc); continue }
             deltas.append(id)
             if try saver.claim(base, type: .data) {
-                guard let baseLoc = try? await source.locate(base, type: .data) else {
-                    throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(base.hex) is named by no index object of the source")
-                }
+                let baseLoc = try DeltaBaseRule.usable(base, at: try? await source.locate(base, type: .data), forDelta: id, in: loc.pack,
+                                                       index: "of the source")
                 pend(base, .data, baseLoc)
             }
         }

@@ -56,13 +56,8 @@ extension Repository {
         let baseLocations = try index.lookup(baseIDs, type: .data)
         for i in 0..<baseIDs.count {
             let user = users[i]
-            guard let loc = baseLocations[i] else {
-                if !final { return .missing(baseIDs[i]) }
-                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].hex) is named by no index object in the store")
-            }
-            guard loc.base == nil else {
-                throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is itself a delta")
-            }
+            if baseLocations[i] == nil && !final { return .missing(baseIDs[i]) }
+            let loc = try DeltaBaseRule.usable(baseIDs[i], at: baseLocations[i], forDelta: user.id, in: user.location.pack)
             if let why = codec.limits.violation(.data, rawLength: loc.rawLength, storedLength: UInt64(loc.length)) {
                 throw CairnError.damagedBlob(blob: user.id.hex, pack: user.location.pack.hex, reason: "its delta base \(baseIDs[i].short) is damaged: \(why)")
             }

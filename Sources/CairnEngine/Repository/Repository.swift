@@ -548,14 +548,9 @@ public final class Repository: Sendable {
         if let baseID = loc.base {
             let baseLoc: BlobLocation?
             if let baseLocation { baseLoc = try baseLocation(baseID) } else { baseLoc = try? await locate(baseID, type: .data) }
-            guard let baseLoc else {
-                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.hex) is named by no index object in the store")
-            }
-            guard baseLoc.base == nil else {
-                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base \(baseID.short) is itself a delta")
-            }
+            let checked = try DeltaBaseRule.usable(baseID, at: baseLoc, forDelta: id, in: loc.pack)
             do {
-                base = (baseID, try await bases.plaintext(baseID) { try await self.readBlob(.data, baseID, at: baseLoc) })
+                base = (baseID, try await bases.plaintext(baseID) { try await self.readBlob(.data, baseID, at: checked) })
             } catch {
                 throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base cannot be read: \(describe(error))")
             }

@@ -106,17 +106,18 @@ let package = Package(
         // Forger.swift forges objects from format-spec with CairnCrypto's primitives only.
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "CairnFormat", "CairnStorage", "CairnCrypto", "CairnTestSupport"]),
         // Real PostgreSQL 15 clusters (initdb in a temp dir) against the real `cairn` binary.
-        .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres", "CairnTestSupport"]),
+        // Its clusters are CairnOps' TemporaryPostgres (the one PostgreSQL launcher) with WAL archiving settings.
+        .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres", "CairnOps", "CairnTestSupport"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
         // RDB validator units and the redis commands against a real redis-server and the real binary.
-        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnTestSupport", "cairn"]),
+        .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnOps", "CairnTestSupport", "cairn"]),
         // Tar streams through the real binary, extracted and compared by GNU tar.
         .testTarget(name: "CairnTarTests", dependencies: ["CairnTar", "CairnTestSupport", "cairn"]),
         // A node's data directory and the signing-state guard through the real binary.
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CairnTestSupport", "cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback, including the store conformance suite;
         // SigV4 against AWS's vectors and botocore.
-        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "CairnTestSupport", "cairn"],
+        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "CairnOps", "CairnTestSupport", "cairn"],
                     exclude: ["Support"], resources: [.copy("Vectors")]),
         // The store registry without a server: URL to backend, refusals, a backend added in one entry.
         .testTarget(name: "CairnStoresTests", dependencies: ["CairnStores", "CairnStorage"]),

@@ -4,17 +4,31 @@ import Foundation
 import Glibc
 #endif
 
-/// A throwaway PostgreSQL cluster for a drill: `initdb` in a scratch
-/// directory as an unprivileged user (`user` when running as root), trust
-/// authentication on a unix socket in that directory only (no TCP), a free
-/// port number for the socket's name. `stop()` shuts it down.
+/// A throwaway PostgreSQL cluster: `initdb` in a scratch directory as an
+/// unprivileged user (`user` when running as root), trust authentication on a
+/// unix socket in that directory only (no TCP), a free port number for the
+/// socket's name. `stop()` shuts it down. The one PostgreSQL launcher: drills
+/// use it, and so do the tests (CairnOpsTests directly, CairnPostgresTests'
+/// `PostgresCluster` with WAL archiving settings).
 public final class TemporaryPostgres {
     public let bin: String
+    /// The socket directory; the server log is `logPath` in it.
     public let dir: String
     public let data: String
     public let port: Int
     private let runAs: String?
     private var running = false
+
+    /// How `stop` shuts the server down (pg_ctl's modes).
+    public enum ShutdownMode: String, Sendable {
+        /// Clients disconnected, a checkpoint written: the data directory is clean.
+        case fast
+        /// No checkpoint: quickest for a server thrown away.
+        case immediate
+    }
+
+    /// The server's log file.
+    public var logPath: String { dir + "/server.log" }
 
     /// The server binaries: `configured`, else /usr/lib/postgresql/15/bin, else the newest installed.
     public static func binaries(configured: String?) throws -> String {
@@ -29,10 +43,16 @@ public final class TemporaryPostgres {
         throw OpsError.missingProgram("PostgreSQL server binaries not found (looked in \(candidates.joined(separator: ", "))); install postgresql-15 or set drill.pg-bin")
     }
 
-    /// Creates and starts the cluster in `scratch/pg`; `settings` are configuration lines added after the defaults.
-    public init(scratch: String, bin configured: String?, user: String, settings: [String] = []) throws {
+    /// Creates and starts the cluster in `scratch/pg`; `settings` are configuration lines added after the defaults
+    /// (a later line wins, so they may override them: e.g. `wal_level = replica` and `archive_mode = on`).
+    public convenience init(scratch: String, bin configured: String?, user: String, settings: [String] = []) throws {
+        try self.init(directory: scratch + "/pg", bin: configured, user: user, settings: settings)
+    }
+
+    /// Creates and starts the cluster with its socket and log in `directory` and its data in `directory/data`.
+    public init(directory: String, bin configured: String?, user: String, settings: [String] = []) throws {
         bin = try Self.binaries(configured: configured)
-        dir = scratch + "/pg"
+        dir = directory
         data = dir + "/data"
         port = FreePort.find()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -51,7 +71,12 @@ public final class TemporaryPostgres {
         f.seekToEndOfFile()
         f.write(Data(("\n" + conf.joined(separator: "\n") + "\n").utf8))
         try? f.close()
-        try run([bin + "/pg_ctl", "-D", data, "-l", dir + "/server.log", "-w", "-t", "120", "start"], "pg_ctl start")
+        try start()
+    }
+
+    /// Starts the server (again, after `stop`).
+    public func start() throws {
+        try run([bin + "/pg_ctl", "-D", data, "-l", logPath, "-w", "-t", "120", "start"], "pg_ctl start")
         running = true
     }
 
@@ -81,7 +106,7 @@ public final class TemporaryPostgres {
             .write(to: URL(fileURLWithPath: hba))
         // A Debian-style data directory has its configuration in /etc: start from an empty one.
         if !FileManager.default.fileExists(atPath: data + "/postgresql.conf") {
-            FileManager.default.createFile(atPath: data + "/postgresql.conf", contents: Data())
+            _ = FileManager.default.createFile(atPath: data + "/postgresql.conf", contents: Data())
         }
         let conf = ["", "# Added by 'cairn drill': a private temporary server.",
                     "listen_addresses = ''", "port = \(port)", "unix_socket_directories = \(q(dir))", "hba_file = \(q(hba))",
@@ -106,10 +131,10 @@ public final class TemporaryPostgres {
         "host=\(dir) port=\(port) user='\(user.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))' dbname='\(database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))'"
     }
 
-    public func stop() {
+    public func stop(mode: ShutdownMode = .immediate) {
         guard running else { return }
         running = false
-        _ = try? run([bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], "pg_ctl stop")
+        _ = try? run([bin + "/pg_ctl", "-D", data, "-m", mode.rawValue, "-w", "stop"], "pg_ctl stop")
     }
 
     private func run(_ argv: [String], _ what: String, timeout: Double = 300) throws {

@@ -41,7 +41,7 @@ final class MountDumpTests: XCTestCase {
         mount.arguments = ["mount", mnt]
         mount.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(env) { $1 }
         let log = sandbox.dir + "/mount.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil))
         mount.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         mount.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try mount.run()

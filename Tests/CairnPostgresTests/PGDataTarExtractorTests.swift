@@ -20,7 +20,7 @@ final class PGDataTarExtractorTests: XCTestCase {
     override func setUpWithError() throws {
         base = NSTemporaryDirectory() + "cairn-pgtar-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: victim, contents: Data(victimBytes), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: victim, contents: Data(victimBytes), attributes: [.posixPermissions: 0o600]))
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: base) }
@@ -92,7 +92,7 @@ final class PGDataTarExtractorTests: XCTestCase {
 
             // The same archive through GNU tar and bsdtar (as root, as the runbook runs restores).
             let file = base + "/forged-\(i).tar"
-            FileManager.default.createFile(atPath: file, contents: Data(archive))
+            XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data(archive)))
             for (tool, name) in [("/usr/bin/tar", "GNU tar"), ("/usr/bin/bsdtar", "bsdtar")] where FileManager.default.isExecutableFile(atPath: tool) {
                 let dir = base + "/\(name.replacingOccurrences(of: " ", with: "-"))-\(i)"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -123,7 +123,7 @@ enum Runner {
         environment.merge(env) { $1 }
         let tmp = NSTemporaryDirectory() + "cairn-pgtest-\(UUID().uuidString)"
         defer { unlink(tmp + ".out"); unlink(tmp + ".err"); unlink(tmp + ".in") }
-        FileManager.default.createFile(atPath: tmp + ".in", contents: stdin ?? Data())
+        guard FileManager.default.createFile(atPath: tmp + ".in", contents: stdin ?? Data()) else { throw Failure("cannot create \(tmp).in") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

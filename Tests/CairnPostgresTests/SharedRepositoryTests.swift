@@ -92,7 +92,7 @@ final class SharedRepositoryTests: XCTestCase {
 
         // Nothing failed: no push was refused, the server log has no permission error.
         let failed = try conn.value("SELECT failed_count FROM pg_stat_archiver")
-        let log = String(decoding: FileManager.default.contents(atPath: cluster.data + ".log") ?? Data(), as: UTF8.self)
+        let log = String(decoding: FileManager.default.contents(atPath: cluster.logPath) ?? Data(), as: UTF8.self)
         XCTAssertEqual(failed, "0", String(log.suffix(3000)))
         XCTAssertFalse(log.contains("ermission denied"), String(log.suffix(3000)))
 

@@ -97,7 +97,7 @@ final class StreamedBaseBackupTests: XCTestCase {
         let outside = sandbox.dir + "/outside"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         let victim = outside + "/victim"
-        FileManager.default.createFile(atPath: victim, contents: Data("root's own\n".utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: victim, contents: Data("root's own\n".utf8), attributes: [.posixPermissions: 0o600]))
 
         // The forger: a client with the key storing the honest stream with hostile members in front, under the same facts.
         let repo = try await Repository.open(store: LocalStore(root: sandbox.repo), passphrase: Array("correct horse battery staple".utf8),

@@ -16,7 +16,7 @@ final class WALArchiveCommandTests: XCTestCase {
             withUnsafeBytes(of: x) { for j in 0..<8 where i + j < size { bytes[i + j] = $0[j] } }
         }
         let path = sandbox.dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         chown(path, sandbox.uid, sandbox.gid)
         return path
     }

@@ -34,7 +34,7 @@ final class WALArchiveEngineTests: XCTestCase {
         let repo = try await Repository.create(store: base, passphrase: Array("pw".utf8), cacheBase: dir + "/cache", options: options)
         let name = "000000010000000000000007"
         let file = dir + "/" + name
-        FileManager.default.createFile(atPath: file, contents: Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }))
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })))
         let archive = WALArchive(repo: repo, name: "pg-wal")
         guard case .stored = try await archive.push(path: file, fileName: name) else { return XCTFail("not stored") }
         let again = try await archive.push(path: file, fileName: name)

@@ -62,7 +62,7 @@ final class WALArchiveFlatCostTests: XCTestCase {
         func name(_ i: Int) -> String { String(format: "00000001%08X%08X", i / 256, i % 256) }
         /// One `cairn wal-push`: a shared lock, a sync under it, the push, the merge after the commit.
         func push(_ i: Int, into repo: Repository) async throws {
-            FileManager.default.createFile(atPath: segment, contents: Data(RandomBytes.make(2048 + i % 512, seed: UInt64(i))))
+            XCTAssertTrue(FileManager.default.createFile(atPath: segment, contents: Data(RandomBytes.make(2048 + i % 512, seed: UInt64(i)))))
             let lock = try await LockManager(repo: repo).acquire(exclusive: false, operation: "wal-push")
             let outcome = try await lock.holding {
                 try await repo.sync()

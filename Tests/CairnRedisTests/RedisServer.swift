@@ -1,3 +1,4 @@
+import CairnOps
 import CairnRedisClient
 import CairnTestSupport
 import Foundation
@@ -74,19 +75,10 @@ final class RedisServer: @unchecked Sendable {
 
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
+    /// A free loopback port (CairnOps' `FreePort`, which the temporary servers use).
     static func freePort() throws -> UInt16 {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
-        }
-        guard ok else { throw CairnRunner.RunnerError("cannot find a free port") }
-        return UInt16(bigEndian: addr.sin_port)
+        guard let port = UInt16(exactly: FreePort.find()) else { throw CairnRunner.RunnerError("no free loopback port") }
+        return port
     }
 }
 

@@ -50,8 +50,8 @@ struct CairnRunner {
         p.environment = environment
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-out-\(UUID().uuidString)")
         let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: outFile.path, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: errFile.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
         p.standardOutput = try FileHandle(forWritingTo: outFile)
         p.standardError = try FileHandle(forWritingTo: errFile)

@@ -1,3 +1,4 @@
+import CairnOps
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -80,20 +81,8 @@ final class MotoServer: @unchecked Sendable {
         throw unavailable("moto server did not start")
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw NSError(domain: "MotoServer", code: 2, userInfo: [NSLocalizedDescriptionKey: "no free loopback port"]) }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A free loopback port (CairnOps' `FreePort`, which the temporary servers use).
+    static func freePort() throws -> Int { FreePort.find() }
 
     static func canConnect(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

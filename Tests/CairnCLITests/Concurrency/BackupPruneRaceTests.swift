@@ -21,8 +21,8 @@ final class BackupPruneRaceTests: XCTestCase {
             let secondCache = round % 2 == 1 ? "\(dir)/cache-b" : "\(dir)/cache"
             let old = "\(dir)/old-\(round)", new = "\(dir)/new-\(round)"
             let shared = CairnProcess.bytes(400_000, seed: UInt64(round))
-            FileManager.default.createFile(atPath: old, contents: Data(shared + CairnProcess.bytes(30_000, seed: 1000 + UInt64(round))))
-            FileManager.default.createFile(atPath: new, contents: Data(CairnProcess.bytes(20_000, seed: 2000 + UInt64(round)) + shared))
+            XCTAssertTrue(FileManager.default.createFile(atPath: old, contents: Data(shared + CairnProcess.bytes(30_000, seed: 1000 + UInt64(round)))))
+            XCTAssertTrue(FileManager.default.createFile(atPath: new, contents: Data(CairnProcess.bytes(20_000, seed: 2000 + UInt64(round)) + shared)))
             let o = try CairnProcess.run(["backup", "--stdin", "--name", "old", "--wait-lock", "60s"], env: env, stdin: old)
             XCTAssertEqual(o.status, 0, o.err)
 

@@ -47,10 +47,10 @@ final class ReadLockTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
             for f in 0..<filesPerDirectory {
                 let n = d * 100 + f
-                FileManager.default.createFile(atPath: "\(sub)/f\(n)", contents: random.readData(ofLength: 200 + (n * 37) % 1800))
+                XCTAssertTrue(FileManager.default.createFile(atPath: "\(sub)/f\(n)", contents: random.readData(ofLength: 200 + (n * 37) % 1800)))
             }
             try FileManager.default.createDirectory(atPath: "\(src)/junk", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(src)/junk/j\(d)", contents: random.readData(ofLength: 400_000))
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(src)/junk/j\(d)", contents: random.readData(ofLength: 400_000)))
         }
         let both = try CairnProcess.run(["backup", "\(src)/files", "\(src)/junk", "--name", "both-\(round)"], env: env)
         XCTAssertEqual(both.status, 0, both.err)

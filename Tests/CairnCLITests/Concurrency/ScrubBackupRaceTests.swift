@@ -16,7 +16,7 @@ final class ScrubBackupRaceTests: XCTestCase {
         XCTAssertEqual(try CairnProcess.run(["init", "--pack-size-mib", "1"], env: env).status, 0)
         // Enough data that reading it back takes a while: the backups land inside that time.
         let big = "\(dir)/big"
-        FileManager.default.createFile(atPath: big, contents: Data(CairnProcess.bytes(24 << 20, seed: 1)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: Data(CairnProcess.bytes(24 << 20, seed: 1))))
         let first = try CairnProcess.run(["backup", "--stdin", "--name", "big"], env: env, stdin: big)
         XCTAssertEqual(first.status, 0, first.err)
 
@@ -29,7 +29,7 @@ final class ScrubBackupRaceTests: XCTestCase {
                 var n = 0
                 while !running.done {
                     let f = "\(dir)/small-\(round)-\(n)"
-                    FileManager.default.createFile(atPath: f, contents: Data(CairnProcess.bytes(300_000, seed: UInt64(1000 * round + n))))
+                    XCTAssertTrue(FileManager.default.createFile(atPath: f, contents: Data(CairnProcess.bytes(300_000, seed: UInt64(1000 * round + n)))))
                     if let r = try? CairnProcess.run(["backup", "--stdin", "--name", "wal", "--wait-lock", "60s"], env: env, stdin: f), r.status == 0, !running.done {
                         running.committed()
                     }

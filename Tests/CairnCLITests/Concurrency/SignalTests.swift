@@ -69,7 +69,7 @@ final class SignalTests: XCTestCase {
 
     func testSIGTERMEndsARestoreWithoutLeavingItsLock() throws {
         let big = "\(dir!)/big"
-        FileManager.default.createFile(atPath: big, contents: Data(CairnProcess.bytes(48 << 20, seed: 9)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: Data(CairnProcess.bytes(48 << 20, seed: 9))))
         XCTAssertEqual(try CairnProcess.run(["backup", "--stdin", "--name", "big"], env: env, stdin: big).status, 0)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try CairnProcess.cairnBinary())

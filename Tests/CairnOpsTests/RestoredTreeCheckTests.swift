@@ -11,7 +11,7 @@ final class RestoredTreeCheckTests: XCTestCase {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("tree-check-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         chmod(root + "/etc", 0o755)
-        FileManager.default.createFile(atPath: root + "/etc/app.conf", contents: Data("0123456789".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: root + "/etc/app.conf", contents: Data("0123456789".utf8)))
         chmod(root + "/etc/app.conf", 0o640)
         try FileManager.default.createSymbolicLink(atPath: root + "/etc/current", withDestinationPath: "app.conf")
     }

@@ -30,9 +30,9 @@ public final class Repository: Sendable {
     public let codec: BlobCodec
     /// Where this repository's warnings go (`Repository.open`'s `warnings`).
     public let warnings: any WarningReporter
-    /// Recently used delta bases: a dump's deltas share few bases, read each once.
-    /// 8 MiB: a later day of a 350 MB dump takes the same CPU with 4, 8, 16 or 32 MiB (nearly
-    /// every changed chunk has a base of its own), and 8 MiB took its peak RSS from 85 to 68-78 MB.
+    /// Recently used delta bases: a dump's deltas share few bases, read each once. Small,
+    /// because a larger cache bought no CPU and cost memory (measured in Docs/performance.md,
+    /// "Later days with --delta auto").
     let bases = BaseCache(capacityBytes: 8 << 20)
     /// The one reload of the cache from the store after a lookup missed (`locate`).
     private let cacheCheck = Mutex<Task<Void, Error>?>(nil)

@@ -18,6 +18,5 @@ enum IndexDeltaTarget {
                 for e in pack.entries { _ = try? index.lookup(e.id, type: e.type) }
             }
             _ = try? index.totals()
-            _ = try? index.packIDs()
         })
 }

@@ -68,7 +68,15 @@ public struct SnapshotFilter: Sendable {
 extension Repository {
     /// The snapshots `filter` selects, in the index's order.
     public func snapshots(matching filter: SnapshotFilter) throws -> [SnapshotRecord] {
-        try snapshots().filter { filter.matches($0.snapshot) }
+        // With --name, an indexed query per name: only the named snapshots are decoded, not the
+        // whole history (a WAL archive commits a snapshot a minute; issue 16.1).
+        guard !filter.names.isEmpty else { return try snapshots().filter { filter.matches($0.snapshot) } }
+        var names = Set<String>(), records: [SnapshotRecord] = []
+        for name in filter.names where names.insert(name).inserted {
+            records += try snapshots(name: name).filter { filter.matches($0.snapshot) }
+        }
+        if names.count > 1 { records.sort { ($0.snapshot.timeNanos, $0.id) < ($1.snapshot.timeNanos, $1.id) } }
+        return records
     }
 
     /// Resolves an id, a unique id prefix, or `latest`: the newest snapshot

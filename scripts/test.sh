@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build --build-tests
+# Warnings are errors, and a target may import only what Package.swift says it depends on
+# (issue 19): the build fails on either instead of letting them pile up.
+swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 rm -f .build/xunit-*.xml
 status=0
 fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'

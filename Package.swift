@@ -71,8 +71,9 @@ let package = Package(
         // Redis: pure RDB validation with CRC-64 (no I/O; its snapshot keys typed with CairnFormat), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis", dependencies: ["CairnFormat"]),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
-        // Node data: the CometBFT signing-state rules (pure: parse and compare).
-        .target(name: "CairnNode"),
+        // Node data: the CometBFT signing-state rules (pure: parse and compare) and the restore guard
+        // that applies them to a snapshot (a source adapter on the engine, like CairnPostgres).
+        .target(name: "CairnNode", dependencies: ["CairnEngine", "CairnFormat"]),
         // Tar: pax header encoding and compressed-input detection (pure).
         .target(name: "CairnTar"),
         // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).

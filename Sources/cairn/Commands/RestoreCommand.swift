@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnNode
 import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {

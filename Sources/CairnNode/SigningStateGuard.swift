@@ -1,16 +1,15 @@
 import CairnEngine
 import CairnFormat
-import CairnNode
 import Foundation
 
 /// Validator safety for `cairn restore`: refuses to write a snapshot's
 /// `priv_validator_state.json` over an existing one that records a higher
 /// height/round/step (the restored validator could sign those heights again
 /// and be slashed for double-signing), unless `--allow-signing-state-rollback`.
-/// Restoring validator or node keys prints a warning.
-enum SigningStateGuard {
+/// Restoring validator or node keys gives a warning. (Node data's restore rule, applied by `cairn restore`.)
+public enum SigningStateGuard {
     /// Checks before anything is written; returns warnings to print.
-    static func check(repo: Repository, record: SnapshotRecord, target: String, includes: [String], allowRollback: Bool) async throws -> [String] {
+    public static func check(repo: Repository, record: SnapshotRecord, target: String, includes: [String], allowRollback: Bool) async throws -> [String] {
         var states: [String] = [], keys: [String] = []
         do {
             try await SnapshotBrowser(repo: repo).walk(record) { rawPath, node in

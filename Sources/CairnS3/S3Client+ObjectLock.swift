@@ -106,10 +106,18 @@ extension S3Client {
     }
 
     /// One version of an object; nil when that version does not exist.
-    public func getObjectVersion(_ key: String, version: String) async throws -> [UInt8]? {
-        let r = try await send("GET", key: key, query: [("versionId", version)])
+    public func getObjectVersion(_ key: String, version: String, range: ClosedRange<UInt64>? = nil) async throws -> [UInt8]? {
+        let headers: [(name: String, value: String)] = range.map { [("range", "bytes=\($0.lowerBound)-\($0.upperBound)")] } ?? []
+        let r = try await send("GET", key: key, query: [("versionId", version)], headers: headers)
+        if r.status == 416 { return [] }
         if r.status == 404, S3XML.first("Code", in: String(decoding: r.body, as: UTF8.self)) != "NoSuchBucket" { return nil }
-        try check(r, "GET", key: key)
+        try check(r, "GET", key: key, ok: [200, 206])
+        if let range, r.status == 200 {
+            // A server that ignores Range sends the whole version: cut it here.
+            let start = Int(min(range.lowerBound, UInt64(r.body.count)))
+            let end = Int(min(range.upperBound + 1, UInt64(r.body.count)))
+            return Array(r.body[start..<end])
+        }
         if let declared = r.headers["content-length"].flatMap(Int.init), declared != r.body.count {
             throw S3Error.transport(request: describe("GET", key: key), reason: "body truncated: \(r.body.count) of \(declared) bytes")
         }

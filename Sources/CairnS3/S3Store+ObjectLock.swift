@@ -67,9 +67,14 @@ extension S3Store: ObjectLockControl {
             .map { ObjectVersion(key: key, versionID: $0.versionID, lastModifiedMillis: $0.lastModifiedMillis, isDeleteMarker: $0.isDeleteMarker, size: $0.size) }
     }
 
-    public func get(_ key: ObjectKey, version: String) async throws -> [UInt8] {
+    public func get(_ key: ObjectKey, version: String, offset: UInt64?, length: Int?) async throws -> [UInt8] {
         let name = client.location.key(key.path)
-        guard let bytes = try await storageErrors(key, { try await client.getObjectVersion(name, version: version) }) else {
+        var range: ClosedRange<UInt64>?
+        if let offset, let length {
+            guard length > 0 else { return [] }
+            range = offset...(offset + UInt64(length) - 1)
+        }
+        guard let bytes = try await storageErrors(key, { try await client.getObjectVersion(name, version: version, range: range) }) else {
             throw StorageError.notFound("\(key.path) version \(version)")
         }
         return bytes

@@ -81,12 +81,12 @@ public protocol ObjectLockControl: Sendable {
     func setRetention(of key: ObjectKey, _ retention: ObjectRetention) async throws
     /// The bucket's versioning and Object Lock configuration.
     func protection() async throws -> BucketProtection
-    /// Every version and delete marker in a namespace, oldest first per key.
+    /// Every version and delete marker in a namespace, in the server's order (S3: newest first per key).
     func versions(_ namespace: ObjectNamespace) async throws -> [ObjectVersion]
     /// Every version and delete marker of one object.
     func versions(of key: ObjectKey) async throws -> [ObjectVersion]
-    /// One version's bytes.
-    func get(_ key: ObjectKey, version: String) async throws -> [UInt8]
+    /// One version's bytes, or `length` of them from `offset` (both nil: all).
+    func get(_ key: ObjectKey, version: String, offset: UInt64?, length: Int?) async throws -> [UInt8]
     /// Removes one version for good (refused by the server while it is locked).
     func deleteVersion(_ key: ObjectKey, version: String) async throws
 }

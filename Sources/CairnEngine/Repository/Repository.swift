@@ -75,7 +75,8 @@ public final class Repository: Sendable {
                               warnings: any WarningReporter = IgnoredWarnings()) async throws -> Repository {
         if try await store.size(.config) != nil { throw CairnError.alreadyARepository(store.location) }
         if let lock = options.objectLock { try await RepositoryObjectLock.checkBucket(store, for: lock) }
-        if let local = store as? LocalStore { try local.createLayout() }
+        // Through a decorator too (copy and recover create their destination behind a CommitGuardedStore).
+        if let local = (store as? LocalStore) ?? ((store as? CommitGuardedStore)?.base as? LocalStore) { try local.createLayout() }
         let keys = try Keyring.generate()
         let now = Clock.nowNanos()
         let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,

@@ -18,7 +18,7 @@ struct CairnCommand: AsyncParsableCommand {
                       ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self, LockCommand.self,
                       PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
-                      CopyCommand.self, ReportCommand.self, MigrateCommand.self])
+                      CopyCommand.self, RecoverCommand.self, ReportCommand.self, MigrateCommand.self])
 
     static func main() async {
         // Before any key exists: a core dump would hold the master key (Docs/security.md).

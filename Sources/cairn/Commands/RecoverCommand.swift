@@ -1,0 +1,100 @@
+import ArgumentParser
+import CairnEngine
+import CairnStorage
+import Foundation
+
+/// `cairn recover --as-of TIME --to URL`: the repository as it was at TIME,
+/// read from the bucket's object versions (what an attacker deleted or
+/// overwrote later is read as it was), verified, and copied into a fresh
+/// repository (Docs/immutability.md, the recovery runbook).
+struct RecoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recover",
+        abstract: "Copy the repository as it was at a past time (from S3 object versions) into a fresh repository.",
+        discussion: """
+            Needs a versioned bucket (every repository made with 'cairn init --object-lock' has one). --repo names \
+            the attacked repository and the passphrase is its passphrase as it was at TIME (an attacker's new key \
+            files are not seen). Every snapshot that existed at TIME is read, each blob verified, and copied into \
+            --to, which must hold no repository yet; the new repository then works like any other. Nothing is \
+            written to the attacked repository, and it takes no lock there.
+            """)
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Option(help: ArgumentHelp("The moment to go back to, RFC 3339 (e.g. 2026-12-01T00:00:00Z): the last version of each object written at or before it is read.", valueName: "time"))
+    var asOf: String
+
+    @Option(help: "The new repository: a path, local:/path or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX]; it must hold no repository.")
+    var to: String
+
+    @Option(help: "Passphrase file of --to (default: CAIRN_TO_PASSWORD_FILE, CAIRN_TO_PASSWORD, else the recovered repository's passphrase).")
+    var toPasswordFile: String?
+
+    @OptionGroup var lock: ObjectLockOptions
+
+    func run() async throws {
+        guard let nanos = TargetTime.parse(asOf) else {
+            throw CairnError.usage("--as-of must be an RFC 3339 time like 2026-12-01T00:00:00Z or 2026-12-01T02:00:00+02:00")
+        }
+        // S3 keeps version times to the millisecond (AWS: to the second).
+        let millis = nanos / 1_000_000
+        let objectLock = try lock.policy()
+        let attacked = try options.store()
+        guard let control = attacked.objectLock else {
+            throw CairnError.usage("recover reads object versions: \(attacked.location) is not an s3: repository")
+        }
+        let protection = try await RetryPolicy().run { try await control.protection() }
+        if protection.versioning == "Off" {
+            throw CairnError.invalidArgument("versioning was never enabled on the bucket of \(attacked.location): there are no older versions to recover from")
+        }
+        let past = AsOfStore(attacked, control: control, asOfMillis: millis)
+        // A cache of its own: the live repository's cache may hold what an attacker wrote.
+        let cache = options.cacheBase() + "/recover-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let source: Repository
+        do {
+            source = try await Repository.open(store: past, passphrase: try options.passphrase(), cacheBase: cache)
+        } catch CairnError.notARepository {
+            throw CairnError.invalidArgument("\(past.location) holds no repository: no config object had been written at that time")
+        }
+        let records = try source.snapshots().sorted { $0.snapshot.timeNanos < $1.snapshot.timeNanos }
+        let env = ProcessInfo.processInfo.environment
+        let pass: [UInt8]
+        if toPasswordFile != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil {
+            pass = try Passphrase.read(file: toPasswordFile, envPrefix: "CAIRN_TO", prompt: "Passphrase of \(to): ")
+        } else {
+            pass = try options.passphrase()
+        }
+        let guarded = CommitGuardedStore(try options.store(to))
+        if try await guarded.size(.config) != nil {
+            throw CairnError.invalidArgument("\(to) already holds a repository: recover writes into a fresh one (another prefix or bucket, or an empty directory)")
+        }
+        let destination = try await RepositoryCreation.create(url: to, store: guarded, passphrase: pass, like: source,
+                                                              objectLock: objectLock, options: options)
+        let destLock = try await LockManager(repo: destination, notice: { Terminal.warn($0) })
+            .acquire(exclusive: false, operation: "recover (destination)", wait: 0)
+        guarded.setGuard { try await destLock.ensureValid() }
+        let report = try await destLock.holding {
+            try await Copier(source: source, destination: destination).copy(records)
+        }
+        // The copy read and verified every blob it stored; the new repository's structure is checked whole.
+        let check = try await Checker(repo: destination, options: ScrubOptions()).run()
+        if options.json {
+            Terminal.json(RecoverJSON(as_of: AsOfStore.describe(millis: millis), to: to, repository: destination.config.repositoryIDHex,
+                                      snapshots: report.copied.map { .init(source: $0.source, destination: $0.destination) },
+                                      blobs: report.blobsCopied, bytes_added: report.bytesAdded, clean: check.isClean))
+        } else {
+            Terminal.out("read \(attacked.location) as of \(AsOfStore.describe(millis: millis)): \(records.count) snapshot(s)")
+            for (s, d) in report.copied { Terminal.out("recovered snapshot \(s.prefix(8)) as \(d.prefix(8))") }
+            Terminal.out("\(report.blobsCopied) blobs verified and stored in \(to) (\(Terminal.bytes(report.bytesAdded))); "
+                         + (check.isClean ? "the new repository checks clean" : "the new repository's check found problems: run 'cairn scrub --repo \(to)'"))
+            Terminal.out("use it from now on: --repo \(to)")
+        }
+        if !check.isClean { throw ExitCode(1) }
+    }
+}
+
+struct RecoverJSON: Encodable {
+    struct Pair: Encodable { let source: String; let destination: String }
+    let as_of: String, to: String, repository: String, snapshots: [Pair], blobs: Int, bytes_added: UInt64, clean: Bool
+}

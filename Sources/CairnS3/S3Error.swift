@@ -13,7 +13,7 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
         case .response(let status, let code, let message, let request):
             let what = code.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(code)"
             let detail = message.isEmpty ? "" : " (\(message))"
-            return "\(request): \(what)\(detail)\(Self.advice(status: status, code: code))"
+            return "\(request): \(what)\(detail)\(Self.advice(status: status, code: code, request: request))"
         case .transport(let request, let reason): return "\(request): \(reason)"
         }
     }
@@ -30,7 +30,16 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    private static func advice(status: Int, code: String) -> String {
+    private static func advice(status: Int, code: String, request: String) -> String {
+        if code == "AccessDenied" || code == "PreconditionFailed" && request.hasPrefix("PUT ") {
+            // Append-only credentials (Docs/immutability.md) refuse exactly these two.
+            if request.hasPrefix("DELETE ") {
+                return ": these credentials may not delete here (append-only credentials?); deleting belongs to maintenance run with its own credentials (plan key maintenance-credentials, Docs/immutability.md)"
+            }
+            if request.hasPrefix("PUT ") && !request.contains("?") {
+                return ": these credentials may not write this object (an append-only policy refuses overwriting an existing one); check the key's policy (Docs/immutability.md)"
+            }
+        }
         switch code {
         case "NoSuchBucket": return ": the bucket does not exist; create it (cairn init creates it) or fix the repository URL"
         case "AccessDenied", "AllAccessDisabled": return ": the credentials may not use this bucket; check the key's policy or AWS_PROFILE"

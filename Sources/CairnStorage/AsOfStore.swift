@@ -10,7 +10,7 @@ import Synchronization
 /// recover --as-of`, Docs/immutability.md). Writes and deletes are refused.
 public final class AsOfStore: ObjectStore {
     let control: any ObjectLockControl
-    let base: any ObjectStore
+    public let base: any ObjectStore
     public let asOfMillis: Int64
     /// Per namespace: key -> (version, size) as of the moment, listed once.
     private let views = Mutex<[ObjectNamespace: [ObjectKey: (version: String, size: UInt64)]]>([:])

@@ -105,12 +105,14 @@ final class FaultProxy: @unchecked Sendable {
     private var collected = Data()
     private let lock = NSLock()
 
-    init(target: String, fail: Double, drop: Double, corrupt: Double, seed: Int = 7, opaqueETags: Bool = false) throws {
+    /// - Parameter appendOnly: refuse what append-only credentials may not do (deletes and overwrites outside PREFIX/locks/).
+    init(target: String, fail: Double, drop: Double, corrupt: Double, seed: Int = 7, opaqueETags: Bool = false, appendOnly: String? = nil) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/fault_proxy.py").path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", script, "--target", target, "--fail", String(fail), "--drop", String(drop),
                              "--corrupt", String(corrupt), "--seed", String(seed)] + (opaqueETags ? ["--opaque-etags"] : [])
+            + (appendOnly.map { ["--append-only", $0] } ?? [])
         output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -148,6 +150,12 @@ final class FaultProxy: @unchecked Sendable {
     var faults: [String] {
         lock.lock(); defer { lock.unlock() }
         return String(decoding: collected, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("FAULT") }.map(String.init)
+    }
+
+    /// The requests refused so far ("REFUSED DELETE /bucket/key"), with `appendOnly`.
+    var refusals: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("REFUSED ") }.map(String.init)
     }
 
     func stop() {

@@ -68,6 +68,7 @@ public struct KeyManager {
             guard keys.contains(where: { $0.problem == nil && $0.id != k.id }) else { throw CairnError.lastKey }
             guard k.id != repo.keyID || force else { throw CairnError.removingCurrentKey(k.id) }
         }
+        try await repo.checkMayDelete(.keys, before: "key remove")
         try await repo.store.delete(ObjectKey(.keys, k.id))
         return k.id
     }
@@ -77,7 +78,8 @@ public struct KeyManager {
     /// two passphrases able to open the repository once the next reader has
     /// looked (`PassphraseChange`).
     public func changePassphrase(to newPassphrase: [UInt8], parameters: ScryptParameters = .default) async throws -> String {
-        try await PassphraseChange.run(repo, passphrase: newPassphrase, parameters: parameters)
+        try await repo.checkMayDelete(.keys, before: "key passwd")
+        return try await PassphraseChange.run(repo, passphrase: newPassphrase, parameters: parameters)
     }
 
     /// What `rotate` did.
@@ -107,6 +109,7 @@ public struct KeyManager {
     /// repository) rather than deleting the key file it stored, which may
     /// already seal data.
     public func rotate(to passphrase: [UInt8], parameters: ScryptParameters = .default) async throws -> Rotation {
+        try await repo.checkMayDelete(.keys, before: "key rotate")
         let others = try await repo.store.list(.keys).map(\.name).filter { $0 != repo.keyID && !KeyReplacement.isRecordName($0) }
         if let (name, ring) = try await unfinishedRotation(among: others, newPassphrase: passphrase) {
             let removed = try await deleteKeys(except: name)

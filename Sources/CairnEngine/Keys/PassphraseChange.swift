@@ -47,13 +47,22 @@ enum PassphraseChange {
             }
             guard await isSoundKeyFile(store, record.newKey) else {
                 // Stopped before the new key file was stored (or it is damaged): the change did not happen.
-                try await store.delete(key)
+                // A reader that may not delete leaves the record for one that may.
+                try? await store.delete(key)
                 continue
             }
-            try await store.delete(ObjectKey(.keys, record.oldKey))
-            try await store.delete(key)
+            var finished = true
+            do {
+                try await store.delete(ObjectKey(.keys, record.oldKey))
+                try await store.delete(key)
+            } catch {
+                finished = false
+                // A reader that may not delete (append-only credentials) still works; the old
+                // passphrase stops opening the repository all the same: the record says it was replaced.
+                warnings.warn("an interrupted 'cairn key passwd' replaced key \(record.oldKey.prefix(8)) by key \(record.newKey.prefix(8)), and removing the old one failed (\(describe(error))); run any command with credentials that may delete to finish it")
+            }
             if record.oldKey == openedKey { throw CairnError.passphraseReplaced(old: record.oldKey, new: record.newKey) }
-            warnings.warn("finished an interrupted 'cairn key passwd': key \(record.oldKey.prefix(8)) was replaced by key \(record.newKey.prefix(8)) and is removed")
+            if finished { warnings.warn("finished an interrupted 'cairn key passwd': key \(record.oldKey.prefix(8)) was replaced by key \(record.newKey.prefix(8)) and is removed") }
         }
     }
 

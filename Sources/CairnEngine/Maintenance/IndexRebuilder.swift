@@ -55,6 +55,7 @@ public struct IndexRebuilder {
     static let batchEntries = 200_000
 
     public func rebuild() async throws -> Result {
+        try await repo.checkMayDelete(.index, before: "index rebuild")
         var result = Result()
         let view = try await StoreIndexView.load(repo)
         result.damagedIndexObjects = view.unreadable.map { "\($0.name): \($0.problem)" }

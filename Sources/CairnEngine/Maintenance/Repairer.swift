@@ -34,6 +34,7 @@ public struct Repairer {
     }
 
     public func repair(report: ScrubReport, from source: Repository?) async throws -> Result {
+        try await repo.checkMayDelete(.index, before: "repair")
         var result = Result()
         let view = try await StoreIndexView.load(repo)
         let damagedPacks = Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) })

@@ -51,6 +51,7 @@ public struct RepositoryMigration: Sendable {
 
     public func run() async throws -> Result {
         var result = Result()
+        try await repo.checkMayDelete(.snapshots, before: "migrate")
         try await repo.sync()
         result.fromVersion = Int(repo.formatVersion)
         // 1. Every single snapshot into catalogues, stored before anything else changes.

@@ -33,30 +33,10 @@ struct RecoverCommand: AsyncParsableCommand {
     @OptionGroup var lock: ObjectLockOptions
 
     func run() async throws {
-        guard let nanos = TargetTime.parse(asOf) else {
-            throw CairnError.usage("--as-of must be an RFC 3339 time like 2026-12-01T00:00:00Z or 2026-12-01T02:00:00+02:00")
-        }
-        // S3 keeps version times to the millisecond (AWS: to the second).
-        let millis = nanos / 1_000_000
         let objectLock = try lock.policy()
-        let attacked = try options.store()
-        guard let control = attacked.objectLock else {
-            throw CairnError.usage("recover reads object versions: \(attacked.location) is not an s3: repository")
-        }
-        let protection = try await RetryPolicy().run { try await control.protection() }
-        if protection.versioning == "Off" {
-            throw CairnError.invalidArgument("versioning was never enabled on the bucket of \(attacked.location): there are no older versions to recover from")
-        }
-        let past = AsOfStore(attacked, control: control, asOfMillis: millis)
-        // A cache of its own: the live repository's cache may hold what an attacker wrote.
-        let cache = options.cacheBase() + "/recover-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let source: Repository
-        do {
-            source = try await Repository.open(store: past, passphrase: try options.passphrase(), cacheBase: cache)
-        } catch CairnError.notARepository {
-            throw CairnError.invalidArgument("\(past.location) holds no repository: no config object had been written at that time")
-        }
+        let past = try await options.openPast(asOf)
+        defer { past.close() }
+        let source = past.repository
         let records = try source.snapshots().sorted { $0.snapshot.timeNanos < $1.snapshot.timeNanos }
         let env = ProcessInfo.processInfo.environment
         let pass: [UInt8]
@@ -65,7 +45,11 @@ struct RecoverCommand: AsyncParsableCommand {
         } else {
             pass = try options.passphrase()
         }
-        let guarded = CommitGuardedStore(try options.store(to))
+        let target = try options.store(to)
+        guard target.location != past.store.base.location else {
+            throw CairnError.usage("--to names the attacked repository itself: recover into a fresh one (another prefix or bucket, or an empty directory)")
+        }
+        let guarded = CommitGuardedStore(target)
         if try await guarded.size(.config) != nil {
             throw CairnError.invalidArgument("\(to) already holds a repository: recover writes into a fresh one (another prefix or bucket, or an empty directory)")
         }
@@ -80,11 +64,11 @@ struct RecoverCommand: AsyncParsableCommand {
         // The copy read and verified every blob it stored; the new repository's structure is checked whole.
         let check = try await Checker(repo: destination, options: ScrubOptions()).run()
         if options.json {
-            Terminal.json(RecoverJSON(as_of: AsOfStore.describe(millis: millis), to: to, repository: destination.config.repositoryIDHex,
+            Terminal.json(RecoverJSON(as_of: past.moment, to: to, repository: destination.config.repositoryIDHex,
                                       snapshots: report.copied.map { .init(source: $0.source, destination: $0.destination) },
                                       blobs: report.blobsCopied, bytes_added: report.bytesAdded, clean: check.isClean))
         } else {
-            Terminal.out("read \(attacked.location) as of \(AsOfStore.describe(millis: millis)): \(records.count) snapshot(s)")
+            Terminal.out("read \(past.store.base.location) as of \(past.moment): \(records.count) snapshot(s)")
             for (s, d) in report.copied { Terminal.out("recovered snapshot \(s.prefix(8)) as \(d.prefix(8))") }
             Terminal.out("\(report.blobsCopied) blobs verified and stored in \(to) (\(Terminal.bytes(report.bytesAdded))); "
                          + (check.isClean ? "the new repository checks clean" : "the new repository's check found problems: run 'cairn scrub --repo \(to)'"))

@@ -7,6 +7,7 @@ struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Materialise a snapshot into a directory or onto standard output.")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var asOfOptions: AsOfOptions
     @OptionGroup var lockOptions: ReadLockOptions
 
     @Argument(help: "Snapshot id, unique id prefix, or latest.")
@@ -41,7 +42,10 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions)
+        let past = try await asOfOptions.asOf.asyncMap { try await options.openPast($0) }
+        defer { past?.close() }
+        let repo: Repository
+        if let past { repo = past.repository } else { repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions) }
         let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
         let restorer = Restorer(repo: repo, snapshot: record)
         let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)

@@ -11,6 +11,7 @@ struct ScrubCommand: AsyncParsableCommand {
         abstract: "Check that every snapshot can be restored (exit 0 clean, 1 could not run, 4 damage found).")
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var asOfOptions: AsOfOptions
     @OptionGroup var lockOptions: ReadLockOptions
 
     @Flag(help: "Also download packs and verify every blob (SHA-256 of pack and chunk, AES-GCM tag, zstd).")
@@ -39,7 +40,15 @@ struct ScrubCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo: Repository
-        do { repo = try await options.openForReading(operation: "scrub", lockOptions: lockOptions) } catch {
+        let past: PastRepository?
+        do { past = try await asOfOptions.asOf.asyncMap { try await options.openPast($0) } } catch {
+            if let metrics { try? PrometheusText.write(PrometheusMetrics.render(scrub: nil, now: Int(Date().timeIntervalSince1970)), to: metrics) }
+            throw error
+        }
+        defer { past?.close() }
+        do {
+            if let past { repo = past.repository } else { repo = try await options.openForReading(operation: "scrub", lockOptions: lockOptions) }
+        } catch {
             if let metrics { try? PrometheusText.write(PrometheusMetrics.render(scrub: nil, now: Int(Date().timeIntervalSince1970)), to: metrics) }
             throw error
         }

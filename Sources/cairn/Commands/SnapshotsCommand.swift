@@ -19,6 +19,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: RepositoryOptions
+    @OptionGroup var asOfOptions: AsOfOptions
 
     @Option(help: "Only snapshots of this name (repeatable: any of them).")
     var name: [String] = []
@@ -37,7 +38,10 @@ struct SnapshotsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await options.open()
+        let past = try await asOfOptions.asOf.asyncMap { try await options.openPast($0) }
+        defer { past?.close() }
+        let repo: Repository
+        if let past { repo = past.repository } else { repo = try await options.open() }
         let records = try repo.snapshots(matching: filterOptions.filter(names: name))
         let groupBy = self.groupBy.flatMap(Retention.GroupBy.parse) ?? .name
         var groups = SnapshotFilter.group(records, by: groupBy, latest: latest)

@@ -10,6 +10,14 @@ listening and one "FAULT kind METHOD path" line per injected fault.
 --opaque-etags replaces the ETag of every PUT answer with one that is not
 the MD5 of the body (as SSE-KMS/DSSE buckets and some S3-compatible servers
 answer) and prints one "REQ METHOD path" line per request.
+
+--append-only PREFIX answers 403 AccessDenied, as S3 does for append-only
+credentials (Docs/immutability.md's bucket policy), to every DELETE except of
+an object under PREFIX/locks/ (and the abort of a multipart upload), to every
+delete of a version, to a PUT under PREFIX/forgotten/ (forget records are
+maintenance's), and to a PUT over an object that exists outside PREFIX/locks/
+(a bucket policy that demands If-None-Match); it prints one
+"REFUSED METHOD path" line per refusal.
 """
 import argparse, hashlib, http.client, os, random, socket, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +30,7 @@ p.add_argument("--drop", type=float, default=0.0)
 p.add_argument("--corrupt", type=float, default=0.0)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--opaque-etags", action="store_true")
+p.add_argument("--append-only", default=None)
 args = p.parse_args()
 target = urlsplit(args.target)
 rng = random.Random(args.seed)
@@ -41,8 +50,41 @@ class Proxy(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def refused(self):
+        """The append-only policy's verdict on this request: True when it is refused."""
+        if args.append_only is None:
+            return False
+        path, _, query = self.path.partition("?")
+        params = [q.split("=", 1)[0] for q in query.split("&") if q]
+        key = path.lstrip("/").partition("/")[2]  # path-style: /bucket/key
+        locks = args.append_only.strip("/") + "/locks/"
+        if self.command == "DELETE":
+            if "versionId" in params:
+                return True
+            return not (key.startswith(locks) or "uploadId" in params)
+        if self.command in ("PUT", "POST") and key.startswith(args.append_only.strip("/") + "/forgotten/"):
+            return True
+        if self.command == "PUT" and key and not key.startswith(locks) and "partNumber" not in params:
+            if "retention" in params or "legal-hold" in params:
+                return False  # S3 itself refuses shortening a lock; lengthening is allowed
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            conn.request("HEAD", path)  # moto does not check signatures: an unsigned look is enough
+            exists = conn.getresponse().status == 200
+            conn.close()
+            return exists
+        return False
+
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if self.refused():
+            self.rfile.read(length)
+            body = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+            log(f"REFUSED {self.command} {self.path}")
+            self.send_response(403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if args.opaque_etags:
             log(f"REQ {self.command} {self.path}")
         with lock:

@@ -78,6 +78,42 @@ final class WalkTests: XCTestCase {
         XCTAssertEqual(visited, ["/a"])
     }
 
+    func testRewriteRebuildsBottomUpEachTreeOnceWithChangedNodes() async throws {
+        // root: a/ -> s, b/ -> s (shared), f ; s: x
+        let (root, s) = (Self.id(1), Self.id(2))
+        let trees: [ChunkID: Tree] = [
+            root: Tree(nodes: [Self.dir("a", s), Self.dir("b", s), Self.file("f", ContentRef())]),
+            s: Tree(nodes: [Self.file("x", ContentRef())]),
+        ]
+        var made: [ChunkID: ChunkID] = [:], saved: [(ChunkID, String, [String])] = [], changed: [String] = [], loads = 0
+        let newRoot = try await TreeWalker.rewrite(root, known: { id, _ in made[id] }, load: { id, _ in loads += 1; return trees[id]! }, change: { path, node in
+            changed.append(String(decoding: path, as: UTF8.self))
+            if node.kind == .file { node.size = 7 }
+        }, save: { id, path, nodes in
+            XCTAssertTrue(nodes.allSatisfy { $0.kind != .file || $0.size == 7 }, "the changed nodes are saved")
+            saved.append((id, String(decoding: path, as: UTF8.self), nodes.map { String(decoding: $0.name, as: UTF8.self) }))
+            let new = Self.id(100 + saved.count)
+            made[id] = new
+            return new
+        })
+        XCTAssertEqual(loads, 2, "the shared subtree is walked once")
+        XCTAssertEqual(changed, ["/a", "/a/x", "/b", "/f"])
+        XCTAssertEqual(saved.map(\.1), ["/a", ""], "the subtree first, at the path it was first met; the root last")
+        XCTAssertEqual(saved.last?.2, ["a", "b", "f"])
+        XCTAssertEqual(newRoot, Self.id(102))
+    }
+
+    func testRewriteReplacesSubtreeIdsInTheParent() async throws {
+        let (root, s) = (Self.id(1), Self.id(2))
+        let trees: [ChunkID: Tree] = [root: Tree(nodes: [Self.dir("a", s)]), s: Tree(nodes: [])]
+        var rootNodes: [Node] = []
+        _ = try await TreeWalker.rewrite(root, load: { id, _ in trees[id]! }, change: { _, _ in }, save: { id, _, nodes in
+            if id == root { rootNodes = nodes; return Self.id(50) }
+            return Self.id(60)
+        })
+        XCTAssertEqual(rootNodes.first?.subtree, Self.id(60))
+    }
+
     // MARK: ListExpander
 
     func testDataRunsInOrderThroughTwoLevelsAndListsLeftAfterTheirChunks() async throws {

@@ -339,23 +339,23 @@ public final class Copier: @unchecked Sendable {
 
     // MARK: re-chunking
 
+    /// Tree `id` rebuilt with every file's content re-chunked by the destination, each tree
+    /// once a run (`TreeWalker.rewrite`).
     private func rechunkTree(_ id: ChunkID, profile: String, saver: BlobSaver, report: inout Report) async throws -> ChunkID {
-        if let done = try rechunkedTrees.value(id) { return done }
-        let tree = try await source.loadTree(id)
-        var nodes: [Node] = []
         let chunker = try destination.chunker(profile: profile)
         let processor = ChunkProcessor(codec: destination.codec, saver: saver, delta: ChunkProcessor.deltaByDefault(profile: profile))
-        for var node in tree.nodes {
+        return try await TreeWalker.rewrite(id, known: { id, _ in try rechunkedTrees.value(id) }, load: { id, _ in
+            try await source.loadTree(id)
+        }, change: { _, node in
             if node.kind == .file { progress.addFile() }
-            if let sub = node.subtree { node.subtree = try await rechunkTree(sub, profile: profile, saver: saver, report: &report) }
             if !node.content.ids.isEmpty {
                 node.content = try await rechunkContent(node.content, chunker: chunker, processor: processor, saver: saver, report: &report)
             }
-            nodes.append(node)
-        }
-        let made = try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
-        try rechunkedTrees.set(id, made)
-        return made
+        }, save: { id, _, nodes in
+            let made = try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+            try rechunkedTrees.set(id, made)
+            return made
+        })
     }
 
     /// Streams the content's bytes from the source through the destination's

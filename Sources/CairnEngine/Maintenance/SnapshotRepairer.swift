@@ -71,8 +71,7 @@ public struct SnapshotRepairer {
             guard let record = try repo.snapshots().first(where: { $0.id == snapshotID }) else { continue }
             let saver = BlobSaver(repo: repo)
             var ctx = Context(repo: repo, view: view, lengths: lengths, bad: bad, saver: saver, memo: memo)
-            var path: [UInt8] = []
-            let root = try await ctx.rewriteTree(record.snapshot.root, path: &path)
+            let root = try await ctx.rewriteTree(record.snapshot.root)
             try await saver.finish()
             var s = record.snapshot
             s.root = root
@@ -114,48 +113,42 @@ public struct SnapshotRepairer {
             return loc
         }
 
-        /// The repaired tree for `id` at `path` (bytes; extended and restored per level, so
-        /// memory grows with the depth, not its square).
-        mutating func rewriteTree(_ id: ChunkID, path: inout [UInt8]) async throws -> ChunkID {
-            if let done = memo.trees[id] {
+        /// The repaired snapshot tree for `root` (`TreeWalker.rewrite`: iterative, so memory
+        /// grows with the depth, not its square). A tree repaired before is not walked again:
+        /// its losses are replayed under the path that leads to it here.
+        mutating func rewriteTree(_ root: ChunkID) async throws -> ChunkID {
+            // Per tree being walked: where its losses start in the memo's log, and the unlisted count then.
+            var started: [(firstLoss: Int, notListed: Int)] = []
+            return try await TreeWalker.rewrite(root, known: { id, path in
+                guard let done = memo.trees[id] else { return nil }
                 for i in done.losses { record(path + memo.log[i].path[done.pathLength...], memo.log[i].lost) }
                 lossesNotListed += done.notListed
                 return done.id
-            }
-            let firstLoss = memo.log.count, notListedBefore = lossesNotListed
-            let newID = try await rewrite(id, path: &path)
-            memo.trees[id] = Memo.Rewritten(id: newID, losses: firstLoss..<memo.log.count, pathLength: path.count, notListed: lossesNotListed - notListedBefore)
-            return newID
-        }
-
-        private mutating func rewrite(_ id: ChunkID, path: inout [UInt8]) async throws -> ChunkID {
-            guard let loc = try readable(.tree, id), let plain = try? await repo.readBlob(.tree, id, at: loc), let tree = try? Tree.decode(plain) else {
-                record(path, "directory lost (restored empty)")
-                return try await saver.saveMetadata(.tree, Tree(nodes: []).encoded())
-            }
-            var nodes = tree.nodes
-            for i in nodes.indices {
-                let parentLength = path.count
-                path.append(0x2F); path += nodes[i].name
-                defer { path.removeSubrange(parentLength...) }
-                switch nodes[i].kind {
-                case .directory:
-                    if let sub = nodes[i].subtree { nodes[i].subtree = try await rewriteTree(sub, path: &path) }
-                case .file:
-                    // Intact content (most files, whatever their size) stays as it is.
-                    guard try await !isIntact(nodes[i].content) else { continue }
-                    let (content, size, lost) = try await repairContent(nodes[i])
-                    if !lost.isEmpty {
-                        nodes[i].content = content
-                        nodes[i].size = size
-                        record(path, lost.joined(separator: ","))
-                    }
-                case .symlink, .fifo, .characterDevice, .blockDevice, .socket: break
+            }, load: { id, path in
+                started.append((memo.log.count, lossesNotListed))
+                guard let loc = try readable(.tree, id), let plain = try? await repo.readBlob(.tree, id, at: loc), let tree = try? Tree.decode(plain) else {
+                    record(path, "directory lost (restored empty)")
+                    return Tree(nodes: [])
                 }
-            }
-            for l in pendingLists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
-            pendingLists.removeAll()
-            return try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+                return tree
+            }, change: { path, node in
+                // Intact content (most files, whatever their size) stays as it is.
+                guard node.kind == .file, try await !isIntact(node.content) else { return }
+                let (content, size, lost) = try await repairContent(node)
+                if !lost.isEmpty {
+                    node.content = content
+                    node.size = size
+                    record(path, lost.joined(separator: ","))
+                }
+            }, save: { id, path, nodes in
+                for l in pendingLists { _ = try await saver.saveMetadata(.list, l.encodedListBlob()) }
+                pendingLists.removeAll()
+                let newID = try await saver.saveMetadata(.tree, Tree(nodes: nodes).encoded())
+                let start = started.removeLast()
+                memo.trees[id] = Memo.Rewritten(id: newID, losses: start.firstLoss..<memo.log.count, pathLength: path.count,
+                                                notListed: lossesNotListed - start.notListed)
+                return newID
+            })
         }
 
         /// What stops a walk of damaged content: a list blob or chunk that cannot be read.

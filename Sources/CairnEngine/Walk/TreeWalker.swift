@@ -49,4 +49,50 @@ enum TreeWalker {
             }
         }
     }
+
+    /// A walk that rebuilds every tree from the bottom up (copy's re-chunking, snapshot
+    /// repair): `change` may alter each node (its path given) before the directory it
+    /// names is walked; once a directory's nodes are all done, `save` stores them as a
+    /// tree (given the old id and the directory's path) and its id replaces the old one
+    /// in the parent's node. `known` returns the new id of a tree rebuilt before (that
+    /// subtree is not walked again: each tree once, however many paths lead to it).
+    /// `load` is called once for each tree walked, `save` once after it, strictly nested.
+    /// Iterative like `walk`. Returns the new root's id.
+    static func rewrite(_ root: ChunkID,
+                        known: (_ id: ChunkID, _ path: [UInt8]) async throws -> ChunkID? = { _, _ in nil },
+                        load: (_ id: ChunkID, _ path: [UInt8]) async throws -> Tree,
+                        change: (_ path: [UInt8], _ node: inout Node) async throws -> Void,
+                        save: (_ id: ChunkID, _ path: [UInt8], _ nodes: [Node]) async throws -> ChunkID) async throws -> ChunkID {
+        struct Frame {
+            let id: ChunkID
+            var nodes: [Node]
+            var next = 0
+            let pathLength: Int
+        }
+        if let done = try await known(root, []) { return done }
+        var path: [UInt8] = []
+        var stack = [Frame(id: root, nodes: try await load(root, path).nodes, pathLength: 0)]
+        while true {
+            let top = stack.count - 1
+            guard stack[top].next < stack[top].nodes.count else {
+                let done = stack.removeLast()
+                path.removeSubrange(done.pathLength...)
+                let made = try await save(done.id, path, done.nodes)
+                guard let parent = stack.indices.last else { return made }
+                stack[parent].nodes[stack[parent].next - 1].subtree = made
+                continue
+            }
+            let i = stack[top].next
+            stack[top].next += 1
+            path.removeSubrange(stack[top].pathLength...)
+            path.append(0x2F); path += stack[top].nodes[i].name
+            try await change(path, &stack[top].nodes[i])
+            guard stack[top].nodes[i].kind == .directory, let sub = stack[top].nodes[i].subtree else { continue }
+            if let done = try await known(sub, path) {
+                stack[top].nodes[i].subtree = done
+            } else {
+                stack.append(Frame(id: sub, nodes: try await load(sub, path).nodes, pathLength: path.count))
+            }
+        }
+    }
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Backup to and restore from a loopback S3 server (moto) beside the same on a
 # local repository, and beside restic's S3 backend when restic is installed.
-# Prints throughput (MB/s of logical data) and peak RSS for each.
+# Prints throughput (MB/s of logical data) and peak RSS for each. The
+# restores from S3 then run REPEATS more times (default 3), Cairn and restic
+# taking turns against the same moto server, and the median of each and
+# their ratio are printed with the load (issue 16.6: Cairn >= 1.2x restic).
 #
-#   Benchmarks/s3/run.sh [SIZE_MIB]      (default 1024)
+#   Benchmarks/s3/run.sh [SIZE_MIB]      (default 1024; REPEATS=N in the environment)
 #
 # Needs: a release build (swift build -c release, or CAIRN=path/to/cairn),
 # python3 with moto[server], /usr/bin/time. Runs on demand, never in CI.
@@ -38,6 +41,8 @@ for i in range(mib // 64):
 PY
 logical=$(du -sb "$work/src" | cut -f1)
 
+times="$work/times"
+: > "$times"
 measure() {  # label, command...
   local label="$1"; shift
   local start end rss
@@ -46,6 +51,7 @@ measure() {  # label, command...
   end=$(date +%s.%N)
   rss=$(tail -1 "$work/rss")
   python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'{sys.argv[4]:<34} {s:7.1f} s  {int(sys.argv[3])/s/1e6:7.1f} MB/s  peak RSS {int(sys.argv[5])/1024:6.0f} MiB')" "$start" "$end" "$logical" "$label" "$rss"
+  echo "$label|$start|$end" >> "$times"
 }
 
 s3="s3:http://127.0.0.1:$port/bench/cairn"
@@ -56,13 +62,35 @@ measure "cairn backup, S3 (moto)"          "$cairn" backup --repo "$s3" "$work/s
 measure "cairn restore, local store"       "$cairn" restore latest --repo "$work/local" --target "$work/r1"
 rm -rf "$work/r1"
 measure "cairn restore, S3 (moto)"         "$cairn" restore latest --repo "$s3" --target "$work/r2"
-diff -r "$work/src" "$work/r2/src" >/dev/null && echo "S3 restore identical"
+# Snapshots record full paths: the tree is under TARGET/<full path of src>.
+restored="$work/r2$work/src"; [ -d "$restored" ] || restored="$work/r2/src"
+if diff -r "$work/src" "$restored" >/dev/null; then echo "S3 restore identical"; else echo "S3 restore DIFFERS from the source" >&2; exit 1; fi
 rm -rf "$work/r2"
 if command -v restic >/dev/null; then
   export RESTIC_REPOSITORY="s3:http://127.0.0.1:$port/bench/restic"
   restic init >/dev/null
   measure "restic backup, S3 (moto)"       restic backup "$work/src"
   measure "restic restore, S3 (moto)"      restic restore latest --target "$work/r3"
+  rm -rf "$work/r3"
+  for i in $(seq "${REPEATS:-3}"); do
+    echo "load: $(uptime)"
+    measure "cairn restore, S3 (moto) #$i"   "$cairn" restore latest --repo "$s3" --target "$work/r2"
+    rm -rf "$work/r2"
+    measure "restic restore, S3 (moto) #$i"  restic restore latest --target "$work/r3"
+    rm -rf "$work/r3"
+  done
+  echo "load: $(uptime)"
+  python3 - "$times" "$logical" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    label, start, end = line.strip().split("|")
+    if "#" in label:
+        runs.setdefault(label.split(" #")[0], []).append(float(end) - float(start))
+c, r = statistics.median(runs["cairn restore, S3 (moto)"]), statistics.median(runs["restic restore, S3 (moto)"])
+n = int(sys.argv[2])
+print(f"median of {len(runs['cairn restore, S3 (moto)'])}: cairn {c:.2f} s ({n / c / 1e6:.0f} MB/s), restic {r:.2f} s ({n / r / 1e6:.0f} MB/s): cairn = {r / c:.2f}x restic")
+PY
 else
   echo "restic is not installed: no restic comparison"
 fi

@@ -26,6 +26,8 @@ public final class S3Store: ObjectStore {
         public var readSegmentSize = 4 << 20
         /// Segments kept in memory.
         public var readSegments = 24
+        /// Segments fetched in one GET when reads look sequential (`SegmentCache`).
+        public var readaheadSegments = 5
         public init() {}
     }
 
@@ -36,7 +38,7 @@ public final class S3Store: ObjectStore {
     public init(client: S3Client, options: Options = .init()) {
         self.client = client
         self.options = options
-        segments = SegmentCache(segmentSize: max(1, options.readSegmentSize), capacity: options.readSegments)
+        segments = SegmentCache(segmentSize: max(1, options.readSegmentSize), capacity: options.readSegments, readahead: options.readaheadSegments)
     }
 
     public var location: String { client.location.display }
@@ -140,8 +142,9 @@ public final class S3Store: ObjectStore {
             let start = index * size
             let client = self.client
             let segment = try await mapped(key) {
-                try await segments.segment(.init(object: name, index: index)) {
-                    guard let b = try await client.getObject(name, range: start...(start + size - 1)) else { throw StorageError.notFound(key.path) }
+                try await segments.segment(.init(object: name, index: index), sequential: offset == 0) { first, count in
+                    let from = first * size
+                    guard let b = try await client.getObject(name, range: from...(from + size * UInt64(count) - 1)) else { throw StorageError.notFound(key.path) }
                     return b
                 }
             }

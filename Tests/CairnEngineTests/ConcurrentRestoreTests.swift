@@ -105,6 +105,55 @@ final class ConcurrentRestoreTests: XCTestCase {
         }
     }
 
+    /// Small files are written on the writer threads and skip owner and mode
+    /// calls that would change nothing: every mode (umask-reduced ones, set-id
+    /// bits, read-only) and, as root, a chosen owner still come out exactly.
+    func testBatchedFilesGetTheirModesAndOwner() async throws {
+        let dir = NSTemporaryDirectory() + "cairn-conc-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // (A file of mode 000 can be backed up only by root.)
+        let modes: [UInt32] = [0o644, 0o600, 0o755, 0o666, 0o777, 0o400, 0o4755, 0o2750, 0o1777] + (geteuid() == 0 ? [0o000] : [])
+        try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
+        for (i, mode) in modes.enumerated() {
+            let path = "\(dir)/src/m\(i)"
+            try Data(pseudoRandomBytes(100 + i * 900, seed: UInt64(i + 7))).write(to: URL(fileURLWithPath: path))
+            XCTAssertEqual(chmod(path, mode_t(mode)), 0)
+        }
+        let t = try await TestRepository.make(profiles: small)
+        var options = BackupOptions(name: "modes")
+        options.fullPaths = false
+        options.profile = "dump"
+        let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
+        let record = try t.repo.resolveSnapshot(r.snapshotID)
+        let root = geteuid() == 0
+        for threads in [1, 8] {
+            for owner in root ? [nil, (uid: UInt32(4321), gid: UInt32(8765))] : [nil] {
+                let out = dir + "/out-\(threads)-\(owner?.uid ?? 0)"
+                var restorer = Restorer(repo: try await t.reopen(), snapshot: record)
+                restorer.writerThreads = threads
+                restorer.owner = owner
+                let result = try await restorer.restore(to: out)
+                XCTAssertEqual(result.files, UInt64(modes.count))
+                XCTAssertEqual(result.warnings, [])
+                for (i, mode) in modes.enumerated() {
+                    var st = stat()
+                    XCTAssertEqual(lstat("\(out)/src/m\(i)", &st), 0)
+                    XCTAssertEqual(UInt32(st.st_mode) & 0o7777, mode, "m\(i) with \(threads) threads, owner \(String(describing: owner))")
+                    if let owner {
+                        XCTAssertEqual(st.st_uid, owner.uid)
+                        XCTAssertEqual(st.st_gid, owner.gid)
+                    } else {
+                        XCTAssertEqual(st.st_uid, geteuid())
+                    }
+                    if root || mode & 0o400 != 0 {
+                        XCTAssertEqual([UInt8](FileManager.default.contents(atPath: "\(out)/src/m\(i)") ?? Data([1])),
+                                       pseudoRandomBytes(100 + i * 900, seed: UInt64(i + 7)))
+                    }
+                }
+            }
+        }
+    }
+
     /// Temporary restore files anywhere under `dir`.
     func leftovers(_ dir: String) throws -> [String] {
         (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { ($0 as NSString).lastPathComponent.hasPrefix(".cairn-") }

@@ -112,10 +112,12 @@ public final class DirectoryHandle: @unchecked Sendable {
     /// False once the file system refused an unnamed file (then every file gets a random temporary name).
     nonisolated(unsafe) static var unnamedFiles = true
 
-    /// Creates a file to fill, mode 0600, not yet visible under any name.
-    public func newFile(display: String) throws -> NewFile {
+    /// Creates a file to fill, not yet visible under any name: unnamed with
+    /// mode `unnamedMode` (less the umask; nothing can open an unnamed file,
+    /// and a mode already right saves a `fchmod`), else named, mode 0600.
+    public func newFile(display: String, unnamedMode: UInt32 = 0o600) throws -> NewFile {
         if Self.unnamedFiles {
-            let f = cairn_open_tmpfile(fd, 0o600)
+            let f = cairn_open_tmpfile(fd, mode_t(unnamedMode & 0o777))
             if f >= 0 { return NewFile(fd: f, temporaryName: nil) }
             // EOPNOTSUPP/EISDIR/EINVAL: no O_TMPFILE on this file system or kernel.
             guard errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOSYS else {
@@ -247,12 +249,23 @@ public final class DirectoryHandle: @unchecked Sendable {
     // MARK: metadata
 
     /// Sets owner (as root), mode, extended attributes and times on an open
-    /// file or directory; returns what could not be set.
+    /// file or directory; returns what could not be set. With `current` (the
+    /// descriptor's `fstat`), an owner or mode it already has is not set
+    /// again: each change is a journal transaction, and a restore of many
+    /// small files spends its time in them.
     public static func setMetadata(fd: Int32, uid: UInt32, gid: UInt32, setOwner: Bool, mode: UInt32,
-                                   xattrs: [ExtendedAttribute], mtime: timespec) -> [String] {
+                                   xattrs: [ExtendedAttribute], mtime: timespec, current: stat? = nil) -> [String] {
         var failures: [String] = []
-        if setOwner, fchown(fd, uid, gid) != 0 { failures.append("cannot set owner: \(FileMetadata.errorText())") }
-        if fchmod(fd, mode_t(mode & 0o7777)) != 0 { failures.append("cannot set mode: \(FileMetadata.errorText())") }
+        var chowned = false
+        if setOwner, current.map({ $0.st_uid != uid || $0.st_gid != gid }) ?? true {
+            chowned = true
+            if fchown(fd, uid, gid) != 0 { failures.append("cannot set owner: \(FileMetadata.errorText())") }
+        }
+        // A change of owner clears set-id bits: the mode is set again after one.
+        if chowned || current.map({ UInt32($0.st_mode) & 0o7777 != mode & 0o7777 }) ?? true,
+           fchmod(fd, mode_t(mode & 0o7777)) != 0 {
+            failures.append("cannot set mode: \(FileMetadata.errorText())")
+        }
         for x in xattrs {
             let ok = x.value.withUnsafeBytes { v in x.name.withCName { fsetxattr(fd, $0, v.baseAddress, v.count, 0) } }
             if ok != 0 { failures.append("cannot set extended attribute \(String(decoding: x.name, as: UTF8.self)): \(FileMetadata.errorText())") }

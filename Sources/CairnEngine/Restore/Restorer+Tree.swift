@@ -17,8 +17,9 @@ extension Restorer {
     /// has a file is refused. Warnings say what was replaced.
     ///
     /// Files are written in parallel: small ones in batches (one index lookup
-    /// and one read of neighbouring blobs for up to `batchFiles` files), large
-    /// ones one per task with their own bounded window of chunks; up to
+    /// and one read of neighbouring blobs for up to `batchFiles` files, then
+    /// the files written on `writerThreads` threads at once), large ones one
+    /// per task with their own bounded window of chunks; up to
     /// `concurrentFiles` tasks at once. Files are not synced one by one: a
     /// marker (`RestoreMarker`) says the restore is incomplete until one
     /// `syncfs` at the end made everything durable. A directory's metadata is
@@ -51,7 +52,7 @@ extension Restorer {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a top-level entry named \(String(decoding: RestoreMarker.name, as: UTF8.self)), the name restore gives its incomplete-restore marker: restore it with --tar instead")
         }
         let (marker, earlier) = try RestoreMarker.begin(in: root, snapshot: record.id, target: target)
-        var walk = TreeWalk(includes: includeComponents, root: root, owner: owner)
+        var walk = TreeWalk(includes: includeComponents, root: root, owner: owner, threads: writerThreads)
         if earlier { walk.result.warnings.append("\(target): an earlier restore into this directory did not finish; restoring over what it left") }
         let stop = FailedFile()
         var walkError: (any Error)? = nil
@@ -111,6 +112,8 @@ extension Restorer {
     private struct TreeWalk {
         let includes: [[[UInt8]]]
         let root: DirectoryHandle
+        /// Where small files are written (`writerThreads`).
+        let threads: BlockingThreads
         let setOwner: Bool
         let owner: (uid: UInt32, gid: UInt32)?
         var result = Result()
@@ -134,8 +137,9 @@ extension Restorer {
         var batchBytes: UInt64 = 0
         var batchDirectories: Set<Int> = []
 
-        init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?) {
+        init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?, threads: Int) {
             self.includes = includes; self.root = root; self.owner = owner
+            self.threads = BlockingThreads(threads: threads, label: "cairn.restore")
             setOwner = owner != nil || geteuid() == 0
         }
 
@@ -304,7 +308,7 @@ extension Restorer {
         while walk.running >= max(1, concurrentFiles), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
         guard walk.failure == nil else { throw StopWalk() }
         walk.running += 1
-        group.addTask { await self.restoreFiles(jobs, stop: stop) }
+        group.addTask { [threads = walk.threads] in await self.restoreFiles(jobs, stop: stop, threads: threads) }
     }
 
     /// Makes `node` a hard link to the first copy of its inode; false when it

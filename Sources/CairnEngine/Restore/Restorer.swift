@@ -18,6 +18,9 @@ public struct Restorer: Sendable {
     public var window = 32
     /// Files restored at once by `restore(to:)`.
     public var concurrentFiles = 4
+    /// Threads writing the small files of a tree restore: creating a file
+    /// mostly waits on the file system, so more of them than cores.
+    public var writerThreads = 8
     /// Hard links made to one restored file before the rest become copies (a
     /// test stands in for a file system's link limit with it; the real limit
     /// answers EMLINK).

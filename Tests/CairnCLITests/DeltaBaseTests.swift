@@ -130,7 +130,8 @@ final class DeltaBaseTests: CLITestCase {
     }
 
     /// SIGKILL `cairn copy` at random moments, into a repository sharing the
-    /// chunker (deltas copied by id) and into a foreign one (re-chunked, deltas
+    /// chunker (deltas copied by id), one sharing the master keys (whole packs
+    /// copied as they are) and into a foreign one (re-chunked, deltas
     /// against the destination's chunks): after every kill the destination
     /// scrubs clean with --read-data (no dangling delta) and every snapshot in
     /// it restores byte-identical; a final copy completes.
@@ -141,7 +142,10 @@ final class DeltaBaseTests: CLITestCase {
         try backupThreeDays(days, old: 2 << 20, new: 3 << 20)
         let expected: [Int: URL] = [2 << 20: days.day1, 5 << 20: days.day2, 3 << 20: days.day3]
         let shared = tmp.appendingPathComponent("replica"), foreign = tmp.appendingPathComponent("foreign")
+        // Sharing the master keys: whole packs copied as they are, deltas' bases first (issue 16.5).
+        let sameKeys = tmp.appendingPathComponent("same-keys")
         try ok(["init", "--repo", shared.path, "--copy-chunker-from", repo.path, "--pack-size-mib", "1"])
+        try ok(["init", "--repo", sameKeys.path, "--copy-keys-from", repo.path, "--pack-size-mib", "1"])
         try ok(["init", "--repo", foreign.path, "--pack-size-mib", "1"])
         // Seconds a whole copy takes on this machine: the kills are spread over it.
         let timing = tmp.appendingPathComponent("timing")
@@ -151,7 +155,7 @@ final class DeltaBaseTests: CLITestCase {
         let span = max(0.1, Date().timeIntervalSince(timed))
         var rng = TestRNG(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var log: [String] = []
-        for destination in [shared, foreign] {
+        for destination in [shared, sameKeys, foreign] {
             for round in 0..<3 {
                 let delay = Int(Double(rng.next() % 1000) / 1000 * span * 1_000_000)
                 let running = try cli.start(["copy", "--to", destination.path])

@@ -108,6 +108,29 @@ public final class BlobSaver: @unchecked Sendable {
         }
     }
 
+    /// Stores a finished pack as it is (a `cairn copy` between repositories
+    /// sharing their master keys copies the source's packs byte for byte):
+    /// claims its blobs, uploads it beside the packs this saver assembles (at
+    /// most two in flight) and records it once it is durable, like its own.
+    public func addFinishedPack(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
+        pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
+        while uploads.count >= 2 { try await uploads.removeFirst().value }
+        uploads.append(Task {
+            try await self.repo.store.put(ObjectKey(.data, pack.id.hex), bytes, coldEligible: pack.type == .data)
+            try self.recordStored(pack, features: [])
+        })
+        stats.withLock {
+            for e in pack.entries {
+                $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
+                if e.type == .data { $0.newDataRawBytes += UInt64(e.rawLength) }
+            }
+        }
+        packsSinceCheckpoint += 1
+        if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
+            try await checkpoint()
+        }
+    }
+
     /// Only once a pack is durable is it recorded; then its claims are released.
     private func recordStored(_ pack: IndexedPack, features: [FeatureRecord]) throws {
         try repo.index.addPacks([pack], indexed: false)

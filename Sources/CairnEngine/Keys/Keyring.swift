@@ -48,6 +48,13 @@ public struct Keyring: Sendable {
     /// so data backed up after it still dedups against data from before.
     public var chunkerSeed: UInt64 { generations[generations.count - 1].keys.chunkerSeed }
 
+    /// Whether every master key of `other` is one of this keyring's: then
+    /// whatever `other` sealed (blobs, pack headers) this keyring opens, and a
+    /// pack of `other`'s repository is a valid pack of this one as it is.
+    public func holdsEveryKey(of other: Keyring) -> Bool {
+        other.generations.allSatisfy { theirs in generations.contains { $0.keys.master == theirs.keys.master } }
+    }
+
     /// This keyring with a new current master key (generation one more than the newest).
     public func rotated() throws -> Keyring {
         guard generations.count < WrappedKeyring.maximumKeys else {

@@ -35,6 +35,8 @@ public final class Copier: @unchecked Sendable {
         public var blobsPresent = 0
         public var rechunked = false
         public var bytesAdded: UInt64 = 0
+        /// Source packs stored in the destination as they are (the two share their master keys).
+        public var packsCopiedWhole = 0
     }
 
     public let progress = CopyProgress()
@@ -47,6 +49,9 @@ public final class Copier: @unchecked Sendable {
     private let copiedTrees: ScratchIDMap
     private let copiedLists: ScratchIDMap
     private let rechunkedTrees: ScratchIDMap
+
+    /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
+    var wholePacksTried = Set<ChunkID>()
 
     public init(source: Repository, destination: Repository) throws {
         self.source = source; self.destination = destination
@@ -186,7 +191,8 @@ public final class Copier: @unchecked Sendable {
     /// Whole blobs the destination lacks, gathered across files and trees so
     /// that they are read a pack range at a time and opened and sealed again
     /// on every core (one small file after another would be one blob at a time).
-    private var pending: [(id: ChunkID, type: BlobType, location: BlobLocation)] = []
+    typealias PendingBlob = (id: ChunkID, type: BlobType, location: BlobLocation)
+    private var pending: [PendingBlob] = []
     private var pendingBytes = 0
     /// A batch: this many blobs or `batchLimit` stored bytes, whichever comes first (bounds the
     /// memory of a copy). The limit starts small, so the first packs are stored soon (a copy
@@ -216,9 +222,13 @@ public final class Copier: @unchecked Sendable {
     /// pack per task, and adds it to the destination.
     private func copyPending(saver: BlobSaver, report: inout Report) async throws {
         guard !pending.isEmpty else { return }
-        let batch = pending
+        var batch = pending
         pending.removeAll(keepingCapacity: true); pendingBytes = 0
         batchLimit = min(Self.batchBytes, batchLimit * 2)
+        if copiesWholePacks {
+            batch = try await copyWholePacks(batch, saver: saver, report: &report)
+            guard !batch.isEmpty else { return }
+        }
         for blob in batch {
             if let why = source.codec.limits.violation(blob.type, rawLength: blob.location.rawLength, storedLength: UInt64(blob.location.length)) {
                 throw CairnError.damagedBlob(blob: blob.id.hex, pack: blob.location.pack.hex, reason: why)

@@ -64,6 +64,9 @@ public final class Repository: Sendable {
         /// The repository format (`init --repository-version`): the newest by default; 1 for a
         /// repository that Cairn versions reading only format 1 must open too.
         public var formatVersion: UInt16 = ObjectEnvelope.newestFormatVersion
+        /// Another repository's master keys (`--copy-keys-from`): this one then opens that one's
+        /// packs as they are, so `cairn copy` between the two copies whole packs.
+        public var keyring: Keyring? = nil
         /// S3 Object Lock on every object (`--object-lock MODE --lock-days N`); the bucket must have it enabled.
         public var objectLock: ObjectLockPolicy? = nil
         public init() {}
@@ -77,7 +80,7 @@ public final class Repository: Sendable {
         if let lock = options.objectLock { try await RepositoryObjectLock.checkBucket(store, for: lock) }
         // Through a decorator too (copy and recover create their destination behind a CommitGuardedStore).
         if let local = (store as? LocalStore) ?? ((store as? CommitGuardedStore)?.base as? LocalStore) { try local.createLayout() }
-        let keys = try Keyring.generate()
+        let keys = try options.keyring.map { Keyring(generations: $0.generations) } ?? Keyring.generate()
         let now = Clock.nowNanos()
         let config = RepositoryConfig(repositoryID: try SecureRandom.bytes(32), createdNanos: now, packSize: options.packSize,
                                       compressionLevel: options.compressionLevel, profiles: options.profiles,

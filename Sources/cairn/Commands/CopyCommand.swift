@@ -12,7 +12,8 @@ struct CopyCommand: AsyncParsableCommand {
             --object-lock MODE --lock-days N on S3, locked like 'cairn init --object-lock'). \
             Into a repository created with 'cairn init --copy-chunker-from SOURCE' blobs are copied by id, \
             as stored (same chunks, perfect dedup, deltas kept: the copy is as small as the source, and nothing \
-            is compressed again); into any other repository file content is re-chunked through the destination's \
+            is compressed again); into one created with 'cairn init --copy-keys-from SOURCE' (or by 'copy --share-keys') \
+            whole packs are copied as they are where the destination lacks all of their blobs; into any other repository file content is re-chunked through the destination's \
             chunker and compressed again, like a backup (dumps and RDB files as deltas against the destination's \
             own chunks). Snapshots already in the destination are skipped, so an interrupted copy \
             is resumed by running it again.
@@ -34,6 +35,9 @@ struct CopyCommand: AsyncParsableCommand {
     var filterOptions: SnapshotFilterOptions
 
     @OptionGroup var lock: ObjectLockOptions
+
+    @Flag(help: "When copy creates the destination, give it the source's master keys (as 'cairn init --copy-keys-from'): packs are then copied whole, as they are.")
+    var shareKeys = false
 
     @Argument(help: "Snapshot ids, unique prefixes or 'latest' (default: every snapshot, or every one of --name).")
     var snapshots: [String] = []
@@ -61,9 +65,12 @@ struct CopyCommand: AsyncParsableCommand {
             let destination: Repository
             if try await guarded.size(.config) == nil {
                 destination = try await RepositoryCreation.create(url: to, store: guarded, passphrase: pass, like: source,
-                                                                  objectLock: objectLock, options: options)
-                if !options.json { Terminal.out("created cairn repository \(destination.config.repositoryIDHex.prefix(8)) at \(to) (sharing the source's chunker)") }
+                                                                  objectLock: objectLock, shareKeys: shareKeys, options: options)
+                if !options.json { Terminal.out("created cairn repository \(destination.config.repositoryIDHex.prefix(8)) at \(to) (sharing the source's \(shareKeys ? "master keys and chunker" : "chunker"))") }
             } else {
+                if shareKeys {
+                    throw CairnError.usage("--share-keys applies when copy creates the destination; \(to) already holds a repository with its own keys (see 'cairn init --copy-keys-from')")
+                }
                 if objectLock != nil {
                     throw CairnError.usage("--object-lock applies when copy creates the destination; \(to) already holds a repository (its lock was fixed by init)")
                 }
@@ -85,12 +92,14 @@ struct CopyCommand: AsyncParsableCommand {
                     Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },
                                            skipped: report.skipped, retagged: report.retagged.map { TagJSON(old: $0.old, new: $0.new, tags: $0.tags) },
                                            blobs_copied: report.blobsCopied, blobs_present: report.blobsPresent,
-                                           rechunked: report.rechunked, bytes_added: report.bytesAdded))
+                                           rechunked: report.rechunked, bytes_added: report.bytesAdded,
+                                           packs_copied_whole: report.packsCopiedWhole))
                 } else {
                     for (s, d) in report.copied { Terminal.out("copied snapshot \(s.prefix(8)) to \(d.prefix(8))") }
                     if !report.skipped.isEmpty { Terminal.out("\(report.skipped.count) snapshot(s) already in \(to)") }
                     for r in report.retagged { Terminal.out("retagged snapshot \(r.old.prefix(8)) in \(to) as in the source: now \(r.new.prefix(8))") }
                     Terminal.out("\(report.blobsCopied) blobs stored, \(report.blobsPresent) already there, \(Terminal.bytes(report.bytesAdded)) added"
+                                 + (report.packsCopiedWhole > 0 ? " (\(report.packsCopiedWhole) packs copied whole: the destination shares the source's keys)" : "")
                                  + (report.rechunked ? " (re-chunked: the destination has another chunker, so every chunk was cut and compressed again; see 'cairn init --copy-chunker-from')" : ""))
                 }
             }
@@ -108,4 +117,6 @@ struct CopyJSON: Encodable {
     let blobs_present: Int
     let rechunked: Bool
     let bytes_added: UInt64
+    /// Source packs stored as they are (a destination sharing the source's master keys).
+    let packs_copied_whole: Int
 }

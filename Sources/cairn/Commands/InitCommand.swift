@@ -19,13 +19,20 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "Share this repository's chunker seed and profiles, so 'cairn copy' between the two dedups perfectly.")
     var copyChunkerFrom: String?
 
-    @Option(help: "Passphrase file of --copy-chunker-from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else the new passphrase).")
+    @Option(help: ArgumentHelp("Share this repository's master keys (and so its chunker): 'cairn copy' between the two then copies whole packs as they are, at the speed of copying files.",
+                               discussion: "Whoever can open either repository can read the other's packs: use it for copies of one repository (off-site, S3 tiers), not to keep tenants apart."))
+    var copyKeysFrom: String?
+
+    @Option(help: "Passphrase file of --copy-chunker-from or --copy-keys-from (default: CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD, else the new passphrase).")
     var fromPasswordFile: String?
 
     @Option(help: "Repository format: 2 (latest, the default) or 1, for a repository that Cairn versions before format 2 must read too ('cairn migrate' converts it later).")
     var repositoryVersion = "latest"
 
     func validate() throws {
+        if copyKeysFrom != nil && copyChunkerFrom != nil {
+            throw ValidationError("give --copy-keys-from or --copy-chunker-from, not both (--copy-keys-from shares the chunker too)")
+        }
         guard ["1", "2", "latest"].contains(repositoryVersion) else {
             throw ValidationError("--repository-version must be 1, 2 or latest")
         }
@@ -46,7 +53,7 @@ struct InitCommand: AsyncParsableCommand {
         create.packSize = packSizeMiB << 20
         create.compressionLevel = level
         create.formatVersion = repositoryVersion == "1" ? 1 : ObjectEnvelope.newestFormatVersion
-        if let from = copyChunkerFrom {
+        if let from = copyChunkerFrom ?? copyKeysFrom {
             let env = ProcessInfo.processInfo.environment
             let fromPass: [UInt8]
             if fromPasswordFile != nil || env["CAIRN_FROM_PASSWORD_FILE"] != nil || env["CAIRN_FROM_PASSWORD"] != nil {
@@ -57,6 +64,10 @@ struct InitCommand: AsyncParsableCommand {
             let other = try await Repository.open(store: try options.store(from), passphrase: fromPass, cacheBase: options.cacheBase(), warnings: TerminalWarnings())
             create.chunkerSeed = other.chunkerSeed
             create.profiles = other.config.profiles
+            if copyKeysFrom != nil {
+                create.keyring = other.keys
+                create.chunkerSeed = other.config.chunkerSeed
+            }
         }
         create.objectLock = objectLock
         try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)

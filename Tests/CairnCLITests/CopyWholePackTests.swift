@@ -39,8 +39,8 @@ final class CopyWholePackTests: CLITestCase {
         // copy --share-keys creates the destination with the source's keys; the text report says so.
         let tier = tmp.appendingPathComponent("tier")
         let text = try ok(["copy", "--to", tier.path, "--share-keys"])
-        XCTAssertTrue(text.stdout.contains("sharing the source's master keys"), text.summary)
-        XCTAssertTrue(text.stdout.contains("packs copied whole"), text.summary)
+        XCTAssertTrue(text.out.contains("sharing the source's master keys"), text.summary)
+        XCTAssertTrue(text.out.contains("packs copied whole"), text.summary)
         XCTAssertEqual(try dataFiles(tier), sourcePacks)
 
         // A replica with keys of its own still gets every blob, sealed again, no pack whole.

@@ -136,7 +136,7 @@ final class IndexMemoryTests: XCTestCase {
             indexed.append(IndexedPack(id: id, type: .data, size: UInt64(bytes.count), entries: entries))
             if p < max(1, packs / 2) { used += entries.prefix(4).map(\.id) }
         }
-        try await repo.saveIndexDeltas(indexed)
+        _ = try await repo.saveIndexDeltas(indexed)
         let saver = BlobSaver(repo: repo)
         let files = used.enumerated().map { i, id in Node(name: Array("f\(i)".utf8), kind: .file, size: 8, content: ContentRef(ids: [id])) }
         let root = try await saver.saveMetadata(.tree, Tree(nodes: files).encoded())

@@ -131,6 +131,12 @@ public final class BlobSaver: @unchecked Sendable {
         }
     }
 
+    /// Waits until every pack handed over so far is stored and recorded (no index delta is written).
+    public func waitForUploads() async throws {
+        for u in uploads { try await u.value }
+        uploads.removeAll()
+    }
+
     /// Only once a pack is durable is it recorded; then its claims are released.
     private func recordStored(_ pack: IndexedPack, features: [FeatureRecord]) throws {
         try repo.index.addPacks([pack], indexed: false)

@@ -42,7 +42,14 @@ extension Copier {
             }
             for _ in 0..<Self.wholePackReads { launch() }
             while let read = try await group.next() {
-                if let read, try fitsWhole(read.pack) {
+                guard let read else { launch(); continue }
+                var fit = try wholeFit(read.pack)
+                if fit == .basesNotStored {
+                    // A base may be in a pack this saver is still uploading: once stored, it counts.
+                    try await saver.waitForUploads()
+                    fit = try wholeFit(read.pack)
+                }
+                if fit == .fits {
                     try await saver.addFinishedPack(read.bytes, read.pack)
                     copied.insert(read.pack.id)
                     report.packsCopiedWhole += 1
@@ -72,22 +79,31 @@ extension Copier {
         return (bytes, IndexedPack(id: id, type: header.type, size: size, entries: header.entries))
     }
 
-    /// Whether `pack` may be stored in the destination as it is: the
-    /// destination has none of its blobs (else the copy would store them
-    /// twice), and the base of each delta in it is stored whole either in the
-    /// pack itself or already in the destination (never a delta whose base
-    /// the destination lacks, whenever the copy is killed).
-    func fitsWhole(_ pack: IndexedPack) throws -> Bool {
-        guard !pack.entries.isEmpty else { return false }
+    /// Whether a pack may be stored in the destination as it is.
+    enum WholeFit: Equatable {
+        case fits
+        /// Empty, or the destination has some of its blobs (a whole copy would store them twice).
+        case blobsPresent
+        /// A delta in it has a base that is neither stored whole in the pack itself nor in the destination.
+        case basesNotStored
+    }
+
+    /// `fits` when the destination has none of the pack's blobs and the base
+    /// of each delta in it is stored whole in the pack itself or already in
+    /// the destination: never a delta whose base the destination lacks,
+    /// whenever the copy is killed (bases are recorded, and so indexed,
+    /// before the packs that need them).
+    func wholeFit(_ pack: IndexedPack) throws -> WholeFit {
+        guard !pack.entries.isEmpty else { return .blobsPresent }
         for type in Set(pack.entries.map(\.type)) {
             let ids = pack.entries.filter { $0.type == type }.map(\.id)
-            if try destination.index.contains(ids, type: type).contains(true) { return false }
+            if try destination.index.contains(ids, type: type).contains(true) { return .blobsPresent }
         }
         let wholeHere = Set(pack.entries.lazy.filter { $0.type == .data && $0.base == nil }.map(\.id))
         for e in pack.entries {
             guard let base = e.base, !wholeHere.contains(base) else { continue }
-            guard let there = try destination.index.lookup(base, type: .data), there.base == nil else { return false }
+            guard let there = try destination.index.lookup(base, type: .data), there.base == nil else { return .basesNotStored }
         }
-        return true
+        return .fits
     }
 }

@@ -316,6 +316,11 @@ public final class Copier: @unchecked Sendable {
                 guard try saver.claim(id, type: .data) else { report.blobsPresent += 1; continue }
                 todo.append((id, loc))
             }
+            if copiesWholePacks && !todo.isEmpty {
+                // Packs of deltas alone were never in a first-pass batch; their bases are stored now.
+                let left = try await copyWholePacks(todo.map { (id: $0.id, type: BlobType.data, location: $0.location) }, saver: saver, report: &report)
+                if left.count < todo.count { todo = left.map { (id: $0.id, location: $0.location) } }
+            }
             for (blob, stored) in zip(todo, try await readStored(todo, type: .data)) {
                 let sealed: [UInt8], base: ChunkID?
                 if let b = stored.base, let at = try destination.index.lookup(b, type: .data), at.base == nil {

@@ -20,9 +20,13 @@ blobs=${1:-100000000}
 per_pack=${2:-1000}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-work=${WORK:-$(mktemp -d /tmp/cairn-index-memory.XXXXXX)}
+if [ -n "${WORK:-}" ]; then
+  work=$WORK   # kept afterwards; a repository already generated there is measured again as it is
+else
+  work=$(mktemp -d /tmp/cairn-index-memory.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
 config=${CONFIG:-release}   # CONFIG=debug: the figures are memory, which a debug build holds alike
 if [ -z "${CAIRN:-}" ]; then
   (cd "$root" && swift build -c "$config" --product cairn >/dev/null)
@@ -35,9 +39,13 @@ fi
 
 export CAIRN_PASSWORD=bench CAIRN_REPO="$work/repo"
 echo "cores: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
-CAIRN_CACHE_DIR="$work/generator-cache" /usr/bin/time -f "generate: %e s, peak RSS %M KB" "$SYNTH" "$work/repo" "$blobs" "$per_pack"
+if [ ! -e "$work/repo/config" ]; then
+  CAIRN_CACHE_DIR="$work/generator-cache" /usr/bin/time -f "generate: %e s, peak RSS %M KB" "$SYNTH" "$work/repo" "$blobs" "$per_pack"
+  rm -rf "$work/generator-cache"
+fi
 echo "on disk: $(du -sh "$work/repo" | cut -f1) (packs are sparse: $(du -sh --apparent-size "$work/repo/data" | cut -f1) apparent)"
 
+rm -rf "$work/cache" "$work/copy" "$work"/*.out
 export CAIRN_CACHE_DIR="$work/cache"
 measure() {
   local label=$1; shift
@@ -46,8 +54,8 @@ measure() {
     echo "$label: failed:"; tail -5 "$work/$label.out"; cat "$out"; return 1
   fi
   read -r wall user sys rss < <(tail -1 "$out")
-  awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v b="$blobs" \
-    'BEGIN { printf "%-18s peak RSS %8.1f MB  %6.2f B/blob  wall %7.1f s  CPU %6.1f + %5.1f s\n", l, r / 1024, r * 1024 / b, w, u, s }'
+  awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v b="$blobs" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN { printf "%-18s peak RSS %8.1f MB  %6.2f B/blob  wall %7.1f s  CPU %6.1f + %5.1f s  load %s\n", l, r / 1024, r * 1024 / b, w, u, s, load }'
 }
 measure "snapshots (cold)" "$CAIRN" snapshots
 measure "scrub" "$CAIRN" scrub

@@ -119,6 +119,7 @@ final class IndexMemoryTests: XCTestCase {
     /// (packs of zeros behind real sealed headers); a snapshot uses 4 blobs
     /// of each pack in the first half, so a prune deletes the second half.
     static func syntheticRepository(at path: String, packs: Int, perPack: Int) async throws -> String {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let store = LocalStore(root: path)
         var options = Repository.CreateOptions()
         options.scrypt = ScryptParameters(logN: 10, r: 8, p: 1)

@@ -18,11 +18,9 @@ enum RepositoryCreation {
             create.chunkerSeed = source.config.chunkerSeed
         }
         try await options.prepareNewRepository(url: url, objectLock: objectLock != nil)
-        // A local destination that does not exist yet is made as `cairn init` makes it (the store
-        // reaches Repository.create wrapped in a CommitGuardedStore, which it does not look through).
+        // A local destination whose parent directories do not exist yet gets them, as with `cairn init`.
         if let local = ((store as? CommitGuardedStore)?.base ?? store) as? LocalStore {
             try InitCommand.makeParentDirectories(local.root)
-            try local.createLayout()
         }
         return try await Repository.create(store: store, passphrase: passphrase, cacheBase: options.cacheBase(), options: create, warnings: TerminalWarnings())
     }

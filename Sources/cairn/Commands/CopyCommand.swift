@@ -54,13 +54,7 @@ struct CopyCommand: AsyncParsableCommand {
             } else {
                 records = try snapshots.map { try source.resolveSnapshot($0, filter: filter) }
             }
-            let env = ProcessInfo.processInfo.environment
-            let pass: [UInt8]
-            if toPasswordFile != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil {
-                pass = try Passphrase.read(file: toPasswordFile, envPrefix: "CAIRN_TO", prompt: "Passphrase of \(to): ")
-            } else {
-                pass = try options.passphrase()
-            }
+            let pass = try Passphrase.destination(file: toPasswordFile, to: to, source: { try options.passphrase() })
             let guarded = CommitGuardedStore(try options.store(to))
             let destination: Repository
             if try await guarded.size(.config) == nil {

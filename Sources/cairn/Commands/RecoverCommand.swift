@@ -38,13 +38,7 @@ struct RecoverCommand: AsyncParsableCommand {
         defer { past.close() }
         let source = past.repository
         let records = try source.snapshots().sorted { $0.snapshot.timeNanos < $1.snapshot.timeNanos }
-        let env = ProcessInfo.processInfo.environment
-        let pass: [UInt8]
-        if toPasswordFile != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil {
-            pass = try Passphrase.read(file: toPasswordFile, envPrefix: "CAIRN_TO", prompt: "Passphrase of \(to): ")
-        } else {
-            pass = try options.passphrase()
-        }
+        let pass = try Passphrase.destination(file: toPasswordFile, to: to, source: { try options.passphrase() })
         let target = try options.store(to)
         guard target.location != past.store.base.location else {
             throw CairnError.usage("--to names the attacked repository itself: recover into a fresh one (another prefix or bucket, or an empty directory)")

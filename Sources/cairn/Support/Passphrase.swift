@@ -33,6 +33,14 @@ enum Passphrase {
         return first
     }
 
+    /// The passphrase of a destination repository (`copy`, `recover`): `--to-password-file`,
+    /// `CAIRN_TO_PASSWORD_FILE` or `CAIRN_TO_PASSWORD` when one is given, else the source's own.
+    static func destination(file: String?, to: String, source: () throws -> [UInt8]) throws -> [UInt8] {
+        let env = ProcessInfo.processInfo.environment
+        guard file != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil else { return try source() }
+        return try read(file: file, envPrefix: "CAIRN_TO", prompt: "Passphrase of \(to): ")
+    }
+
     /// The passphrase file `read` takes (`file`, else `<PREFIX>_PASSWORD_FILE`), if any.
     static func filePath(file: String?, envPrefix: String) -> String? {
         guard let path = file ?? ProcessInfo.processInfo.environment["\(envPrefix)_PASSWORD_FILE"], !path.isEmpty else { return nil }

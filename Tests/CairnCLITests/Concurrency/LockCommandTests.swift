@@ -14,7 +14,7 @@ final class LockCommandTests: XCTestCase {
         XCTAssertEqual(try race.run(["init"], env: env).status, 0)
 
         // A backup reading from a pipe that stays open holds its shared lock.
-        let (backup, pid, feed) = try startPipedBackup(env: env, name: "slow")
+        let (backup, pid, feed) = try CairnProcess.startPipedBackup(env: env, name: "slow")
         try waitForLock(race, env: env)
         let blocked = try race.run(["prune"], env: env)
         XCTAssertEqual(blocked.status, 1)
@@ -35,7 +35,7 @@ final class LockCommandTests: XCTestCase {
         XCTAssertEqual(waited.status, 0, waited.err)
 
         // A backup killed with SIGKILL leaves its lock; on this host it is stale at once.
-        let (killed, killedPID, killedFeed) = try startPipedBackup(env: env, name: "killed")
+        let (killed, killedPID, killedFeed) = try CairnProcess.startPipedBackup(env: env, name: "killed")
         try waitForLock(race, env: env)
         kill(killedPID, SIGKILL)
         _ = killed()
@@ -46,23 +46,6 @@ final class LockCommandTests: XCTestCase {
         XCTAssertEqual(pruned.status, 0, pruned.err)
         XCTAssertTrue(pruned.err.contains("removed stale lock") && pruned.err.contains("PID \(killedPID)"), pruned.err)
         XCTAssertEqual(try race.run(["locks", "--json"], env: env).out.trimmingCharacters(in: .whitespacesAndNewlines), "[]")
-    }
-
-    /// Starts `cairn backup --stdin` fed by a pipe the test writes to.
-    func startPipedBackup(env: [String: String], name: String) throws -> (() -> CairnProcess.Run, Int32, FileHandle) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try CairnProcess.cairnBinary())
-        p.arguments = ["backup", "--stdin", "--name", name]
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        p.standardInput = input; p.standardOutput = out; p.standardError = err
-        try p.run()
-        let wait = {
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return CairnProcess.Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-        }
-        return (wait, p.processIdentifier, input.fileHandleForWriting)
     }
 
     /// Waits until some lock is listed (the backup has taken its lock).

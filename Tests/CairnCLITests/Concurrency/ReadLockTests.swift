@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -20,19 +21,6 @@ final class ReadLockTests: XCTestCase {
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    private func shell(_ command: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
 
     /// ~3,000 small files, plus junk that shares their packs. Snapshot "both"
     /// holds files and junk, "files" only the files; forgetting "both" leaves
@@ -102,7 +90,7 @@ final class ReadLockTests: XCTestCase {
             }
             // Snapshots record the path as given (or, before issue 17.1, its last component).
             let restored = FileManager.default.fileExists(atPath: "\(target)\(src)/files") ? "\(target)\(src)/files" : "\(target)/files"
-            let diff = try shell("diff -r '\(src)/files' '\(restored)' && echo same")
+            let diff = try shell("diff -r '\(src)/files' '\(restored)' && echo same").out
             XCTAssertEqual(diff, "same\n", "round \(round): restored tree differs")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/repo/locks"), [])

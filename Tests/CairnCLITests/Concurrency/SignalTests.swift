@@ -25,19 +25,7 @@ final class SignalTests: XCTestCase {
 
     /// A backup that has staged part of a pack and holds its lock, fed by a pipe left open.
     private func backupInFlight(_ name: String) throws -> (wait: () -> CairnProcess.Run, pid: Int32, feed: FileHandle) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try CairnProcess.cairnBinary())
-        p.arguments = ["backup", "--stdin", "--name", name]
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        p.standardInput = input; p.standardOutput = out; p.standardError = err
-        try p.run()
-        let wait = {
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return CairnProcess.Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-        }
-        let pid = p.processIdentifier, feed = input.fileHandleForWriting
+        let (wait, pid, feed) = try CairnProcess.startPipedBackup(env: env, name: name)
         try feed.write(contentsOf: Data(CairnProcess.bytes(24 << 20, seed: UInt64(pid))))
         for _ in 0..<1000 where names("repo/tmp").isEmpty || names("repo/locks").isEmpty { usleep(20_000) }
         XCTAssertFalse(names("repo/tmp").isEmpty, "the backup staged a pack")

@@ -47,13 +47,7 @@ struct CopyCommand: AsyncParsableCommand {
         let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
         // The source is only read (its credentials may not allow more): nothing is merged there.
         try await sourceLock.holding(compact: false) {
-            let records: [SnapshotRecord]
-            let filter = filterOptions.filter(names: name.map { [$0] } ?? [])
-            if snapshots.isEmpty {
-                records = try source.snapshots(matching: filter)
-            } else {
-                records = try snapshots.map { try source.resolveSnapshot($0, filter: filter) }
-            }
+            let records = try filterOptions.filter(names: name.map { [$0] } ?? []).records(ids: snapshots, in: source)
             let pass = try Passphrase.destination(file: toPasswordFile, to: to, source: { try options.passphrase() })
             let guarded = CommitGuardedStore(try options.store(to))
             let destination: Repository

@@ -25,17 +25,10 @@ struct DumpCommand: AsyncParsableCommand {
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: ReadLockOptions
 
-    @Argument(help: "Snapshot id, unique id prefix, or latest.")
-    var snapshot: String
+    @OptionGroup var choice: SnapshotChoice
 
     @Argument(help: "The path in the snapshot to write (\"/\": the whole snapshot as a tar stream).")
     var path: String
-
-    @Option(help: "With latest: the snapshot name to pick from.")
-    var name: String?
-
-    @OptionGroup(title: "With latest: pick from the snapshots these select")
-    var filterOptions: SnapshotFilterOptions
 
     func validate() throws {
         if path.isEmpty { throw ValidationError("PATH is empty: name a path in the snapshot ('cairn ls SNAPSHOT' lists them), or / for all of it") }
@@ -44,7 +37,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await options.openForReading(operation: "dump", lockOptions: lockOptions)
-        let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
+        let record = try choice.resolve(in: repo)
         let restorer = Restorer(repo: repo, snapshot: record)
         let components = try await IncludePaths.resolve([path], option: nil, record: record, repo: repo)[0]
         let line = ProgressLine(progress: restorer.progress, verb: "dumping", enabled: options.showProgress)

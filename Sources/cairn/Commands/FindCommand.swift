@@ -46,13 +46,7 @@ struct FindCommand: AsyncParsableCommand {
     func run() async throws {
         let repo = try await options.openForReading(operation: "find", lockOptions: lockOptions)
         let filter = filterOptions.filter(names: name)
-        var records: [SnapshotRecord]
-        if snapshots.isEmpty {
-            records = try repo.snapshots(matching: filter)
-        } else {
-            var seen = Set<String>()
-            records = try snapshots.map { try repo.resolveSnapshot($0, filter: filter) }.filter { seen.insert($0.id).inserted }
-        }
+        var records = try filter.records(ids: snapshots, in: repo)
         records.sort { ($0.snapshot.timeNanos, $0.id) < ($1.snapshot.timeNanos, $1.id) }
         let finder = SnapshotFinder(repo: repo, patterns: patterns, ignoreCase: ignoreCase)
         var total = 0, holding = 0

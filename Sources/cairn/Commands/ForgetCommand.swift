@@ -129,10 +129,7 @@ struct ForgetCommand: AsyncParsableCommand {
     /// `cairn forget ID...`: exactly these snapshots.
     func forgetChosen() async throws {
         let filter = SnapshotFilter(names: names, hosts: hosts, tags: tags.map { $0.split(separator: ",").map(String.init) }, paths: paths)
-        func chosen(_ repo: Repository) throws -> [SnapshotRecord] {
-            var seen = Set<String>()
-            return try snapshotIDs.map { try repo.resolveSnapshot($0, filter: filter) }.filter { seen.insert($0.id).inserted }
-        }
+        func chosen(_ repo: Repository) throws -> [SnapshotRecord] { try filter.records(ids: snapshotIDs, in: repo) }
         if dryRun {
             let repo = try await options.open()
             let records = try chosen(repo)

@@ -18,18 +18,11 @@ struct LsCommand: AsyncParsableCommand {
     @OptionGroup var options: RepositoryOptions
     @OptionGroup var lockOptions: ReadLockOptions
 
-    @Argument(help: "Snapshot id, unique id prefix, or latest.")
-    var snapshot: String
-
-    @Option(help: "With latest: the snapshot name to pick from.")
-    var name: String?
-
-    @OptionGroup(title: "With latest: pick from the snapshots these select")
-    var filterOptions: SnapshotFilterOptions
+    @OptionGroup var choice: SnapshotChoice
 
     func run() async throws {
         let repo = try await options.openForReading(operation: "ls", lockOptions: lockOptions)
-        let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
+        let record = try choice.resolve(in: repo)
         try await SnapshotBrowser(repo: repo).walk(record) { path, node in
             if options.json {
                 Terminal.json(NodeJSON(path: path, node: node))

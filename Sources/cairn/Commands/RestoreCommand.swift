@@ -10,14 +10,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var asOfOptions: AsOfOptions
     @OptionGroup var lockOptions: ReadLockOptions
 
-    @Argument(help: "Snapshot id, unique id prefix, or latest.")
-    var snapshot: String
-
-    @Option(help: "With latest: the snapshot name to pick from.")
-    var name: String?
-
-    @OptionGroup(title: "With latest: pick from the snapshots these select")
-    var filterOptions: SnapshotFilterOptions
+    @OptionGroup var choice: SnapshotChoice
 
     @Option(help: "Directory to restore into (created if missing).")
     var target: String?
@@ -46,7 +39,7 @@ struct RestoreCommand: AsyncParsableCommand {
         defer { past?.close() }
         let repo: Repository
         if let past { repo = past.repository } else { repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions) }
-        let record = try repo.resolveSnapshot(snapshot, filter: filterOptions.filter(names: name.map { [$0] } ?? []))
+        let record = try choice.resolve(in: repo)
         let restorer = Restorer(repo: repo, snapshot: record)
         let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)
         defer { line.stop() }

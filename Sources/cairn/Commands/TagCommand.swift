@@ -57,10 +57,7 @@ struct TagCommand: AsyncParsableCommand {
         let filter = filterOptions.filter(names: name)
         let change = self.change
         let rewrites = try await lock.holding { () -> [SnapshotTagger.Rewrite] in
-            var seen = Set<String>()
-            let records = snapshots.isEmpty
-                ? try repo.snapshots(matching: filter)
-                : try snapshots.map { try repo.resolveSnapshot($0, filter: filter) }.filter { seen.insert($0.id).inserted }
+            let records = try filter.records(ids: snapshots, in: repo)
             return try await SnapshotTagger(repo: repo).retag(records, change, commitCheck: { try await lock.ensureValid() })
         }
         if options.json {

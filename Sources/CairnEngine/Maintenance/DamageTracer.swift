@@ -15,9 +15,8 @@ import CairnIndex
 /// share a subtree or list under millions of paths (a DAG of 2 × 40 levels, a
 /// file of 4096³ references to one list). What a subtree or list breaks is
 /// remembered (a clean one as nothing at all) and replayed under each further
-/// path that leads to it. The walk is iterative, one frame per directory
-/// level holding that level's nodes and the length of the path, so memory
-/// grows with depth, never with its square.
+/// path that leads to it. The walk is `TreeWalker`'s (iterative: memory grows
+/// with depth, never with its square).
 struct DamageTracer {
     let repo: Repository
     let view: StoreIndexView
@@ -104,14 +103,12 @@ struct DamageTracer {
         return current
     }
 
-    /// One directory level being walked.
+    /// One directory level being walked: what `TreeWalker` does not keep.
     private struct Frame {
         let id: ChunkID
         /// The record of its index entry (nil when only an unindexed pack holds it).
         let record: Int?
-        let nodes: [Node]
-        var next = 0
-        /// Length of `path` for this directory.
+        /// Length of the path of this directory.
         let pathLength: Int
         /// `entries.count`, `found` and `unindexedUses` when the frame was pushed.
         let firstEntry: Int
@@ -119,45 +116,47 @@ struct DamageTracer {
         let usesBefore: Int
     }
 
+    /// The walk is `TreeWalker`'s: `enter` decides (a tree known already is
+    /// replayed under its new path and not walked again; an unreadable one is
+    /// damage) and reads the tree `load` then hands over; `leave` remembers
+    /// what the finished subtree broke.
     private mutating func walkTree(_ root: ChunkID) async throws {
-        var path: [UInt8] = []
-        var stack: [Frame] = []
-        if let frame = try await enter(root, path: path) { stack.append(frame) }
-        while !stack.isEmpty {
-            let top = stack.count - 1
-            guard stack[top].next < stack[top].nodes.count else {
-                let done = stack.removeLast()
-                let uses = unindexedUses > done.usesBefore
-                if entries.count == done.firstEntry && found == done.foundBefore {
-                    if !uses, let r = done.record { cleanTrees.insert(r) } else { trees[done.id] = .clean(usesUnindexed: uses) }
-                } else {
-                    trees[done.id] = .damaged(entries: done.firstEntry..<entries.count, pathLength: done.pathLength, found: found - done.foundBefore, usesUnindexed: uses)
-                }
-                path.removeSubrange((stack.last?.pathLength ?? 0)...)
-                continue
-            }
-            let node = stack[top].nodes[stack[top].next]
-            stack[top].next += 1
-            let parentLength = path.count
-            path.append(0x2F); path += node.name
-            switch node.kind {
-            case .directory:
-                if let sub = node.subtree, let frame = try await enter(sub, path: path) {
-                    stack.append(frame)
-                    continue   // the path stays extended while the child is walked
-                }
-            case .file:
-                let c = try await content(node.content)
-                if !c.blobs.isEmpty { emit(path, ranges: Self.merge(c.ranges), blobs: c.blobs) }
-            default: break   // symlinks, FIFOs, devices, sockets: no blobs
-            }
-            path.removeSubrange(parentLength...)
+        // TreeWalker hands a directory's node over just before entering it: its path is the last one visited.
+        var lastPath: [UInt8] = []
+        var entered: Tree?
+        var frames: [Frame] = []
+        try await TreeWalker.walk(root, enter: { id in
+            guard let (frame, tree) = try await self.enter(id, path: lastPath) else { return false }
+            frames.append(frame); entered = tree
+            return true
+        }, load: { _ in
+            guard let tree = entered else { throw CairnError.other("internal: a tree was loaded without being entered") }
+            entered = nil
+            return tree
+        }, visit: { path, node in
+            lastPath = path
+            guard node.kind == .file else { return }   // directories are entered; symlinks, FIFOs, devices, sockets hold no blobs
+            let c = try await self.content(node.content)
+            if !c.blobs.isEmpty { self.emit(path, ranges: Self.merge(c.ranges), blobs: c.blobs) }
+        }, leave: { _ in
+            self.finish(frames.removeLast())
+        })
+    }
+
+    /// Remembers what the subtree of a finished frame broke (clean ones as one bit).
+    private mutating func finish(_ done: Frame) {
+        let uses = unindexedUses > done.usesBefore
+        if entries.count == done.firstEntry && found == done.foundBefore {
+            if !uses, let r = done.record { cleanTrees.insert(r) } else { trees[done.id] = .clean(usesUnindexed: uses) }
+        } else {
+            trees[done.id] = .damaged(entries: done.firstEntry..<entries.count, pathLength: done.pathLength, found: found - done.foundBefore, usesUnindexed: uses)
         }
     }
 
-    /// Starts walking the directory `id` at `path`: a frame to push, or nil
-    /// when it is known already (its damage replayed under `path`) or unreadable.
-    private mutating func enter(_ id: ChunkID, path: [UInt8]) async throws -> Frame? {
+    /// Starts walking the directory `id` at `path`: a frame to push and the tree
+    /// read and verified, or nil when it is known already (its damage replayed
+    /// under `path`) or unreadable.
+    private mutating func enter(_ id: ChunkID, path: [UInt8]) async throws -> (Frame, Tree)? {
         let record = try view.table.records(id, .tree).first
         if let record, cleanTrees[record] { return nil }
         switch trees[id] {
@@ -182,7 +181,7 @@ struct DamageTracer {
             let tree = try Tree.decode(try await read(.tree, id))
             let usesBefore = unindexedUses
             try readVerified(k)
-            return Frame(id: id, record: record, nodes: tree.nodes, pathLength: path.count, firstEntry: entries.count, foundBefore: found, usesBefore: usesBefore)
+            return (Frame(id: id, record: record, pathLength: path.count, firstEntry: entries.count, foundBefore: found, usesBefore: usesBefore), tree)
         } catch let e as ScratchFileError {
             throw e
         } catch {

@@ -107,11 +107,15 @@ public struct SnapshotDiffer {
         if node.kind == .directory, let sub = node.subtree { try await walk(sub, prefix: prefix, added: added, stats: &stats, visit: visit) }
     }
 
+    /// Everything below a directory present on one side only.
     private func walk(_ tree: ChunkID, prefix: [UInt8], added: Bool, stats: inout Stats, visit: (Change) throws -> Void) async throws {
         try Self.checkDepth(prefix, tree)
-        for node in try await repo.loadTree(tree).nodes {
-            try await whole(node, prefix: prefix + [47] + node.name, added: added, stats: &stats, visit: visit)
-        }
+        try await TreeWalker.walk(tree, load: { [repo] in try await repo.loadTree($0) }, visit: { relative, node in
+            let path = prefix + relative
+            if node.kind == .directory, let sub = node.subtree { try Self.checkDepth(path, sub) }
+            count(node, added: added, stats: &stats)
+            try visit(Change(path: path, modifier: added ? .added : .removed, old: added ? nil : node, new: added ? node : nil, what: []))
+        })
     }
 
     private func count(_ node: Node, added: Bool, stats: inout Stats) {

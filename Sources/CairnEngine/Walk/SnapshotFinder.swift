@@ -50,30 +50,33 @@ public struct SnapshotFinder {
         }
     }
 
-    /// Every match in one snapshot, depth first.
+    /// Every match in one snapshot, depth first (`TreeWalker`'s order). A tree
+    /// searched before is not walked again: its matches are replayed under the
+    /// path that leads to it this time.
     public func find(in record: SnapshotRecord) async throws -> [Match] {
-        try await find(tree: record.snapshot.root, prefix: [])
-    }
-
-    private func find(tree id: ChunkID, prefix: [UInt8]) async throws -> [Match] {
         // A pattern with '/' depends on where the tree is, so only name patterns are remembered.
         let memoizable = !patterns.contains { $0.contains("/") }
-        if memoizable, let known = memo.matches[id] {
-            return known.map { Match(path: prefix + $0.path, node: $0.node) }
-        }
-        try SnapshotDiffer.checkDepth(prefix, id)
-        var relative: [Match] = []
-        for node in try await repo.loadTree(id).nodes {
-            let rel = [47] + node.name
-            if matches(name: node.name, path: prefix + rel) { relative.append(Match(path: rel, node: node)) }
-            if node.kind == .directory, let sub = node.subtree {
-                // Below this directory, relative to this tree.
-                for m in try await find(tree: sub, prefix: prefix + rel) {
-                    relative.append(Match(path: rel + m.path.dropFirst(prefix.count + rel.count), node: m.node))
-                }
+        /// A tree being walked: where its path ends and where its matches start in `found`.
+        struct Frame { let id: ChunkID; let pathLength: Int; let first: Int }
+        var found: [Match] = [], frames: [Frame] = []
+        // TreeWalker hands a directory's node over just before entering it: its path is the last one visited.
+        var lastPath: [UInt8] = []
+        try await TreeWalker.walk(record.snapshot.root, enter: { id in
+            if memoizable, let known = memo.matches[id] {
+                found += known.map { Match(path: lastPath + $0.path, node: $0.node) }
+                return false
             }
-        }
-        if memoizable { memo.remember(id, relative) }
-        return relative.map { Match(path: prefix + $0.path, node: $0.node) }
+            try SnapshotDiffer.checkDepth(lastPath, id)
+            frames.append(Frame(id: id, pathLength: lastPath.count, first: found.count))
+            return true
+        }, load: { [repo] in try await repo.loadTree($0) }, visit: { path, node in
+            lastPath = path
+            if matches(name: node.name, path: path) { found.append(Match(path: path, node: node)) }
+        }, leave: { _ in
+            let done = frames.removeLast()
+            guard memoizable else { return }
+            memo.remember(done.id, found[done.first...].map { Match(path: Array($0.path[done.pathLength...]), node: $0.node) })
+        })
+        return found
     }
 }

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "CairnEngine", targets: ["CairnEngine"]),
+        .library(name: "CairnRepository", targets: ["CairnRepository"]),
         // For Benchmarks/ (a package of its own): the lower layers, measured one by one.
         .library(name: "CairnFormat", targets: ["CairnFormat"]),
         .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
@@ -61,28 +62,34 @@ let package = Package(
         .target(name: "CairnStores", dependencies: ["CairnStorage", "CairnS3"]),
         // Pure retention arithmetic (restic's forget semantics); Foundation for time zones only, no I/O.
         .target(name: "CairnRetention"),
-        // Repository, keys, archiver, restorer, index sync and rebuild, locks, forget and prune.
+        // The repository layer: open/create, keys and key files, locks, the blob codec, pack assembly and
+        // reading, the read path, the commit-guarded store, metadata objects and their merging, the index view.
+        .target(name: "CairnRepository", dependencies: [
+            "CLinuxShims", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage",
+        ]),
+        // The operations on a repository: backup, restore, walks, check, copy, forget and prune, repair.
         .target(name: "CairnEngine", dependencies: [
             "CSysXattr", "CLinuxShims",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
+            "CairnRepository",
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
-        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
+        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
         // Redis: pure RDB validation with CRC-64 (no I/O; its snapshot keys typed with CairnFormat), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis", dependencies: ["CairnFormat"]),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare) and the restore guard
         // that applies them to a snapshot (a source adapter on the engine, like CairnPostgres).
-        .target(name: "CairnNode", dependencies: ["CairnEngine", "CairnFormat"]),
+        .target(name: "CairnNode", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat"]),
         // Tar: pax header encoding and compressed-input detection (pure).
         .target(name: "CairnTar"),
         // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).
         .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
         // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers).
-        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnStorage", "CairnFormat", "CairnPostgres"]),
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnEngine", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
+            "CairnEngine", "CairnRepository", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
             "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CLinuxShims", "CFuseShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -101,7 +108,7 @@ let package = Package(
         .testTarget(name: "CairnIndexTests", dependencies: ["CairnIndex", "CairnCrypto", "CairnFormat"]),
         // The local and memory stores, the decorators, and the conformance suite on both.
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
-        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnTestSupport"]),
+        .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnRepository", "CairnTestSupport"]),
         // The real `cairn` binary: commands, hostile stores and key files, crash safety; Concurrency/: several
         // cairn processes racing each other (backup against prune and scrub), locks, signals.
         // Forger.swift forges objects from format-spec with CairnCrypto's primitives only.

@@ -19,6 +19,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "CairnEngine", package: "cairn"),
+                .product(name: "CairnRepository", package: "cairn"),
                 .product(name: "CairnFormat", package: "cairn"),
                 .product(name: "CairnCrypto", package: "cairn"),
                 .product(name: "CairnCompression", package: "cairn"),

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "CairnCrypto", package: "cairn"),
                 .product(name: "CairnCompression", package: "cairn"),
                 .product(name: "CairnEngine", package: "cairn"),
+                .product(name: "CairnRepository", package: "cairn"),
                 .product(name: "CairnS3", package: "cairn"),
                 .product(name: "CairnPostgres", package: "cairn"),
                 .product(name: "CairnRedis", package: "cairn"),

@@ -10,6 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "synth-repo", dependencies: [
             .product(name: "CairnEngine", package: "cairn"),
+            .product(name: "CairnRepository", package: "cairn"),
             .product(name: "CairnFormat", package: "cairn"),
             .product(name: "CairnCrypto", package: "cairn"),
             .product(name: "CairnStorage", package: "cairn"),

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 
 /// What operations need of a snapshot: its name, time, sizes and recorded facts.
 public struct OpsSnapshot: Sendable {

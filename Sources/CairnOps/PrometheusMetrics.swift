@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import Foundation
 
 /// Prometheus textfile-collector metrics of `status` and `scrub` (names in Docs/operations.md).

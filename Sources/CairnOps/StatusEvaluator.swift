@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnPlan
 
 /// Measures a plan's objectives from what its repositories hold (pure).

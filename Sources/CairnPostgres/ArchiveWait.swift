@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnStorage
 #if canImport(Glibc)
 import Glibc

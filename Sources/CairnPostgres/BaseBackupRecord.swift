@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 
 /// A base backup snapshot with the facts its `extra` records.
 public struct BaseBackupRecord: Sendable {

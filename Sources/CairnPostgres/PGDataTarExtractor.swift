@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnTar
 #if canImport(Glibc)
 import Glibc

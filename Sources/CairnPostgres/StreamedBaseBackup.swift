@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import Foundation
 #if canImport(Glibc)
 import Glibc

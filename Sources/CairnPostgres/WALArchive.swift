@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnIndex
 #if canImport(Glibc)

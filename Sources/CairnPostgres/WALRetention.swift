@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 
 /// WAL retention: an archived WAL file is needed only from the start of the
 /// oldest base backup that is kept. After `cairn forget` has chosen which

@@ -1,4 +1,5 @@
 @testable import CairnEngine
+@testable import CairnRepository
 import CairnFormat
 import CairnRetention
 import CairnStorage

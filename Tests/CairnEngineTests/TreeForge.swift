@@ -1,4 +1,5 @@
 @testable import CairnEngine
+@testable import CairnRepository
 import CairnCrypto
 import CairnFormat
 import Foundation

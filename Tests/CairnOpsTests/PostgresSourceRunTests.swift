@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnOps
 import CairnPlan
 import CairnPostgres

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnStorage
 import CairnTestSupport
 import Foundation

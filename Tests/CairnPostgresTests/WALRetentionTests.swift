@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnFormat
 @testable import CairnPostgres
 import XCTest

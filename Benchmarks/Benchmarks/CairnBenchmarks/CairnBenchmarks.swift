@@ -10,6 +10,7 @@ import Benchmark
 import CairnCompression
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnIndex
 import Foundation

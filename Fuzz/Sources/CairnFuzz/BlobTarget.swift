@@ -1,6 +1,7 @@
 import CairnCompression
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 
 /// A blob's plaintext (encoding byte ‖ payload: raw, zstd, or base id ‖ zstd

@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 
 /// The fixed keys the targets seal and open with: the master key of

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnFormat
 
 /// A `keys/` object, as every command reads it before knowing which key the

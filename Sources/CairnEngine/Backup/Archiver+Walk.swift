@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CairnStorage
 #if canImport(Glibc)
 import Glibc

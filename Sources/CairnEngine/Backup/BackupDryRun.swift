@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnFormat
+import CairnRepository
 #if canImport(Glibc)
 import Glibc
 #endif

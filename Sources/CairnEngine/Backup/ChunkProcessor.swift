@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnFormat
+import CairnRepository
 import Synchronization
 #if canImport(Glibc)
 import Glibc

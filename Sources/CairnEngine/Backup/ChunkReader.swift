@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnStorage
 import Synchronization
 
@@ -274,13 +275,6 @@ public struct Checker: Sendable {
     }
 }
 
-func sysconfProcessors() -> Int {
-    #if canImport(Glibc)
-    return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    #else
-    return 2
-    #endif
-}
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CairnCrypto
 import CairnFormat
+import CairnRepository
 import CairnStorage
 
 /// Whole-pack copies: when the destination holds every master key of the

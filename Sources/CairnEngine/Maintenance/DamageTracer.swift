@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CairnFormat
 import CairnIndex
+import CairnRepository
 
 /// Walks snapshots with the store's index and reports which paths and byte
 /// ranges the damaged or missing blobs break. Trees and chunk lists are read

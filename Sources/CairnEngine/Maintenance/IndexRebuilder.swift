@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CairnStorage
 
 /// Recreates the SQLite index from the store alone.

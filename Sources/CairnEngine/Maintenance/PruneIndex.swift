@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnIndex
+import CairnRepository
 
 /// What a prune knows about every index entry, in memory that does not grow
 /// with the repository beyond a few bytes per blob: the entries themselves in

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnStorage
 
 /// Mark and sweep under an exclusive lock (format-spec §20): every blob that

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnStorage
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnStorage
 
 /// `cairn migrate`: converts a repository of format 1 to format 2

@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnRetention
 import CairnStorage
 import Foundation

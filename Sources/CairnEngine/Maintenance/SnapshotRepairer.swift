@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnRepository
 import CairnStorage
 
 /// `cairn repair snapshots`: when a blob exists nowhere, rewrites each

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 
 /// `cairn tag`: rewrites snapshots with changed tags. A snapshot's id is the
 /// hash of its stored bytes, so a retagged snapshot is a new object: the new

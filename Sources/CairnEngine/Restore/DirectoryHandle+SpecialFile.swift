@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CLinuxShims
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CLinuxShims
 import CSysXattr
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CairnRepository
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 
 extension Restorer {
     /// Streams one file node's content to `sink`, every chunk verified, in

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CairnStorage
 import Synchronization
 #if canImport(Glibc)

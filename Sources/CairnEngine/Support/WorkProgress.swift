@@ -1,3 +1,4 @@
+import CairnRepository
 import Synchronization
 
 /// Counters a long operation updates and the CLI reads to draw its progress

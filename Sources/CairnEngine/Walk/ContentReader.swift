@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnIndex
+import CairnRepository
 
 /// Streams a file's content chunk by chunk: list blobs are expanded lazily
 /// (one per level held at a time) and data chunks are fetched, verified and

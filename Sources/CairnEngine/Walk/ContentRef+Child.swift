@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 
 extension ContentRef {
     /// The reference held by `listID`, a list blob this one names: decoded,

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 
 /// Walks a snapshot's trees for `cairn ls` and the restore checks.
 public struct SnapshotBrowser {

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 
 /// `cairn diff`: what changed between two snapshots, path by path. Trees are
 /// compared by id first: an unchanged directory (same tree id) is skipped

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnRepository
 import CairnRetention
 import Foundation
 

@@ -65,12 +65,12 @@ public struct Keyring: Sendable {
 
     // MARK: objects sealed under the metadata key
 
-    func sealObject(_ kind: ObjectKind, _ plaintext: [UInt8], version: UInt16 = ObjectEnvelope.formatVersion) throws -> [UInt8] {
+    package func sealObject(_ kind: ObjectKind, _ plaintext: [UInt8], version: UInt16 = ObjectEnvelope.formatVersion) throws -> [UInt8] {
         try current.sealObject(kind, plaintext, version: version)
     }
 
     /// Opens an envelope object with whichever generation sealed it.
-    func openObject(_ kind: ObjectKind, _ bytes: [UInt8]) throws -> [UInt8] {
+    package func openObject(_ kind: ObjectKind, _ bytes: [UInt8]) throws -> [UInt8] {
         try withEachGeneration(lastOpened.object) { try $0.openObject(kind, bytes) }
     }
 
@@ -81,7 +81,7 @@ public struct Keyring: Sendable {
     }
 
     /// Opens a sealed pack header with whichever generation sealed it.
-    func openPackHeader(_ sealed: [UInt8]) throws -> [UInt8] {
+    package func openPackHeader(_ sealed: [UInt8]) throws -> [UInt8] {
         try withEachGeneration(lastOpened.object) { try AESGCM.open(sealed, key: $0.metadata, aad: KeyLabels.packHeaderAAD) }
     }
 

@@ -110,7 +110,7 @@ public final class LockManager: Sendable {
             do {
                 out.append(LockInfo(name: key.name, record: try LockRecord.decode(try repo.keys.openObject(.lock, bytes)), problem: nil))
             } catch {
-                out.append(LockInfo(name: key.name, record: nil, problem: CairnEngine.describe(error)))
+                out.append(LockInfo(name: key.name, record: nil, problem: CairnRepository.describe(error)))
             }
         }
         return out.sorted { ($0.record?.startNanos ?? 0, $0.name) < ($1.record?.startNanos ?? 0, $1.name) }
@@ -201,7 +201,7 @@ public final class LockManager: Sendable {
                     try await repo.store.delete(ObjectKey(.locks, l.name))
                     notice("removed stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason)")
                 } catch {
-                    notice("ignoring stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason); it could not be removed (\(CairnEngine.describe(error)))")
+                    notice("ignoring stale lock \(l.name.prefix(12)) held by \(l.describe(now: now)): \(reason); it could not be removed (\(CairnRepository.describe(error)))")
                 }
                 continue
             }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Recently read delta bases, so a run of similar chunks reads each base
 /// once. Bounded by bytes; evicts the oldest entry first.
-final class BaseCache: Sendable {
+package final class BaseCache: Sendable {
     private struct State {
         var entries: [ChunkID: [UInt8]] = [:]
         /// Insertion order; entries before `head` are already evicted.
@@ -14,15 +14,15 @@ final class BaseCache: Sendable {
     private let state = Mutex(State())
     private let capacity: Int
 
-    init(capacityBytes: Int) { capacity = capacityBytes }
+    package init(capacityBytes: Int) { capacity = capacityBytes }
 
     /// The base's plaintext, read through `repo` on a miss.
-    func plaintext(_ id: ChunkID, repo: Repository) async throws -> [UInt8] {
+    package func plaintext(_ id: ChunkID, repo: Repository) async throws -> [UInt8] {
         try await plaintext(id) { try await repo.readBlob(.data, id) }
     }
 
     /// The base's plaintext, read (and verified) by `load` on a miss.
-    func plaintext(_ id: ChunkID, load: () async throws -> [UInt8]) async throws -> [UInt8] {
+    package func plaintext(_ id: ChunkID, load: () async throws -> [UInt8]) async throws -> [UInt8] {
         if let hit = cached(id) { return hit }
         let plain = try await load()
         insert(id, plain)
@@ -30,10 +30,10 @@ final class BaseCache: Sendable {
     }
 
     /// The cached plaintext of `id`, if any.
-    func cached(_ id: ChunkID) -> [UInt8]? { state.withLock { $0.entries[id] } }
+    package func cached(_ id: ChunkID) -> [UInt8]? { state.withLock { $0.entries[id] } }
 
     /// Keeps a verified plaintext, evicting the oldest entries beyond the capacity.
-    func insert(_ id: ChunkID, _ plain: [UInt8]) {
+    package func insert(_ id: ChunkID, _ plain: [UInt8]) {
         state.withLock { s in
             guard s.entries[id] == nil else { return }
             s.entries[id] = plain; s.order.append(id); s.bytes += plain.count

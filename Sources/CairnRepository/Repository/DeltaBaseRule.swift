@@ -5,11 +5,11 @@ import CairnIndex
 /// index names the base, and stores it whole (chains are one level deep, so a chunk costs at most
 /// two blob reads). `Repository.readBlob`, the restore's batch reads and `Copier` check through this
 /// one place, with the same errors.
-enum DeltaBaseRule {
+package enum DeltaBaseRule {
     /// `baseLocation` (where the index says `base` is, nil when it names none) when `base` may be
     /// used for the delta blob `blob` stored in `pack`; else the damage, named on `blob`.
     /// - Parameter index: which index was asked, for the message ("in the store", "of the source").
-    static func usable(_ base: ChunkID, at baseLocation: BlobLocation?, forDelta blob: ChunkID, in pack: ChunkID,
+    package static func usable(_ base: ChunkID, at baseLocation: BlobLocation?, forDelta blob: ChunkID, in pack: ChunkID,
                        index: String = "in the store") throws -> BlobLocation {
         guard let baseLocation else {
             throw CairnError.damagedBlob(blob: blob.hex, pack: pack.hex, reason: "its delta base \(base.hex) is named by no index object \(index)")

@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 /// Writing and reading the store's forget records (format-spec §20).
-enum ForgetRecords {
+package enum ForgetRecords {
     /// Records that snapshots `ids` are being removed; stored before their objects are deleted.
-    static func write(_ repo: Repository, ids: [String], nowNanos: Int64 = Clock.nowNanos()) async throws {
+    package static func write(_ repo: Repository, ids: [String], nowNanos: Int64 = Clock.nowNanos()) async throws {
         let chunkIDs = ids.compactMap { ChunkID(hex: $0) }
         var start = 0
         while start < chunkIDs.count {
@@ -25,12 +25,12 @@ enum ForgetRecords {
     /// with the master key. A record (envelope version 1) names snapshots
     /// removed at one time; a merged record (version 2, format-spec v2.md)
     /// gives each its own time.
-    static func read(_ repo: Repository, _ key: ObjectKey) async throws -> [ForgetRecordSet.Entry] {
+    package static func read(_ repo: Repository, _ key: ObjectKey) async throws -> [ForgetRecordSet.Entry] {
         let bytes = try await MetadataObjects.readVerified(repo.store, key)
         return try decode(repo, bytes)
     }
 
-    static func decode(_ repo: Repository, _ bytes: [UInt8]) throws -> [ForgetRecordSet.Entry] {
+    package static func decode(_ repo: Repository, _ bytes: [UInt8]) throws -> [ForgetRecordSet.Entry] {
         let (version, plain) = try repo.keys.openObjectVersioned(.forgetRecord, bytes)
         if version == 1 {
             let r = try ForgetRecord.decode(plain)
@@ -41,7 +41,7 @@ enum ForgetRecords {
 
     /// What the store's records say (for prune and scrub, which trust the store only):
     /// forgotten snapshot id → when; and the records that could not be read.
-    static func load(_ repo: Repository) async throws -> (forgotten: [String: Int64], names: [String], unreadable: [(name: String, problem: String)]) {
+    package static func load(_ repo: Repository) async throws -> (forgotten: [String: Int64], names: [String], unreadable: [(name: String, problem: String)]) {
         var forgotten: [String: Int64] = [:]
         var names: [String] = [], unreadable: [(String, String)] = []
         for key in try await repo.store.list(.forgotten).sorted(by: { $0.name < $1.name }) {
@@ -59,12 +59,12 @@ enum ForgetRecords {
     }
 
     /// How a snapshot that is forgotten but back in the store is reported.
-    static func replayed(_ id: String, forgottenAt: Int64) -> String {
+    package static func replayed(_ id: String, forgottenAt: Int64) -> String {
         "snapshot \(id.prefix(8)) was removed by 'cairn forget' (\(utc(forgottenAt))) but is in the store again: put back by someone who can write to the store (a replay), or restored from an old copy of it; it is ignored, and 'cairn prune' removes it"
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`.
-    static func utc(_ nanos: Int64) -> String {
+    package static func utc(_ nanos: Int64) -> String {
         var t = time_t(nanos / 1_000_000_000)
         var parts = tm()
         gmtime_r(&t, &parts)

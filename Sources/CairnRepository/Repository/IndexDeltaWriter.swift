@@ -7,21 +7,21 @@ import CairnStorage
 /// rewrite of the whole index never holds more than one delta's packs;
 /// `finish` writes the last one, which names what it supersedes: a reader
 /// that sees it knows every other part is stored already.
-final class IndexDeltaWriter {
+package final class IndexDeltaWriter {
     private let repo: Repository
     private var current: [IndexedPack] = []
     private var bytes = 0
     /// Names of the deltas written, in order.
-    private(set) var written: [String] = []
+    package private(set) var written: [String] = []
     /// Runs before each delta is stored (a prune's lock check).
-    var beforeWrite: (() async throws -> Void)?
+    package var beforeWrite: (() async throws -> Void)?
     /// Runs after each delta is stored, with its name, the packs it names and its stored size
     /// (a backup's checkpoint marks those packs indexed in the cache).
-    var afterWrite: ((_ name: String, _ packs: [IndexedPack], _ size: Int) throws -> Void)?
+    package var afterWrite: ((_ name: String, _ packs: [IndexedPack], _ size: Int) throws -> Void)?
 
-    init(repo: Repository) { self.repo = repo }
+    package init(repo: Repository) { self.repo = repo }
 
-    func add(_ pack: IndexedPack) async throws {
+    package func add(_ pack: IndexedPack) async throws {
         let size = IndexDelta.estimatedBytes(pack)
         if !current.isEmpty && bytes + size > IndexDelta.writerTargetBytes {
             try await write(IndexDelta(packs: current))
@@ -32,7 +32,7 @@ final class IndexDeltaWriter {
 
     /// Writes what is left, naming `supersedes`; returns every name written.
     @discardableResult
-    func finish(supersedes: [ChunkID]) async throws -> [String] {
+    package func finish(supersedes: [ChunkID]) async throws -> [String] {
         try await write(IndexDelta(packs: current, supersedes: supersedes))
         current = []; bytes = 0
         return written

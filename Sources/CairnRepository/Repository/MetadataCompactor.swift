@@ -185,7 +185,7 @@ extension Repository {
     /// Stores a snapshot catalogue (envelope version 2, format-spec v2.md) and
     /// records it in the cache with `rows`, the snapshots it holds (`complete`:
     /// every entry of it is among them); returns its name.
-    func saveCatalogue(_ catalogue: SnapshotCatalogue, rows: [SnapshotRow], complete: Bool = true) async throws -> String {
+    package func saveCatalogue(_ catalogue: SnapshotCatalogue, rows: [SnapshotRow], complete: Bool = true) async throws -> String {
         let sealed = try keys.sealObject(.snapshot, catalogue.encoded(), version: 2)
         if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
             throw CairnError.other("a snapshot catalogue would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have")
@@ -205,7 +205,7 @@ extension Repository {
     /// forget record naming what goes is stored (format-spec §20, v2.md):
     /// stopped in between, the old catalogue stays and the record hides what
     /// it should no longer hold.
-    func replaceCatalogue(_ name: String, with entries: [SnapshotCatalogue.Entry]) async throws {
+    package func replaceCatalogue(_ name: String, with entries: [SnapshotCatalogue.Entry]) async throws {
         if !entries.isEmpty {
             var rows: [SnapshotRow] = []
             for e in entries {

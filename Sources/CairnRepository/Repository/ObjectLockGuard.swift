@@ -72,7 +72,7 @@ public final class ObjectLockGuard: Sendable {
         return "\(d.count) object(s) are still locked (S3 Object Lock) and stay: they become deletable \(range); a later prune deletes them"
     }
 
-    static func utc(_ seconds: Int64) -> String {
+    package static func utc(_ seconds: Int64) -> String {
         ForgetRecords.utc(seconds * 1_000_000_000)
     }
 }

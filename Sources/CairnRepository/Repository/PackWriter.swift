@@ -7,7 +7,7 @@ import CairnStorage
 /// index delta (the caller does that). Prune copies verified blobs through it.
 /// Packs are built as a backup builds them (`StagedPack`: a staging file, so
 /// an open pack costs a write buffer, not its size), then stored with `putFile`.
-final class PackWriter {
+package final class PackWriter {
     private let repo: Repository
     private let type: PackType
     private var open: StagedPack?
@@ -15,17 +15,17 @@ final class PackWriter {
     private(set) var written: [IndexedPack] = []
     /// Gets each pack as it is stored, instead of `written` keeping it (a prune
     /// that repacks most of a repository must not hold every entry it wrote).
-    var onWritten: ((IndexedPack) async throws -> Void)?
-    private(set) var packsWritten = 0
-    private(set) var bytesWritten: UInt64 = 0
+    package var onWritten: ((IndexedPack) async throws -> Void)?
+    package private(set) var packsWritten = 0
+    package private(set) var bytesWritten: UInt64 = 0
 
-    init(repo: Repository, type: PackType) { self.repo = repo; self.type = type }
+    package init(repo: Repository, type: PackType) { self.repo = repo; self.type = type }
 
     /// A pack abandoned half-way (the caller failed) leaves no staging file behind.
     deinit { open?.discard() }
 
     /// `base`: the delta base a data blob was sealed against (bound in its AAD, so it must stay in its entry).
-    func add(sealed: ArraySlice<UInt8>, type blobType: BlobType, id: ChunkID, rawLength: UInt32, base: ChunkID?) async throws {
+    package func add(sealed: ArraySlice<UInt8>, type blobType: BlobType, id: ChunkID, rawLength: UInt32, base: ChunkID?) async throws {
         precondition(blobType.packType == type)
         let pack: StagedPack
         if let open { pack = open } else { pack = try StagedPack(type: type, repo: repo); open = pack }
@@ -34,7 +34,7 @@ final class PackWriter {
     }
 
     /// Stores the open pack, if any (format-spec §9).
-    func flush() async throws {
+    package func flush() async throws {
         guard let pack = open else { return }
         open = nil
         guard !pack.entries.isEmpty else { pack.discard(); return }

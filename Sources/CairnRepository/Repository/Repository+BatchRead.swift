@@ -6,22 +6,26 @@ import Glibc
 #endif
 
 /// One blob to read and where the index puts it.
-struct BlobRead: Sendable {
-    let id: ChunkID
-    let location: BlobLocation
+package struct BlobRead: Sendable {
+    package let id: ChunkID
+    package let location: BlobLocation
+
+    package init(id: ChunkID, location: BlobLocation) { self.id = id; self.location = location }
 }
 
 /// Data chunks with their index entries and those of the delta bases they
 /// need: one index pass for many windows of a restore.
-struct LocatedChunks: Sendable {
-    var reads: [BlobRead] = []
-    var bases: [ChunkID: BlobLocation] = [:]
+package struct LocatedChunks: Sendable {
+    package var reads: [BlobRead] = []
+    package var bases: [ChunkID: BlobLocation] = [:]
+
+    package init() {}
 }
 
 extension Repository {
     /// Looks up `ids` and the delta bases they name, with the checks `readBlob`
     /// makes: a chunk missing from the index, a base missing or itself a delta.
-    func locateDataChunks(_ ids: [ChunkID]) async throws -> LocatedChunks {
+    package func locateDataChunks(_ ids: [ChunkID]) async throws -> LocatedChunks {
         switch try locateDataChunks(ids, final: false) {
         case .located(let out): return out
         // A miss in the local cache: check against the store once (`locate`), then look again.
@@ -75,7 +79,7 @@ extension Repository {
     ///   open/pread/close each;
     /// - blobs opened on several tasks, so a batch uses every core.
     /// - Parameter baseLocations: where the bases of the delta blobs among `reads` are (from `locateDataChunks`).
-    func readDataChunks(_ reads: ArraySlice<BlobRead>, baseLocations: [ChunkID: BlobLocation]) async throws -> [[UInt8]] {
+    package func readDataChunks(_ reads: ArraySlice<BlobRead>, baseLocations: [ChunkID: BlobLocation]) async throws -> [[UInt8]] {
         var items: [BlobRead] = []
         var slot: [Int] = []
         var seen: [ChunkID: Int] = [:]

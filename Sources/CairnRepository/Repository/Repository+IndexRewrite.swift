@@ -16,7 +16,7 @@ extension Repository {
 
     /// `rewriteIndex(keeping:)` with the packs handed to the writer by
     /// `feed`, one at a time, so the new index is never all in memory.
-    func rewriteIndex(_ feed: (IndexDeltaWriter) async throws -> Void) async throws {
+    package func rewriteIndex(_ feed: (IndexDeltaWriter) async throws -> Void) async throws {
         let old = try await store.list(.index).compactMap { ChunkID(hex: $0.name) }
         let writer = IndexDeltaWriter(repo: self)
         try await feed(writer)

@@ -33,7 +33,7 @@ public final class Repository: Sendable {
     /// Recently used delta bases: a dump's deltas share few bases, read each once. Small,
     /// because a larger cache bought no CPU and cost memory (measured in Docs/performance.md,
     /// "Later days with --delta auto").
-    let bases = BaseCache(capacityBytes: 8 << 20)
+    package let bases = BaseCache(capacityBytes: 8 << 20)
     /// The one reload of the cache from the store after a lookup missed (`locate`).
     private let cacheCheck = Mutex<Task<Void, Error>?>(nil)
     private let format: Mutex<UInt16>
@@ -44,7 +44,7 @@ public final class Repository: Sendable {
     public var formatVersion: UInt16 { format.withLock { $0 } }
 
     /// After `RepositoryMigration` has written the new config.
-    func setFormatVersion(_ v: UInt16) { format.withLock { $0 = v } }
+    package func setFormatVersion(_ v: UInt16) { format.withLock { $0 = v } }
 
     init(store: any ObjectStore, config: RepositoryConfig, keys: Keyring, index: RepositoryIndex, cacheDirectory: String, keyID: String,
          formatVersion: UInt16, warnings: any WarningReporter) {

@@ -10,7 +10,7 @@ extension SnapshotRow {
     /// The cache row of a decoded snapshot: the columns commands select by,
     /// taken from its fields and the PostgreSQL conventions of format-spec §13.
     public init(id: String, snapshot s: Snapshot, plaintext: [UInt8]) {
-        let walFile = s.extra[SnapshotForgetter.walFileKey]
+        let walFile = s.extra[.pgWALFile]
         let isWAL = walFile != nil && s.extra[.pgWALSHA256] != nil
         self.init(id: id, name: s.name, timeNanos: s.timeNanos, host: s.host, sourceKind: s.sourceKind.rawValue,
                   kind: s.extra[Self.kindKey] ?? (isWAL ? Self.walKind : ""),

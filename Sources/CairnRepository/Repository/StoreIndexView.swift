@@ -9,13 +9,17 @@ import CairnStorage
 /// Its entries are in an `IndexEntryTable` (records in a scratch file beside
 /// the cache, ~12 bytes a blob in memory), so a repository of 100 million
 /// blobs is viewed in about 1.2 GB; packs and locations are read back as asked.
-final class StoreIndexView: @unchecked Sendable {
-    struct BlobKey: Hashable { let id: ChunkID; let type: BlobType }
+package final class StoreIndexView: @unchecked Sendable {
+    package struct BlobKey: Hashable {
+        package let id: ChunkID
+        package let type: BlobType
+        package init(id: ChunkID, type: BlobType) { self.id = id; self.type = type }
+    }
 
-    let table: IndexEntryTable
+    package let table: IndexEntryTable
     /// Index objects that could not be read, with why.
-    private(set) var unreadable: [(name: String, problem: String)] = []
-    private(set) var objectNames: [String] = []
+    package private(set) var unreadable: [(name: String, problem: String)] = []
+    package private(set) var objectNames: [String] = []
 
     private init(table: IndexEntryTable) { self.table = table }
 
@@ -23,7 +27,7 @@ final class StoreIndexView: @unchecked Sendable {
     /// was merged into another by a writer running meanwhile (format-spec
     /// v2.md §5): the namespace is listed again and the new objects read,
     /// until a listing loses nothing, so a merge never looks like index damage.
-    static func load(_ repo: Repository, rounds: Int = 8) async throws -> StoreIndexView {
+    package static func load(_ repo: Repository, rounds: Int = 8) async throws -> StoreIndexView {
         // A pack named by several index objects is as the last one (by name, within a round) says.
         let view = StoreIndexView(table: try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepLast))
         var seen = Set<String>()
@@ -71,25 +75,25 @@ final class StoreIndexView: @unchecked Sendable {
     // MARK: packs
 
     /// Packs the index names.
-    var packCount: Int { table.liveSlots.count }
+    package var packCount: Int { table.liveSlots.count }
 
     /// Ids of the packs the index names, in no particular order.
-    var packIDs: [ChunkID] { table.liveSlots.map { table.packs[$0].id } }
+    package var packIDs: [ChunkID] { table.liveSlots.map { table.packs[$0].id } }
 
     /// Whether the index names pack `id`.
-    func names(pack id: ChunkID) -> Bool { table.slot(of: id) != nil }
+    package func names(pack id: ChunkID) -> Bool { table.slot(of: id) != nil }
 
     /// Pack `id` as the index names it, entries read back; nil when not named.
-    func pack(_ id: ChunkID) throws -> IndexedPack? {
+    package func pack(_ id: ChunkID) throws -> IndexedPack? {
         guard let slot = table.slot(of: id) else { return nil }
         return try table.pack(slot)
     }
 
     /// The size and type the index gives pack `id`, without its entries.
-    func packInfo(_ id: ChunkID) -> IndexEntryTable.Pack? { table.slot(of: id).map { table.packs[$0] } }
+    package func packInfo(_ id: ChunkID) -> IndexEntryTable.Pack? { table.slot(of: id).map { table.packs[$0] } }
 
     /// Every pack the index names, one at a time with its entries (in the order loaded).
-    func forEachPack(_ body: (IndexedPack) throws -> Void) throws {
+    package func forEachPack(_ body: (IndexedPack) throws -> Void) throws {
         try table.forEachPack { _, p in try body(p) }
     }
 
@@ -99,7 +103,7 @@ final class StoreIndexView: @unchecked Sendable {
     /// to use is one that can be decoded: a whole copy, else a delta whose
     /// base is stored whole (format-spec §8), else the first loaded. A delta
     /// whose base is gone must not hide a good copy.
-    func location(_ k: BlobKey) throws -> BlobLocation? {
+    package func location(_ k: BlobKey) throws -> BlobLocation? {
         let found = try table.entries(of: k.id, k.type)
         guard let first = found.first else { return nil }
         func at(_ f: (record: Int, entry: BlobEntry)) -> BlobLocation {
@@ -121,14 +125,14 @@ final class StoreIndexView: @unchecked Sendable {
     }
 
     /// The location of a data chunk by this view (for delta bases).
-    func dataLocation(_ id: ChunkID) throws -> BlobLocation? { try location(BlobKey(id: id, type: .data)) }
+    package func dataLocation(_ id: ChunkID) throws -> BlobLocation? { try location(BlobKey(id: id, type: .data)) }
 
     /// Whether the index names a whole copy of data chunk `id` (one a delta can be decoded against).
-    func storesWhole(_ id: ChunkID) throws -> Bool { try hasWholeCopy(id) }
+    package func storesWhole(_ id: ChunkID) throws -> Bool { try hasWholeCopy(id) }
 
     /// Per pack, the delta entries whose base no index object names as a
     /// whole data blob: they cannot be decoded (format-spec §8).
-    func undecodableDeltas() throws -> [ChunkID: [BlobEntry]] {
+    package func undecodableDeltas() throws -> [ChunkID: [BlobEntry]] {
         var out: [ChunkID: [BlobEntry]] = [:]
         for slot in table.liveSlots {
             let p = table.packs[slot]
@@ -144,7 +148,7 @@ final class StoreIndexView: @unchecked Sendable {
 
     /// Every blob's location, in a dictionary: for tests and small
     /// repositories only (it is the memory this view exists to avoid).
-    func allBlobLocations() throws -> [BlobKey: BlobLocation] {
+    package func allBlobLocations() throws -> [BlobKey: BlobLocation] {
         var out: [BlobKey: BlobLocation] = [:]
         try table.forEachBlob { type, records in
             let id = try table.id(ofRecord: records[0])

@@ -6,33 +6,33 @@ import CairnStorage
 /// The snapshots as the store states them (its `snapshots/` objects: single
 /// snapshots and catalogues), independent of the local cache: what prune
 /// and scrub must trust.
-struct StoreSnapshots: Sendable {
-    struct Item: Sendable {
-        let id: String
-        let snapshot: Snapshot
+package struct StoreSnapshots: Sendable {
+    package struct Item: Sendable {
+        package let id: String
+        package let snapshot: Snapshot
         /// Its encoded plaintext (format-spec §13).
-        let plaintext: [UInt8]
+        package let plaintext: [UInt8]
         /// The store object that holds it (its own, or a catalogue).
-        let object: String
+        package let object: String
     }
 
     /// Every snapshot found, one per id, by id.
-    var items: [String: Item] = [:]
+    package var items: [String: Item] = [:]
     /// The store objects read and what each holds: object name → snapshot ids (forgotten ones included).
-    var objects: [String: [String]] = [:]
+    package var objects: [String: [String]] = [:]
     /// Catalogues, by name (single snapshots are the other objects).
-    var catalogues: Set<String> = []
+    package var catalogues: Set<String> = []
     /// Each catalogue's entries as read.
     private var rawEntries: [String: [SnapshotCatalogue.Entry]] = [:]
     /// Objects (or entries of catalogues, as `name#id`) that could not be read, with why.
-    var unreadable: [(name: String, problem: String)] = []
+    package var unreadable: [(name: String, problem: String)] = []
 
     /// Reads every object of `snapshots/`. An object gone between the listing
     /// and its read was deleted by a writer that merged it into a catalogue
     /// (format-spec v2.md) or by a forget: the namespace is listed again and
     /// the objects new since are read, until a listing loses nothing (at most
     /// a few rounds), so a merge running meanwhile hides no snapshot.
-    static func load(_ repo: Repository, rounds: Int = 8) async throws -> StoreSnapshots {
+    package static func load(_ repo: Repository, rounds: Int = 8) async throws -> StoreSnapshots {
         var view = StoreSnapshots()
         var seen = Set<String>()
         for _ in 0..<rounds {
@@ -81,11 +81,11 @@ struct StoreSnapshots: Sendable {
 
     /// Catalogue `name` without the snapshots `dropping` names: every other
     /// entry as read (undecodable ones included, byte for byte). Nil when it was not read.
-    func entries(ofCatalogue name: String, dropping: Set<String>) -> [SnapshotCatalogue.Entry]? {
+    package func entries(ofCatalogue name: String, dropping: Set<String>) -> [SnapshotCatalogue.Entry]? {
         guard catalogues.contains(name) else { return nil }
         return rawEntries[name]?.filter { !dropping.contains($0.id.hex) }
     }
 
     /// Every snapshot id any object read holds (undecodable catalogue entries included).
-    var allIDs: Set<String> { Set(objects.values.joined()) }
+    package var allIDs: Set<String> { Set(objects.values.joined()) }
 }

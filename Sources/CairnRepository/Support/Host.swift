@@ -3,14 +3,14 @@ import Glibc
 #endif
 
 /// Facts about the machine and the clock.
-enum Host {
-    static var name: String {
+package enum Host {
+    package static var name: String {
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static var user: String {
+    package static var user: String {
         if let pw = getpwuid(geteuid()), let n = pw.pointee.pw_name { return String(cString: n) }
         return String(geteuid())
     }
@@ -33,14 +33,14 @@ public enum Clock {
 }
 
 /// Small file-system helpers.
-enum FileSystem {
+package enum FileSystem {
     /// The local cache holds plaintext file names, paths and snapshot metadata: its
     /// directory is the owner's only (0700) and its files 0600, also when an older
     /// Cairn or a lax umask made them readable. A file not there yet is created 0600
     /// first, so SQLite (which gives its journal and WAL files the database file's
     /// mode) never makes one readable by others. Best effort: a cache that cannot be
     /// tightened still works.
-    static func makePrivate(directory: String, files: [String]) {
+    package static func makePrivate(directory: String, files: [String]) {
         var st = stat()
         if lstat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 {
             _ = chmod(directory, st.st_mode & 0o7700)
@@ -57,7 +57,7 @@ enum FileSystem {
         }
     }
 
-    static func makeDirectories(_ path: String) throws {
+    package static func makeDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/\(part)"
@@ -66,4 +66,13 @@ enum FileSystem {
             }
         }
     }
+}
+
+/// The number of online processors (2 where sysconf is missing).
+package func sysconfProcessors() -> Int {
+    #if canImport(Glibc)
+    return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+    return 2
+    #endif
 }

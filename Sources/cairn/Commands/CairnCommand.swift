@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLinuxShims
 import CairnEngine
+import CairnRepository
 import CairnOps
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import Foundation
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnRepository
 import Foundation
 
 /// `cairn copy`: replicate snapshots into another repository (local, s3:, either way).

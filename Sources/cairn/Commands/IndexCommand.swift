@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnRepository
 import CairnOps
 
 struct IndexCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CFuseShim
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnStorage
 import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnRepository
 import CairnPostgres
 import Foundation
 #if canImport(Glibc)

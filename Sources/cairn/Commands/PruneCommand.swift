@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnRepository
 import Foundation
 
 struct PruneCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCompression
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnRedis
 import CairnRedisClient

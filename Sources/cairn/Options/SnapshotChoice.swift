@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnRepository
 import Foundation
 
 /// The one snapshot `ls`, `dump` and `restore` work on: an id, a unique id

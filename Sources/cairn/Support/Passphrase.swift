@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import Foundation
 import Synchronization
 #if canImport(Glibc)

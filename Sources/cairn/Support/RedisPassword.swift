@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import Foundation
 
 /// The Redis password: `--redis-password-file`, else `REDISCLI_AUTH` (as

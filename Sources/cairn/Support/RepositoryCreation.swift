@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnStorage
 
 /// A new repository that receives another one's snapshots (`copy` into an empty

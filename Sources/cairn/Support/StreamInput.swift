@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnTar
 import Foundation
 #if canImport(Glibc)

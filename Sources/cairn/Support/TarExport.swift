@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnTar
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import Foundation
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnRepository
 
 /// The engine's warnings on standard error, one `cairn: warning:` line each.
 struct TerminalWarnings: WarningReporter {

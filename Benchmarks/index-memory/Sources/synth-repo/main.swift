@@ -12,6 +12,7 @@
 // would notice, and none is done.
 import CairnCrypto
 import CairnEngine
+import CairnRepository
 import CairnFormat
 import CairnStorage
 import Foundation

@@ -1,6 +1,6 @@
 /// One cached snapshot: its id, the columns commands select by (indexed, so
-/// that `snapshots --name X`, `latest` and the WAL archive never decode every
-/// snapshot), and its encoded plaintext.
+/// that `snapshots --name X` and `latest` never decode every snapshot), its
+/// indexed attributes, and its encoded plaintext.
 public struct SnapshotRow: Sendable, Equatable {
     public var id: String
     public var name: String
@@ -8,38 +8,47 @@ public struct SnapshotRow: Sendable, Equatable {
     public var host: String
     /// `tree` or `stream` (format-spec §13).
     public var sourceKind: String
-    /// What the snapshot is to the operator: `extra["pg-kind"]` (`base`, `dump`), `pg-wal` for an
-    /// archived WAL file, else empty.
-    public var kind: String
-    /// An archived WAL file: the name PostgreSQL gave, its SHA-256, size and system identifier.
-    public var walFile: String?
-    public var walSHA256: String?
-    public var walSize: Int64?
-    public var systemID: String?
+    /// Facts a source selects snapshots by (the snapshot's `extra`), indexed by
+    /// (key, name, value) so that a source adapter finds its snapshots without
+    /// decoding any (`snapshots(_:fields:)`). Written with the row and kept while
+    /// the snapshot is cached; a row read back carries none (its plaintext holds
+    /// them all), and adding it again keeps the ones recorded.
+    public var attributes: [String: String]
     public var plaintext: [UInt8]
 
-    public init(id: String, name: String, timeNanos: Int64, host: String = "", sourceKind: String = "", kind: String = "",
-                walFile: String? = nil, walSHA256: String? = nil, walSize: Int64? = nil, systemID: String? = nil, plaintext: [UInt8]) {
-        self.id = id; self.name = name; self.timeNanos = timeNanos; self.host = host; self.sourceKind = sourceKind; self.kind = kind
-        self.walFile = walFile; self.walSHA256 = walSHA256; self.walSize = walSize; self.systemID = systemID; self.plaintext = plaintext
+    public init(id: String, name: String, timeNanos: Int64, host: String = "", sourceKind: String = "",
+                attributes: [String: String] = [:], plaintext: [UInt8]) {
+        self.id = id; self.name = name; self.timeNanos = timeNanos; self.host = host; self.sourceKind = sourceKind
+        self.attributes = attributes; self.plaintext = plaintext
     }
 }
 
-/// One archived PostgreSQL WAL file as the cache catalogues it: which
-/// snapshot holds it, its name and content hash.
-public struct WALCatalogRow: Sendable, Hashable {
-    public var snapshotID: String
-    /// The WAL file name PostgreSQL gave (`000000010000000000000003`, `00000002.history`, ...).
-    public var file: String
-    public var sha256: String
-    public var size: Int64
-    /// When it was archived (the snapshot time), nanoseconds since the epoch.
+/// A snapshot found by one of its indexed attributes (`RepositoryIndex.snapshots(name:attribute:)`).
+public struct AttributedSnapshot: Sendable, Hashable {
+    public var id: String
     public var timeNanos: Int64
-    public var systemID: String
+    /// The value of the attribute searched by.
+    public var value: String
+    /// Those of the attributes asked for (`fields`) that the snapshot has.
+    public var attributes: [String: String]
 
-    public init(snapshotID: String, file: String, sha256: String, size: Int64, timeNanos: Int64, systemID: String) {
-        self.snapshotID = snapshotID; self.file = file; self.sha256 = sha256; self.size = size
-        self.timeNanos = timeNanos; self.systemID = systemID
+    public init(id: String, timeNanos: Int64, value: String, attributes: [String: String] = [:]) {
+        self.id = id; self.timeNanos = timeNanos; self.value = value; self.attributes = attributes
+    }
+}
+
+/// Which snapshots an attribute query selects: those of one name that carry
+/// attribute `key` (with exactly `value`, or a value matching the SQLite GLOB
+/// `valueGlob`, when given) and every attribute in `requiring`.
+public struct AttributeQuery: Sendable, Hashable {
+    public var name: String
+    public var key: String
+    public var value: String?
+    public var valueGlob: String?
+    public var requiring: [String]
+
+    public init(name: String, key: String, value: String? = nil, valueGlob: String? = nil, requiring: [String] = []) {
+        self.name = name; self.key = key; self.value = value; self.valueGlob = valueGlob; self.requiring = requiring
     }
 }
 
@@ -77,34 +86,37 @@ extension RepositoryIndex {
     /// `snapshots/` the cache has loaded; `snapshot_members` which snapshots
     /// each holds. `sync` diffs the store's listing against `snapshot_objects`
     /// (objects, not snapshots), and a snapshot goes from the cache when no
-    /// object that holds it is left.
+    /// object that holds it is left. `snapshot_attributes` holds each
+    /// snapshot's attributes (its `extra` facts) in the order a source looks
+    /// them up: by key, name and value (a WAL file by name), then time.
     static let snapshotSchema = """
         CREATE TABLE IF NOT EXISTS snapshots(id TEXT PRIMARY KEY, name TEXT NOT NULL, time INTEGER NOT NULL,
-            host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT '',
-            wal_file TEXT, wal_sha256 TEXT, wal_size INTEGER, system_id TEXT, data BLOB NOT NULL);
+            host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', data BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS snapshots_name_time ON snapshots(name, time);
-        CREATE INDEX IF NOT EXISTS snapshots_kind_time ON snapshots(kind, time);
         CREATE INDEX IF NOT EXISTS snapshots_time ON snapshots(time);
-        CREATE INDEX IF NOT EXISTS snapshots_wal ON snapshots(name, wal_file) WHERE wal_file IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS snapshot_attributes(key TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+            time INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY(key, name, value, time, id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS snapshot_attributes_id ON snapshot_attributes(id, key, value);
         CREATE TABLE IF NOT EXISTS snapshot_objects(name TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL,
             complete INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS snapshot_members(object TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(object, id)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS snapshot_members_id ON snapshot_members(id);
         """
 
-    private static let insertSnapshot = """
-        INSERT OR REPLACE INTO snapshots(id,name,time,host,source_kind,kind,wal_file,wal_sha256,wal_size,system_id,data)
-        VALUES(?,?,?,?,?,?,?,?,?,?,?)
-        """
-
     private static func insert(_ r: SnapshotRow, into d: SQLiteDatabase) throws {
-        let s = try d.statement(insertSnapshot).bind(1, r.id).bind(2, r.name).bind(3, r.timeNanos).bind(4, r.host)
-            .bind(5, r.sourceKind).bind(6, r.kind).bind(11, r.plaintext)
-        if let v = r.walFile { s.bind(7, v) }
-        if let v = r.walSHA256 { s.bind(8, v) }
-        if let v = r.walSize { s.bind(9, v) }
-        if let v = r.systemID { s.bind(10, v) }
-        try s.run()
+        try d.statement("INSERT OR REPLACE INTO snapshots(id,name,time,host,source_kind,data) VALUES(?,?,?,?,?,?)")
+            .bind(1, r.id).bind(2, r.name).bind(3, r.timeNanos).bind(4, r.host).bind(5, r.sourceKind).bind(6, r.plaintext).run()
+        // A snapshot's id names its content, so its attributes never change: a row added again
+        // (read back from the cache into another object, without attributes) keeps those it has.
+        for (key, value) in r.attributes {
+            try d.statement("INSERT OR IGNORE INTO snapshot_attributes(key,name,value,time,id) VALUES(?,?,?,?,?)")
+                .bind(1, key).bind(2, r.name).bind(3, value).bind(4, r.timeNanos).bind(5, r.id).run()
+        }
+    }
+
+    private static func delete(id: String, in d: SQLiteDatabase) throws {
+        try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run()
+        try d.statement("DELETE FROM snapshot_attributes WHERE id=?").bind(1, id).run()
     }
 
     /// Records a store object of `snapshots/` and the snapshots it holds, in one transaction.
@@ -151,7 +163,7 @@ extension RepositoryIndex {
                     let stillHeld = held.int(0) != 0
                     held.reset()
                     if !stillHeld {
-                        try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run()
+                        try Self.delete(id: id, in: d)
                         removed.append(id)
                     }
                 }
@@ -169,7 +181,7 @@ extension RepositoryIndex {
         try withDatabase { d in
             try d.transaction {
                 for id in ids {
-                    try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run()
+                    try Self.delete(id: id, in: d)
                     try d.statement("DELETE FROM snapshot_members WHERE id=?").bind(1, id).run()
                     // Its own object (a single snapshot) goes with it; a catalogue stays loaded.
                     try d.statement("DELETE FROM snapshot_objects WHERE name=? AND kind=?").bind(1, id).bind(2, SnapshotObjectKind.single.rawValue).run()
@@ -238,14 +250,15 @@ extension RepositoryIndex {
         try snapshotRows(where: "", order: "time, id").map { ($0.id, $0.plaintext) }
     }
 
-    /// Cached snapshots as rows, oldest first: all, or those of one name or one kind.
-    public func snapshotRows(name: String? = nil, kind: String? = nil) throws -> [SnapshotRow] {
-        switch (name, kind) {
-        case (nil, nil): return try snapshotRows(where: "", order: "time, id")
-        case (let n?, nil): return try snapshotRows(where: "WHERE name=?", order: "time, id", bind: [n])
-        case (nil, let k?): return try snapshotRows(where: "WHERE kind=?", order: "time, id", bind: [k])
-        case (let n?, let k?): return try snapshotRows(where: "WHERE name=? AND kind=?", order: "time, id", bind: [n, k])
-        }
+    /// Cached snapshots as rows, oldest first: all, or those of one name.
+    public func snapshotRows(name: String? = nil) throws -> [SnapshotRow] {
+        guard let name else { return try snapshotRows(where: "", order: "time, id") }
+        return try snapshotRows(where: "WHERE name=?", order: "time, id", bind: [name])
+    }
+
+    /// Cached snapshots of any name whose attribute `key` is `value`, oldest first (an indexed query).
+    public func snapshotRows(attribute key: String, value: String) throws -> [SnapshotRow] {
+        try snapshotRows(where: "WHERE id IN (SELECT id FROM snapshot_attributes WHERE key=? AND value=?)", order: "time, id", bind: [key, value])
     }
 
     /// The newest snapshot (by time, then id), of one name and source kind when given.
@@ -285,7 +298,7 @@ extension RepositoryIndex {
 
     private func snapshotRows(where clause: String, order: String, limit: Int? = nil, bind values: [String] = []) throws -> [SnapshotRow] {
         try withDatabase { d in
-            let s = try d.statement("SELECT id,name,time,host,source_kind,kind,wal_file,wal_sha256,wal_size,system_id,data FROM snapshots \(clause) ORDER BY \(order)"
+            let s = try d.statement("SELECT id,name,time,host,source_kind,data FROM snapshots \(clause) ORDER BY \(order)"
                                     + (limit.map { " LIMIT \($0)" } ?? ""))
             for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
             var out: [SnapshotRow] = []
@@ -295,46 +308,72 @@ extension RepositoryIndex {
     }
 
     private static func row(_ s: SQLiteStatement) -> SnapshotRow {
-        SnapshotRow(id: s.text(0), name: s.text(1), timeNanos: s.int(2), host: s.text(3), sourceKind: s.text(4), kind: s.text(5),
-                    walFile: s.isNull(6) ? nil : s.text(6), walSHA256: s.isNull(7) ? nil : s.text(7),
-                    walSize: s.isNull(8) ? nil : s.int(8), systemID: s.isNull(9) ? nil : s.text(9), plaintext: s.blob(10))
+        SnapshotRow(id: s.text(0), name: s.text(1), timeNanos: s.int(2), host: s.text(3), sourceKind: s.text(4), plaintext: s.blob(5))
     }
 }
 
-// MARK: the PostgreSQL WAL archive
+// MARK: attributes
 
 extension RepositoryIndex {
-    private static let walColumns = "id, wal_file, coalesce(wal_sha256,''), coalesce(wal_size,0), time, coalesce(system_id,'')"
-
-    private static func walRow(_ s: SQLiteStatement) -> WALCatalogRow {
-        WALCatalogRow(snapshotID: s.text(0), file: s.text(1), sha256: s.text(2), size: s.int(3), timeNanos: s.int(4), systemID: s.text(5))
+    /// The snapshots `query` selects, ordered by the attribute's value, then
+    /// time and id; each with those of the attributes `fields` it has. One
+    /// indexed range of `snapshot_attributes`; no snapshot is decoded.
+    public func snapshots(_ query: AttributeQuery, fields: [String] = []) throws -> [AttributedSnapshot] {
+        try attributed(query, fields: fields, order: "a.value, a.time, a.id", limit: nil)
     }
 
-    /// The archived WAL files of snapshot name `name`, ordered by file name
-    /// then archive time; with `file`, only the copies of that file (an indexed lookup).
-    public func walCatalog(name: String, file: String? = nil) throws -> [WALCatalogRow] {
+    /// The newest snapshot (by time, then value) `query` selects, with `fields`.
+    public func newestSnapshot(_ query: AttributeQuery, fields: [String] = []) throws -> AttributedSnapshot? {
+        try attributed(query, fields: fields, order: "a.time DESC, a.value DESC, a.id DESC", limit: 1).first
+    }
+
+    /// How many snapshots `query` selects.
+    public func snapshotCount(_ query: AttributeQuery) throws -> Int {
         try withDatabase { d in
-            let s = try d.statement("SELECT \(Self.walColumns) FROM snapshots WHERE name=? AND wal_file IS NOT NULL"
-                                    + (file == nil ? "" : " AND wal_file=?") + " ORDER BY wal_file, time").bind(1, name)
-            if let file { s.bind(2, file) }
-            var out: [WALCatalogRow] = []
-            while try s.step() { out.append(Self.walRow(s)) }
-            return out
+            let (clause, values) = Self.condition(query)
+            let s = try d.statement("SELECT count(*) FROM snapshot_attributes a WHERE \(clause)")
+            for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
+            _ = try s.step()
+            let n = Int(s.int(0))
+            s.reset()
+            return n
         }
     }
 
-    /// How many WAL files name `name` archives, and the newest full segment by archive time.
-    public func walSummary(name: String) throws -> (files: Int, newestSegment: WALCatalogRow?) {
+    private static func condition(_ q: AttributeQuery) -> (String, [String]) {
+        var clause = "a.key=? AND a.name=?", values = [q.key, q.name]
+        if let v = q.value { clause += " AND a.value=?"; values.append(v) }
+        if let g = q.valueGlob { clause += " AND a.value GLOB ?"; values.append(g) }
+        for r in q.requiring {
+            clause += " AND EXISTS(SELECT 1 FROM snapshot_attributes r WHERE r.id=a.id AND r.key=?)"
+            values.append(r)
+        }
+        return (clause, values)
+    }
+
+    private func attributed(_ query: AttributeQuery, fields: [String], order: String, limit: Int?) throws -> [AttributedSnapshot] {
         try withDatabase { d in
-            let c = try d.statement("SELECT count(*) FROM snapshots WHERE name=? AND wal_file IS NOT NULL").bind(1, name)
-            _ = try c.step()
-            let files = Int(c.int(0))
-            c.reset()
-            // A segment's name is 24 hexadecimal digits; history, backup and partial files have longer or shorter names.
-            let n = try d.statement("SELECT \(Self.walColumns) FROM snapshots WHERE name=? AND wal_file IS NOT NULL AND length(wal_file)=24 ORDER BY time DESC, wal_file DESC LIMIT 1").bind(1, name)
-            let newest = try n.step() ? Self.walRow(n) : nil
-            n.reset()
-            return (files, newest)
+            let (clause, values) = Self.condition(query)
+            let selected = "SELECT a.id, a.time, a.value FROM snapshot_attributes a WHERE \(clause) ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
+            let sql: String
+            if fields.isEmpty {
+                sql = selected
+            } else {
+                // One row per (snapshot, field it has), in the selection's order: consecutive rows of one id are one snapshot.
+                let marks = Array(repeating: "?", count: fields.count).joined(separator: ",")
+                sql = "SELECT a.id, a.time, a.value, b.key, b.value FROM (\(selected)) a "
+                    + "LEFT JOIN snapshot_attributes b ON b.id=a.id AND b.key IN (\(marks)) ORDER BY \(order)"
+            }
+            let s = try d.statement(sql)
+            for (i, v) in (values + fields).enumerated() { s.bind(Int32(i + 1), v) }
+            var out: [AttributedSnapshot] = []
+            while try s.step() {
+                let id = s.text(0)
+                if out.last?.id != id { out.append(AttributedSnapshot(id: id, timeNanos: s.int(1), value: s.text(2))) }
+                if !fields.isEmpty, !s.isNull(3) { out[out.count - 1].attributes[s.text(3)] = s.text(4) }
+            }
+            s.reset()
+            return out
         }
     }
 }

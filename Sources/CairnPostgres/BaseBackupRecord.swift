@@ -29,6 +29,6 @@ public struct BaseBackupRecord: Sendable {
 
     /// The base backups of a repository that rely on WAL name `walName`, oldest first.
     public static func all(in repo: Repository, walName: String) throws -> [BaseBackupRecord] {
-        try repo.snapshots(kind: "base").compactMap { BaseBackupRecord($0) }.filter { $0.walName == walName }
+        try repo.snapshots(extra: .pgKind, value: "base").compactMap { BaseBackupRecord($0) }.filter { $0.walName == walName }
     }
 }

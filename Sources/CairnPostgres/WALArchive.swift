@@ -15,8 +15,8 @@ import Glibc
 /// and, for segments, `pg-system-id` and `pg-wal-segment-size` read from the
 /// segment's long page header. The snapshot commit is the single atomic
 /// step, so a push killed at any point leaves no half-archived file. Lookups go
-/// through indexed columns of the cache's snapshot table (`RepositoryIndex.walCatalog`),
-/// filled when a snapshot is loaded.
+/// through the cache's indexed snapshot attributes (the `extra` facts, by key,
+/// name and value: `WALCatalogRow.query`), filled when a snapshot is loaded.
 public final class WALArchive: Sendable {
     public let repo: Repository
     public let name: String
@@ -34,17 +34,25 @@ public final class WALArchive: Sendable {
 
     /// Every archived WAL file, ordered by name then archive time.
     public func entries() throws -> [WALCatalogRow] {
-        try repo.index.walCatalog(name: name)
+        let index = repo.index
+        return try index.snapshots(WALCatalogRow.query(name: name), fields: WALCatalogRow.fields).map { WALCatalogRow($0, index: index) }
     }
 
     /// The archived copies of one file (normally zero or one): an indexed lookup.
     public func lookup(_ file: String) throws -> [WALCatalogRow] {
-        try repo.index.walCatalog(name: name, file: file)
+        let index = repo.index
+        return try index.snapshots(WALCatalogRow.query(name: name, file: file), fields: WALCatalogRow.fields).map { WALCatalogRow($0, index: index) }
     }
+
+    /// A full segment's name: 24 hexadecimal digits (history, backup and partial files have other names).
+    static let segmentGlob = String(repeating: "[0-9A-F]", count: 24)
 
     /// How many files the archive holds and its newest full segment, without reading every row.
     public func summary() throws -> (files: Int, newestSegment: WALCatalogRow?) {
-        try repo.index.walSummary(name: name)
+        let index = repo.index
+        let files = try index.snapshotCount(WALCatalogRow.query(name: name))
+        let newest = try index.newestSnapshot(WALCatalogRow.query(name: name, valueGlob: Self.segmentGlob), fields: WALCatalogRow.fields)
+        return (files, newest.map { WALCatalogRow($0, index: index) })
     }
 
     // MARK: push

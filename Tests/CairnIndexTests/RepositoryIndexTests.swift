@@ -67,6 +67,48 @@ final class RepositoryIndexTests: XCTestCase {
         XCTAssertEqual(try index.cachedTree(id(9)), [7, 7])
         XCTAssertNil(try index.cachedTree(id(8)))
     }
+
+    /// Attributes: found by key, name and value without decoding, with the fields asked for; a
+    /// snapshot's attributes go with it, and a row read back and added to another object keeps them.
+    func testSnapshotAttributesAreIndexedAndGoWithTheirSnapshot() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { RepositoryIndex.destroy(path: path) }
+        let index = try RepositoryIndex(path: path)
+        func row(_ id: String, _ name: String, _ time: Int64, _ attributes: [String: String]) -> SnapshotRow {
+            SnapshotRow(id: id, name: name, timeNanos: time, attributes: attributes, plaintext: [1])
+        }
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "cat", kind: .catalogue, size: 10, snapshots: 5), rows: [
+            row("s1", "w", 30, ["file": "B", "hash": "h1", "size": "7"]),
+            row("s2", "w", 10, ["file": "A", "hash": "h2"]),
+            row("s3", "w", 20, ["file": "B", "hash": "h3"]),
+            row("s4", "w", 40, ["file": "C"]),                  // no hash: not selected when it is required
+            row("s5", "other", 50, ["file": "A", "hash": "h5"]),
+        ])
+        let all = AttributeQuery(name: "w", key: "file", requiring: ["hash"])
+        XCTAssertEqual(try index.snapshots(all, fields: ["hash", "size"]), [
+            AttributedSnapshot(id: "s2", timeNanos: 10, value: "A", attributes: ["hash": "h2"]),
+            AttributedSnapshot(id: "s3", timeNanos: 20, value: "B", attributes: ["hash": "h3"]),
+            AttributedSnapshot(id: "s1", timeNanos: 30, value: "B", attributes: ["hash": "h1", "size": "7"]),
+        ])
+        XCTAssertEqual(try index.snapshots(AttributeQuery(name: "w", key: "file")).map(\.id), ["s2", "s3", "s1", "s4"])
+        XCTAssertEqual(try index.snapshots(AttributeQuery(name: "w", key: "file", value: "B")).map(\.id), ["s3", "s1"])
+        XCTAssertEqual(try index.snapshotCount(all), 3)
+        XCTAssertEqual(try index.newestSnapshot(all, fields: ["hash"])?.attributes, ["hash": "h1"])
+        XCTAssertEqual(try index.newestSnapshot(AttributeQuery(name: "w", key: "file", valueGlob: "[A]"))?.id, "s2")
+        XCTAssertNil(try index.newestSnapshot(AttributeQuery(name: "nobody", key: "file")))
+        XCTAssertEqual(try index.snapshotRows(attribute: "file", value: "A").map(\.id), ["s2", "s5"])
+
+        try index.removeSnapshot(id: "s1")
+        XCTAssertEqual(try index.snapshots(all).map(\.id), ["s2", "s3"])
+        let readBack = try XCTUnwrap(try index.snapshotRow(id: "s3"))
+        XCTAssertEqual(readBack.attributes, [:])
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "s3", kind: .single, size: 1, snapshots: 1), rows: [readBack])
+        XCTAssertEqual(try index.snapshots(all, fields: ["hash"]).map(\.attributes), [["hash": "h2"], ["hash": "h3"]])
+        XCTAssertEqual(try index.removeSnapshotObjects(["cat"]), ["s2", "s4", "s5"])
+        XCTAssertEqual(try index.snapshots(all).map(\.id), ["s3"])
+        try index.reset()
+        XCTAssertEqual(try index.snapshots(all), [])
+    }
 }
 
 final class RepositoryIndexBatchLookupTests: XCTestCase {

@@ -432,9 +432,9 @@ public final class Repository: Sendable {
         try records(try index.snapshotRows(name: name))
     }
 
-    /// The snapshots of one kind (`SnapshotRow.kind`: `base`, `dump`, `pg-wal`), oldest first.
-    public func snapshots(kind: String) throws -> [SnapshotRecord] {
-        try records(try index.snapshotRows(kind: kind))
+    /// The snapshots of any name whose `extra[key]` is `value`, oldest first (an indexed query).
+    public func snapshots(extra key: Snapshot.ExtraKey, value: String) throws -> [SnapshotRecord] {
+        try records(try index.snapshotRows(attribute: key.rawValue, value: value))
     }
 
     /// The newest snapshot (of one name, and of one source kind, when given), from one indexed row.

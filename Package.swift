@@ -14,15 +14,14 @@ let package = Package(
         .library(name: "CairnCompression", targets: ["CairnCompression"]),
         .library(name: "CairnIndex", targets: ["CairnIndex"]),
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
+        .library(name: "CairnSystem", targets: ["CairnSystem"]),
         // For Fuzz/ (a package of its own): the parsers of untrusted bytes, each behind a libFuzzer target.
         .library(name: "CairnS3", targets: ["CairnS3"]),
         .library(name: "CairnStores", targets: ["CairnStores"]),
         .library(name: "CairnPostgres", targets: ["CairnPostgres"]),
         .library(name: "CairnRedis", targets: ["CairnRedis"]),
         .library(name: "CairnRedisClient", targets: ["CairnRedisClient"]),
-        .library(name: "CairnRedisSource", targets: ["CairnRedisSource"]),
         .library(name: "CairnTar", targets: ["CairnTar"]),
-        .library(name: "CairnTarExport", targets: ["CairnTarExport"]),
         .library(name: "CairnPlan", targets: ["CairnPlan"]),
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnOps", targets: ["CairnOps"]),
@@ -54,9 +53,11 @@ let package = Package(
         // Thin wrappers over the C libraries.
         .target(name: "CairnCrypto", dependencies: ["COpenSSL", "CairnFormat"]),
         .target(name: "CairnCompression", dependencies: ["CZstd"]),
-        .target(name: "CairnIndex", dependencies: ["CSQLite3", "CairnFormat"]),
+        .target(name: "CairnIndex", dependencies: ["CSQLite3", "CairnFormat", "CairnSystem"]),
+        // POSIX file-descriptor I/O: the one read/write loop (EINTR retried, short transfers continued).
+        .target(name: "CairnSystem"),
         // One small object-store protocol and its local / test implementations.
-        .target(name: "CairnStorage"),
+        .target(name: "CairnStorage", dependencies: ["CairnSystem"]),
         // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
         .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL"]),
         // The store registry: repository URLs to stores (local, S3). Adding a backend is its own target
@@ -73,41 +74,33 @@ let package = Package(
         .target(name: "CairnEngine", dependencies: [
             "CSysXattr", "CLinuxShims",
             "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnRetention",
-            "CairnRepository",
+            "CairnRepository", "CairnSystem",
         ]),
         // PostgreSQL: WAL archive, base backups via libpq, dumps, point-in-time restore.
-        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar"]),
+        .target(name: "CairnPostgres", dependencies: ["CLibPQ", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnIndex", "CairnCrypto", "CairnTar", "CairnSystem"]),
         // Redis: pure RDB validation with CRC-64 (no I/O; its snapshot keys typed with CairnFormat), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis", dependencies: ["CairnFormat"]),
-        .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS"]),
-        // Redis, the source adapter on the engine (like CairnPostgres): `redis backup` (replication or a file
-        // after BGSAVE, validated while it streams) and `redis restore` (validated before it is renamed into place).
-        .target(name: "CairnRedisSource", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat", "CairnRedis", "CairnRedisClient"]),
+        .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS", "CairnSystem"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare) and the restore guard
         // that applies them to a snapshot (a source adapter on the engine, like CairnPostgres).
         .target(name: "CairnNode", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat"]),
         // Tar: pax header encoding and compressed-input detection (pure).
         .target(name: "CairnTar"),
-        // Tar, the adapter on the engine: a tree snapshot (or one directory of it) as a POSIX pax tar stream (`cairn dump`).
-        .target(name: "CairnTarExport", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat", "CairnTar"]),
         // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).
         .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
-        // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers),
-        // and SourceAdapters/: how `cairn run` backs up and `cairn drill` proves each source kind (SourceRegistry).
-        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres", "CairnRedis", "CairnRedisClient"]),
+        // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers).
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnRepository", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnRedisSource", "CairnNode", "CairnTar", "CairnTarExport", "CairnPlan", "CairnOps", "CLinuxShims", "CFuseShim",
+            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CairnSystem", "CLinuxShims", "CFuseShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // What many test targets share (issue 19; kopia's blobtesting, swift-nio's NIOTestUtils): the cairn
         // binary's location and a runner for it, seeded random bytes, servers a test requires (skip, or fail
         // under CI=true), and the ObjectStore conformance suite every store backend runs.
-        // The moto and redis-server launchers are here, one each; PostgreSQL clusters are CairnOps' TemporaryPostgres.
-        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
-                exclude: ["run_moto.py"]),
+        .target(name: "CairnTestSupport", dependencies: ["CairnStorage"], path: "Tests/CairnTestSupport"),
 
         // One test target per module (issue 19). The fast lane of scripts/test.sh runs the ones that start no
         // server; a new target lands in the integration lane until it is listed there.
@@ -118,6 +111,7 @@ let package = Package(
         .testTarget(name: "CairnIndexTests", dependencies: ["CairnIndex", "CairnCrypto", "CairnFormat"]),
         // The local and memory stores, the decorators, and the conformance suite on both.
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
+        .testTarget(name: "CairnSystemTests", dependencies: ["CairnSystem"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnRepository", "CairnTestSupport"]),
         // The real `cairn` binary: commands, hostile stores and key files, crash safety; Concurrency/: several
         // cairn processes racing each other (backup against prune and scrub), locks, signals.

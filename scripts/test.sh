@@ -15,7 +15,7 @@ scripts/setup.sh
 swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 rm -f .build/xunit-*.xml
 status=0
-fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
+fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnSystemTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
 if [ $# -gt 0 ]; then
   swift test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit-results.xml "$@" || status=$?
 else

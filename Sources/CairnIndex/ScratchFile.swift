@@ -1,3 +1,4 @@
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,15 +51,8 @@ final class ScratchFile: @unchecked Sendable {
         guard !buffer.isEmpty else { return }
         let at = size - UInt64(buffer.count)
         try buffer.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(at) + off_t(done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let why = n < 0 ? String(cString: strerror(errno)) : "nothing written"
-                    throw ScratchFileError(description: "cannot write the scratch file in \(directory) (\(size) bytes so far): \(why); it needs about 82 bytes per indexed blob on that file system")
-                }
-                done += n
+            do { try FileDescriptorIO.pwriteAll(fd, raw, at: at) } catch {
+                throw ScratchFileError(description: "cannot write the scratch file in \(directory) (\(size) bytes so far): \(error); it needs about 82 bytes per indexed blob on that file system")
             }
         }
         buffer.removeAll(keepingCapacity: true)
@@ -67,15 +61,10 @@ final class ScratchFile: @unchecked Sendable {
     /// Reads `count` bytes at `offset` into `into` (which must hold them);
     /// only what `flush` has written.
     func read(at offset: UInt64, count: Int, into: UnsafeMutableRawPointer) throws {
-        var done = 0
-        while done < count {
-            let n = pread(fd, into + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let why = n < 0 ? String(cString: strerror(errno)) : "unexpected end"
-                throw ScratchFileError(description: "cannot read the scratch file in \(directory): \(why)")
-            }
-            done += n
+        let got: Int
+        do { got = try FileDescriptorIO.preadFull(fd, into: UnsafeMutableRawBufferPointer(start: into, count: count), at: offset) } catch {
+            throw ScratchFileError(description: "cannot read the scratch file in \(directory): \(error)")
         }
+        guard got == count else { throw ScratchFileError(description: "cannot read the scratch file in \(directory): unexpected end") }
     }
 }

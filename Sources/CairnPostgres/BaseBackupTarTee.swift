@@ -1,3 +1,4 @@
+import CairnSystem
 import CairnTar
 import Foundation
 #if canImport(Glibc)
@@ -59,8 +60,11 @@ final class BaseBackupTarTee: @unchecked Sendable {
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         defer { close(output); close(input) }
         while true {
-            let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; f.error = PostgresError.other("cannot read pg_basebackup's output: \(String(cString: strerror(errno)))"); break }
+            let n: Int
+            do { n = try buf.withUnsafeMutableBytes { (b) in try FileDescriptorIO.read(input, into: b) } } catch {
+                f.error = PostgresError.other("cannot read pg_basebackup's output: \(error)")
+                break
+            }
             if n == 0 { break }
             let chunk = buf[0..<n]
             if f.error == nil {
@@ -103,15 +107,6 @@ final class BaseBackupTarTee: @unchecked Sendable {
     }
 
     private func writeAll(_ chunk: ArraySlice<UInt8>) -> Bool {
-        chunk.withUnsafeBytes { b in
-            var off = 0
-            while off < b.count {
-                guard let base = b.baseAddress else { return false }
-                let w = write(output, base + off, b.count - off)
-                if w < 0 { if errno == EINTR { continue }; return false }
-                off += w
-            }
-            return true
-        }
+        chunk.withUnsafeBytes { b in (try? FileDescriptorIO.writeAll(output, b)) != nil }
     }
 }

@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnRepository
+import CairnSystem
 import CairnTar
 #if canImport(Glibc)
 import Glibc
@@ -117,15 +118,8 @@ final class PGDataTarExtractor {
         case .data(let slice):
             guard let f = file else { return }
             try slice.withUnsafeBytes { buf in
-                var off = 0
-                while off < buf.count {
-                    guard let base = buf.baseAddress else { return }
-                    let n = write(f.new.fd, base + off, buf.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw PostgresError.pgdata("cannot write \(f.display): \(String(cString: strerror(errno)))")
-                    }
-                    off += n
+                do { try FileDescriptorIO.writeAll(f.new.fd, buf) } catch {
+                    throw PostgresError.pgdata("cannot write \(f.display): \(error)")
                 }
             }
             bytes += UInt64(slice.count)

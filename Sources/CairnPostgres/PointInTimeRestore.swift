@@ -1,6 +1,7 @@
 import CairnEngine
 import CairnRepository
 import CairnStorage
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -222,8 +223,10 @@ public struct PointInTimeRestore {
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw PostgresError.pgdata("cannot read \(pgdata)/\(name): \(String(cString: strerror(errno)))") }
+            let n: Int
+            do { n = try buf.withUnsafeMutableBytes { (b) in try FileDescriptorIO.read(fd, into: b) } } catch {
+                throw PostgresError.pgdata("cannot read \(pgdata)/\(name): \(error)")
+            }
             if n == 0 { return out }
             out += buf[0..<n]
             guard out.count <= settingsFileLimit else { throw PostgresError.pgdata("\(pgdata)/\(name) is larger than \(settingsFileLimit) bytes: not a settings file") }

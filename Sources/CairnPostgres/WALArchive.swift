@@ -3,6 +3,7 @@ import CairnEngine
 import CairnRepository
 import CairnFormat
 import CairnIndex
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,10 +113,9 @@ public final class WALArchive: Sendable {
         var total: UInt64 = 0
         var header: WALSegmentHeader? = nil
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PostgresError.other("cannot read \(path): \(String(cString: strerror(errno)))")
+            let n: Int
+            do { n = try buf.withUnsafeMutableBytes { (b) in try FileDescriptorIO.read(fd, into: b) } } catch {
+                throw PostgresError.other("cannot read \(path): \(error)")
             }
             if n == 0 { break }
             if total == 0 { header = WALSegmentHeader(Array(buf[0..<n])) }

@@ -1,4 +1,5 @@
 import CairnRedis
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,11 +28,8 @@ public struct FileDescriptorSource: RDBByteSource, @unchecked Sendable {
     }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw RDBError.source("cannot read \(label): \(String(cString: strerror(errno)))")
+        do { return try FileDescriptorIO.read(fd, into: buffer) } catch {
+            throw RDBError.source("cannot read \(label): \(error)")
         }
     }
 }
@@ -49,14 +47,8 @@ public struct TeeSource<Inner: RDBByteSource>: RDBByteSource {
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try inner.read(into: buffer)
-        var off = 0
-        while off < n {
-            let w = write(fd, buffer.baseAddress! + off, n - off)
-            if w < 0 {
-                if errno == EINTR { continue }
-                throw RDBError.source("the backup stopped reading the RDB (\(String(cString: strerror(errno))))")
-            }
-            off += w
+        do { try FileDescriptorIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<n])) } catch {
+            throw RDBError.source("the backup stopped reading the RDB (\(error))")
         }
         bytes += UInt64(n)
         return n

@@ -1,3 +1,4 @@
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,25 +28,17 @@ enum LocalFile {
         return bytes
     }
 
-    /// Writes all of `bytes` to `fd` (retrying short writes and EINTR); errors name `path`.
+    /// Writes all of `bytes` to `fd`; errors name `path`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
-            off += n
-        }
+        do { try FileDescriptorIO.writeAll(fd, bytes) } catch { throw LocalStore.error(path, Errno.code(of: error)) }
     }
 
     private static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {
         // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
         try [UInt8](unsafeUninitializedCapacity: length) { o, got in
-            got = 0
-            while got < length {
-                let n = pread(fd, o.baseAddress! + got, length - got, off_t(offset) + off_t(got))
-                if n < 0 { if errno == EINTR { continue }; throw LocalStore.error(path) }
-                if n == 0 { break }
-                got += n
+            do { got = try FileDescriptorIO.preadFull(fd, into: UnsafeMutableRawBufferPointer(o), at: offset) } catch {
+                got = 0
+                throw LocalStore.error(path, Errno.code(of: error))
             }
         }
     }

@@ -1,4 +1,3 @@
-import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)

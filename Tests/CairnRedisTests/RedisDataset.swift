@@ -1,5 +1,4 @@
 import CairnRedisClient
-import CairnTestSupport
 
 /// Deterministic Redis contents of every common type, and a daily churn.
 struct RedisDataset {

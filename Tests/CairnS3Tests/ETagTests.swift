@@ -1,6 +1,5 @@
 import CairnS3
 import CairnStorage
-import CairnTestSupport
 import Foundation
 import XCTest
 

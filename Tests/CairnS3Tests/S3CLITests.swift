@@ -1,5 +1,4 @@
 import CairnS3
-import CairnTestSupport
 import Foundation
 import XCTest
 

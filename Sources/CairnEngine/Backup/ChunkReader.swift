@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnRepository
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,10 +70,9 @@ public final class ChunkReader {
             end -= start; start = 0
         }
         while end < buffer.count && !eof {
-            let n = buffer.withUnsafeMutableBytes { b in read(fd, b.baseAddress! + end, b.count - end) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CairnError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            let n: Int
+            do { n = try buffer.withUnsafeMutableBytes { (b) in try FileDescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: b[end...])) } } catch {
+                throw CairnError.io("cannot read \(path): \(error)")
             }
             if n == 0 { eof = true } else { end += n; bytesRead += UInt64(n) }
         }

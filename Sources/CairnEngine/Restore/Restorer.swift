@@ -2,6 +2,7 @@ import CairnFormat
 import CairnRepository
 import CairnStorage
 import CSysXattr
+import CairnSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -106,15 +107,9 @@ public struct Restorer: Sendable {
 /// Writes every byte or throws; `path` names the destination in messages.
 public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
     try bytes.withUnsafeBytes { b in
-        var off = 0
-        while off < b.count {
-            let n = write(fd, b.baseAddress! + off, b.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
-                throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
-            }
-            off += n
+        do { try FileDescriptorIO.writeAll(fd, b) } catch {
+            if Errno.code(of: error) == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
+            throw CairnError.io("cannot write \(path): \(error)")
         }
     }
 }

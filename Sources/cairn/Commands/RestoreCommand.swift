@@ -2,7 +2,6 @@ import ArgumentParser
 import CairnEngine
 import CairnRepository
 import CairnNode
-import CairnTarExport
 import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import CairnStorage
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,12 +38,8 @@ enum SignalHandling {
 
     private static func readSignal(_ fd: Int32) -> Int32? {
         var byte: UInt8 = 0
-        while true {
-            let n = read(fd, &byte, 1)
-            if n == 1 { return Int32(byte) }
-            if n < 0 && errno == EINTR { continue }
-            return nil
-        }
+        let n = try? withUnsafeMutableBytes(of: &byte) { (b) in try FileDescriptorIO.read(fd, into: b) }
+        return n == 1 ? Int32(byte) : nil
     }
 
     private static func handle(_ fd: Int32) {

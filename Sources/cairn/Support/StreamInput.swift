@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnRepository
+import CairnSystem
 import CairnTar
 import Foundation
 #if canImport(Glibc)
@@ -31,13 +32,9 @@ final class StreamInput: @unchecked Sendable {
     /// Standard input, sniffed; decompressed when asked and compressed.
     init(stdinDecompress decompress: Bool) throws {
         var prefix = [UInt8](repeating: 0, count: CompressionSniffer.prefixLength)
-        var got = 0
-        while got < prefix.count {
-            let n = prefix.withUnsafeMutableBytes { read(0, $0.baseAddress! + got, $0.count - got) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw CairnError.io("cannot read standard input: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            got += n
+        let got: Int
+        do { got = try prefix.withUnsafeMutableBytes { (b) in try FileDescriptorIO.readFull(0, into: b) } } catch {
+            throw CairnError.io("cannot read standard input: \(error)")
         }
         prefix.removeSubrange(got...)
         let format = CompressionSniffer.detect(prefix)
@@ -136,22 +133,13 @@ final class StreamInput: @unchecked Sendable {
         var buffer = prefix + [UInt8](repeating: 0, count: 1 << 20)
         var count = prefix.count
         while true {
-            var off = 0
-            while off < count {
-                let n = buffer.withUnsafeBytes { write(to, $0.baseAddress! + off, count - off) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return "the backup stopped reading standard input (\(String(cString: strerror(errno))))"
-                }
-                off += n
+            do { try buffer.withUnsafeBytes { (b) in try FileDescriptorIO.writeAll(to, UnsafeRawBufferPointer(rebasing: b[..<count])) } } catch {
+                return "the backup stopped reading standard input (\(error))"
             }
-            let n = buffer.withUnsafeMutableBytes { read(from, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { count = 0; continue }
-                return "cannot read standard input: \(String(cString: strerror(errno)))"
+            do { count = try buffer.withUnsafeMutableBytes { (b) in try FileDescriptorIO.read(from, into: b) } } catch {
+                return "cannot read standard input: \(error)"
             }
-            if n == 0 { return nil }
-            count = n
+            if count == 0 { return nil }
         }
     }
 }

@@ -21,7 +21,9 @@ let package = Package(
         .library(name: "CairnPostgres", targets: ["CairnPostgres"]),
         .library(name: "CairnRedis", targets: ["CairnRedis"]),
         .library(name: "CairnRedisClient", targets: ["CairnRedisClient"]),
+        .library(name: "CairnRedisSource", targets: ["CairnRedisSource"]),
         .library(name: "CairnTar", targets: ["CairnTar"]),
+        .library(name: "CairnTarExport", targets: ["CairnTarExport"]),
         .library(name: "CairnPlan", targets: ["CairnPlan"]),
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnOps", targets: ["CairnOps"]),
@@ -81,26 +83,34 @@ let package = Package(
         // Redis: pure RDB validation with CRC-64 (no I/O; its snapshot keys typed with CairnFormat), and the client side (sockets, replication handshake).
         .target(name: "CairnRedis", dependencies: ["CairnFormat"]),
         .target(name: "CairnRedisClient", dependencies: ["CairnRedis", "CTLS", "CairnSystem"]),
+        // Redis, the source adapter on the engine (like CairnPostgres): `redis backup` (replication or a file
+        // after BGSAVE, validated while it streams) and `redis restore` (validated before it is renamed into place).
+        .target(name: "CairnRedisSource", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat", "CairnRedis", "CairnRedisClient"]),
         // Node data: the CometBFT signing-state rules (pure: parse and compare) and the restore guard
         // that applies them to a snapshot (a source adapter on the engine, like CairnPostgres).
         .target(name: "CairnNode", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat"]),
         // Tar: pax header encoding and compressed-input detection (pure).
         .target(name: "CairnTar"),
+        // Tar, the adapter on the engine: a tree snapshot (or one directory of it) as a POSIX pax tar stream (`cairn dump`).
+        .target(name: "CairnTarExport", dependencies: ["CairnEngine", "CairnRepository", "CairnFormat", "CairnTar"]),
         // Plan files: a strict TOML subset with line numbers, the typed plan and its validation (pure, no I/O).
         .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
-        // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers).
-        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres"]),
+        // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers),
+        // and SourceAdapters/: how `cairn run` backs up and `cairn drill` proves each source kind (SourceRegistry).
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres", "CairnRedis", "CairnRedisClient"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnRepository", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",
-            "CairnRedis", "CairnRedisClient", "CairnNode", "CairnTar", "CairnPlan", "CairnOps", "CairnSystem", "CLinuxShims", "CFuseShim",
+            "CairnRedis", "CairnRedisClient", "CairnRedisSource", "CairnNode", "CairnTar", "CairnTarExport", "CairnPlan", "CairnOps", "CairnSystem", "CLinuxShims", "CFuseShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // What many test targets share (issue 19; kopia's blobtesting, swift-nio's NIOTestUtils): the cairn
         // binary's location and a runner for it, seeded random bytes, servers a test requires (skip, or fail
         // under CI=true), and the ObjectStore conformance suite every store backend runs.
-        .target(name: "CairnTestSupport", dependencies: ["CairnStorage"], path: "Tests/CairnTestSupport"),
+        // The moto and redis-server launchers are here, one each; PostgreSQL clusters are CairnOps' TemporaryPostgres.
+        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
+                exclude: ["run_moto.py"]),
 
         // One test target per module (issue 19). The fast lane of scripts/test.sh runs the ones that start no
         // server; a new target lands in the integration lane until it is listed there.

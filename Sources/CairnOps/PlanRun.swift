@@ -41,8 +41,11 @@ public struct PlanRun {
         }
         var touched = Set<String>()
         for s in chosen {
-            if s.kind == .pgWAL {
-                if options.named { steps.append(RunStep(step: "backup", target: s.name, outcome: .skipped, detail: "pg-wal is filled by archive_command (cairn wal-push)")) }
+            let args: [String]
+            switch SourceRegistry.adapter(for: s.kind).backup(s, waitLock: "10m") {
+            case .command(let a): args = a
+            case .notRun(let why):
+                if options.named { steps.append(RunStep(step: "backup", target: s.name, outcome: .skipped, detail: why)) }
                 continue
             }
             if !options.named {
@@ -51,7 +54,6 @@ public struct PlanRun {
                 guard schedule.isDue(newest: last, now: now, calendar: calendar) else { continue }
             }
             guard let repo = plan.repository(named: s.repository) else { continue }
-            guard case .success(let args) = BackupInvocation.arguments(for: s) else { continue }
             if options.dryRun {
                 steps.append(RunStep(step: "backup", target: s.name, outcome: .planned, detail: "cairn " + args.joined(separator: " ")))
                 touched.insert(repo.name)

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -34,7 +35,7 @@ final class Sandbox {
         chown(dir, uid, gid)
         // The postgres user may not reach the build directory: give it its own copy.
         cairn = dir + "/cairn"
-        try FileManager.default.copyItem(atPath: try Self.binary(), toPath: cairn)
+        try FileManager.default.copyItem(atPath: try CairnBinary.path(), toPath: cairn)
         chmod(cairn, 0o755)
         repo = dir + "/repo"
         envFile = dir + "/cairn.env"
@@ -75,23 +76,6 @@ final class Sandbox {
     /// Runs `cairn` as the unprivileged user with the env file in CAIRN_ENV_FILE.
     func cairnRun(_ args: [String], env: [String: String] = [:], stdin: Data? = nil) throws -> RunResult {
         try runAsUser([cairn] + args, env: ["CAIRN_ENV_FILE": envFile].merging(env) { $1 }, stdin: stdin)
-    }
-
-    /// The `cairn` executable that `swift build` put beside the test bundle.
-    static func binary() throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let b = env["CAIRN_BINARY"], !b.isEmpty { return b }
-        var dirs: [String] = []
-        for arg in ProcessInfo.processInfo.arguments {
-            var u = URL(fileURLWithPath: arg).standardizedFileURL
-            for _ in 0..<4 where u.path != "/" {
-                if u.pathExtension == "xctest" { dirs.append(u.deletingLastPathComponent().path) }
-                u = u.deletingLastPathComponent()
-            }
-        }
-        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") { dirs.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().path) }
-        for d in dirs where access(d + "/cairn", X_OK) == 0 { return d + "/cairn" }
-        throw Failure("cannot find the cairn executable beside the tests (looked in \(dirs)); run swift build or set CAIRN_BINARY")
     }
 }
 

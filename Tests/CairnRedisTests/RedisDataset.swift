@@ -1,4 +1,5 @@
 import CairnRedisClient
+import CairnTestSupport
 
 /// Deterministic Redis contents of every common type, and a daily churn.
 struct RedisDataset {

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 
@@ -24,28 +25,10 @@ struct CairnRunner {
         environment = env
     }
 
-    static func binary() throws -> String {
-        if let b = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !b.isEmpty { return b }
-        var candidates: [String] = []
-        if let argv0 = ProcessInfo.processInfo.arguments.first {
-            var u = URL(fileURLWithPath: argv0).standardizedFileURL
-            for _ in 0..<4 {
-                if u.pathExtension == "xctest" { candidates.append(u.deletingLastPathComponent().appendingPathComponent("cairn").path); break }
-                u = u.deletingLastPathComponent()
-            }
-            candidates.append(URL(fileURLWithPath: argv0).deletingLastPathComponent().appendingPathComponent("cairn").path)
-        }
-        for b in Bundle.allBundles where b.bundlePath.hasSuffix(".xctest") {
-            candidates.append(URL(fileURLWithPath: b.bundlePath).deletingLastPathComponent().appendingPathComponent("cairn").path)
-        }
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
-        throw NSError(domain: "CairnRunner", code: 1, userInfo: [NSLocalizedDescriptionKey: "no cairn binary in \(candidates); run swift build or set CAIRN_BINARY"])
-    }
-
     @discardableResult
     func run(_ args: [String], timeout: TimeInterval = 300) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Self.binary())
+        p.executableURL = try CairnBinary.url()
         p.arguments = args
         p.environment = environment
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-out-\(UUID().uuidString)")

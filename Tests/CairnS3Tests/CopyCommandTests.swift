@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -86,7 +87,7 @@ final class CopyCommandTests: XCTestCase {
         // Throttled to 2 MiB/s and killed once a pack is up (a fixed delay was too short on a loaded
         // machine): a few packs are stored, no snapshot.
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try CairnRunner.binary())
+        p.executableURL = try CairnBinary.url()
         p.arguments = ["copy", "--repo", a, "--to", b, "--limit-upload", "2048"]
         p.environment = cairn.environment
         p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice

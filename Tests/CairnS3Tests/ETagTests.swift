@@ -1,5 +1,6 @@
 import CairnS3
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import CairnS3
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnEngine
 import CairnRepository
 import CairnFormat
+import CairnTarExport
 import Foundation
 
 /// `cairn dump SNAPSHOT PATH`: one file of a snapshot to standard output, a

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnEngine
 import CairnRepository
 import CairnNode
+import CairnTarExport
 import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {

@@ -113,6 +113,9 @@ struct OpsContext {
     }
 }
 
+/// `cairn drill`'s world: real child processes and repositories.
+extension OpsContext: DrillEnvironment {}
+
 /// `cairn run`'s world: real child processes and repositories.
 extension OpsContext: PlanRunEnvironment {
     func cairn(_ arguments: [String], _ r: PlanRepository, extraEnvironment: [String: String], maintenance: Bool) throws -> ChildResult {

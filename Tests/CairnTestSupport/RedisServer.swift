@@ -1,6 +1,5 @@
 import CairnOps
 import CairnRedisClient
-import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -10,14 +9,14 @@ import Glibc
 /// A real redis-server the test starts on a free loopback port in its own
 /// directory, and stops. Missing redis-server: the test is skipped, or fails
 /// when CI=true (install the Debian package `redis-server`; scripts/setup.sh does).
-final class RedisServer: @unchecked Sendable {
-    let dir: URL
-    let port: UInt16
+public final class RedisServer: @unchecked Sendable {
+    public let dir: URL
+    public let port: UInt16
     private let process: Process
-    let logURL: URL
+    public let logURL: URL
 
     /// - Parameter config: extra redis.conf lines (e.g. "requirepass …", "dbfilename x.rdb").
-    init(dir: URL, config: [String] = []) throws {
+    public init(dir: URL, config: [String] = []) throws {
         guard let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             let message = "redis-server is not installed (apt-get install redis-server, or scripts/setup.sh)"
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(message); throw CairnRunner.RunnerError(message) }
@@ -58,25 +57,25 @@ final class RedisServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "redis://127.0.0.1:\(port)" }
 
-    func connect(password: String? = nil) throws -> RedisConnection {
+    public func connect(password: String? = nil) throws -> RedisConnection {
         let c = try RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: port), timeoutSeconds: 30)
         if let password { try c.authenticate(username: nil, password: Array(password.utf8)) }
         return c
     }
 
     /// Stops the server (SIGTERM, then SIGKILL) without saving.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// A free loopback port (CairnOps' `FreePort`, which the temporary servers use).
-    static func freePort() throws -> UInt16 {
+    public static func freePort() throws -> UInt16 {
         guard let port = UInt16(exactly: FreePort.find()) else { throw CairnRunner.RunnerError("no free loopback port") }
         return port
     }
@@ -84,7 +83,7 @@ final class RedisServer: @unchecked Sendable {
 
 extension RedisConnection {
     /// Sends many commands, then reads all replies (a pipeline); fails on an error reply.
-    func pipeline(_ commands: [[String]]) throws {
+    public func pipeline(_ commands: [[String]]) throws {
         for batch in stride(from: 0, to: commands.count, by: 1000) {
             let part = commands[batch..<min(batch + 1000, commands.count)]
             for c in part { try send(c.map { Array($0.utf8) }) }
@@ -94,12 +93,12 @@ extension RedisConnection {
         }
     }
 
-    func integer(_ args: [String]) throws -> Int64 {
+    public func integer(_ args: [String]) throws -> Int64 {
         guard case .integer(let n) = try command(args) else { throw CairnRunner.RunnerError("\(args) did not answer an integer") }
         return n
     }
 
-    func string(_ args: [String]) throws -> String {
+    public func string(_ args: [String]) throws -> String {
         guard let s = try command(args).text else { throw CairnRunner.RunnerError("\(args) did not answer text") }
         return s
     }

@@ -14,31 +14,33 @@ import Glibc
 /// written, and no file emits more bytes than its header declares (a forged
 /// entry cannot add members). The walk is iterative: one path buffer and one
 /// level of nodes per directory of the current path.
-struct TarExport {
-    let repo: Repository
-    let restorer: Restorer
-    let fd: Int32
+public struct TarExport {
+    public let repo: Repository
+    public let restorer: Restorer
+    public let fd: Int32
     private var firstPath: [Key: [UInt8]] = [:]
     private var pending: [UInt8] = []
-    private(set) var members: UInt64 = 0
-    private(set) var bytes: UInt64 = 0
+    public private(set) var members: UInt64 = 0
+    public private(set) var bytes: UInt64 = 0
     /// What the archive could not carry (said once each).
-    private(set) var warnings: [String] = []
+    public private(set) var warnings: [String] = []
 
     private struct Key: Hashable { let device: UInt64; let inode: UInt64 }
 
-    init(repo: Repository, restorer: Restorer, fd: Int32) {
+    /// Writes to `fd`; `restorer` reads (and verifies) the content of `repo`'s snapshot.
+    public init(repo: Repository, restorer: Restorer, fd: Int32) {
         self.repo = repo; self.restorer = restorer; self.fd = fd
     }
 
-    mutating func run(root: ChunkID) async throws {
+    /// Writes the whole tree `root` at the top of the archive.
+    public mutating func run(root: ChunkID) async throws {
         try await run(nodes: try await repo.loadTree(root).nodes, under: [])
     }
 
     /// Writes `nodes` (and everything below the directories among them) as
     /// members named `prefix/name...` (`prefix` without a leading or trailing
     /// slash; empty: at the top of the archive).
-    mutating func run(nodes: [Node], under prefix: [UInt8]) async throws {
+    public mutating func run(nodes: [Node], under prefix: [UInt8]) async throws {
         // Each level: its nodes, the next one, and the length of the parent's path.
         var levels: [(nodes: [Node], next: Int, parentLength: Int)] = [(nodes, 0, prefix.count)]
         var path: [UInt8] = prefix

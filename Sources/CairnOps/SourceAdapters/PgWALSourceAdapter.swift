@@ -1,0 +1,20 @@
+import CairnPlan
+
+/// The WAL archive PostgreSQL's `archive_command` (`cairn wal-push`) fills: `cairn run` has nothing
+/// to run, and the drill of its base backups replays it.
+struct PgWALSourceAdapter: SourceAdapter {
+    var kind: SourceKind { .pgWAL }
+
+    func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
+        .notRun("pg-wal is filled by archive_command (cairn wal-push)")
+    }
+
+    func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? {
+        let bases = plan.sources.filter { $0.kind == .pgBaseBackup && $0.repository == s.repository }.map(\.name)
+        return bases.isEmpty
+            ? "a WAL archive is replayed by the drill of its base backups; add a pg-basebackup source for it"
+            : "covered by the base backup + WAL replay drill of \(bases.joined(separator: ", "))"
+    }
+
+    func drill(_ d: DrillRequest) async throws -> String { "not drilled" }
+}

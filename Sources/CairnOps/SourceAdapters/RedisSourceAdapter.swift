@@ -1,0 +1,47 @@
+import CairnFormat
+import CairnPlan
+import CairnRedis
+import CairnRedisClient
+import Foundation
+
+/// Redis: `cairn redis backup` (CairnRedisSource); the drill restores the RDB (validated), loads
+/// it into a temporary redis-server and compares the key count with the one the backup recorded.
+struct RedisSourceAdapter: SourceAdapter {
+    var kind: SourceKind { .redis }
+
+    func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
+        var a = ["redis", "backup", "--name", s.snapshotName] + s.tags.flatMap { ["--tag", $0] } + ["--wait-lock", waitLock, "--json"]
+        if let u = s.redisURL { a += ["--url", u] }
+        if let f = s.rdbFile { a += ["--file", f] }
+        if let p = s.redisPasswordFile { a += ["--redis-password-file", p] }
+        if s.redisAllowNoChecksum { a.append("--allow-no-checksum") }
+        return .command(a)
+    }
+
+    func drill(_ d: DrillRequest) async throws -> String {
+        let rdb = d.scratch + "/redis/dump.rdb", snap = d.snapshot, env = d.environment, repo = d.repository
+        try FileManager.default.createDirectory(atPath: d.scratch + "/redis", withIntermediateDirectories: true)
+        try d.timer.run("restore") {
+            try env.cairnChecked(["redis", "restore", snap.id, "--target", rdb], repo, "cairn redis restore")
+        }
+        let server = try d.timer.run("load") { try TemporaryRedis(rdb: rdb, server: d.plan.drill.redisServer) }
+        defer { server.stop() }
+        return try d.timer.run("checks") {
+            let loaded = RedisKeyspace.keyCount(info: try server.command(["INFO", "keyspace"]))
+            var sampled = 0
+            for _ in 0..<min(5, Int(loaded)) {
+                let key = try server.command(["RANDOMKEY"])
+                guard !key.isEmpty else { break }
+                sampled += 1
+            }
+            if let recorded = snap.extra[.redisKeys].flatMap(UInt64.init) {
+                let expiring = snap.extra[.redisKeysWithExpiry].flatMap(UInt64.init) ?? 0
+                guard RedisKeyspace.loadMatches(loaded: loaded, recorded: recorded, expiring: expiring) else {
+                    throw DrillFailure("redis-server loaded \(loaded) keys, the backup recorded \(recorded) (\(expiring) with a TTL)")
+                }
+                return "\(loaded) of \(recorded) recorded keys loaded, \(sampled) sampled"
+            }
+            return "\(loaded) keys loaded (the backup recorded no count), \(sampled) sampled"
+        }
+    }
+}

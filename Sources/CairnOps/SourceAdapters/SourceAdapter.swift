@@ -1,0 +1,49 @@
+import CairnPlan
+
+/// What `cairn run` does to back up a source.
+public enum SourceBackup: Sendable, Equatable {
+    /// Run `cairn` with these arguments (it prints one JSON document with the snapshot id).
+    case command([String])
+    /// Nothing to run, and why (said when the source was named).
+    case notRun(String)
+}
+
+/// One kind of plan source (`SourceKind`): how `cairn run` backs it up and how `cairn drill`
+/// restores its newest snapshot and proves it usable. The flows themselves live in the source
+/// libraries on the engine (CairnPostgres, CairnRedisSource, the engine's tree and stream
+/// archiver); an adapter wires one of them to the plan. Adding a source: its library, an adapter,
+/// and one line in `SourceRegistry.adapters`.
+public protocol SourceAdapter: Sendable {
+    var kind: SourceKind { get }
+    /// The `cairn` command that backs up `s`, holding the repository lock up to `waitLock`.
+    func backup(_ s: PlanSource, waitLock: String) -> SourceBackup
+    /// Why `cairn drill` does not drill `s` on its own (nil: it does).
+    func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String?
+    /// Restores `d.snapshot` into `d.scratch` and proves it usable, timing each phase with `d.timer`;
+    /// returns what was proved. Throws `DrillFailure` (or any error) when it is not.
+    func drill(_ d: DrillRequest) async throws -> String
+}
+
+extension SourceAdapter {
+    public func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? { nil }
+}
+
+/// Every source kind Cairn backs up: the one place a new source is registered.
+public enum SourceRegistry {
+    public static let adapters: [any SourceAdapter] = [
+        TreeSourceAdapter(),
+        CommandSourceAdapter(),
+        RedisSourceAdapter(),
+        PgDumpSourceAdapter(),
+        PgBaseBackupSourceAdapter(),
+        PgWALSourceAdapter(),
+    ]
+
+    /// The adapter of `kind` (every kind has one: `SourceRegistryTests` checks).
+    public static func adapter(for kind: SourceKind) -> any SourceAdapter {
+        guard let a = adapters.first(where: { $0.kind == kind }) else {
+            preconditionFailure("no source adapter registered for \(kind.rawValue): add one to SourceRegistry.adapters")
+        }
+        return a
+    }
+}

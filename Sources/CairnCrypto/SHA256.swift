@@ -32,6 +32,12 @@ public enum SHA256 {
 
     /// The chunk id of a plaintext.
     public static func id<C: ContiguousBytes>(_ bytes: C) -> ChunkID { bytes.withUnsafeBytes { id($0) } }
+
+    /// The name of a pack: the SHA-256 of all its bytes (format-spec §9).
+    public static func packID<C: ContiguousBytes>(_ bytes: C) -> PackID { PackID(reinterpreting: id(bytes)) }
+
+    /// The id of a snapshot: the SHA-256 of its sealed object (format-spec §13).
+    public static func snapshotID<C: ContiguousBytes>(_ sealed: C) -> SnapshotID { SnapshotID(reinterpreting: id(sealed)) }
 }
 
 /// Incremental SHA-256, for hashing a pack while it is written.

@@ -24,7 +24,7 @@ public struct ByteWriter: Sendable {
     public mutating func data<C: Collection>(_ b: C) where C.Element == UInt8 { varint(b.count); bytes.append(contentsOf: b) }
     /// varint length, then UTF-8 bytes.
     public mutating func string(_ s: String) { data(Array(s.utf8)) }
-    public mutating func id(_ id: ChunkID) { raw(id.bytes) }
+    public mutating func id<ID: SHA256Name>(_ id: ID) { raw(id.bytes) }
 }
 
 /// Reads what `ByteWriter` wrote; every read checks bounds and throws
@@ -91,14 +91,14 @@ public struct ByteReader: Sendable {
     /// A count, then that many entries, each led by an id, in strictly increasing
     /// order of id (format 2's catalogues and merged records): the count is bounded
     /// by `minimumBytes` an entry takes, and any id out of order is refused.
-    public mutating func idOrderedEntries<Entry>(elementsOfAtLeast minimumBytes: Int,
-                                                 _ rest: (ChunkID, inout ByteReader) throws -> Entry) throws -> [Entry] {
+    public mutating func idOrderedEntries<ID: SHA256Name, Entry>(elementsOfAtLeast minimumBytes: Int,
+                                                                 _ rest: (ID, inout ByteReader) throws -> Entry) throws -> [Entry] {
         let n = try count(elementsOfAtLeast: minimumBytes)
         var entries: [Entry] = []
         entries.reserveCapacity(Self.initialCapacity(n))
-        var previous: ChunkID? = nil
+        var previous: ID? = nil
         for _ in 0..<n {
-            let id = try self.id()
+            let id = try self.id(ID.self)
             if let previous, !(previous < id) {
                 throw FormatError.invalid(what: what, reason: "entries are not in strictly increasing order of id")
             }
@@ -123,6 +123,8 @@ public struct ByteReader: Sendable {
         return s
     }
     public mutating func id() throws -> ChunkID { ChunkID(bytes: try take(32))! }
+    /// A 32-byte name of another kind (a pack's, a snapshot's).
+    public mutating func id<ID: SHA256Name>(_ kind: ID.Type) throws -> ID { ID(bytes: try take(32))! }
 
     /// Fails unless every byte has been read: trailing bytes mean a corrupt object.
     public func expectEnd() throws {

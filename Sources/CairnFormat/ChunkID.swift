@@ -1,10 +1,18 @@
-/// The identity of a chunk or metadata blob: the SHA-256 of its plaintext.
+/// The identity of a blob (a chunk of data, a tree or a list): the SHA-256 of
+/// its plaintext. A pack and a snapshot have names of their own (`PackID`,
+/// `SnapshotID`, see `SHA256Name`).
 ///
 /// Held as four big-endian words so that hashing and equality are cheap in the
-/// dedup set; `bytes` gives the 32 bytes in their natural order.
-public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
+/// dedup set; `bytes` gives the 32 bytes in their natural order. Its members are
+/// written out here rather than taken from `SHA256Name`: the dedup set and the
+/// index load call them for every blob.
+public struct ChunkID: SHA256Name {
     public static let byteCount = 32
     public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    public init(words w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
+        self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
+    }
 
     /// Creates an id from exactly 32 bytes; returns nil for any other length.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {

@@ -11,9 +11,9 @@ public struct ForgetRecord: Hashable, Sendable {
     /// When the snapshots were removed, ns since the Unix epoch, UTC.
     public var timeNanos: Int64
     /// Their ids (the SHA-256 names of their objects).
-    public var snapshots: [ChunkID]
+    public var snapshots: [SnapshotID]
 
-    public init(timeNanos: Int64, snapshots: [ChunkID]) { self.timeNanos = timeNanos; self.snapshots = snapshots }
+    public init(timeNanos: Int64, snapshots: [SnapshotID]) { self.timeNanos = timeNanos; self.snapshots = snapshots }
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 16 + 32 * snapshots.count)
@@ -29,9 +29,9 @@ public struct ForgetRecord: Hashable, Sendable {
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         let time = try r.i64()
         let n = try r.count(elementsOfAtLeast: 32)
-        var ids: [ChunkID] = []
+        var ids: [SnapshotID] = []
         ids.reserveCapacity(min(n, 1024))
-        for _ in 0..<n { ids.append(try r.id()) }
+        for _ in 0..<n { ids.append(try r.id(SnapshotID.self)) }
         try r.expectEnd()
         return ForgetRecord(timeNanos: time, snapshots: ids)
     }

@@ -9,10 +9,10 @@ public struct ForgetRecordSet: Hashable, Sendable {
     public static let maximumEntries = 1 << 20
 
     public struct Entry: Hashable, Sendable {
-        public var id: ChunkID
+        public var id: SnapshotID
         /// When it was removed, ns since the Unix epoch, UTC.
         public var timeNanos: Int64
-        public init(id: ChunkID, timeNanos: Int64) { self.id = id; self.timeNanos = timeNanos }
+        public init(id: SnapshotID, timeNanos: Int64) { self.id = id; self.timeNanos = timeNanos }
     }
 
     /// Strictly increasing by id.
@@ -20,7 +20,7 @@ public struct ForgetRecordSet: Hashable, Sendable {
 
     /// Sorts by id; an id given twice keeps its latest time.
     public init(entries: [Entry]) {
-        var latest: [ChunkID: Int64] = [:]
+        var latest: [SnapshotID: Int64] = [:]
         for e in entries { latest[e.id] = max(latest[e.id] ?? .min, e.timeNanos) }
         self.entries = latest.map { Entry(id: $0.key, timeNanos: $0.value) }.sorted { $0.id < $1.id }
     }
@@ -38,7 +38,7 @@ public struct ForgetRecordSet: Hashable, Sendable {
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
-        let entries = try r.idOrderedEntries(elementsOfAtLeast: 40) { id, r in Entry(id: id, timeNanos: try r.i64()) }
+        let entries = try r.idOrderedEntries(elementsOfAtLeast: 40) { (id: SnapshotID, r) in Entry(id: id, timeNanos: try r.i64()) }
         try r.expectEnd()
         var s = ForgetRecordSet(entries: [])
         s.entries = entries

@@ -1,10 +1,10 @@
 /// One pack as recorded in an index delta.
 public struct IndexedPack: Hashable, Sendable {
-    public var id: ChunkID
+    public var id: PackID
     public var type: PackType
     public var size: UInt64
     public var entries: [BlobEntry]
-    public init(id: ChunkID, type: PackType, size: UInt64, entries: [BlobEntry]) {
+    public init(id: PackID, type: PackType, size: UInt64, entries: [BlobEntry]) {
         self.id = id; self.type = type; self.size = size; self.entries = entries
     }
 }
@@ -67,7 +67,7 @@ public struct IndexDelta: Hashable, Sendable {
         var packs: [IndexedPack] = []
         // A pack takes at least its id, type, size and count (35 bytes); an entry at least 36.
         for _ in 0..<(try r.count(elementsOfAtLeast: ChunkID.byteCount + 3)) {
-            let id = try r.id()
+            let id = try r.id(PackID.self)
             let t = try r.u8()
             guard let type = PackType(rawValue: t) else { throw FormatError.invalid(what: what, reason: "unknown pack type \(t)") }
             let size = try r.varint()

@@ -14,7 +14,7 @@ public struct Snapshot: Hashable, Sendable {
     /// What the root holds: `.tree` for files and directories, `.stream` for one byte stream.
     public var sourceKind: SourceKind
     public var root: ChunkID
-    public var parent: ChunkID?
+    public var parent: SnapshotID?
     public var logicalBytes: UInt64
     public var fileCount: UInt64
     public var directoryCount: UInt64
@@ -25,7 +25,7 @@ public struct Snapshot: Hashable, Sendable {
     public var programVersion: String
 
     public init(timeNanos: Int64, name: String, host: String, user: String = "", tags: [String] = [], paths: [String] = [],
-                sourceKind: SourceKind, root: ChunkID, parent: ChunkID? = nil, logicalBytes: UInt64 = 0, fileCount: UInt64 = 0,
+                sourceKind: SourceKind, root: ChunkID, parent: SnapshotID? = nil, logicalBytes: UInt64 = 0, fileCount: UInt64 = 0,
                 directoryCount: UInt64 = 0, newBytes: UInt64 = 0, extra: [String: String] = [:], programVersion: String = "") {
         self.timeNanos = timeNanos; self.name = name; self.host = host; self.user = user; self.tags = tags
         self.paths = paths; self.sourceKind = sourceKind; self.root = root; self.parent = parent
@@ -60,7 +60,7 @@ public struct Snapshot: Hashable, Sendable {
         var paths: [String] = []; for _ in 0..<(try r.count(elementsOfAtLeast: 1)) { paths.append(try r.string()) }
         let kind = try r.string(); let root = try r.id()
         let hasParent = try r.u8()
-        let parent: ChunkID? = hasParent == 1 ? try r.id() : nil
+        let parent: SnapshotID? = hasParent == 1 ? try r.id(SnapshotID.self) : nil
         guard hasParent <= 1 else { throw FormatError.invalid(what: what, reason: "bad parent flag") }
         var s = Snapshot(timeNanos: time, name: name, host: host, user: user, tags: tags, paths: paths,
                          sourceKind: SourceKind(rawValue: kind), root: root, parent: parent)

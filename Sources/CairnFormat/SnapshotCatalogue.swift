@@ -14,10 +14,10 @@ public struct SnapshotCatalogue: Hashable, Sendable {
 
     public struct Entry: Hashable, Sendable {
         /// The snapshot id.
-        public var id: ChunkID
+        public var id: SnapshotID
         /// The snapshot's plaintext (format-spec §13), byte for byte as committed.
         public var plaintext: [UInt8]
-        public init(id: ChunkID, plaintext: [UInt8]) { self.id = id; self.plaintext = plaintext }
+        public init(id: SnapshotID, plaintext: [UInt8]) { self.id = id; self.plaintext = plaintext }
     }
 
     /// Entries in strictly increasing order of id (one encoding per set of snapshots).
@@ -25,7 +25,7 @@ public struct SnapshotCatalogue: Hashable, Sendable {
 
     /// Sorts `entries` by id and keeps one entry per id (the first).
     public init(entries: [Entry]) {
-        var seen = Set<ChunkID>()
+        var seen = Set<SnapshotID>()
         self.entries = entries.sorted { $0.id < $1.id }.filter { seen.insert($0.id).inserted }
     }
 
@@ -43,7 +43,7 @@ public struct SnapshotCatalogue: Hashable, Sendable {
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
         // An entry takes at least its id and a one-byte length.
-        let entries = try r.idOrderedEntries(elementsOfAtLeast: 33) { id, r in Entry(id: id, plaintext: try r.data()) }
+        let entries = try r.idOrderedEntries(elementsOfAtLeast: 33) { (id: SnapshotID, r) in Entry(id: id, plaintext: try r.data()) }
         try r.expectEnd()
         var c = SnapshotCatalogue(entries: [])
         c.entries = entries

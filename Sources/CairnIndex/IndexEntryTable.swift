@@ -19,7 +19,7 @@ import CairnFormat
 public final class IndexEntryTable: @unchecked Sendable {
     /// One pack as added, and where its entries' records are.
     public struct Pack: Sendable {
-        public let id: ChunkID
+        public let id: PackID
         public let type: PackType
         public let size: UInt64
         public let records: Range<Int>
@@ -39,7 +39,7 @@ public final class IndexEntryTable: @unchecked Sendable {
     private var keys = BlobKeyRows()
     private let repeated: RepeatedPack
     public private(set) var packs: [Pack] = []
-    private var slotByID: [ChunkID: Int32] = [:]
+    private var slotByID: [PackID: Int32] = [:]
     /// Slots replaced by a later copy of their pack (`keepLast`); their records are no location.
     private var replaced: [Bool] = []
     private var anyReplaced = false
@@ -94,13 +94,13 @@ public final class IndexEntryTable: @unchecked Sendable {
     /// Bytes this table holds in memory (rows, bits, packs): what bounds it per entry.
     public var memoryBytes: Int {
         keys.bytes + isDelta.bytes + packs.capacity * MemoryLayout<Pack>.stride + replaced.capacity
-            + slotByID.capacity * (MemoryLayout<ChunkID>.stride + MemoryLayout<Int32>.stride + 1)
+            + slotByID.capacity * (MemoryLayout<PackID>.stride + MemoryLayout<Int32>.stride + 1)
     }
 
     // MARK: packs
 
     /// The slot of pack `id` (its latest copy under `keepLast`).
-    public func slot(of id: ChunkID) -> Int? { slotByID[id].map(Int.init) }
+    public func slot(of id: PackID) -> Int? { slotByID[id].map(Int.init) }
 
     /// Whether a later copy of the same pack replaced this slot.
     public func isReplaced(_ slot: Int) -> Bool { replaced[slot] }

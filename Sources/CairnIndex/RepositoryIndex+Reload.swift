@@ -25,17 +25,17 @@ extension RepositoryIndex {
 
 extension RepositoryIndex {
     /// Packs this cache recorded but no index object names yet (left by a backup that stopped early).
-    public func unindexedPackIDs() throws -> [ChunkID] {
+    public func unindexedPackIDs() throws -> [PackID] {
         try withDatabase { d in
             let s = try d.statement("SELECT id FROM packs WHERE indexed=0")
-            var out: [ChunkID] = []
-            while try s.step() { if let id = ChunkID(bytes: s.blob(0)) { out.append(id) } }
+            var out: [PackID] = []
+            while try s.step() { if let id = PackID(bytes: s.blob(0)) { out.append(id) } }
             return out
         }
     }
 
     /// Forgets one pack and the blob locations in it.
-    public func dropPack(_ id: ChunkID) throws {
+    public func dropPack(_ id: PackID) throws {
         try withDatabase { d in
             try d.transaction {
                 try d.statement("DELETE FROM blobs WHERE pid IN (SELECT pid FROM packs WHERE id=?)").bind(1, id.bytes).run()

@@ -6,14 +6,14 @@ import Glibc
 
 /// Where a blob lives.
 public struct BlobLocation: Hashable, Sendable {
-    public var pack: ChunkID
+    public var pack: PackID
     public var offset: UInt64
     public var length: UInt32
     public var rawLength: UInt32
     /// The base chunk of a delta-encoded blob.
     public var base: ChunkID?
 
-    public init(pack: ChunkID, offset: UInt64, length: UInt32, rawLength: UInt32, base: ChunkID? = nil) {
+    public init(pack: PackID, offset: UInt64, length: UInt32, rawLength: UInt32, base: ChunkID? = nil) {
         self.pack = pack; self.offset = offset; self.length = length; self.rawLength = rawLength; self.base = base
     }
 }
@@ -180,7 +180,7 @@ public final class RepositoryIndex: Sendable {
         try withReader { d in
             let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
                 .bind(1, id.bytes).bind(2, Int64(type.rawValue))
-            guard try s.step(), let pack = ChunkID(bytes: s.blob(0)) else { return nil }
+            guard try s.step(), let pack = PackID(bytes: s.blob(0)) else { return nil }
             return BlobLocation(pack: pack, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
                                 base: s.isNull(4) ? nil : ChunkID(bytes: s.blob(4)))
         }
@@ -199,7 +199,7 @@ public final class RepositoryIndex: Sendable {
             try d.execute("PRAGMA cache_size=-32768")
             return try Self.eachRow(ids, type: type, in: d,
                                    sql: "SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?") { s in
-                s.id(0).map { BlobLocation(pack: $0, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
+                s.id(0, as: PackID.self).map { BlobLocation(pack: $0, offset: UInt64(s.int(1)), length: UInt32(s.int(2)), rawLength: UInt32(s.int(3)),
                                            base: s.isNull(4) ? nil : s.id(4)) }
             }
         }
@@ -302,7 +302,7 @@ public final class RepositoryIndex: Sendable {
             var out: [IndexedPack] = []
             let s = try d.statement("SELECT id, size, entries FROM packs WHERE indexed=0 ORDER BY pid")
             while try s.step() {
-                guard let id = ChunkID(bytes: s.blob(0)) else { continue }
+                guard let id = PackID(bytes: s.blob(0)) else { continue }
                 let size = UInt64(s.int(1))
                 let header = try PackHeader.decode(s.blob(2), dataLength: nil)
                 out.append(IndexedPack(id: id, type: header.type, size: size, entries: header.entries))
@@ -312,7 +312,7 @@ public final class RepositoryIndex: Sendable {
     }
 
     /// Records that index object `indexObject` (written by this process, `size` bytes) names `packs`.
-    public func markIndexed(_ packs: [ChunkID], indexObject: String, size: Int = 0) throws {
+    public func markIndexed(_ packs: [PackID], indexObject: String, size: Int = 0) throws {
         try with { d in
             try d.transaction {
                 for p in packs {
@@ -430,17 +430,17 @@ private func sqlite3LastRowID(_ d: SQLiteDatabase) -> Int64 { sqlite3_last_inser
 
 extension RepositoryIndex {
     /// When each pack was last fully verified by `scrub --read-data` (ns since the epoch).
-    public func verifiedPacks() throws -> [ChunkID: Int64] {
+    public func verifiedPacks() throws -> [PackID: Int64] {
         try withDatabase { d in
             try d.execute("CREATE TABLE IF NOT EXISTS verified_packs(id BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
             let s = try d.statement("SELECT id, time FROM verified_packs")
-            var out: [ChunkID: Int64] = [:]
-            while try s.step() { if let id = ChunkID(bytes: s.blob(0)) { out[id] = s.int(1) } }
+            var out: [PackID: Int64] = [:]
+            while try s.step() { if let id = PackID(bytes: s.blob(0)) { out[id] = s.int(1) } }
             return out
         }
     }
 
-    public func recordVerified(_ pack: ChunkID, at nanos: Int64) throws {
+    public func recordVerified(_ pack: PackID, at nanos: Int64) throws {
         try withDatabase { d in
             try d.execute("CREATE TABLE IF NOT EXISTS verified_packs(id BLOB PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID")
             try d.statement("INSERT OR REPLACE INTO verified_packs(id,time) VALUES(?,?)").bind(1, pack.bytes).bind(2, nanos).run()

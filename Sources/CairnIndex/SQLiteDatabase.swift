@@ -121,7 +121,7 @@ final class SQLiteStatement: @unchecked Sendable {
 
     /// Binds the 32 bytes of `id` (as `bind(i, id.bytes)`, without the array).
     @discardableResult
-    func bind(_ i: Int32, id: ChunkID) -> Self {
+    func bind<ID: SHA256Name>(_ i: Int32, id: ID) -> Self {
         withUnsafeTemporaryAllocation(byteCount: ChunkID.byteCount, alignment: 8) { b in
             id.copyBytes(to: b.baseAddress!)
             _ = sqlite3_bind_blob(stmt, i, b.baseAddress, Int32(ChunkID.byteCount), Self.transient)
@@ -130,9 +130,12 @@ final class SQLiteStatement: @unchecked Sendable {
     }
 
     /// The id in column `c`, or nil when it is not 32 bytes.
-    func id(_ c: Int32) -> ChunkID? {
-        guard sqlite3_column_bytes(stmt, c) == Int32(ChunkID.byteCount), let p = sqlite3_column_blob(stmt, c) else { return nil }
-        return ChunkID(raw: UnsafeRawBufferPointer(start: p, count: ChunkID.byteCount))
+    func id(_ c: Int32) -> ChunkID? { id(c, as: ChunkID.self) }
+
+    /// A 32-byte name of another kind (a pack's) in column `c`.
+    func id<ID: SHA256Name>(_ c: Int32, as kind: ID.Type) -> ID? {
+        guard sqlite3_column_bytes(stmt, c) == 32, let p = sqlite3_column_blob(stmt, c) else { return nil }
+        return ID(raw: UnsafeRawBufferPointer(start: p, count: 32))
     }
 
     /// Steps once; true when a row is available.

@@ -155,7 +155,7 @@ final class CopierWholePackTests: XCTestCase {
                       base: base.map { SHA256.id(Array("chunk \($0)".utf8)) })
         }
         func pack(_ n: Int, _ entries: [BlobEntry]) -> IndexedPack {
-            IndexedPack(id: SHA256.id(Array("pack \(n)".utf8)), type: .data, size: 10_000, entries: entries)
+            IndexedPack(id: SHA256.packID(Array("pack \(n)".utf8)), type: .data, size: 10_000, entries: entries)
         }
         XCTAssertEqual(try copier.wholeFit(pack(1, [entry(1), entry(2)])), .fits, "all new")
         XCTAssertEqual(try copier.wholeFit(pack(2, [entry(1), entry(2, base: 1)])), .fits, "the delta's base is whole in the same pack")

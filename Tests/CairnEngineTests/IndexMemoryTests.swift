@@ -25,7 +25,7 @@ final class IndexMemoryTests: XCTestCase {
                 BlobEntry(type: .data, id: SHA256.id(Array("blob \(p) \(i)".utf8)), offset: UInt64(i * 48), length: 48, rawLength: 8)
             }
             let bytes = [UInt8](repeating: 0, count: perPack * 48) + (try PackAssembler.trailer(type: .data, entries: entries, keys: repo.keys))
-            let id = SHA256.id(bytes)
+            let id = SHA256.packID(bytes)
             try await mem.put(ObjectKey(.data, id.hex), bytes)
             indexed.append(IndexedPack(id: id, type: .data, size: UInt64(bytes.count), entries: entries))
             // The first half of the packs is used (4 blobs each); the second half is not.

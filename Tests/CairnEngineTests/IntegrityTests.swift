@@ -17,7 +17,7 @@ final class IntegrityTests: XCTestCase {
         var dataPacks: [ObjectKey] = []
         for p in packs {
             let size = try await mem.size(p)!
-            if try await t.repo.readPackHeader(ChunkID(hex: p.name)!, size: size).type == .data { dataPacks.append(p) }
+            if try await t.repo.readPackHeader(PackID(hex: p.name)!, size: size).type == .data { dataPacks.append(p) }
         }
         XCTAssertFalse(dataPacks.isEmpty)
         for offset in [0, 20, 5000] {

@@ -20,6 +20,7 @@ final class PrunePlanTests: XCTestCase {
     }
 
     private static func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+    private static func packID(_ n: UInt8) -> PackID { PackID(bytes: [UInt8](repeating: n, count: 32))! }
 
     /// A blob in a hand-made pack: its id, stored length and delta base.
     private struct Blob {
@@ -37,7 +38,7 @@ final class PrunePlanTests: XCTestCase {
             entries.append(BlobEntry(type: b.type, id: b.id, offset: offset, length: b.length, rawLength: b.length * 2, base: b.base))
             offset += UInt64(b.length)
         }
-        return IndexedPack(id: id(200 + n), type: type, size: offset + 64, entries: entries)
+        return IndexedPack(id: packID(200 + n), type: type, size: offset + 64, entries: entries)
     }
 
     /// The index of `packs` (those in `missing` absent from the store) with `used` data blobs marked.
@@ -64,13 +65,13 @@ final class PrunePlanTests: XCTestCase {
         var facts = PruneFacts(index: try index(packs, missing: [2], used: [a, b]))
         facts.snapshots = 1
         facts.indexObjects = 1
-        facts.unindexed = [Self.id(99): 500]
+        facts.unindexed = [Self.packID(99): 500]
         let plan = try PrunePlan(facts, options: options(.percent(5)))
         XCTAssertEqual(plan.keep, [0])
         XCTAssertEqual(plan.delete, [1])
         XCTAssertEqual(plan.dropMissing, [2])
         XCTAssertEqual(plan.repack, [])
-        XCTAssertEqual(plan.unindexed, [Self.id(99)])
+        XCTAssertEqual(plan.unindexed, [Self.packID(99)])
         let s = plan.summary
         XCTAssertEqual(s.usedBlobs, 2)
         XCTAssertEqual(s.usedBytes, 200)

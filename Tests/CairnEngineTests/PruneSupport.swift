@@ -109,7 +109,7 @@ struct PruneFixture {
         let repo = try await open(s)
         var out = Set<ChunkID>()
         for k in try await s.list(.data) {
-            let h = try await repo.readPackHeader(ChunkID(hex: k.name)!, size: try await s.size(k)!)
+            let h = try await repo.readPackHeader(PackID(hex: k.name)!, size: try await s.size(k)!)
             for e in h.entries { out.insert(e.id) }
         }
         return out

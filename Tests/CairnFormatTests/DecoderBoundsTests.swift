@@ -57,7 +57,7 @@ final class DecoderBoundsTests: XCTestCase {
     /// and only the last names what they supersede.
     func testIndexDeltaPartsSplitWholePacksAndSupersedeLast() throws {
         let packs = (0..<1_000).map { i in
-            IndexedPack(id: ChunkID(bytes: [UInt8](repeating: UInt8(i % 251), count: 31) + [UInt8(i / 251)])!, type: .data, size: 1 << 20,
+            IndexedPack(id: PackID(bytes: [UInt8](repeating: UInt8(i % 251), count: 31) + [UInt8(i / 251)])!, type: .data, size: 1 << 20,
                         entries: (0..<20).map { j in BlobEntry(type: .data, id: ChunkID(bytes: [UInt8](repeating: UInt8(j), count: 32))!, offset: UInt64(j) * 100, length: 100, rawLength: 90) })
         }
         let old = [ChunkID(bytes: [UInt8](repeating: 0xee, count: 32))!]

@@ -14,7 +14,7 @@ final class DeltaFormatTests: XCTestCase {
         let second = bytes.firstRange(of: [0x80] + id(2).bytes)
         XCTAssertNotNil(second)
         XCTAssertEqual(Array(bytes.suffix(32)), id(1).bytes)
-        let delta = IndexDelta(packs: [IndexedPack(id: id(9), type: .data, size: 200, entries: entries)])
+        let delta = IndexDelta(packs: [IndexedPack(id: PackID(bytes: [UInt8](repeating: 9, count: 32))!, type: .data, size: 200, entries: entries)])
         XCTAssertEqual(try IndexDelta.decode(delta.encoded()), delta)
     }
 

@@ -3,8 +3,11 @@ import CairnFormat
 /// Fixed sample objects shared by the codec tests.
 enum Fixtures {
     /// A recognizable id: every byte is `seed` plus its index.
-    static func id(_ seed: UInt8) -> ChunkID {
-        ChunkID(bytes: (0..<32).map { seed &+ UInt8($0) })!
+    static func id(_ seed: UInt8) -> ChunkID { name(seed) }
+
+    /// The same recognizable bytes as a name of another kind (a pack's, a snapshot's).
+    static func name<ID: SHA256Name>(_ seed: UInt8) -> ID {
+        ID(bytes: (0..<32).map { seed &+ UInt8($0) })!
     }
 
     static let tree = Tree(nodes: [
@@ -20,7 +23,7 @@ enum Fixtures {
 
     static let snapshotWithParent = Snapshot(
         timeNanos: 1_700_000_000_000_000_000, name: "nightly", host: "db1", user: "root", tags: ["a", "b"],
-        paths: ["/srv", "-"], sourceKind: "tree", root: id(10), parent: id(11), logicalBytes: 1 << 35,
+        paths: ["/srv", "-"], sourceKind: "tree", root: id(10), parent: name(11), logicalBytes: 1 << 35,
         fileCount: 7, directoryCount: 2, newBytes: 300, extra: ["pg_version": "16", "z": "", "é": "acute"],
         programVersion: "cairn 0.1")
 
@@ -40,8 +43,8 @@ enum Fixtures {
     static let metadataPackLength: UInt64 = 277
 
     static let indexDelta = IndexDelta(packs: [
-        IndexedPack(id: id(40), type: .data, size: dataPackLength + 300, entries: dataPackHeader.entries),
-        IndexedPack(id: id(41), type: .metadata, size: metadataPackLength + 100, entries: metadataPackHeader.entries),
+        IndexedPack(id: name(40), type: .data, size: dataPackLength + 300, entries: dataPackHeader.entries),
+        IndexedPack(id: name(41), type: .metadata, size: metadataPackLength + 100, entries: metadataPackHeader.entries),
     ], supersedes: [id(42), id(43)])
 
     static let contentRef = ContentRef(level: 1, ids: (50..<60).map { id($0) })

@@ -7,7 +7,7 @@ import XCTest
 final class ForgetRecordVectorTests: XCTestCase {
     struct Fields: Decodable {
         var timeNanos: Int64, snapshots: [String]
-        func record() throws -> ForgetRecord { ForgetRecord(timeNanos: timeNanos, snapshots: try snapshots.map { try XCTUnwrap(ChunkID(hex: $0)) }) }
+        func record() throws -> ForgetRecord { ForgetRecord(timeNanos: timeNanos, snapshots: try snapshots.map { try XCTUnwrap(SnapshotID(hex: $0)) }) }
     }
     struct File: Decodable { struct V: Decodable { var name: String; var value: Fields; var hex: String }; var vectors: [V] }
 
@@ -24,7 +24,7 @@ final class ForgetRecordVectorTests: XCTestCase {
     }
 
     func testRejections() throws {
-        let id = ChunkID(bytes: [UInt8](repeating: 7, count: 32))!
+        let id = SnapshotID(bytes: [UInt8](repeating: 7, count: 32))!
         let good = ForgetRecord(timeNanos: 5, snapshots: [id, id]).encoded()
         XCTAssertThrowsError(try ForgetRecord.decode(good + [0]))
         for n in 0..<good.count { XCTAssertThrowsError(try ForgetRecord.decode(Array(good.prefix(n))), "prefix \(n)") }

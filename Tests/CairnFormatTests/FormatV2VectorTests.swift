@@ -10,14 +10,14 @@ final class FormatV2VectorTests: XCTestCase {
         struct Entry: Decodable { var id: String; var snapshot: SnapshotFields }
         var entries: [Entry]
         func make() throws -> SnapshotCatalogue {
-            SnapshotCatalogue(entries: try entries.map { .init(id: try XCTUnwrap(ChunkID(hex: $0.id)), plaintext: try $0.snapshot.make().encoded()) })
+            SnapshotCatalogue(entries: try entries.map { .init(id: try XCTUnwrap(SnapshotID(hex: $0.id)), plaintext: try $0.snapshot.make().encoded()) })
         }
     }
     struct ForgetSetFields: Decodable {
         struct Entry: Decodable { var id: String; var timeNanos: Int64 }
         var entries: [Entry]
         func make() throws -> ForgetRecordSet {
-            ForgetRecordSet(entries: try entries.map { .init(id: try XCTUnwrap(ChunkID(hex: $0.id)), timeNanos: $0.timeNanos) })
+            ForgetRecordSet(entries: try entries.map { .init(id: try XCTUnwrap(SnapshotID(hex: $0.id)), timeNanos: $0.timeNanos) })
         }
     }
     struct File<V: Decodable>: Decodable { struct Vector: Decodable { var name: String; var value: V; var hex: String }; var vectors: [Vector] }
@@ -63,7 +63,7 @@ final class FormatV2VectorTests: XCTestCase {
 
     /// Sorting and duplicates: one encoding per set of entries.
     func testOneEncodingPerSet() throws {
-        let a = ChunkID(bytes: [UInt8](repeating: 1, count: 32))!, b = ChunkID(bytes: [UInt8](repeating: 2, count: 32))!
+        let a = SnapshotID(bytes: [UInt8](repeating: 1, count: 32))!, b = SnapshotID(bytes: [UInt8](repeating: 2, count: 32))!
         XCTAssertEqual(SnapshotCatalogue(entries: [.init(id: b, plaintext: [2]), .init(id: a, plaintext: [1]), .init(id: b, plaintext: [3])]).entries,
                        [.init(id: a, plaintext: [1]), .init(id: b, plaintext: [2])])
         XCTAssertEqual(ForgetRecordSet(entries: [.init(id: b, timeNanos: 5), .init(id: a, timeNanos: 1), .init(id: b, timeNanos: 9)]).entries,
@@ -71,7 +71,7 @@ final class FormatV2VectorTests: XCTestCase {
     }
 
     func testRejections() throws {
-        let a = ChunkID(bytes: [UInt8](repeating: 1, count: 32))!, b = ChunkID(bytes: [UInt8](repeating: 2, count: 32))!
+        let a = SnapshotID(bytes: [UInt8](repeating: 1, count: 32))!, b = SnapshotID(bytes: [UInt8](repeating: 2, count: 32))!
         let catalogue = SnapshotCatalogue(entries: [.init(id: a, plaintext: [9, 9]), .init(id: b, plaintext: [])]).encoded()
         let set = ForgetRecordSet(entries: [.init(id: a, timeNanos: 1), .init(id: b, timeNanos: 2)]).encoded()
         for (bytes, decode) in [(catalogue, { (x: [UInt8]) in _ = try SnapshotCatalogue.decode(x) }),

@@ -4,8 +4,11 @@ import CairnFormat
 /// to the format types. Ids and raw byte fields are hex strings.
 struct VectorError: Error, CustomStringConvertible { var description: String }
 
-private func id(_ hex: String) throws -> ChunkID {
-    guard let id = ChunkID(hex: hex) else { throw VectorError(description: "bad id \(hex)") }
+private func id(_ hex: String) throws -> ChunkID { try sha256Name(hex) }
+
+/// A 32-byte name of any kind (blob, pack, snapshot) from its hex.
+private func sha256Name<ID: SHA256Name>(_ hex: String) throws -> ID {
+    guard let id = ID(hex: hex) else { throw VectorError(description: "bad id \(hex)") }
     return id
 }
 
@@ -71,7 +74,7 @@ struct SnapshotFields: Decodable {
 
     func make() throws -> Snapshot {
         Snapshot(timeNanos: timeNanos, name: name, host: host, user: user, tags: tags, paths: paths, sourceKind: .init(rawValue: sourceKind),
-                 root: try id(root), parent: try parent.map(id), logicalBytes: logicalBytes, fileCount: fileCount,
+                 root: try id(root), parent: try parent.map { try sha256Name($0) as SnapshotID }, logicalBytes: logicalBytes, fileCount: fileCount,
                  directoryCount: directoryCount, newBytes: newBytes, extra: extra, programVersion: programVersion)
     }
 }
@@ -96,7 +99,7 @@ struct IndexDeltaFields: Decodable {
     var supersedes: [String]; var packs: [Pack]
     func make() throws -> IndexDelta {
         IndexDelta(packs: try packs.map {
-            IndexedPack(id: try id($0.id), type: try enumValue(packTypes, $0.type), size: $0.size, entries: try $0.entries.map { try $0.make() })
+            IndexedPack(id: try sha256Name($0.id), type: try enumValue(packTypes, $0.type), size: $0.size, entries: try $0.entries.map { try $0.make() })
         }, supersedes: try supersedes.map(id))
     }
 }

@@ -20,6 +20,7 @@ final class IndexEntryTableTests: XCTestCase {
     }
 
     func id(_ n: Int) -> ChunkID { SHA256.id(Array("blob \(n)".utf8)) }
+    func packID(_ n: Int) -> PackID { SHA256.packID(Array("pack \(n)".utf8)) }
 
     /// An id sharing `other`'s first 8 bytes (so its 62-bit key) but not the rest.
     func sameKey(as other: ChunkID, tail: UInt8) -> ChunkID {
@@ -37,12 +38,12 @@ final class IndexEntryTableTests: XCTestCase {
         let a = id(1), b = id(2), tree = id(3)
         let twin = sameKey(as: a, tail: 0xEE)          // shares a's key: a collision
         let absent = sameKey(as: b, tail: 0x11)        // shares b's key, in no pack
-        try table.add(IndexedPack(id: id(100), type: .data, size: 1000, entries: [
+        try table.add(IndexedPack(id: packID(100), type: .data, size: 1000, entries: [
             entry(a, at: 0), entry(b, at: 100), entry(twin, at: 200, base: a),
         ]))
-        try table.add(IndexedPack(id: id(101), type: .metadata, size: 500, entries: [entry(tree, .tree, at: 0)]))
+        try table.add(IndexedPack(id: packID(101), type: .metadata, size: 500, entries: [entry(tree, .tree, at: 0)]))
         // The same pack named again (a second index object): the first stays.
-        XCTAssertFalse(try table.add(IndexedPack(id: id(100), type: .data, size: 1, entries: [entry(absent, at: 0)])))
+        XCTAssertFalse(try table.add(IndexedPack(id: packID(100), type: .data, size: 1, entries: [entry(absent, at: 0)])))
         try table.finish()
 
         XCTAssertEqual(table.recordCount, 4)
@@ -60,7 +61,7 @@ final class IndexEntryTableTests: XCTestCase {
         XCTAssertEqual(table.packs[0].blobBytes, 300)
         XCTAssertTrue(table.isDelta[2])
         XCTAssertFalse(table.isDelta[0])
-        XCTAssertEqual(try table.pack(1), IndexedPack(id: id(101), type: .metadata, size: 500, entries: [entry(tree, .tree, at: 0)]))
+        XCTAssertEqual(try table.pack(1), IndexedPack(id: packID(101), type: .metadata, size: 500, entries: [entry(tree, .tree, at: 0)]))
 
         var blobs: [ChunkID: [Int]] = [:]
         try table.forEachBlob { _, records in blobs[try table.id(ofRecord: records[0])] = records }
@@ -70,13 +71,13 @@ final class IndexEntryTableTests: XCTestCase {
     func testRepeatedPacksAndDuplicateBlobs() throws {
         let last = try IndexEntryTable(directory: directory, repeatedPacks: .keepLast)
         let a = id(1), b = id(2)
-        try last.add(IndexedPack(id: id(100), type: .data, size: 1000, entries: [entry(a, at: 0)]))
-        try last.add(IndexedPack(id: id(101), type: .data, size: 1000, entries: [entry(a, at: 0), entry(b, at: 100)]))
-        try last.add(IndexedPack(id: id(100), type: .data, size: 2000, entries: [entry(a, at: 500)]))
+        try last.add(IndexedPack(id: packID(100), type: .data, size: 1000, entries: [entry(a, at: 0)]))
+        try last.add(IndexedPack(id: packID(101), type: .data, size: 1000, entries: [entry(a, at: 0), entry(b, at: 100)]))
+        try last.add(IndexedPack(id: packID(100), type: .data, size: 2000, entries: [entry(a, at: 500)]))
         try last.finish()
         XCTAssertEqual(last.liveSlots, [1, 2], "the first copy of pack 100 is replaced")
         XCTAssertEqual(try last.records(a, .data), [1, 3], "its records are no location any more")
-        XCTAssertEqual(last.slot(of: id(100)), 2)
+        XCTAssertEqual(last.slot(of: packID(100)), 2)
         XCTAssertEqual(try last.entries(of: a, .data).map(\.entry.offset), [0, 500])
         var groups: [[Int]] = []
         try last.forEachBlob { _, records in groups.append(records) }
@@ -98,7 +99,7 @@ final class IndexEntryTableTests: XCTestCase {
                 entries.append(BlobEntry(type: .data, id: blob, offset: UInt64(i * 100), length: 100, rawLength: 100))
                 if (p * perPack + i) % 997 == 0 { sample.append((blob, p * perPack + i)) }
             }
-            try table.add(IndexedPack(id: ChunkID(w0: 0, w1: 0, w2: 1, w3: UInt64(p)), type: .data, size: UInt64(perPack * 100), entries: entries))
+            try table.add(IndexedPack(id: PackID(words: 0, 0, 1, UInt64(p)), type: .data, size: UInt64(perPack * 100), entries: entries))
         }
         try table.finish()
         XCTAssertEqual(table.recordCount, count)

@@ -5,21 +5,22 @@ import XCTest
 
 final class RepositoryIndexTests: XCTestCase {
     func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+    func packID(_ n: UInt8) -> PackID { PackID(bytes: [UInt8](repeating: n, count: 32))! }
 
     func testPacksBlobsAndCheckpoints() throws {
         let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let index = try RepositoryIndex(path: path)
-        let pack = IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+        let pack = IndexedPack(id: packID(1), type: .data, size: 1000, entries: [
             BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
             BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 50),
         ])
         try index.addPacks([pack], indexed: false)
         XCTAssertTrue(try index.contains(id(2), type: .data))
         XCTAssertFalse(try index.contains(id(2), type: .tree))
-        XCTAssertEqual(try index.lookup(id(3), type: .data), BlobLocation(pack: id(1), offset: 100, length: 50, rawLength: 50))
+        XCTAssertEqual(try index.lookup(id(3), type: .data), BlobLocation(pack: packID(1), offset: 100, length: 50, rawLength: 50))
         XCTAssertEqual(try index.unindexedPacks(), [pack])
-        try index.markIndexed([id(1)], indexObject: "delta1")
+        try index.markIndexed([packID(1)], indexObject: "delta1")
         XCTAssertEqual(try index.unindexedPacks(), [])
         XCTAssertEqual(try index.indexObjectNames(), ["delta1"])
         let t = try index.totals()
@@ -36,7 +37,7 @@ final class RepositoryIndexTests: XCTestCase {
         let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let index = try RepositoryIndex(path: path)
-        try index.addPacks([IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+        try index.addPacks([IndexedPack(id: packID(1), type: .data, size: 1000, entries: [
             BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
             BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 50),
             BlobEntry(type: .data, id: id(4), offset: 150, length: 50, rawLength: 90, base: id(2)),
@@ -113,13 +114,14 @@ final class RepositoryIndexTests: XCTestCase {
 
 final class RepositoryIndexBatchLookupTests: XCTestCase {
     func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
+    func packID(_ n: UInt8) -> PackID { PackID(bytes: [UInt8](repeating: n, count: 32))! }
 
     /// The batched lookup answers as the single one, in order, nil for unknown ids, and leaves the connection usable for writes.
     func testBatchLookupMatchesSingleLookups() throws {
         let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
         defer { RepositoryIndex.destroy(path: path) }
         let index = try RepositoryIndex(path: path)
-        try index.addPacks([IndexedPack(id: id(1), type: .data, size: 1000, entries: [
+        try index.addPacks([IndexedPack(id: packID(1), type: .data, size: 1000, entries: [
             BlobEntry(type: .data, id: id(2), offset: 0, length: 100, rawLength: 200),
             BlobEntry(type: .data, id: id(3), offset: 100, length: 50, rawLength: 60, base: id(2)),
             BlobEntry(type: .tree, id: id(4), offset: 150, length: 10, rawLength: 10),
@@ -132,7 +134,7 @@ final class RepositoryIndexBatchLookupTests: XCTestCase {
         XCTAssertNil(batch[3], "a tree blob is not a data blob")
         XCTAssertEqual(try index.lookup([], type: .data), [])
         // No read transaction left open: a write on the same connection works.
-        try index.addPacks([IndexedPack(id: id(5), type: .data, size: 10, entries: [BlobEntry(type: .data, id: id(6), offset: 0, length: 10, rawLength: 10)])], indexed: false)
+        try index.addPacks([IndexedPack(id: packID(5), type: .data, size: 10, entries: [BlobEntry(type: .data, id: id(6), offset: 0, length: 10, rawLength: 10)])], indexed: false)
         XCTAssertNotNil(try index.lookup([id(6)], type: .data)[0])
     }
 }

@@ -246,7 +246,7 @@ let indexFixture: Result<(RepositoryIndex, [ChunkID]), Error> = Result {
             ids.append(id)
             entries.append(BlobEntry(type: .data, id: id, offset: UInt64(k * 6000), length: 6000, rawLength: 16384))
         }
-        let packID = ChunkID(bytes: (0..<4).flatMap { _ in withUnsafeBytes(of: UInt64(p) &* 0x9E37_79B9_7F4A_7C15 &+ 1) { Array($0) } })!
+        let packID = PackID(bytes: (0..<4).flatMap { _ in withUnsafeBytes(of: UInt64(p) &* 0x9E37_79B9_7F4A_7C15 &+ 1) { Array($0) } })!
         packs.append(IndexedPack(id: packID, type: .data, size: 6_000_000, entries: entries))
         if packs.count == 50 { try index.addPacks(packs, indexed: true); packs = [] }
     }

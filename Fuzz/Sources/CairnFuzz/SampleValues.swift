@@ -2,7 +2,9 @@ import CairnFormat
 
 /// Small honest values for the encoder-made seeds.
 enum SampleValues {
-    static func id(_ b: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: b, count: 32))! }
+    static func id(_ b: UInt8) -> ChunkID { name(b) }
+    /// The same bytes as a name of another kind (a pack's, a snapshot's).
+    static func name<ID: SHA256Name>(_ b: UInt8) -> ID { ID(bytes: [UInt8](repeating: b, count: 32))! }
 
     static var tree: Tree {
         var file = Node(name: Array("README.md".utf8), kind: .file, mode: 0o644, uid: 1000, gid: 1000, user: "alice", group: "staff",
@@ -16,18 +18,18 @@ enum SampleValues {
 
     static var snapshot: Snapshot {
         Snapshot(timeNanos: 1_700_000_000_000_000_000, name: "db", host: "db1", user: "postgres", tags: ["daily", "pg"],
-                 paths: ["/var/lib/postgresql"], sourceKind: "pg-dump", root: id(4), parent: id(5), logicalBytes: 1 << 30,
+                 paths: ["/var/lib/postgresql"], sourceKind: "pg-dump", root: id(4), parent: name(5), logicalBytes: 1 << 30,
                  fileCount: 3, directoryCount: 1, newBytes: 12345, extra: ["pg-wal-file": "000000010000000000000002", "server": "15.4"],
                  programVersion: "cairn 0.1")
     }
 
     static var indexDelta: IndexDelta {
         IndexDelta(packs: [
-            IndexedPack(id: id(6), type: .data, size: 4000, entries: [
+            IndexedPack(id: name(6), type: .data, size: 4000, entries: [
                 BlobEntry(type: .data, id: id(1), offset: 0, length: 3000, rawLength: 4096),
                 BlobEntry(type: .data, id: id(2), offset: 3000, length: 900, rawLength: 8000, base: id(1)),
             ]),
-            IndexedPack(id: id(7), type: .metadata, size: 500, entries: [BlobEntry(type: .tree, id: id(3), offset: 0, length: 400, rawLength: 380)]),
+            IndexedPack(id: name(7), type: .metadata, size: 500, entries: [BlobEntry(type: .tree, id: id(3), offset: 0, length: 400, rawLength: 380)]),
         ], supersedes: [id(8)])
     }
 }

@@ -271,7 +271,7 @@ public final class Archiver {
         let stats = saver.currentStats
         let snapshot = Snapshot(timeNanos: options.timeNanos ?? Clock.nowNanos(), name: options.name,
                                 host: options.host ?? Host.name, user: Host.user, tags: options.tags, paths: paths,
-                                sourceKind: kind, root: root, parent: parent.flatMap { ChunkID(hex: $0) },
+                                sourceKind: kind, root: root, parent: parent.flatMap { SnapshotID(hex: $0) },
                                 logicalBytes: logical, fileCount: files, directoryCount: directories,
                                 newBytes: stats.newDataRawBytes, extra: options.extra.merging(addedExtra) { $1 }.merging(partialFacts) { $1 }.merging(layoutFacts) { $1 }, programVersion: CairnVersion.string)
         let id = try await repo.saveSnapshot(snapshot)

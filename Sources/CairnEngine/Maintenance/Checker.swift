@@ -78,14 +78,14 @@ public struct Checker: Sendable {
         // damaged or renamed), not lost data, and a rebuild of the index recovers it.
         var unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:]
         for hex in report.orphanPacks {
-            guard let id = ChunkID(hex: hex), let size = stored[id], let header = try? await repo.readPackHeader(id, size: size) else { continue }
+            guard let id = PackID(hex: hex), let size = stored[id], let header = try? await repo.readPackHeader(id, size: size) else { continue }
             for e in header.entries where try view.location(.init(id: e.id, type: e.type)) == nil {
                 unindexed[.init(id: e.id, type: e.type)] = BlobLocation(pack: id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
             }
         }
 
         if options.readData {
-            try await readData(view: view, unindexed: unindexed, stored: stored, skip: Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) }),
+            try await readData(view: view, unindexed: unindexed, stored: stored, skip: Set(report.packProblems.compactMap { PackID(hex: $0.pack) }),
                                started: started, report: &report, badBlobs: &badBlobs)
         }
         // Delta blobs whose base the index does not name whole cannot be decoded (a read-data
@@ -126,10 +126,10 @@ public struct Checker: Sendable {
         }
     }
 
-    private func storedPacks() async throws -> [ChunkID: UInt64] {
-        var out: [ChunkID: UInt64] = [:]
+    private func storedPacks() async throws -> [PackID: UInt64] {
+        var out: [PackID: UInt64] = [:]
         for key in try await repo.store.list(.data) {
-            guard let id = ChunkID(hex: key.name), let size = try await repo.store.size(key) else { continue }
+            guard let id = PackID(hex: key.name), let size = try await repo.store.size(key) else { continue }
             out[id] = size
         }
         return out
@@ -137,7 +137,7 @@ public struct Checker: Sendable {
 
     // MARK: reading data
 
-    private func selectPacks(_ candidates: [ChunkID]) throws -> (read: [ChunkID], skippedRecent: Int) {
+    private func selectPacks(_ candidates: [PackID]) throws -> (read: [PackID], skippedRecent: Int) {
         var list = candidates.sorted()
         switch options.subset {
         case .all: break
@@ -158,14 +158,14 @@ public struct Checker: Sendable {
     }
 
     private struct PackResult: Sendable {
-        let pack: ChunkID
+        let pack: PackID
         var problem: String? = nil
         var badBlobs: [(BlobEntry, String)] = []
         var blobs = 0
         var bytes: UInt64 = 0
     }
 
-    private func readData(view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation], stored: [ChunkID: UInt64], skip: Set<ChunkID>, started: Double,
+    private func readData(view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation], stored: [PackID: UInt64], skip: Set<PackID>, started: Double,
                           report: inout ScrubReport, badBlobs: inout [StoreIndexView.BlobKey: String]) async throws {
         let (packs, skippedRecent) = try selectPacks(view.packIDs.filter { stored[$0] != nil && !skip.contains($0) })
         report.packsSkippedRecent = skippedRecent
@@ -204,7 +204,7 @@ public struct Checker: Sendable {
     }
 
     /// Downloads one pack and proves every byte of it.
-    private func verifyPack(_ id: ChunkID, expected: IndexedPack, view: StoreIndexView,
+    private func verifyPack(_ id: PackID, expected: IndexedPack, view: StoreIndexView,
                             unindexed: [StoreIndexView.BlobKey: BlobLocation]) async -> PackResult {
         var r = PackResult(pack: id)
         let bytes: [UInt8]
@@ -215,7 +215,7 @@ public struct Checker: Sendable {
             return r
         }
         r.bytes = UInt64(bytes.count)
-        let nameMatches = SHA256.id(bytes) == id
+        let nameMatches = SHA256.packID(bytes) == id
         var problems: [String] = []
         if !nameMatches { problems.append("content does not match its name (SHA-256)") }
         for e in expected.entries {

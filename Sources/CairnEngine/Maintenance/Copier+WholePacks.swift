@@ -29,11 +29,11 @@ extension Copier {
     /// the destination lacks (each pack is considered once per run); returns
     /// the blobs of `batch` left to copy one by one.
     func copyWholePacks(_ batch: [PendingBlob], saver: BlobSaver, report: inout Report) async throws -> [PendingBlob] {
-        var candidates: [ChunkID] = []
+        var candidates: [PackID] = []
         for blob in batch where wholePacksTried.insert(blob.location.pack).inserted { candidates.append(blob.location.pack) }
         guard !candidates.isEmpty else { return batch }
         let source = self.source
-        var copied = Set<ChunkID>()
+        var copied = Set<PackID>()
         try await withThrowingTaskGroup(of: (bytes: [UInt8], pack: IndexedPack)?.self) { group in
             var next = 0
             func launch() {
@@ -66,13 +66,13 @@ extension Copier {
     /// Reads pack `id` whole and its header; nil when it is too large to copy
     /// whole or its bytes do not hash to its id (then its blobs are copied one
     /// by one, each proven good or reported damaged on its own).
-    static func readWholePack(_ id: ChunkID, from source: Repository) async throws -> (bytes: [UInt8], pack: IndexedPack)? {
+    static func readWholePack(_ id: PackID, from source: Repository) async throws -> (bytes: [UInt8], pack: IndexedPack)? {
         let key = ObjectKey(.data, id.hex)
         guard let size = try await source.store.size(key) else { throw CairnError.missingPack(id.hex) }
         guard size <= wholePackLimit, size >= UInt64(PackTrailer.length) else { return nil }
         let bytes: [UInt8]
         do { bytes = try await source.store.get(key) } catch StorageError.notFound { throw CairnError.missingPack(id.hex) }
-        guard UInt64(bytes.count) == size, SHA256.id(bytes) == id else { return nil }
+        guard UInt64(bytes.count) == size, SHA256.packID(bytes) == id else { return nil }
         guard let range = try? PackTrailer.sealedHeaderRange(tail: Array(bytes[(bytes.count - PackTrailer.length)...]), packSize: size, what: "pack \(id.hex)"),
               let plain = try? source.keys.openPackHeader(Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)])),
               let header = try? PackHeader.decode(plain, dataLength: range.lowerBound)

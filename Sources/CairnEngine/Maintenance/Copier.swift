@@ -52,7 +52,7 @@ public final class Copier: @unchecked Sendable {
     private let rechunkedTrees: ScratchIDMap
 
     /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
-    var wholePacksTried = Set<ChunkID>()
+    var wholePacksTried = Set<PackID>()
 
     public init(source: Repository, destination: Repository) throws {
         self.source = source; self.destination = destination
@@ -213,7 +213,7 @@ public final class Copier: @unchecked Sendable {
 
     /// One read of a pack: contiguous (or nearly) blobs, by their place in `pending`.
     private struct PackRun: Sendable {
-        let pack: ChunkID
+        let pack: PackID
         let offset: UInt64
         let length: Int
         let blobs: [(id: ChunkID, type: BlobType, location: BlobLocation)]

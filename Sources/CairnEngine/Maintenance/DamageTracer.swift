@@ -36,9 +36,9 @@ struct DamageTracer {
     var unreadable: [StoreIndexView.BlobKey: String] = [:]
     /// Blobs referenced by a snapshot that only a pack no readable index object names
     /// holds, read from there and verified: index damage, not lost data.
-    var unindexedUsed: [StoreIndexView.BlobKey: ChunkID] = [:]
+    var unindexedUsed: [StoreIndexView.BlobKey: PackID] = [:]
     /// Blobs referenced by a snapshot that only such a pack holds, damaged there.
-    var unindexedDamaged: [StoreIndexView.BlobKey: (pack: ChunkID, why: String)] = [:]
+    var unindexedDamaged: [StoreIndexView.BlobKey: (pack: PackID, why: String)] = [:]
 
     init(repo: Repository, view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:],
          badBlobs: [StoreIndexView.BlobKey: String]) {

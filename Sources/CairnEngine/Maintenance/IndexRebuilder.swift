@@ -38,7 +38,7 @@ public struct IndexRebuilder {
     /// object names) in a new index object, from their own headers: what a
     /// rebuild does for them, without touching anything else. Returns how
     /// many were named.
-    public func indexPacks(_ packs: Set<ChunkID>) async throws -> Int {
+    public func indexPacks(_ packs: Set<PackID>) async throws -> Int {
         var found: [IndexedPack] = []
         for id in packs.sorted() {
             guard let size = try await repo.store.size(ObjectKey(.data, id.hex)) else { continue }
@@ -81,7 +81,7 @@ public struct IndexRebuilder {
         }
         for key in packKeys {
             defer { progress.update { $0.bytesDone += 1 } }
-            guard let id = ChunkID(hex: key.name) else { continue }
+            guard let id = PackID(hex: key.name) else { continue }
             let isNamed = view.names(pack: id)
             if isNamed, !readAllPacks, let pack = try view.pack(id) {
                 named.append(pack); namedEntries += pack.entries.count

@@ -148,8 +148,8 @@ public struct ObjectLockMaintenance {
     }
 
     /// The packs holding every blob the snapshots reach: trees, list blobs, data and their delta bases.
-    func packs(of snapshots: [SnapshotRecord]) async throws -> Set<ChunkID> {
-        var packs = Set<ChunkID>()
+    func packs(of snapshots: [SnapshotRecord]) async throws -> Set<PackID> {
+        var packs = Set<PackID>()
         var trees = Set<ChunkID>()
         var lists = Set<ChunkID>()
         var data = Set<ChunkID>()

@@ -12,7 +12,7 @@ struct PruneFacts {
     var snapshots = 0
     var indexObjects = 0
     /// Packs in the store that no index object names and nothing locks, with their sizes: deleted whole.
-    var unindexed: [ChunkID: UInt64] = [:]
+    var unindexed: [PackID: UInt64] = [:]
     /// Slots of packs Object Lock keeps (still locked themselves, or named by a still-locked
     /// index object): neither deleted nor repacked.
     var lockedPacks: Set<Int> = []
@@ -43,7 +43,7 @@ struct PrunePlan {
     /// Packs repacked only because a delta in them would lose its base (part of `repack`).
     private(set) var forcedRepack = Set<Int>()
     /// Packs no index object names, deleted whole, in id order.
-    let unindexed: [ChunkID]
+    let unindexed: [PackID]
     /// Per kept pack: delta blobs in it whose base is stored whole nowhere (no budget to repack it).
     private(set) var undecodableKept: [Int: Int] = [:]
     /// Unused blobs kept only as bases of deltas that stay (no repack budget).

@@ -117,7 +117,7 @@ public final class Pruner {
         // Every entry of every index object, in a table on disk with 12 bytes a blob in memory
         // (a pack named by several index objects counts as the first names it).
         let table = try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepFirst)
-        var packsNamedBy: [String: [ChunkID]] = [:]
+        var packsNamedBy: [String: [PackID]] = [:]
         for key in indexKeys.sorted(by: { $0.name < $1.name }) {
             let delta: IndexDelta
             do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await MetadataObjects.read(repo.store, key))) } catch {
@@ -127,7 +127,7 @@ public final class Pruner {
             for p in delta.packs { try table.add(p) }
         }
         try table.finish()
-        let stored = Set(try await repo.store.list(.data).compactMap { ChunkID(hex: $0.name) })
+        let stored = Set(try await repo.store.list(.data).compactMap { PackID(hex: $0.name) })
         var unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
         let packCount = table.packs.count
         log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packCount) indexed packs, \(unindexed.count) unindexed packs")
@@ -172,7 +172,7 @@ public final class Pruner {
                 lockedPacks.insert(i)
                 lockGuard.record(lockedUntil: until)
             }
-            var deletable: [ChunkID] = []
+            var deletable: [PackID] = []
             for id in unindexed {
                 if let until = try await lockGuard.lockedUntil(ObjectKey(.data, id.hex)) { lockGuard.record(lockedUntil: until) } else { deletable.append(id) }
             }

@@ -38,7 +38,7 @@ public struct Repairer {
         try await repo.checkMayDelete(.index, before: "repair")
         var result = Result()
         let view = try await StoreIndexView.load(repo)
-        let damagedPacks = Set(report.packProblems.compactMap { ChunkID(hex: $0.pack) })
+        let damagedPacks = Set(report.packProblems.compactMap { PackID(hex: $0.pack) })
         var needed = Set<StoreIndexView.BlobKey>()
         for b in report.blobProblems {
             guard let id = ChunkID(hex: b.blob), let t = BlobType.named(b.type) else { continue }
@@ -93,7 +93,7 @@ public struct Repairer {
                     if let p = try current.pack(id) { try await writer.add(p) }
                 }
             }
-            var lostPacks = Set<ChunkID>()
+            var lostPacks = Set<PackID>()
             for k in needed { if let p = try view.location(k)?.pack { lostPacks.insert(p) } }
             for p in damagedPacks.sorted() {
                 result.droppedPacks.append(p.hex)

@@ -62,7 +62,7 @@ public struct RepositoryMigration: Sendable {
         func flush() async throws {
             guard !batch.isEmpty else { return }
             try await commitCheck()
-            let catalogue = SnapshotCatalogue(entries: batch.compactMap { r in ChunkID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
+            let catalogue = SnapshotCatalogue(entries: batch.compactMap { r in SnapshotID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
             _ = try await repo.saveCatalogue(catalogue, rows: batch)
             result.cataloguesWritten += 1
             result.snapshotsCatalogued += catalogue.entries.count

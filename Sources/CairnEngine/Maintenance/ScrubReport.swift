@@ -30,7 +30,7 @@ public struct ScrubOptions: Sendable {
     }
 
     /// Whether `pack` falls in the n-th of t slices: the first four bytes of its id modulo t.
-    static func inSlice(_ pack: ChunkID, _ n: Int, _ t: Int) -> Bool {
+    static func inSlice(_ pack: PackID, _ n: Int, _ t: Int) -> Bool {
         Int(pack.w0 >> 32) % t == n - 1
     }
 }

@@ -101,7 +101,7 @@ public struct SnapshotForgetter {
         let doomed = Set(ids)
         for (name, _) in holders.sorted(by: { $0.key < $1.key }) where loaded[name]?.kind == .catalogue {
             let keep = try repo.index.snapshotRows(inObject: name).filter { !doomed.contains($0.id) }
-            try await repo.replaceCatalogue(name, with: keep.compactMap { r in ChunkID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
+            try await repo.replaceCatalogue(name, with: keep.compactMap { r in SnapshotID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
         }
         // Single snapshots, and ids no loaded object holds (an object of that name may still be in the store).
         let inCatalogues = Set(holders.filter { loaded[$0.key]?.kind == .catalogue }.values.joined())

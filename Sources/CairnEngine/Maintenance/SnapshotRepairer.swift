@@ -57,7 +57,7 @@ public struct SnapshotRepairer {
         // becomes zeros of the right length instead of truncating the file.
         var lengths: [StoreIndexView.BlobKey: UInt32] = [:]
         for hex in Set(report.blobProblems.compactMap(\.pack)) {
-            guard let pack = ChunkID(hex: hex), !view.names(pack: pack),
+            guard let pack = PackID(hex: hex), !view.names(pack: pack),
                   let size = try? await repo.store.size(ObjectKey(.data, hex)),
                   let header = try? await repo.readPackHeader(pack, size: size) else { continue }
             for e in header.entries { lengths[.init(id: e.id, type: e.type)] = e.rawLength }
@@ -76,7 +76,7 @@ public struct SnapshotRepairer {
             try await saver.finish()
             var s = record.snapshot
             s.root = root
-            s.parent = ChunkID(hex: record.id)
+            s.parent = SnapshotID(hex: record.id)
             if !s.tags.contains("repaired") { s.tags.append("repaired") }
             for (path, lost) in ctx.losses { s.extra[SnapshotFacts.lostPath(path)] = lost }
             if ctx.lossesNotListed > 0 { s.extra[SnapshotFacts.lostPathsNotListed] = "\(ctx.lossesNotListed)" }

@@ -9,7 +9,7 @@ package enum DeltaBaseRule {
     /// `baseLocation` (where the index says `base` is, nil when it names none) when `base` may be
     /// used for the delta blob `blob` stored in `pack`; else the damage, named on `blob`.
     /// - Parameter index: which index was asked, for the message ("in the store", "of the source").
-    package static func usable(_ base: ChunkID, at baseLocation: BlobLocation?, forDelta blob: ChunkID, in pack: ChunkID,
+    package static func usable(_ base: ChunkID, at baseLocation: BlobLocation?, forDelta blob: ChunkID, in pack: PackID,
                        index: String = "in the store") throws -> BlobLocation {
         guard let baseLocation else {
             throw CairnError.damagedBlob(blob: blob.hex, pack: pack.hex, reason: "its delta base \(base.hex) is named by no index object \(index)")

@@ -9,10 +9,10 @@ import Glibc
 package enum ForgetRecords {
     /// Records that snapshots `ids` are being removed; stored before their objects are deleted.
     package static func write(_ repo: Repository, ids: [String], nowNanos: Int64 = Clock.nowNanos()) async throws {
-        let chunkIDs = ids.compactMap { ChunkID(hex: $0) }
+        let snapshotIDs = ids.compactMap { SnapshotID(hex: $0) }
         var start = 0
-        while start < chunkIDs.count {
-            let part = Array(chunkIDs[start..<min(start + ForgetRecord.maximumIDs, chunkIDs.count)])
+        while start < snapshotIDs.count {
+            let part = Array(snapshotIDs[start..<min(start + ForgetRecord.maximumIDs, snapshotIDs.count)])
             start += part.count
             let sealed = try repo.keys.sealObject(.forgetRecord, ForgetRecord(timeNanos: nowNanos, snapshots: part).encoded())
             let name = Hex.encode(SHA256.hash(sealed))

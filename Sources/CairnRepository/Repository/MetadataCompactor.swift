@@ -123,7 +123,7 @@ public struct MetadataCompactor: Sendable {
 
     func mergeIndexObjects() async throws -> Int {
         guard let pick = Self.select(try repo.index.indexObjects(), policy: .index) else { return 0 }
-        var packs: [IndexedPack] = [], seen = Set<ChunkID>(), merged: [String] = []
+        var packs: [IndexedPack] = [], seen = Set<PackID>(), merged: [String] = []
         try await repo.fetchInOrder(pick.map { ObjectKey(.index, $0) }) { key, fetched in
             // Gone (merged by another writer) or unreadable: left alone, never deleted unread.
             guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
@@ -149,7 +149,7 @@ public struct MetadataCompactor: Sendable {
         guard let pick = Self.select(objects.map { ($0.name, Int($0.size)) }, policy: .snapshots) else { return 0 }
         var rows: [SnapshotRow] = []
         for name in pick { rows += try repo.index.snapshotRows(inObject: name) }
-        let catalogue = SnapshotCatalogue(entries: rows.compactMap { r in ChunkID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
+        let catalogue = SnapshotCatalogue(entries: rows.compactMap { r in SnapshotID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
         guard catalogue.entries.count <= SnapshotCatalogue.maximumEntries else { return 0 }
         let name = try await repo.saveCatalogue(catalogue, rows: rows)
         for n in pick where n != name { try await deleteMerged(ObjectKey(.snapshots, n)) }

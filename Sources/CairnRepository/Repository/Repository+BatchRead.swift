@@ -189,7 +189,7 @@ extension Repository {
 
     /// A range of one pack read at once, and the blobs in it.
     struct PackRun: Sendable {
-        let pack: ChunkID
+        let pack: PackID
         let start: UInt64
         var length: Int
         var members: [RunMember]

@@ -580,7 +580,7 @@ public final class Repository: Sendable {
     }
 
     /// Reads and decrypts a pack's header from the end of the pack.
-    public func readPackHeader(_ pack: ChunkID, size: UInt64) async throws -> PackHeader {
+    public func readPackHeader(_ pack: PackID, size: UInt64) async throws -> PackHeader {
         let key = ObjectKey(.data, pack.hex)
         let what = "pack \(pack.hex)"
         guard size >= UInt64(PackTrailer.length) else { throw FormatError.truncated(what: what) }

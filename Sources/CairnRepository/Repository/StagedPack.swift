@@ -46,7 +46,7 @@ package final class StagedPack {
 
     /// Appends the sealed header and its length and closes the file; the
     /// pack's id is the SHA-256 of all its bytes.
-    package func finish(keys: Keyring) throws -> (id: ChunkID, path: String, size: UInt64) {
+    package func finish(keys: Keyring) throws -> (id: PackID, path: String, size: UInt64) {
         let trailer = try PackAssembler.trailer(type: type, entries: entries, keys: keys)
         guard var h = hasher.take() else { throw CairnError.io("pack \(file.path) was finished twice") }
         try trailer.withUnsafeBytes { b in
@@ -54,7 +54,7 @@ package final class StagedPack {
             h.update(b)
         }
         try file.close()
-        guard let id = ChunkID(bytes: h.finalize()) else { throw CairnError.io("SHA-256 returned a digest of the wrong length") }
+        guard let id = PackID(bytes: h.finalize()) else { throw CairnError.io("SHA-256 returned a digest of the wrong length") }
         return (id, file.path, file.size)
     }
 

@@ -78,19 +78,19 @@ package final class StoreIndexView: @unchecked Sendable {
     package var packCount: Int { table.liveSlots.count }
 
     /// Ids of the packs the index names, in no particular order.
-    package var packIDs: [ChunkID] { table.liveSlots.map { table.packs[$0].id } }
+    package var packIDs: [PackID] { table.liveSlots.map { table.packs[$0].id } }
 
     /// Whether the index names pack `id`.
-    package func names(pack id: ChunkID) -> Bool { table.slot(of: id) != nil }
+    package func names(pack id: PackID) -> Bool { table.slot(of: id) != nil }
 
     /// Pack `id` as the index names it, entries read back; nil when not named.
-    package func pack(_ id: ChunkID) throws -> IndexedPack? {
+    package func pack(_ id: PackID) throws -> IndexedPack? {
         guard let slot = table.slot(of: id) else { return nil }
         return try table.pack(slot)
     }
 
     /// The size and type the index gives pack `id`, without its entries.
-    package func packInfo(_ id: ChunkID) -> IndexEntryTable.Pack? { table.slot(of: id).map { table.packs[$0] } }
+    package func packInfo(_ id: PackID) -> IndexEntryTable.Pack? { table.slot(of: id).map { table.packs[$0] } }
 
     /// Every pack the index names, one at a time with its entries (in the order loaded).
     package func forEachPack(_ body: (IndexedPack) throws -> Void) throws {
@@ -132,8 +132,8 @@ package final class StoreIndexView: @unchecked Sendable {
 
     /// Per pack, the delta entries whose base no index object names as a
     /// whole data blob: they cannot be decoded (format-spec §8).
-    package func undecodableDeltas() throws -> [ChunkID: [BlobEntry]] {
-        var out: [ChunkID: [BlobEntry]] = [:]
+    package func undecodableDeltas() throws -> [PackID: [BlobEntry]] {
+        var out: [PackID: [BlobEntry]] = [:]
         for slot in table.liveSlots {
             let p = table.packs[slot]
             var bad: [BlobEntry] = []

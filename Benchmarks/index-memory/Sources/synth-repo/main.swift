@@ -64,7 +64,7 @@ func trailer(_ type: PackType, _ entries: [BlobEntry]) throws -> [UInt8] {
 }
 
 var madeDirectories = Set<String>()
-func path(ofPack id: ChunkID) throws -> String {
+func path(ofPack id: PackID) throws -> String {
     let path = root + "/" + ObjectKey(.data, id.hex).path
     let directory = (path as NSString).deletingLastPathComponent
     if madeDirectories.insert(directory).inserted {
@@ -99,7 +99,7 @@ for p in 0..<packs {
     }
     let tail = try trailer(.data, entries)
     let size = UInt64(n) * UInt64(sealedLength) + UInt64(tail.count)
-    let id = rng.id()
+    let id = PackID(reinterpreting: rng.id())
     writeSparse(try path(ofPack: id), size: size, tail: tail)
     batch.append(IndexedPack(id: id, type: .data, size: size, entries: entries))
     batchEntries += n
@@ -142,12 +142,12 @@ let realID = SHA256.id(plain)
 let realSealed = try repo.codec.seal(plain, type: .data, id: realID)
 let realEntry = BlobEntry(type: .data, id: realID, offset: 0, length: UInt32(realSealed.count), rawLength: UInt32(plain.count))
 let realPack = realSealed + (try trailer(.data, [realEntry]))
-let realPackID = SHA256.id(realPack)
+let realPackID = SHA256.packID(realPack)
 try await store.put(ObjectKey(.data, realPackID.hex), realPack)
 let realRoot = try storeTree(Tree(nodes: [Node(name: name("real"), kind: .file, size: UInt64(plain.count), content: ContentRef(ids: [realID]))]))
 
 let metaPack = metaBytes + (try trailer(.metadata, metaEntries))
-let metaPackID = SHA256.id(metaPack)
+let metaPackID = SHA256.packID(metaPack)
 try await store.put(ObjectKey(.data, metaPackID.hex), metaPack)
 batch.append(IndexedPack(id: realPackID, type: .data, size: UInt64(realPack.count), entries: [realEntry]))
 batch.append(IndexedPack(id: metaPackID, type: .metadata, size: UInt64(metaPack.count), entries: metaEntries))

@@ -6,8 +6,8 @@ enum ForgetRecordSetTarget {
     static let target = FuzzTarget(
         name: "forget-record-set", maxLength: 16 << 10, summary: "ForgetRecordSet.decode (merged forget record)",
         seeds: {
-            [ForgetRecordSet(entries: [ForgetRecordSet.Entry(id: SampleValues.id(1), timeNanos: 1_700_000_000_000_000_000),
-                                       ForgetRecordSet.Entry(id: SampleValues.id(2), timeNanos: -1)]).encoded(),
+            [ForgetRecordSet(entries: [ForgetRecordSet.Entry(id: SampleValues.name(1), timeNanos: 1_700_000_000_000_000_000),
+                                       ForgetRecordSet.Entry(id: SampleValues.name(2), timeNanos: -1)]).encoded(),
              ForgetRecordSet(entries: []).encoded()]
         },
         run: { bytes in

@@ -10,8 +10,8 @@ enum SnapshotCatalogueTarget {
             var other = SampleValues.snapshot
             other.name = "wal"
             return [
-                SnapshotCatalogue(entries: [SnapshotCatalogue.Entry(id: SampleValues.id(1), plaintext: one),
-                                            SnapshotCatalogue.Entry(id: SampleValues.id(2), plaintext: other.encoded())]).encoded(),
+                SnapshotCatalogue(entries: [SnapshotCatalogue.Entry(id: SampleValues.name(1), plaintext: one),
+                                            SnapshotCatalogue.Entry(id: SampleValues.name(2), plaintext: other.encoded())]).encoded(),
                 SnapshotCatalogue(entries: []).encoded(),
             ]
         },

@@ -113,7 +113,7 @@ rm -rf "$work/keys"
 
 if [ "${NO_S3:-0}" != 1 ]; then
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  python3 "$root/Tests/CairnS3Tests/Support/run_moto.py" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+  python3 "$root/Tests/CairnTestSupport/run_moto.py" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
   moto=$!
   for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
   export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1

@@ -14,10 +14,14 @@
 # unlink = DELETE, stat = HEAD).
 #
 #   Benchmarks/longhaul/run.sh [--quick] [--store local|s3|both] [--checkpoints "100 1000 10000 45000"]
-#                              [--segment-kib N] [--repeat N] [--jobs N] [--keep]
-#   --jobs N: between checkpoints, N wal-push processes at once (several writers, as several
-#   clusters archiving into one repository would be), to build the history N times faster on a
-#   loaded machine; the day's backups, forget and prune and every measured command run alone.
+#                              [--segment-kib N] [--repeat N] [--jobs N] [--seed seeder|cli] [--work DIR] [--keep]
+#   Between checkpoints the history grows through `longhaul-seed` (this directory's package,
+#   built in release; SEED=path skips the build): the calls `cairn wal-push` makes (check, shared
+#   lock, sync, push, metadata merge) with the repository opened once per process, under nice.
+#   --seed cli grows it with one `cairn wal-push` process per segment instead (1-2 a second on
+#   a loaded machine). --jobs N: N seeders (or wal-push processes) at once, each every N-th
+#   segment (several writers, as several clusters archiving into one repository would be); the
+#   day's backups, forget and prune and every measured command run alone.
 #   Each time printed is the median of --repeat runs (default 3): wall time and CPU time (user +
 #   system, which the load of a shared machine disturbs far less). The repository as it is at the
 #   first checkpoint is copied aside; at every later checkpoint each run of a command on it
@@ -34,6 +38,8 @@ stores="both"
 keep=0
 repeat=3
 jobs=1
+seed=seeder
+work_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) checkpoints="100 1000 3000"; segment_kib=256 ;;
@@ -43,6 +49,8 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --repeat) repeat="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
+    --seed) seed="$2"; shift ;;
+    --work) work_dir="$2"; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -54,7 +62,11 @@ if [ -z "${CAIRN:-}" ]; then
   swift build -c release --product cairn >/dev/null
   CAIRN="$PWD/.build/release/cairn"
 fi
-work=$(mktemp -d /tmp/cairn-longhaul.XXXXXX)
+if [ "$seed" = seeder ] && [ -z "${SEED:-}" ]; then
+  (cd Benchmarks/longhaul && swift build -c release --product longhaul-seed >/dev/null)
+  SEED="$PWD/Benchmarks/longhaul/.build/release/longhaul-seed"
+fi
+if [ -n "$work_dir" ]; then mkdir -p "$work_dir"; work=$(mktemp -d "$work_dir/cairn-longhaul.XXXXXX"); else work=$(mktemp -d /tmp/cairn-longhaul.XXXXXX); fi
 moto=""
 cleanup() { [ -n "$moto" ] && kill "$moto" 2>/dev/null; [ "$keep" = 1 ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
@@ -65,7 +77,7 @@ export CAIRN_KEY_CACHE="${CAIRN_KEY_CACHE:-15m}"
 
 if [[ " $stores " == *" s3 "* ]]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  python3 Tests/CairnS3Tests/Support/run_moto.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  python3 Tests/CairnTestSupport/run_moto.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   moto=$!
   for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
 fi
@@ -258,11 +270,24 @@ for store in $stores; do
     while [ "$minute" -lt "$target" ]; do
       # Up to the next day boundary or checkpoint: $jobs pushers at once (one process per segment each).
       stop=$(( (minute / 1440 + 1) * 1440 )); [ "$stop" -gt "$target" ] && stop=$target
-      if [ "$jobs" = 1 ]; then
-        for m in $(seq "$minute" $((stop - 1))); do push_segment "$m"; done
+      if [ "$seed" = cli ]; then
+        if [ "$jobs" = 1 ]; then
+          for m in $(seq "$minute" $((stop - 1))); do push_segment "$m"; done
+        else
+          seq "$minute" $((stop - 1)) | xargs -P "$jobs" -n 1 bash -c 'push_segment "$0"' \
+            || { echo "wal-push failed: $(cat "$work"/err-* 2>/dev/null | head -3)"; exit 1; }
+        fi
       else
-        seq "$minute" $((stop - 1)) | xargs -P "$jobs" -n 1 bash -c 'push_segment "$0"' \
-          || { echo "wal-push failed: $(cat "$work"/err-* 2>/dev/null | head -3)"; exit 1; }
+        # The seeder: wal-push's own calls with the repository opened once per process; $jobs
+        # processes at once take every $jobs-th segment each (several writers). Niced: it only
+        # builds the history; the measured commands run at normal priority.
+        seeders=()
+        for j in $(seq 0 $((jobs - 1))); do
+          [ $((minute + j)) -lt "$stop" ] || break
+          CAIRN_CACHE_DIR="$cache" nice -n 5 "$SEED" "$url" $((minute + j)) "$stop" "$segment_kib" "$jobs" 2>>"$work/seed.log" &
+          seeders+=($!)
+        done
+        for p in "${seeders[@]}"; do wait "$p" || { echo "longhaul-seed failed: $(tail -3 "$work/seed.log")"; exit 1; }; done
       fi
       minute=$stop
       if [ $((minute % 1440)) = 0 ]; then

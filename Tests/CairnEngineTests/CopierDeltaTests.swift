@@ -38,6 +38,8 @@ final class CopierDeltaTests: XCTestCase {
         let replica = try await replica(of: source.repo, store: replicaStore)
         let copier = try Copier(source: source.repo, destination: replica)
         XCTAssertTrue(copier.sameChunker)
+        // Three delta ids in memory, the rest through the scratch file: the second pass reads them back.
+        copier.deltaIDsInMemory = 3
         let report = try await copier.copy(try source.repo.snapshots())
         XCTAssertEqual(report.copied.count, 3)
 

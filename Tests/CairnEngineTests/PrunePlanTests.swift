@@ -217,4 +217,90 @@ final class PrunePlanTests: XCTestCase {
         XCTAssertEqual(one.repack, two.repack)
         XCTAssertEqual(one.keep, two.keep)
     }
+
+    // MARK: small packs (restic's --repack-small)
+
+    /// `count` fully used packs of one 100-byte blob each (164 bytes: far under 1/25 of 64 KiB).
+    private func smallPacks(_ count: Int, from first: UInt8 = 0) -> (packs: [IndexedPack], used: [ChunkID]) {
+        let ids = (0..<count).map { Self.id(first + UInt8($0) + 1) }
+        return (ids.indices.map { Self.pack(first + UInt8($0), [Blob(id: ids[$0])]) }, ids)
+    }
+
+    private func facts(_ packs: [IndexedPack], used: [ChunkID], packSize: UInt64 = 1 << 16) throws -> PruneFacts {
+        var f = PruneFacts(index: try index(packs, used: used))
+        f.packSize = packSize
+        return f
+    }
+
+    func testTenOrMoreSmallFullyUsedPacksAreCombined() throws {
+        let (packs, used) = smallPacks(12)
+        let plan = try PrunePlan(try facts(packs, used: used), options: options(.percent(5)))
+        XCTAssertEqual(plan.repack.sorted(), Array(0..<12), "every small pack is combined, though none holds an unused byte")
+        XCTAssertEqual(plan.keep, [])
+        XCTAssertEqual(plan.summary.smallPacksRepacked, 12)
+        XCTAssertEqual(plan.summary.blobsRepacked, 12)
+        XCTAssertTrue(plan.summary.indexRewritten)
+    }
+
+    func testFewerThanTenSmallPacksStay() throws {
+        let (packs, used) = smallPacks(9)
+        let plan = try PrunePlan(try facts(packs, used: used), options: options(.percent(5)))
+        XCTAssertEqual(plan.repack, [], "nine small packs are not worth a rewrite (and one small pack is never repacked over and over)")
+        XCTAssertEqual(plan.keep.sorted(), Array(0..<9))
+        XCTAssertEqual(plan.summary.smallPacksRepacked, 0)
+    }
+
+    func testLargePacksAndLockedSmallPacksAreNotSmall() throws {
+        var (packs, used) = smallPacks(10)
+        let big = Self.id(150)
+        packs.append(Self.pack(10, [Blob(id: big, length: 3000)]))   // 3064 bytes: over 1/25 of 64 KiB
+        used.append(big)
+        var f = try facts(packs, used: used)
+        f.lockedPacks = [0]
+        let plan = try PrunePlan(f, options: options(.percent(5)))
+        XCTAssertEqual(plan.repack, [], "nine unlocked small packs (a locked one does not count) are under the ten worth combining")
+        XCTAssertEqual(plan.keep.sorted(), Array(0...10))
+
+        var more = try facts(packs + smallPacks(1, from: 11).packs, used: used + smallPacks(1, from: 11).used)
+        more.lockedPacks = [0]
+        let combined = try PrunePlan(more, options: options(.percent(5)))
+        XCTAssertEqual(combined.repack.sorted(), Array(1..<10) + [11])
+        XCTAssertEqual(combined.keep.sorted(), [0, 10], "a locked pack is never repacked, a pack of 3 KB is not small by default")
+    }
+
+    func testRepackSmallRaisesTheLimitToFourFifthsOfThePackSize() throws {
+        var (packs, used) = smallPacks(10)
+        let big = Self.id(150)
+        packs.append(Self.pack(10, [Blob(id: big, length: 3000)]))
+        used.append(big)
+        var o = options(.percent(5))
+        o.repackSmall = true
+        let plan = try PrunePlan(try facts(packs, used: used, packSize: 4096), options: o)
+        XCTAssertEqual(plan.repack.sorted(), Array(0..<11), "3064 bytes is under 4/5 of 4096")
+        let full = try PrunePlan(try facts(packs, used: used, packSize: 3800), options: o)
+        XCTAssertEqual(full.keep, [10], "3064 bytes is over 4/5 of 3800: full enough")
+        XCTAssertEqual(full.repack.sorted(), Array(0..<10))
+    }
+
+    func testSmallPacksRespectTheRepackBudgetSmallestFirst() throws {
+        var (packs, used) = smallPacks(10)
+        let bigger = Self.id(160)
+        packs.append(Self.pack(10, [Blob(id: bigger, length: 200)]))   // 264 bytes, still small
+        used.append(bigger)
+        let plan = try PrunePlan(try facts(packs, used: used), options: options(.percent(5), repack: 10 * 164))
+        XCTAssertEqual(plan.repack.sorted(), Array(0..<10), "the ten smallest fit the budget")
+        XCTAssertEqual(plan.keep, [10])
+        let none = try PrunePlan(try facts(packs, used: used), options: options(.percent(5), repack: 0))
+        XCTAssertEqual(none.repack, [], "--max-repack 0 only deletes")
+    }
+
+    func testSmallPartlyUsedPacksAreCombinedWhateverMaxUnusedAllows() throws {
+        var (packs, used) = smallPacks(10)
+        let unused = Self.id(170)
+        packs.append(Self.pack(10, [Blob(id: Self.id(171)), Blob(id: unused)]))
+        used.append(Self.id(171))
+        let plan = try PrunePlan(try facts(packs, used: used), options: options(.unlimited))
+        XCTAssertEqual(plan.repack.sorted(), Array(0..<11))
+        XCTAssertEqual(plan.summary.unusedBytesKept, 0)
+    }
 }

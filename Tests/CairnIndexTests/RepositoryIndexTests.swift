@@ -112,6 +112,42 @@ final class RepositoryIndexTests: XCTestCase {
     }
 }
 
+final class RepositoryIndexNewestAttributeTests: XCTestCase {
+    /// `pg status` asks for the newest WAL segment on every call: the answer comes from the newest
+    /// snapshots backwards through an index, never from sorting every file the archive holds; ties
+    /// in time go to the greater value, then id; `fields` come with the answer.
+    func testNewestIsFoundThroughTheTimeIndexWithoutASort() throws {
+        let path = NSTemporaryDirectory() + "idx-\(UUID().uuidString).sqlite"
+        defer { RepositoryIndex.destroy(path: path) }
+        let index = try RepositoryIndex(path: path)
+        func row(_ id: String, _ time: Int64, _ file: String, hash: String? = "h") -> SnapshotRow {
+            var a = ["file": file]
+            a["hash"] = hash
+            return SnapshotRow(id: id, name: "w", timeNanos: time, attributes: a, plaintext: [1])
+        }
+        var rows = (0..<3000).map { row(String(format: "s%05d", $0), Int64($0) * 10, String(format: "%08X", $0)) }
+        rows += [row("t1", 40_000, "00000A00"), row("t2", 40_000, "00000A01"), row("t0", 40_000, "00000A01"),
+                 row("late", 50_000, "00000001.history"), row("nohash", 60_000, "00000B00", hash: nil)]
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "cat", kind: .catalogue, size: 1, snapshots: rows.count), rows: rows)
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "o", kind: .single, size: 1, snapshots: 1),
+                                    rows: [SnapshotRow(id: "other", name: "v", timeNanos: 70_000, attributes: ["file": "FFFFFFFF", "hash": "x"], plaintext: [1])])
+        let segments = AttributeQuery(name: "w", key: "file", valueGlob: String(repeating: "[0-9A-F]", count: 8), requiring: ["hash"])
+        let newest = try XCTUnwrap(try index.newestSnapshot(segments, fields: ["hash"]))
+        XCTAssertEqual(newest.id, "t2", "the newest time; of two equal times the greater value, then the greater id")
+        XCTAssertEqual(newest.value, "00000A01")
+        XCTAssertEqual(newest.attributes, ["hash": "h"])
+        XCTAssertEqual(try index.newestSnapshot(AttributeQuery(name: "w", key: "file"))?.id, "nohash")
+        XCTAssertEqual(try index.newestSnapshot(AttributeQuery(name: "w", key: "file", requiring: ["hash"]))?.id, "late")
+        XCTAssertEqual(try index.newestSnapshot(AttributeQuery(name: "w", key: "file", value: "00000005"))?.id, "s00005")
+        XCTAssertNil(try index.newestSnapshot(AttributeQuery(name: "w", key: "file", value: "nothing")))
+
+        let plan = try index.newestSnapshotPlan(segments)
+        XCTAssertTrue(plan.contains("snapshots_name_time"), plan)
+        XCTAssertFalse(plan.contains("TEMP B-TREE"), "no sort of every row: \(plan)")
+        XCTAssertFalse(plan.contains("SCAN"), "no scan of a table: \(plan)")
+    }
+}
+
 final class RepositoryIndexBatchLookupTests: XCTestCase {
     func id(_ n: UInt8) -> ChunkID { ChunkID(bytes: [UInt8](repeating: n, count: 32))! }
     func packID(_ n: UInt8) -> PackID { PackID(bytes: [UInt8](repeating: n, count: 32))! }

@@ -51,6 +51,9 @@ public final class Copier: @unchecked Sendable {
     private let copiedLists: ScratchIDMap
     private let rechunkedTrees: ScratchIDMap
 
+    /// Delta ids of one snapshot held in memory before the rest go to a scratch file (32 B each).
+    var deltaIDsInMemory = 1 << 16
+
     /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
     var wholePacksTried = Set<PackID>()
 
@@ -81,9 +84,11 @@ public final class Copier: @unchecked Sendable {
                 let root: ChunkID
                 var newBytes: UInt64 = 0
                 if sameChunker {
-                    var deltas: [ChunkID] = []
+                    // The delta ids wait for the second pass in a list that spills to a scratch file
+                    // (a dump of deltas may have hundreds of millions).
+                    let deltas = ScratchIDList(directory: destination.cacheDirectory, memoryLimit: deltaIDsInMemory)
                     pending.removeAll(); pendingBytes = 0
-                    try await copyTree(s.root, saver: saver, deltas: &deltas, report: &report)
+                    try await copyTree(s.root, saver: saver, deltas: deltas, report: &report)
                     try await copyPending(saver: saver, report: &report)
                     root = s.root
                     if !deltas.isEmpty {
@@ -143,24 +148,24 @@ public final class Copier: @unchecked Sendable {
     /// Copies tree `id` and everything below it, each tree and list blob once a run; a tree
     /// or list after what it names (`TreeWalker`, `ListExpander`: the walk prune and lock
     /// extension share).
-    private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
+    private func copyTree(_ id: ChunkID, saver: BlobSaver, deltas: ScratchIDList, report: inout Report) async throws {
         try await TreeWalker.walk(id, enter: { try copiedTrees.insert($0) }, load: { try await source.loadTree($0) }, visit: { _, node in
             if node.kind == .file { progress.addFile() }
             guard !node.content.ids.isEmpty else { return }
             try await ListExpander.expand(node.content, enter: { try copiedLists.insert($0) }, readList: {
                 try await source.readBlob(.list, $0)
             }, leave: { listID in
-                try await copyBlobs([listID], type: .list, saver: saver, deltas: &deltas, report: &report)
+                try await copyBlobs([listID], type: .list, saver: saver, deltas: deltas, report: &report)
             }, data: { ids in
                 var i = 0
                 while i < ids.count {
                     let part = Array(ids[i..<min(i + window, ids.count)])
-                    try await copyBlobs(part, type: .data, saver: saver, deltas: &deltas, report: &report)
+                    try await copyBlobs(part, type: .data, saver: saver, deltas: deltas, report: &report)
                     i += part.count
                 }
             })
         }, leave: { tree in
-            try await copyBlobs([tree], type: .tree, saver: saver, deltas: &deltas, report: &report)
+            try await copyBlobs([tree], type: .tree, saver: saver, deltas: deltas, report: &report)
         })
     }
 
@@ -169,7 +174,7 @@ public final class Copier: @unchecked Sendable {
     /// destination's keys: nothing is compressed again). A delta data blob is
     /// only noted in `deltas`, for `copyDeltas`; its base is copied with the
     /// whole blobs if the destination lacks it.
-    private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, deltas: inout [ChunkID], report: inout Report) async throws {
+    private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, deltas: ScratchIDList, report: inout Report) async throws {
         var missing: [ChunkID] = []
         for id in ids {
             if try saver.claim(id, type: type) { missing.append(id) } else { report.blobsPresent += 1 }
@@ -177,7 +182,7 @@ public final class Copier: @unchecked Sendable {
         guard !missing.isEmpty else { return }
         for (id, loc) in zip(missing, try await source.locate(missing, type: type)) {
             guard let base = loc.base else { pend(id, type, loc); continue }
-            deltas.append(id)
+            try deltas.append(id)
             if try saver.claim(base, type: .data) {
                 let baseLoc = try DeltaBaseRule.usable(base, at: try? await source.locate(base, type: .data), forDelta: id, in: loc.pack,
                                                        index: "of the source")
@@ -307,10 +312,10 @@ public final class Copier: @unchecked Sendable {
     /// delta when the destination stores its base whole, which it does unless
     /// it had that chunk already as a delta of its own; then the chunk is
     /// stored whole, so that no chain grows deeper than one level.
-    private func copyDeltas(_ ids: [ChunkID], saver: BlobSaver, report: inout Report) async throws {
+    private func copyDeltas(_ ids: ScratchIDList, saver: BlobSaver, report: inout Report) async throws {
         var i = 0
         while i < ids.count {
-            let part = Array(ids[i..<min(i + window, ids.count)])
+            let part = try ids.ids(i..<min(i + window, ids.count))
             i += part.count
             var todo: [(id: ChunkID, location: BlobLocation)] = []
             for (id, loc) in zip(part, try await source.locate(part, type: .data)) {

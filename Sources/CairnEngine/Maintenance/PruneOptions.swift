@@ -18,7 +18,21 @@ public struct PruneOptions: Sendable {
     public var maxUnused: MaxUnused = .percent(5)
     /// Total size of packs that may be repacked; nil for no limit, 0 to only delete.
     public var maxRepackBytes: UInt64? = nil
+    /// Which packs count as small (restic's `--repack-small`): false, those under 1/25 of the
+    /// repository's pack size (the one- and two-blob packs each `wal-push` and small backup
+    /// leaves); true, those under 4/5 of it. Fully used small packs are combined into full ones
+    /// once there are at least `minimumSmallPacks` of them, whatever `maxUnused` allows.
+    public var repackSmall = false
     public var dryRun = false
+
+    /// Fewer small packs than this stay as they are: not worth a rewrite, and a single small
+    /// pack (the last one a repack writes) is never repacked over and over.
+    public static let minimumSmallPacks = 10
+
+    /// Packs under this size are small, for a repository whose packs aim at `packSize` bytes.
+    public func smallPackLimit(packSize: UInt64) -> UInt64 {
+        repackSmall ? packSize / 5 * 4 : packSize / 25
+    }
     public init() {}
 
     /// `5%`, `0`, `200M`, `unlimited`.

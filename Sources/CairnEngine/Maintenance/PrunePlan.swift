@@ -16,6 +16,8 @@ struct PruneFacts {
     /// Slots of packs Object Lock keeps (still locked themselves, or named by a still-locked
     /// index object): neither deleted nor repacked.
     var lockedPacks: Set<Int> = []
+    /// The repository's target pack size (its config): what makes a pack small.
+    var packSize: UInt64 = 16 << 20
 }
 
 /// What a prune does, decided from `PruneFacts` and `PruneOptions` alone,
@@ -73,6 +75,10 @@ struct PrunePlan {
             result.indexObjects = facts.indexObjects
             delete = []; keep = []; dropMissing = []; repack = []; setAside = []
             var candidates: [Int] = []
+            // Small packs (restic's prune does the same): many one- or two-blob packs left by
+            // wal-push and small backups, combined into full packs once there are enough of them.
+            let smallLimit = options.smallPackLimit(packSize: facts.packSize)
+            var small: [Int] = []
             for i in 0..<packCount {
                 guard ix.present[i] else { dropMissing.append(i); continue }
                 let p = pack(i)
@@ -86,7 +92,20 @@ struct PrunePlan {
                     if ix.usedCount[i] == 0 { setAside.append(i) } else { keep.append(i) }
                     continue
                 }
-                if ix.usedCount[i] == 0 { delete.append(i) } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) { keep.append(i) } else { candidates.append(i) }
+                if ix.usedCount[i] == 0 {
+                    delete.append(i)
+                } else if p.size < smallLimit && !forcedRepack.contains(i) {
+                    small.append(i)
+                } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) {
+                    keep.append(i)
+                } else {
+                    candidates.append(i)
+                }
+            }
+            if small.count < PruneOptions.minimumSmallPacks {
+                // Too few to be worth it: judged like any other pack.
+                for i in small { if ix.unusedBytes(i) == 0 { keep.append(i) } else { candidates.append(i) } }
+                small = []
             }
             for size in facts.unindexed.values { result.packs += 1; result.packBytes += size; result.unusedBytes += size }
             let allowed: UInt64
@@ -107,6 +126,22 @@ struct PrunePlan {
                 repackBudget -= min(repackBudget, pack(i).size)
                 unusedLeft -= ix.unusedBytes(i)
             }
+            // Small packs next, smallest first (by id on ties), while the repack budget lasts.
+            small.sort { pack($0).size != pack($1).size ? pack($0).size < pack($1).size : pack($0).id < pack($1).id }
+            var smallRepacked = 0
+            for i in small {
+                if pack(i).size <= repackBudget {
+                    repack.append(i)
+                    repackBudget -= pack(i).size
+                    smallRepacked += 1
+                } else if ix.unusedBytes(i) == 0 {
+                    keep.append(i)
+                } else {
+                    candidates.append(i)
+                    unusedLeft += ix.unusedBytes(i)
+                }
+            }
+            result.smallPacksRepacked = smallRepacked
             for i in candidates where !forcedRepack.contains(i) {
                 if unusedLeft > allowed && pack(i).size <= repackBudget {
                     repack.append(i)

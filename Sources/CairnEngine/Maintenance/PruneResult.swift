@@ -27,6 +27,8 @@ public struct PruneResult: Sendable, Codable {
     public var replayedSnapshotsRemoved = 0
     /// Packs repacked only to drop delta blobs whose base was going (part of packsRepacked).
     public var packsRepackedForDeltas = 0
+    /// Small packs combined into full ones (`PruneOptions.repackSmall`; part of packsRepacked).
+    public var smallPacksRepacked = 0
     /// Unused whole blobs kept because a delta in a pack that stays needs them (no repack budget).
     public var deltaBasesKept = 0
     /// Delta blobs whose base is stored nowhere left in packs that stay (no repack budget):
@@ -49,6 +51,7 @@ public struct PruneResult: Sendable, Codable {
         case missingPacksDropped = "missing_packs_dropped", packsRepacked = "packs_repacked", bytesRepacked = "bytes_repacked"
         case blobsRepacked = "blobs_repacked", packsWritten = "packs_written", bytesWritten = "bytes_written"
         case unusedBytesKept = "unused_bytes_kept", packsRepackedForDeltas = "packs_repacked_for_deltas"
+        case smallPacksRepacked = "small_packs_repacked"
         case replayedSnapshotsRemoved = "replayed_snapshots_removed"
         case lockedObjectsKept = "locked_objects_kept", lockedUntilEarliest = "locked_until_earliest", lockedUntilLatest = "locked_until_latest"
         case deltaBasesKept = "delta_bases_kept", undecodableBlobsKept = "undecodable_blobs_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"

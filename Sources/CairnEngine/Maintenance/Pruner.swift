@@ -184,6 +184,7 @@ public final class Pruner {
         facts.snapshots = roots.count
         facts.indexObjects = indexKeys.count
         facts.lockedPacks = lockedPacks
+        facts.packSize = UInt64(repo.config.packSize)
         for id in unindexed { facts.unindexed[id] = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0 }
         return Survey(facts: facts, indexKeys: indexKeys, lockedIndex: lockedIndex, replayed: replayed.count, lockGuard: lockGuard)
     }

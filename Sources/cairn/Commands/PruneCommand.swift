@@ -38,6 +38,9 @@ struct PruneArguments: ParsableArguments {
     @Option(help: "Repack at most this many bytes of packs (e.g. 2G); 0 only deletes (works on a full disk).")
     var maxRepack: String?
 
+    @Flag(help: "Also combine packs under 4/5 of the pack size (by default only those under 1/25 of it are: the tiny packs each wal-push leaves), once there are 10 or more.")
+    var repackSmall = false
+
     /// `--max-repack 0`: nothing is written but a lock and an index (the full-disk way out).
     var deletesOnly: Bool { maxRepack.flatMap(PruneOptions.parseSize) == 0 }
 
@@ -50,6 +53,7 @@ struct PruneArguments: ParsableArguments {
         var o = PruneOptions()
         o.maxUnused = PruneOptions.parseMaxUnused(maxUnused) ?? .percent(5)
         o.maxRepackBytes = maxRepack.flatMap(PruneOptions.parseSize)
+        o.repackSmall = repackSmall
         o.dryRun = dryRun
         let p = Pruner(repo: repo, options: o)
         if let lock { p.commitCheck = { try await lock.ensureValid() } }
@@ -67,6 +71,7 @@ func report(_ r: PruneResult, json: Bool) {
     if r.replayedSnapshotsRemoved > 0 {
         Terminal.out("\(verb)remove \(r.replayedSnapshotsRemoved) snapshot(s) that 'forget' had removed and that were put back into the store (replayed)")
     }
+    if r.smallPacksRepacked > 0 { Terminal.out("  \(r.smallPacksRepacked) of them small packs combined into full ones") }
     if r.packsRepackedForDeltas > 0 { Terminal.out("  \(r.packsRepackedForDeltas) of them only to drop unused delta blobs whose base goes") }
     if r.deltaBasesKept > 0 { Terminal.out("\(verb)keep \(r.deltaBasesKept) unused blobs that delta blobs in packs staying need as their base (no repack budget left)") }
     if r.undecodableBlobsKept > 0 {

@@ -68,8 +68,8 @@ final class FastCDCPropertyTests: XCTestCase {
         // Normalized chunking keeps the mean near the target (here about 1.2x avg).
         let mean = Double(input.count) / Double(lengths.count)
         XCTAssert((Double(p.averageSize)...Double(p.averageSize) * 1.6).contains(mean), "mean chunk \(mean)")
+        // Printed, not asserted: speed goals live in Benchmarks/ (a timed unit test fails on a loaded machine).
         print("100 MiB: generated in \(generated - start), chunked in \(end - generated) (\(lengths.count) chunks, mean \(Int(mean)))")
-        XCTAssertLessThan(end - start, .seconds(20))
     }
 
     /// Inserting or deleting bytes near the start changes only the first few

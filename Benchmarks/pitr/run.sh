@@ -7,9 +7,14 @@
 # recovery, i.e. promotion), the median ratio cairn/cp, and the load.
 #
 #   Benchmarks/pitr/run.sh [--segments N] [--segment-mb 1|2|4|...|16] [--rounds N] [--store local|s3]
-#                          [--push-jobs N]
+#                          [--push-jobs N] [--switched] [--keep DIR] [--fetch-args "ARGS"]
 #   --push-jobs N archives the WAL with N wal-push processes at once (the archive is not what is
 #   measured; on a loaded machine one at a time takes longer than the replays).
+#   --switched makes a quiet day at archive_timeout = 60: every segment holds a few transactions and
+#   ends in a WAL switch (nearly empty), instead of full segments of pgbench and bulk load.
+#   --keep DIR keeps the WAL, base backup and repository in DIR: a later run with the same DIR only
+#   replays (with the CAIRN binary of that run).
+#   --fetch-args adds options to the wal-fetch line (e.g. "--spool-max 512MiB").
 #   CAIRN=path/to/cairn skips the release build; CAIRN_PG_BIN (default /usr/lib/postgresql/15/bin).
 #
 # The WAL is pgbench's TPC-B-like load (small records and full-page images) interleaved with bulk
@@ -25,6 +30,9 @@ segment_mb=16
 rounds=2
 store=local
 push_jobs=1
+switched=0
+keep=""
+fetch_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --segments) segments="$2"; shift ;;
@@ -32,7 +40,10 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift ;;
     --store) store="$2"; shift ;;
     --push-jobs) push_jobs="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --switched) switched=1 ;;
+    --keep) keep="$2"; shift ;;
+    --fetch-args) fetch_args="$2"; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -46,7 +57,11 @@ if [ -z "${CAIRN:-}" ]; then
   swift build -c release --product cairn >/dev/null
   CAIRN="$PWD/.build/release/cairn"
 fi
-work=$(mktemp -d /tmp/cairn-pitr.XXXXXX)
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"; work=$(cd "$keep" && pwd)
+else
+  work=$(mktemp -d /tmp/cairn-pitr.XXXXXX)
+fi
 chmod 755 "$work"
 moto=""
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -55,12 +70,23 @@ stop_all() {
     [ -f "$d/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
   done
 }
-cleanup() { stop_all; [ -n "$moto" ] && kill "$moto" 2>/dev/null; rm -rf "$work"; }
+cleanup() { stop_all; [ -n "$moto" ] && kill "$moto" 2>/dev/null; [ -n "$keep" ] || rm -rf "$work"; }
 trap cleanup EXIT
 [ "$(id -u)" = 0 ] && chown postgres: "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
+psql() { as_pg "$PGBIN/psql" -h "$work" -p "$port" -U postgres -qAtX "$@" postgres; }
+write_env() {  # write_env FILE CACHE: the env file restore_command reads (no secret in it, only the passphrase file's path)
+  as_pg sh -c "umask 077; printf '%s\n' 'CAIRN_REPO=$repo_url' 'CAIRN_PASSWORD_FILE=$work/pass' 'CAIRN_CACHE_DIR=$2' > '$1'"
+  [ -n "$aws_lines" ] && as_pg sh -c "printf '%s\n' \"\$0\" >> '$1'" "$aws_lines"
+  return 0
+}
+if [ -f "$work/prepared" ]; then
+  . "$work/prepared"
+  echo "pitr benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), reusing $work: $wal_count WAL files ($((wal_bytes >> 20)) MiB), store $store"
+else
 # 1. A cluster whose archive_command copies each segment aside: that copy is the local pg_wal copy.
+[ -z "$(ls -A "$work")" ] || { echo "--keep $work: not empty and not a prepared run (remove it first)" >&2; exit 2; }
 as_pg mkdir -p "$work/wal"
 as_pg "$PGBIN/initdb" -D "$work/data" -A trust -U postgres -N --wal-segsize="$segment_mb" >/dev/null
 cat <<CONF | as_pg tee -a "$work/data/postgresql.conf" >/dev/null
@@ -73,19 +99,26 @@ archive_command = 'cp %p $work/wal/%f'
 fsync = off
 max_wal_size = 4GB
 CONF
-psql() { as_pg "$PGBIN/psql" -h "$work" -p "$port" -U postgres -qAtX "$@" postgres; }
 as_pg "$PGBIN/pg_ctl" -D "$work/data" -l "$work/log" -w start >/dev/null
 as_pg "$PGBIN/pgbench" -h "$work" -p "$port" -U postgres -i -s 20 -q postgres >/dev/null 2>&1
 as_pg "$PGBIN/pg_basebackup" -h "$work" -p "$port" -U postgres -D "$work/base" -X fetch -c fast
 first=$(psql -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
-echo "pitr benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $segments segments of $segment_mb MiB after the base backup, store $store"
+echo "pitr benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $segments $([ $switched = 1 ] && echo switched) segments of $segment_mb MiB after the base backup, store $store"
 echo "generating WAL with pgbench (from segment $first)"
 start_gen=$(date +%s)
 segno() { psql -c "SELECT floor((pg_current_wal_lsn() - '0/0'::pg_lsn) / $((segment_mb << 20)))::bigint"; }
 base_no=$(segno)
 psql -c "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz, payload text)"
 batch=0
-while [ $(( $(segno) - base_no )) -lt "$segments" ]; do
+if [ "$switched" = 1 ]; then
+  # A quiet day at archive_timeout = 60: a few transactions a minute, then the timeout's switch.
+  psql -c "CREATE TABLE ticks (id bigint PRIMARY KEY, at timestamptz)"
+  for i in $(seq "$segments"); do
+    psql -c "INSERT INTO ticks VALUES ($i, now()); UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = $i;
+             INSERT INTO events VALUES ($i, now(), md5($i::text)); SELECT pg_switch_wal()" >/dev/null
+  done
+fi
+while [ "$switched" = 0 ] && [ $(( $(segno) - base_no )) -lt "$segments" ]; do
   as_pg "$PGBIN/pgbench" -h "$work" -p "$port" -U postgres -n -c 2 -T 3 postgres >/dev/null 2>&1
   psql -c "INSERT INTO events SELECT g, now(), md5(g::text) || repeat(md5((g * 7)::text), 6)
              FROM generate_series($batch * 100000 + 1, ($batch + 1) * 100000) g;
@@ -109,8 +142,9 @@ echo "generated $wal_count segments ($((wal_bytes >> 20)) MiB) in $(( $(date +%s
 # 2. The repository: every archived file pushed by one wal-push process, as archive_command runs it.
 # (CAIRN is first read here: with CAIRN set, a build of it may still be finishing while the WAL is made.)
 for _ in $(seq 1800); do [ -x "$CAIRN" ] && break; sleep 1; done
-cp "$CAIRN" "$work/cairn"; chmod 755 "$work/cairn"
+cp "$CAIRN" "$work/cairn-push"; chmod 755 "$work/cairn-push"
 if [ "$store" = s3 ]; then
+  [ -n "$keep" ] && { echo "--keep works with --store local only (moto keeps its objects in memory)" >&2; exit 2; }
   moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   python3 Tests/CairnS3Tests/Support/run_moto.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto=$!
@@ -122,20 +156,19 @@ else
   aws_lines=""
 fi
 as_pg sh -c "umask 077; echo pitr-bench-passphrase > '$work/pass'"
-write_env() {  # write_env FILE CACHE: the env file restore_command reads (no secret in it, only the passphrase file's path)
-  as_pg sh -c "umask 077; printf '%s\n' 'CAIRN_REPO=$repo_url' 'CAIRN_PASSWORD_FILE=$work/pass' 'CAIRN_CACHE_DIR=$2' > '$1'"
-  [ -n "$aws_lines" ] && as_pg sh -c "printf '%s\n' \"\$0\" >> '$1'" "$aws_lines"
-  return 0
-}
 write_env "$work/push.env" "$work/cache-push"
-as_pg env CAIRN_ENV_FILE="$work/push.env" "$work/cairn" init >/dev/null
+as_pg env CAIRN_ENV_FILE="$work/push.env" "$work/cairn-push" init >/dev/null
 start_push=$(date +%s.%N)
 ls "$work/wal" | sort | as_pg xargs -P "$push_jobs" -I{} sh -c \
   '"$0" wal-push --env-file "$1" "$2/{}" {} >/dev/null 2>"$2/../push-{}.err" || { cat "$2/../push-{}.err" >&2; exit 255; }' \
-  "$work/cairn" "$work/push.env" "$work/wal" || { echo "wal-push failed"; exit 1; }
+  "$work/cairn-push" "$work/push.env" "$work/wal" || { echo "wal-push failed"; exit 1; }
 push_s=$(echo "$(date +%s.%N) - $start_push" | bc)
 printf 'pushed %d files in %.1f s (%.1f a second); repository %s MiB\n' "$(ls "$work/wal" | wc -l)" "$push_s" \
   "$(echo "$(ls "$work/wal" | wc -l) / $push_s" | bc -l)" "$([ "$store" = local ] && du -sm "$work/repo" | cut -f1 || echo '?')"
+[ -n "$keep" ] && printf 'wal_count=%s\nwal_bytes=%s\nrepo_url=%q\naws_lines=%q\n' "$wal_count" "$wal_bytes" "$repo_url" "$aws_lines" > "$work/prepared"
+fi
+for _ in $(seq 1800); do [ -x "$CAIRN" ] && break; sleep 1; done
+cp "$CAIRN" "$work/cairn"; chmod 755 "$work/cairn"
 
 # 3. Replays: the same base backup, the same WAL, only restore_command differs.
 replay() {  # replay LABEL RESTORE_COMMAND: prints seconds from server start to the end of recovery
@@ -146,6 +179,7 @@ replay() {  # replay LABEL RESTORE_COMMAND: prints seconds from server start to 
   cat <<CONF | as_pg tee -a "$work/replay/postgresql.conf" >/dev/null
 archive_mode = off
 fsync = on
+port = $port
 restore_command = '$command'
 CONF
   as_pg touch "$work/replay/recovery.signal"
@@ -178,7 +212,7 @@ for round in $(seq "$rounds"); do
   write_env "$work/fetch.env" "$work/cache-fetch"
   replay cp "cp $work/wal/%f %p" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
     '{ printf "  cp from a local pg_wal copy:          %7.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
-  replay cairn "$work/cairn wal-fetch --env-file $work/fetch.env %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
+  replay cairn "$work/cairn wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
     '{ printf "  cairn wal-fetch (empty cache at start): %5.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
 done
 python3 - "$work/results" <<'PY'

@@ -137,19 +137,31 @@ public final class WALArchive: Sendable {
         if Set(rows.map(\.sha256)).count > 1 {
             throw PostgresError.other("\(fileName) is archived \(rows.count) times with different content; resolve it by hand (cairn snapshots --json, look for pg-wal-file)")
         }
-        guard let record = try repo.snapshot(id: row.snapshotID) else {
-            throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(fileName) is not in the cache")
-        }
         let tmp = destination + ".cairn-tmp"
+        try await restoreChecked(row, into: tmp, sync: true)
+        guard rename(tmp, destination) == 0 else {
+            let e = String(cString: strerror(errno))
+            unlink(tmp)
+            throw PostgresError.other("cannot rename \(tmp) to \(destination): \(e)")
+        }
+        return true
+    }
+
+    /// Restores the archived file of `row` into a new file `tmp` and checks it against the SHA-256
+    /// the snapshot recorded; on any failure `tmp` is removed and the error thrown. `sync`: fsync it.
+    func restoreChecked(_ row: WALCatalogRow, into tmp: String, sync: Bool) async throws {
+        guard let record = try repo.snapshot(id: row.snapshotID) else {
+            throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
+        }
         let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw PostgresError.other("cannot create \(tmp): \(String(cString: strerror(errno)))") }
         do {
             _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile(to: fd)
-            guard fsync(fd) == 0 else { throw PostgresError.other("cannot sync \(tmp): \(String(cString: strerror(errno)))") }
+            if sync { guard fsync(fd) == 0 else { throw PostgresError.other("cannot sync \(tmp): \(String(cString: strerror(errno)))") } }
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw PostgresError.other("cannot rewind \(tmp)") }
             let (sha, _, _) = try Self.hash(fd: fd, path: tmp)
             guard sha == row.sha256 else {
-                throw PostgresError.other("\(fileName) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
+                throw PostgresError.other("\(row.file) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
             }
             close(fd)
         } catch {
@@ -157,12 +169,31 @@ public final class WALArchive: Sendable {
             unlink(tmp)
             throw error
         }
-        guard rename(tmp, destination) == 0 else {
-            let e = String(cString: strerror(errno))
-            unlink(tmp)
-            throw PostgresError.other("cannot rename \(tmp) to \(destination): \(e)")
+    }
+
+    /// Restores the archived file of `row` into a new file `tmp` for the spool in one pass: hashed as
+    /// it is written, all-zero chunks left as holes (the unused tail of a segment closed early by
+    /// archive_timeout is zeros: nothing to write), checked against the SHA-256 the snapshot recorded.
+    /// Not synced: the spool's copy is hashed again when it is served. On failure `tmp` is removed.
+    func restoreSparse(_ row: WALCatalogRow, into tmp: String) async throws {
+        guard let record = try repo.snapshot(id: row.snapshotID) else {
+            throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
         }
-        return true
+        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PostgresError.other("cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        let writer = SparseWriter(fd: fd, path: tmp)
+        do {
+            _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile { try writer.append($0) }
+            let sha = try writer.finish()
+            guard sha == row.sha256 else {
+                throw PostgresError.other("\(row.file) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
+            }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
     }
 
     /// Fetches the files in parallel (best effort: a file that fails is left out), each into `directory/NAME`.
@@ -202,5 +233,45 @@ public struct WALSegmentHeader: Sendable, Equatable {
         guard info & 0x0002 != 0 else { return nil }  // XLP_LONG_HEADER
         magic = u16(0); timeline = u32(4); systemID = u64(24); segmentSize = u32(32); blockSize = u32(36)
         guard segmentSize >= 1 << 20, segmentSize <= 1 << 30, segmentSize.nonzeroBitCount == 1 else { return nil }
+    }
+}
+
+/// Writes a file from its chunks in order, hashing them, with all-zero chunks left as holes.
+final class SparseWriter {
+    let fd: Int32
+    let path: String
+    private var hasher: SHA256Hasher? = SHA256Hasher()
+    private var offset: off_t = 0
+
+    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+
+    func append(_ chunk: [UInt8]) throws {
+        hasher?.update(chunk)
+        if !Self.isZero(chunk) {
+            var done = 0
+            while done < chunk.count {
+                let n = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, offset + off_t(done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw PostgresError.other("cannot write \(path): \(String(cString: strerror(errno)))") }
+                done += n
+            }
+        }
+        offset += off_t(chunk.count)
+    }
+
+    /// Sets the length (a trailing hole) and returns the SHA-256 of everything appended.
+    func finish() throws -> String {
+        guard ftruncate(fd, offset) == 0 else { throw PostgresError.other("cannot size \(path): \(String(cString: strerror(errno)))") }
+        guard let h = hasher.take() else { throw PostgresError.other("\(path) was finished twice") }
+        return Hex.encode(h.finalize())
+    }
+
+    static func isZero(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { b in
+            let words = b.count / 8
+            for i in 0..<words where b.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+            for i in (words * 8)..<b.count where b[i] != 0 { return false }
+            return true
+        }
     }
 }

@@ -93,33 +93,4 @@ final class WALArchiveCommandTests: XCTestCase {
         let ok = try sandbox.cairnRun(["wal-fetch", name, dest])
         XCTAssertEqual(ok.status, 0, ok.summary)
     }
-
-    func testFetchPrefetchesTheNextSegmentsIntoTheSpool() throws {
-        _ = try PostgresCluster.binaries()
-        let sandbox = try Sandbox()
-        let size = 1 << 20
-        var names: [String] = []
-        for i in 0..<5 {
-            let name = WALFileName.segment(timeline: 1, number: UInt64(0x20 + i), segmentSize: UInt64(16 << 20))
-            names.append(name)
-            XCTAssertEqual(try sandbox.cairnRun(["wal-push", try segment(sandbox, name, seed: UInt8(10 + i), size: size)]).status, 0)
-        }
-        let wal = sandbox.dir + "/pg_wal"
-        try FileManager.default.createDirectory(atPath: wal, withIntermediateDirectories: true)
-        chown(wal, sandbox.uid, sandbox.gid)
-        // Segment size is taken from the fetched file: these test segments are 1 MiB, so name numbering uses 1 MiB segments.
-        let names1M = (0..<5).map { WALFileName.segment(timeline: 1, number: UInt64(0x20 + $0), segmentSize: UInt64(size)) }
-        XCTAssertEqual(names, names1M, "below 256 segments the names agree for both sizes")
-        XCTAssertEqual(try sandbox.cairnRun(["wal-fetch", "--prefetch", "3", names[0], wal + "/RECOVERYXLOG"]).status, 0)
-        let spooled = try FileManager.default.contentsOfDirectory(atPath: wal + "/.cairn-prefetch").sorted()
-        XCTAssertEqual(spooled, Array(names[1...3]))
-        // A spooled segment is served without the repository (here: unreachable).
-        let fromSpool = try sandbox.cairnRun(["wal-fetch", names[1], wal + "/RECOVERYXLOG"], env: ["CAIRN_ENV_FILE": try sandbox.brokenEnvFile()])
-        XCTAssertEqual(fromSpool.status, 0, fromSpool.summary)
-        XCTAssertEqual(FileManager.default.contents(atPath: wal + "/RECOVERYXLOG"), FileManager.default.contents(atPath: sandbox.dir + "/" + names[1]))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: wal + "/.cairn-prefetch/" + names[1]), "a spooled segment is moved, not copied")
-        // Not spooled and no repository: exit above 125, never "absent".
-        let notSpooled = try sandbox.cairnRun(["wal-fetch", "--attempts", "1", names[4], wal + "/RECOVERYXLOG"], env: ["CAIRN_ENV_FILE": try sandbox.brokenEnvFile()])
-        XCTAssertGreaterThanOrEqual(notSpooled.status, 126, notSpooled.summary)
-    }
 }

@@ -17,7 +17,7 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, DiffCommand.self, FindCommand.self, StatsCommand.self,
                       RestoreCommand.self, DumpCommand.self, MountCommand.self, KeyCommand.self, ChunkCommand.self, IndexCommand.self, ScrubCommand.self, RepairCommand.self,
                       ForgetCommand.self, TagCommand.self, PruneCommand.self, LocksCommand.self, UnlockCommand.self, LockCommand.self,
-                      PgCommand.self, WalPushCommand.self, WalFetchCommand.self, RedisCommand.self,
+                      PgCommand.self, WalPushCommand.self, WalFetchCommand.self, WalFetchAheadCommand.self, RedisCommand.self,
                       PlanCommand.self, RunCommand.self, StatusCommand.self, DrillCommand.self, ScheduleCommand.self,
                       CopyCommand.self, RecoverCommand.self, ReportCommand.self, MigrateCommand.self])
 

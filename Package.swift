@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CairnTestSupport", "cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback, including the store conformance suite;
         // SigV4 against AWS's vectors and botocore.
-        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "CairnOps", "CairnTestSupport", "cairn"],
+        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnStorage", "CairnEngine", "CairnRepository", "CairnOps", "CairnTestSupport", "cairn"],
                     exclude: ["Support"], resources: [.copy("Vectors")]),
         // The store registry without a server: URL to backend, refusals, a backend added in one entry.
         .testTarget(name: "CairnStoresTests", dependencies: ["CairnStores", "CairnStorage"]),

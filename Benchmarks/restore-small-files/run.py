@@ -105,10 +105,11 @@ def main():
     ap.add_argument("--workloads", default="small,large")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--no-restic", action="store_true", help="time cairn (and --baseline) only")
     a = ap.parse_args()
     if a.quick:
         a.files, a.large_files, a.large_mib, a.repeats = 5000, 2, 32, 1
-    if not shutil.which("restic"):
+    if not a.no_restic and not shutil.which("restic"):
         raise SystemExit("restic is not installed (apt-get install restic)")
     cairn = a.cairn
     if not cairn:
@@ -121,8 +122,9 @@ def main():
     tools = {"cairn": cairn}
     if a.baseline:
         tools["cairn-baseline"] = a.baseline
-    tools["restic"] = "restic"
-    restic_version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.strip()
+    if not a.no_restic:
+        tools["restic"] = "restic"
+    restic_version = "no restic" if a.no_restic else subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.strip()
     log("restic:", restic_version, "| cores:", os.cpu_count())
 
     rows = []
@@ -143,8 +145,9 @@ def main():
         log("backing up", workload)
         run([cairn, "init"], env=cenv)
         run([cairn, "backup", src, "--name", "bench"], env=cenv)
-        run(["restic", "init"], env=renv)
-        run(["restic", "backup", src, "--quiet"], env=renv)
+        if not a.no_restic:
+            run(["restic", "init"], env=renv)
+            run(["restic", "backup", src, "--quiet"], env=renv)
         times = {t: [] for t in tools}
         restic_sync = []
         for rep in range(a.repeats):
@@ -170,10 +173,21 @@ def main():
                 shutil.rmtree(target, ignore_errors=True)
         med = {t: statistics.median(w for w, _ in v) for t, v in times.items()}
         cpu = {t: statistics.median(c for _, c in v) for t, v in times.items()}
-        rsync = statistics.median(restic_sync)
+        rsync = statistics.median(restic_sync) if restic_sync else None
         rows.append((what, total, med, cpu, rsync, times))
 
     print(f"\nTree restore, {os.cpu_count()} cores, {restic_version}; median of {a.repeats} (tools taking turns).\n")
+    if a.no_restic:
+        head = "| workload | tool | wall s (runs) | median wall s | CPU s (median) | MB/s |"
+        print(head)
+        print("|" + "---|" * (head.count("|") - 1))
+        for what, total, med, cpu, _, times in rows:
+            for tool in tools:
+                runs = ", ".join(f"{w:.2f}" for w, _ in times[tool])
+                print(f"| {what} | {tool} | {runs} | {med[tool]:.2f} | {cpu[tool]:.2f} | {total / med[tool] / 1e6:.0f} |")
+        if not a.keep:
+            shutil.rmtree(a.work, ignore_errors=True)
+        return
     head = "| workload | tool | wall s | CPU s | MB/s | restic's time ÷ this | (restic + sync -f) ÷ this |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))

@@ -17,7 +17,7 @@ cairn="${CAIRN:-$PWD/.build/release/cairn}"
 [ -x "$cairn" ] || { echo "no release cairn at $cairn: swift build -c release (or set CAIRN)" >&2; exit 1; }
 work="$(mktemp -d /tmp/cairn-s3-bench.XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-python3 Tests/CairnS3Tests/Support/run_moto.py -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+python3 Tests/CairnTestSupport/run_moto.py -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done

@@ -42,12 +42,13 @@ final class ConcurrentRestoreTests: XCTestCase {
         options.profile = "dump"
         let r = try await Archiver(repo: t.repo, options: options).backup(paths: [dir + "/src"])
         let record = try t.repo.resolveSnapshot(r.snapshotID)
-        // Small windows: files span many windows and look-ahead blocks; one at a time as the reference.
-        for (window, concurrent) in [(3, 1), (3, 6), (32, 4)] {
-            let out = dir + "/out-\(window)-\(concurrent)"
+        // Small plans: files span many plans, several run at once; one plan at a time, one span at a time as the reference.
+        for (blobs, concurrent) in [(3, 1), (3, 6), (32, 4), (32_768, 2)] {
+            let out = dir + "/out-\(blobs)-\(concurrent)"
             var restorer = Restorer(repo: try await t.reopen(), snapshot: record)
-            restorer.window = window
-            restorer.concurrentFiles = concurrent
+            restorer.planLimits = RestorePlan.Limits(blobs: blobs, files: blobs < 10 ? 3 : 512, directories: blobs < 10 ? 2 : 128)
+            restorer.plansInFlight = concurrent
+            restorer.packsInFlight = concurrent
             let result = try await restorer.restore(to: out)
             XCTAssertEqual(result.files, UInt64(files.count))
             XCTAssertEqual(result.bytes, files.values.reduce(0) { $0 + UInt64($1.count) })
@@ -90,8 +91,8 @@ final class ConcurrentRestoreTests: XCTestCase {
         for concurrent in [1, 4, 12] {
             let out = dir + "/out-\(concurrent)"
             var restorer = Restorer(repo: try await t.reopen(), snapshot: try t.repo.resolveSnapshot(r.snapshotID))
-            restorer.window = 2
-            restorer.concurrentFiles = concurrent
+            restorer.planLimits = RestorePlan.Limits(blobs: 2, files: 4, directories: 2)
+            restorer.plansInFlight = concurrent
             do {
                 _ = try await restorer.restore(to: out)
                 XCTFail("a restore with a damaged chunk succeeded")

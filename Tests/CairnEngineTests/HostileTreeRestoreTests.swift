@@ -74,7 +74,7 @@ final class HostileTreeRestoreTests: XCTestCase {
             for concurrent in [1, 4] {
                 let out = dir + "/out-\(kind)-\(concurrent)"
                 var restorer = Restorer(repo: t.repo, snapshot: record)
-                restorer.concurrentFiles = concurrent
+                restorer.plansInFlight = concurrent
                 let result = try await restorer.restore(to: out)
                 XCTAssertEqual(result.files, 10)
                 XCTAssertEqual(try describeTree(out), expected, "\(kind), \(concurrent) at once")
@@ -107,7 +107,7 @@ final class HostileTreeRestoreTests: XCTestCase {
         try await bothTemporaryKinds { kind in
             for concurrent in [1, 4] {
                 var restorer = Restorer(repo: t.repo, snapshot: record)
-                restorer.concurrentFiles = concurrent
+                restorer.plansInFlight = concurrent
                 let out = dir + "/out-\(kind)-\(concurrent)"
                 _ = try await restorer.restore(to: out)
                 XCTAssertEqual(try describeTree(out + "/src"), source, "\(kind), \(concurrent) at once: every entry byte-identical")

@@ -34,6 +34,10 @@ int cairn_openssl_use_huge_pages(void);
    PR_SET_DUMPABLE 0. Returns 0, or -1 when either could not be set. */
 int cairn_disable_core_dumps(void);
 
+/* Raises the soft limit on open descriptors to the hard limit (as Go
+   programs do at start); returns the soft limit now in force (or -1). */
+long cairn_raise_open_file_limit(void);
+
 /* PR_GET_DUMPABLE: 0 when core dumps (and same-user ptrace) are off. */
 int cairn_is_dumpable(void);
 

@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnRepository
+import CLinuxShims
 import CairnStorage
 import Synchronization
 #if canImport(Glibc)
@@ -17,11 +18,12 @@ extension Restorer {
     /// directory is replaced, never followed; a directory where the snapshot
     /// has a file is refused. Warnings say what was replaced.
     ///
-    /// Files are written in parallel: small ones in batches (one index lookup
-    /// and one read of neighbouring blobs for up to `batchFiles` files, then
-    /// the files written on `writerThreads` threads at once), large ones one
-    /// per task with their own bounded window of chunks; up to
-    /// `concurrentFiles` tasks at once. Files are not synced one by one: a
+    /// File content is restored pack by pack (`RestorePlan`): the walk adds
+    /// the files' chunks to a plan; a full plan is looked up in the index in
+    /// one pass, each pack's needed blobs read in one span (one request on a
+    /// remote store), each blob opened once and written to every file and
+    /// offset that needs it, on `writerThreads` threads; up to `plansInFlight`
+    /// plans at once, `packsInFlight` spans each. Files are not synced one by one: a
     /// marker (`RestoreMarker`) says the restore is incomplete until one
     /// `syncfs` at the end made everything durable. A directory's metadata is
     /// set once its last entry is in place (its mtime would move with every
@@ -53,7 +55,8 @@ extension Restorer {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a top-level entry named \(String(decoding: RestoreMarker.name, as: UTF8.self)), the name restore gives its incomplete-restore marker: restore it with --tar instead")
         }
         let (marker, earlier) = try RestoreMarker.begin(in: root, snapshot: record.id, target: target)
-        var walk = TreeWalk(includes: includeComponents, root: root, owner: owner, threads: writerThreads)
+        var walk = TreeWalk(includes: includeComponents, root: root, owner: owner, threads: writerThreads, spans: packsInFlight,
+                            limits: RestorePlan.fitted(planLimits, openFiles: Self.openFileLimit, plans: plansInFlight, walkDescriptors: Self.openDirectories))
         if earlier { walk.result.warnings.append("\(target): an earlier restore into this directory did not finish; restoring over what it left") }
         let stop = FailedFile()
         var walkError: (any Error)? = nil
@@ -66,17 +69,16 @@ extension Restorer {
             }
             while let done = await group.next() { absorb(done, into: &walk, stop: stop) }
         }
+        // Files a stopped walk left open (no plan runs any more).
+        for file in walk.plan.files { abandon(file) }
         if let failure = walk.failure { throw failure.error }
         if let walkError { throw walkError }
         try marker.finish(target: target)
         return walk.result
     }
 
-    /// Files restored in one batch task at most, and their bytes.
-    static let batchFiles = 256
-    static let batchBytes: UInt64 = 8 << 20
-    /// A batch spans at most this many directories (each held open until its files are written).
-    static let batchDirectories = 16
+    /// The process's limit on open descriptors, raised to the hard limit once.
+    static let openFileLimit = Int(cairn_raise_open_file_limit())
 
     /// Descriptors of the current path kept open; directories above are
     /// reopened through ".." (and checked) when the walk climbs back.
@@ -133,13 +135,16 @@ extension Restorer {
         /// Which inode a running file is the first copy of.
         var firstTasks: [Int: HardLinkKey] = [:]
         var directoryIDs = 0
-        /// Small files waiting to be started together.
-        var batch: [FileJob] = []
-        var batchBytes: UInt64 = 0
-        var batchDirectories: Set<Int> = []
+        /// The plan being filled.
+        var plan = RestorePlan()
+        /// Spans held at once by all plans.
+        let slots: SpanSlots
+        /// When a plan is full (`planLimits` fitted to the open-file limit).
+        let limits: RestorePlan.Limits
 
-        init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?, threads: Int) {
-            self.includes = includes; self.root = root; self.owner = owner
+        init(includes: [[[UInt8]]], root: DirectoryHandle, owner: (uid: UInt32, gid: UInt32)?, threads: Int, spans: Int, limits: RestorePlan.Limits) {
+            self.includes = includes; self.root = root; self.owner = owner; self.limits = limits
+            slots = SpanSlots(spans)
             self.threads = BlockingThreads(threads: threads, label: "cairn.restore")
             setOwner = owner != nil || geteuid() == 0
         }
@@ -258,8 +263,8 @@ extension Restorer {
                 let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
                 if let key, walk.firsts[key] != nil {
                     // Entries that shared an inode when backed up were hard links: link to the first copy once it is written.
-                    if let t = walk.firsts[key]?.task, walk.batch.contains(where: { $0.index == t }) {
-                        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
+                    if let t = walk.firsts[key]?.task, walk.plan.files.contains(where: { $0.job.index == t }) {
+                        try await dispatchPlan(walk: &walk, group: &group, stop: stop)
                     }
                     while let t = walk.firsts[key]?.task, walk.inFlight[t] != nil, let done = await group.next() {
                         absorb(done, into: &walk, stop: stop)
@@ -279,37 +284,54 @@ extension Restorer {
                 }
                 let job = FileJob(node: node, directory: dir, display: path, index: index, directoryID: directory,
                                   owner: walk.setOwner ? walk.ids(node) : nil)
-                if isSmall(node) {
-                    walk.batch.append(job)
-                    walk.batchBytes += node.size
-                    walk.batchDirectories.insert(directory)
-                    if walk.batch.count >= Self.batchFiles || walk.batchBytes >= Self.batchBytes || walk.batchDirectories.count >= Self.batchDirectories {
-                        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
-                    }
-                } else {
-                    try await dispatch([job], walk: &walk, group: &group, stop: stop)
-                }
+                try await plan(RestoringFile(job: job), walk: &walk, group: &group, stop: stop)
             }
         }
-        try await dispatchBatch(walk: &walk, group: &group, stop: stop)
+        try await dispatchPlan(walk: &walk, group: &group, stop: stop)
         while walk.running > 0, let done = await group.next() { absorb(done, into: &walk, stop: stop) }
         guard walk.failure == nil else { throw StopWalk() }
     }
 
-    /// Starts the small files gathered so far as one task.
-    private func dispatchBatch(walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
-        guard !walk.batch.isEmpty else { return }
-        let jobs = walk.batch
-        walk.batch = []; walk.batchBytes = 0; walk.batchDirectories = []
-        try await dispatch(jobs, walk: &walk, group: &group, stop: stop)
+    /// Adds `file`'s content to the plan (list blobs expanded as the walk
+    /// reaches them), starting each plan that fills up; a file whose list
+    /// blobs cannot be read fails (naming it), the walk goes on.
+    private func plan(_ file: RestoringFile, walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
+        walk.plan.add(file)
+        do {
+            try await ListExpander.expand(file.job.node.content, readList: { [repo] in try await repo.readBlob(.list, $0) }, data: { ids in
+                var rest = ids[...]
+                while !rest.isEmpty {
+                    let take = rest.prefix(max(1, walk.limits.blobs - walk.plan.blobs))
+                    rest = rest.dropFirst(take.count)
+                    file.add(take.count)
+                    walk.plan.add(file)
+                    walk.plan.runs.append(RestorePlan.Run(file: file, ids: Array(take)))
+                    walk.plan.blobs += take.count
+                    if walk.plan.isFull(walk.limits) { try await dispatchPlan(walk: &walk, group: &group, stop: stop) }
+                }
+            })
+        } catch let stopped as StopWalk {
+            throw stopped
+        } catch {
+            file.fail(failure(file.job, error))
+        }
+        // In the plan being filled even without a run there: its sweep closes the file if no blob does.
+        walk.plan.add(file)
+        file.finishPlanning()
+        if walk.plan.isFull(walk.limits) { try await dispatchPlan(walk: &walk, group: &group, stop: stop) }
     }
 
-    /// Starts one task for `jobs`, once fewer than `concurrentFiles` run.
-    private func dispatch(_ jobs: [FileJob], walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
-        while walk.running >= max(1, concurrentFiles), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+    /// Prepares the plan being filled and starts it, once fewer than `plansInFlight` run.
+    private func dispatchPlan(walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
+        guard !walk.plan.isEmpty else { return }
+        while walk.running >= max(1, plansInFlight), let done = await group.next() { absorb(done, into: &walk, stop: stop) }
+        // A stopped walk leaves the plan to `abandon`.
         guard walk.failure == nil else { throw StopWalk() }
+        let plan = walk.plan
+        walk.plan = RestorePlan()
+        let prepared = await prepare(plan)
         walk.running += 1
-        group.addTask { [threads = walk.threads] in await self.restoreFiles(jobs, stop: stop, threads: threads) }
+        group.addTask { [threads = walk.threads, slots = walk.slots] in await self.execute(prepared, stop: stop, threads: threads, slots: slots) }
     }
 
     /// Makes `node` a hard link to the first copy of its inode; false when it

@@ -16,10 +16,16 @@ public struct Restorer: Sendable {
     let repo: Repository
     let record: SnapshotRecord
     public let progress: WorkProgress
-    /// Chunks fetched in parallel per file.
+    /// Chunks fetched in parallel by the single-file reader (streams, tar).
     public var window = 32
-    /// Files restored at once by `restore(to:)`.
-    public var concurrentFiles = 4
+    /// How much of a tree restore one plan holds (`RestorePlan`).
+    var planLimits = RestorePlan.Limits()
+    /// Plans of a tree restore read and written at once (the walk prepares
+    /// the next while they run).
+    public var plansInFlight = 2
+    /// Spans of packs read at once, by all plans together (each up to
+    /// `RestorePlan.spanLimit`: this bounds the restore's memory).
+    public var packsInFlight = 4
     /// Threads writing the small files of a tree restore: creating a file
     /// mostly waits on the file system, so more of them than cores.
     public var writerThreads = 8
@@ -122,14 +128,22 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
 /// window: large writes cost far more system time per byte copying into the
 /// page cache than writes of 64-256 KiB (Docs/performance.md, restore).
 func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
-    var start = chunks.startIndex
+    try writeAll(fd, chunks, at: nil, path: path)
+}
+
+/// `writeAll` of chunks that follow each other in the file from `offset`
+/// on (`pwritev`: the file position is not used, so several threads may
+/// write one file at different offsets); nil: at the file position.
+func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, at offset: UInt64?, path: String) throws {
+    var start = chunks.startIndex, position = offset
     while start < chunks.endIndex {
         var end = start, bytes = 0
         while end < chunks.endIndex, end == start || bytes + chunks[end].count <= writevBytes {
             bytes += chunks[end].count
             end += 1
         }
-        try writeGroup(fd, chunks[start..<end], path: path)
+        try writeGroup(fd, chunks[start..<end], at: position, path: path)
+        position? += UInt64(bytes)
         start = end
     }
 }
@@ -137,20 +151,24 @@ func writeAll(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
 /// Bytes per `writev` call of `writeAll`.
 let writevBytes = 64 << 10
 
-/// One `writev` (repeated on partial writes) of `chunks`.
-private func writeGroup(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, path: String) throws {
+/// One `writev` (`pwritev` at `offset` when given; repeated on partial writes) of `chunks`.
+private func writeGroup(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, at offset: UInt64?, path: String) throws {
+    var done: UInt64 = 0
     var iov: [iovec] = []
     iov.reserveCapacity(chunks.count)
     try withPinned(chunks, &iov) { iov in
         var first = 0
         while first < iov.count {
-            let n = iov[first...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32(min($0.count, 1024))) }
+            let n = iov[first...].withUnsafeBufferPointer { v in
+                offset.map { pwritev(fd, v.baseAddress, Int32(min(v.count, 1024)), off_t($0 + done)) } ?? writev(fd, v.baseAddress, Int32(min(v.count, 1024)))
+            }
             // (1024 is Linux's IOV_MAX, which Glibc does not export to Swift.)
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
                 throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
             }
+            done += UInt64(n)
             // Skip what was written; a partial write leaves the rest of one iovec.
             var left = n
             while first < iov.count, left >= iov[first].iov_len { left -= iov[first].iov_len; first += 1 }

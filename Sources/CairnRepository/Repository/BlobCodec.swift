@@ -78,7 +78,13 @@ public struct BlobCodec: Sendable {
     /// a copy can seal it for another repository as it is (`sealEncoded`).
     public func openKeepingEncoding(_ sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: UInt32,
                                     base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> (chunk: [UInt8], encoded: [UInt8]) {
-        let d = try sealed.withUnsafeBytes { try decode($0, type: type, id: id, rawLength: rawLength, base: base) }
+        try sealed.withUnsafeBytes { try openKeepingEncoding($0, type: type, id: id, rawLength: rawLength, base: base) }
+    }
+
+    /// `openKeepingEncoding` from borrowed bytes.
+    public func openKeepingEncoding(_ sealed: UnsafeRawBufferPointer, type: BlobType, id: ChunkID, rawLength: UInt32,
+                                    base: (id: ChunkID, plaintext: [UInt8])? = nil) throws -> (chunk: [UInt8], encoded: [UInt8]) {
+        let d = try decode(sealed, type: type, id: id, rawLength: rawLength, base: base)
         return (d.chunk, BlobPlaintext.encoded(d.encoding, payload: d.payload))
     }
 

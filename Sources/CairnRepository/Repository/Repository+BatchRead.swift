@@ -122,25 +122,99 @@ extension Repository {
         return out
     }
 
-    /// Reads and opens `items` (distinct blobs); results in the order of
-    /// `items`. `wrap` turns the error of item i into the one to throw.
+    /// Reads the blob at `loc`. A delta blob's base is found with `baseLocation`
+    /// (the local index by default; a scrub passes the store's own index).
+    /// The same read as a batch's (`readBlobs`), of one blob.
+    public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
+                         baseLocation: ((ChunkID) throws -> BlobLocation?)? = nil) async throws -> [UInt8] {
+        let codec = self.codec
+        return try await readBlob(type, id, at: loc, baseLocation: baseLocation) { sealed, base in
+            try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
+        }
+    }
+
+    /// A blob as this repository stores it, proven good like `readBlob`: its
+    /// content, its encoded plaintext (for `BlobCodec.sealEncoded` in another
+    /// repository) and the delta base it names.
+    public func readStoredBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation) async throws -> (chunk: [UInt8], encoded: [UInt8], base: ChunkID?) {
+        let codec = self.codec
+        let (chunk, encoded) = try await readBlob(type, id, at: loc, baseLocation: nil) { sealed, base in
+            try codec.openKeepingEncoding(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
+        }
+        return (chunk, encoded, loc.base)
+    }
+
+    /// One blob through `readBlobs`: its delta base checked (`DeltaBaseRule`) and read first.
+    private func readBlob<T: Sendable>(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation, baseLocation: ((ChunkID) throws -> BlobLocation?)?,
+                                       open: @escaping @Sendable (UnsafeRawBufferPointer, (id: ChunkID, plaintext: [UInt8])?) throws -> T) async throws -> T {
+        let item = BlobRead(id: id, location: loc)
+        var locations: [ChunkID: BlobLocation] = [:]
+        if let baseID = loc.base {
+            let baseLoc: BlobLocation?
+            if let baseLocation { baseLoc = try baseLocation(baseID) } else { baseLoc = try? await locate(baseID, type: .data) }
+            locations[baseID] = try DeltaBaseRule.usable(baseID, at: baseLoc, forDelta: id, in: loc.pack)
+        }
+        let bases = try await deltaBases(for: [item], locations: locations)
+        return try await readBlobs([item], type: type, bases: bases) { read, bytes, at, base in
+            try self.openBlob(read, in: bytes, at: at) { try open($0, base) }
+        }[0]
+    }
+
+    /// Reads and opens `items` (distinct blobs) of `type`; results in the
+    /// order of `items`. `wrap` turns the error of item i into the one to throw.
     private func readBlobs(_ items: [BlobRead], type: BlobType, bases: [ChunkID: [UInt8]],
                            wrap: @escaping @Sendable (Int, any Error) -> any Error = { $1 }) async throws -> [[UInt8]] {
+        try await readBlobs(items, type: type, bases: bases, wrap: wrap) { read, bytes, at, base in
+            try self.openBlob(read, type, in: bytes, at: at, base: base)
+        }
+    }
+
+    /// The one read of blobs, for single reads and batches: every entry's
+    /// sizes checked against the repository's limits before any read;
+    /// neighbouring blobs of a pack read with one ranged read (runs read
+    /// concurrently: on a remote store each is a request); each blob handed
+    /// to `open` with the bytes of its run (a batch opened on every core).
+    private func readBlobs<T: Sendable>(_ items: [BlobRead], type: BlobType, bases: [ChunkID: [UInt8]],
+                                        wrap: @escaping @Sendable (Int, any Error) -> any Error = { $1 },
+                                        open: @escaping @Sendable (BlobRead, [UInt8], Int, (id: ChunkID, plaintext: [UInt8])?) throws -> T) async throws -> [T] {
         guard !items.isEmpty else { return [] }
+        // An entry claiming more than this repository's largest blob is damage: refused before any read.
+        for (i, item) in items.enumerated() {
+            if let why = codec.limits.violation(type, rawLength: item.location.rawLength, storedLength: UInt64(item.location.length)) {
+                throw wrap(i, CairnError.damagedBlob(blob: item.id.hex, pack: item.location.pack.hex, reason: why))
+            }
+        }
         let runs = Self.coalesce(items)
-        // Read every run (concurrently: on a remote store each is a request).
+        let store = self.store
+        @Sendable func read(_ run: PackRun) async throws -> [UInt8] {
+            do {
+                return try await store.get(ObjectKey(.data, run.pack.hex), offset: run.start, length: run.length)
+            } catch StorageError.notFound {
+                throw wrap(run.members[0].item, CairnError.missingPack(run.pack.hex))
+            } catch {
+                throw wrap(run.members[0].item, error)
+            }
+        }
+        @Sendable func opened(_ m: RunMember, _ buffers: [[UInt8]]) throws -> (Int, T) {
+            let item = items[m.item], loc = item.location
+            var base: (id: ChunkID, plaintext: [UInt8])? = nil
+            if let b = loc.base {
+                guard let p = bases[b] else {
+                    throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: "its delta base \(b.short) was not read"))
+                }
+                base = (b, p)
+            }
+            do { return (m.item, try open(item, buffers[m.run], m.at, base)) } catch { throw wrap(m.item, error) }
+        }
+        // One blob (trees, lists, a copy blob by blob): no tasks.
+        if runs.count == 1, runs[0].members.count == 1 {
+            let buffers = [try await read(runs[0])]
+            return [try opened(RunMember(run: 0, item: runs[0].members[0].item, at: runs[0].members[0].at), buffers).1]
+        }
         let buffers = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             for r in 0..<runs.count {
                 let run = runs[r]
-                group.addTask { [store] in
-                    do {
-                        return (r, try await store.get(ObjectKey(.data, run.pack.hex), offset: run.start, length: run.length))
-                    } catch StorageError.notFound {
-                        throw wrap(run.members[0].item, CairnError.missingPack(run.pack.hex))
-                    } catch {
-                        throw wrap(run.members[0].item, error)
-                    }
-                }
+                group.addTask { (r, try await read(run)) }
             }
             var out = [[UInt8]](repeating: [], count: runs.count)
             for try await (r, bytes) in group { out[r] = bytes }
@@ -151,40 +225,16 @@ extension Repository {
         order.reserveCapacity(items.count)
         for r in 0..<runs.count { for m in runs[r].members { order.append(RunMember(run: r, item: m.item, at: m.at)) } }
         let slices = min(order.count, max(1, Self.cores * 2, order.count / 16))
-        let codec = self.codec
-        return try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
+        let opens = try await withThrowingTaskGroup(of: [(Int, T)].self) { group in
             for s in 0..<slices {
                 let part = order[(s * order.count / slices)..<((s + 1) * order.count / slices)]
-                group.addTask {
-                    try part.map { m in
-                        let item = items[m.item], loc = item.location
-                        let buffer = buffers[m.run]
-                        guard m.at + Int(loc.length) <= buffer.count else {
-                            throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: "pack is truncated"))
-                        }
-                        var base: (id: ChunkID, plaintext: [UInt8])? = nil
-                        if let b = loc.base {
-                            guard let p = bases[b] else {
-                                throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: "its delta base \(b.short) was not read"))
-                            }
-                            base = (b, p)
-                        }
-                        do {
-                            let plain = try buffer.withUnsafeBytes {
-                                try codec.open(UnsafeRawBufferPointer(rebasing: $0[m.at..<(m.at + Int(loc.length))]),
-                                               type: type, id: item.id, rawLength: loc.rawLength, base: base)
-                            }
-                            return (m.item, plain)
-                        } catch let d as BlobDamage {
-                            throw wrap(m.item, CairnError.damagedBlob(blob: item.id.hex, pack: loc.pack.hex, reason: d.reason))
-                        }
-                    }
-                }
+                group.addTask { try part.map { try opened($0, buffers) } }
             }
-            var out = [[UInt8]](repeating: [], count: items.count)
-            for try await part in group { for (i, plain) in part { out[i] = plain } }
+            var out = [T?](repeating: nil, count: items.count)
+            for try await part in group { for (i, value) in part { out[i] = value } }
             return out
         }
+        return opens.map { $0! }
     }
 
     /// A range of one pack read at once, and the blobs in it.

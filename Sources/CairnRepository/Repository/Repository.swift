@@ -516,61 +516,6 @@ public final class Repository: Sendable {
         try await task.value
     }
 
-    /// Reads the blob at `loc`. A delta blob's base is found with `baseLocation`
-    /// (the local index by default; a scrub passes the store's own index).
-    public func readBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
-                         baseLocation: ((ChunkID) throws -> BlobLocation?)? = nil) async throws -> [UInt8] {
-        let (base, sealed) = try await fetch(type, id, at: loc, baseLocation: baseLocation)
-        do {
-            return try codec.open(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
-        } catch let d as BlobDamage {
-            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
-        }
-    }
-
-    /// A blob as this repository stores it, proven good like `readBlob`: its
-    /// content, its encoded plaintext (for `BlobCodec.sealEncoded` in another
-    /// repository) and the delta base it names.
-    public func readStoredBlob(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation) async throws -> (chunk: [UInt8], encoded: [UInt8], base: ChunkID?) {
-        let (base, sealed) = try await fetch(type, id, at: loc, baseLocation: nil)
-        do {
-            let (chunk, encoded) = try codec.openKeepingEncoding(sealed, type: type, id: id, rawLength: loc.rawLength, base: base)
-            return (chunk, encoded, loc.base)
-        } catch let d as BlobDamage {
-            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: d.reason)
-        }
-    }
-
-    /// The sealed bytes of the blob at `loc`, and its delta base's verified content.
-    private func fetch(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation,
-                       baseLocation: ((ChunkID) throws -> BlobLocation?)?) async throws -> (base: (id: ChunkID, plaintext: [UInt8])?, sealed: [UInt8]) {
-        // An entry claiming more than this repository's largest blob is damage: refused before any read.
-        if let why = codec.limits.violation(type, rawLength: loc.rawLength, storedLength: UInt64(loc.length)) {
-            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: why)
-        }
-        var base: (id: ChunkID, plaintext: [UInt8])? = nil
-        if let baseID = loc.base {
-            let baseLoc: BlobLocation?
-            if let baseLocation { baseLoc = try baseLocation(baseID) } else { baseLoc = try? await locate(baseID, type: .data) }
-            let checked = try DeltaBaseRule.usable(baseID, at: baseLoc, forDelta: id, in: loc.pack)
-            do {
-                base = (baseID, try await bases.plaintext(baseID) { try await self.readBlob(.data, baseID, at: checked) })
-            } catch {
-                throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "its delta base cannot be read: \(describe(error))")
-            }
-        }
-        let sealed: [UInt8]
-        do {
-            sealed = try await store.get(ObjectKey(.data, loc.pack.hex), offset: loc.offset, length: Int(loc.length))
-        } catch StorageError.notFound {
-            throw CairnError.missingPack(loc.pack.hex)
-        }
-        guard sealed.count == Int(loc.length) else {
-            throw CairnError.damagedBlob(blob: id.hex, pack: loc.pack.hex, reason: "pack is truncated")
-        }
-        return (base, sealed)
-    }
-
     /// A tree, from the cache when possible.
     public func loadTree(_ id: ChunkID) async throws -> Tree {
         if let cached = try index.cachedTree(id) { return try Tree.decode(cached) }

@@ -77,7 +77,7 @@ struct RestorePlan {
 
     /// A range of one pack read at once, and the blobs in it, in offset order.
     struct Span: Sendable {
-        let pack: ChunkID
+        let pack: PackID
         var start: UInt64
         var length: Int
         var blobs: [Blob]
@@ -130,7 +130,7 @@ struct RestorePlan {
             if dropped > 0, file.release(dropped) { close.append(file) }
         }
         // By pack, in the order each pack is first needed; in a pack by offset.
-        var packOrder: [ChunkID: Int] = [:]
+        var packOrder: [PackID: Int] = [:]
         var byPack: [[Int]] = []
         for (k, b) in blobs.enumerated() {
             let pack = b.read.location.pack

@@ -248,12 +248,8 @@ final class SparseWriter {
     func append(_ chunk: [UInt8]) throws {
         hasher?.update(chunk)
         if !Self.isZero(chunk) {
-            var done = 0
-            while done < chunk.count {
-                let n = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, offset + off_t(done)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw PostgresError.other("cannot write \(path): \(String(cString: strerror(errno)))") }
-                done += n
+            do { try chunk.withUnsafeBytes { try FileDescriptorIO.pwriteAll(fd, $0, at: UInt64(offset)) } } catch {
+                throw PostgresError.other("cannot write \(path): \(error)")
             }
         }
         offset += off_t(chunk.count)

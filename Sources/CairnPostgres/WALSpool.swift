@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnStorage
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -248,9 +249,8 @@ public struct WALSpool: Sendable {
             let end = hole < 0 ? size : min(hole, size)
             while pos < end {
                 let want = Int(min(off_t(buf.count), end - pos))
-                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, pos) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return nil }
+                let got = try? buf.withUnsafeMutableBytes { try FileDescriptorIO.preadFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want]), at: UInt64(pos)) }
+                guard let n = got, n > 0 else { return nil }
                 buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 pos += off_t(n)
             }

@@ -22,18 +22,18 @@ final class PruneDeltaRuleTests: XCTestCase {
 
     /// Stores one data pack with `blobs` (whole, or a delta against `base`) and returns it.
     func pack(_ repo: Repository, _ blobs: [(Chunk, Chunk?)]) async throws -> IndexedPack {
-        let w = PackWriter(repo: repo, type: .data)
+        let w = PackWriter(repo: repo, keepsStored: true)
         for (c, base) in blobs {
             if let base {
                 let (sealed, used) = try repo.codec.sealPreferringDelta(c.bytes, id: c.id, base: base.id, basePlaintext: base.bytes)
                 XCTAssertEqual(used, base.id, "the fixture needs a delta here")
-                try await w.add(sealed: sealed[...], type: .data, id: c.id, rawLength: UInt32(c.bytes.count), base: used)
+                try await w.add(sealed: sealed[...], type: .data, id: c.id, rawLength: c.bytes.count, base: used)
             } else {
-                try await w.add(sealed: try repo.codec.seal(c.bytes, type: .data, id: c.id)[...], type: .data, id: c.id, rawLength: UInt32(c.bytes.count), base: nil)
+                try await w.add(sealed: try repo.codec.seal(c.bytes, type: .data, id: c.id)[...], type: .data, id: c.id, rawLength: c.bytes.count, base: nil)
             }
         }
-        try await w.flush()
-        return w.written[0]
+        try await w.flush(.data)
+        return w.takeStored()[0]
     }
 
     /// A snapshot of one file whose content is `chunks`.

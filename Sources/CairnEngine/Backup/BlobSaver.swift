@@ -5,10 +5,11 @@ import CairnRepository
 import CairnStorage
 import Synchronization
 
-/// Collects sealed blobs into packs (staged in files, so an open pack costs
-/// no memory), stores full packs in the background (two in flight), records
-/// them in the local index, and writes index checkpoints so an interrupted
-/// backup keeps what it stored.
+/// Decides which blobs a backup, copy or repair stores (claims against the
+/// cache and the blobs in flight: dedup), hands them to the one `PackWriter`
+/// (packs staged in files, full ones stored in the background, two in
+/// flight), records each pack in the local index once it is stored, and
+/// writes index checkpoints so an interrupted backup keeps what it stored.
 ///
 /// `claim` may be called from any task; everything else from the one task
 /// that runs the archiver's sequential stage.
@@ -17,9 +18,10 @@ public final class BlobSaver: @unchecked Sendable {
 
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
-    /// Packs filling up (`StagedPack`: staged where the store can rename them into place).
-    private var open: [PackType: StagedPack] = [:]
-    private var uploads: [Task<Void, Error>] = []
+    /// Records a pack in the cache once it is stored; a saver gone by then records nothing (the rerun's index rebuild finds it).
+    private lazy var writer = PackWriter(repo: repo, uploadsInFlight: 2) { [weak self] pack, features in
+        try self?.recordStored(pack, features: features)
+    }
     private var packsSinceCheckpoint = 0
     private var lastCheckpoint = Clock.monotonic()
     private let stats = Mutex(Stats())
@@ -52,21 +54,17 @@ public final class BlobSaver: @unchecked Sendable {
         return pending.withLock { $0.insert(key).inserted }
     }
 
-    /// Appends a sealed blob that was claimed; flushes its pack when full.
+    /// Appends a sealed blob that was claimed; its pack is stored when full.
     /// - Parameters:
     ///   - base: the delta base of a delta-encoded data blob.
     ///   - features: super-features of a data blob stored whole, recorded once its pack is stored.
     public func add(sealed: [UInt8], type: BlobType, id: ChunkID, rawLength: Int, base: ChunkID? = nil, features: [Int64]? = nil) async throws {
-        let pt = type.packType
-        let pack: StagedPack
-        if let p = open[pt] { pack = p } else { pack = try StagedPack(type: pt, repo: repo); open[pt] = pack }
-        try pack.append(sealed, type: type, id: id, rawLength: rawLength, base: base)
-        if let features { pack.features.append((id, features)) }
+        let finished = try await writer.add(sealed: sealed[...], type: type, id: id, rawLength: rawLength, base: base, features: features)
         stats.withLock {
             $0.newBlobs += 1; $0.newRawBytes += UInt64(rawLength)
             if type == .data { $0.newDataRawBytes += UInt64(rawLength) }
         }
-        if pack.size >= UInt64(repo.config.packSize) { try await flush(pt) }
+        if finished { try await packHandedOver() }
     }
 
     /// Stores a metadata blob (tree or list) unless the repository has it.
@@ -91,18 +89,8 @@ public final class BlobSaver: @unchecked Sendable {
         try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)
     }
 
-    /// Seals the pack header, names the pack by its SHA-256 and stores it.
-    private func flush(_ pt: PackType) async throws {
-        guard let pack = open.removeValue(forKey: pt), !pack.entries.isEmpty else { return }
-        let (packID, path, size) = try pack.finish(keys: repo.keys)
-        let indexed = IndexedPack(id: packID, type: pt, size: size, entries: pack.entries)
-
-        while uploads.count >= 2 { try await uploads.removeFirst().value }
-        let features = pack.features.map { FeatureRecord(id: $0.0, features: $0.1) }
-        uploads.append(Task {
-            try await self.repo.store.putFile(ObjectKey(.data, packID.hex), path: path, coldEligible: pt == .data)
-            try self.recordStored(indexed, features: features)
-        })
+    /// Checkpoints after `checkpointPacks` packs or `checkpointSeconds`, whichever comes first.
+    private func packHandedOver() async throws {
         packsSinceCheckpoint += 1
         if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
             try await checkpoint()
@@ -115,44 +103,33 @@ public final class BlobSaver: @unchecked Sendable {
     /// most two in flight) and records it once it is durable, like its own.
     public func addFinishedPack(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
         pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
-        while uploads.count >= 2 { try await uploads.removeFirst().value }
-        uploads.append(Task {
-            try await self.repo.store.put(ObjectKey(.data, pack.id.hex), bytes, coldEligible: pack.type == .data)
-            try self.recordStored(pack, features: [])
-        })
+        try await writer.storeFinished(bytes, pack)
         stats.withLock {
             for e in pack.entries {
                 $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
                 if e.type == .data { $0.newDataRawBytes += UInt64(e.rawLength) }
             }
         }
-        packsSinceCheckpoint += 1
-        if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
-            try await checkpoint()
-        }
+        try await packHandedOver()
     }
 
     /// Waits until every pack handed over so far is stored and recorded (no index delta is written).
     public func waitForUploads() async throws {
-        for u in uploads { try await u.value }
-        uploads.removeAll()
+        try await writer.waitForUploads()
     }
 
     /// Only once a pack is durable is it recorded; then its claims are released.
-    private func recordStored(_ pack: IndexedPack, features: [FeatureRecord]) throws {
+    private func recordStored(_ pack: IndexedPack, features: [PackWriter.Features]) throws {
         try repo.index.addPacks([pack], indexed: false)
-        try repo.index.addFeatures(features.map { ($0.id, $0.features) })
+        try repo.index.addFeatures(features)
         pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
         stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
     }
 
-    private struct FeatureRecord: Sendable { let id: ChunkID; let features: [Int64] }
-
     /// Waits for uploads and writes an index delta for every stored pack not
     /// yet named by one, so a rerun after a crash dedups against them.
     public func checkpoint() async throws {
-        for u in uploads { try await u.value }
-        uploads.removeAll()
+        try await writer.waitForUploads()
         try await repo.flushUnindexedPacks()
         packsSinceCheckpoint = 0
         lastCheckpoint = Clock.monotonic()
@@ -161,16 +138,12 @@ public final class BlobSaver: @unchecked Sendable {
     /// Flushes both partial packs, waits for every upload and writes the
     /// final index delta. After this, a snapshot may be committed.
     public func finish() async throws {
-        try await flush(.data)
-        try await flush(.metadata)
+        try await writer.flushAll()
         try await checkpoint()
     }
 
     /// Waits for in-flight uploads without writing anything new (on failure).
     public func abandon() async {
-        for u in uploads { _ = try? await u.value }
-        uploads.removeAll()
-        for pack in open.values { pack.discard() }
-        open.removeAll()
+        await writer.abandon()
     }
 }

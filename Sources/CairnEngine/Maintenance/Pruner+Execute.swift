@@ -14,8 +14,8 @@ extension Pruner {
         // new index as they are stored (a part at a time), so no entry is held for long.
         let newIndex = IndexDeltaWriter(repo: repo)
         newIndex.beforeWrite = commitCheck
-        let writers: [PackType: PackWriter] = [.data: PackWriter(repo: repo, type: .data), .metadata: PackWriter(repo: repo, type: .metadata)]
-        for w in writers.values { w.onWritten = { try await newIndex.add($0) } }
+        // Each pack is stored before the next is started, and named in the new index only once stored.
+        let writer = PackWriter(repo: repo, keepsStored: true)
         for i in plan.repack {
             let p = try table.pack(i)
             // As large as the index says, however large the object in the store has become.
@@ -34,13 +34,16 @@ extension Pruner {
                 do { _ = try repo.codec.open(Array(sealed), type: e.type, id: e.id, rawLength: e.rawLength, base: base) } catch let d as BlobDamage {
                     throw CairnError.damagedBlob(blob: e.id.hex, pack: p.id.hex, reason: "\(d.reason) (prune stopped before deleting anything; run 'cairn scrub' and 'cairn repair')")
                 }
-                try await writers[e.type.packType]!.add(sealed: sealed, type: e.type, id: e.id, rawLength: e.rawLength, base: e.base)
+                if try await writer.add(sealed: sealed, type: e.type, id: e.id, rawLength: Int(e.rawLength), base: e.base) {
+                    for stored in writer.takeStored() { try await newIndex.add(stored) }
+                }
             }
             progress.update { $0.bytesDone += p.size }
         }
-        for w in writers.values { try await w.flush() }
-        result.packsWritten = writers.values.reduce(0) { $0 + $1.packsWritten }
-        result.bytesWritten = writers.values.reduce(0) { $0 + $1.bytesWritten }
+        try await writer.flushAll()
+        for stored in writer.takeStored() { try await newIndex.add(stored) }
+        result.packsWritten = writer.packsWritten
+        result.bytesWritten = writer.bytesWritten
         log?("wrote \(result.packsWritten) new packs")
 
         // 5. Index deltas naming every pack that stays, the last superseding every old index object.

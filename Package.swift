@@ -109,7 +109,7 @@ let package = Package(
         // binary's location and a runner for it, seeded random bytes, servers a test requires (skip, or fail
         // under CI=true), and the ObjectStore conformance suite every store backend runs.
         // The moto and redis-server launchers are here, one each; PostgreSQL clusters are CairnOps' TemporaryPostgres.
-        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
+        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnFormat", "CairnRepository", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
                 exclude: ["run_moto.py"]),
 
         // One test target per module (issue 19). The fast lane of scripts/test.sh runs the ones that start no
@@ -122,6 +122,8 @@ let package = Package(
         // The local and memory stores, the decorators, and the conformance suite on both.
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
         .testTarget(name: "CairnSystemTests", dependencies: ["CairnSystem"]),
+        // The repository layer: keys and the key cache, locks, the pack writer, the delta-base rule, warnings.
+        .testTarget(name: "CairnRepositoryTests", dependencies: ["CairnRepository", "CairnFormat", "CairnCrypto", "CairnIndex", "CairnStorage", "CairnTestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnRepository", "CairnTestSupport"]),
         // The real `cairn` binary: commands, hostile stores and key files, crash safety; Concurrency/: several
         // cairn processes racing each other (backup against prune and scrub), locks, signals.
@@ -131,10 +133,16 @@ let package = Package(
         // Its clusters are CairnOps' TemporaryPostgres (the one PostgreSQL launcher) with WAL archiving settings.
         .testTarget(name: "CairnPostgresTests", dependencies: ["cairn", "CairnPostgres", "CairnOps", "CairnTestSupport"]),
         .testTarget(name: "CairnRetentionTests", dependencies: ["CairnRetention"], exclude: ["Oracle"]),
-        // RDB validator units and the redis commands against a real redis-server and the real binary.
+        // RDB validator units, and the checksum rules against a real redis-server and the real binary.
         .testTarget(name: "CairnRedisTests", dependencies: ["CairnRedis", "CairnRedisClient", "CairnOps", "CairnTestSupport", "cairn"]),
-        // Tar streams through the real binary, extracted and compared by GNU tar.
+        // The Redis client without a server: RESP replies a hostile server may send, INFO keyspace.
+        .testTarget(name: "CairnRedisClientTests", dependencies: ["CairnRedisClient"]),
+        // The Redis source adapter: `cairn redis backup/restore` (replication, files, TLS) against real redis-server processes.
+        .testTarget(name: "CairnRedisSourceTests", dependencies: ["CairnRedisSource", "CairnRedis", "CairnRedisClient", "CairnTestSupport", "cairn"]),
+        // Tar input through the real binary (series dedup, compression sniffing) and the pure pax units.
         .testTarget(name: "CairnTarTests", dependencies: ["CairnTar", "CairnTestSupport", "cairn"]),
+        // The tar adapter: `restore --tar` streams extracted and compared by GNU tar.
+        .testTarget(name: "CairnTarExportTests", dependencies: ["CairnTarExport", "CairnTestSupport", "cairn"]),
         // A node's data directory and the signing-state guard through the real binary.
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CairnTestSupport", "cairn"]),
         // S3 against a real S3-compatible server (moto) on loopback, including the store conformance suite;

@@ -3,7 +3,8 @@
 # and ends with one line "tests: N passed, M failed".
 #
 # Two lanes: first the fast lane (the test targets that start no server: one per module below the
-# engine, the engine, the CLI with its concurrency tests, tar and node data), then the integration
+# engine, the repository layer, the engine, the Redis client, the CLI with its concurrency tests, tar and
+# tar export, node data), then the integration
 # lane (every other target: real PostgreSQL, redis-server and moto started on loopback). A new test
 # target lands in the integration lane until it is listed in fast_targets. With arguments (e.g.
 # --filter X) the arguments choose and there are no lanes.
@@ -15,7 +16,7 @@ scripts/setup.sh
 swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 rm -f .build/xunit-*.xml
 status=0
-fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnSystemTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnEngineTests|CairnCLITests|CairnTarTests|CairnNodeTests'
+fast_targets='CairnFormatTests|CairnCryptoTests|CairnCompressionTests|CairnIndexTests|CairnStorageTests|CairnSystemTests|CairnStoresTests|CairnRetentionTests|CairnPlanTests|CairnRepositoryTests|CairnEngineTests|CairnRedisClientTests|CairnCLITests|CairnTarTests|CairnTarExportTests|CairnNodeTests'
 if [ $# -gt 0 ]; then
   swift test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit-results.xml "$@" || status=$?
 else

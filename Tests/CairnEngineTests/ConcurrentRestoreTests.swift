@@ -2,6 +2,7 @@
 @testable import CairnRepository
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

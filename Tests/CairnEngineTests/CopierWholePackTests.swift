@@ -3,6 +3,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -2,6 +2,7 @@
 @testable import CairnRepository
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import XCTest
 
 /// Delta compression: changed chunks stored as zstd deltas against similar stored chunks.

@@ -2,6 +2,7 @@
 import CairnFormat
 import CairnRetention
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 @testable import CairnEngine
 import CairnCrypto
 import CairnFormat
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -4,6 +4,7 @@ import CairnCrypto
 import CairnFormat
 import CairnIndex
 import CairnStorage
+import CairnTestSupport
 import XCTest
 
 /// The small version of Benchmarks/index-memory (issue 16.3): a repository

@@ -3,6 +3,7 @@
 import CairnFormat
 import CairnIndex
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import Synchronization
 import XCTest

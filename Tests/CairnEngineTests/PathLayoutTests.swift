@@ -1,6 +1,7 @@
 @testable import CairnEngine
 @testable import CairnRepository
 import CairnFormat
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -4,6 +4,7 @@ import CairnCrypto
 import CairnFormat
 import CairnIndex
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 @testable import CairnEngine
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -3,6 +3,7 @@
 import CairnFormat
 import CairnRetention
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

@@ -2,6 +2,7 @@
 @testable import CairnRepository
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import XCTest
 
 /// A repository with three snapshots (two streams, one tree-like stream) and

@@ -1,5 +1,6 @@
 @testable import CairnEngine
 import CairnFormat
+import CairnTestSupport
 import XCTest
 
 /// `SnapshotFinder` on forged trees: a subtree that appears under several

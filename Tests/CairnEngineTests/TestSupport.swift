@@ -7,30 +7,6 @@ import CairnTestSupport
 import Foundation
 import XCTest
 
-/// A throwaway repository in memory (or on disk) with a cheap KDF.
-struct TestRepository {
-    let store: any ObjectStore
-    let cache: String
-    let repo: Repository
-    static let passphrase = Array("test passphrase".utf8)
-
-    static func make(store: any ObjectStore = MemoryStore(), profiles: [ChunkerProfile]? = nil, packSize: UInt32 = 1 << 20) async throws -> TestRepository {
-        let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
-        var options = Repository.CreateOptions()
-        options.scrypt = ScryptParameters(logN: 10, r: 8, p: 1)
-        options.packSize = packSize
-        if let profiles { options.profiles = profiles }
-        let repo = try await Repository.create(store: store, passphrase: passphrase, cacheBase: cache, options: options)
-        return TestRepository(store: store, cache: cache, repo: repo)
-    }
-
-    /// Opens the same store again with a fresh (or the given) cache.
-    func reopen(cache: String? = nil) async throws -> Repository {
-        try await Repository.open(store: store, passphrase: Self.passphrase,
-                                  cacheBase: cache ?? NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
-    }
-}
-
 /// Deterministic pseudo-random bytes (SplitMix64; `CairnTestSupport.RandomBytes`).
 func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] { RandomBytes.make(count, seed: seed) }
 

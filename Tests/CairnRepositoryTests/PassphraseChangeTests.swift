@@ -1,7 +1,7 @@
-@testable import CairnEngine
 @testable import CairnRepository
 import CairnFormat
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 

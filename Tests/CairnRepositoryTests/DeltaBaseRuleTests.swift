@@ -1,4 +1,3 @@
-@testable import CairnEngine
 @testable import CairnRepository
 import CairnFormat
 import CairnIndex

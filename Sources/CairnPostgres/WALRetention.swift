@@ -15,6 +15,10 @@ public enum WALRetention {
         public let reason: String
     }
 
+    /// Archived WAL files are kept by what the base backups need, never by a calendar policy
+    /// (the PostgreSQL WAL source registers this rule: `SourceAdapter.separateRetention`).
+    public static let separateRetention = SeparateRetention(what: "archived WAL files") { $0.extra[WALArchive.Key.file] != nil }
+
     /// The WAL snapshots not needed by any kept base backup.
     /// - Parameters:
     ///   - snapshots: every snapshot of the repository.

@@ -26,7 +26,7 @@ final class ForgetTests: XCTestCase {
 
     func testCountsApplyPerNameAndObjectsAreDeleted() async throws {
         let (f, ids) = try await fixture()
-        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 2 }, selection: .init(), allowRemoveAll: false, dryRun: false)
+        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 2 }, selection: .init(), separately: [], allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out.groups.map(\.key.name), ["etc", "pg"])
         XCTAssertEqual(Set(out.removed), Set(ids["etc"]!.prefix(3) + ids["pg"]!.prefix(3)))
         XCTAssertEqual(out.kept, 4)
@@ -42,18 +42,18 @@ final class ForgetTests: XCTestCase {
     func testNameFilterAndGroupingByNothing() async throws {
         let (f, ids) = try await fixture()
         var sel = SnapshotForgetter.Selection(); sel.names = ["pg"]
-        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: sel, allowRemoveAll: false, dryRun: false)
+        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: sel, separately: [], allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(Set(out.removed), Set(ids["pg"]!.dropLast()))
         XCTAssertEqual(try f.t.repo.snapshots(name: "etc").count, 5)
         var all = SnapshotForgetter.Selection(); all.groupBy = []
-        let out2 = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: all, allowRemoveAll: false, dryRun: false)
+        let out2 = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: all, separately: [], allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out2.groups.count, 1)
         XCTAssertEqual(try f.t.repo.snapshots().map(\.id), [ids["pg"]!.last!])
     }
 
     func testDryRunRemovesNothing() async throws {
         let (f, _) = try await fixture()
-        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.daily = 1 }, selection: .init(), allowRemoveAll: false, dryRun: true)
+        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.daily = 1 }, selection: .init(), separately: [], allowRemoveAll: false, dryRun: true)
         XCTAssertEqual(out.removed.count, 8)
         let v2 = try await f.mem.list(.snapshots).count
         XCTAssertEqual(v2, 10)
@@ -64,20 +64,34 @@ final class ForgetTests: XCTestCase {
         let forgetter = SnapshotForgetter(repo: f.t.repo)
         for (p, sel) in [(policy { $0.tags = [["never-used"]] }, SnapshotForgetter.Selection()), (RetentionPolicy(), SnapshotForgetter.Selection())] {
             do {
-                _ = try await forgetter.run(policy: p, selection: sel, allowRemoveAll: false, dryRun: false)
+                _ = try await forgetter.run(policy: p, selection: sel, separately: [], allowRemoveAll: false, dryRun: false)
                 XCTFail("refusal expected for \(p.description)")
             } catch let r as SnapshotForgetter.Refusal {
                 XCTAssertTrue(r.description.contains("--allow-remove-all"), r.description)
             }
         }
         // Empty policy + --allow-remove-all still needs a filter.
-        do { _ = try await forgetter.run(policy: RetentionPolicy(), selection: .init(), allowRemoveAll: true, dryRun: false); XCTFail() } catch is SnapshotForgetter.Refusal {}
+        do { _ = try await forgetter.run(policy: RetentionPolicy(), selection: .init(), separately: [], allowRemoveAll: true, dryRun: false); XCTFail() } catch is SnapshotForgetter.Refusal {}
         let v3 = try await f.mem.list(.snapshots).count
         XCTAssertEqual(v3, 10, "a refusal removes nothing")
         var sel = SnapshotForgetter.Selection(); sel.names = ["etc"]
-        let out = try await forgetter.run(policy: RetentionPolicy(), selection: sel, allowRemoveAll: true, dryRun: false)
+        let out = try await forgetter.run(policy: RetentionPolicy(), selection: sel, separately: [], allowRemoveAll: true, dryRun: false)
         XCTAssertEqual(Set(out.removed), Set(ids["etc"]!))
         let v4 = try await f.mem.list(.snapshots).map(\.name)
         XCTAssertEqual(Set(v4), Set(ids["pg"]!))
+    }
+
+    /// A source's own retention rule (as PostgreSQL registers for archived WAL): the policy never
+    /// sees the snapshots it covers, not even in a group of their own, and they all stay.
+    func testSnapshotsASourceKeepsSeparatelyAreLeftOutOfThePolicy() async throws {
+        let (f, ids) = try await fixture()
+        let rule = SeparateRetention(what: "pg snapshots") { $0.name == "pg" }
+        let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: .init(), separately: [rule],
+                                                                  allowRemoveAll: false, dryRun: false)
+        XCTAssertEqual(out.groups.map(\.key.name), ["etc"])
+        XCTAssertEqual(Set(out.removed), Set(ids["etc"]!.dropLast()))
+        XCTAssertEqual(Set(try f.t.repo.snapshots(name: "pg").map(\.id)), Set(ids["pg"]!))
+        let stored = Set(try await f.mem.list(.snapshots).map(\.name))
+        XCTAssertEqual(stored, Set(ids["pg"]! + [ids["etc"]!.last!]))
     }
 }

@@ -1,6 +1,7 @@
 import CairnEngine
 import CairnRepository
 import CairnFormat
+import CairnOps
 @testable import CairnPostgres
 import XCTest
 
@@ -13,13 +14,14 @@ final class WALRetentionTests: XCTestCase {
         s.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.systemID: "7", BaseBackup.Key.timeline: "1",
                    BaseBackup.Key.startLSN: start, BaseBackup.Key.stopLSN: start, BaseBackup.Key.walName: "pg-wal",
                    BaseBackup.Key.segmentSize: String(16 << 20)]
+        XCTAssertFalse(SourceRegistry.separateRetentions.contains { $0.covers(s) }, "base backups follow forget's policy")
         return SnapshotRecord(id: id, snapshot: s)
     }
 
     func wal(_ file: String) -> SnapshotRecord {
         var s = Snapshot(timeNanos: 0, name: "pg-wal", host: "db", sourceKind: "stream", root: root)
         s.extra = [WALArchive.Key.file: file]
-        XCTAssertEqual(WALArchive.Key.file, SnapshotForgetter.walFileKey.rawValue, "forget must recognise archived WAL")
+        XCTAssertTrue(SourceRegistry.separateRetentions.contains { $0.covers(s) }, "forget's policy must leave archived WAL alone")
         return SnapshotRecord(id: "w-" + file, snapshot: s)
     }
 

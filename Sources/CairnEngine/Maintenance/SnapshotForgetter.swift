@@ -12,9 +12,6 @@ public struct SnapshotForgetter {
     let repo: Repository
     public init(repo: Repository) { self.repo = repo }
 
-    /// The `extra` key that marks an archived WAL file (`cairn wal-push`).
-    public static let walFileKey = Snapshot.ExtraKey.pgWALFile
-
     /// Which snapshots a forget looks at and how it groups them.
     public struct Selection: Sendable {
         public var names: [String] = []
@@ -53,11 +50,13 @@ public struct SnapshotForgetter {
 
     /// Decides, group by group. Throws `Refusal` when the policy is empty or
     /// would remove every snapshot of a group, unless `allowRemoveAll`.
-    public func plan(policy: RetentionPolicy, selection: Selection, allowRemoveAll: Bool,
+    /// - Parameter separately: the sources' own retention rules (`SourceRegistry.separateRetentions`):
+    ///   the snapshots they cover are left out of the policy; their sources remove them.
+    public func plan(policy: RetentionPolicy, selection: Selection, separately: [SeparateRetention], allowRemoveAll: Bool,
                      now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current) throws -> [Group] {
-        // Archived WAL files are kept by what the base backups need, not by a calendar policy
-        // (a daily bucket would keep one segment a day); `cairn forget` handles them apart.
-        let records = try repo.snapshots().filter { selection.matches($0.snapshot) && $0.snapshot.extra[Self.walFileKey] == nil }
+        let records = try repo.snapshots().filter { r in
+            selection.matches(r.snapshot) && !separately.contains { $0.covers(r.snapshot) }
+        }
         if policy.isEmpty && !allowRemoveAll {
             throw Refusal(description: "no policy given: nothing would be kept. Give --keep-* options or snapshot ids, or --allow-remove-all with --name/--host/--tag/--path to remove every selected snapshot")
         }
@@ -118,10 +117,11 @@ public struct SnapshotForgetter {
     }
 
     /// Plans and (unless `dryRun`) removes. `commitCheck` runs before the first deletion.
-    public func run(policy: RetentionPolicy, selection: Selection, allowRemoveAll: Bool, dryRun: Bool,
+    public func run(policy: RetentionPolicy, selection: Selection, separately: [SeparateRetention], allowRemoveAll: Bool, dryRun: Bool,
                     now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current,
                     commitCheck: (() async throws -> Void)? = nil) async throws -> Outcome {
-        let groups = try plan(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll, now: now, timeZone: timeZone)
+        let groups = try plan(policy: policy, selection: selection, separately: separately, allowRemoveAll: allowRemoveAll,
+                              now: now, timeZone: timeZone)
         let doomed = groups.flatMap { $0.decisions.filter { !$0.keep }.map(\.snapshot.id) }
         if !dryRun && !doomed.isEmpty {
             try await commitCheck?()

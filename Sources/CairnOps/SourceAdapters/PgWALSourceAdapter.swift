@@ -1,9 +1,14 @@
+import CairnEngine
 import CairnPlan
+import CairnPostgres
 
 /// The WAL archive PostgreSQL's `archive_command` (`cairn wal-push`) fills: `cairn run` has nothing
 /// to run, and the drill of its base backups replays it.
 struct PgWALSourceAdapter: SourceAdapter {
     var kind: SourceKind { .pgWAL }
+
+    /// Archived WAL stays while a kept base backup needs it, whatever `forget`'s policy says.
+    var separateRetention: SeparateRetention? { WALRetention.separateRetention }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         .notRun("pg-wal is filled by archive_command (cairn wal-push)")

@@ -1,3 +1,4 @@
+import CairnEngine
 import CairnPlan
 
 /// What `cairn run` does to back up a source.
@@ -11,8 +12,8 @@ public enum SourceBackup: Sendable, Equatable {
 /// One kind of plan source (`SourceKind`): how `cairn run` backs it up and how `cairn drill`
 /// restores its newest snapshot and proves it usable. The flows themselves live in the source
 /// libraries on the engine (CairnPostgres, CairnRedisSource, the engine's tree and stream
-/// archiver); an adapter wires one of them to the plan. Adding a source: its library, an adapter,
-/// and one line in `SourceRegistry.adapters`.
+/// archiver); an adapter wires one of them to the plan (and declares the source's own retention
+/// rule, if it has one). Adding a source: its library, an adapter, and one line in `SourceRegistry.adapters`.
 public protocol SourceAdapter: Sendable {
     var kind: SourceKind { get }
     /// The `cairn` command that backs up `s`, holding the repository lock up to `waitLock`.
@@ -22,10 +23,14 @@ public protocol SourceAdapter: Sendable {
     /// Restores `d.snapshot` into `d.scratch` and proves it usable, timing each phase with `d.timer`;
     /// returns what was proved. Throws `DrillFailure` (or any error) when it is not.
     func drill(_ d: DrillRequest) async throws -> String
+    /// The rule by which this source keeps its snapshots instead of `cairn forget`'s calendar
+    /// policy (nil: the policy applies).
+    var separateRetention: SeparateRetention? { get }
 }
 
 extension SourceAdapter {
     public func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? { nil }
+    public var separateRetention: SeparateRetention? { nil }
 }
 
 /// Every source kind Cairn backs up: the one place a new source is registered.
@@ -38,6 +43,9 @@ public enum SourceRegistry {
         PgBaseBackupSourceAdapter(),
         PgWALSourceAdapter(),
     ]
+
+    /// The sources' own retention rules: `cairn forget`'s policy leaves the snapshots they cover alone.
+    public static var separateRetentions: [SeparateRetention] { adapters.compactMap(\.separateRetention) }
 
     /// The adapter of `kind` (every kind has one: `SourceRegistryTests` checks).
     public static func adapter(for kind: SourceKind) -> any SourceAdapter {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnEngine
 import CairnRepository
 import CairnFormat
+import CairnOps
 import CairnPostgres
 import CairnRetention
 import Foundation
@@ -105,7 +106,7 @@ struct ForgetCommand: AsyncParsableCommand {
         let policy = try policy(), selection = try selection()
         if dryRun {
             let repo = try await options.open()
-            let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll, dryRun: true)
+            let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, separately: SourceRegistry.separateRetentions, allowRemoveAll: allowRemoveAll, dryRun: true)
             let wal = try walRemovals(repo, removed: out.removed)
             print(out, policy: policy, pruned: nil, wal: wal)
             return
@@ -115,7 +116,7 @@ struct ForgetCommand: AsyncParsableCommand {
         defer { options.restoreSpaceReserve() }
         let (out, wal, pruned) = try await lock.holding { () -> (SnapshotForgetter.Outcome, [WALRetention.Removal], PruneResult?) in
             let forgetter = SnapshotForgetter(repo: repo)
-            let out = try await forgetter.run(policy: policy, selection: selection, allowRemoveAll: allowRemoveAll,
+            let out = try await forgetter.run(policy: policy, selection: selection, separately: SourceRegistry.separateRetentions, allowRemoveAll: allowRemoveAll,
                                               dryRun: false, commitCheck: { try await lock.ensureValid() })
             // WAL no kept base backup needs goes with the base backups that needed it.
             let wal = try walRemovals(repo, removed: [])

@@ -81,6 +81,38 @@ public final class Pruner {
     /// again), every blob a snapshot reaches marked, and what Object Lock still protects.
     func survey() async throws -> Survey {
         // 1. What the store says: snapshots, index objects, packs. Anything unreadable stops the prune.
+        // Object Lock: what is still locked is never deleted (nil without a lock).
+        let lockGuard = ObjectLockGuard(repo: repo)
+        let (roots, replayed) = try await liveRoots(lockGuard: lockGuard)
+        let indexKeys = try await repo.store.list(.index)
+        let (table, packsNamedBy) = try await indexTable(indexKeys, namingPacks: lockGuard != nil)
+        let stored = Set(try await repo.store.list(.data).compactMap { PackID(hex: $0.name) })
+        var unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
+        log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(table.packs.count) indexed packs, \(unindexed.count) unindexed packs")
+        let ix = try PruneIndex(table: table, present: table.packs.map { stored.contains($0.id) })
+        log?("index: \(table.recordCount) entries, \(ix.memoryBytes >> 20) MiB in memory (the entries themselves in a scratch file in \(repo.cacheDirectory))")
+
+        // 2. Mark: every blob a snapshot reaches.
+        try await markUsed(roots, in: ix)
+
+        var lockedIndex = Set<String>()
+        var lockedPacks = Set<Int>()
+        if let lockGuard {
+            (lockedIndex, lockedPacks, unindexed) = try await lockedObjects(lockGuard, indexKeys: indexKeys, packsNamedBy: packsNamedBy,
+                                                                            in: ix, unindexed: unindexed)
+        }
+        var facts = PruneFacts(index: ix)
+        facts.snapshots = roots.count
+        facts.indexObjects = indexKeys.count
+        facts.lockedPacks = lockedPacks
+        facts.packSize = UInt64(repo.config.packSize)
+        for id in unindexed { facts.unindexed[id] = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0 }
+        return Survey(facts: facts, indexKeys: indexKeys, lockedIndex: lockedIndex, replayed: replayed, lockGuard: lockGuard)
+    }
+
+    /// The roots of the snapshots that stay, after removing again the snapshots a forget
+    /// removed that are in the store again (format-spec §20); returns how many those were.
+    private func liveRoots(lockGuard: ObjectLockGuard?) async throws -> (roots: [ChunkID], replayed: Int) {
         let storedSnapshots = try await StoreSnapshots.load(repo)
         // A snapshot a forget record names was removed by 'forget': one in the store again was
         // put back (a replay). It is no root, and it goes again (format-spec §20).
@@ -93,8 +125,6 @@ public final class Pruner {
         // Unreadable objects named by a record are replays too (a damaged copy of a removed snapshot).
         let unreadableReplays = storedSnapshots.unreadable.map(\.name).filter { !$0.contains("#") && records.forgotten[$0] != nil }
         let replayed = storedSnapshots.allIDs.union(unreadableReplays).filter { records.forgotten[$0] != nil }.sorted()
-        // Object Lock: what is still locked is never deleted (nil without a lock).
-        let lockGuard = ObjectLockGuard(repo: repo)
         if !replayed.isEmpty {
             log?("\(replayed.count) snapshot(s) removed by forget are in the store again (replayed or still locked): removing them again")
             if !options.dryRun {
@@ -113,9 +143,13 @@ public final class Pruner {
             }
         }
         let roots = storedSnapshots.items.values.filter { records.forgotten[$0.id] == nil }.sorted { $0.id < $1.id }.map(\.snapshot.root)
-        let indexKeys = try await repo.store.list(.index)
-        // Every entry of every index object, in a table on disk with 12 bytes a blob in memory
-        // (a pack named by several index objects counts as the first names it).
+        return (roots, replayed.count)
+    }
+
+    /// Every entry of every index object, in a table on disk with 12 bytes a blob in memory
+    /// (a pack named by several index objects counts as the first names it); with
+    /// `namingPacks`, also which packs each index object names (for Object Lock).
+    private func indexTable(_ indexKeys: [ObjectKey], namingPacks: Bool) async throws -> (IndexEntryTable, [String: [PackID]]) {
         let table = try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepFirst)
         var packsNamedBy: [String: [PackID]] = [:]
         for key in indexKeys.sorted(by: { $0.name < $1.name }) {
@@ -123,19 +157,16 @@ public final class Pruner {
             do { delta = try IndexDelta.decode(try repo.keys.openObject(.index, try await MetadataObjects.read(repo.store, key))) } catch {
                 throw CairnError.other("index object \(key.name.prefix(12)) cannot be read (\(describe(error))): prune stops; run 'cairn index rebuild --read-packs' first")
             }
-            if lockGuard != nil { packsNamedBy[key.name] = delta.packs.map(\.id) }
+            if namingPacks { packsNamedBy[key.name] = delta.packs.map(\.id) }
             for p in delta.packs { try table.add(p) }
         }
         try table.finish()
-        let stored = Set(try await repo.store.list(.data).compactMap { PackID(hex: $0.name) })
-        var unindexed = stored.filter { table.slot(of: $0) == nil }.sorted()
-        let packCount = table.packs.count
-        log?("\(roots.count) snapshots, \(indexKeys.count) index objects, \(packCount) indexed packs, \(unindexed.count) unindexed packs")
-        let ix = try PruneIndex(table: table, present: table.packs.map { stored.contains($0.id) })
-        log?("index: \(table.recordCount) entries, \(ix.memoryBytes >> 20) MiB in memory (the entries themselves in a scratch file in \(repo.cacheDirectory))")
-        func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
+        return (table, packsNamedBy)
+    }
 
-        // 2. Mark: every blob a snapshot reaches.
+    /// Marks every blob the snapshots reach, and the bases of used deltas; stops when a used
+    /// blob is stored nowhere that can be read.
+    private func markUsed(_ roots: [ChunkID], in ix: PruneIndex) async throws {
         for root in roots {
             try await mark(root, in: ix)
             progress.update { $0.filesDone += 1 }
@@ -145,48 +176,44 @@ public final class Pruner {
 
         // Every used blob must be stored somewhere that can be read.
         if let (type, id, locations) = try ix.firstUnstoredUsedBlob() {
+            let table = ix.table
             let why: String
             if !locations.contains(where: { ix.present[table.slot(ofRecord: $0)] }) {
-                why = "its packs (\(locations.map { pack(table.slot(ofRecord: $0)).id.hex.prefix(12) }.joined(separator: ", "))) are missing from the store"
+                why = "its packs (\(locations.map { table.packs[table.slot(ofRecord: $0)].id.hex.prefix(12) }.joined(separator: ", "))) are missing from the store"
             } else {
                 why = "every stored copy is a delta whose base is stored whole nowhere"
             }
             throw CairnError.other("\(type) blob \(id.hex) is used but \(why): prune stops; run 'cairn scrub' and 'cairn repair'")
         }
+    }
 
-        // Object Lock (Docs/immutability.md): an index object still locked stays, so every pack it
-        // names stays too (format-spec §20: while an index object exists, so do its packs); a pack
-        // still locked is neither deleted nor repacked. Such packs holding nothing used are left out
-        // of the new index and deleted by a later prune, once nothing locks them.
+    /// Object Lock (Docs/immutability.md): an index object still locked stays, so every pack it
+    /// names stays too (format-spec §20: while an index object exists, so do its packs); a pack
+    /// still locked is neither deleted nor repacked. Such packs holding nothing used are left out
+    /// of the new index and deleted by a later prune, once nothing locks them. Returns the locked
+    /// index objects and packs, and the unindexed packs that may be deleted now.
+    private func lockedObjects(_ lockGuard: ObjectLockGuard, indexKeys: [ObjectKey], packsNamedBy: [String: [PackID]],
+                               in ix: PruneIndex, unindexed: [PackID]) async throws -> (index: Set<String>, packs: Set<Int>, unindexed: [PackID]) {
+        let table = ix.table
         var lockedIndex = Set<String>()
         var lockedPacks = Set<Int>()
-        if let lockGuard {
-            for key in indexKeys {
-                guard let until = try await lockGuard.lockedUntil(key) else { continue }
-                lockedIndex.insert(key.name)
-                lockGuard.record(lockedUntil: until)
-                for id in packsNamedBy[key.name] ?? [] { if let slot = table.slot(of: id) { lockedPacks.insert(slot) } }
-            }
-            for i in try PrunePlan.packsThatMayGo(ix, locked: lockedPacks) {
-                guard let until = try await lockGuard.lockedUntil(ObjectKey(.data, pack(i).id.hex)) else { continue }
-                lockedPacks.insert(i)
-                lockGuard.record(lockedUntil: until)
-            }
-            var deletable: [PackID] = []
-            for id in unindexed {
-                if let until = try await lockGuard.lockedUntil(ObjectKey(.data, id.hex)) { lockGuard.record(lockedUntil: until) } else { deletable.append(id) }
-            }
-            unindexed = deletable
-            if lockGuard.deferred.count > 0 { log?("\(lockGuard.deferred.count) index objects and packs are still locked: they stay") }
+        for key in indexKeys {
+            guard let until = try await lockGuard.lockedUntil(key) else { continue }
+            lockedIndex.insert(key.name)
+            lockGuard.record(lockedUntil: until)
+            for id in packsNamedBy[key.name] ?? [] { if let slot = table.slot(of: id) { lockedPacks.insert(slot) } }
         }
-
-        var facts = PruneFacts(index: ix)
-        facts.snapshots = roots.count
-        facts.indexObjects = indexKeys.count
-        facts.lockedPacks = lockedPacks
-        facts.packSize = UInt64(repo.config.packSize)
-        for id in unindexed { facts.unindexed[id] = try await repo.store.size(ObjectKey(.data, id.hex)) ?? 0 }
-        return Survey(facts: facts, indexKeys: indexKeys, lockedIndex: lockedIndex, replayed: replayed.count, lockGuard: lockGuard)
+        for i in try PrunePlan.packsThatMayGo(ix, locked: lockedPacks) {
+            guard let until = try await lockGuard.lockedUntil(ObjectKey(.data, table.packs[i].id.hex)) else { continue }
+            lockedPacks.insert(i)
+            lockGuard.record(lockedUntil: until)
+        }
+        var deletable: [PackID] = []
+        for id in unindexed {
+            if let until = try await lockGuard.lockedUntil(ObjectKey(.data, id.hex)) { lockGuard.record(lockedUntil: until) } else { deletable.append(id) }
+        }
+        if lockGuard.deferred.count > 0 { log?("\(lockGuard.deferred.count) index objects and packs are still locked: they stay") }
+        return (lockedIndex, lockedPacks, deletable)
     }
 
     /// Blob (`id`, `type`) read from a usable copy the index names, verified.

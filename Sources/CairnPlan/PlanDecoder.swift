@@ -196,19 +196,7 @@ public enum PlanDecoder {
         mutating func source(_ name: String, _ t: TOMLTable, _ caps: PlanCapabilities) -> PlanSource? {
             let p = "source.\(name)."
             if !Self.validName(name) { fail(t.line, "source.\(name)", "a source name may hold letters, digits, '-', '_' and '.' only") }
-            guard let kindText = string(t, p, "kind", required: true) else { return nil }
-            guard let kind = SourceKind(rawValue: kindText) else {
-                fail(t["kind"]?.line ?? t.line, p + "kind", "\(kindText.debugDescription) is not a source kind (\(SourceKind.names))")
-                return nil
-            }
-            if let why = caps.unavailableKinds[kind] { fail(t["kind"]?.line ?? t.line, p + "kind", "\(kind.rawValue) sources are not available in this build: \(why)") }
-            let common = ["kind", "repository", "schedule", "rpo", "rto", "tags", "snapshot-name"]
-            let specific = kindKeys(kind)
-            for (k, n) in t.entries where !common.contains(k) && !specific.contains(k) {
-                let other = SourceKind.allCases.first { kindKeys($0).contains(k) }
-                fail(n.line, p + k, other.map { "not a key of \(kind.rawValue) sources (it belongs to \($0.rawValue))" }
-                     ?? "unknown key (expected one of: \((common + specific).joined(separator: ", ")))")
-            }
+            guard let kind = sourceKind(t, p, caps) else { return nil }
             let repository = string(t, p, "repository", required: true)
             var schedule: Schedule? = nil
             if let s = string(t, p, "schedule") {
@@ -244,29 +232,7 @@ public enum PlanDecoder {
                 }
             }
             if kind == .command { command = strings(t, p, "command", required: true) }
-            var checks: [DrillCheck] = []
-            if let cn = t["check"] {
-                if case .array(let items) = cn.value {
-                    for item in items {
-                        guard case .table(let ct) = item.value else { fail(item.line, p + "check", "write checks as [[source.\(name).check]] tables"); continue }
-                        let cp = p + "check."
-                        unknown(ct, cp, allowed: ["sql", "expect", "database", "name"])
-                        let sql = string(ct, cp, "sql", required: true)
-                        var expect: CheckExpectation? = nil
-                        if let e = string(ct, cp, "expect", required: true) {
-                            switch CheckExpectation.parse(e) {
-                            case .success(let v): expect = v
-                            case .failure(let err): fail(ct["expect"]?.line ?? ct.line, cp + "expect", err.message)
-                            }
-                        }
-                        if let sql, let expect {
-                            checks.append(DrillCheck(sql: sql, expect: expect, database: string(ct, cp, "database"), name: string(ct, cp, "name"), line: ct.line))
-                        }
-                    }
-                } else {
-                    fail(cn.line, p + "check", "write checks as [[source.\(name).check]] tables with sql and expect")
-                }
-            }
+            let checks = drillChecks(t, p, source: name)
             guard let repository else { return nil }
             var source = PlanSource(name: name, kind: kind, repository: repository, snapshotName: snapshotName, schedule: schedule,
                               rpo: rpo, rto: rto, tags: tags, dbname: dbname, pgdata: string(t, p, "pgdata"),
@@ -277,6 +243,52 @@ public enum PlanDecoder {
                               command: command, checks: checks, line: t.line)
             if kind == .redis { source.redisAllowNoChecksum = bool(t, p, "allow-no-checksum") ?? false }
             return source
+        }
+
+        /// A source's kind, checked against the build's capabilities, and its keys checked
+        /// against those of its kind (a key of another kind is named as such).
+        mutating func sourceKind(_ t: TOMLTable, _ p: String, _ caps: PlanCapabilities) -> SourceKind? {
+            guard let kindText = string(t, p, "kind", required: true) else { return nil }
+            guard let kind = SourceKind(rawValue: kindText) else {
+                fail(t["kind"]?.line ?? t.line, p + "kind", "\(kindText.debugDescription) is not a source kind (\(SourceKind.names))")
+                return nil
+            }
+            if let why = caps.unavailableKinds[kind] { fail(t["kind"]?.line ?? t.line, p + "kind", "\(kind.rawValue) sources are not available in this build: \(why)") }
+            let common = ["kind", "repository", "schedule", "rpo", "rto", "tags", "snapshot-name"]
+            let specific = kindKeys(kind)
+            for (k, n) in t.entries where !common.contains(k) && !specific.contains(k) {
+                let other = SourceKind.allCases.first { kindKeys($0).contains(k) }
+                fail(n.line, p + k, other.map { "not a key of \(kind.rawValue) sources (it belongs to \($0.rawValue))" }
+                     ?? "unknown key (expected one of: \((common + specific).joined(separator: ", ")))")
+            }
+            return kind
+        }
+
+        /// A source's `[[source.NAME.check]]` tables: the drill's SQL checks and what each must return.
+        mutating func drillChecks(_ t: TOMLTable, _ p: String, source name: String) -> [DrillCheck] {
+            guard let cn = t["check"] else { return [] }
+            guard case .array(let items) = cn.value else {
+                fail(cn.line, p + "check", "write checks as [[source.\(name).check]] tables with sql and expect")
+                return []
+            }
+            var checks: [DrillCheck] = []
+            for item in items {
+                guard case .table(let ct) = item.value else { fail(item.line, p + "check", "write checks as [[source.\(name).check]] tables"); continue }
+                let cp = p + "check."
+                unknown(ct, cp, allowed: ["sql", "expect", "database", "name"])
+                let sql = string(ct, cp, "sql", required: true)
+                var expect: CheckExpectation? = nil
+                if let e = string(ct, cp, "expect", required: true) {
+                    switch CheckExpectation.parse(e) {
+                    case .success(let v): expect = v
+                    case .failure(let err): fail(ct["expect"]?.line ?? ct.line, cp + "expect", err.message)
+                    }
+                }
+                if let sql, let expect {
+                    checks.append(DrillCheck(sql: sql, expect: expect, database: string(ct, cp, "database"), name: string(ct, cp, "name"), line: ct.line))
+                }
+            }
+            return checks
         }
 
         func kindKeys(_ k: SourceKind) -> [String] {

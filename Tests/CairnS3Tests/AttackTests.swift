@@ -41,31 +41,56 @@ final class AttackTests: XCTestCase {
         return segments
     }
 
-    func testRecoveryAfterTheHostWasCompromised() async throws {
+    /// A cloud repository under Object Lock on moto, `dayCount` days of the platform's backups in
+    /// it (each day's tree tagged dayN; with `pushingWAL`, each day's WAL segment pushed first), and
+    /// TIME: a moment after the last of them, with a second on either side.
+    private struct LockedPlatform {
+        let cairn: CairnRunner
+        let endpoint: String
+        let repo: String
+        let src: String
+        /// Each day's tree as backed up, and the WAL segments pushed (name → bytes).
+        let days: [[String: Data]]
+        let wal: [String: Data]
+        let asOf: String
+        let client: S3Client
+    }
+
+    private func lockedPlatform(_ label: String, mode: String, lockDays: Int, dayCount: Int, dumpBytes: Int, seed: UInt64,
+                                pushingWAL: Bool) throws -> LockedPlatform {
         let moto = try MotoServer.start()
         let cairn = CairnRunner(cacheDir: "\(dir)/cache")
-        let bucket = S3TestSupport.bucketName("attack")
+        let bucket = S3TestSupport.bucketName(label)
         let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
-        try cairn.ok(["init", "--repo", repo, "--object-lock", "compliance", "--lock-days", "365"])
-
-        // A week of backups: the files daily, the WAL as PostgreSQL's archive_command pushes it.
+        try cairn.ok(["init", "--repo", repo, "--object-lock", mode, "--lock-days", String(lockDays)])
         let src = "\(dir)/platform"
-        var dump = StoreConformance.bytes(400 << 10, seed: 1)
+        var dump = StoreConformance.bytes(dumpBytes, seed: seed)
         var days: [[String: Data]] = []
         var wal: [String: Data] = [:]
-        for day in 0..<7 {
-            for name in try platformDay(day, src: src, dump: &dump) {
+        for day in 0..<dayCount {
+            for name in try platformDay(day, src: src, dump: &dump) where pushingWAL {
                 try cairn.ok(["wal-push", "--repo", repo, "\(dir)/pg_wal/\(name)"])
                 wal[name] = FileManager.default.contents(atPath: "\(dir)/pg_wal/\(name)")
             }
             try cairn.ok(["backup", "--repo", repo, src, "--name", "platform", "--tag", "day\(day)"])
             days.append(try TestTree.snapshot(src))
         }
-        let before = try snapshotIDs(cairn, repo)
-        XCTAssertEqual(before.count, 7 + 7)
         usleep(1_100_000)
         let asOf = ISO8601DateFormatter().string(from: Date())
         usleep(1_100_000)
+        let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "cloud")
+        return LockedPlatform(cairn: cairn, endpoint: moto.endpoint, repo: repo, src: src, days: days, wal: wal,
+                              asOf: asOf, client: client)
+    }
+
+    func testRecoveryAfterTheHostWasCompromised() async throws {
+        // A week of backups: the files daily, the WAL as PostgreSQL's archive_command pushes it.
+        let platform = try lockedPlatform("attack", mode: "compliance", lockDays: 365, dayCount: 7, dumpBytes: 400 << 10, seed: 1,
+                                          pushingWAL: true)
+        let (cairn, repo, src, days, wal, asOf, client) = (platform.cairn, platform.repo, platform.src, platform.days, platform.wal,
+                                                            platform.asOf, platform.client)
+        let before = try snapshotIDs(cairn, repo)
+        XCTAssertEqual(before.count, 7 + 7)
         // A backup after TIME: not part of the repository as it was then.
         try Data("after the moment".utf8).write(to: URL(fileURLWithPath: "\(src)/late.txt"))
         try cairn.ok(["backup", "--repo", repo, src, "--name", "platform", "--tag", "late"])
@@ -76,7 +101,6 @@ final class AttackTests: XCTestCase {
         _ = try cairn.run(["forget", "--repo", repo, "--allow-remove-all", "--name", "pg-wal", "--prune"])
         _ = try cairn.run(["prune", "--repo", repo, "--max-unused", "0"])
         // Then the bucket directly: every version, every current object, garbage over every key.
-        let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "cloud")
         var refused = 0
         var destroyed: [String] = []
         for v in try await client.listObjectVersions(prefix: "cloud/") where !v.isDeleteMarker {
@@ -129,23 +153,9 @@ final class AttackTests: XCTestCase {
     /// `recover` into an S3 repository (locked again), which then takes backups like any other;
     /// the attacked repository is only read; bad input is refused with one line.
     func testRecoverIntoALockedS3RepositoryAndRefusals() async throws {
-        let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
-        let bucket = S3TestSupport.bucketName("attack2")
-        let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
-        try cairn.ok(["init", "--repo", repo, "--object-lock", "governance", "--lock-days", "30"])
-        let src = "\(dir)/platform"
-        var dump = StoreConformance.bytes(200 << 10, seed: 9)
-        var days: [[String: Data]] = []
-        for day in 0..<2 {
-            _ = try platformDay(day, src: src, dump: &dump)
-            try cairn.ok(["backup", "--repo", repo, src, "--name", "platform", "--tag", "day\(day)"])
-            days.append(try TestTree.snapshot(src))
-        }
-        usleep(1_100_000)
-        let asOf = ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: 0))
-        usleep(1_100_000)
-        let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "cloud")
+        let platform = try lockedPlatform("attack2", mode: "governance", lockDays: 30, dayCount: 2, dumpBytes: 200 << 10, seed: 9,
+                                          pushingWAL: false)
+        let (cairn, repo, src, days, asOf, client) = (platform.cairn, platform.repo, platform.src, platform.days, platform.asOf, platform.client)
         let garbage = Array("garbage".utf8)
         try await client.putObject("cloud/config", garbage)
         for (key, _) in try await client.listObjects(prefix: "cloud/snapshots/") { try await client.deleteObject(key) }
@@ -180,7 +190,7 @@ final class AttackTests: XCTestCase {
         XCTAssertEqual(same.status, 2, same.err)
         XCTAssertTrue(same.err.contains("attacked repository itself"), same.err)
 
-        let target = "s3:\(moto.endpoint)/\(S3TestSupport.bucketName("recovered"))/new"
+        let target = "s3:\(platform.endpoint)/\(S3TestSupport.bucketName("recovered"))/new"
         let r = try cairn.ok(["recover", "--repo", repo, "--as-of", asOf, "--to", target,
                               "--object-lock", "compliance", "--lock-days", "7"])
         XCTAssertTrue(r.out.contains("2 snapshot(s)"), r.out)

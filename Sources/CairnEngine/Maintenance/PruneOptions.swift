@@ -13,6 +13,15 @@ public struct PruneOptions: Sendable {
             case .unlimited: return "unlimited"
             }
         }
+
+        /// The unused bytes that may stay when `usedBytes` are used (restic's --max-unused).
+        func allowed(usedBytes: UInt64) -> UInt64 {
+            switch self {
+            case .unlimited: return .max
+            case .bytes(let b): return b
+            case .percent(let pct): return UInt64(Double(usedBytes) * pct / (100 - pct))
+            }
+        }
     }
 
     public var maxUnused: MaxUnused = .percent(5)

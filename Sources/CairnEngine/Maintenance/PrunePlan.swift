@@ -61,9 +61,7 @@ struct PrunePlan {
     }
 
     init(_ facts: PruneFacts, options: PruneOptions) throws {
-        let ix = facts.index, table = ix.table
-        let packCount = table.packs.count
-        func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
+        let ix = facts.index
         unindexed = facts.unindexed.keys.sorted()
         let usedAtMark = ix.usedBlobs
         var result = PruneResult()
@@ -74,87 +72,110 @@ struct PrunePlan {
             result.snapshots = facts.snapshots
             result.indexObjects = facts.indexObjects
             delete = []; keep = []; dropMissing = []; repack = []; setAside = []
-            var candidates: [Int] = []
-            // Small packs (restic's prune does the same): many one- or two-blob packs left by
-            // wal-push and small backups, combined into full packs once there are enough of them.
-            let smallLimit = options.smallPackLimit(packSize: facts.packSize)
-            var small: [Int] = []
-            for i in 0..<packCount {
-                guard ix.present[i] else { dropMissing.append(i); continue }
-                let p = pack(i)
-                result.usedBlobs += ix.usedCount[i]
-                result.usedBytes += ix.usedBytes[i]
-                result.unusedBlobs += p.records.count - ix.usedCount[i]
-                result.unusedBytes += ix.unusedBytes(i)
-                result.packs += 1
-                result.packBytes += p.size
-                if facts.lockedPacks.contains(i) {
-                    if ix.usedCount[i] == 0 { setAside.append(i) } else { keep.append(i) }
-                    continue
-                }
-                if ix.usedCount[i] == 0 {
-                    delete.append(i)
-                } else if p.size < smallLimit && !forcedRepack.contains(i) {
-                    small.append(i)
-                } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) {
-                    keep.append(i)
-                } else {
-                    candidates.append(i)
-                }
-            }
-            if small.count < PruneOptions.minimumSmallPacks {
-                // Too few to be worth it: judged like any other pack.
-                for i in small { if ix.unusedBytes(i) == 0 { keep.append(i) } else { candidates.append(i) } }
-                small = []
-            }
+            let (candidates, small) = classify(facts, options: options, counting: &result)
             for size in facts.unindexed.values { result.packs += 1; result.packBytes += size; result.unusedBytes += size }
-            let allowed: UInt64
-            switch options.maxUnused {
-            case .unlimited: allowed = .max
-            case .bytes(let b): allowed = b
-            case .percent(let pct): allowed = UInt64(Double(result.usedBytes) * pct / (100 - pct))
-            }
-            // Most unused first (by share of the pack), then by id: the same plan from the same facts.
-            candidates.sort { a, b in
-                let fa = Double(ix.unusedBytes(a)) / Double(pack(a).size), fb = Double(ix.unusedBytes(b)) / Double(pack(b).size)
-                return fa != fb ? fa > fb : pack(a).id < pack(b).id
-            }
-            var unusedLeft = candidates.reduce(UInt64(0)) { $0 + ix.unusedBytes($1) }
             var repackBudget = options.maxRepackBytes ?? .max
-            for i in candidates where forcedRepack.contains(i) {
-                repack.append(i)
-                repackBudget -= min(repackBudget, pack(i).size)
-                unusedLeft -= ix.unusedBytes(i)
-            }
-            // Small packs next, smallest first (by id on ties), while the repack budget lasts.
-            small.sort { pack($0).size != pack($1).size ? pack($0).size < pack($1).size : pack($0).id < pack($1).id }
-            var smallRepacked = 0
-            for i in small {
-                if pack(i).size <= repackBudget {
-                    repack.append(i)
-                    repackBudget -= pack(i).size
-                    smallRepacked += 1
-                } else if ix.unusedBytes(i) == 0 {
-                    keep.append(i)
-                } else {
-                    candidates.append(i)
-                    unusedLeft += ix.unusedBytes(i)
-                }
-            }
-            result.smallPacksRepacked = smallRepacked
-            for i in candidates where !forcedRepack.contains(i) {
-                if unusedLeft > allowed && pack(i).size <= repackBudget {
-                    repack.append(i)
-                    repackBudget -= pack(i).size
-                    unusedLeft -= ix.unusedBytes(i)
-                } else {
-                    keep.append(i)
-                }
-            }
-            result.unusedBytesKept = unusedLeft
+            chooseRepacks(ix, candidates: candidates, small: small, allowed: options.maxUnused.allowed(usedBytes: result.usedBytes),
+                          budget: &repackBudget, counting: &result)
             if try !keepDeltaBases(ix, locked: facts.lockedPacks, repackBudget: &repackBudget) { break }
         }
         basesKept = ix.usedBlobs - usedAtMark
+        summary = summarize(result, facts)
+    }
+
+    /// Sorts every pack by what the mark left in it: missing (dropped), locked (kept or set
+    /// aside), unused (deleted), fully used (kept), and the two kinds whose fate the budgets
+    /// decide: small packs and partly used ones (candidates). Counts blobs and bytes on the way.
+    private mutating func classify(_ facts: PruneFacts, options: PruneOptions, counting result: inout PruneResult) -> (candidates: [Int], small: [Int]) {
+        let ix = facts.index, table = ix.table
+        var candidates: [Int] = []
+        // Small packs (restic's prune does the same): many one- or two-blob packs left by
+        // wal-push and small backups, combined into full packs once there are enough of them.
+        let smallLimit = options.smallPackLimit(packSize: facts.packSize)
+        var small: [Int] = []
+        for i in 0..<table.packs.count {
+            guard ix.present[i] else { dropMissing.append(i); continue }
+            let p = table.packs[i]
+            result.usedBlobs += ix.usedCount[i]
+            result.usedBytes += ix.usedBytes[i]
+            result.unusedBlobs += p.records.count - ix.usedCount[i]
+            result.unusedBytes += ix.unusedBytes(i)
+            result.packs += 1
+            result.packBytes += p.size
+            if facts.lockedPacks.contains(i) {
+                if ix.usedCount[i] == 0 { setAside.append(i) } else { keep.append(i) }
+                continue
+            }
+            if ix.usedCount[i] == 0 {
+                delete.append(i)
+            } else if p.size < smallLimit && !forcedRepack.contains(i) {
+                small.append(i)
+            } else if ix.unusedBytes(i) == 0 && !forcedRepack.contains(i) {
+                keep.append(i)
+            } else {
+                candidates.append(i)
+            }
+        }
+        if small.count < PruneOptions.minimumSmallPacks {
+            // Too few to be worth it: judged like any other pack.
+            for i in small { if ix.unusedBytes(i) == 0 { keep.append(i) } else { candidates.append(i) } }
+            small = []
+        }
+        return (candidates, small)
+    }
+
+    /// Chooses what is repacked: packs a delta rule forced first, then small packs (smallest
+    /// first) while the repack budget lasts, then the candidates with the most unused share
+    /// while more than `allowed` unused bytes would stay; the rest is kept.
+    private mutating func chooseRepacks(_ ix: PruneIndex, candidates: [Int], small: [Int], allowed: UInt64,
+                                        budget repackBudget: inout UInt64, counting result: inout PruneResult) {
+        let table = ix.table
+        func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
+        var candidates = candidates
+        // Most unused first (by share of the pack), then by id: the same plan from the same facts.
+        candidates.sort { a, b in
+            let fa = Double(ix.unusedBytes(a)) / Double(pack(a).size), fb = Double(ix.unusedBytes(b)) / Double(pack(b).size)
+            return fa != fb ? fa > fb : pack(a).id < pack(b).id
+        }
+        var unusedLeft = candidates.reduce(UInt64(0)) { $0 + ix.unusedBytes($1) }
+        for i in candidates where forcedRepack.contains(i) {
+            repack.append(i)
+            repackBudget -= min(repackBudget, pack(i).size)
+            unusedLeft -= ix.unusedBytes(i)
+        }
+        // Small packs next, smallest first (by id on ties), while the repack budget lasts.
+        let small = small.sorted { pack($0).size != pack($1).size ? pack($0).size < pack($1).size : pack($0).id < pack($1).id }
+        var smallRepacked = 0
+        for i in small {
+            if pack(i).size <= repackBudget {
+                repack.append(i)
+                repackBudget -= pack(i).size
+                smallRepacked += 1
+            } else if ix.unusedBytes(i) == 0 {
+                keep.append(i)
+            } else {
+                candidates.append(i)
+                unusedLeft += ix.unusedBytes(i)
+            }
+        }
+        result.smallPacksRepacked = smallRepacked
+        for i in candidates where !forcedRepack.contains(i) {
+            if unusedLeft > allowed && pack(i).size <= repackBudget {
+                repack.append(i)
+                repackBudget -= pack(i).size
+                unusedLeft -= ix.unusedBytes(i)
+            } else {
+                keep.append(i)
+            }
+        }
+        result.unusedBytesKept = unusedLeft
+    }
+
+    /// The plan's counts and sizes once the delta rule settled.
+    private func summarize(_ counted: PruneResult, _ facts: PruneFacts) -> PruneResult {
+        let ix = facts.index, table = ix.table
+        func pack(_ slot: Int) -> IndexEntryTable.Pack { table.packs[slot] }
+        var result = counted
         result.packsRepackedForDeltas = repack.filter { forcedRepack.contains($0) }.count
         result.deltaBasesKept = ix.basesKept
         result.undecodableBlobsKept = undecodableKept.values.reduce(0, +)
@@ -166,7 +187,7 @@ struct PrunePlan {
         result.bytesRepacked = repack.reduce(0) { $0 + pack($1).size }
         result.blobsRepacked = repack.reduce(0) { $0 + ix.usedCount[$1] }
         result.indexRewritten = changesPacks || facts.indexObjects > 1
-        summary = result
+        return result
     }
 
     /// One pass of the delta rule over the kept packs: a kept pack with a delta whose base

@@ -27,6 +27,8 @@
 #   first checkpoint is copied aside; at every later checkpoint each run of a command on it
 #   alternates with a run on the grown repository, so that the ratio (the goal: <= 1.3) is
 #   measured at the same load, which on a shared machine varies more than the ratio itself.
+#   MOTO_PORT=N MOTO_LOG=FILE: use an S3 server already listening on 127.0.0.1:N (bucket
+#   "longhaul"), whose request log is FILE, instead of starting one; it is left running.
 #   --quick: checkpoints 100 1000 3000, 256 KiB segments (~10 min on 2 busy cores); the full
 #   run (45,000 segments of 16 MiB) takes hours. CAIRN=path/to/cairn skips the release build.
 # Runs on demand, never in CI. Needs python3 with moto[server] (s3) and strace (local counts).
@@ -75,7 +77,12 @@ export CAIRN_PASSWORD=longhaul AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=ben
 # disaster open (a new machine) runs without it.
 export CAIRN_KEY_CACHE="${CAIRN_KEY_CACHE:-15m}"
 
-if [[ " $stores " == *" s3 "* ]]; then
+if [[ " $stores " == *" s3 "* ]] && [ -n "${MOTO_PORT:-}" ]; then
+  # An S3 server started beforehand (MOTO_PORT, its request log MOTO_LOG): it outlives this run,
+  # so that a kept S3 repository can be measured again later (moto keeps its objects in memory).
+  port=$MOTO_PORT
+  ln -s "$MOTO_LOG" "$work/moto.log"
+elif [[ " $stores " == *" s3 "* ]]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   python3 Tests/CairnTestSupport/run_moto.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   moto=$!
@@ -299,10 +306,10 @@ for store in $stores; do
         "$CAIRN" backup --stdin --name pg-dump <"$work/dump" >/dev/null
         "$CAIRN" backup --stdin --name redis <"$work/rdb" >/dev/null
         "$CAIRN" backup "$work/node" --name node >/dev/null
-        "$CAIRN" forget --keep-last 30 >/dev/null
+        "$CAIRN" forget --keep-last 30 --wait-lock 10m >/dev/null
         if [ $((day % 7)) = 0 ]; then
           "$CAIRN" backup "$work/pgdata" --name pg-base >/dev/null
-          "$CAIRN" prune >/dev/null
+          "$CAIRN" prune --wait-lock 10m >/dev/null
         fi
         unset CAIRN_CACHE_DIR
       fi

@@ -141,12 +141,12 @@ echo "generated $wal_count segments ($((wal_bytes >> 20)) MiB) in $(( $(date +%s
 
 # 2. The repository: every archived file pushed by one wal-push process, as archive_command runs it.
 # (CAIRN is first read here: with CAIRN set, a build of it may still be finishing while the WAL is made.)
-for _ in $(seq 1800); do [ -x "$CAIRN" ] && break; sleep 1; done
+for _ in $(seq 7200); do [ -x "$CAIRN" ] && break; sleep 1; done
 cp "$CAIRN" "$work/cairn-push"; chmod 755 "$work/cairn-push"
 if [ "$store" = s3 ]; then
   [ -n "$keep" ] && { echo "--keep works with --store local only (moto keeps its objects in memory)" >&2; exit 2; }
   moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  python3 Tests/CairnS3Tests/Support/run_moto.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  python3 Tests/CairnTestSupport/run_moto.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto=$!
   for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$moto_port),0.2)" 2>/dev/null && break; sleep 0.1; done
   repo_url="s3:http://127.0.0.1:$moto_port/pitr/cairn"
@@ -167,7 +167,7 @@ printf 'pushed %d files in %.1f s (%.1f a second); repository %s MiB\n' "$(ls "$
   "$(echo "$(ls "$work/wal" | wc -l) / $push_s" | bc -l)" "$([ "$store" = local ] && du -sm "$work/repo" | cut -f1 || echo '?')"
 [ -n "$keep" ] && printf 'wal_count=%s\nwal_bytes=%s\nrepo_url=%q\naws_lines=%q\n' "$wal_count" "$wal_bytes" "$repo_url" "$aws_lines" > "$work/prepared"
 fi
-for _ in $(seq 1800); do [ -x "$CAIRN" ] && break; sleep 1; done
+for _ in $(seq 7200); do [ -x "$CAIRN" ] && break; sleep 1; done
 cp "$CAIRN" "$work/cairn"; chmod 755 "$work/cairn"
 
 # 3. Replays: the same base backup, the same WAL, only restore_command differs.

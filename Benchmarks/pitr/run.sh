@@ -16,6 +16,8 @@
 #   replays (with the CAIRN binary of that run).
 #   --fetch-args adds options to the wal-fetch line (e.g. "--spool-max 512MiB").
 #   CAIRN=path/to/cairn skips the release build; CAIRN_PG_BIN (default /usr/lib/postgresql/15/bin).
+#   CAIRN_OTHER=path/to/another/cairn adds a third replay to every round (cp, CAIRN, CAIRN_OTHER, in
+#   turn): two builds (e.g. linked statically and dynamically) compared at the same load.
 #
 # The WAL is pgbench's TPC-B-like load (small records and full-page images) interleaved with bulk
 # inserts, updates and deletes of a table of events (to make a day's WAL in minutes), archived by a plain
@@ -169,6 +171,7 @@ printf 'pushed %d files in %.1f s (%.1f a second); repository %s MiB\n' "$(ls "$
 fi
 for _ in $(seq 7200); do [ -x "$CAIRN" ] && break; sleep 1; done
 cp "$CAIRN" "$work/cairn"; chmod 755 "$work/cairn"
+[ -n "${CAIRN_OTHER:-}" ] && { cp "$CAIRN_OTHER" "$work/cairn-other"; chmod 755 "$work/cairn-other"; }
 
 # 3. Replays: the same base backup, the same WAL, only restore_command differs.
 replay() {  # replay LABEL RESTORE_COMMAND: prints seconds from server start to the end of recovery
@@ -214,6 +217,11 @@ for round in $(seq "$rounds"); do
     '{ printf "  cp from a local pg_wal copy:          %7.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
   replay cairn "$work/cairn wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
     '{ printf "  cairn wal-fetch (empty cache at start): %5.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
+  if [ -n "${CAIRN_OTHER:-}" ]; then
+    as_pg rm -rf "$work/cache-fetch" "$work/spool"
+    replay other "$work/cairn-other wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
+      '{ printf "  CAIRN_OTHER wal-fetch (empty cache):     %5.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
+  fi
 done
 python3 - "$work/results" <<'PY'
 import statistics, sys
@@ -224,6 +232,10 @@ counts = {r[3] for r in rows}
 ratios = [c / p for p, c in zip(cp, cairn)]
 print(f"replay of the same WAL: cp median {statistics.median(cp):.1f} s, cairn wal-fetch median {statistics.median(cairn):.1f} s; "
       f"ratio per round {', '.join(f'{r:.2f}' for r in ratios)} (goal <= 1.5)")
+other = [float(r[1]) for r in rows if r[0] == "other"]
+if other:
+    print(f"CAIRN_OTHER wal-fetch median {statistics.median(other):.1f} s; ratio to cp per round "
+          f"{', '.join(f'{o / p:.2f}' for p, o in zip(cp, other))}; to CAIRN {', '.join(f'{o / c:.2f}' for c, o in zip(cairn, other))}")
 if len(counts) != 1:
     print(f"MISMATCH: the replays ended with different pgbench_history row counts {sorted(counts)}")
     sys.exit(1)

@@ -11,7 +11,9 @@ need_apt=()
 # time: /usr/bin/time measures the peak memory of cairn runs in the hostile-input tests.
 # libfuse3-dev: `cairn mount` links libfuse 3 (the mount tests need /dev/fuse and root, or fuse3's fusermount3).
 # zsh, fish: the completion tests check that the generated zsh and fish scripts parse.
-for pkg in libzstd-dev libssl-dev libsqlite3-dev sqlite3 pkg-config python3 python3-pip redis-server libpq-dev postgresql libarchive-tools time libfuse3-dev zsh fish; do
+# libcurl4-openssl-dev: the release build links the Swift runtime statically (--static-swift-stdlib), and
+#   static FoundationNetworking (S3 over URLSession) links libcurl by name.
+for pkg in libzstd-dev libssl-dev libsqlite3-dev sqlite3 pkg-config python3 python3-pip redis-server libpq-dev postgresql libarchive-tools time libfuse3-dev zsh fish libcurl4-openssl-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

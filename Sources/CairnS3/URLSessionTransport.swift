@@ -8,6 +8,7 @@ import FoundationNetworking
 /// See Docs/s3.md for the measurement behind choosing it.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
+    private let receiver = BodyReceiver()
     private let reuseConnectionsForUploads: Bool
     private let timeout: TimeInterval
 
@@ -27,7 +28,10 @@ public final class URLSessionTransport: HTTPTransport {
         config.urlCache = nil
         config.httpCookieStorage = nil
         config.httpShouldSetCookies = false
-        session = URLSession(configuration: config)
+        // Bodies arrive through the delegate, piece by piece, in order: one queue, one at a time.
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        session = URLSession(configuration: config, delegate: receiver, delegateQueue: queue)
     }
 
     deinit { session.finishTasksAndInvalidate() }
@@ -35,51 +39,29 @@ public final class URLSessionTransport: HTTPTransport {
     /// Runs one data task. Besides URLSession's own inactivity timeout, a
     /// watchdog cancels a task whose completion never arrives (seen on Linux
     /// after connection resets, Docs/s3.md), so a request always ends.
-    private func perform(_ r: URLRequest, watchdog seconds: Double) async throws -> (Data, URLResponse) {
-        let outcome = Outcome()
-        let task = session.dataTask(with: r) { data, response, error in
-            if let error { outcome.finish(.failure(HTTPTransportError((error as NSError).localizedDescription))); return }
-            guard let response else { outcome.finish(.failure(HTTPTransportError("no response"))); return }
-            outcome.finish(.success((data ?? Data(), response)))
-        }
+    ///
+    /// The body is appended to one array as it arrives (`BodyReceiver`)
+    /// rather than collected by URLSession and copied twice more (its buffer,
+    /// its `Data`, then an array): a restore from S3 spent a quarter of its CPU
+    /// on those copies and the fresh pages they touch (Docs/performance.md).
+    private func perform(_ r: URLRequest, watchdog seconds: Double) async throws -> (body: [UInt8], response: URLResponse) {
+        let exchange = Exchange()
+        let task = session.dataTask(with: r)
+        receiver.register(exchange, for: task)
         let watchdog = Task {
             try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-            outcome.finish(.failure(HTTPTransportError("no answer within \(Int(seconds)) s")))
+            exchange.finish(.failure(HTTPTransportError("no answer within \(Int(seconds)) s")))
             task.cancel()
         }
         defer { watchdog.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { c in
-                outcome.wait(c)
+                exchange.wait(c)
                 task.resume()
             }
         } onCancel: {
-            outcome.finish(.failure(HTTPTransportError("cancelled")))
+            exchange.finish(.failure(HTTPTransportError("cancelled")))
             task.cancel()
-        }
-    }
-
-    /// The one result of a task, delivered once to whoever waits.
-    private final class Outcome: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<(Data, URLResponse), any Error>?
-        private var waiter: CheckedContinuation<(Data, URLResponse), any Error>?
-        private var delivered = false
-
-        func finish(_ r: Result<(Data, URLResponse), any Error>) {
-            lock.lock()
-            guard result == nil else { lock.unlock(); return }
-            result = r
-            let w = waiter; if w != nil { delivered = true }
-            lock.unlock()
-            w?.resume(with: r)
-        }
-
-        func wait(_ c: CheckedContinuation<(Data, URLResponse), any Error>) {
-            lock.lock()
-            if let result, !delivered { delivered = true; lock.unlock(); c.resume(with: result); return }
-            waiter = c
-            lock.unlock()
         }
     }
 
@@ -99,12 +81,12 @@ public final class URLSessionTransport: HTTPTransport {
             // the pool.
             if !reuseConnectionsForUploads { r.setValue("close", forHTTPHeaderField: "Connection") }
         }
-        let (data, response) = try await perform(r, watchdog: timeout * 2 + Double(request.body.count) / 65_536)
+        let (body, response) = try await perform(r, watchdog: timeout * 2 + Double(request.body.count) / 65_536)
         guard let http = response as? HTTPURLResponse else { throw HTTPTransportError("not an HTTP response") }
         var headers: [String: String] = [:]
         for (k, v) in http.allHeaderFields {
             if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v }
         }
-        return HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
+        return HTTPResponse(status: http.statusCode, headers: headers, body: body)
     }
 }

@@ -5,6 +5,10 @@
 # restores from S3 then run REPEATS more times (default 3), Cairn and restic
 # taking turns against the same moto server, and the median of each and
 # their ratio are printed with the load (issue 16.6: Cairn >= 1.2x restic).
+# Cairn's restore is durable when it ends (one syncfs); restic's does not
+# sync, so each restic restore is also timed with a `sync -f` of its target
+# (as Benchmarks/restore-small-files does): both ratios are printed. Every
+# timed restore starts after a `sync`, so no run pays for another's writes.
 #
 #   Benchmarks/s3/run.sh [SIZE_MIB]      (default 1024; REPEATS=N in the environment)
 #
@@ -74,9 +78,15 @@ if command -v restic >/dev/null; then
   rm -rf "$work/r3"
   for i in $(seq "${REPEATS:-3}"); do
     echo "load: $(uptime)"
+    sync
     measure "cairn restore, S3 (moto) #$i"   "$cairn" restore latest --repo "$s3" --target "$work/r2"
     rm -rf "$work/r2"
+    sync
     measure "restic restore, S3 (moto) #$i"  restic restore latest --target "$work/r3"
+    start=$(date +%s.%N); sync -f "$work/r3"; end=$(date +%s.%N)
+    last=$(tail -1 "$times")
+    python3 -c "import sys; print(f'{\"restic + sync -f of the target\":<34} {float(sys.argv[2])-float(sys.argv[1]):7.1f} s for the sync')" "$start" "$end"
+    echo "restic restore + sync -f, S3 (moto) #$i|$(echo "$last" | cut -d'|' -f2)|$end" >> "$times"
     rm -rf "$work/r3"
   done
   echo "load: $(uptime)"
@@ -88,8 +98,10 @@ for line in open(sys.argv[1]):
     if "#" in label:
         runs.setdefault(label.split(" #")[0], []).append(float(end) - float(start))
 c, r = statistics.median(runs["cairn restore, S3 (moto)"]), statistics.median(runs["restic restore, S3 (moto)"])
+rs = statistics.median(runs["restic restore + sync -f, S3 (moto)"])
 n = int(sys.argv[2])
 print(f"median of {len(runs['cairn restore, S3 (moto)'])}: cairn {c:.2f} s ({n / c / 1e6:.0f} MB/s), restic {r:.2f} s ({n / r / 1e6:.0f} MB/s): cairn = {r / c:.2f}x restic")
+print(f"restic + sync -f {rs:.2f} s ({n / rs / 1e6:.0f} MB/s): cairn = {rs / c:.2f}x restic + sync (the same durability)")
 PY
 else
   echo "restic is not installed: no restic comparison"

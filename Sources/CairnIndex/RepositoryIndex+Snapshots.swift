@@ -89,45 +89,96 @@ extension RepositoryIndex {
     /// object that holds it is left. `snapshot_attributes` holds each
     /// snapshot's attributes (its `extra` facts) in the order a source looks
     /// them up: by key, name and value (a WAL file by name), then time.
+    ///
+    /// Members and attributes name a snapshot by its row number (`sid`), not
+    /// its 64-character id: a catalogue's rows are added in time order, so
+    /// every index but the id's own and the attribute values' grows at its
+    /// end, and a cache rebuilt after a disaster writes each page about once
+    /// (Docs/performance.md, "Disaster open").
     static let snapshotSchema = """
-        CREATE TABLE IF NOT EXISTS snapshots(id TEXT PRIMARY KEY, name TEXT NOT NULL, time INTEGER NOT NULL,
-            host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', data BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS snapshots(sid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+            time INTEGER NOT NULL, host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', data BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS snapshots_name_time ON snapshots(name, time);
         CREATE INDEX IF NOT EXISTS snapshots_time ON snapshots(time);
         CREATE TABLE IF NOT EXISTS snapshot_attributes(key TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
-            time INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY(key, name, value, time, id)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS snapshot_attributes_id ON snapshot_attributes(id, key, value);
+            time INTEGER NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY(key, name, value, time, sid)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS snapshot_attributes_sid ON snapshot_attributes(sid, key, value);
         CREATE TABLE IF NOT EXISTS snapshot_objects(name TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL,
             complete INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS snapshot_members(object TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(object, id)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS snapshot_members_id ON snapshot_members(id);
+        CREATE TABLE IF NOT EXISTS snapshot_members(object TEXT NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY(object, sid)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS snapshot_members_sid ON snapshot_members(sid);
         """
 
-    private static func insert(_ r: SnapshotRow, into d: SQLiteDatabase) throws {
-        try d.statement("INSERT OR REPLACE INTO snapshots(id,name,time,host,source_kind,data) VALUES(?,?,?,?,?,?)")
-            .bind(1, r.id).bind(2, r.name).bind(3, r.timeNanos).bind(4, r.host).bind(5, r.sourceKind).bind(6, r.plaintext).run()
-        // A snapshot's id names its content, so its attributes never change: a row added again
-        // (read back from the cache into another object, without attributes) keeps those it has.
-        for (key, value) in r.attributes {
-            try d.statement("INSERT OR IGNORE INTO snapshot_attributes(key,name,value,time,id) VALUES(?,?,?,?,?)")
-                .bind(1, key).bind(2, r.name).bind(3, value).bind(4, r.timeNanos).bind(5, r.id).run()
+    /// The tables of `snapshotSchema` with the column each must have: a cache
+    /// of an older schema (5 named snapshots by id everywhere) loses them when
+    /// opened, and `reset` reloads it from the store.
+    static let snapshotTables: [(table: String, column: String)] = [
+        ("snapshots", "sid"), ("snapshot_attributes", "sid"), ("snapshot_members", "sid"), ("snapshot_objects", "complete"),
+    ]
+
+    /// The statements that add snapshot rows, prepared once per transaction
+    /// (a catalogue holds thousands of rows).
+    private struct SnapshotInserter {
+        let snapshot, existing, attribute, member: SQLiteStatement
+
+        init(_ d: SQLiteDatabase) throws {
+            // A snapshot's id names its content: a row added again (another object holding the same
+            // snapshot, or a row read back from the cache into a merged catalogue) is the same row,
+            // and keeps its row number, so the attributes and memberships naming it stay valid.
+            snapshot = try d.statement("""
+                INSERT INTO snapshots(id,name,time,host,source_kind,data) VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING
+                """)
+            existing = try d.statement("SELECT sid FROM snapshots WHERE id=?")
+            attribute = try d.statement("INSERT OR IGNORE INTO snapshot_attributes(key,name,value,time,sid) VALUES(?,?,?,?,?)")
+            member = try d.statement("INSERT OR IGNORE INTO snapshot_members(object,sid) VALUES(?,?)")
+        }
+
+        /// Adds `r` (or finds it) and returns its row number.
+        func add(_ r: SnapshotRow, in d: SQLiteDatabase) throws -> Int64 {
+            snapshot.reset()
+            snapshot.bind(1, r.id).bind(2, r.name).bind(3, r.timeNanos).bind(4, r.host).bind(5, r.sourceKind).bind(6, r.plaintext)
+            try snapshot.run()
+            let sid: Int64
+            if sqlite3Changes(d) == 1 {
+                sid = sqlite3LastRowID(d)
+            } else {
+                existing.reset()
+                existing.bind(1, r.id)
+                guard try existing.step() else { throw SQLiteError(code: 0, message: "snapshot \(r.id.prefix(12)) neither added nor found") }
+                sid = existing.int(0)
+                existing.reset()
+            }
+            // Attributes never change either; one read back carries none, and adding it keeps those recorded.
+            for (key, value) in r.attributes {
+                attribute.reset()
+                try attribute.bind(1, key).bind(2, r.name).bind(3, value).bind(4, r.timeNanos).bind(5, sid).run()
+            }
+            return sid
+        }
+
+        func addMember(object: String, sid: Int64) throws {
+            member.reset()
+            try member.bind(1, object).bind(2, sid).run()
         }
     }
 
-    private static func delete(id: String, in d: SQLiteDatabase) throws {
-        try d.statement("DELETE FROM snapshots WHERE id=?").bind(1, id).run()
-        try d.statement("DELETE FROM snapshot_attributes WHERE id=?").bind(1, id).run()
+    private static func delete(sid: Int64, in d: SQLiteDatabase) throws {
+        try d.statement("DELETE FROM snapshots WHERE sid=?").bind(1, sid).run()
+        try d.statement("DELETE FROM snapshot_attributes WHERE sid=?").bind(1, sid).run()
     }
 
     /// Records a store object of `snapshots/` and the snapshots it holds, in one transaction.
+    /// Rows are added oldest first (a catalogue lists them by id), so that row numbers, and
+    /// with them the time, member and attribute indexes, grow in order.
     public func addSnapshotObject(_ object: LoadedSnapshotObject, rows: [SnapshotRow]) throws {
+        let ordered = rows.sorted { ($0.timeNanos, $0.id) < ($1.timeNanos, $1.id) }
         try withDatabase { d in
             try d.transaction {
                 try d.statement("INSERT OR REPLACE INTO snapshot_objects(name,kind,size,complete) VALUES(?,?,?,?)")
                     .bind(1, object.name).bind(2, object.kind.rawValue).bind(3, object.size).bind(4, object.complete ? 1 : 0).run()
-                for r in rows {
-                    try Self.insert(r, into: d)
-                    try d.statement("INSERT OR IGNORE INTO snapshot_members(object,id) VALUES(?,?)").bind(1, object.name).bind(2, r.id).run()
+                let inserter = try SnapshotInserter(d)
+                for r in ordered {
+                    try inserter.addMember(object: object.name, sid: try inserter.add(r, in: d))
                 }
             }
         }
@@ -146,28 +197,28 @@ extension RepositoryIndex {
         guard !names.isEmpty else { return [] }
         return try withDatabase { d in
             try d.transaction {
-                var candidates = Set<String>()
-                let members = try d.statement("SELECT id FROM snapshot_members WHERE object=?")
+                var candidates = Set<Int64>()
+                let members = try d.statement("SELECT sid FROM snapshot_members WHERE object=?")
                 for n in names {
                     members.reset(); members.bind(1, n)
-                    while try members.step() { candidates.insert(members.text(0)) }
+                    while try members.step() { candidates.insert(members.int(0)) }
                     members.reset()
                     try d.statement("DELETE FROM snapshot_members WHERE object=?").bind(1, n).run()
                     try d.statement("DELETE FROM snapshot_objects WHERE name=?").bind(1, n).run()
                 }
-                var removed: [String] = []
-                let held = try d.statement("SELECT EXISTS(SELECT 1 FROM snapshot_members WHERE id=?)")
-                for id in candidates.sorted() {
-                    held.reset(); held.bind(1, id)
+                var removed: [(id: String, sid: Int64)] = []
+                let held = try d.statement("SELECT EXISTS(SELECT 1 FROM snapshot_members WHERE sid=?), (SELECT id FROM snapshots WHERE sid=?)")
+                for sid in candidates {
+                    held.reset(); held.bind(1, sid).bind(2, sid)
                     _ = try held.step()
-                    let stillHeld = held.int(0) != 0
+                    let stillHeld = held.int(0) != 0, id = held.isNull(1) ? nil : held.text(1)
                     held.reset()
                     if !stillHeld {
-                        try Self.delete(id: id, in: d)
-                        removed.append(id)
+                        try Self.delete(sid: sid, in: d)
+                        if let id { removed.append((id, sid)) }
                     }
                 }
-                return removed
+                return removed.map(\.id).sorted()
             }
         }
     }
@@ -180,9 +231,15 @@ extension RepositoryIndex {
         guard !ids.isEmpty else { return }
         try withDatabase { d in
             try d.transaction {
+                let find = try d.statement("SELECT sid FROM snapshots WHERE id=?")
                 for id in ids {
-                    try Self.delete(id: id, in: d)
-                    try d.statement("DELETE FROM snapshot_members WHERE id=?").bind(1, id).run()
+                    find.reset(); find.bind(1, id)
+                    let sid: Int64? = try find.step() ? find.int(0) : nil
+                    find.reset()
+                    if let sid {
+                        try Self.delete(sid: sid, in: d)
+                        try d.statement("DELETE FROM snapshot_members WHERE sid=?").bind(1, sid).run()
+                    }
                     // Its own object (a single snapshot) goes with it; a catalogue stays loaded.
                     try d.statement("DELETE FROM snapshot_objects WHERE name=? AND kind=?").bind(1, id).bind(2, SnapshotObjectKind.single.rawValue).run()
                 }
@@ -220,7 +277,7 @@ extension RepositoryIndex {
     public func snapshotObjects(holding ids: [String]) throws -> [String: [String]] {
         try withDatabase { d in
             var out: [String: [String]] = [:]
-            let s = try d.statement("SELECT object FROM snapshot_members WHERE id=?")
+            let s = try d.statement("SELECT m.object FROM snapshots s JOIN snapshot_members m ON m.sid=s.sid WHERE s.id=?")
             for id in ids {
                 s.reset(); s.bind(1, id)
                 while try s.step() { out[s.text(0), default: []].append(id) }
@@ -233,7 +290,7 @@ extension RepositoryIndex {
     /// Ids of the snapshots one loaded object holds.
     public func snapshotIDs(inObject name: String) throws -> [String] {
         try withDatabase { d in
-            let s = try d.statement("SELECT id FROM snapshot_members WHERE object=? ORDER BY id").bind(1, name)
+            let s = try d.statement("SELECT s.id FROM snapshot_members m JOIN snapshots s ON s.sid=m.sid WHERE m.object=? ORDER BY s.id").bind(1, name)
             var out: [String] = []
             while try s.step() { out.append(s.text(0)) }
             return out
@@ -242,7 +299,7 @@ extension RepositoryIndex {
 
     /// The cached snapshots one loaded object holds, by id.
     public func snapshotRows(inObject name: String) throws -> [SnapshotRow] {
-        try snapshotRows(where: "WHERE id IN (SELECT id FROM snapshot_members WHERE object=?)", order: "id", bind: [name])
+        try snapshotRows(where: "WHERE sid IN (SELECT sid FROM snapshot_members WHERE object=?)", order: "id", bind: [name])
     }
 
     /// Every cached snapshot as (id, encoded plaintext), oldest first.
@@ -258,7 +315,7 @@ extension RepositoryIndex {
 
     /// Cached snapshots of any name whose attribute `key` is `value`, oldest first (an indexed query).
     public func snapshotRows(attribute key: String, value: String) throws -> [SnapshotRow] {
-        try snapshotRows(where: "WHERE id IN (SELECT id FROM snapshot_attributes WHERE key=? AND value=?)", order: "time, id", bind: [key, value])
+        try snapshotRows(where: "WHERE sid IN (SELECT sid FROM snapshot_attributes WHERE key=? AND value=?)", order: "time, id", bind: [key, value])
     }
 
     /// The newest snapshot (by time, then id), of one name and source kind when given.
@@ -319,7 +376,7 @@ extension RepositoryIndex {
     /// time and id; each with those of the attributes `fields` it has. One
     /// indexed range of `snapshot_attributes`; no snapshot is decoded.
     public func snapshots(_ query: AttributeQuery, fields: [String] = []) throws -> [AttributedSnapshot] {
-        try attributed(query, fields: fields, order: "a.value, a.time, a.id", limit: nil)
+        try attributed(query, fields: fields)
     }
 
     /// The newest snapshot (by time, then value, then id) `query` selects, with `fields`.
@@ -349,7 +406,7 @@ extension RepositoryIndex {
         guard var found = newest, !fields.isEmpty else { return newest }
         try withDatabase { d in
             let marks = Array(repeating: "?", count: fields.count).joined(separator: ",")
-            let s = try d.statement("SELECT key, value FROM snapshot_attributes WHERE id=? AND key IN (\(marks))")
+            let s = try d.statement("SELECT key, value FROM snapshot_attributes WHERE sid=(SELECT sid FROM snapshots WHERE id=?) AND key IN (\(marks))")
             for (i, v) in ([found.id] + fields).enumerated() { s.bind(Int32(i + 1), v) }
             defer { s.reset() }
             while try s.step() { found.attributes[s.text(0)] = s.text(1) }
@@ -361,7 +418,7 @@ extension RepositoryIndex {
     /// the outer loop (CROSS JOIN fixes the order), each snapshot's attributes looked up by id.
     static func newestSQL(_ query: AttributeQuery) -> (String, [String]) {
         let (clause, values) = condition(query)
-        return ("SELECT a.id, a.time, a.value FROM snapshots s CROSS JOIN snapshot_attributes a ON a.id=s.id "
+        return ("SELECT s.id, a.time, a.value FROM snapshots s CROSS JOIN snapshot_attributes a ON a.sid=s.sid "
                 + "WHERE s.name=? AND \(clause) ORDER BY s.time DESC", [query.name] + values)
     }
 
@@ -397,27 +454,43 @@ extension RepositoryIndex {
         if let v = q.value { clause += " AND a.value=?"; values.append(v) }
         if let g = q.valueGlob { clause += " AND a.value GLOB ?"; values.append(g) }
         for r in q.requiring {
-            clause += " AND EXISTS(SELECT 1 FROM snapshot_attributes r WHERE r.id=a.id AND r.key=?)"
+            clause += " AND EXISTS(SELECT 1 FROM snapshot_attributes r WHERE r.sid=a.sid AND r.key=?)"
             values.append(r)
         }
         return (clause, values)
     }
 
-    private func attributed(_ query: AttributeQuery, fields: [String], order: String, limit: Int?) throws -> [AttributedSnapshot] {
+    /// The query `snapshots(_:fields:)` runs: the attribute rows `query` selects (one range of
+    /// their primary key) with the snapshot's id from its row number; with `fields`, one row per
+    /// (snapshot, field it has), in the selection's order.
+    static func attributedSQL(_ query: AttributeQuery, fields: [String]) -> (String, [String]) {
+        let (clause, values) = condition(query)
+        let selected = "SELECT s.id AS id, a.time AS time, a.value AS value, a.sid AS sid FROM snapshot_attributes a "
+            + "JOIN snapshots s ON s.sid=a.sid WHERE \(clause) ORDER BY a.value, a.time, s.id"
+        guard !fields.isEmpty else { return (selected, values) }
+        let marks = Array(repeating: "?", count: fields.count).joined(separator: ",")
+        return ("SELECT a.id, a.time, a.value, b.key, b.value FROM (\(selected)) a "
+                + "LEFT JOIN snapshot_attributes b ON b.sid=a.sid AND b.key IN (\(marks)) ORDER BY a.value, a.time, a.id", values + fields)
+    }
+
+    /// SQLite's plan for `snapshots(query, fields:)` (EXPLAIN QUERY PLAN, one step a line), for the tests.
+    package func snapshotsPlan(_ query: AttributeQuery, fields: [String] = []) throws -> String {
         try withDatabase { d in
-            let (clause, values) = Self.condition(query)
-            let selected = "SELECT a.id, a.time, a.value FROM snapshot_attributes a WHERE \(clause) ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
-            let sql: String
-            if fields.isEmpty {
-                sql = selected
-            } else {
-                // One row per (snapshot, field it has), in the selection's order: consecutive rows of one id are one snapshot.
-                let marks = Array(repeating: "?", count: fields.count).joined(separator: ",")
-                sql = "SELECT a.id, a.time, a.value, b.key, b.value FROM (\(selected)) a "
-                    + "LEFT JOIN snapshot_attributes b ON b.id=a.id AND b.key IN (\(marks)) ORDER BY \(order)"
-            }
+            let (sql, values) = Self.attributedSQL(query, fields: fields)
+            let s = try d.statement("EXPLAIN QUERY PLAN " + sql)
+            for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
+            defer { s.reset() }
+            var lines: [String] = []
+            while try s.step() { lines.append(s.text(3)) }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    private func attributed(_ query: AttributeQuery, fields: [String]) throws -> [AttributedSnapshot] {
+        try withDatabase { d in
+            let (sql, values) = Self.attributedSQL(query, fields: fields)
             let s = try d.statement(sql)
-            for (i, v) in (values + fields).enumerated() { s.bind(Int32(i + 1), v) }
+            for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
             var out: [AttributedSnapshot] = []
             while try s.step() {
                 let id = s.text(0)
@@ -429,3 +502,7 @@ extension RepositoryIndex {
         }
     }
 }
+
+import CSQLite3
+private func sqlite3LastRowID(_ d: SQLiteDatabase) -> Int64 { sqlite3_last_insert_rowid(d.handle) }
+private func sqlite3Changes(_ d: SQLiteDatabase) -> Int32 { sqlite3_changes(d.handle) }

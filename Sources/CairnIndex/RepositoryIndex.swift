@@ -46,7 +46,9 @@ public final class RepositoryIndex: Sendable {
     /// Schema version of the cache; a different one is discarded and rebuilt.
     /// 5: snapshot attributes (`snapshot_attributes`) instead of PostgreSQL's
     /// WAL columns and the `kind` column in `snapshots`.
-    public static let schemaVersion = "5"
+    /// 6: attributes and object members name a snapshot by its row number
+    /// (`sid`), not its id (a cold load writes each index in order).
+    public static let schemaVersion = "6"
 
     public init(path: String) throws {
         self.path = path
@@ -72,7 +74,7 @@ public final class RepositoryIndex: Sendable {
             """)
         // A cache of an older schema is emptied by `reset` when opened; tables that lack the
         // columns of this schema go first.
-        if try Self.table("snapshots", differsFrom: Self.snapshotColumns, in: d) { try d.execute("DROP TABLE snapshots") }
+        for (table, column) in Self.snapshotTables where try Self.table(table, lacks: column, in: d) { try d.execute("DROP TABLE \(table)") }
         if try Self.table("forget_records", lacks: "size", in: d) { try d.execute("DROP TABLE forget_records; DROP TABLE IF EXISTS forgotten") }
         try d.execute(Self.snapshotSchema)
         try d.execute(Self.forgetSchema)
@@ -90,18 +92,6 @@ public final class RepositoryIndex: Sendable {
         let exists = t.int(0) > 0
         t.reset()
         return exists && !hasColumn
-    }
-
-    /// The columns of `snapshots` in this schema.
-    static let snapshotColumns: Set<String> = ["id", "name", "time", "host", "source_kind", "data"]
-
-    /// Whether `table` exists with other columns than `columns` (a cache of another schema).
-    private static func table(_ table: String, differsFrom columns: Set<String>, in d: SQLiteDatabase) throws -> Bool {
-        let s = try d.statement("SELECT name FROM pragma_table_info(?)").bind(1, table)
-        var found = Set<String>()
-        while try s.step() { found.insert(s.text(0)) }
-        s.reset()
-        return !found.isEmpty && found != columns
     }
 
     /// Deletes the database files (a damaged cache is rebuilt from the store).

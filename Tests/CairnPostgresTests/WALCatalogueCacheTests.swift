@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnIndex
 import CairnRepository
 import CairnStorage
 import CairnTestSupport
@@ -16,10 +17,10 @@ final class WALCatalogueCacheTests: XCTestCase {
             host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT '',
             wal_file TEXT, wal_sha256 TEXT, wal_size INTEGER, system_id TEXT, data BLOB NOT NULL);
         INSERT INTO snapshots_v4 SELECT s.id, s.name, s.time, s.host, s.source_kind, 'pg-wal',
-            (SELECT value FROM snapshot_attributes a WHERE a.id=s.id AND a.key='pg-wal-file'),
-            (SELECT value FROM snapshot_attributes a WHERE a.id=s.id AND a.key='pg-wal-sha256'),
-            (SELECT value FROM snapshot_attributes a WHERE a.id=s.id AND a.key='pg-wal-size'),
-            (SELECT value FROM snapshot_attributes a WHERE a.id=s.id AND a.key='pg-system-id'), s.data FROM snapshots s;
+            (SELECT value FROM snapshot_attributes a WHERE a.sid=s.sid AND a.key='pg-wal-file'),
+            (SELECT value FROM snapshot_attributes a WHERE a.sid=s.sid AND a.key='pg-wal-sha256'),
+            (SELECT value FROM snapshot_attributes a WHERE a.sid=s.sid AND a.key='pg-wal-size'),
+            (SELECT value FROM snapshot_attributes a WHERE a.sid=s.sid AND a.key='pg-system-id'), s.data FROM snapshots s;
         DROP TABLE snapshots; DROP TABLE snapshot_attributes;
         ALTER TABLE snapshots_v4 RENAME TO snapshots;
         CREATE INDEX snapshots_name_time ON snapshots(name, time);
@@ -84,7 +85,7 @@ final class WALCatalogueCacheTests: XCTestCase {
         let fetchedAbsent = try await again.fetch("000000020000000000000004", to: dir.path + "/absent")
         XCTAssertFalse(fetchedAbsent)
         let schema = try shell("'\(sqlite)' '\(database)' \"SELECT value FROM meta WHERE key='schema'\"")
-        XCTAssertEqual(schema.out.trimmingCharacters(in: .whitespacesAndNewlines), "5")
+        XCTAssertEqual(schema.out.trimmingCharacters(in: .whitespacesAndNewlines), RepositoryIndex.schemaVersion)
         let newColumns = try shell("'\(sqlite)' '\(database)' 'SELECT name FROM pragma_table_info(\"snapshots\")'")
         XCTAssertFalse(newColumns.out.contains("wal_file"), newColumns.out)
     }

@@ -275,15 +275,19 @@ public final class Repository: Sendable {
             warnOnce(ObjectKey(.snapshots, id), ForgetRecords.replayed(id, forgottenAt: time))
             fresh.remove(id)
         }
-        try await fetchInOrder(fresh.sorted().map { ObjectKey(.snapshots, $0) }) { key, fetched in
+        // Each object is opened and decoded in the task that fetched it (on every core); the
+        // cache takes them one at a time, in order.
+        try await fetchInOrder(fresh.sorted().map { ObjectKey(.snapshots, $0) }, prepare: { [self] key, fetched in
+            switch fetched {
+            case .gone: return Result<DecodedSnapshotObject?, Error>.success(nil)
+            case .unusable(let why): return .failure(CairnError.other(why))
+            case .bytes(let bytes): return Result { try decodeSnapshotObject(key, bytes) }
+            }
+        }) { key, decoded in
             do {
-                switch fetched {
-                case .gone: return
-                case .unusable(let why): throw CairnError.other(why)
-                case .bytes(let bytes):
-                    let (object, rows) = try decodeSnapshotObject(key, bytes)
-                    try index.addSnapshotObject(object, rows: rows)
-                }
+                guard let decoded = try decoded.get() else { return }
+                let (object, rows) = try withoutForgotten(decoded)
+                try index.addSnapshotObject(object, rows: rows)
             } catch {
                 let why = describe(error)
                 damaged[key.name] = why
@@ -294,30 +298,35 @@ public final class Repository: Sendable {
         try index.removeSnapshotObjects(Array(known.subtracting(listed)))
     }
 
+    /// A store object of `snapshots/`, opened and decoded (no cache access:
+    /// `syncSnapshotObjects` decodes several at once).
+    struct DecodedSnapshotObject: Sendable {
+        var object: LoadedSnapshotObject
+        var rows: [SnapshotRow]
+    }
+
     /// A store object of `snapshots/` as the cache records it: a single
     /// snapshot (envelope version 1), checked against its name (its id:
     /// content under another name would restore the wrong snapshot), or a
     /// catalogue (version 2, format-spec v2.md), whose entries carry their
-    /// ids. A catalogue's entries that a forget record names are left out
-    /// (a forget stopped before it rewrote the catalogue, or an old catalogue
-    /// put back); entries this Cairn cannot decode make it incomplete.
-    func decodeSnapshotObject(_ key: ObjectKey, _ bytes: [UInt8]) throws -> (LoadedSnapshotObject, [SnapshotRow]) {
+    /// ids; entries this Cairn cannot decode make it incomplete.
+    func decodeSnapshotObject(_ key: ObjectKey, _ bytes: [UInt8]) throws -> DecodedSnapshotObject {
         let (version, plain) = try keys.openObjectVersioned(.snapshot, bytes)
         if version == 1 {
             guard MetadataObjects.matchesName(key, bytes) else { throw CairnError.other(MetadataObjects.nameMismatch) }
             let s = try Snapshot.decode(plain)
-            return (LoadedSnapshotObject(name: key.name, kind: .single, size: Int64(bytes.count), snapshots: 1),
-                    [SnapshotRow(id: key.name, snapshot: s, plaintext: plain)])
+            return DecodedSnapshotObject(object: LoadedSnapshotObject(name: key.name, kind: .single, size: Int64(bytes.count), snapshots: 1),
+                                         rows: [SnapshotRow(id: key.name, snapshot: s, plaintext: plain)])
         }
         // Sealed under the repository's key, so its content is authentic under any name.
         if !MetadataObjects.matchesName(key, bytes) {
             warnOnce(key, "snapshot catalogue \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
         }
         let catalogue = try SnapshotCatalogue.decode(plain)
-        let forgotten = try index.forgotten(catalogue.entries.map(\.id.hex))
         var rows: [SnapshotRow] = []
+        rows.reserveCapacity(catalogue.entries.count)
         var complete = true
-        for e in catalogue.entries where forgotten[e.id.hex] == nil {
+        for e in catalogue.entries {
             do {
                 rows.append(SnapshotRow(id: e.id.hex, snapshot: try Snapshot.decode(e.plaintext), plaintext: e.plaintext))
             } catch {
@@ -325,7 +334,21 @@ public final class Repository: Sendable {
                 warnOnce(ObjectKey(.snapshots, e.id.hex), "snapshot \(e.id.hex.prefix(12)) in catalogue \(key.name.prefix(12)) cannot be read (\(describe(error))): skipped")
             }
         }
-        return (LoadedSnapshotObject(name: key.name, kind: .catalogue, size: Int64(bytes.count), snapshots: rows.count, complete: complete), rows)
+        return DecodedSnapshotObject(object: LoadedSnapshotObject(name: key.name, kind: .catalogue, size: Int64(bytes.count),
+                                                                  snapshots: rows.count, complete: complete), rows: rows)
+    }
+
+    /// A decoded object without the catalogue entries a forget record names
+    /// (a forget stopped before it rewrote the catalogue, or an old catalogue
+    /// put back). A single snapshot a record names never gets here.
+    func withoutForgotten(_ decoded: DecodedSnapshotObject) throws -> (LoadedSnapshotObject, [SnapshotRow]) {
+        guard decoded.object.kind == .catalogue else { return (decoded.object, decoded.rows) }
+        let forgotten = try index.forgotten(decoded.rows.map(\.id))
+        guard !forgotten.isEmpty else { return (decoded.object, decoded.rows) }
+        var object = decoded.object
+        let rows = decoded.rows.filter { forgotten[$0.id] == nil }
+        object.snapshots = rows.count
+        return (object, rows)
     }
 
     /// Store objects this process has warned about: a command that syncs twice says it once.
@@ -357,17 +380,27 @@ public final class Repository: Sendable {
     /// in the order of `keys`, on this task. An object deleted meanwhile or
     /// refused for its size is handed over as such; other store errors throw.
     func fetchInOrder(_ keys: [ObjectKey], _ body: (ObjectKey, FetchedObject) throws -> Void) async throws {
+        try await fetchInOrder(keys, prepare: { _, fetched in fetched }, body)
+    }
+
+    /// `fetchInOrder`, with `prepare` run on each object in the task that
+    /// fetched it, so that up to `syncFetchWindow` objects are decoded at
+    /// once; `body` gets what it made, in the order of `keys`, on this task.
+    func fetchInOrder<Prepared: Sendable>(_ keys: [ObjectKey], prepare: @escaping @Sendable (ObjectKey, FetchedObject) -> Prepared,
+                                          _ body: (ObjectKey, Prepared) throws -> Void) async throws {
         guard !keys.isEmpty else { return }
         let store = self.store
-        var pending: [Task<FetchedObject, Error>] = []
+        var pending: [Task<Prepared, Error>] = []
         var next = 0
         func refill() {
             while pending.count < Self.syncFetchWindow, next < keys.count {
                 let key = keys[next]
                 pending.append(Task {
-                    do { return .bytes(try await MetadataObjects.read(store, key)) }
-                    catch StorageError.notFound { return .gone }
-                    catch CairnError.damagedObject(_, let why) { return .unusable(why) }
+                    let fetched: FetchedObject
+                    do { fetched = .bytes(try await MetadataObjects.read(store, key)) }
+                    catch StorageError.notFound { fetched = .gone }
+                    catch CairnError.damagedObject(_, let why) { fetched = .unusable(why) }
+                    return prepare(key, fetched)
                 })
                 next += 1
             }

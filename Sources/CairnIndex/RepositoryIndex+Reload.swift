@@ -11,15 +11,18 @@ extension RepositoryIndex {
     /// drops those a prune deleted).
     public func dropBlobLocations() throws {
         try withDatabase { d in
-            try d.transaction {
-                try d.execute("""
-                    DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
-                    DELETE FROM packs WHERE indexed<>0;
-                    DELETE FROM index_objects;
-                    DELETE FROM index_members;
-                    """)
-            }
+            try d.transaction { try Self.dropBlobLocations(in: d) }
         }
+    }
+
+    /// `dropBlobLocations` inside a transaction of the caller's.
+    static func dropBlobLocations(in d: SQLiteDatabase) throws {
+        try d.execute("""
+            DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
+            DELETE FROM packs WHERE indexed<>0;
+            DELETE FROM index_objects;
+            DELETE FROM index_members;
+            """)
     }
 }
 

@@ -166,6 +166,15 @@ public final class RepositoryIndex: Sendable {
 
     // MARK: blobs and packs
 
+    /// Whether the cache holds any blob location (false: a cold or reset cache).
+    public func hasBlobLocations() throws -> Bool {
+        try with { d in
+            let s = try d.statement("SELECT EXISTS(SELECT 1 FROM blobs)")
+            _ = try s.step()
+            return s.int(0) != 0
+        }
+    }
+
     public func lookup(_ id: ChunkID, type: BlobType) throws -> BlobLocation? {
         try withReader { d in
             let s = try d.statement("SELECT p.id, b.offset, b.length, b.raw_length, b.base FROM blobs b JOIN packs p ON p.pid=b.pid WHERE b.id=? AND b.type=?")
@@ -252,39 +261,51 @@ public final class RepositoryIndex: Sendable {
 
     @discardableResult
     private static func insert(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws -> Int64 {
-        let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, p.id.bytes)
-        var pid: Int64
-        if try find.step() {
-            pid = find.int(0)
-            if indexed && find.int(1) == 0 { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE pid=?").bind(1, pid).run() }
-        } else {
-            // A pack no index object names yet keeps its own entry list: the blobs
-            // table holds one location per blob, so it cannot say what this pack holds.
-            let stmt = try d.statement("INSERT INTO packs(id,type,size,indexed,entries) VALUES(?,?,?,?,?)")
-                .bind(1, p.id.bytes).bind(2, Int64(p.type.rawValue)).bind(3, Int64(p.size)).bind(4, indexed ? 1 : 0)
-            if !indexed { stmt.bind(5, PackHeader(type: p.type, entries: p.entries).encoded()) }
-            try stmt.run()
-            pid = sqlite3LastRowID(d)
-        }
-        // One location per blob: the first one loaded, unless a later copy is better. A copy
-        // stored whole replaces a delta, and any copy replaces a delta whose base is not
-        // (or not yet) indexed whole, so a chunk stored again after its delta lost its base
-        // is found, and a delta is never preferred over a copy that needs no base.
-        let ins = """
-            INSERT INTO blobs(id,type,pid,offset,length,raw_length,base) VALUES(?,?,?,?,?,?,?)
-            ON CONFLICT(id,type) DO UPDATE SET pid=excluded.pid, offset=excluded.offset, length=excluded.length,
-                raw_length=excluded.raw_length, base=excluded.base
-            WHERE blobs.base IS NOT NULL AND (excluded.base IS NULL OR NOT EXISTS
-                (SELECT 1 FROM blobs w WHERE w.id=blobs.base AND w.type=0 AND w.base IS NULL))
-            """
+        let pid = try insertPack(p, indexed: indexed, into: d)
+        let st = try d.statement(upsertBlob)
         for e in p.entries {
-            let st = try d.statement(ins).bind(1, e.id.bytes).bind(2, Int64(e.type.rawValue)).bind(3, pid)
+            st.reset()
+            st.bind(1, id: e.id).bind(2, Int64(e.type.rawValue)).bind(3, pid)
                 .bind(4, Int64(e.offset)).bind(5, Int64(e.length)).bind(6, Int64(e.rawLength))
-            if let base = e.base { st.bind(7, base.bytes) }
+            if let base = e.base { st.bind(7, id: base) }
             try st.run()
         }
+        st.reset()
         return pid
     }
+
+    /// The `packs` row of `p` (added, or marked indexed when `indexed`); returns its pid.
+    static func insertPack(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws -> Int64 {
+        let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, id: p.id)
+        if try find.step() {
+            let pid = find.int(0)
+            let wasIndexed = find.int(1) != 0
+            find.reset()
+            if indexed && !wasIndexed { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE pid=?").bind(1, pid).run() }
+            return pid
+        }
+        find.reset()
+        // A pack no index object names yet keeps its own entry list: the blobs
+        // table holds one location per blob, so it cannot say what this pack holds.
+        let stmt = try d.statement("INSERT INTO packs(id,type,size,indexed,entries) VALUES(?,?,?,?,?)")
+            .bind(1, id: p.id).bind(2, Int64(p.type.rawValue)).bind(3, Int64(p.size)).bind(4, indexed ? 1 : 0)
+        if !indexed { stmt.bind(5, PackHeader(type: p.type, entries: p.entries).encoded()) }
+        try stmt.run()
+        return sqlite3LastRowID(d)
+    }
+
+    /// Adds one blob location (id, type, pid, offset, length, raw length, base). One location
+    /// per blob: the first one loaded, unless a later copy is better. A copy stored whole
+    /// replaces a delta, and any copy replaces a delta whose base is not (or not yet) indexed
+    /// whole, so a chunk stored again after its delta lost its base is found, and a delta is
+    /// never preferred over a copy that needs no base.
+    static let upsertBlob = """
+        INSERT INTO blobs(id,type,pid,offset,length,raw_length,base) VALUES(?,?,?,?,?,?,?)
+        ON CONFLICT(id,type) DO UPDATE SET pid=excluded.pid, offset=excluded.offset, length=excluded.length,
+            raw_length=excluded.raw_length, base=excluded.base
+        WHERE blobs.base IS NOT NULL AND (excluded.base IS NULL OR NOT EXISTS
+            (SELECT 1 FROM blobs w WHERE w.id=blobs.base AND w.type=0 AND w.base IS NULL))
+        """
 
     /// Packs written by this cache but not yet named by an index delta in the store.
     public func unindexedPacks() throws -> [IndexedPack] {

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnIndex
 import CairnRepository
 import CairnStorage
 
@@ -61,6 +62,8 @@ public struct IndexRebuilder {
         let view = try await StoreIndexView.load(repo)
         result.damagedIndexObjects = view.unreadable.map { "\($0.name): \($0.problem)" }
         try repo.index.reset()
+        // The cache is empty: its entries go in sorted by id, not pack by pack.
+        let load = try IndexBulkLoad(index: repo.index, directory: repo.cacheDirectory)
         let packKeys = try await repo.store.list(.data)
         progress.update { $0.bytesTotal = UInt64(packKeys.count) }
         // Packs go to the cache a batch at a time (memory stays bounded however many blobs the
@@ -69,7 +72,7 @@ public struct IndexRebuilder {
         var named: [IndexedPack] = [], uncovered: [IndexedPack] = []
         var namedEntries = 0, uncoveredEntries = 0
         func addNamed() throws {
-            try repo.index.addPacks(named, indexed: true)
+            try load.add(named, indexed: true)
             named.removeAll(); namedEntries = 0
         }
         func addUncovered() async throws {
@@ -107,6 +110,7 @@ public struct IndexRebuilder {
             }
         }
         try addNamed()
+        try load.finish()
         let unreadable = Set(view.unreadable.map(\.name))
         for name in view.objectNames where !unreadable.contains(name) { try repo.index.markIndexed([], indexObject: name) }
         try await addUncovered()

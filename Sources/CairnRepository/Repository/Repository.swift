@@ -195,6 +195,9 @@ public final class Repository: Sendable {
     /// lose nothing (the merged one names their packs again), and after a
     /// prune elsewhere the cache keeps no location of a deleted pack.
     public func sync() async throws {
+        if try index.repairInterruptedLoad() {
+            warnings.warn("the local index at \(cacheDirectory) was being loaded by a process that stopped; reloading it from the store")
+        }
         if let why = try index.inconsistency() {
             // The cache is only a cache: one that cannot match any store is refilled from this one.
             warnings.warn("the local index at \(cacheDirectory) disagrees with the store (\(why)); reloading it from the store")
@@ -212,28 +215,19 @@ public final class Repository: Sendable {
         for pack in try index.unindexedPackIDs() where try await store.size(ObjectKey(.data, pack.hex)) == nil {
             try index.dropPack(pack)
         }
-        try await fetchInOrder(listed.filter { !known.contains($0.name) }) { key, fetched in
-            let bytes: [UInt8]
-            switch fetched {
-            case .gone: return
-            case .unusable(let why):
-                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
-                return
-            case .bytes(let b): bytes = b
-            }
-            let delta: IndexDelta
-            do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
-                // One damaged index object must not make the repository unusable: what it named
-                // is missing until 'cairn index rebuild' reads the packs' own headers.
-                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
-                return
-            }
-            // Sealed under the repository's key, so its content is authentic: a renamed index
-            // object still says truly where blobs are (every blob is verified when read).
-            if !MetadataObjects.matchesName(key, bytes) {
-                warnOnce(key, "index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
-            }
-            try index.addIndexObject(key.name, delta, size: bytes.count)
+        let fresh = listed.filter { !known.contains($0.name) }
+        // Many entries at once (a cold or reset cache, or many new objects) go in sorted by id.
+        var bulk: IndexBulkLoad? = nil
+        if !fresh.isEmpty, try fresh.count >= Self.bulkLoadObjects || !index.hasBlobLocations() {
+            bulk = try IndexBulkLoad(index: index, directory: cacheDirectory)
+        }
+        do {
+            try await loadIndexObjects(fresh, bulk: bulk)
+            try bulk?.finish()
+        } catch {
+            // What was loaded whole is kept; the rest loads at the next sync.
+            try? bulk?.finish()
+            throw error
         }
         // Forget records first: a snapshot they name is not a new one, whatever the store holds.
         let knownRecords = try index.forgetRecordNames()
@@ -258,6 +252,40 @@ public final class Repository: Sendable {
         let goneRecords = knownRecords.subtracting(listedRecords.map(\.name))
         if !goneRecords.isEmpty { try index.removeForgetRecordNames(Array(goneRecords)) }
         try await syncSnapshotObjects()
+    }
+
+    /// New index objects from which `sync` goes through an `IndexBulkLoad` even when the cache holds blob locations.
+    static let bulkLoadObjects = 16
+
+    /// Reads and loads index objects `objects` (a damaged one is skipped with a warning), into `bulk` when given.
+    private func loadIndexObjects(_ objects: [ObjectKey], bulk: IndexBulkLoad?) async throws {
+        try await fetchInOrder(objects) { key, fetched in
+            let bytes: [UInt8]
+            switch fetched {
+            case .gone: return
+            case .unusable(let why):
+                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(why)): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                return
+            case .bytes(let b): bytes = b
+            }
+            let delta: IndexDelta
+            do { delta = try IndexDelta.decode(try keys.openObject(.index, bytes)) } catch {
+                // One damaged index object must not make the repository unusable: what it named
+                // is missing until 'cairn index rebuild' reads the packs' own headers.
+                warnOnce(key, "index object \(key.name.prefix(12)) is damaged (\(describe(error))): skipped; run 'cairn scrub' and 'cairn index rebuild --read-packs'")
+                return
+            }
+            // Sealed under the repository's key, so its content is authentic: a renamed index
+            // object still says truly where blobs are (every blob is verified when read).
+            if !MetadataObjects.matchesName(key, bytes) {
+                warnOnce(key, "index object \(key.name.prefix(12)) \(MetadataObjects.nameMismatch); its content is still used; run 'cairn scrub'")
+            }
+            if let bulk {
+                try bulk.add(delta.packs, indexed: true, object: (key.name, bytes.count))
+            } else {
+                try index.addIndexObject(key.name, delta, size: bytes.count)
+            }
+        }
     }
 
     /// Brings the cached snapshots in step with `snapshots/`, object by

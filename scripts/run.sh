@@ -28,7 +28,7 @@ else
     echo "run: building cairn (release; the first build takes 6-7 minutes, progress below)" >&2
   fi
   # swift build prints one line per compiled step ([n/total] ...): shown on stderr as progress.
-  swift build -c release --product cairn >&2
+  swift build -c release --static-swift-stdlib --product cairn >&2
 fi
 
 demo="$PWD/.cairn-demo"

@@ -61,7 +61,7 @@ done
 case "$stores" in local) stores="local" ;; s3) stores="s3" ;; both) stores="local s3" ;;
   *) echo "--store must be local, s3 or both" >&2; exit 2 ;; esac
 if [ -z "${CAIRN:-}" ]; then
-  swift build -c release --product cairn >/dev/null
+  swift build -c release --static-swift-stdlib --product cairn >/dev/null
   CAIRN="$PWD/.build/release/cairn"
 fi
 if [ "$seed" = seeder ] && [ -z "${SEED:-}" ]; then

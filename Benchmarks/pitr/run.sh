@@ -56,7 +56,7 @@ case "$segment_mb" in 1|2|4|8|16|32|64) ;; *) echo "--segment-mb must be a power
 case "$store" in local|s3) ;; *) echo "--store must be local or s3" >&2; exit 2 ;; esac
 PGBIN="${CAIRN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 if [ -z "${CAIRN:-}" ]; then
-  swift build -c release --product cairn >/dev/null
+  swift build -c release --static-swift-stdlib --product cairn >/dev/null
   CAIRN="$PWD/.build/release/cairn"
 fi
 if [ -n "$keep" ]; then
@@ -187,9 +187,14 @@ restore_command = '$command'
 CONF
   as_pg touch "$work/replay/recovery.signal"
   sync
-  local start end
+  local start end cg=""
+  # The CPU the whole replay costs (the server, every restore_command and what they start, such
+  # as the detached fetcher): a cpuacct cgroup of its own where cgroup v1's cpuacct is writable.
+  # Unlike the wall time it hardly moves with the load of a shared machine.
+  if [ -w /sys/fs/cgroup/cpuacct ]; then cg="/sys/fs/cgroup/cpuacct/cairn-pitr-$$-$label"; mkdir -p "$cg"; fi
   start=$(date +%s.%N)
-  as_pg "$PGBIN/pg_ctl" -D "$work/replay" -l "$work/replay.log" start >/dev/null
+  ( [ -n "$cg" ] && echo "$BASHPID" >"$cg/cgroup.procs"
+    as_pg "$PGBIN/pg_ctl" -D "$work/replay" -l "$work/replay.log" start >/dev/null )
   # Recovery ends with promotion, which removes recovery.signal.
   while [ -e "$work/replay/recovery.signal" ]; do
     if ! [ -f "$work/replay/postmaster.pid" ] && grep -q 'FATAL\|PANIC' "$work/replay.log" 2>/dev/null; then
@@ -207,20 +212,28 @@ CONF
   count=$(psql_r -c "SELECT (SELECT count(*) FROM pgbench_history) || '/' || (SELECT count(*) FROM events)")
   as_pg "$PGBIN/pg_ctl" -D "$work/replay" -m immediate stop >/dev/null
   as_pg mv "$work/replay.log" "$work/replay-$label.log"
-  printf '%s %s %s %s\n' "$label" "$(echo "$end - $start" | bc)" "$replayed" "$count"
+  local cpu="-"
+  if [ -n "$cg" ]; then
+    # What is still in the group (a fetcher finishing) is stopped so that it counts and the group can go.
+    for _ in $(seq 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.1; done
+    xargs -r kill 2>/dev/null <"$cg/cgroup.procs" || true
+    sleep 0.2
+    cpu=$(awk '{ printf "%.2f", $1 / 1e9 }' "$cg/cpuacct.usage"); rmdir "$cg" 2>/dev/null || true
+  fi
+  printf '%s %s %s %s %s\n' "$label" "$(echo "$end - $start" | bc)" "$replayed" "$count" "$cpu"
 }
 : >"$work/results"
 for round in $(seq "$rounds"); do
   as_pg rm -rf "$work/cache-fetch" "$work/spool"
   write_env "$work/fetch.env" "$work/cache-fetch"
   replay cp "cp $work/wal/%f %p" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
-    '{ printf "  cp from a local pg_wal copy:          %7.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
+    '{ printf "  cp from a local pg_wal copy:          %7.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
   replay cairn "$work/cairn wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
-    '{ printf "  cairn wal-fetch (empty cache at start): %5.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
+    '{ printf "  cairn wal-fetch (empty cache at start): %5.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
   if [ -n "${CAIRN_OTHER:-}" ]; then
     as_pg rm -rf "$work/cache-fetch" "$work/spool"
     replay other "$work/cairn-other wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
-      '{ printf "  CAIRN_OTHER wal-fetch (empty cache):     %5.1f s (%s WAL files restored; rows %s) load %s\n", $2, $3, $4, l }'
+      '{ printf "  CAIRN_OTHER wal-fetch (empty cache):     %5.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
   fi
 done
 python3 - "$work/results" <<'PY'
@@ -233,6 +246,11 @@ ratios = [c / p for p, c in zip(cp, cairn)]
 print(f"replay of the same WAL: cp median {statistics.median(cp):.1f} s, cairn wal-fetch median {statistics.median(cairn):.1f} s; "
       f"ratio per round {', '.join(f'{r:.2f}' for r in ratios)} (goal <= 1.5)")
 other = [float(r[1]) for r in rows if r[0] == "other"]
+cpu = {label: [float(r[4]) for r in rows if r[0] == label and len(r) > 4 and r[4] != "-"] for label in ("cp", "cairn", "other")}
+if cpu["cp"] and cpu["cairn"]:
+    print("CPU of the whole replay (medians): " + ", ".join(f"{k} {statistics.median(v):.1f} s" for k, v in cpu.items() if v)
+          + f"; cairn/cp {statistics.median(cpu['cairn']) / statistics.median(cpu['cp']):.2f}"
+          + (f", other/cp {statistics.median(cpu['other']) / statistics.median(cpu['cp']):.2f}" if cpu["other"] else ""))
 if other:
     print(f"CAIRN_OTHER wal-fetch median {statistics.median(other):.1f} s; ratio to cp per round "
           f"{', '.join(f'{o / p:.2f}' for p, o in zip(cp, other))}; to CAIRN {', '.join(f'{o / c:.2f}' for c, o in zip(cairn, other))}")

@@ -16,7 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/cairn-prune-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if [ -z "${CAIRN:-}" ]; then
-  (cd "$root" && swift build -c release --product cairn >/dev/null)
+  (cd "$root" && swift build -c release --static-swift-stdlib --product cairn >/dev/null)
   CAIRN="$root/.build/release/cairn"
 fi
 

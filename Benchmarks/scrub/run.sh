@@ -8,7 +8,7 @@ size_mb=${1:-1024}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/cairn-scrub-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && swift build -c release --product cairn >/dev/null)
+(cd "$root" && swift build -c release --static-swift-stdlib --product cairn >/dev/null)
 cairn="$root/.build/release/cairn"
 
 python3 - "$work/data" "$size_mb" <<'PY'

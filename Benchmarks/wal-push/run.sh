@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCALE="${1:-30}"
 PGBIN="${CAIRN_PG_BIN:-/usr/lib/postgresql/15/bin}"
-swift build -c release --scratch-path .build-release-pg --product cairn >/dev/null
+swift build -c release --static-swift-stdlib --scratch-path .build-release-pg --product cairn >/dev/null
 WORK=$(mktemp -d /tmp/cairn-walpush-XXXXXX)
 trap 'as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"

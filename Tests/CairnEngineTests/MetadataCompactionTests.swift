@@ -161,6 +161,44 @@ final class MetadataCompactionTests: XCTestCase {
         XCTAssertEqual(Set(try last.snapshots().map(\.id)), Set(data.keys))
     }
 
+    /// Writers that merge the same objects at once each store a catalogue of them (four here:
+    /// each writer's cache still lists the inputs the others deleted). The next merge keeps one
+    /// of the copies and writes nothing, whichever writers run it: copies neither stay (four
+    /// objects of one tier under `fanIn` were never merged again) nor multiply (the long haul's
+    /// four writers re-merged the same pair of copies at once, one more copy each).
+    func testWritersMergingTheSameObjectsAtOnceLeaveOneCopy() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 20, compact: false)
+        var writers: [Repository] = []
+        for _ in 0..<4 { writers.append(try await Self.open(mem)) }
+        for w in writers {
+            let merged = try await MetadataCompactor(repo: w).mergeSnapshotObjects()
+            XCTAssertEqual(merged, 20, "each writer merges the 20 single snapshots its cache lists")
+        }
+        let copies = try await mem.list(.snapshots)
+        XCTAssertEqual(copies.count, 4, "one catalogue per writer, all holding the same snapshots")
+
+        for w in writers { try await w.sync() }
+        for w in writers { _ = try await MetadataCompactor(repo: w).mergeSnapshotObjects() }
+        let left = try await mem.list(.snapshots)
+        XCTAssertEqual(left.count, 1, "one copy kept")
+        XCTAssertEqual(left.first?.name, copies.map(\.name).min(), "the copy with the smallest name, nothing new written")
+        for w in writers {
+            try await w.sync()
+            XCTAssertEqual(Set(try w.snapshots().map(\.id)), Set(data.keys))
+            let again = try await MetadataCompactor(repo: w).mergeSnapshotObjects()
+            XCTAssertEqual(again, 0, "nothing left to merge")
+        }
+        let fresh = try await Self.open(mem)
+        XCTAssertEqual(try fresh.snapshots().count, 20, "each snapshot listed once")
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(3) {
+            let back = try await restoreStream(fresh, id)
+            XCTAssertEqual(back, bytes)
+        }
+    }
+
     /// Forget rewrites the catalogue holding a snapshot; the old catalogue put back (a replay)
     /// brings nothing forgotten back: hidden from every reader, reported by scrub, removed by prune.
     func testForgetRewritesACatalogueAndAReplayedOneHidesNothingForgotten() async throws {

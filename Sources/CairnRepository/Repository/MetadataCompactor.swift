@@ -146,6 +146,7 @@ public struct MetadataCompactor: Sendable {
     func mergeSnapshotObjects() async throws -> Int {
         // Only objects whose every snapshot the cache holds (forgotten ones aside) can be rewritten from it.
         let objects = try repo.index.snapshotObjects().filter(\.complete)
+        if let folded = try await foldDuplicateSnapshotObjects(objects) { return folded }
         guard let pick = Self.select(objects.map { ($0.name, Int($0.size)) }, policy: .snapshots) else { return 0 }
         var rows: [SnapshotRow] = []
         for name in pick { rows += try repo.index.snapshotRows(inObject: name) }
@@ -155,6 +156,31 @@ public struct MetadataCompactor: Sendable {
         for n in pick where n != name { try await deleteMerged(ObjectKey(.snapshots, n)) }
         try repo.index.removeSnapshotObjects(pick.filter { $0 != name })
         return pick.count
+    }
+
+    /// Copies: objects holding exactly the same snapshots, which writers that merged the same
+    /// objects at once each stored. All but the one with the smallest name are deleted and nothing
+    /// is written, so writers doing this at once keep the same object. Merged like other objects,
+    /// copies stayed near the size cap or in a tier of fewer than `fanIn` objects, and when as many
+    /// writers as `fanIn` merged the same pick at once, each stored one more copy: a merge storm
+    /// (Docs/performance.md, the long haul of session 5). Returns how many copies went, or nil
+    /// when there are none.
+    func foldDuplicateSnapshotObjects(_ objects: [LoadedSnapshotObject]) async throws -> Int? {
+        // Copies seal the same plaintext: the same size and snapshot count; their members decide.
+        let groups = Dictionary(grouping: objects.filter { $0.snapshots > 0 }) { "\($0.size) \($0.snapshots)" }
+        for group in groups.values.filter({ $0.count >= 2 }).sorted(by: { $0[0].size < $1[0].size }) {
+            var byMembers: [Set<String>: [String]] = [:]
+            for name in group.map(\.name).sorted() {
+                byMembers[Set(try repo.index.snapshotRows(inObject: name).map(\.id)), default: []].append(name)
+            }
+            // The first name of each set of copies stays (names were added in order).
+            let copies = byMembers.values.filter { $0.count >= 2 }.flatMap { $0.dropFirst() }.sorted()
+            guard !copies.isEmpty else { continue }
+            for name in copies { try await deleteMerged(ObjectKey(.snapshots, name)) }
+            try repo.index.removeSnapshotObjects(copies)
+            return copies.count
+        }
+        return nil
     }
 
     // MARK: forget records

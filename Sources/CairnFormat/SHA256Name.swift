@@ -73,6 +73,8 @@ extension SHA256Name {
     public var description: String { hex }
     /// The first 8 hex digits: what people read in listings.
     public var short: String { String(hex.prefix(8)) }
+    /// The first `digits` hex digits (listings and messages name objects by a prefix).
+    public func prefix(_ digits: Int) -> Substring { hex.prefix(digits) }
 
     @inlinable
     public static func < (a: Self, b: Self) -> Bool {

@@ -20,7 +20,7 @@ public struct OpsSnapshot: Sendable {
 
     public init(_ r: SnapshotRecord) {
         let s = r.snapshot
-        self.init(id: r.id, name: s.name, time: Double(s.timeNanos) / 1e9, tags: s.tags,
+        self.init(id: r.id.hex, name: s.name, time: Double(s.timeNanos) / 1e9, tags: s.tags,
                   logicalBytes: s.logicalBytes, newBytes: s.newBytes, extra: s.extra)
     }
 

@@ -150,7 +150,7 @@ public final class WALArchive: Sendable {
     /// Restores the archived file of `row` into a new file `tmp` and checks it against the SHA-256
     /// the snapshot recorded; on any failure `tmp` is removed and the error thrown. `sync`: fsync it.
     func restoreChecked(_ row: WALCatalogRow, into tmp: String, sync: Bool) async throws {
-        guard let record = try repo.snapshot(id: row.snapshotID) else {
+        guard let id = SnapshotID(hex: row.snapshotID), let record = try repo.snapshot(id: id) else {
             throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
         }
         let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -176,7 +176,7 @@ public final class WALArchive: Sendable {
     /// archive_timeout is zeros: nothing to write), checked against the SHA-256 the snapshot recorded.
     /// Not synced: the spool's copy is hashed again when it is served. On failure `tmp` is removed.
     func restoreSparse(_ row: WALCatalogRow, into tmp: String) async throws {
-        guard let record = try repo.snapshot(id: row.snapshotID) else {
+        guard let id = SnapshotID(hex: row.snapshotID), let record = try repo.snapshot(id: id) else {
             throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
         }
         let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)

@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnRepository
+import CairnFormat
 
 /// WAL retention: an archived WAL file is needed only from the start of the
 /// oldest base backup that is kept. After `cairn forget` has chosen which
@@ -10,7 +11,7 @@ import CairnRepository
 public enum WALRetention {
     /// One WAL file that may be removed, and why.
     public struct Removal: Sendable {
-        public let snapshotID: String
+        public let snapshotID: SnapshotID
         public let file: String
         public let reason: String
     }
@@ -23,7 +24,7 @@ public enum WALRetention {
     /// - Parameters:
     ///   - snapshots: every snapshot of the repository.
     ///   - kept: the ids that stay after the forget.
-    public static func removable(snapshots: [SnapshotRecord], kept: Set<String>) -> [Removal] {
+    public static func removable(snapshots: [SnapshotRecord], kept: Set<SnapshotID>) -> [Removal] {
         let bases = snapshots.filter { kept.contains($0.id) }.compactMap { BaseBackupRecord($0) }
         var out: [Removal] = []
         for (walName, group) in Dictionary(grouping: bases, by: \.walName) {

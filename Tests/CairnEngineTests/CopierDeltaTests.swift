@@ -60,7 +60,7 @@ final class CopierDeltaTests: XCTestCase {
         let fresh = try await Repository.open(store: replicaStore, passphrase: Array("replica".utf8),
                                               cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
         for (day, record) in try fresh.snapshots().sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
-            let back = try await restoreStream(fresh, record.id)
+            let back = try await restoreStream(fresh, record.id.hex)
             XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the replica")
         }
         var so = ScrubOptions(); so.readData = true
@@ -100,7 +100,7 @@ final class CopierDeltaTests: XCTestCase {
             XCTAssertNil(after.dataLocation(loc.base!)?.base, "chains stay one level deep")
         }
         let copied = try XCTUnwrap(try replica.snapshots().first { $0.snapshot.name == "pg" })
-        let back = try await restoreStream(replica, copied.id)
+        let back = try await restoreStream(replica, copied.id.hex)
         XCTAssertTrue(back == dumpLikeStream(day: 1))
     }
 
@@ -121,7 +121,7 @@ final class CopierDeltaTests: XCTestCase {
         }
         let fresh = try await foreign.reopen()
         for (day, record) in try fresh.snapshots().sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
-            let back = try await restoreStream(fresh, record.id)
+            let back = try await restoreStream(fresh, record.id.hex)
             XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the re-chunked copy")
         }
     }

@@ -70,7 +70,7 @@ final class CopierWholePackTests: XCTestCase {
         let fresh = try await Repository.open(store: replicaStore, passphrase: Array("replica".utf8),
                                               cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
         for (day, record) in try fresh.snapshots(name: "pg").sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
-            let back = try await restoreStream(fresh, record.id)
+            let back = try await restoreStream(fresh, record.id.hex)
             XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the replica")
         }
         var so = ScrubOptions(); so.readData = true
@@ -87,7 +87,7 @@ final class CopierWholePackTests: XCTestCase {
         XCTAssertLessThanOrEqual(again.packsCopiedWhole, sourceAfter.count - sourcePacks.count, "only new packs go")
         XCTAssertEqual(sharedPacksAlike(sourceAfter, replicaAfter), report.packsCopiedWhole + again.packsCopiedWhole)
         let last = try XCTUnwrap(try replica.snapshots(name: "pg").max { $0.snapshot.timeNanos < $1.snapshot.timeNanos })
-        let back = try await restoreStream(replica, last.id)
+        let back = try await restoreStream(replica, last.id.hex)
         XCTAssertTrue(back == dumpLikeStream(day: 3))
     }
 
@@ -103,7 +103,7 @@ final class CopierWholePackTests: XCTestCase {
         XCTAssertEqual(Set(replicaPacks.keys), Set(sourcePacks.keys), "the replica holds the source's packs and no other")
         XCTAssertEqual(sharedPacksAlike(sourcePacks, replicaPacks), sourcePacks.count)
         for (day, record) in try replica.snapshots().sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
-            let back = try await restoreStream(replica, record.id)
+            let back = try await restoreStream(replica, record.id.hex)
             XCTAssertTrue(back == pseudoRandomBytes(1_500_000, seed: UInt64(day)), "day \(day)")
         }
     }

@@ -33,8 +33,8 @@ final class ForgetTests: XCTestCase {
         XCTAssertEqual(out.groups[0].decisions.filter(\.keep).map { $0.reasons.map(\.description) }, [["last 1"], ["last 2"]])
         let stored = Set(try await f.mem.list(.snapshots).map(\.name))
         XCTAssertEqual(stored, Set(ids["etc"]!.suffix(2) + ids["pg"]!.suffix(2)))
-        XCTAssertEqual(Set(try f.t.repo.snapshots().map(\.id)), stored, "the cache follows")
-        let v1 = try await f.open().snapshots().map(\.id)
+        XCTAssertEqual(Set(try f.t.repo.snapshots().map(\.id.hex)), stored, "the cache follows")
+        let v1 = try await f.open().snapshots().map(\.id.hex)
         XCTAssertEqual(Set(v1), stored)
         try await f.assertRestores(Array(stored))
     }
@@ -48,7 +48,7 @@ final class ForgetTests: XCTestCase {
         var all = SnapshotForgetter.Selection(); all.groupBy = []
         let out2 = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: all, separately: [], allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out2.groups.count, 1)
-        XCTAssertEqual(try f.t.repo.snapshots().map(\.id), [ids["pg"]!.last!])
+        XCTAssertEqual(try f.t.repo.snapshots().map(\.id.hex), [ids["pg"]!.last!])
     }
 
     func testDryRunRemovesNothing() async throws {
@@ -90,7 +90,7 @@ final class ForgetTests: XCTestCase {
                                                                   allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out.groups.map(\.key.name), ["etc"])
         XCTAssertEqual(Set(out.removed), Set(ids["etc"]!.dropLast()))
-        XCTAssertEqual(Set(try f.t.repo.snapshots(name: "pg").map(\.id)), Set(ids["pg"]!))
+        XCTAssertEqual(Set(try f.t.repo.snapshots(name: "pg").map(\.id.hex)), Set(ids["pg"]!))
         let stored = Set(try await f.mem.list(.snapshots).map(\.name))
         XCTAssertEqual(stored, Set(ids["pg"]! + [ids["etc"]!.last!]))
     }

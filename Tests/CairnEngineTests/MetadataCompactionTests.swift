@@ -110,7 +110,7 @@ final class MetadataCompactionTests: XCTestCase {
 
         // Another machine with an empty cache finds every snapshot once, and restores them.
         let fresh = try await Self.open(mem)
-        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys))
         XCTAssertEqual(try fresh.snapshots().count, 150)
         XCTAssertEqual(try fresh.snapshots(name: "s1").count, 50)
         for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(5) {
@@ -120,7 +120,7 @@ final class MetadataCompactionTests: XCTestCase {
         let latest = try fresh.resolveSnapshot("latest", name: "s2")
         XCTAssertEqual(try fresh.snapshots(name: "s2").last?.id, latest.id)
         // The writer's own cache agrees with the store.
-        XCTAssertEqual(Set(try repo.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(Set(try repo.snapshots().map(\.id.hex)), Set(data.keys))
         var o = ScrubOptions(); o.readData = true
         let report = try await Checker(repo: fresh, options: o).run()
         XCTAssertTrue(report.isClean, "\(report.objectProblems) \(report.blobProblems)")
@@ -150,7 +150,7 @@ final class MetadataCompactionTests: XCTestCase {
 
         let fresh = try await Self.open(mem)
         XCTAssertEqual(try fresh.snapshots().count, 40, "each snapshot listed once")
-        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys))
         // Once deletes work again, a later merge folds the duplicates.
         store.deletesAllowed.withLock { $0 = .max }
         let other = try await Self.open(store)
@@ -158,7 +158,7 @@ final class MetadataCompactionTests: XCTestCase {
         let folded = try await mem.list(.snapshots).count
         XCTAssertLessThan(folded, 10)
         let last = try await Self.open(mem)
-        XCTAssertEqual(Set(try last.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(Set(try last.snapshots().map(\.id.hex)), Set(data.keys))
     }
 
     /// Writers that merge the same objects at once each store a catalogue of them (four here:
@@ -186,13 +186,13 @@ final class MetadataCompactionTests: XCTestCase {
         XCTAssertEqual(left.first?.name, copies.map(\.name).min(), "the copy with the smallest name, nothing new written")
         for w in writers {
             try await w.sync()
-            XCTAssertEqual(Set(try w.snapshots().map(\.id)), Set(data.keys))
+            XCTAssertEqual(Set(try w.snapshots().map(\.id.hex)), Set(data.keys))
             let again = try await MetadataCompactor(repo: w).mergeSnapshotObjects()
             XCTAssertEqual(again, 0, "nothing left to merge")
         }
         let fresh = try await Self.open(mem)
         XCTAssertEqual(try fresh.snapshots().count, 20, "each snapshot listed once")
-        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys))
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys))
         for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(3) {
             let back = try await restoreStream(fresh, id)
             XCTAssertEqual(back, bytes)
@@ -208,24 +208,24 @@ final class MetadataCompactionTests: XCTestCase {
         let catalogues = try await mem.list(.snapshots)
         var old: [ObjectKey: [UInt8]] = [:]
         for k in catalogues { old[k] = try await mem.get(k) }
-        let doomed = try repo.snapshots(name: "s0").map(\.id)
+        let doomed = try repo.snapshots(name: "s0").map(\.id.hex)
         XCTAssertEqual(doomed.count, 14)
         XCTAssertTrue(try repo.index.snapshotObjects(holding: doomed).keys.contains { !doomed.contains($0) }, "some held by catalogues")
         try await SnapshotForgetter(repo: repo).remove(doomed)
         XCTAssertEqual(try repo.snapshots().count, 26)
         let afterForget = try await Self.open(mem)
-        XCTAssertEqual(Set(try afterForget.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+        XCTAssertEqual(Set(try afterForget.snapshots().map(\.id.hex)), Set(data.keys).subtracting(doomed))
 
         // Every old catalogue back, byte for byte.
         for (k, b) in old { try await mem.put(k, b) }
         let replayed = try await Self.open(mem)
-        XCTAssertEqual(Set(try replayed.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+        XCTAssertEqual(Set(try replayed.snapshots().map(\.id.hex)), Set(data.keys).subtracting(doomed))
         XCTAssertThrowsError(try replayed.resolveSnapshot(doomed[0]))
         let report = try await Checker(repo: replayed, options: ScrubOptions()).run()
         XCTAssertEqual(Set(report.replayedSnapshots.map(\.snapshot)), Set(doomed))
         _ = try await Pruner(repo: replayed).run()
         let pruned = try await Self.open(mem)
-        XCTAssertEqual(Set(try pruned.snapshots().map(\.id)), Set(data.keys).subtracting(doomed))
+        XCTAssertEqual(Set(try pruned.snapshots().map(\.id.hex)), Set(data.keys).subtracting(doomed))
         var o = ScrubOptions(); o.readData = true
         let clean = try await Checker(repo: pruned, options: o).run()
         XCTAssertTrue(clean.isClean, "\(clean.objectProblems) \(clean.replayedSnapshots.map(\.snapshot))")

@@ -53,7 +53,7 @@ final class RepositoryMigrationTests: XCTestCase {
 
         let fresh = try await MetadataCompactionTests.open(mem)
         XCTAssertEqual(fresh.formatVersion, 2)
-        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(data.keys), "every id kept")
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys), "every id kept")
         for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(3) {
             let back = try await restoreStream(fresh, id)
             XCTAssertEqual(back, bytes)
@@ -92,14 +92,14 @@ final class RepositoryMigrationTests: XCTestCase {
                 XCTFail("\(stop): not stopped")
             } catch is Stopped {} catch StorageError.permissionDenied {}
             let reopened = try await MetadataCompactionTests.open(mem)
-            XCTAssertEqual(Set(try reopened.snapshots().map(\.id)), Set(data.keys), "stopped at \(stop)")
+            XCTAssertEqual(Set(try reopened.snapshots().map(\.id.hex)), Set(data.keys), "stopped at \(stop)")
             XCTAssertEqual(reopened.formatVersion, stop.checks >= 2 ? 2 : 1, "stopped at \(stop)")
             let finished = try await RepositoryMigration(repo: reopened).run()
             XCTAssertEqual(finished.toVersion, 2)
             let objects = try await mem.list(.snapshots).count
             XCTAssertEqual(objects, 1, "stopped at \(stop)")
             let last = try await MetadataCompactionTests.open(mem)
-            XCTAssertEqual(Set(try last.snapshots().map(\.id)), Set(data.keys), "stopped at \(stop)")
+            XCTAssertEqual(Set(try last.snapshots().map(\.id.hex)), Set(data.keys), "stopped at \(stop)")
         }
     }
 }

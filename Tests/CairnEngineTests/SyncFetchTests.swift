@@ -54,7 +54,7 @@ final class SyncFetchTests: XCTestCase {
                                               cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
         XCTAssertGreaterThan(slow.mostInFlight, 4, "index deltas and snapshots are fetched concurrently")
         XCTAssertGreaterThanOrEqual(slow.gets, indexObjects + 40)
-        XCTAssertEqual(Set(try fresh.snapshots().map(\.id)), Set(expected.keys))
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(expected.keys))
         for (id, bytes) in expected {
             let restored = try await restoreStream(fresh, id)
             XCTAssertEqual(restored, bytes)

@@ -73,7 +73,7 @@ final class ColdCacheLoadTests: XCTestCase {
             + lookup.map { "lookup \($0.id) \($0.attributes)" }
             + ["newest \(try repo.index.newestSnapshot(query)?.value ?? "none")"]
             + (try repo.snapshots(name: "pg-dump").map { "dump \($0.id)" })
-            + ["latest \(try repo.latestSnapshot()?.id ?? "none")"]
+            + ["latest \(try repo.latestSnapshot()?.id.hex ?? "none")"]
             + (try repo.index.snapshotObjects().map { "object \($0.name) \($0.kind) \($0.snapshots) \($0.complete)" }.sorted())
     }
 
@@ -86,7 +86,7 @@ final class ColdCacheLoadTests: XCTestCase {
         XCTAssertEqual(entries.count, Self.segments)
         XCTAssertEqual(entries.map(\.value), wal.values.sorted(), "every file once, in name order")
         XCTAssertTrue(entries.allSatisfy { wal[$0.id] == $0.value && $0.attributes["pg-wal-sha256"]?.count == 64 })
-        XCTAssertEqual(Set(try fresh.snapshots(name: "pg-dump").map(\.id)), Set(dumps))
+        XCTAssertEqual(Set(try fresh.snapshots(name: "pg-dump").map(\.id.hex)), Set(dumps))
         let stored = try await t.store.list(.snapshots).count
         XCTAssertEqual(try fresh.index.snapshotObjects().count, stored)
         XCTAssertEqual(try answers(fresh), try answers(t.repo), "a cold cache answers as the writer's own")

@@ -145,7 +145,7 @@ public final class Archiver {
                 root = try await finishDirectory(archived.map(\.entry))
             }
             if options.fullPaths { layoutFacts = [String: String](extra: [SnapshotFacts.pathLayout: "absolute"]) }
-            return try await commit(root: root, paths: paths, kind: .tree, parent: parent?.id, started: started)
+            return try await commit(root: root, paths: paths, kind: .tree, parent: parent?.id.hex, started: started)
         } catch {
             await abandon()
             throw error

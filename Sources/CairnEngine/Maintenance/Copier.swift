@@ -74,7 +74,7 @@ public final class Copier: @unchecked Sendable {
         for record in snapshots.sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             let s = record.snapshot
             if let there = existing.first(where: { Self.sameOrigin($0.snapshot, s) }) {
-                report.skipped.append(record.id)
+                report.skipped.append(record.id.hex)
                 // Tags follow the source (`cairn tag` after an earlier copy).
                 report.retagged += try await SnapshotTagger(repo: destination).retag([there], .init(set: s.tags))
                 continue
@@ -110,7 +110,7 @@ public final class Copier: @unchecked Sendable {
                 copy.newBytes = newBytes + saver.currentStats.newDataRawBytes
                 let id = try await destination.saveSnapshot(copy)
                 report.bytesAdded += saver.currentStats.packBytes
-                report.copied.append((record.id, id))
+                report.copied.append((record.id.hex, id))
             } catch {
                 await saver.abandon()
                 throw error

@@ -104,7 +104,7 @@ public struct ObjectLockMaintenance {
             let r = try await retry.run { try await control.retention(of: key) }
             earliest = min(earliest, r?.retainUntil ?? 0)
         }
-        return (newest.id, earliest)
+        return (newest.id.hex, earliest)
     }
 
     /// Every object the kept snapshots need; and the subset the newest one needs.
@@ -125,10 +125,10 @@ public struct ObjectLockMaintenance {
 
     /// The `snapshots/` objects holding these snapshots: their own objects, or the catalogues holding them (format 2).
     func snapshotObjects(_ snapshots: [SnapshotRecord]) throws -> Set<String> {
-        let holders = try repo.index.snapshotObjects(holding: snapshots.map(\.id))
+        let holders = try repo.index.snapshotObjects(holding: snapshots.map(\.id.hex))
         var out = Set(holders.keys)
         let held = Set(holders.values.joined())
-        for s in snapshots where !held.contains(s.id) { out.insert(s.id) }
+        for s in snapshots where !held.contains(s.id.hex) { out.insert(s.id.hex) }
         return out
     }
 

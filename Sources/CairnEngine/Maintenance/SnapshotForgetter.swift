@@ -64,9 +64,9 @@ public struct SnapshotForgetter {
             throw Refusal(description: "--allow-remove-all with an empty policy needs a filter (--name, --host, --tag or --path): refusing to remove every snapshot of the repository")
         }
         let facts = records.map { r in
-            RetentionSnapshot(id: r.id, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)
+            RetentionSnapshot(id: r.id.hex, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)
         }
-        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id.hex, $0) })
         var groups: [Group] = []
         for g in Retention.group(facts, by: selection.groupBy) {
             var decisions = Retention.apply(policy, to: g.snapshots, now: now, timeZone: timeZone)

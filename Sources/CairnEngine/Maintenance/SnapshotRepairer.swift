@@ -69,21 +69,21 @@ public struct SnapshotRepairer {
         var out: [Rewritten] = []
         let memo = Memo()
         for snapshotID in report.affectedSnapshots.sorted() {
-            guard let record = try repo.snapshots().first(where: { $0.id == snapshotID }) else { continue }
+            guard let record = try repo.snapshots().first(where: { $0.id.hex == snapshotID }) else { continue }
             let saver = BlobSaver(repo: repo)
             var ctx = Context(repo: repo, view: view, lengths: lengths, bad: bad, saver: saver, memo: memo)
             let root = try await ctx.rewriteTree(record.snapshot.root)
             try await saver.finish()
             var s = record.snapshot
             s.root = root
-            s.parent = SnapshotID(hex: record.id)
+            s.parent = record.id
             if !s.tags.contains("repaired") { s.tags.append("repaired") }
             for (path, lost) in ctx.losses { s.extra[SnapshotFacts.lostPath(path)] = lost }
             if ctx.lossesNotListed > 0 { s.extra[SnapshotFacts.lostPathsNotListed] = "\(ctx.lossesNotListed)" }
             let newID = try await repo.saveSnapshot(s)
             // The damaged original is forgotten like any removed snapshot: a copy put back is recognised.
-            try await SnapshotForgetter(repo: repo).remove(record.id)
-            out.append(Rewritten(old: record.id, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
+            try await SnapshotForgetter(repo: repo).remove(record.id.hex)
+            out.append(Rewritten(old: record.id.hex, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
         }
         return out
     }

@@ -45,8 +45,8 @@ public struct SnapshotTagger {
             s.tags = tags
             try await commitCheck?()
             let id = try await repo.saveSnapshot(s)
-            try await SnapshotForgetter(repo: repo).remove(r.id)
-            done.append(Rewrite(old: r.id, new: id, tags: tags))
+            try await SnapshotForgetter(repo: repo).remove(r.id.hex)
+            done.append(Rewrite(old: r.id.hex, new: id, tags: tags))
         }
         return done
     }

@@ -54,7 +54,7 @@ extension Restorer {
         if rootTree.node(named: RestoreMarker.name) != nil {
             throw CairnError.invalidArgument("snapshot \(record.id.prefix(8)) holds a top-level entry named \(String(decoding: RestoreMarker.name, as: UTF8.self)), the name restore gives its incomplete-restore marker: restore it with --tar instead")
         }
-        let (marker, earlier) = try RestoreMarker.begin(in: root, snapshot: record.id, target: target)
+        let (marker, earlier) = try RestoreMarker.begin(in: root, snapshot: record.id.hex, target: target)
         var walk = TreeWalk(includes: includeComponents, root: root, owner: owner, threads: writerThreads, spans: packsInFlight,
                             limits: RestorePlan.fitted(planLimits, openFiles: Self.openFileLimit, plans: plansInFlight, walkDescriptors: Self.openDirectories))
         if earlier { walk.result.warnings.append("\(target): an earlier restore into this directory did not finish; restoring over what it left") }

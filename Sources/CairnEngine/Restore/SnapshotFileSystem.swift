@@ -289,7 +289,7 @@ public final class SnapshotFileSystem: Sendable {
         }
         var prefixes: [Substring: Int] = [:]
         for r in sorted { prefixes[r.id.prefix(8), default: 0] += 1 }
-        let ids = sorted.map { r in (name: Array((prefixes[r.id.prefix(8)] == 1 ? String(r.id.prefix(8)) : r.id).utf8), item: snapshotItem(r)) }
+        let ids = sorted.map { r in (name: Array((prefixes[r.id.prefix(8)] == 1 ? String(r.id.prefix(8)) : r.id.hex).utf8), item: snapshotItem(r)) }
         let newest = FileTime(nanos: sorted.last?.snapshot.timeNanos ?? 0)
         return directory([
             (Array("snapshots".utf8), byTime(sorted)),

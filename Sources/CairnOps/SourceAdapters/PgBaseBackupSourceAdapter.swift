@@ -1,4 +1,5 @@
 import CairnPlan
+import CairnFormat
 import CairnPostgres
 import CairnStorage
 import Foundation
@@ -33,7 +34,7 @@ struct PgBaseBackupSourceAdapter: SourceAdapter {
         }
         let (req, pitr) = try await timer.run("fetch") { () async throws -> (PointInTimeRestore.Request, PointInTimeRestore) in
             let r = try await env.open(repo)
-            guard let record = try r.snapshot(id: snap.id), let base = BaseBackupRecord(record) else {
+            guard let id = SnapshotID(hex: snap.id), let record = try r.snapshot(id: id), let base = BaseBackupRecord(record) else {
                 throw DrillFailure("snapshot \(snap.id.prefix(8)) is not a complete base backup")
             }
             // Quoted for the shell PostgreSQL runs restore_command with.

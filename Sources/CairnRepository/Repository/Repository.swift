@@ -10,10 +10,10 @@ import Glibc
 
 /// A snapshot together with its id (the name of its object in the store).
 public struct SnapshotRecord: Sendable {
-    public let id: String
+    public let id: SnapshotID
     public let snapshot: Snapshot
 
-    public init(id: String, snapshot: Snapshot) { self.id = id; self.snapshot = snapshot }
+    public init(id: SnapshotID, snapshot: Snapshot) { self.id = id; self.snapshot = snapshot }
 }
 
 /// An open repository: the store, its decrypted config, the master keys and
@@ -503,9 +503,13 @@ public final class Repository: Sendable {
         try index.latestSnapshot(name: name, sourceKind: sourceKind?.rawValue).flatMap { try records([$0]).first }
     }
 
-    /// Decoded rows; a row that no longer decodes (written by a newer Cairn) is left out.
+    /// Decoded rows; a row that no longer decodes (written by a newer Cairn) is left out, as is
+    /// one whose id is no snapshot id (the cache holds ids as hex; it is rebuilt from the store).
     private func records(_ rows: [SnapshotRow]) throws -> [SnapshotRecord] {
-        rows.compactMap { row in (try? Snapshot.decode(row.plaintext)).map { SnapshotRecord(id: row.id, snapshot: $0) } }
+        rows.compactMap { row in
+            guard let id = SnapshotID(hex: row.id), let snapshot = try? Snapshot.decode(row.plaintext) else { return nil }
+            return SnapshotRecord(id: id, snapshot: snapshot)
+        }
     }
 
     /// Resolves an id, a unique id prefix, or `latest` (optionally of one name).
@@ -526,7 +530,7 @@ public final class Repository: Sendable {
             }
             throw CairnError.snapshotNotFound(spec)
         }
-        guard matches.count == 1 else { throw CairnError.ambiguousSnapshot(spec, matches.map { String($0.id.prefix(12)) }) }
+        guard matches.count == 1 else { throw CairnError.ambiguousSnapshot(spec, matches.map { String($0.id.hex.prefix(12)) }) }
         return first
     }
 

@@ -65,7 +65,7 @@ struct DiffCommand: AsyncParsableCommand {
             Terminal.out(line)
         }
         if options.json {
-            Terminal.json(DiffStatsJSON(source_snapshot: a.id, target_snapshot: b.id, stats))
+            Terminal.json(DiffStatsJSON(source_snapshot: a.id.hex, target_snapshot: b.id.hex, stats))
             return
         }
         Terminal.out("")

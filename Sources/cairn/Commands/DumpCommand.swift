@@ -60,7 +60,7 @@ struct DumpCommand: AsyncParsableCommand {
         case .file:
             try await restorer.readContent(of: node, path: shown) { chunk in try writeAll(1, chunk, path: "standard output") }
             line.stop()
-            if options.json { Terminal.json(DumpJSON(snapshot_id: record.id, path: shown, kind: "file", members: nil, bytes: node.size), to: 2) }
+            if options.json { Terminal.json(DumpJSON(snapshot_id: record.id.hex, path: shown, kind: "file", members: nil, bytes: node.size), to: 2) }
         case .directory:
             var export = TarExport(repo: repo, restorer: restorer, fd: 1)
             try await export.run(nodes: [node], under: Array(components.dropLast().joined(separator: [47])))
@@ -87,7 +87,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     private func finish(record: SnapshotRecord, path: String, kind: String, export: TarExport) {
         for w in export.warnings { Terminal.warn(w) }
-        if options.json { Terminal.json(DumpJSON(snapshot_id: record.id, path: path, kind: kind, members: export.members, bytes: export.bytes), to: 2) }
+        if options.json { Terminal.json(DumpJSON(snapshot_id: record.id.hex, path: path, kind: kind, members: export.members, bytes: export.bytes), to: 2) }
     }
 }
 

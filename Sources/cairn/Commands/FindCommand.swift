@@ -79,7 +79,7 @@ struct FindMatchJSON: Encodable {
     let type: String, size: UInt64, mtime: String, mode: UInt32
 
     init(record: SnapshotRecord, match: SnapshotFinder.Match) {
-        snapshot_id = record.id; snapshot_name = record.snapshot.name
+        snapshot_id = record.id.hex; snapshot_name = record.snapshot.name
         snapshot_time = Terminal.rfc3339(record.snapshot.timeNanos); host = record.snapshot.host
         path = String(decoding: match.path, as: UTF8.self); path_raw = NodeJSON.rawIfNotUTF8(match.path)
         type = NodeJSON.typeName(match.node.kind); size = match.node.size

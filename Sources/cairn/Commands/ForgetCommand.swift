@@ -121,7 +121,7 @@ struct ForgetCommand: AsyncParsableCommand {
             // WAL no kept base backup needs goes with the base backups that needed it.
             let wal = try walRemovals(repo, removed: [])
             if !wal.isEmpty { try await lock.ensureValid() }
-            try await forgetter.remove(wal.map(\.snapshotID))
+            try await forgetter.remove(wal.map(\.snapshotID.hex))
             guard prune, !(out.removed.isEmpty && wal.isEmpty) else { return (out, wal, nil) }
             return (out, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
@@ -135,7 +135,7 @@ struct ForgetCommand: AsyncParsableCommand {
         if dryRun {
             let repo = try await options.open()
             let records = try chosen(repo)
-            printChosen(records, wal: try walRemovals(repo, removed: records.map(\.id)), pruned: nil)
+            printChosen(records, wal: try walRemovals(repo, removed: records.map(\.id.hex)), pruned: nil)
             return
         }
         let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds,
@@ -146,10 +146,10 @@ struct ForgetCommand: AsyncParsableCommand {
             let records = try chosen(repo)
             let forgetter = SnapshotForgetter(repo: repo)
             try await lock.ensureValid()
-            try await forgetter.remove(records.map(\.id))
+            try await forgetter.remove(records.map(\.id.hex))
             let wal = try walRemovals(repo, removed: [])
             if !wal.isEmpty { try await lock.ensureValid() }
-            try await forgetter.remove(wal.map(\.snapshotID))
+            try await forgetter.remove(wal.map(\.snapshotID.hex))
             guard prune else { return (records, wal, nil) }
             return (records, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
@@ -158,8 +158,8 @@ struct ForgetCommand: AsyncParsableCommand {
 
     func printChosen(_ records: [SnapshotRecord], wal: [WALRetention.Removal], pruned: PruneResult?) {
         if options.json {
-            Terminal.json(ForgetJSON(dry_run: dryRun, policy: nil, groups: [], removed: records.map(\.id),
-                                     wal_removed: wal.map { .init(id: $0.snapshotID, file: $0.file, reason: $0.reason) }, prune: pruned))
+            Terminal.json(ForgetJSON(dry_run: dryRun, policy: nil, groups: [], removed: records.map(\.id.hex),
+                                     wal_removed: wal.map { .init(id: $0.snapshotID.hex, file: $0.file, reason: $0.reason) }, prune: pruned))
             return
         }
         for r in records {
@@ -181,7 +181,7 @@ struct ForgetCommand: AsyncParsableCommand {
     func walRemovals(_ repo: Repository, removed: [String]) throws -> [WALRetention.Removal] {
         let all = try repo.snapshots()
         let gone = Set(removed)
-        return WALRetention.removable(snapshots: all, kept: Set(all.map(\.id)).subtracting(gone))
+        return WALRetention.removable(snapshots: all, kept: Set(all.map(\.id).filter { !gone.contains($0.hex) }))
     }
 
     func print(_ out: SnapshotForgetter.Outcome, policy: RetentionPolicy, pruned: PruneResult?, wal: [WALRetention.Removal]) {
@@ -192,7 +192,7 @@ struct ForgetCommand: AsyncParsableCommand {
                     return ForgetJSON.Entry(id: d.snapshot.id, time: Terminal.rfc3339(s.timeNanos), name: s.name, host: s.host, tags: s.tags,
                                             action: d.keep ? "keep" : "remove", reasons: d.reasons.map(\.description))
                 })
-            }, removed: out.removed, wal_removed: wal.map { .init(id: $0.snapshotID, file: $0.file, reason: $0.reason) }, prune: pruned))
+            }, removed: out.removed, wal_removed: wal.map { .init(id: $0.snapshotID.hex, file: $0.file, reason: $0.reason) }, prune: pruned))
             return
         }
         Terminal.out("policy: \(policy.description), periods in the time zone \(TimeZone.current.identifier)" + (dryRun ? " (dry run: nothing is removed)" : ""))

@@ -78,7 +78,7 @@ struct PgRestoreDumpCommand: AsyncParsableCommand {
         let repo = try await options.openForReading(operation: "pg restore-dump", lockOptions: lockOptions)
         let record = try repo.resolveSnapshot(snapshot, name: name)
         let bytes = try await LogicalDump(repo: repo).restore(snapshot: record, conninfo: dbname, create: create, arguments: pgRestoreArguments)
-        if options.json { Terminal.json(["snapshot_id": record.id, "bytes": String(bytes)]) }
+        if options.json { Terminal.json(["snapshot_id": record.id.hex, "bytes": String(bytes)]) }
         else { Terminal.out("restored dump \(record.id.prefix(8)) (\(Terminal.bytes(bytes))) through pg_restore") }
     }
 }

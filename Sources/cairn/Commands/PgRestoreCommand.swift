@@ -72,7 +72,7 @@ struct PgRestoreCommand: AsyncParsableCommand {
         }
         for w in o.warnings { Terminal.warn(w) }
         if options.json {
-            Terminal.json(PgRestoreJSON(base_snapshot: o.base.record.id, pgdata: req.pgdata, timeline: o.plan.targetTimeline,
+            Terminal.json(PgRestoreJSON(base_snapshot: o.base.record.id.hex, pgdata: req.pgdata, timeline: o.plan.targetTimeline,
                                         wal_segments: o.plan.segments.count, first_segment: o.plan.segments.first ?? "",
                                         last_segment: o.plan.segments.last ?? "", files: o.files, bytes: o.bytes, moved_aside: o.movedAside))
         } else {

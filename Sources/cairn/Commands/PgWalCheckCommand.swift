@@ -25,12 +25,12 @@ struct PgWalCheckCommand: AsyncParsableCommand {
         for b in bases {
             do {
                 let plan = try planner.plan(timeline: b.timeline, start: b.start, stop: b.stop, target: .latest)
-                backups.append(PgBackupCheckJSON(snapshot_id: b.record.id, time: Terminal.rfc3339(b.stopTimeNanos), system_id: b.systemID,
+                backups.append(PgBackupCheckJSON(snapshot_id: b.record.id.hex, time: Terminal.rfc3339(b.stopTimeNanos), system_id: b.systemID,
                                                  timeline: b.timeline, start_lsn: b.start.description, stop_lsn: b.stop.description,
                                                  restorable: plan.missing.isEmpty, missing: plan.missing,
                                                  recoverable_until: plan.missing.isEmpty ? plan.endTimeNanos.map(Terminal.rfc3339) : nil, problem: nil))
             } catch {
-                backups.append(PgBackupCheckJSON(snapshot_id: b.record.id, time: Terminal.rfc3339(b.stopTimeNanos), system_id: b.systemID,
+                backups.append(PgBackupCheckJSON(snapshot_id: b.record.id.hex, time: Terminal.rfc3339(b.stopTimeNanos), system_id: b.systemID,
                                                  timeline: b.timeline, start_lsn: b.start.description, stop_lsn: b.stop.description,
                                                  restorable: false, missing: [], recoverable_until: nil, problem: describe(error)))
             }
@@ -90,7 +90,7 @@ struct PgStatusCommand: AsyncParsableCommand {
         if options.json {
             Terminal.json(PgStatusJSON(wal_name: walName, files: files, newest_segment: newest?.file,
                                        newest_segment_time: newest.map { Terminal.rfc3339($0.timeNanos) }, newest_segment_age_seconds: age,
-                                       newest_base_backup: base?.record.id, newest_base_backup_time: base.map { Terminal.rfc3339($0.stopTimeNanos) }))
+                                       newest_base_backup: base?.record.id.hex, newest_base_backup_time: base.map { Terminal.rfc3339($0.stopTimeNanos) }))
         } else if let newest, let age {
             Terminal.out("WAL archive \(walName.debugDescription): \(files) files; newest segment \(newest.file) archived \(Terminal.rfc3339(newest.timeNanos)) (\(String(format: "%.0f", age)) s ago)")
             Terminal.out(base.map { "newest base backup \($0.record.id.prefix(8)) finished \(Terminal.rfc3339($0.stopTimeNanos))" } ?? "no base backup")

@@ -39,7 +39,7 @@ struct RedisRestoreCommand: AsyncParsableCommand {
         }
         let summary = outcome.summary
         if options.json {
-            Terminal.json(RedisRestoreJSON(snapshot_id: record.id, target: target, bytes: outcome.bytes, rdb_version: summary.version,
+            Terminal.json(RedisRestoreJSON(snapshot_id: record.id.hex, target: target, bytes: outcome.bytes, rdb_version: summary.version,
                                            keys: summary.keys, checksum: summary.checksumVerified ? String(summary.storedChecksum, radix: 16) : "disabled"))
         } else {
             Terminal.out("restored snapshot \(record.id.prefix(8)) to \(target): \(Terminal.bytes(outcome.bytes)), RDB v\(summary.version), \(summary.keys) keys, checksum \(summary.checksumVerified ? "OK" : "disabled in the source")")

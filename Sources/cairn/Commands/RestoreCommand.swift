@@ -82,7 +82,7 @@ struct RestoreCommand: AsyncParsableCommand {
         line.stop()
         for w in r.warnings { Terminal.warn(w) }
         if options.json {
-            Terminal.json(RestoreJSON(snapshot_id: record.id, target: target, files: r.files, directories: r.directories, bytes: r.bytes, warnings: r.warnings))
+            Terminal.json(RestoreJSON(snapshot_id: record.id.hex, target: target, files: r.files, directories: r.directories, bytes: r.bytes, warnings: r.warnings))
         } else {
             Terminal.out("restored snapshot \(record.id.prefix(8)) to \(target): \(r.files) files, \(r.directories) directories, \(Terminal.bytes(r.bytes))")
         }

@@ -93,7 +93,7 @@ struct SnapshotJSON: Encodable {
 
     init(_ r: SnapshotRecord) {
         let s = r.snapshot
-        id = r.id; name = s.name; time = Terminal.rfc3339(s.timeNanos); host = s.host; user = s.user
+        id = r.id.hex; name = s.name; time = Terminal.rfc3339(s.timeNanos); host = s.host; user = s.user
         tags = s.tags; paths = s.paths; kind = s.sourceKind.rawValue; logical_bytes = s.logicalBytes
         files = s.fileCount; new_bytes = s.newBytes; parent = s.parent?.hex; extra = s.extra
     }

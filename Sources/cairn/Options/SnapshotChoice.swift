@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnEngine
 import CairnRepository
+import CairnFormat
 import Foundation
 
 /// The one snapshot `ls`, `dump` and `restore` work on: an id, a unique id
@@ -28,7 +29,7 @@ extension SnapshotFilter {
     /// the filter selects. Shared by `find`, `tag`, `forget ID...` and `copy`.
     func records(ids: [String], in repo: Repository) throws -> [SnapshotRecord] {
         if ids.isEmpty { return try repo.snapshots(matching: self) }
-        var seen = Set<String>()
+        var seen = Set<SnapshotID>()
         return try ids.map { try repo.resolveSnapshot($0, filter: self) }.filter { seen.insert($0.id).inserted }
     }
 }

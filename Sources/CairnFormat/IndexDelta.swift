@@ -17,9 +17,9 @@ public struct IndexedPack: Hashable, Sendable {
 public struct IndexDelta: Hashable, Sendable {
     public static let version: UInt8 = 1
     public var packs: [IndexedPack]
-    public var supersedes: [ChunkID]
+    public var supersedes: [IndexObjectID]
 
-    public init(packs: [IndexedPack], supersedes: [ChunkID] = []) { self.packs = packs; self.supersedes = supersedes }
+    public init(packs: [IndexedPack], supersedes: [IndexObjectID] = []) { self.packs = packs; self.supersedes = supersedes }
 
     /// The most plaintext a writer puts in one delta (format-spec §10): a reader
     /// refuses index objects over 256 MiB, far above this.
@@ -29,7 +29,7 @@ public struct IndexDelta: Hashable, Sendable {
     /// pack larger than that gets a delta of its own), `supersedes` in the last
     /// one only: written in order, a reader that sees the superseding delta
     /// knows that every other part is already stored.
-    public static func parts(packs: [IndexedPack], supersedes: [ChunkID] = [], maximumBytes: Int = writerTargetBytes) -> [IndexDelta] {
+    public static func parts(packs: [IndexedPack], supersedes: [IndexObjectID] = [], maximumBytes: Int = writerTargetBytes) -> [IndexDelta] {
         var out: [IndexDelta] = [], current: [IndexedPack] = [], bytes = 0
         for p in packs {
             let size = estimatedBytes(p)
@@ -62,8 +62,8 @@ public struct IndexDelta: Hashable, Sendable {
         var r = ByteReader(bytes, what: what)
         let v = try r.u8()
         guard v == version else { throw FormatError.unsupportedVersion(what: what, version: Int(v), supported: Int(version)) }
-        var supersedes: [ChunkID] = []
-        for _ in 0..<(try r.count(elementsOfAtLeast: ChunkID.byteCount)) { supersedes.append(try r.id()) }
+        var supersedes: [IndexObjectID] = []
+        for _ in 0..<(try r.count(elementsOfAtLeast: IndexObjectID.byteCount)) { supersedes.append(try r.id(IndexObjectID.self)) }
         var packs: [IndexedPack] = []
         // A pack takes at least its id, type, size and count (35 bytes); an entry at least 36.
         for _ in 0..<(try r.count(elementsOfAtLeast: ChunkID.byteCount + 3)) {

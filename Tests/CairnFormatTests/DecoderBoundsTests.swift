@@ -60,7 +60,7 @@ final class DecoderBoundsTests: XCTestCase {
             IndexedPack(id: PackID(bytes: [UInt8](repeating: UInt8(i % 251), count: 31) + [UInt8(i / 251)])!, type: .data, size: 1 << 20,
                         entries: (0..<20).map { j in BlobEntry(type: .data, id: ChunkID(bytes: [UInt8](repeating: UInt8(j), count: 32))!, offset: UInt64(j) * 100, length: 100, rawLength: 90) })
         }
-        let old = [ChunkID(bytes: [UInt8](repeating: 0xee, count: 32))!]
+        let old = [IndexObjectID(bytes: [UInt8](repeating: 0xee, count: 32))!]
         let parts = IndexDelta.parts(packs: packs, supersedes: old, maximumBytes: 64 << 10)
         XCTAssertGreaterThan(parts.count, 10)
         XCTAssertEqual(parts.flatMap(\.packs), packs)

@@ -45,7 +45,7 @@ enum Fixtures {
     static let indexDelta = IndexDelta(packs: [
         IndexedPack(id: name(40), type: .data, size: dataPackLength + 300, entries: dataPackHeader.entries),
         IndexedPack(id: name(41), type: .metadata, size: metadataPackLength + 100, entries: metadataPackHeader.entries),
-    ], supersedes: [id(42), id(43)])
+    ], supersedes: [name(42), name(43)])
 
     static let contentRef = ContentRef(level: 1, ids: (50..<60).map { id($0) })
 

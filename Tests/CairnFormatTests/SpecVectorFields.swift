@@ -100,7 +100,7 @@ struct IndexDeltaFields: Decodable {
     func make() throws -> IndexDelta {
         IndexDelta(packs: try packs.map {
             IndexedPack(id: try sha256Name($0.id), type: try enumValue(packTypes, $0.type), size: $0.size, entries: try $0.entries.map { try $0.make() })
-        }, supersedes: try supersedes.map(id))
+        }, supersedes: try supersedes.map { try sha256Name($0) })
     }
 }
 

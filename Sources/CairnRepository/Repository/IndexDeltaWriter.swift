@@ -32,7 +32,7 @@ package final class IndexDeltaWriter {
 
     /// Writes what is left, naming `supersedes`; returns every name written.
     @discardableResult
-    package func finish(supersedes: [ChunkID]) async throws -> [String] {
+    package func finish(supersedes: [IndexObjectID]) async throws -> [String] {
         try await write(IndexDelta(packs: current, supersedes: supersedes))
         current = []; bytes = 0
         return written

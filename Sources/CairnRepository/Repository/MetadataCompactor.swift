@@ -132,7 +132,7 @@ public struct MetadataCompactor: Sendable {
             merged.append(key.name)
         }
         guard merged.count >= 2 else { return 0 }
-        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { ChunkID(hex: $0) }).encoded())
+        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { IndexObjectID(hex: $0) }).encoded())
         let name = Hex.encode(SHA256.hash(sealed))
         try await repo.store.put(ObjectKey(.index, name), sealed)
         try repo.index.markIndexed(packs.map(\.id), indexObject: name, size: sealed.count)

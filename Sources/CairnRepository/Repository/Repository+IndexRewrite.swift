@@ -17,7 +17,7 @@ extension Repository {
     /// `rewriteIndex(keeping:)` with the packs handed to the writer by
     /// `feed`, one at a time, so the new index is never all in memory.
     package func rewriteIndex(_ feed: (IndexDeltaWriter) async throws -> Void) async throws {
-        let old = try await store.list(.index).compactMap { ChunkID(hex: $0.name) }
+        let old = try await store.list(.index).compactMap { IndexObjectID(hex: $0.name) }
         let writer = IndexDeltaWriter(repo: self)
         try await feed(writer)
         let written = Set(try await writer.finish(supersedes: old))

@@ -455,12 +455,12 @@ public final class Repository: Sendable {
     /// `IndexDelta.parts`), the one naming `supersedes` last; returns the
     /// name of the last one.
     @discardableResult
-    public func saveIndexDelta(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> String {
+    public func saveIndexDelta(_ packs: [IndexedPack], supersedes: [IndexObjectID] = []) async throws -> String {
         try await saveIndexDeltas(packs, supersedes: supersedes).last!
     }
 
     /// `saveIndexDelta`, returning every name written, in order.
-    public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [ChunkID] = []) async throws -> [String] {
+    public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [IndexObjectID] = []) async throws -> [String] {
         let writer = IndexDeltaWriter(repo: self)
         writer.afterWrite = { [index] name, packs, size in try index.markIndexed(packs.map(\.id), indexObject: name, size: size) }
         for pack in packs { try await writer.add(pack) }

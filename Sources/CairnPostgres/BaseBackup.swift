@@ -71,7 +71,7 @@ public struct BaseBackup {
             try conn.query("SELECT pg_start_backup($1, true, false)", [label])
         }
         var options = BackupOptions(name: name)
-        options.profile = "file"
+        options.profile = ChunkerProfileName.file
         options.tags = tags
         options.fullPaths = false   // the data directory at the root: restored into any PGDATA
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }

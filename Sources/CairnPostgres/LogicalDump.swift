@@ -34,7 +34,7 @@ public struct LogicalDump {
         let started = Clock.monotonic()
         try child.start()
         var options = BackupOptions(name: name)
-        options.profile = "dump"
+        options.profile = ChunkerProfileName.dump
         options.tags = tags
         options.extra = [Key.kind: "dump", Key.database: database, Key.serverVersion: String(version)]
         options.beforeCommit = {

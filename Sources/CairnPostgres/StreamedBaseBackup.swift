@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnRepository
+import CairnFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +61,7 @@ public struct StreamedBaseBackup {
         tee.start()
 
         var options = BackupOptions(name: name)
-        options.profile = "file"
+        options.profile = ChunkerProfileName.file
         options.tags = tags
         options.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
                          BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: walName,

@@ -81,7 +81,7 @@ public final class WALArchive: Sendable {
         if let other = existing.first { throw PostgresError.conflictingWAL(file: fileName, archived: other.sha256, pushed: sha) }
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw PostgresError.other("cannot rewind \(path)") }
         var options = BackupOptions(name: name)
-        options.profile = "wal"
+        options.profile = ChunkerProfileName.wal
         options.extra = [Key.file: fileName, Key.sha256: sha, Key.size: String(size), "pg-wal-kind": wal.kind.rawValue]
         if wal.kind == .segment || wal.kind == .partial, let h = header {
             options.extra[Key.systemID] = String(h.systemID)

@@ -49,9 +49,12 @@ public final class WALArchive: Sendable {
     static let segmentGlob = String(repeating: "[0-9A-F]", count: 24)
 
     /// How many files the archive holds and its newest full segment, without reading every row.
+    /// The count is of the snapshots naming a WAL file, one range of the attribute index: requiring
+    /// their hash too (as `lookup` does) would probe the index once per archived file, a cost that
+    /// grows with history (Docs/performance.md, "Cache schema 6"), and every push records both.
     public func summary() throws -> (files: Int, newestSegment: WALCatalogRow?) {
         let index = repo.index
-        let files = try index.snapshotCount(WALCatalogRow.query(name: name))
+        let files = try index.snapshotCount(AttributeQuery(name: name, key: Key.file))
         let newest = try index.newestSnapshot(WALCatalogRow.query(name: name, valueGlob: Self.segmentGlob), fields: WALCatalogRow.fields)
         return (files, newest.map { WALCatalogRow($0, index: index) })
     }

@@ -30,6 +30,6 @@ enum SampleValues {
                 BlobEntry(type: .data, id: id(2), offset: 3000, length: 900, rawLength: 8000, base: id(1)),
             ]),
             IndexedPack(id: name(7), type: .metadata, size: 500, entries: [BlobEntry(type: .tree, id: id(3), offset: 0, length: 400, rawLength: 380)]),
-        ], supersedes: [id(8)])
+        ], supersedes: [name(8)])
     }
 }

@@ -29,34 +29,8 @@ work=$(mktemp -d /tmp/cairn-cold-open.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 commands=("snapshots --name pg-dump" "restore latest --name pg-dump --stdout")
 
-s3_requests() {  # moto's log lines after line $1, by kind
-  tail -n +"$(( $1 + 1 ))" "$moto_log" | python3 -c '
-import re, sys, collections
-c = collections.Counter()
-for line in sys.stdin:
-    m = re.search(r"\"(GET|PUT|POST|DELETE|HEAD) (\S+)", line)
-    if not m: continue
-    verb, path = m.groups()
-    if verb == "GET" and ("list-type" in path or path.rstrip("/").count("/") <= 1 and "?" in path): verb = "LIST"
-    c[verb] += 1
-print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")'
-}
-local_requests() {  # an strace log of one command on the local repository $2
-  python3 - "$1" "$2" <<'PY'
-import re, sys, collections
-log, repo = sys.argv[1], sys.argv[2]
-c = collections.Counter()
-for line in open(log, errors="replace"):
-    if repo not in line or "= -1" in line: continue
-    if re.search(r'\bopenat\(.*O_DIRECTORY', line):
-        if "O_NONBLOCK" in line or "getdents" in line: c["LIST"] += 1
-    elif re.search(r'\bopenat\(', line) and "O_RDONLY" in line: c["GET"] += 1
-    elif re.search(r'\brename(at2?)?\(', line): c["PUT"] += 1
-    elif re.search(r'\bunlink(at)?\(', line): c["DELETE"] += 1
-    elif re.search(r'\b(statx|newfstatat|stat)\(', line): c["HEAD"] += 1
-print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")
-PY
-}
+# shellcheck source=requests.sh
+source "$(dirname "$0")/requests.sh"
 
 echo "cold open of $url: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $repeat runs per binary and command, alternated"
 : >"$work/results"
@@ -71,12 +45,12 @@ for i in $(seq "$repeat"); do
         || { echo "$bin $c failed: $(tail -3 "$work/err")" >&2; exit 1; }
       reqs="-"
       if [ "$i" = 1 ]; then
-        if [ -n "$moto_log" ]; then reqs=$(s3_requests "$before")
+        if [ -n "$moto_log" ]; then reqs=$(s3_requests "$moto_log" "$before")
         elif command -v strace >/dev/null; then
           # shellcheck disable=SC2086
           CAIRN_CACHE_DIR="$work/count-$b" strace -f -qq -e trace=openat,rename,renameat,renameat2,unlink,unlinkat,stat,newfstatat,statx \
             -o "$work/strace" "$bin" $c >/dev/null 2>&1 || true
-          reqs=$(local_requests "$work/strace" "$url"); rm -rf "$work/count-$b"
+          reqs=$(local_requests "$work/strace" "${url#local:}"); rm -rf "$work/count-$b"
         fi
       fi
       printf '%s\t%s\t%s\t%s\n' "$b" "$c" "$(cat "$work/time" | tr ' ' '\t')" "$reqs" >>"$work/results"

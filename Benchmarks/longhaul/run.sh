@@ -121,35 +121,9 @@ push_segment() {
   rm -f "$f" "$work/err-$1"
 }
 
-# count_requests LOG_BEFORE: requests since; for s3 the moto log, for local an strace file.
-s3_requests() {  # lines of moto's log since line $1: "GET 12 LIST 4 PUT 3 ..."
-  tail -n +"$(( $1 + 1 ))" "$work/moto.log" | python3 -c '
-import re, sys, collections
-c = collections.Counter()
-for line in sys.stdin:
-    m = re.search(r"\"(GET|PUT|POST|DELETE|HEAD) (\S+)", line)
-    if not m: continue
-    verb, path = m.groups()
-    if verb == "GET" and ("list-type" in path or path.rstrip("/").count("/") <= 1 and "?" in path): verb = "LIST"
-    c[verb] += 1
-print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")'
-}
-local_requests() {  # an strace -f log of one command on repository $2
-  python3 - "$1" "$2" <<'PY'
-import re, sys, collections
-log, repo = sys.argv[1], sys.argv[2]
-c = collections.Counter()
-for line in open(log, errors="replace"):
-    if repo not in line or "= -1" in line: continue
-    if re.search(r'\bopenat\(.*O_DIRECTORY', line):
-        if "O_NONBLOCK" in line or "getdents" in line: c["LIST"] += 1
-    elif re.search(r'\bopenat\(', line) and "O_RDONLY" in line and "/tmp/" not in line.split(repo, 1)[1][:5]: c["GET"] += 1
-    elif re.search(r'\brename(at2?)?\(', line): c["PUT"] += 1
-    elif re.search(r'\bunlink(at)?\(', line): c["DELETE"] += 1
-    elif re.search(r'\b(statx|newfstatat|stat)\(', line): c["HEAD"] += 1
-print(" ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none")
-PY
-}
+# s3_requests, local_requests: the requests of one command.
+# shellcheck source=requests.sh
+source Benchmarks/longhaul/requests.sh
 
 median_of() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] }'; }
 
@@ -181,7 +155,7 @@ run() {
       "$CAIRN" "${args[@]}" >/dev/null 2>"$work/err" || { echo "  $label failed: $(tail -3 "$work/err")"; return 0; }
     times+=("$(awk '{ print $1 }' "$work/time")"); cpus+=("$(awk '{ print $2 + $3 }' "$work/time")")
     # The requests of one run: on S3 the first run's lines of moto's log.
-    [ "$store" = s3 ] && [ "$i" = 1 ] && reqs=$(s3_requests "$before")
+    [ "$store" = s3 ] && [ "$i" = 1 ] && reqs=$(s3_requests "$work/moto.log" "$before")
   done
   if [ "$store" = local ]; then
     if command -v strace >/dev/null; then

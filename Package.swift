@@ -153,6 +153,6 @@ let package = Package(
         .testTarget(name: "CairnStoresTests", dependencies: ["CairnStores", "CairnStorage"]),
         .testTarget(name: "CairnPlanTests", dependencies: ["CairnPlan"]),
         // cairn plan/run/status/drill/schedule/report against real PostgreSQL and redis-server and the real binary.
-        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnPostgres", "CairnEngine", "CairnStorage", "CairnTestSupport", "cairn"]),
+        .testTarget(name: "CairnOpsTests", dependencies: ["CairnOps", "CairnPlan", "CairnFormat", "CairnPostgres", "CairnEngine", "CairnStorage", "CairnTestSupport", "cairn"]),
     ]
 )

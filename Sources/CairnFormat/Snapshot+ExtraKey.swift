@@ -23,9 +23,6 @@ extension Snapshot {
         public static let pgWALSize = ExtraKey("pg-wal-size")
         /// The cluster's system identifier.
         public static let pgSystemID = ExtraKey("pg-system-id")
-
-        /// The prefix of every key a Redis backup writes (the copy of such a stream re-chunks with `rdb`).
-        public static let redisPrefix = "redis."
     }
 }
 

@@ -1,8 +1,10 @@
 import CairnFormat
 
 /// The `extra` keys of a Redis backup's snapshot (all under `redis.`, which tells a copy to re-chunk the
-/// stream with the `rdb` profile).
+/// stream with the `rdb` profile: CairnOps' `RedisSourceAdapter.unrecordedProfile`).
 extension Snapshot.ExtraKey {
+    /// The prefix of every key a Redis backup writes.
+    public static let redisPrefix = "redis."
     /// The RDB format version of the file stored.
     public static let redisRDBVersion = Snapshot.ExtraKey("redis.rdb_version")
     /// Keys of every database, as the validator counted them.

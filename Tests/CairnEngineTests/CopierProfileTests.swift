@@ -45,19 +45,25 @@ final class CopierProfileTests: XCTestCase {
         }
     }
 
-    func testSnapshotsWithoutARecordedProfileGetTheirSourcesProfile() throws {
+    func testSnapshotsWithoutARecordedProfileGetTheProfileTheirSourceDeclares() throws {
         let config = RepositoryConfig(repositoryID: [UInt8](repeating: 1, count: 32), createdNanos: 0)
         let root = try XCTUnwrap(ChunkID(bytes: [UInt8](repeating: 7, count: 32)))
         func snapshot(_ kind: String, _ extra: [String: String]) -> Snapshot {
             Snapshot(timeNanos: 0, name: "n", host: "h", user: "u", tags: [], paths: ["-"], sourceKind: .init(rawValue: kind), root: root, extra: extra)
         }
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-wal-file": "000000010000000000000001"]), in: config), "wal")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["redis.keys": "3", "redis.rdb_version": "11"]), in: config), "rdb")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", ["pg-kind": "dump"]), in: config), "dump")
-        XCTAssertEqual(Copier.profile(of: snapshot("tree", ["pg-kind": "base"]), in: config), "file")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "wal", "redis.keys": "1"]), in: config), "wal",
-                       "a recorded profile wins")
-        XCTAssertEqual(Copier.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "custom"]), in: config), "dump",
+        // Rules as source adapters declare them (the registry's own are checked in CairnOpsTests).
+        let rules = [UnrecordedProfile(profile: "wal") { $0.extra["x-wal"] != nil }, UnrecordedProfile(profile: "rdb") { $0.extra["x-rdb"] != nil }]
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", ["x-wal": "1"]), rules: rules, in: config), "wal")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", ["x-rdb": "1"]), rules: rules, in: config), "rdb")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", ["x-rdb": "1"]), rules: [], in: config), "dump",
+                       "no rule: a stream's default")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", ["pg-kind": "dump"]), rules: rules, in: config), "dump")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("tree", ["pg-kind": "base"]), rules: rules, in: config), "file")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "wal", "x-rdb": "1"]), rules: rules, in: config),
+                       "wal", "a recorded profile wins")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", [SnapshotFacts.chunkerProfile.rawValue: "custom"]), rules: rules, in: config), "dump",
                        "a profile the destination lacks falls back to the kind's default")
+        XCTAssertEqual(UnrecordedProfile.profile(of: snapshot("stream", ["x-wal": "1"]), rules: [UnrecordedProfile(profile: "custom") { _ in true }], in: config),
+                       "dump", "so does a rule's profile the destination lacks")
     }
 }

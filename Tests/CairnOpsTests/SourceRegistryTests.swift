@@ -1,3 +1,4 @@
+import CairnFormat
 import CairnEngine
 import CairnRepository
 import CairnOps
@@ -35,6 +36,22 @@ final class SourceRegistryTests: XCTestCase {
         repository = "onsite"
         dbname = "host=/run/postgresql"
         """
+
+    /// A re-chunking copy of a snapshot written before backups recorded their chunker profile uses the
+    /// profile its source declares (issue 19: the Copier itself no longer knows any source's keys).
+    func testOldSnapshotsGetTheProfileTheirSourceDeclares() throws {
+        let config = RepositoryConfig(repositoryID: [UInt8](repeating: 1, count: 32), createdNanos: 0)
+        let root = try XCTUnwrap(ChunkID(bytes: [UInt8](repeating: 7, count: 32)))
+        func profile(_ kind: String, _ extra: [String: String]) -> String {
+            let s = Snapshot(timeNanos: 0, name: "n", host: "h", user: "u", tags: [], paths: ["-"], sourceKind: .init(rawValue: kind), root: root, extra: extra)
+            return UnrecordedProfile.profile(of: s, rules: SourceRegistry.unrecordedProfiles, in: config)
+        }
+        XCTAssertEqual(profile("stream", ["pg-wal-file": "000000010000000000000001"]), "wal")
+        XCTAssertEqual(profile("stream", ["redis.keys": "3", "redis.rdb_version": "11"]), "rdb")
+        XCTAssertEqual(profile("stream", ["pg-kind": "dump"]), "dump")
+        XCTAssertEqual(profile("tree", ["pg-kind": "base"]), "file")
+        XCTAssertEqual(profile("stream", ["chunker-profile": "wal", "redis.keys": "1"]), "wal", "a recorded profile wins")
+    }
 
     func testEveryKindHasExactlyOneAdapter() {
         for kind in SourceKind.allCases {

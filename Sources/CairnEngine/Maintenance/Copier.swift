@@ -57,8 +57,12 @@ public final class Copier: @unchecked Sendable {
     /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
     var wholePacksTried = Set<PackID>()
 
-    public init(source: Repository, destination: Repository) throws {
-        self.source = source; self.destination = destination
+    /// The profiles of source snapshots that do not record theirs (`UnrecordedProfile`: the source
+    /// adapters declare them, CairnOps' `SourceRegistry.unrecordedProfiles`).
+    let unrecordedProfiles: [UnrecordedProfile]
+
+    public init(source: Repository, destination: Repository, unrecordedProfiles: [UnrecordedProfile] = []) throws {
+        self.source = source; self.destination = destination; self.unrecordedProfiles = unrecordedProfiles
         copiedTrees = try ScratchIDMap(); copiedLists = try ScratchIDMap(); rechunkedTrees = try ScratchIDMap()
     }
 
@@ -102,7 +106,7 @@ public final class Copier: @unchecked Sendable {
                         try await copyDeltas(deltas, saver: saver, report: &report)
                     }
                 } else {
-                    root = try await rechunkTree(s.root, profile: Self.profile(of: s, in: destination.config), saver: saver, report: &report)
+                    root = try await rechunkTree(s.root, profile: profile(of: s), saver: saver, report: &report)
                 }
                 try await saver.finish()
                 var copy = s
@@ -124,23 +128,9 @@ public final class Copier: @unchecked Sendable {
         a.name == b.name && a.timeNanos == b.timeNanos && a.host == b.host && a.paths == b.paths && a.sourceKind == b.sourceKind
     }
 
-    /// The chunker profile a snapshot's content was cut with, for re-chunking: the one the
-    /// backup recorded, else (snapshots written before it was recorded) the one its source
-    /// always uses: `wal` for PostgreSQL WAL files, `rdb` for Redis, `dump` for other
-    /// streams, `file` for trees. A profile the destination lacks falls back to the last.
-    static func profile(of s: Snapshot, in destination: RepositoryConfig) -> String {
-        let fallback = s.sourceKind == .stream ? ChunkerProfileName.dump : ChunkerProfileName.file
-        let profile: String
-        if let p = s.extra[SnapshotFacts.chunkerProfile] {
-            profile = p
-        } else if s.sourceKind == .stream && s.extra[.pgWALFile] != nil {
-            profile = ChunkerProfileName.wal
-        } else if s.sourceKind == .stream && s.extra.keys.contains(where: { $0.hasPrefix(Snapshot.ExtraKey.redisPrefix) }) {
-            profile = ChunkerProfileName.rdb
-        } else {
-            profile = fallback
-        }
-        return destination.profile(named: profile) != nil ? profile : fallback
+    /// The chunker profile a snapshot's content was cut with, for re-chunking (`UnrecordedProfile`).
+    func profile(of s: Snapshot) -> String {
+        UnrecordedProfile.profile(of: s, rules: unrecordedProfiles, in: destination.config)
     }
 
     // MARK: copy by id
@@ -184,9 +174,7 @@ public final class Copier: @unchecked Sendable {
             guard let base = loc.base else { pend(id, type, loc); continue }
             try deltas.append(id)
             if try saver.claim(base, type: .data) {
-                let baseLoc = try DeltaBaseRule.usable(base, at: try? await source.locate(base, type: .data), forDelta: id, in: loc.pack,
-                                                       index: "of the source")
-                pend(base, .data, baseLoc)
+                pend(base, .data, try await source.deltaBaseLocation(base, forDelta: id, in: loc.pack, index: "of the source"))
             }
         }
         if pending.count >= Self.batchBlobs || pendingBytes >= batchLimit { try await copyPending(saver: saver, report: &report) }

@@ -84,10 +84,8 @@ extension Restorer {
     /// reopened through ".." (and checked) when the walk climbs back.
     static let openDirectories = 48
 
-    /// One directory of the current path.
+    /// One directory of the current path, as the restore keeps it (`TreeWalker` holds its nodes).
     private struct Level {
-        let nodes: [Node]
-        var next = 0
         /// Open while near the bottom of the path (nil above `openDirectories`).
         var handle: DirectoryHandle?
         let identity: (device: UInt64, inode: UInt64)
@@ -199,97 +197,115 @@ extension Restorer {
         }
     }
 
+    /// Restores every entry of the tree through `TreeWalker` (the one tree walk), then waits for the files.
     private func walkTree(_ rootTree: Tree, walk: inout TreeWalk, group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
-        var levels = [Level(nodes: rootTree.nodes, handle: walk.root, identity: (walk.root.device, walk.root.inode),
-                            node: nil, id: 0, whole: walk.includes.isEmpty)]
-        while let top = levels.indices.last {
-            guard levels[top].next < levels[top].nodes.count else {
-                let done = levels.removeLast()
-                guard let node = done.node, let handle = done.handle else { continue }
-                if let up = levels.indices.last, levels[up].handle == nil {
-                    levels[up].handle = try handle.parent(expected: levels[up].identity, display: Self.display(levels.dropLast(), levels[up].name))
-                }
-                walk.result.directories += 1
-                if walk.pendingFiles[done.id] == nil {
-                    let failures = finishDirectory(node, handle: handle, walk: walk)
-                    if !failures.isEmpty {
-                        let path = Self.display(levels, node.name)
-                        walk.result.warnings += failures.map { "\(path): \($0)" }
-                    }
-                } else {
-                    walk.waiting[done.id] = (node, handle, Self.display(levels, node.name))
-                }
-                continue
-            }
-            let node = levels[top].nodes[levels[top].next]
-            levels[top].next += 1
-            var whole = levels[top].whole
-            if !whole {
-                let (take, descend) = Self.selected(levels.dropFirst().map(\.name) + [node.name], walk.includes)
-                guard take || (descend && node.kind == .directory) else { continue }
-                whole = take
-            }
-            if whole { walk.result.selected += 1 }
-            guard let dir = levels[top].handle else { throw CairnError.other("restore lost its place in the target") }
-            let path = Self.display(levels, node.name)
-            switch node.kind {
-            case .directory:
-                let (sub, replaced) = try dir.subdirectory(node.name, display: path)
-                if let replaced { walk.result.warnings.append(replaced) }
-                var nodes: [Node] = []
-                if let subtree = node.subtree { nodes = try await tree(subtree, path: path).nodes }
-                walk.directoryIDs += 1
-                levels.append(Level(nodes: nodes, handle: sub, identity: (sub.device, sub.inode), node: node, id: walk.directoryIDs, whole: whole))
-                if levels.count > Self.openDirectories { levels[levels.count - Self.openDirectories - 1].handle = nil }
-            case .symlink:
-                var failures: [String] = []
-                let replaced = try dir.makeSymlink(node.name, target: node.linkTarget, display: path) { name in
-                    failures = dir.setSymlinkMetadata(name, uid: walk.ids(node).uid, gid: walk.ids(node).gid, setOwner: walk.setOwner, xattrs: node.xattrs,
-                                                      mtime: Self.timespec(node.mtime))
-                }
-                walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
-            case .fifo, .characterDevice, .blockDevice:
-                do {
-                    let (replaced, failures) = try dir.makeSpecialFile(node, setOwner: walk.setOwner, mtime: Self.timespec(node.mtime), display: path)
-                    walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
-                } catch let e as CairnError {
-                    // A device node without the privilege to make it: the rest of the restore goes on.
-                    walk.result.warnings.append(e.description)
-                }
-            case .socket:
-                // A socket is made by the program that listens on it, not by a restore (as restic and tar do).
-                break
-            case .file:
-                let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
-                if let key, walk.firsts[key] != nil {
-                    // Entries that shared an inode when backed up were hard links: link to the first copy once it is written.
-                    if let t = walk.firsts[key]?.task, walk.plan.files.contains(where: { $0.job.index == t }) {
-                        try await dispatchPlan(walk: &walk, group: &group, stop: stop)
-                    }
-                    while let t = walk.firsts[key]?.task, walk.inFlight[t] != nil, let done = await group.next() {
-                        absorb(done, into: &walk, stop: stop)
-                    }
-                    guard walk.failure == nil else { throw StopWalk() }
-                    if try link(node, path: path, in: dir, identity: levels[top].identity, key: key, walk: &walk) { continue }
-                    // Not linkable (the file system's link limit, say): a copy of its own, which later links use.
-                }
-                guard walk.failure == nil else { throw StopWalk() }
-                let index = walk.started, directory = levels[top].id
-                walk.started += 1
-                walk.inFlight[index] = directory
-                walk.pendingFiles[directory, default: 0] += 1
-                if let key {
-                    walk.firsts[key] = FirstCopy(components: levels.dropFirst().map(\.name) + [node.name], directory: levels[top].identity, task: index)
-                    walk.firstTasks[index] = key
-                }
-                let job = FileJob(node: node, directory: dir, display: path, index: index, directoryID: directory,
-                                  owner: walk.setOwner ? walk.ids(node) : nil)
-                try await plan(RestoringFile(job: job), walk: &walk, group: &group, stop: stop)
-            }
-        }
+        let root = Level(handle: walk.root, identity: (walk.root.device, walk.root.inode), node: nil, id: 0, whole: walk.includes.isEmpty)
+        try await TreeWalker.walk(nodes: rootTree.nodes, root: root, visit: { path, node, levels in
+            try await restoreEntry(node, path: path, levels: &levels, walk: &walk, group: &group, stop: stop)
+        }, leave: { path, done, levels in
+            try leaveDirectory(done, path: path, levels: &levels, walk: &walk)
+        })
         try await dispatchPlan(walk: &walk, group: &group, stop: stop)
         while walk.running > 0, let done = await group.next() { absorb(done, into: &walk, stop: stop) }
         guard walk.failure == nil else { throw StopWalk() }
+    }
+
+    /// Restores one entry (`path` below the target, raw) into its directory, the last of
+    /// `levels`; returns the directory it names (made, its tree loaded) for the walk to go into.
+    private func restoreEntry(_ node: Node, path rawPath: [UInt8], levels: inout [Level], walk: inout TreeWalk,
+                              group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws -> (nodes: [Node], level: Level)? {
+        let top = levels.count - 1
+        var whole = levels[top].whole
+        if !whole {
+            let (take, descend) = Self.selected(levels.dropFirst().map(\.name) + [node.name], walk.includes)
+            guard take || (descend && node.kind == .directory) else { return nil }
+            whole = take
+        }
+        if whole { walk.result.selected += 1 }
+        guard let dir = levels[top].handle else { throw CairnError.other("restore lost its place in the target") }
+        // Names hold no "/" (Tree's decoder refuses them): the whole path escapes as its names do one by one.
+        let path = EscapedText.escape(rawPath)
+        switch node.kind {
+        case .directory:
+            let (sub, replaced) = try dir.subdirectory(node.name, display: path)
+            if let replaced { walk.result.warnings.append(replaced) }
+            var nodes: [Node] = []
+            if let subtree = node.subtree { nodes = try await tree(subtree, path: path).nodes }
+            walk.directoryIDs += 1
+            // The new level is the deepest: the one `openDirectories` above it lets its descriptor go.
+            if levels.count + 1 > Self.openDirectories { levels[levels.count - Self.openDirectories].handle = nil }
+            return (nodes, Level(handle: sub, identity: (sub.device, sub.inode), node: node, id: walk.directoryIDs, whole: whole))
+        case .symlink:
+            var failures: [String] = []
+            let replaced = try dir.makeSymlink(node.name, target: node.linkTarget, display: path) { name in
+                failures = dir.setSymlinkMetadata(name, uid: walk.ids(node).uid, gid: walk.ids(node).gid, setOwner: walk.setOwner, xattrs: node.xattrs,
+                                                  mtime: Self.timespec(node.mtime))
+            }
+            walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
+        case .fifo, .characterDevice, .blockDevice:
+            do {
+                let (replaced, failures) = try dir.makeSpecialFile(node, setOwner: walk.setOwner, mtime: Self.timespec(node.mtime), display: path)
+                walk.result.warnings += failures.map { "\(path): \($0)" } + (replaced.map { [$0] } ?? [])
+            } catch let e as CairnError {
+                // A device node without the privilege to make it: the rest of the restore goes on.
+                walk.result.warnings.append(e.description)
+            }
+        case .socket:
+            // A socket is made by the program that listens on it, not by a restore (as restic and tar do).
+            break
+        case .file:
+            try await restoreFile(node, path: path, in: dir, levels: levels, walk: &walk, group: &group, stop: stop)
+        }
+        return nil
+    }
+
+    /// A file: a hard link to the first copy of its inode when it was one, else added to the plan.
+    private func restoreFile(_ node: Node, path: String, in dir: DirectoryHandle, levels: [Level], walk: inout TreeWalk,
+                             group: inout TaskGroup<[FileResult]>, stop: FailedFile) async throws {
+        guard let level = levels.last else { return }
+        let key = node.inode != 0 ? HardLinkKey(device: node.device, inode: node.inode) : nil
+        if let key, walk.firsts[key] != nil {
+            // Entries that shared an inode when backed up were hard links: link to the first copy once it is written.
+            if let t = walk.firsts[key]?.task, walk.plan.files.contains(where: { $0.job.index == t }) {
+                try await dispatchPlan(walk: &walk, group: &group, stop: stop)
+            }
+            while let t = walk.firsts[key]?.task, walk.inFlight[t] != nil, let done = await group.next() {
+                absorb(done, into: &walk, stop: stop)
+            }
+            guard walk.failure == nil else { throw StopWalk() }
+            if try link(node, path: path, in: dir, identity: level.identity, key: key, walk: &walk) { return }
+            // Not linkable (the file system's link limit, say): a copy of its own, which later links use.
+        }
+        guard walk.failure == nil else { throw StopWalk() }
+        let index = walk.started, directory = level.id
+        walk.started += 1
+        walk.inFlight[index] = directory
+        walk.pendingFiles[directory, default: 0] += 1
+        if let key {
+            walk.firsts[key] = FirstCopy(components: levels.dropFirst().map(\.name) + [node.name], directory: level.identity, task: index)
+            walk.firstTasks[index] = key
+        }
+        let job = FileJob(node: node, directory: dir, display: path, index: index, directoryID: directory,
+                          owner: walk.setOwner ? walk.ids(node) : nil)
+        try await plan(RestoringFile(job: job), walk: &walk, group: &group, stop: stop)
+    }
+
+    /// A directory whose entries have all been started: its parent's descriptor reopened
+    /// (through "..", checked) if it was let go, and its metadata set now or, while its
+    /// files are still being written, by the last of them (`absorb`).
+    private func leaveDirectory(_ done: Level, path rawPath: [UInt8], levels: inout [Level], walk: inout TreeWalk) throws {
+        guard let node = done.node, let handle = done.handle else { return }
+        let path = EscapedText.escape(rawPath)
+        if let up = levels.indices.last, levels[up].handle == nil {
+            let parent = rawPath[..<(rawPath.lastIndex(of: 0x2F) ?? rawPath.startIndex)]
+            levels[up].handle = try handle.parent(expected: levels[up].identity, display: parent.isEmpty ? "/" : EscapedText.escape(Array(parent)))
+        }
+        walk.result.directories += 1
+        if walk.pendingFiles[done.id] == nil {
+            walk.result.warnings += finishDirectory(node, handle: handle, walk: walk).map { "\(path): \($0)" }
+        } else {
+            walk.waiting[done.id] = (node, handle, path)
+        }
     }
 
     /// Adds `file`'s content to the plan (list blobs expanded as the walk
@@ -364,13 +380,6 @@ extension Restorer {
     private func finishDirectory(_ node: Node, handle: DirectoryHandle, walk: TreeWalk) -> [String] {
         DirectoryHandle.setMetadata(fd: handle.fd, uid: walk.ids(node).uid, gid: walk.ids(node).gid, setOwner: walk.setOwner, mode: node.mode,
                                     xattrs: node.xattrs, mtime: Self.timespec(node.mtime))
-    }
-
-    /// "/a/b/name" for messages, escaped (`EscapedText`).
-    private static func display(_ levels: some Collection<Level>, _ name: [UInt8]) -> String {
-        var s = ""
-        for l in levels.dropFirst() { s += "/" + EscapedText.escape(l.name) }
-        return s + "/" + EscapedText.escape(name)
     }
 
     private static func selected(_ rel: [[UInt8]], _ includes: [[[UInt8]]]) -> (take: Bool, descend: Bool) {

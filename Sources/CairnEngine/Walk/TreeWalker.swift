@@ -2,8 +2,9 @@ import CairnFormat
 
 /// The one walk over a snapshot's directories: depth first from a root tree,
 /// each node handed over (with its path) before the directory it names is
-/// walked. Prune's mark, copy, lock extension and `ls` walk through here;
-/// file content goes through `ListExpander`.
+/// walked. Restore, prune's mark, copy (by id and re-chunking), snapshot
+/// repair, scrub's damage trace, lock extension, `find`, `diff` and `ls` walk
+/// through here; file content goes through `ListExpander`.
 ///
 /// Iterative: one frame per directory level (its nodes and the position in
 /// them) and one path buffer extended and cut back per level, so memory grows
@@ -22,32 +23,61 @@ enum TreeWalker {
                      load: (ChunkID) async throws -> Tree,
                      visit: (_ path: [UInt8], _ node: Node) async throws -> Void = { _, _ in },
                      leave: (ChunkID) async throws -> Void = { _ in }) async throws {
-        struct Frame {
-            let id: ChunkID
-            let nodes: [Node]
-            var next = 0
-            /// Length of the path of this directory.
-            let pathLength: Int
-        }
         guard try await enter(root) else { return }
+        try await walk(nodes: try await load(root).nodes, root: root, visit: { path, node, _ in
+            try await visit(path, node)
+            guard node.kind == .directory, let sub = node.subtree, try await enter(sub) else { return nil }
+            return (try await load(sub).nodes, sub)
+        }, leave: { _, id, _ in
+            try await leave(id)
+        })
+    }
+
+    /// The walk itself, for walks that keep state of their own per directory
+    /// (`Level`: the restore's open directory, a rewrite's new nodes). From
+    /// `nodes`, the root directory's (its state `root`): `visit` gets each node,
+    /// its path below the root ("/a/b", raw bytes) and the states of the
+    /// directories on the way to it (the last is its own directory's; any may
+    /// be changed), and returns the nodes and state of the directory it names
+    /// when the walk is to go into it (nil: not, or not a directory). `leave`
+    /// gets each directory's state once everything below it was walked (the
+    /// root's last), with the directory's path and the states above it.
+    static func walk<Level>(nodes: [Node], root: Level,
+                            visit: (_ path: [UInt8], _ node: Node, _ levels: inout [Level]) async throws -> (nodes: [Node], level: Level)?,
+                            leave: (_ path: [UInt8], _ done: Level, _ levels: inout [Level]) async throws -> Void) async throws {
         var path: [UInt8] = []
-        var stack = [Frame(id: root, nodes: try await load(root).nodes, pathLength: 0)]
-        while let top = stack.indices.last {
-            guard stack[top].next < stack[top].nodes.count else {
-                let done = stack.removeLast()
-                try await leave(done.id)
-                path.removeSubrange((stack.last?.pathLength ?? 0)...)
+        var frames = [Frame(nodes: nodes, pathLength: 0)]
+        var levels = [root]
+        while let top = frames.indices.last {
+            guard frames[top].next < frames[top].nodes.count else {
+                path.removeSubrange(frames.removeLast().pathLength...)
+                let done = levels.removeLast()
+                try await leave(path, done, &levels)
                 continue
             }
-            let node = stack[top].nodes[stack[top].next]
-            stack[top].next += 1
-            path.removeSubrange(stack[top].pathLength...)
+            let node = frames[top].nodes[frames[top].next]
+            frames[top].next += 1
+            path.removeSubrange(frames[top].pathLength...)
             path.append(0x2F); path += node.name
-            try await visit(path, node)
-            if node.kind == .directory, let sub = node.subtree, try await enter(sub) {
-                stack.append(Frame(id: sub, nodes: try await load(sub).nodes, pathLength: path.count))
+            if let next = try await visit(path, node, &levels) {
+                frames.append(Frame(nodes: next.nodes, pathLength: path.count))
+                levels.append(next.level)
             }
         }
+    }
+
+    /// One directory level of a walk: its nodes and the next to visit.
+    private struct Frame {
+        let nodes: [Node]
+        var next = 0
+        /// Length of the path of this directory.
+        let pathLength: Int
+    }
+
+    /// A directory being rebuilt: the old tree's id and the nodes made so far.
+    private struct Rebuilt {
+        let id: ChunkID
+        var nodes: [Node] = []
     }
 
     /// A walk that rebuilds every tree from the bottom up (copy's re-chunking, snapshot
@@ -63,36 +93,31 @@ enum TreeWalker {
                         load: (_ id: ChunkID, _ path: [UInt8]) async throws -> Tree,
                         change: (_ path: [UInt8], _ node: inout Node) async throws -> Void,
                         save: (_ id: ChunkID, _ path: [UInt8], _ nodes: [Node]) async throws -> ChunkID) async throws -> ChunkID {
-        struct Frame {
-            let id: ChunkID
-            var nodes: [Node]
-            var next = 0
-            let pathLength: Int
-        }
         if let done = try await known(root, []) { return done }
-        var path: [UInt8] = []
-        var stack = [Frame(id: root, nodes: try await load(root, path).nodes, pathLength: 0)]
-        while true {
-            let top = stack.count - 1
-            guard stack[top].next < stack[top].nodes.count else {
-                let done = stack.removeLast()
-                path.removeSubrange(done.pathLength...)
-                let made = try await save(done.id, path, done.nodes)
-                guard let parent = stack.indices.last else { return made }
-                stack[parent].nodes[stack[parent].next - 1].subtree = made
-                continue
+        var made = root
+        let rootNodes = try await load(root, []).nodes
+        try await walk(nodes: rootNodes, root: Rebuilt(id: root), visit: { path, node, levels in
+            var node = node
+            try await change(path, &node)
+            var next: (nodes: [Node], level: Rebuilt)? = nil
+            if node.kind == .directory, let sub = node.subtree {
+                if let done = try await known(sub, path) {
+                    node.subtree = done
+                } else {
+                    next = (try await load(sub, path).nodes, Rebuilt(id: sub))
+                }
             }
-            let i = stack[top].next
-            stack[top].next += 1
-            path.removeSubrange(stack[top].pathLength...)
-            path.append(0x2F); path += stack[top].nodes[i].name
-            try await change(path, &stack[top].nodes[i])
-            guard stack[top].nodes[i].kind == .directory, let sub = stack[top].nodes[i].subtree else { continue }
-            if let done = try await known(sub, path) {
-                stack[top].nodes[i].subtree = done
+            levels[levels.count - 1].nodes.append(node)
+            return next
+        }, leave: { path, done, levels in
+            let id = try await save(done.id, path, done.nodes)
+            // The directory's node is the last its parent has so far.
+            if let parent = levels.indices.last, let last = levels[parent].nodes.indices.last {
+                levels[parent].nodes[last].subtree = id
             } else {
-                stack.append(Frame(id: sub, nodes: try await load(sub, path).nodes, pathLength: path.count))
+                made = id
             }
-        }
+        })
+        return made
     }
 }

@@ -1,3 +1,4 @@
+import CairnFormat
 import CairnEngine
 import CairnPlan
 import CairnPostgres
@@ -9,6 +10,11 @@ struct PgWALSourceAdapter: SourceAdapter {
 
     /// Archived WAL stays while a kept base backup needs it, whatever `forget`'s policy says.
     var separateRetention: SeparateRetention? { WALRetention.separateRetention }
+
+    /// An archived WAL file was always cut with the `wal` profile.
+    var unrecordedProfile: UnrecordedProfile? {
+        UnrecordedProfile(profile: ChunkerProfileName.wal) { $0.sourceKind == .stream && $0.extra[WALArchive.Key.file] != nil }
+    }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         .notRun("pg-wal is filled by archive_command (cairn wal-push)")

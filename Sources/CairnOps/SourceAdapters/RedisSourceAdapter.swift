@@ -1,3 +1,4 @@
+import CairnEngine
 import CairnFormat
 import CairnPlan
 import CairnRedis
@@ -8,6 +9,13 @@ import Foundation
 /// it into a temporary redis-server and compares the key count with the one the backup recorded.
 struct RedisSourceAdapter: SourceAdapter {
     var kind: SourceKind { .redis }
+
+    /// A Redis backup's stream (its keys all under `redis.`) was always cut with the `rdb` profile.
+    var unrecordedProfile: UnrecordedProfile? {
+        UnrecordedProfile(profile: ChunkerProfileName.rdb) { s in
+            s.sourceKind == .stream && s.extra.keys.contains { $0.hasPrefix(Snapshot.ExtraKey.redisPrefix) }
+        }
+    }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         var a = ["redis", "backup", "--name", s.snapshotName] + s.tags.flatMap { ["--tag", $0] } + ["--wait-lock", waitLock, "--json"]

@@ -26,11 +26,15 @@ public protocol SourceAdapter: Sendable {
     /// The rule by which this source keeps its snapshots instead of `cairn forget`'s calendar
     /// policy (nil: the policy applies).
     var separateRetention: SeparateRetention? { get }
+    /// The chunker profile this source's snapshots were cut with when they do not record it
+    /// (written before they did), for a re-chunking `cairn copy` (nil: the kind's default).
+    var unrecordedProfile: UnrecordedProfile? { get }
 }
 
 extension SourceAdapter {
     public func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? { nil }
     public var separateRetention: SeparateRetention? { nil }
+    public var unrecordedProfile: UnrecordedProfile? { nil }
 }
 
 /// Every source kind Cairn backs up: the one place a new source is registered.
@@ -46,6 +50,9 @@ public enum SourceRegistry {
 
     /// The sources' own retention rules: `cairn forget`'s policy leaves the snapshots they cover alone.
     public static var separateRetentions: [SeparateRetention] { adapters.compactMap(\.separateRetention) }
+
+    /// The sources' chunker profiles for snapshots that do not record theirs: `cairn copy` re-chunks with them.
+    public static var unrecordedProfiles: [UnrecordedProfile] { adapters.compactMap(\.unrecordedProfile) }
 
     /// The adapter of `kind` (every kind has one: `SourceRegistryTests` checks).
     public static func adapter(for kind: SourceKind) -> any SourceAdapter {

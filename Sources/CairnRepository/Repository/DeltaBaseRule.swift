@@ -3,8 +3,8 @@ import CairnIndex
 
 /// What every reader of a delta blob requires of its base before reading it (format-spec §8): an
 /// index names the base, and stores it whole (chains are one level deep, so a chunk costs at most
-/// two blob reads). `Repository.readBlob`, the restore's batch reads and `Copier` check through this
-/// one place, with the same errors.
+/// two blob reads). `Repository.readBlob` (and `deltaBaseLocation`, which the copy uses) and the restore's
+/// batch reads check through this one place, with the same errors.
 package enum DeltaBaseRule {
     /// `baseLocation` (where the index says `base` is, nil when it names none) when `base` may be
     /// used for the delta blob `blob` stored in `pack`; else the damage, named on `blob`.

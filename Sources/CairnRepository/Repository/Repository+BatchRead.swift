@@ -144,15 +144,26 @@ extension Repository {
         return (chunk, encoded, loc.base)
     }
 
+    /// Where `base`, the delta base the blob `delta` (stored in `pack`) names, is stored, as every
+    /// reader of a delta requires it (`DeltaBaseRule`): named by an index (the cache reloaded once
+    /// after a miss, `locate`) and stored whole; else the damage, named on `delta`. The copy reads
+    /// its source's bases through here, as `readBlob` does.
+    /// - Parameter index: which index was asked, for the message ("in the store", "of the source").
+    public func deltaBaseLocation(_ base: ChunkID, forDelta delta: ChunkID, in pack: PackID, index: String = "in the store") async throws -> BlobLocation {
+        try DeltaBaseRule.usable(base, at: try? await locate(base, type: .data), forDelta: delta, in: pack, index: index)
+    }
+
     /// One blob through `readBlobs`: its delta base checked (`DeltaBaseRule`) and read first.
     private func readBlob<T: Sendable>(_ type: BlobType, _ id: ChunkID, at loc: BlobLocation, baseLocation: ((ChunkID) throws -> BlobLocation?)?,
                                        open: @escaping @Sendable (UnsafeRawBufferPointer, (id: ChunkID, plaintext: [UInt8])?) throws -> T) async throws -> T {
         let item = BlobRead(id: id, location: loc)
         var locations: [ChunkID: BlobLocation] = [:]
         if let baseID = loc.base {
-            let baseLoc: BlobLocation?
-            if let baseLocation { baseLoc = try baseLocation(baseID) } else { baseLoc = try? await locate(baseID, type: .data) }
-            locations[baseID] = try DeltaBaseRule.usable(baseID, at: baseLoc, forDelta: id, in: loc.pack)
+            if let baseLocation {
+                locations[baseID] = try DeltaBaseRule.usable(baseID, at: try baseLocation(baseID), forDelta: id, in: loc.pack)
+            } else {
+                locations[baseID] = try await deltaBaseLocation(baseID, forDelta: id, in: loc.pack)
+            }
         }
         let bases = try await deltaBases(for: [item], locations: locations)
         return try await readBlobs([item], type: type, bases: bases) { read, bytes, at, base in

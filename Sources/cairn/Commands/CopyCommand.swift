@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 import CairnRepository
 import Foundation
 
@@ -73,7 +74,7 @@ struct CopyCommand: AsyncParsableCommand {
             guarded.setGuard { try await destLock.ensureValid() }
             try await destLock.holding {
                 try await destination.sync()
-                let copier = try Copier(source: source, destination: destination)
+                let copier = try Copier(source: source, destination: destination, unrecordedProfiles: SourceRegistry.unrecordedProfiles)
                 let report = try await ProgressLine.showing(copier.progress.work, verb: "copy", enabled: options.showProgress) {
                     try await copier.copy(records)
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnEngine
+import CairnOps
 import CairnRepository
 import CairnStorage
 import Foundation
@@ -54,7 +55,7 @@ struct RecoverCommand: AsyncParsableCommand {
             .acquire(exclusive: false, operation: "recover (destination)", wait: 0)
         guarded.setGuard { try await destLock.ensureValid() }
         let report = try await destLock.holding {
-            try await Copier(source: source, destination: destination).copy(records)
+            try await Copier(source: source, destination: destination, unrecordedProfiles: SourceRegistry.unrecordedProfiles).copy(records)
         }
         // The copy read and verified every blob it stored; the new repository's structure is checked whole.
         let check = try await Checker(repo: destination, options: ScrubOptions()).run()

@@ -12,8 +12,8 @@ import Glibc
 /// owners, mtimes with nanoseconds (any year), extended attributes; long and
 /// non-ASCII names through pax records. Every chunk is verified before it is
 /// written, and no file emits more bytes than its header declares (a forged
-/// entry cannot add members). The walk is iterative: one path buffer and one
-/// level of nodes per directory of the current path.
+/// entry cannot add members). The walk is `TreeWalker`'s (iterative: one path
+/// buffer and one level of nodes per directory of the current path).
 public struct TarExport {
     public let repo: Repository
     public let restorer: Restorer
@@ -41,67 +41,61 @@ public struct TarExport {
     /// members named `prefix/name...` (`prefix` without a leading or trailing
     /// slash; empty: at the top of the archive).
     public mutating func run(nodes: [Node], under prefix: [UInt8]) async throws {
-        // Each level: its nodes, the next one, and the length of the parent's path.
-        var levels: [(nodes: [Node], next: Int, parentLength: Int)] = [(nodes, 0, prefix.count)]
-        var path: [UInt8] = prefix
-        while let top = levels.indices.last {
-            guard levels[top].next < levels[top].nodes.count else {
-                path.removeSubrange(levels.removeLast().parentLength...)
-                continue
-            }
-            let node = levels[top].nodes[levels[top].next]
-            levels[top].next += 1
-            let member = path.isEmpty ? node.name : path + [47] + node.name
-            var entry = TarEntry(path: member, kind: .file, mode: node.mode, uid: node.uid, gid: node.gid, user: node.user,
-                                 group: node.group, size: node.size)
-            (entry.mtimeSeconds, entry.mtimeNanoseconds) = (node.mtime.seconds, node.mtime.nanoseconds)
-            entry.xattrs = attributes(of: node, path: member)
-            members += 1
-            switch node.kind {
-            case .directory:
-                entry.kind = .directory
-                emit(TarWriter.header(for: entry))
-                if let sub = node.subtree {
-                    levels.append((try await repo.loadTree(sub).nodes, 0, path.count))
-                    path = member
-                }
-            case .symlink:
-                entry.kind = .symlink(target: node.linkTarget)
-                emit(TarWriter.header(for: entry))
-            case .fifo:
-                entry.kind = .fifo
-                emit(TarWriter.header(for: entry))
-            case .characterDevice:
-                entry.kind = .characterDevice(major: node.deviceMajor, minor: node.deviceMinor)
-                emit(TarWriter.header(for: entry))
-            case .blockDevice:
-                entry.kind = .blockDevice(major: node.deviceMajor, minor: node.deviceMinor)
-                emit(TarWriter.header(for: entry))
-            case .socket:
-                // tar has no socket member (GNU tar skips them too).
-                members -= 1
-            case .file:
-                let key = Key(device: node.device, inode: node.inode)
-                if node.inode != 0, let target = firstPath[key] {
-                    entry.kind = .hardLink(target: target)
-                    entry.size = 0
-                    emit(TarWriter.header(for: entry))
-                    continue
-                }
-                if node.inode != 0 { firstPath[key] = member }
-                emit(TarWriter.header(for: entry))
-                try flush()
-                let display = EscapedText.escape(member)
-                let out = fd
-                // readContent refuses a chunk that would go past the node's size before it reaches the sink.
-                try await restorer.readContent(of: node, path: display) { chunk in try writeAll(out, chunk, path: "the tar stream") }
-                bytes += node.size
-                emit([UInt8](repeating: 0, count: TarWriter.padding(for: node.size)))
-            }
-            if pending.count > 1 << 20 { try flush() }
-        }
+        // TreeWalker's paths are "/a/b" below the directory `nodes` come from.
+        try await TreeWalker.walk(nodes: nodes, root: (), visit: { path, node, _ in
+            try await write(node, member: prefix.isEmpty ? Array(path.dropFirst()) : prefix + path)
+            guard node.kind == .directory, let sub = node.subtree else { return nil }
+            return (try await repo.loadTree(sub).nodes, ())
+        }, leave: { _, _, _ in })
         emit(TarWriter.trailer)
         try flush()
+    }
+
+    /// Writes one member: its header, and a file's verified content.
+    private mutating func write(_ node: Node, member: [UInt8]) async throws {
+        var entry = TarEntry(path: member, kind: .file, mode: node.mode, uid: node.uid, gid: node.gid, user: node.user,
+                             group: node.group, size: node.size)
+        (entry.mtimeSeconds, entry.mtimeNanoseconds) = (node.mtime.seconds, node.mtime.nanoseconds)
+        entry.xattrs = attributes(of: node, path: member)
+        members += 1
+        switch node.kind {
+        case .directory:
+            entry.kind = .directory
+            emit(TarWriter.header(for: entry))
+        case .symlink:
+            entry.kind = .symlink(target: node.linkTarget)
+            emit(TarWriter.header(for: entry))
+        case .fifo:
+            entry.kind = .fifo
+            emit(TarWriter.header(for: entry))
+        case .characterDevice:
+            entry.kind = .characterDevice(major: node.deviceMajor, minor: node.deviceMinor)
+            emit(TarWriter.header(for: entry))
+        case .blockDevice:
+            entry.kind = .blockDevice(major: node.deviceMajor, minor: node.deviceMinor)
+            emit(TarWriter.header(for: entry))
+        case .socket:
+            // tar has no socket member (GNU tar skips them too).
+            members -= 1
+        case .file:
+            let key = Key(device: node.device, inode: node.inode)
+            if node.inode != 0, let target = firstPath[key] {
+                entry.kind = .hardLink(target: target)
+                entry.size = 0
+                emit(TarWriter.header(for: entry))
+                return
+            }
+            if node.inode != 0 { firstPath[key] = member }
+            emit(TarWriter.header(for: entry))
+            try flush()
+            let display = EscapedText.escape(member)
+            let out = fd
+            // readContent refuses a chunk that would go past the node's size before it reaches the sink.
+            try await restorer.readContent(of: node, path: display) { chunk in try writeAll(out, chunk, path: "the tar stream") }
+            bytes += node.size
+            emit([UInt8](repeating: 0, count: TarWriter.padding(for: node.size)))
+        }
+        if pending.count > 1 << 20 { try flush() }
     }
 
     /// The node's extended attributes that a pax record can carry; a warning for each other.

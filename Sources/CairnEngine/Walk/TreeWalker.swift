@@ -3,8 +3,9 @@ import CairnFormat
 /// The one walk over a snapshot's directories: depth first from a root tree,
 /// each node handed over (with its path) before the directory it names is
 /// walked. Restore, prune's mark, copy (by id and re-chunking), snapshot
-/// repair, scrub's damage trace, lock extension, `find`, `diff` and `ls` walk
-/// through here; file content goes through `ListExpander`.
+/// repair, scrub's damage trace, lock extension, `find`, `diff`, `ls` and the
+/// tar export (CairnTarExport) walk through here; file content goes through
+/// `ListExpander`.
 ///
 /// Iterative: one frame per directory level (its nodes and the position in
 /// them) and one path buffer extended and cut back per level, so memory grows
@@ -12,13 +13,13 @@ import CairnFormat
 /// no deeper call stack (issue 15.14). Walks that must visit each tree once
 /// (snapshots share nearly all their trees; a forged DAG shares one subtree
 /// under millions of paths, issue 15.13) say so through `enter`.
-enum TreeWalker {
+public enum TreeWalker {
     /// Walks from tree `root`. `enter` says whether to go into a tree at all
     /// (false: skipped with everything below it); `load` returns it decoded
     /// and verified; `visit` gets each node and its path below the root
     /// ("/a/b", raw bytes); `leave` is called once a tree's whole subtree has
     /// been walked (post-order: copy stores a tree after its children).
-    static func walk(_ root: ChunkID,
+    public static func walk(_ root: ChunkID,
                      enter: (ChunkID) async throws -> Bool = { _ in true },
                      load: (ChunkID) async throws -> Tree,
                      visit: (_ path: [UInt8], _ node: Node) async throws -> Void = { _, _ in },
@@ -42,7 +43,7 @@ enum TreeWalker {
     /// when the walk is to go into it (nil: not, or not a directory). `leave`
     /// gets each directory's state once everything below it was walked (the
     /// root's last), with the directory's path and the states above it.
-    static func walk<Level>(nodes: [Node], root: Level,
+    public static func walk<Level>(nodes: [Node], root: Level,
                             visit: (_ path: [UInt8], _ node: Node, _ levels: inout [Level]) async throws -> (nodes: [Node], level: Level)?,
                             leave: (_ path: [UInt8], _ done: Level, _ levels: inout [Level]) async throws -> Void) async throws {
         var path: [UInt8] = []

@@ -1,0 +1,45 @@
+import CairnCrypto
+import CairnFormat
+import CairnIndex
+import CairnStorage
+
+extension Repository {
+    // MARK: metadata objects
+
+    /// Writes index deltas naming `packs` (several when they are many,
+    /// `IndexDelta.parts`), the one naming `supersedes` last; returns the
+    /// name of the last one.
+    @discardableResult
+    public func saveIndexDelta(_ packs: [IndexedPack], supersedes: [IndexObjectID] = []) async throws -> String {
+        try await saveIndexDeltas(packs, supersedes: supersedes).last!
+    }
+
+    /// `saveIndexDelta`, returning every name written, in order.
+    public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [IndexObjectID] = []) async throws -> [String] {
+        let writer = IndexDeltaWriter(repo: self)
+        writer.afterWrite = { [index] name, packs, size in try index.markIndexed(packs.map(\.id), indexObject: name, size: size) }
+        for pack in packs { try await writer.add(pack) }
+        return try await writer.finish(supersedes: supersedes)
+    }
+
+    /// Writes every pack the cache knows but no index delta names yet.
+    public func flushUnindexedPacks() async throws {
+        let packs = try index.unindexedPacks()
+        if !packs.isEmpty { try await saveIndexDelta(packs) }
+    }
+
+    /// Commits a snapshot: the commit point of a backup.
+    public func saveSnapshot(_ snapshot: Snapshot) async throws -> String {
+        let plain = snapshot.encoded()
+        let sealed = try keys.sealObject(.snapshot, plain)
+        // Readers refuse larger snapshot objects unread (format-spec §2): never write one.
+        if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
+            throw CairnError.invalidArgument("the snapshot would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have: record fewer paths, tags or extra facts")
+        }
+        let id = Hex.encode(SHA256.hash(sealed))
+        try await store.put(ObjectKey(.snapshots, id), sealed)
+        try index.addSnapshotObject(LoadedSnapshotObject(name: id, kind: .single, size: Int64(sealed.count), snapshots: 1),
+                                    rows: [SnapshotRow(id: id, snapshot: snapshot, plaintext: plain)])
+        return id
+    }
+}

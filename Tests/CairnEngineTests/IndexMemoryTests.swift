@@ -10,11 +10,12 @@ import XCTest
 /// The small version of Benchmarks/index-memory (issue 16.3): a repository
 /// whose index names 2^14 blobs (packs of zeros behind real sealed headers,
 /// as the benchmark makes them by the hundred million) is scrubbed, its
-/// cache rebuilt and pruned, each with the right result, while what prune
-/// and scrub hold per blob (the index table and its bits) stays under the
-/// issue's 20 bytes.
+/// cache rebuilt, a snapshot copied out of it and the rest pruned, each with
+/// the right result, while what prune and scrub hold per blob (the index
+/// table and its bits) stays under the issue's 20 bytes and index rebuild
+/// holds a few index objects' entries, not the index.
 final class IndexMemoryTests: XCTestCase {
-    func testScrubRebuildAndPruneOfASyntheticIndexHoldUnderTwentyBytesABlob() async throws {
+    func testScrubRebuildCopyAndPruneOfASyntheticIndexHoldUnderTwentyBytesABlob() async throws {
         let mem = MemoryStore()
         let t = try await TestRepository.make(store: mem)
         let repo = t.repo
@@ -32,36 +33,58 @@ final class IndexMemoryTests: XCTestCase {
             // The first half of the packs is used (4 blobs each); the second half is not.
             if p < packs / 2 { used += entries.prefix(4).map(\.id) }
         }
-        _ = try await repo.saveIndexDeltas(indexed)
+        // One index object a pack (as many small backups leave them): the rebuild streams them.
+        for pack in indexed { _ = try await repo.saveIndexDelta([pack]) }
         let saver = BlobSaver(repo: repo)
         let files = used.enumerated().map { i, id in Node(name: Array("f\(i)".utf8), kind: .file, size: 8, content: ContentRef(ids: [id])) }
         let root = try await saver.saveMetadata(.tree, Tree(nodes: files).encoded())
         try await saver.finish()
         _ = try await repo.saveSnapshot(Snapshot(timeNanos: 1, name: "synthetic", host: "h", paths: ["/s"], sourceKind: "tree", root: root))
+        // A snapshot of real data beside them (the benchmark's `--name real`), for the copy.
+        let realBytes = pseudoRandomBytes(200_000, seed: 16)
+        _ = try await backupStream(repo, realBytes, name: "real")
 
         // Scrub: every pack's size and header agree with the index.
         let fresh = try await t.reopen()
         let scrub = try await Checker(repo: fresh, options: ScrubOptions()).run()
         XCTAssertTrue(scrub.isClean, "\(scrub.packProblems.prefix(3)) \(scrub.blobProblems.prefix(3))")
-        XCTAssertEqual(scrub.packsChecked, packs + 1)
+        let realPacks = try await mem.list(.data).count - packs - 1
+        XCTAssertEqual(scrub.packsChecked, packs + 1 + realPacks)
         let view = try await StoreIndexView.load(fresh)
-        XCTAssertEqual(view.table.recordCount, blobs + 1)
+        let realBlobs = view.table.recordCount - blobs - 1
+        XCTAssertGreaterThan(realBlobs, 0)
         XCTAssertLessThan(Double(view.table.memoryBytes) / Double(blobs), 20, "scrub's view of the index: \(view.table.memoryBytes) bytes")
 
-        // Index rebuild: the cache, filled again a batch at a time, locates every blob.
+        // Index rebuild: the cache, filled again from the index objects one at a time, locates
+        // every blob, while at most a window of index objects is held decoded.
         let rebuilt = try await IndexRebuilder(repo: fresh).rebuild()
-        XCTAssertEqual(rebuilt.blobs, blobs + 1)
+        XCTAssertEqual(rebuilt.blobs, blobs + 1 + realBlobs)
+        XCTAssertEqual(rebuilt.headersRead, 0, "every pack is named by an index object")
+        XCTAssertGreaterThan(rebuilt.mostEntriesHeld, 0)
+        XCTAssertLessThanOrEqual(rebuilt.mostEntriesHeld, (Repository.indexReadWindow + 1) * perPack,
+                                 "rebuild held \(rebuilt.mostEntriesHeld) of \(blobs) entries at once")
         for p in stride(from: 0, to: packs, by: 3) {
             let e = indexed[p].entries[p % perPack]
             XCTAssertEqual(try fresh.index.lookup(e.id, type: .data)?.pack, indexed[p].id)
         }
+
+        // Copy: the real snapshot goes to another repository whole, and nothing of the
+        // synthetic index goes with it.
+        let replica = try await TestRepository.make(store: MemoryStore())
+        let copyReport = try await (try Copier(source: fresh, destination: replica.repo)).copy(try fresh.snapshots().filter { $0.snapshot.name == "real" })
+        XCTAssertEqual(copyReport.copied.count, 1)
+        let copied = try await replica.reopen()
+        let copiedID = try XCTUnwrap(copied.snapshots().first?.id.hex)
+        let restoredCopy = try await restoreStream(copied, copiedID)
+        XCTAssertTrue(restoredCopy == realBytes, "the copy restores byte for byte")
+        XCTAssertNil(try copied.index.lookup(indexed[0].entries[0].id, type: .data), "an unused synthetic blob is not copied")
 
         // Prune (deleting only): the unused half goes, the used half stays whole.
         var options = PruneOptions()
         options.maxRepackBytes = 0
         let pruner = Pruner(repo: fresh, options: options)
         let result = try await pruner.run()
-        XCTAssertEqual(result.usedBlobs, used.count + 1)
+        XCTAssertEqual(result.usedBlobs, used.count + 1 + realBlobs)
         XCTAssertEqual(result.packsDeleted, packs / 2)
         XCTAssertEqual(result.packsRepacked, 0)
         let perBlob = Double(pruner.indexMemoryBytes) / Double(blobs)
@@ -70,7 +93,7 @@ final class IndexMemoryTests: XCTestCase {
 
         try await fresh.sync()
         let left = try await StoreIndexView.load(fresh)
-        XCTAssertEqual(left.packCount, packs / 2 + 1)
+        XCTAssertEqual(left.packCount, packs / 2 + 1 + realPacks)
         XCTAssertNotNil(try left.location(.init(id: used[0], type: .data)))
         XCTAssertNil(try left.location(.init(id: indexed[packs - 1].entries[0].id, type: .data)))
         let scrubAfter = try await Checker(repo: fresh, options: ScrubOptions()).run()

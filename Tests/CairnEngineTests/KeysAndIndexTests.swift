@@ -59,6 +59,44 @@ final class KeysAndIndexTests: XCTestCase {
         XCTAssertTrue(restoredAgain == data)
     }
 
+    /// A rebuilt cache records which index object names each pack, as a sync does: when another
+    /// machine merges one index object into a new one, the next sync forgets only what the gone
+    /// object alone named (and loads it again from the new one), not every pack of the cache.
+    func testARebuiltCacheKeepsItsLocationsWhenAnIndexObjectIsMerged() async throws {
+        let mem = MemoryStore()
+        let t = try await TestRepository.make(store: mem, packSize: 1 << 16)
+        let first = pseudoRandomBytes(300_000, seed: 21), second = pseudoRandomBytes(300_000, seed: 22)
+        let a = try await backupStream(t.repo, first, name: "a")
+        let b = try await backupStream(t.repo, second, name: "b")
+        let objects = try await mem.list(.index).sorted(by: { $0.name < $1.name })
+        XCTAssertGreaterThan(objects.count, 1)
+
+        let rebuilt = try await t.reopen()
+        let result = try await IndexRebuilder(repo: rebuilt).rebuild()
+        XCTAssertEqual(result.reindexedPacks, 0)
+        XCTAssertEqual(result.headersRead, 0)
+
+        // Another machine replaces the first index object by a copy of its content (a merge).
+        let other = try await t.reopen()
+        let merged = objects[0]
+        let sealed = try await mem.get(merged)
+        let delta = try IndexDelta.decode(try other.keys.openObject(.index, sealed))
+        _ = try await other.saveIndexDelta(delta.packs, supersedes: [try XCTUnwrap(IndexObjectID(hex: merged.name))])
+        try await mem.delete(merged)
+
+        // The cache itself, before any read could reload it after a miss: a backup's dedup asks it
+        // and stores again what it does not find.
+        try await rebuilt.sync()
+        let everyBlob = try await StoreIndexSnapshot.load(other).blobs.keys
+        XCTAssertGreaterThan(everyBlob.count, 10)
+        for e in everyBlob {
+            XCTAssertTrue(try rebuilt.index.contains(e.id, type: e.type), "blob \(e.id.short) lost from the rebuilt cache")
+        }
+        let restoredA = try await restoreStream(rebuilt, a.snapshotID)
+        let restoredB = try await restoreStream(rebuilt, b.snapshotID)
+        XCTAssertTrue(restoredA == first && restoredB == second)
+    }
+
     /// format-spec/vectors/crypto.json, computed independently with Python's hashlib and `cryptography`.
     func testCryptoVectors() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

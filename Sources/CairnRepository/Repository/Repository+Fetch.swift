@@ -26,14 +26,16 @@ extension Repository {
     /// `fetchInOrder`, with `prepare` run on each object in the task that
     /// fetched it, so that up to `syncFetchWindow` objects are decoded at
     /// once; `body` gets what it made, in the order of `keys`, on this task.
-    func fetchInOrder<Prepared: Sendable>(_ keys: [ObjectKey], prepare: @escaping @Sendable (ObjectKey, FetchedObject) -> Prepared,
+    /// `window` bounds the objects fetched (and prepared) ahead of `body`.
+    func fetchInOrder<Prepared: Sendable>(_ keys: [ObjectKey], window: Int = syncFetchWindow,
+                                          prepare: @escaping @Sendable (ObjectKey, FetchedObject) -> Prepared,
                                           _ body: (ObjectKey, Prepared) throws -> Void) async throws {
         guard !keys.isEmpty else { return }
         let store = self.store
         var pending: [Task<Prepared, Error>] = []
         var next = 0
         func refill() {
-            while pending.count < Self.syncFetchWindow, next < keys.count {
+            while pending.count < max(1, window), next < keys.count {
                 let key = keys[next]
                 pending.append(Task {
                     let fetched: FetchedObject

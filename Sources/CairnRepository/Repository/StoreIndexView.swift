@@ -23,53 +23,20 @@ package final class StoreIndexView: @unchecked Sendable {
 
     private init(table: IndexEntryTable) { self.table = table }
 
-    /// Reads every index object. One gone between the listing and its read
-    /// was merged into another by a writer running meanwhile (format-spec
-    /// v2.md §5): the namespace is listed again and the new objects read,
-    /// until a listing loses nothing, so a merge never looks like index damage.
+    /// Reads every index object (`Repository.readIndexObjects`: one merged away meanwhile is
+    /// not damage); one that cannot be used is listed in `unreadable` with why.
     package static func load(_ repo: Repository, rounds: Int = 8) async throws -> StoreIndexView {
         // A pack named by several index objects is as the last one (by name, within a round) says.
         let view = StoreIndexView(table: try IndexEntryTable(directory: repo.cacheDirectory, repeatedPacks: .keepLast))
-        var seen = Set<String>()
-        for _ in 0..<rounds {
-            let keys = try await repo.store.list(.index).filter { !seen.contains($0.name) }.sorted(by: { $0.name < $1.name })
-            guard !keys.isEmpty else { break }
-            var vanished = false
-            for key in keys {
-                seen.insert(key.name)
-                if try await view.add(key, repo: repo) == false { vanished = true }
+        try await repo.readIndexObjects(rounds: rounds) { key, read in
+            view.objectNames.append(key.name)
+            switch read {
+            case .unreadable(let why): view.unreadable.append((key.name, why))
+            case .delta(let delta, _): for p in delta.packs { try view.table.add(p) }
             }
-            if !vanished { break }
         }
         try view.table.finish()
         return view
-    }
-
-    /// Reads one index object into the view; false when it is gone.
-    private func add(_ key: ObjectKey, repo: Repository) async throws -> Bool {
-        let bytes: [UInt8]
-        do {
-            bytes = try await MetadataObjects.read(repo.store, key)
-        } catch StorageError.notFound {
-            return false
-        } catch {
-            objectNames.append(key.name)
-            unreadable.append((key.name, describe(error)))
-            return true
-        }
-        objectNames.append(key.name)
-        do {
-            guard MetadataObjects.matchesName(key, bytes) else {
-                unreadable.append((key.name, MetadataObjects.nameMismatch)); return true
-            }
-            let delta = try IndexDelta.decode(try repo.keys.openObject(.index, bytes))
-            for p in delta.packs { try table.add(p) }
-        } catch let e as ScratchFileError {
-            throw e
-        } catch {
-            unreadable.append((key.name, describe(error)))
-        }
-        return true
     }
 
     // MARK: packs

@@ -15,6 +15,7 @@
 #
 #   Benchmarks/longhaul/run.sh [--quick] [--store local|s3|both] [--checkpoints "100 1000 10000 45000"]
 #                              [--segment-kib N] [--repeat N] [--jobs N] [--seed seeder|cli] [--work DIR] [--keep]
+#                              [--resume DIR]
 #   Between checkpoints the history grows through `longhaul-seed` (this directory's package,
 #   built in release; SEED=path skips the build): the calls `cairn wal-push` makes (check, shared
 #   lock, sync, push, metadata merge) with the repository opened once per process, under nice.
@@ -29,6 +30,13 @@
 #   measured at the same load, which on a shared machine varies more than the ratio itself.
 #   MOTO_PORT=N MOTO_LOG=FILE: use an S3 server already listening on 127.0.0.1:N (bucket
 #   "longhaul"), whose request log is FILE, instead of starting one; it is left running.
+#   --resume DIR: go on with the work directory DIR of an earlier run (--keep, or one stopped):
+#   its inputs, repo-STORE and cache-STORE, its first checkpoint's copy (base-repo-STORE and
+#   base-cache-STORE) and the counts it recorded (minute-STORE: segments archived;
+#   base-minute-STORE: the copy's); checkpoints not above minute-STORE are measured at once, as
+#   they stand. Nothing in DIR is deleted at the end. An S3 store resumes from the bucket
+#   "longhaul" of MOTO_PORT, prefixes cairn/ and base/ (e.g. local copies uploaded there by
+#   mirror-to-s3.py).
 #   --quick: checkpoints 100 1000 3000, 256 KiB segments (~10 min on 2 busy cores); the full
 #   run (45,000 segments of 16 MiB) takes hours. CAIRN=path/to/cairn skips the release build.
 # Runs on demand, never in CI. Needs python3 with moto[server] (s3) and strace (local counts).
@@ -42,6 +50,7 @@ repeat=3
 jobs=1
 seed=seeder
 work_dir=""
+resume=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) checkpoints="100 1000 3000"; segment_kib=256 ;;
@@ -53,6 +62,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift ;;
     --seed) seed="$2"; shift ;;
     --work) work_dir="$2"; shift ;;
+    --resume) resume="$2"; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -68,7 +78,10 @@ if [ "$seed" = seeder ] && [ -z "${SEED:-}" ]; then
   (cd Benchmarks/longhaul && swift build -c release --product longhaul-seed >/dev/null)
   SEED="$PWD/Benchmarks/longhaul/.build/release/longhaul-seed"
 fi
-if [ -n "$work_dir" ]; then mkdir -p "$work_dir"; work=$(mktemp -d "$work_dir/cairn-longhaul.XXXXXX"); else work=$(mktemp -d /tmp/cairn-longhaul.XXXXXX); fi
+if [ -n "$resume" ]; then
+  [ -d "$resume" ] || { echo "--resume: no directory $resume" >&2; exit 2; }
+  work=$(cd "$resume" && pwd); keep=1
+elif [ -n "$work_dir" ]; then mkdir -p "$work_dir"; work=$(mktemp -d "$work_dir/cairn-longhaul.XXXXXX"); else work=$(mktemp -d /tmp/cairn-longhaul.XXXXXX); fi
 moto=""
 cleanup() { [ -n "$moto" ] && kill "$moto" 2>/dev/null; [ "$keep" = 1 ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
@@ -81,7 +94,7 @@ if [[ " $stores " == *" s3 "* ]] && [ -n "${MOTO_PORT:-}" ]; then
   # An S3 server started beforehand (MOTO_PORT, its request log MOTO_LOG): it outlives this run,
   # so that a kept S3 repository can be measured again later (moto keeps its objects in memory).
   port=$MOTO_PORT
-  ln -s "$MOTO_LOG" "$work/moto.log"
+  ln -sfn "$MOTO_LOG" "$work/moto.log"
 elif [[ " $stores " == *" s3 "* ]]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   python3 Tests/CairnTestSupport/run_moto.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
@@ -90,7 +103,9 @@ elif [[ " $stores " == *" s3 "* ]]; then
 fi
 
 # Inputs: one segment (rewritten in its first 16 bytes per push), a dump, an RDB file, a node tree.
-python3 - "$work" "$segment_kib" <<'PY'
+# A resumed run keeps its own (the segment's size with them).
+[ -n "$resume" ] && [ -e "$work/segment" ] && segment_kib=$(( $(stat -c %s "$work/segment") >> 10 ))
+[ -n "$resume" ] && [ -e "$work/segment" ] || python3 - "$work" "$segment_kib" <<'PY'
 import os, random, sys
 work, kib = sys.argv[1], int(sys.argv[2])
 rnd = random.Random(16)
@@ -211,6 +226,7 @@ PY
   cp -a "$cache" "$work/base-cache-$1"
   base_cache_dir="$work/base-cache-$1"
   first_checkpoint=$minute
+  echo "$minute" >"$work/base-minute-$1"
 }
 
 objects() {  # the metadata objects in the store
@@ -243,11 +259,22 @@ for store in $stores; do
   cache="$work/cache-$store"
   export CAIRN_REPO="$url" cache work CAIRN
   export -f push_segment seg_name
-  CAIRN_CACHE_DIR="$cache" "$CAIRN" init >/dev/null
+  minute=0
+  if [ -n "$resume" ] && [ -e "$work/minute-$store" ]; then
+    minute=$(cat "$work/minute-$store")
+    if [ -e "$work/base-minute-$store" ]; then
+      first_checkpoint=$(cat "$work/base-minute-$store"); base_cache_dir="$work/base-cache-$store"
+      if [ "$store" = local ]; then base_url="$work/base-repo-local"; else base_url="s3:http://127.0.0.1:$port/longhaul/base"; fi
+    fi
+    echo "== resuming $work at $minute segments${base_url:+ (the first checkpoint copy: $first_checkpoint segments)}"
+  else
+    CAIRN_CACHE_DIR="$cache" "$CAIRN" init >/dev/null
+  fi
   echo "== $store store: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), segments of $segment_kib KiB, cairn $("$CAIRN" --version 2>/dev/null || echo '?')"
   echo "   (per command: wall time with the warm cache of the writing host; requests to the store by kind)"
-  minute=0; day=0; started=$(date +%s)
+  day=$((minute / 1440)); started=$(date +%s)
   for target in $checkpoints; do
+    [ "$target" -lt "$minute" ] && [ -n "$resume" ] && continue
     while [ "$minute" -lt "$target" ]; do
       # Up to the next day boundary or checkpoint: $jobs pushers at once (one process per segment each).
       stop=$(( (minute / 1440 + 1) * 1440 )); [ "$stop" -gt "$target" ] && stop=$target
@@ -287,6 +314,7 @@ for store in $stores; do
         fi
         unset CAIRN_CACHE_DIR
       fi
+      echo "$minute" >"$work/minute-$store"
     done
     # Names the measured commands read must exist from the first checkpoint on.
     if [ ! -e "$work/seeded-$store" ]; then
@@ -315,9 +343,11 @@ for store in $stores; do
     run "$store" "disaster: snapshots --name pg-dump" "$work/cold-$store-$minute" -- snapshots --name pg-dump
     run "$store" "disaster: restore latest --name pg-dump" "$work/cold2-$store-$minute" -- restore latest --name pg-dump --stdout
     echo "   (measured at load $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "$minute" >"$work/minute-$store"
     [ -z "${base_url:-}" ] && freeze_base "$store"
   done
-  rm -rf "$work"/cold*-"$store"-* "$cache"-count "$work/base-repo-$store" "$work/base-cache-$store"
+  rm -rf "$work"/cold*-"$store"-* "$cache"-count
+  [ "$keep" = 1 ] || rm -rf "$work/base-repo-$store" "$work/base-cache-$store"
   unset base_url
 done
 

@@ -367,6 +367,16 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
+    /// The packs (cache row numbers) loaded index object `name` names: two objects naming the same
+    /// packs hold the same locations (a pack's id is the hash of its bytes).
+    public func indexObjectMembers(_ name: String) throws -> Set<Int64> {
+        try with { d in
+            let s = try d.statement("SELECT pid FROM index_members WHERE object=?").bind(1, name)
+            var out = Set<Int64>(); while try s.step() { out.insert(s.int(0)) }
+            return out
+        }
+    }
+
     /// Forgets loaded index objects that are gone from the store, and every
     /// indexed pack no remaining loaded object names, with its blob
     /// locations. Objects merged into another (format-spec §10) lose nothing:

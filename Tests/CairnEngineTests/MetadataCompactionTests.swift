@@ -1,7 +1,7 @@
 @testable import CairnEngine
 @testable import CairnRepository
 import CairnFormat
-import CairnIndex
+@testable import CairnIndex
 import CairnStorage
 import CairnTestSupport
 import Foundation
@@ -194,6 +194,88 @@ final class MetadataCompactionTests: XCTestCase {
         XCTAssertEqual(try fresh.snapshots().count, 20, "each snapshot listed once")
         XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys))
         for (id, bytes) in data.sorted(by: { $0.key < $1.key }).prefix(3) {
+            let back = try await restoreStream(fresh, id)
+            XCTAssertEqual(back, bytes)
+        }
+    }
+
+    /// The same for index objects: writers that merge the same index objects at once each store a
+    /// delta naming the same packs (sealed under its own nonce, so under its own name). Here the
+    /// four writers' deletes are refused, so each reads every input and stores its copy, as four
+    /// writers do when their merges overlap. The next merge keeps the copy whose name sorts first
+    /// and writes nothing; writers whose caches still list the folded copies find them gone and
+    /// fold nothing more; every blob is still found.
+    func testWritersMergingTheSameIndexObjectsAtOnceLeaveOneCopy() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 20, compact: false)
+        let inputs = Set(try await mem.list(.index).map(\.name))
+        XCTAssertGreaterThanOrEqual(inputs.count, 20, "one index object per commit")
+        let gate = DeleteRefusingStore(mem)
+        gate.deletesAllowed.withLock { $0 = 0 }
+        var stale: [Repository] = []
+        for _ in 0..<4 { stale.append(try await Self.open(gate)) }
+        for w in stale {
+            do {
+                _ = try await MetadataCompactor(repo: w).mergeIndexObjects()
+                XCTFail("the merge's deletes were refused")
+            } catch {}
+        }
+        let copies = Set(try await mem.list(.index).map(\.name)).subtracting(inputs)
+        XCTAssertEqual(copies.count, 4, "one merged index object per writer, all naming the same packs")
+        var sizes = Set<Int>()
+        for name in copies { sizes.insert(try await mem.get(ObjectKey(.index, name)).count) }
+        XCTAssertEqual(sizes.count, 1, "copies seal the same delta")
+
+        gate.deletesAllowed.withLock { $0 = Int.max }
+        var writers: [Repository] = []
+        for _ in 0..<4 { writers.append(try await Self.open(gate)) }
+        let folded = try await MetadataCompactor(repo: writers[0]).mergeIndexObjects()
+        XCTAssertEqual(folded, 3, "three copies folded")
+        let left = Set(try await mem.list(.index).map(\.name))
+        XCTAssertEqual(left.subtracting(inputs), [copies.min()!], "the copy with the smallest name kept, nothing new written")
+        XCTAssertEqual(left.intersection(inputs), inputs, "objects that are no copies are left to the merge")
+        // The other writers' caches still list the three copies: gone from the store, they are not
+        // copies any more, and what these writers merge instead loses nothing.
+        for w in writers.dropFirst() {
+            let again = try await MetadataCompactor(repo: w).foldDuplicateIndexObjects(try w.index.indexObjects())
+            XCTAssertNil(again, "copies already folded are not folded again")
+            _ = try await MetadataCompactor(repo: w).mergeIndexObjects()
+        }
+        for _ in 0..<8 {
+            try await writers[0].sync()
+            _ = try await MetadataCompactor(repo: writers[0]).mergeIndexObjects()
+        }
+        let merged = try await mem.list(.index)
+        XCTAssertEqual(merged.count, 1, "one index object left for the 20 commits")
+        let fresh = try await Self.open(mem)
+        for (id, bytes) in data.sorted(by: { $0.key < $1.key }) {
+            let back = try await restoreStream(fresh, id)
+            XCTAssertEqual(back, bytes)
+        }
+    }
+
+    /// The cache only proposes copies: two index objects it takes for copies (here forged: the same
+    /// size, the same member packs) that the store shows naming different packs are both kept. In
+    /// the long haul, writers sharing one cache folded on its word alone and lost index objects.
+    func testIndexObjectsTheCacheTakesForCopiesStayUnlessTheStoreShowsCopies() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 2, compact: false)
+        let objects = try repo.index.indexObjects().map(\.name)
+        XCTAssertEqual(objects.count, 2, "one index object per commit")
+        try repo.index.withDatabase { d in
+            try d.execute("UPDATE index_objects SET size=4096")
+            try d.execute("DELETE FROM index_members WHERE object='\(objects[1])'")
+            try d.execute("INSERT INTO index_members(object,pid) SELECT '\(objects[1])', pid FROM index_members WHERE object='\(objects[0])'")
+        }
+        XCTAssertEqual(try repo.index.indexObjectMembers(objects[0]), try repo.index.indexObjectMembers(objects[1]))
+        let folded = try await MetadataCompactor(repo: repo).foldDuplicateIndexObjects(try repo.index.indexObjects())
+        XCTAssertNil(folded, "the store shows two different objects")
+        let left = try await mem.list(.index)
+        XCTAssertEqual(Set(left.map(\.name)), Set(objects), "nothing deleted")
+        let fresh = try await Self.open(mem)
+        for (id, bytes) in data {
             let back = try await restoreStream(fresh, id)
             XCTAssertEqual(back, bytes)
         }

@@ -17,9 +17,11 @@ import CairnStorage
 /// merged record; then it deletes what it merged. Each merged object holds
 /// everything it replaces and is stored before anything is deleted, so a
 /// writer killed at any instant leaves duplicates, never a loss, and two
-/// writers merging the same objects at once leave two equal objects that a
-/// later merge folds. Objects are merged only when read and understood whole
-/// (format-spec README: a reader never rewrites what it cannot decode).
+/// writers merging the same objects at once leave two copies, of which the
+/// next merge keeps one (`foldDuplicateSnapshotObjects`,
+/// `foldDuplicateIndexObjects`). Objects are merged only when read and
+/// understood whole (format-spec README: a reader never rewrites what it
+/// cannot decode).
 public struct MetadataCompactor: Sendable {
     let repo: Repository
 
@@ -122,7 +124,9 @@ public struct MetadataCompactor: Sendable {
     // MARK: index objects
 
     func mergeIndexObjects() async throws -> Int {
-        guard let pick = Self.select(try repo.index.indexObjects(), policy: .index) else { return 0 }
+        let objects = try repo.index.indexObjects()
+        if let folded = try await foldDuplicateIndexObjects(objects) { return folded }
+        guard let pick = Self.select(objects, policy: .index) else { return 0 }
         var packs: [IndexedPack] = [], seen = Set<PackID>(), merged: [String] = []
         try await repo.fetchInOrder(pick.map { ObjectKey(.index, $0) }) { key, fetched in
             // Gone (merged by another writer) or unreadable: left alone, never deleted unread.
@@ -139,6 +143,51 @@ public struct MetadataCompactor: Sendable {
         for n in merged { try await deleteMerged(ObjectKey(.index, n)) }
         try repo.index.forgetIndexObjects(merged)
         return merged.count
+    }
+
+    /// Copies: index objects naming exactly the same packs, which writers that merged the same
+    /// index objects at once each stored (the same delta sealed under different nonces). All but the
+    /// one with the smallest name are deleted and nothing is written, so writers doing this at once
+    /// keep the same object; as with snapshot objects, copies merged like other objects stayed
+    /// near the size cap or multiplied (Docs/performance.md, the long haul). The cache only
+    /// proposes copies (same size, same member packs); each is deleted only after both it and the
+    /// one kept were read from the store and name the same packs: a delete made on the cache's
+    /// word alone lost index objects in the long haul, where writers share a cache that others
+    /// change under them. Returns how many copies went, or nil when there are none.
+    func foldDuplicateIndexObjects(_ objects: [(name: String, size: Int)]) async throws -> Int? {
+        // Copies seal the same plaintext: the same size; the packs they name decide. Size 0: not known.
+        let groups = Dictionary(grouping: objects.filter { $0.size > 0 }, by: \.size)
+        for group in groups.values.filter({ $0.count >= 2 }).sorted(by: { $0[0].size < $1[0].size }) {
+            var byMembers: [Set<Int64>: [String]] = [:]
+            for name in group.map(\.name).sorted() {
+                let members = try repo.index.indexObjectMembers(name)
+                if !members.isEmpty { byMembers[members, default: []].append(name) }
+            }
+            // The first name of each set of copies stays (names were added in order).
+            var copies: [String] = []
+            for names in byMembers.values where names.count >= 2 {
+                copies += try await storedCopies(of: names[0], among: Array(names.dropFirst()))
+            }
+            guard !copies.isEmpty else { continue }
+            copies.sort()
+            for name in copies { try await deleteMerged(ObjectKey(.index, name)) }
+            try repo.index.forgetIndexObjects(copies)
+            return copies.count
+        }
+        return nil
+    }
+
+    /// Those of `candidates` whose index delta in the store names exactly the packs that `kept`'s
+    /// names (both read and opened now); none when `kept` is gone or unreadable.
+    private func storedCopies(of kept: String, among candidates: [String]) async throws -> [String] {
+        var packs: [String: Set<PackID>] = [:]
+        try await repo.fetchInOrder(([kept] + candidates).map { ObjectKey(.index, $0) }) { key, fetched in
+            guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
+                  let delta = try? IndexDelta.decode(try repo.keys.openObject(.index, bytes)) else { return }
+            packs[key.name] = Set(delta.packs.map(\.id))
+        }
+        guard let keptPacks = packs[kept], !keptPacks.isEmpty else { return [] }
+        return candidates.filter { packs[$0] == keptPacks }
     }
 
     // MARK: snapshot objects

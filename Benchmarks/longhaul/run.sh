@@ -191,8 +191,8 @@ run() {
       "$base_median" "$base_cpu" "$(echo "$median / $base_median" | bc -l)" "$(echo "$cpu / ($base_cpu + 0.005)" | bc -l)")
   fi
   printf '  %-40s %7.3f s, cpu %.2f s %s | %s\n' "$label" "$median" "$cpu" "$paired" "$reqs"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "${checkpoint:-$minute}" "$label" "$median" "${base_median:-$median}" \
-    "$cpu" "${base_cpu:-$cpu}" "$reqs" >>"$work/results.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "${checkpoint:-$minute}" "$label" "$median" "${base_median:-$median}" \
+    "$cpu" "${base_cpu:-$cpu}" "$reqs" "${base_median:+paired}" >>"$work/results.tsv"
   [[ "$cache" == */cold* ]] && rm -rf "$cache"-[0-9]* "$cache"-base-* "$cache-count"
   return 0
 }
@@ -358,9 +358,13 @@ python3 - "$work/results.tsv" <<'PY'
 import sys, collections
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 by = collections.OrderedDict()
-for store, minute, label, t, base, cpu, base_cpu, reqs in rows:
-    by.setdefault((store, label), []).append((int(minute), float(t), float(base), float(cpu), float(base_cpu)))
+for row in rows:
+    store, minute, label, t, base, cpu, base_cpu, reqs = row[:8]
+    # Rows of runs before the paired column was written: all but a store's first checkpoint were paired.
+    paired = row[8] == "paired" if len(row) > 8 else None
+    by.setdefault((store, label), []).append((int(minute), float(t), float(base), float(cpu), float(base_cpu), paired))
 for (store, label), pts in by.items():
-    cells = "  ".join(f"{m}: wall {t / b:.2f}x cpu {c / (bc + 0.005):.2f}x" for m, t, b, c, bc in pts[1:])
+    pts = [p for i, p in enumerate(pts) if p[5] or (p[5] is None and i > 0)]
+    cells = "  ".join(f"{m}: wall {t / b:.2f}x cpu {c / (bc + 0.005):.2f}x" for m, t, b, c, bc, _ in pts)
     print(f"  {store:5} {label:42} {cells}")
 PY

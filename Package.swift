@@ -70,7 +70,7 @@ let package = Package(
         // The repository layer: open/create, keys and key files, locks, the blob codec, pack assembly and
         // reading, the read path, the commit-guarded store, metadata objects and their merging, the index view.
         .target(name: "CairnRepository", dependencies: [
-            "CLinuxShims", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage",
+            "CLinuxShims", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnIndex", "CairnStorage", "CairnSystem",
         ]),
         // The operations on a repository: backup, restore, walks, check, copy, forget and prune, repair.
         .target(name: "CairnEngine", dependencies: [
@@ -97,7 +97,7 @@ let package = Package(
         .target(name: "CairnPlan", dependencies: ["CairnRetention"]),
         // Operations: run/status/drill/schedule/report logic (status evaluation, metrics, units, HTML, temporary servers),
         // and SourceAdapters/: how `cairn run` backs up and `cairn drill` proves each source kind (SourceRegistry).
-        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres", "CairnRedis", "CairnRedisClient"]),
+        .target(name: "CairnOps", dependencies: ["CairnPlan", "CairnEngine", "CairnRepository", "CairnStorage", "CairnFormat", "CairnPostgres", "CairnRedis", "CairnRedisClient", "CairnSystem"]),
         // The thin command-line front end.
         .executableTarget(name: "cairn", dependencies: [
             "CairnEngine", "CairnRepository", "CairnStorage", "CairnStores", "CairnFormat", "CairnCrypto", "CairnCompression", "CairnRetention", "CairnPostgres",

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -232,20 +233,19 @@ final class LoadLock {
         guard fd >= 0 else {
             throw SQLiteError(code: 0, message: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
-            if errno == EINTR { continue }
-            let busy = errno == EWOULDBLOCK
+        let taken: Bool
+        do { taken = try SystemCall.lockExclusive(fd, wait: wait) } catch {
             close(fd)
-            if busy { throw Busy() }
-            throw SQLiteError(code: 0, message: "cannot lock \(path): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: 0, message: "cannot lock \(path): \(error)")
         }
+        guard taken else { close(fd); throw Busy() }
     }
 
     struct Busy: Error {}
 
     func release() {
         guard fd >= 0 else { return }
-        flock(fd, LOCK_UN)
+        SystemCall.unlock(fd)
         close(fd)
         fd = -1
     }

@@ -1,5 +1,6 @@
 import CairnStorage
 import CairnEngine
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -96,9 +97,11 @@ public enum ChildRunner {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var killedAt: Date? = nil
         while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { return 127 }
+            do {
+                if let ended = try SystemCall.exitStatusIfEnded(pid) { status = ended; break }
+            } catch {
+                return 127
+            }
             if let deadline, Date() > deadline {
                 if killedAt == nil { kill(pid, SIGTERM); killedAt = Date() }
                 else if let k = killedAt, Date().timeIntervalSince(k) > 3 { kill(pid, SIGKILL) }

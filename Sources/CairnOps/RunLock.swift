@@ -1,3 +1,4 @@
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +17,14 @@ public final class RunLock {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OpsError.failed("cannot open the run lock \(path): \(String(cString: strerror(errno)))") }
         let deadline = Date().addingTimeInterval(wait)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+        while true {
+            let taken: Bool
+            do { taken = try SystemCall.lockExclusive(fd, wait: false) } catch {
+                close(fd)
+                throw OpsError.failed("cannot lock the run lock \(path): \(error)")
+            }
+            if taken { break }
+            guard Date() < deadline else {
                 let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 close(fd)
                 throw OpsError.busy("another cairn run is in progress (\(holder.isEmpty ? "holder unknown" : holder)); wait for it, or use --wait-lock 1h")
@@ -26,12 +33,12 @@ public final class RunLock {
         }
         ftruncate(fd, 0)
         let me = "pid \(getpid()) since \(ISO8601DateFormatter().string(from: Date()))\n"
-        _ = me.withCString { write(fd, $0, strlen($0)) }
+        _ = try? Array(me.utf8).withUnsafeBytes { try FileDescriptorIO.writeAll(fd, $0) }
     }
 
     deinit {
         ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
+        SystemCall.unlock(fd)
         close(fd)
     }
 }

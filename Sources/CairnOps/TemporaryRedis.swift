@@ -1,4 +1,5 @@
 import CairnEngine
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -35,8 +36,7 @@ public final class TemporaryRedis {
                                     stdoutPath: "/dev/null", stderrPath: "/dev/null")
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if ((try? SystemCall.exitStatusIfEnded(pid)) ?? nil) != nil {
                 pid = 0
                 let log = FileManager.default.contents(atPath: self.log).map { String(decoding: $0, as: UTF8.self).suffix(300) } ?? ""
                 throw OpsError.failed("redis-server exited while loading the RDB: \(log)")

@@ -1,6 +1,7 @@
 import CairnEngine
 import CairnRepository
 import CairnFormat
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -111,7 +112,7 @@ public struct BaseBackup {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var b = [UInt8](repeating: 0, count: 8)
-        guard b.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 8) }) == 8 else { return nil }
+        guard (try? b.withUnsafeMutableBytes({ try FileDescriptorIO.readFull(fd, into: $0) })) == 8 else { return nil }
         return (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[$1]) << (8 * $1) }
     }
 }

@@ -152,7 +152,7 @@ public struct WALSpool: Sendable {
     public func tryLock() -> Int32? {
         let fd = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return nil }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 { close(fd); return nil }
+        guard (try? SystemCall.lockExclusive(fd, wait: false)) == true else { close(fd); return nil }
         return fd
     }
 
@@ -167,7 +167,7 @@ public struct WALSpool: Sendable {
     public static func recordFetcher(pid: pid_t, lockFD: Int32) {
         let text = Array("\(pid)\n".utf8)
         _ = ftruncate(lockFD, 0)
-        _ = text.withUnsafeBytes { pwrite(lockFD, $0.baseAddress, $0.count, 0) }
+        _ = try? text.withUnsafeBytes { try FileDescriptorIO.pwriteAll(lockFD, $0, at: 0) }
     }
 
     /// The running fetcher's pid, when one holds the lock.
@@ -269,12 +269,9 @@ public struct WALSpool: Sendable {
         var hasher = SHA256Hasher()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
+            guard let n = try? buf.withUnsafeMutableBytes({ try FileDescriptorIO.read(input, into: $0) }) else { return nil }
             if n == 0 { break }
-            let written = buf.withUnsafeBytes { write(output, $0.baseAddress, n) }
-            guard written == n else { return nil }
+            guard (try? buf.withUnsafeBytes({ try FileDescriptorIO.writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<n])) })) != nil else { return nil }
             buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         return Hex.encode(hasher.finalize())
@@ -285,8 +282,7 @@ public struct WALSpool: Sendable {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 4096)
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
+        guard let n = try? buf.withUnsafeMutableBytes({ try FileDescriptorIO.readFull(fd, into: $0) }), n > 0 else { return nil }
         var s = String(decoding: buf[0..<n], as: UTF8.self)
         while s.hasSuffix("\n") { s.removeLast() }
         return s
@@ -297,7 +293,7 @@ public struct WALSpool: Sendable {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
         let bytes = Array((text + "\n").utf8)
-        let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+        let ok = (try? bytes.withUnsafeBytes { try FileDescriptorIO.writeAll(fd, $0) }) != nil
         close(fd)
         guard ok, rename(tmp, file) == 0 else { unlink(tmp); return false }
         return true

@@ -1,4 +1,5 @@
 import CairnRedis
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -116,16 +117,17 @@ public final class RedisConnection {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { b in
-                tlsSession?.write(b.baseAddress! + off, b.count - off) ?? Glibc.send(fd, b.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL))
+        do {
+            try bytes.withUnsafeBytes { b in
+                guard let tlsSession else { return try FileDescriptorIO.sendAll(fd, b) }
+                var off = 0
+                while off < b.count {
+                    let rest = UnsafeRawBufferPointer(rebasing: b[off...])
+                    off += try SystemCall.retrying { tlsSession.write(rest.baseAddress!, rest.count) }
+                }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RedisError.io("cannot send to Redis at \(endpoint.display): \(String(cString: strerror(errno)))")
-            }
-            off += n
+        } catch {
+            throw RedisError.io("cannot send to Redis at \(endpoint.display): \(error)")
         }
     }
 
@@ -143,18 +145,20 @@ public final class RedisConnection {
                 buffer += [UInt8](repeating: 0, count: buffer.count)
             }
         }
-        while true {
-            let n = buffer.withUnsafeMutableBytes { b in
-                tlsSession?.read(b.baseAddress! + end, b.count - end) ?? recv(fd, b.baseAddress! + end, b.count - end, 0)
+        let n: Int
+        do {
+            n = try buffer.withUnsafeMutableBytes { b in
+                let free = UnsafeMutableRawBufferPointer(rebasing: b[end...])
+                guard let tlsSession else { return try FileDescriptorIO.receive(fd, into: free) }
+                return try SystemCall.retrying { tlsSession.read(free.baseAddress!, free.count) }
             }
-            if n > 0 { end += n; return true }
-            if n == 0 { return false }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw RedisError.timeout("the Redis server at \(endpoint.display) sent nothing for too long")
-            }
-            throw RedisError.io("cannot read from Redis at \(endpoint.display): \(String(cString: strerror(errno)))")
+        } catch let e as Errno where e.code == EAGAIN || e.code == EWOULDBLOCK {
+            throw RedisError.timeout("the Redis server at \(endpoint.display) sent nothing for too long")
+        } catch {
+            throw RedisError.io("cannot read from Redis at \(endpoint.display): \(error)")
         }
+        end += n
+        return n > 0
     }
 
     /// One line without its CRLF; lines are capped at 64 KiB.

@@ -1,3 +1,4 @@
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -90,8 +91,9 @@ public struct SpaceReserve: Sendable {
             ok = true
             var written: UInt64 = 0
             while ok && written < wanted {
-                let n = zeros.withUnsafeBytes { write(fd, $0.baseAddress, Int(min(UInt64(zeros.count), wanted - written))) }
-                if n <= 0 { ok = false } else { written += UInt64(n) }
+                let n = Int(min(UInt64(zeros.count), wanted - written))
+                ok = (try? zeros.withUnsafeBytes { try FileDescriptorIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) != nil
+                written += UInt64(n)
             }
         }
         ok = ok && fsync(fd) == 0

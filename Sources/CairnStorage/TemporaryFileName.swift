@@ -1,3 +1,4 @@
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -53,8 +54,7 @@ public enum TemporaryFileName {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 1024)
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
+        guard let n = try? buf.withUnsafeMutableBytes({ try FileDescriptorIO.readFull(fd, into: $0) }), n > 0 else { return nil }
         let line = buf[0..<n]
         // The command name (field 2) may hold spaces and parentheses: fields restart after the last ')'.
         guard let close = line.lastIndex(of: UInt8(ascii: ")")) else { return nil }

@@ -1,4 +1,5 @@
 import CairnFormat
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,12 +31,7 @@ extension BackupOptions {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: cacheTagSignature.count)
-        var got = 0
-        while got < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
-            if n <= 0 { break }
-            got += n
-        }
+        let got = (try? buffer.withUnsafeMutableBytes { try FileDescriptorIO.readFull(fd, into: $0) }) ?? 0
         return got == buffer.count && buffer == cacheTagSignature
     }
 }

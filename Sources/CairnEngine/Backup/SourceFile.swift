@@ -1,3 +1,4 @@
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,8 +95,7 @@ struct SourceFile {
             // the file counts as being written: reading it gives a torn copy anyway.
             let limit: Int64 = before.st_ctim.tv_nsec == 0 ? 1_200_000_000 : 50_000_000
             guard waited + wait <= limit else { return false }
-            var ts = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000)), left = timespec()
-            while nanosleep(&ts, &left) != 0 && errno == EINTR { ts = left }
+            SystemCall.sleep(nanoseconds: wait)
             waited += wait
             var st = stat()
             guard fstat(fd, &st) == 0 else { return true }

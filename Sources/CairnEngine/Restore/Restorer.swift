@@ -153,29 +153,12 @@ let writevBytes = 64 << 10
 
 /// One `writev` (`pwritev` at `offset` when given; repeated on partial writes) of `chunks`.
 private func writeGroup(_ fd: Int32, _ chunks: ArraySlice<[UInt8]>, at offset: UInt64?, path: String) throws {
-    var done: UInt64 = 0
     var iov: [iovec] = []
     iov.reserveCapacity(chunks.count)
     try withPinned(chunks, &iov) { iov in
-        var first = 0
-        while first < iov.count {
-            let n = iov[first...].withUnsafeBufferPointer { v in
-                offset.map { pwritev(fd, v.baseAddress, Int32(min(v.count, 1024)), off_t($0 + done)) } ?? writev(fd, v.baseAddress, Int32(min(v.count, 1024)))
-            }
-            // (1024 is Linux's IOV_MAX, which Glibc does not export to Swift.)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
-                throw CairnError.io("cannot write \(path): \(FileMetadata.errorText())")
-            }
-            done += UInt64(n)
-            // Skip what was written; a partial write leaves the rest of one iovec.
-            var left = n
-            while first < iov.count, left >= iov[first].iov_len { left -= iov[first].iov_len; first += 1 }
-            if left > 0 {
-                iov[first].iov_base += left
-                iov[first].iov_len -= left
-            }
+        do { try FileDescriptorIO.writevAll(fd, &iov, at: offset) } catch {
+            if Errno.code(of: error) == ENOSPC { throw CairnError.io("no space left on the device while writing \(path)") }
+            throw CairnError.io("cannot write \(path): \(error)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnStorage
+import CairnSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -268,7 +269,7 @@ struct KeyHints: Sendable {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 65)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65) }
+        let n = (try? bytes.withUnsafeMutableBytes { try FileDescriptorIO.readFull(fd, into: $0) }) ?? -1
         guard n == 64, let name = String(validating: bytes[0..<64], as: UTF8.self), ChunkID(hex: name) != nil else { return nil }
         return name
     }
@@ -280,7 +281,7 @@ struct KeyHints: Sendable {
         let final = path(configObject), temp = final + ".tmp\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
-        let ok = Array(keyName.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count }
+        let ok = (try? Array(keyName.utf8).withUnsafeBytes { try FileDescriptorIO.writeAll(fd, $0) }) != nil
         close(fd)
         if !ok || rename(temp, final) != 0 { unlink(temp) }
     }

@@ -3,6 +3,7 @@ import CairnEngine
 import CairnOps
 import CairnPostgres
 import CairnRepository
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,7 @@ struct WalFetchAheadCommand: AsyncParsableCommand {
         // The lock wal-fetch took for us (fd 3): without it another fetcher may be filling the spool.
         var held = stat(), lockFile = stat()
         guard fstat(3, &held) == 0, stat(spool + "/lock", &lockFile) == 0, held.st_ino == lockFile.st_ino, held.st_dev == lockFile.st_dev,
-              flock(3, LOCK_EX | LOCK_NB) == 0 else {
+              (try? SystemCall.lockExclusive(3, wait: false)) == true else {
             Terminal.error("wal-fetch-ahead: not started by wal-fetch (no spool lock on fd 3)")
             throw ExitCode(ExitStatus.usage)
         }

@@ -2,6 +2,7 @@ import CairnEngine
 import CairnOps
 import CairnPostgres
 import CairnRepository
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,10 +31,10 @@ enum WALFetcherLaunch {
         var message = SecretMessage.encode(passphrase: passphrase, variables: pipedVariables.compactMap { name in
             ProcessInfo.processInfo.environment[name].map { (name, $0) }
         })
-        let written = message.withUnsafeBytes { write(pipeFDs[1], $0.baseAddress, $0.count) }
+        let written = (try? message.withUnsafeBytes { try FileDescriptorIO.writeAll(pipeFDs[1], $0) }) != nil
         for i in message.indices { message[i] = 0 }
         close(pipeFDs[1])
-        guard written == message.count else { throw CairnError.invalidArgument("cannot hand the passphrase to the fetcher") }
+        guard written else { throw CairnError.invalidArgument("cannot hand the passphrase to the fetcher") }
         posix_spawn_file_actions_adddup2(&fa, pipeFDs[0], 0)
         // Appended to (the last fetchers' messages together), restarted once it passes 1 MiB.
         let log = spool.path + "/fetcher.log"
@@ -84,9 +85,7 @@ enum SecretMessage {
         var data: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
         while data.count < 1 << 16 {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            guard let n = try? buf.withUnsafeMutableBytes({ try FileDescriptorIO.read(fd, into: $0) }), n > 0 else { break }
             data += buf[0..<n]
         }
         defer { for i in data.indices { data[i] = 0 } }

@@ -11,11 +11,8 @@ final class NodeDataTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = try makeTempDir("node")
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
-        let dir = tmp!
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        cairn = try newRepository("node")
+        tmp = cairn.dir
     }
 
     func testDailySeriesOfALevelDBLikeDirectoryStoresOnlyNewTables() throws {

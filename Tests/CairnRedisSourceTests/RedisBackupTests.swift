@@ -10,11 +10,8 @@ final class RedisBackupTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = try makeTempDir("redis")
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
-        let dir = tmp!
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        cairn = try newRepository("redis")
+        tmp = cairn.dir
     }
 
     /// What the server holds: DBSIZE and DEBUG DIGEST.

@@ -17,11 +17,7 @@ final class RedisSeriesTests: XCTestCase {
         let profiles = ["rdb", "dump", "file"]
         var runners: [String: CairnRunner] = [:]
         for p in profiles {
-            let dir = tmp.appendingPathComponent("repo-\(p)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let r = try CairnRunner(dir: dir)
-            try r.ok(["init"])
-            runners[p] = r
+            runners[p] = try newRepository("redis-series-\(p)")
         }
         let dump = server.dir.appendingPathComponent("dump.rdb")
         var rows: [String: [(logical: Int, new: Int, stored: Int)]] = [:]

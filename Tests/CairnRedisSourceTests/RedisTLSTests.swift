@@ -10,13 +10,9 @@ final class RedisTLSTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-redis-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
+        cairn = try newRepository("redis-tls")
+        tmp = cairn.dir
     }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: tmp) }
 
     /// A throwaway CA and a server certificate for localhost and 127.0.0.1, made with the openssl CLI.
     func makeCertificates() throws -> (ca: String, cert: String, key: String) {

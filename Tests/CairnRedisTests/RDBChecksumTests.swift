@@ -13,11 +13,8 @@ final class RDBChecksumTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = try makeTempDir("rdbchecksum")
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
-        let dir = tmp!
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        cairn = try newRepository("rdbchecksum")
+        tmp = cairn.dir
     }
 
     /// Every encoding Redis 7 writes: strings (LZF-compressed and integers),

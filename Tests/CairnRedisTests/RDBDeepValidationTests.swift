@@ -259,10 +259,7 @@ final class RDBDeepValidationTests: XCTestCase {
         b.bytes += [20]; b.string("big"); b.string(broken)
         XCTAssertThrowsError(try RDBValidator.validate(bytes: b.finished(checksum: false)), "the header of an unchecked container is still checked")
 
-        let tmp = try makeTempDir("rdbbig")
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
+        let cairn = try newRepository("rdbbig"), tmp = cairn.dir
         let file = tmp.appendingPathComponent("big.rdb")
         try Data(r.finished(checksum: false)).write(to: file)
         let refused = try cairn.fails(["redis", "backup", "--name", "big", "--file", file.path, "--allow-no-checksum"])

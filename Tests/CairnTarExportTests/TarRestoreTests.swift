@@ -10,11 +10,8 @@ final class TarRestoreTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = try makeTempDir("tar-export")
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
-        let dir = tmp!
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        cairn = try newRepository("tar-export")
+        tmp = cairn.dir
     }
 
     private func q(_ u: URL) -> String { "'\(u.path)'" }

@@ -11,11 +11,8 @@ final class TarTests: XCTestCase {
     var cairn: CairnRunner!
 
     override func setUpWithError() throws {
-        tmp = try makeTempDir("tar")
-        cairn = try CairnRunner(dir: tmp)
-        try cairn.ok(["init"])
-        let dir = tmp!
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        cairn = try newRepository("tar")
+        tmp = cairn.dir
     }
 
     private func q(_ u: URL) -> String { "'\(u.path)'" }

@@ -211,7 +211,8 @@ struct BackupCommand: AsyncParsableCommand {
             if !SnapshotFacts.holdsEverySource(s.extra) {
                 Terminal.warn("\(s.extra[SnapshotFacts.sourcesMissing] ?? "?") of the \(s.paths.count) paths could not be read at all: 'cairn status' does not count this snapshot")
             }
-            throw ExitCode(ExitStatus.partial)
+            // The warnings above say what is missing.
+            throw CommandFailure(ExitStatus.partial)
         }
     }
 }

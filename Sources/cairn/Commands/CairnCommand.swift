@@ -48,36 +48,15 @@ struct CairnCommand: AsyncParsableCommand {
             await CommandLocks.releaseAll()
             // Said once the command succeeded: a failing one keeps its one-line error.
             Passphrase.flushExposureWarnings()
-        } catch let e as ExitCode {
-            await CommandLocks.releaseAll()
-            Foundation.exit(e.rawValue)
         } catch {
             await CommandLocks.releaseAll()
-            let code = exitCode(for: error)
-            if code == .success {
+            if exitCode(for: error) == .success && !(error is CommandFailure) {
                 // --help, --version
                 self.exit(withError: error)
             }
-            if case CairnError.usage(let message) = error {
-                // A bad option value found only at run time: still a usage error.
-                Terminal.error(message)
-                FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
-                Foundation.exit(ExitStatus.usage)
-            }
-            if error is CairnError || !(code == .validationFailure) && isRuntime(error) {
-                Terminal.error(describe(error))
-                Foundation.exit(ExitStatus.failure)
-            }
-            // A usage error: one line, then a pointer to --help.
-            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-            Terminal.error(message.replacingOccurrences(of: "Error: ", with: ""))
-            FileHandle.standardError.write(Data("Run 'cairn --help' (or 'cairn COMMAND --help') for usage.\n".utf8))
-            Foundation.exit(ExitStatus.usage)
+            let outcome = ExitMapping.outcome(of: error, for: self)
+            ExitMapping.report(outcome)
+            Foundation.exit(outcome.status)
         }
-    }
-
-    /// Errors raised while running (as opposed to parsing) a command.
-    private static func isRuntime(_ error: any Error) -> Bool {
-        !(String(reflecting: type(of: error)).hasPrefix("ArgumentParser."))
     }
 }

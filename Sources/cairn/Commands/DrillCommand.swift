@@ -61,7 +61,8 @@ struct DrillCommand: AsyncParsableCommand {
             }
             for (n, why) in skipped { Terminal.out("\(n.padding(nameW)) skipped                                             \(why)") }
         }
-        if results.contains(where: { !$0.ok }) { throw ExitCode(ExitStatus.failure) }
+        let failed = results.filter { !$0.ok }
+        if !failed.isEmpty { throw CommandFailure.failed("\(failed.count) of \(results.count) drill(s) failed: \(failed.map(\.source).joined(separator: ", "))") }
     }
 }
 

@@ -42,14 +42,14 @@ struct DumpCommand: AsyncParsableCommand {
         let record = try choice.resolve(in: repo)
         let restorer = Restorer(repo: repo, snapshot: record)
         let components = try await IncludePaths.resolve([path], option: nil, record: record, repo: repo)[0]
-        let line = ProgressLine(progress: restorer.progress, verb: "dumping", enabled: options.showProgress)
-        defer { line.stop() }
+        func showingProgress<T>(_ work: () async throws -> T) async throws -> T {
+            try await ProgressLine.showing(restorer.progress, verb: "dumping", enabled: options.showProgress, during: work)
+        }
         signal(SIGPIPE, SIG_IGN)
         let shown = "/" + components.map { EscapedText.escape($0) }.joined(separator: "/")
         if components.isEmpty {
             var export = TarExport(repo: repo, restorer: restorer, fd: 1)
-            try await export.run(root: record.snapshot.root)
-            line.stop()
+            try await showingProgress { try await export.run(root: record.snapshot.root) }
             finish(record: record, path: "/", kind: "tar", export: export)
             return
         }
@@ -58,13 +58,11 @@ struct DumpCommand: AsyncParsableCommand {
         }
         switch node.kind {
         case .file:
-            try await restorer.readContent(of: node, path: shown) { chunk in try writeAll(1, chunk, path: "standard output") }
-            line.stop()
+            try await showingProgress { try await restorer.readContent(of: node, path: shown) { chunk in try writeAll(1, chunk, path: "standard output") } }
             if options.json { Terminal.json(DumpJSON(snapshot_id: record.id.hex, path: shown, kind: "file", members: nil, bytes: node.size), to: 2) }
         case .directory:
             var export = TarExport(repo: repo, restorer: restorer, fd: 1)
-            try await export.run(nodes: [node], under: Array(components.dropLast().joined(separator: [47])))
-            line.stop()
+            try await showingProgress { try await export.run(nodes: [node], under: Array(components.dropLast().joined(separator: [47]))) }
             finish(record: record, path: shown, kind: "tar", export: export)
         case .symlink:
             throw CairnError.invalidArgument("\(shown) in snapshot \(record.id.prefix(8)) is a symbolic link to \(EscapedText.escape(node.linkTarget)): dump its target, or its directory as a tar stream")

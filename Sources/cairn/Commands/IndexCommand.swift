@@ -32,7 +32,9 @@ struct IndexCommand: AsyncParsableCommand {
             } else {
                 Terminal.out("index rebuilt: \(r.packs) packs (\(r.headersRead) headers read), \(r.blobs) blobs, \(r.snapshots) snapshots; \(r.reindexedPacks) packs newly indexed")
             }
-            if !r.damagedPacks.isEmpty { throw ExitCode(ExitStatus.failure) }
+            if !r.damagedPacks.isEmpty {
+                throw CommandFailure.failed("\(r.damagedPacks.count) pack(s) could not be read and are not in the index: run 'cairn scrub' to see which snapshots they affect")
+            }
         }
     }
 }

@@ -56,8 +56,7 @@ struct PgWalCheckCommand: AsyncParsableCommand {
             }
         }
         if !ok {
-            Terminal.error("the WAL archive has gaps or unrestorable base backups (see above)")
-            throw ExitCode(ExitStatus.failure)
+            throw CommandFailure.failed("the WAL archive has gaps or unrestorable base backups (see above)")
         }
     }
 }

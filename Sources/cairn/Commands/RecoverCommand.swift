@@ -70,7 +70,7 @@ struct RecoverCommand: AsyncParsableCommand {
                          + (check.isClean ? "the new repository checks clean" : "the new repository's check found problems: run 'cairn scrub --repo \(to)'"))
             Terminal.out("use it from now on: --repo \(to)")
         }
-        if !check.isClean { throw ExitCode(1) }
+        if !check.isClean { throw CommandFailure.failed("the recovered repository \(to) did not check clean: run 'cairn scrub --repo \(to)'") }
     }
 }
 

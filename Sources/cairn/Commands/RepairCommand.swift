@@ -92,7 +92,7 @@ struct RepairCommand: AsyncParsableCommand {
                 }
                 Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: damage remains in \(after.affectedSnapshots.count) snapshot(s)")
             }
-            if !after.isClean { throw ExitCode(ExitStatus.damage) }
+            if !after.isClean { throw CommandFailure.damage("damage remains after the repair in \(after.affectedSnapshots.count) snapshot(s): 'cairn scrub' names them") }
         }
     }
 
@@ -138,7 +138,7 @@ struct RepairCommand: AsyncParsableCommand {
                 }
                 Terminal.out(after.isClean ? "scrub after repair: clean" : "scrub after repair: \(after.advice ?? "damage remains")")
             }
-            if !after.isClean { throw ExitCode(ExitStatus.damage) }
+            if !after.isClean { throw CommandFailure.damage(after.advice ?? "damage remains after the repair: 'cairn scrub' names it") }
         }
     }
 }

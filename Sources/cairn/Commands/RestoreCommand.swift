@@ -43,19 +43,18 @@ struct RestoreCommand: AsyncParsableCommand {
         if let past { repo = past.repository } else { repo = try await options.openForReading(operation: "restore", lockOptions: lockOptions) }
         let record = try choice.resolve(in: repo)
         let restorer = Restorer(repo: repo, snapshot: record)
-        let line = ProgressLine(progress: restorer.progress, verb: "restoring", enabled: options.showProgress)
-        defer { line.stop() }
+        func showingProgress<T>(_ work: () async throws -> T) async throws -> T {
+            try await ProgressLine.showing(restorer.progress, verb: "restoring", enabled: options.showProgress, during: work)
+        }
         if stdout {
-            let n = try await restorer.restoreSingleFile(to: 1)
-            line.stop()
+            let n = try await showingProgress { try await restorer.restoreSingleFile(to: 1) }
             if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"bytes\":\(n)}") }
             return
         }
         if tar {
             signal(SIGPIPE, SIG_IGN)
             var export = TarExport(repo: repo, restorer: restorer, fd: 1)
-            try await export.run(root: record.snapshot.root)
-            line.stop()
+            try await showingProgress { try await export.run(root: record.snapshot.root) }
             for w in export.warnings { Terminal.warn(w) }
             if options.json { Terminal.info("{\"snapshot_id\":\"\(record.id)\",\"members\":\(export.members),\"bytes\":\(export.bytes)}") }
             return
@@ -78,8 +77,7 @@ struct RestoreCommand: AsyncParsableCommand {
                                                    allowRollback: allowSigningStateRollback) {
             Terminal.warn(w)
         }
-        let r = try await restorer.restore(to: target, includeComponents: includePaths)
-        line.stop()
+        let r = try await showingProgress { try await restorer.restore(to: target, includeComponents: includePaths) }
         for w in r.warnings { Terminal.warn(w) }
         if options.json {
             Terminal.json(RestoreJSON(snapshot_id: record.id.hex, target: target, files: r.files, directories: r.directories, bytes: r.bytes, warnings: r.warnings))

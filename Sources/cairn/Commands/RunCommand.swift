@@ -57,7 +57,8 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let code = RunStep.exitCode(steps)
-        if code != 0 { throw ExitCode(code) }
+        // The table above says which step failed or warned.
+        if code != 0 { throw CommandFailure(code) }
     }
 }
 

@@ -70,15 +70,14 @@ struct ScrubCommand: AsyncParsableCommand {
         }
         if !report.isClean {
             if !report.dataDamaged && !report.indexDamaged && !report.replayedSnapshots.isEmpty {
-                Terminal.error("\(report.replayedSnapshots.count) forgotten snapshot(s) are in the store again (replayed?): run 'cairn prune' (exit \(ExitStatus.damage))")
+                throw CommandFailure.damage("\(report.replayedSnapshots.count) forgotten snapshot(s) are in the store again (replayed?): run 'cairn prune' (exit \(ExitStatus.damage))")
             } else if report.dataDamaged && report.affectedSnapshots.isEmpty {
-                Terminal.error("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(ExitStatus.damage))")
+                throw CommandFailure.damage("damage found, but no snapshot uses what is lost: run 'cairn repair' (exit \(ExitStatus.damage))")
             } else if report.dataDamaged {
-                Terminal.error("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(ExitStatus.damage))")
+                throw CommandFailure.damage("damage found: \(report.affectedSnapshots.count) snapshot(s) cannot be fully restored (exit \(ExitStatus.damage))")
             } else {
-                Terminal.error("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(ExitStatus.damage))")
+                throw CommandFailure.damage("index damage found: run 'cairn index rebuild --read-packs' (no data lost; exit \(ExitStatus.damage))")
             }
-            throw ExitCode(ExitStatus.damage)
         }
     }
 

@@ -28,7 +28,8 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print(report)
         }
-        if report.breached { throw ExitCode(ExitStatus.breach) }
+        // A result, not an error: the report says which objective is breached.
+        if report.breached { throw CommandFailure(ExitStatus.breach) }
     }
 
     /// Per pg-wal source with a server to ask (its `dbname`, else that of a

@@ -48,16 +48,14 @@ struct WalFetchAheadCommand: AsyncParsableCommand {
         var held = stat(), lockFile = stat()
         guard fstat(3, &held) == 0, stat(spool + "/lock", &lockFile) == 0, held.st_ino == lockFile.st_ino, held.st_dev == lockFile.st_dev,
               (try? SystemCall.lockExclusive(3, wait: false)) == true else {
-            Terminal.error("wal-fetch-ahead: not started by wal-fetch (no spool lock on fd 3)")
-            throw ExitCode(ExitStatus.usage)
+            throw CommandFailure(ExitStatus.usage, "wal-fetch-ahead: not started by wal-fetch (no spool lock on fd 3)")
         }
         let secrets = try SecretMessage.read(fd: 0)
         for (name, value) in secrets.variables where WALFetcherLaunch.pipedVariables.contains(name) { setenv(name, value, 1) }
         let spoolDir = try WALSpool(path: spool)
         let identity = try WalFetchCommand.spoolIdentity(url: options.repositoryURL(), walName: walName)
         guard spoolDir.holds(identity: identity) else {
-            Terminal.error("wal-fetch-ahead: the spool \(spool) holds another archive's segments")
-            throw ExitCode(ExitStatus.failure)
+            throw CommandFailure.failed("wal-fetch-ahead: the spool \(spool) holds another archive's segments")
         }
         let started = ContinuousClock.now
         Terminal.info("wal-fetch-ahead \(getpid()): reading ahead from \(first), \(capacity) segments in \(spool), \(jobs) at a time")

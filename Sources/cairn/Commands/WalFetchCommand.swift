@@ -61,8 +61,7 @@ struct WalFetchCommand: AsyncParsableCommand {
 
     func run() async throws {
         do { try pg.apply() } catch {
-            Terminal.error(describe(error))
-            throw ExitCode(ExitStatus.walUnavailable)
+            throw CommandFailure(ExitStatus.walUnavailable, describe(error))
         }
         if prefetch > 0, WALFileName(fileName)?.kind == .segment, fromSpool() { return }
         var lastError = ""
@@ -71,10 +70,11 @@ struct WalFetchCommand: AsyncParsableCommand {
                 let repo = try await options.open()
                 let archive = WALArchive(repo: repo, name: pg.resolvedWALName)
                 guard try await archive.fetch(fileName, to: destination) else {
-                    throw ExitCode(ExitStatus.failure)  // definitely absent
+                    // Definitely absent: PostgreSQL asks for files that do not exist yet, so no error line.
+                    throw CommandFailure(ExitStatus.failure)
                 }
                 return
-            } catch let e as ExitCode {
+            } catch let e as CommandFailure {
                 throw e
             } catch {
                 lastError = describe(error)
@@ -82,8 +82,7 @@ struct WalFetchCommand: AsyncParsableCommand {
                 if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(250_000_000) << UInt64(attempt - 1)) }
             }
         }
-        Terminal.error("wal-fetch \(fileName): the archive could not be read (\(lastError)); exiting \(ExitStatus.walUnavailable) so recovery stops instead of ending early")
-        throw ExitCode(ExitStatus.walUnavailable)
+        throw CommandFailure(ExitStatus.walUnavailable, "wal-fetch \(fileName): the archive could not be read (\(lastError)); exiting \(ExitStatus.walUnavailable) so recovery stops instead of ending early")
     }
 
     /// What the spool's segments come from: a spool of another repository or WAL name is emptied.

@@ -31,8 +31,7 @@ struct PlanOptions: ParsableArguments {
             return try PlanDecoder.decode(String(decoding: data, as: UTF8.self), file: file, capabilities: Self.capabilities)
         } catch let e as PlanError {
             for i in e.issues { Terminal.error(i.description) }
-            Terminal.error("\(e.issues.count) problem(s) in \(file); fix them and run 'cairn plan check'")
-            throw ExitCode(ExitStatus.failure)
+            throw CommandFailure.failed("\(e.issues.count) problem(s) in \(file); fix them and run 'cairn plan check'")
         }
     }
 }

@@ -9,8 +9,11 @@ import Glibc
 /// Printing: results to standard output, messages and progress to standard error.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("cairn: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data((errorLine(message) + "\n").utf8))
     }
+
+    /// The one form of an error line: `cairn: error: MESSAGE`.
+    static func errorLine(_ message: String) -> String { "cairn: error: \(message)" }
 
     static func warn(_ message: String) {
         FileHandle.standardError.write(Data("cairn: warning: \(message)\n".utf8))
@@ -83,7 +86,7 @@ final class ProgressLine: @unchecked Sendable {
     private let plain: Bool
     private var task: Task<Void, Never>?
 
-    init(progress: WorkProgress, verb: String, enabled: Bool) {
+    private init(progress: WorkProgress, verb: String, enabled: Bool) {
         self.progress = progress
         self.verb = verb
         self.plain = !Terminal.stderrIsTTY
@@ -112,7 +115,7 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     /// Ends the line: cleared on a terminal; elsewhere the final counts as one more plain line.
-    func stop() {
+    private func stop() {
         guard let task else { return }
         task.cancel()
         self.task = nil

@@ -5,7 +5,7 @@ public struct ScryptParameters: Hashable, Sendable {
     public var r: UInt32
     public var p: UInt32
     public init(logN: UInt8, r: UInt32, p: UInt32) { self.logN = logN; self.r = r; self.p = p }
-    /// N = 2^15, r = 8, p = 1: 32 MiB of memory, ~0.1 s here.
+    /// N = 2^15, r = 8, p = 1: 32 MiB of memory (its time: Docs/performance.md).
     public static let `default` = ScryptParameters(logN: 15, r: 8, p: 1)
 
     /// The bounds a reader accepts (format-spec §6): what `init` and `key add`

@@ -23,7 +23,8 @@ public enum SimilarityFeatures {
         // about once in 32 bytes, and that was most of the cost. The hash loop
         // instead stores every hash and advances past it only when it is a
         // sample point (no branch); the maxima are then taken over the ~32
-        // samples of each 1 KiB piece. Same values, ~1.3x the throughput.
+        // samples of each 1 KiB piece. Same values, faster (Docs/performance.md,
+        // "Third pass").
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.piece) { samples in
             FastCDC.defaultGear.withUnsafeBufferPointer { gear in
                 guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),

@@ -10,8 +10,8 @@ import Glibc
 /// The `blobs` table is a B-tree keyed by blob id, and ids are hashes: rows
 /// inserted in the order the index objects give them land on a random page
 /// each, and once the table outgrows SQLite's page cache nearly every row is
-/// a page read and a page write (a 100 M-blob cache filled at ~45 MB a
-/// minute). Here `add` records each pack at once (its `packs` row gives the
+/// a page read and a page write (a 100 M-blob cache then fills for hours:
+/// Docs/performance.md, issue 16.3). Here `add` records each pack at once (its `packs` row gives the
 /// pid) and sends its entries to a scratch file (`ScratchFile`, unlinked),
 /// split into 256 buckets by the id's first byte; `finish` then reads the
 /// buckets in order, sorts each in memory (a piece of at most

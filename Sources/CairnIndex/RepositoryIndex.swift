@@ -480,7 +480,7 @@ extension RepositoryIndex {
 
     /// The features of many chunks (a stored pack's) in one transaction: one
     /// autocommit per row wrote a WAL frame and took the file locks three times
-    /// per chunk, a quarter of a first backup's CPU time.
+    /// per chunk (its cost: Docs/performance.md, "First pass").
     public func addFeatures(_ records: [(id: ChunkID, features: [Int64])]) throws {
         guard !records.isEmpty else { return }
         try withDatabase { d in

@@ -69,7 +69,8 @@ public struct PlanSource: Sendable {
     public var name: String
     public var kind: SourceKind
     public var repository: String
-    /// The snapshot name (default: the source's name; pg-wal: `wal-name`, default `pg-wal`).
+    /// The snapshot name: `snapshot-name`, else its kind's naming key or default name
+    /// (`SourceDeclaration.snapshotNameKey`), else the source's name.
     public var snapshotName: String
     public var schedule: Schedule?
     /// Recovery point objective, seconds.
@@ -77,27 +78,9 @@ public struct PlanSource: Sendable {
     /// Recovery time objective, seconds.
     public var rto: Int64?
     public var tags: [String]
-    /// pg-dump / pg-basebackup: the libpq connection string (no password).
-    public var dbname: String?
-    /// pg-basebackup: the data directory when it differs from the server's.
-    public var pgdata: String?
-    /// pg-dump: extra pg_dump arguments.
-    public var pgDumpArguments: [String]
-    /// redis: `redis://[USER@]HOST[:PORT]`.
-    public var redisURL: String?
-    /// redis: ingest this RDB file instead of fetching one.
-    public var rdbFile: String?
-    /// redis: the file holding the Redis password.
-    public var redisPasswordFile: String?
-    /// redis: accept RDBs without a checksum (`rdbchecksum no`).
-    public var redisAllowNoChecksum = false
-    /// tree: what to back up.
-    public var paths: [String]
-    public var exclude: [String]
-    public var oneFileSystem: Bool
-    /// command: argv whose standard output is the snapshot.
-    public var command: [String]
-    /// pg-dump / pg-basebackup: SQL checks a drill runs on the restored copy.
+    /// The keys its kind declared (`SourceDeclaration`), read by the kind's adapter.
+    public var settings: SourceSettings
+    /// `[[source.NAME.check]]` (kinds that take them): SQL checks a drill runs on the restored copy.
     public var checks: [DrillCheck]
     public var line: Int
 }

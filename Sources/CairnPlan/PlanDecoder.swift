@@ -2,8 +2,9 @@
 /// line and key. Strict: unknown keys, wrong types and dangling references
 /// are errors.
 public enum PlanDecoder {
-    /// Parses and validates `text` (read from `file`, used in messages only).
-    public static func decode(_ text: String, file: String, capabilities: PlanCapabilities = .init()) throws -> Plan {
+    /// Parses and validates `text` (read from `file`, used in messages only) against the source
+    /// kinds `capabilities` declares (CairnOps' `PlanDecoder.decode(_:file:)` passes the registry's).
+    public static func decode(_ text: String, file: String, capabilities: PlanCapabilities) throws -> Plan {
         let root: TOMLTable
         do { root = try TOMLParser.parse(text) } catch let e as TOMLError {
             throw PlanError([PlanIssue(file: file, line: e.line, key: "", message: e.message)])
@@ -196,7 +197,7 @@ public enum PlanDecoder {
         mutating func source(_ name: String, _ t: TOMLTable, _ caps: PlanCapabilities) -> PlanSource? {
             let p = "source.\(name)."
             if !Self.validName(name) { fail(t.line, "source.\(name)", "a source name may hold letters, digits, '-', '_' and '.' only") }
-            guard let kind = sourceKind(t, p, caps) else { return nil }
+            guard let declaration = sourceKind(t, p, caps) else { return nil }
             let repository = string(t, p, "repository", required: true)
             var schedule: Schedule? = nil
             if let s = string(t, p, "schedule") {
@@ -205,63 +206,65 @@ public enum PlanDecoder {
                 case .failure(let e): fail(t["schedule"]?.line ?? t.line, p + "schedule", e.message)
                 }
             }
-            if kind == .pgWAL && schedule != nil {
-                fail(t["schedule"]?.line ?? t.line, p + "schedule", "pg-wal sources are filled by PostgreSQL's archive_command ('cairn wal-push'), not on a schedule; remove it")
+            if let why = declaration.notScheduled, schedule != nil {
+                fail(t["schedule"]?.line ?? t.line, p + "schedule", why)
             }
             let rpo = duration(t, p, "rpo"), rto = duration(t, p, "rto")
             let tags = strings(t, p, "tags")
-            var snapshotName = string(t, p, kind == .pgWAL ? "wal-name" : "snapshot-name") ?? (kind == .pgWAL ? "pg-wal" : name)
-            if kind == .pgWAL, let n = string(t, p, "snapshot-name") { snapshotName = n }
+            var snapshotName = declaration.snapshotNameKey.flatMap { string(t, p, $0) } ?? declaration.defaultSnapshotName ?? name
+            if let n = string(t, p, "snapshot-name") { snapshotName = n }
             if snapshotName.contains("/") || snapshotName == "." || snapshotName == ".." {
                 fail(t.line, p + "snapshot-name", "must not contain '/' or be '.' or '..'")
             }
-            var dbname: String? = nil
-            if kind == .pgDump || kind == .pgBaseBackup || kind == .pgWAL {
-                // pg-wal: optional, the server whose pg_stat_archiver `cairn status` checks.
-                dbname = string(t, p, "dbname", required: kind != .pgWAL)
-                if let d = dbname, d.contains("password") {
-                    fail(t["dbname"]?.line ?? t.line, p + "dbname", "must not hold a password: use a ~/.pgpass file or PGPASSFILE")
-                }
+            let settings = sourceSettings(t, p, declaration)
+            for problem in declaration.check?(settings) ?? [] {
+                fail(settings.line(of: problem.key) ?? t.line, p + problem.key, problem.message)
             }
-            var paths: [String] = [], exclude: [String] = [], command: [String] = []
-            if kind == .tree {
-                paths = strings(t, p, "paths", required: true)
-                exclude = strings(t, p, "exclude")
-                for (i, path) in paths.enumerated() where !path.hasPrefix("/") {
-                    fail(t["paths"]?.line ?? t.line, p + "paths", "\(path.debugDescription) (item \(i + 1)) must be an absolute path")
-                }
-            }
-            if kind == .command { command = strings(t, p, "command", required: true) }
-            let checks = drillChecks(t, p, source: name)
+            let checks = declaration.takesChecks ? drillChecks(t, p, source: name) : []
             guard let repository else { return nil }
-            var source = PlanSource(name: name, kind: kind, repository: repository, snapshotName: snapshotName, schedule: schedule,
-                              rpo: rpo, rto: rto, tags: tags, dbname: dbname, pgdata: string(t, p, "pgdata"),
-                              pgDumpArguments: strings(t, p, "pg-dump-args"),
-                              redisURL: kind == .redis ? string(t, p, "url") : nil, rdbFile: string(t, p, "rdb-file"),
-                              redisPasswordFile: string(t, p, "password-file"),
-                              paths: paths, exclude: exclude, oneFileSystem: bool(t, p, "one-file-system") ?? false,
-                              command: command, checks: checks, line: t.line)
-            if kind == .redis { source.redisAllowNoChecksum = bool(t, p, "allow-no-checksum") ?? false }
-            return source
+            return PlanSource(name: name, kind: declaration.kind, repository: repository, snapshotName: snapshotName, schedule: schedule,
+                              rpo: rpo, rto: rto, tags: tags, settings: settings, checks: checks, line: t.line)
         }
 
-        /// A source's kind, checked against the build's capabilities, and its keys checked
-        /// against those of its kind (a key of another kind is named as such).
-        mutating func sourceKind(_ t: TOMLTable, _ p: String, _ caps: PlanCapabilities) -> SourceKind? {
+        /// The kind-specific keys of a source table, each read as its kind declared it.
+        mutating func sourceSettings(_ t: TOMLTable, _ p: String, _ declaration: SourceDeclaration) -> SourceSettings {
+            var settings = SourceSettings()
+            for key in declaration.keys {
+                guard let node = t[key.name] else {
+                    if key.required { fail(t.line, p + key.name, "is required") }
+                    continue
+                }
+                switch key.type {
+                case .string:
+                    if let v = string(t, p, key.name) { settings.set(key.name, .string(v), line: node.line) }
+                case .strings:
+                    settings.set(key.name, .strings(strings(t, p, key.name, required: key.required)), line: node.line)
+                case .bool:
+                    if let v = bool(t, p, key.name) { settings.set(key.name, .bool(v), line: node.line) }
+                }
+            }
+            return settings
+        }
+
+        /// A source's kind (one `capabilities` declares), checked against the build's capabilities,
+        /// and its keys checked against those of its kind (a key of another kind is named as such).
+        mutating func sourceKind(_ t: TOMLTable, _ p: String, _ caps: PlanCapabilities) -> SourceDeclaration? {
             guard let kindText = string(t, p, "kind", required: true) else { return nil }
-            guard let kind = SourceKind(rawValue: kindText) else {
-                fail(t["kind"]?.line ?? t.line, p + "kind", "\(kindText.debugDescription) is not a source kind (\(SourceKind.names))")
+            guard let declaration = caps.declaration(of: kindText) else {
+                let names = caps.sources.map(\.kind.rawValue).joined(separator: " | ")
+                fail(t["kind"]?.line ?? t.line, p + "kind", "\(kindText.debugDescription) is not a source kind (\(names))")
                 return nil
             }
+            let kind = declaration.kind
             if let why = caps.unavailableKinds[kind] { fail(t["kind"]?.line ?? t.line, p + "kind", "\(kind.rawValue) sources are not available in this build: \(why)") }
             let common = ["kind", "repository", "schedule", "rpo", "rto", "tags", "snapshot-name"]
-            let specific = kindKeys(kind)
+            let specific = declaration.keyNames
             for (k, n) in t.entries where !common.contains(k) && !specific.contains(k) {
-                let other = SourceKind.allCases.first { kindKeys($0).contains(k) }
-                fail(n.line, p + k, other.map { "not a key of \(kind.rawValue) sources (it belongs to \($0.rawValue))" }
+                let other = caps.sources.first { $0.keyNames.contains(k) }
+                fail(n.line, p + k, other.map { "not a key of \(kind.rawValue) sources (it belongs to \($0.kind.rawValue))" }
                      ?? "unknown key (expected one of: \((common + specific).joined(separator: ", ")))")
             }
-            return kind
+            return declaration
         }
 
         /// A source's `[[source.NAME.check]]` tables: the drill's SQL checks and what each must return.
@@ -289,17 +292,6 @@ public enum PlanDecoder {
                 }
             }
             return checks
-        }
-
-        func kindKeys(_ k: SourceKind) -> [String] {
-            switch k {
-            case .pgDump: return ["dbname", "pg-dump-args", "check"]
-            case .pgBaseBackup: return ["dbname", "pgdata", "check"]
-            case .pgWAL: return ["wal-name", "dbname"]
-            case .redis: return ["url", "rdb-file", "password-file", "allow-no-checksum"]
-            case .tree: return ["paths", "exclude", "one-file-system"]
-            case .command: return ["command"]
-            }
         }
     }
 }

@@ -1,17 +1,9 @@
-/// What a source backs up, and so which `cairn` command `cairn run` uses.
-public enum SourceKind: String, Sendable, CaseIterable {
-    /// `cairn pg dump`: a logical `pg_dump -Fc -Z0` stream.
-    case pgDump = "pg-dump"
-    /// `cairn pg basebackup`: a physical base backup for point-in-time recovery.
-    case pgBaseBackup = "pg-basebackup"
-    /// The WAL archive PostgreSQL's `archive_command` (`cairn wal-push`) fills; `cairn run` only watches it.
-    case pgWAL = "pg-wal"
-    /// `cairn redis backup`: an RDB from a live server (or an RDB file).
-    case redis
-    /// `cairn backup PATH...`: files and directory trees.
-    case tree
-    /// `cairn backup --stdin-from-command`: the standard output of a command.
-    case command
-
-    public static var names: String { allCases.map(\.rawValue).joined(separator: " | ") }
+/// What a source backs up: the `kind` of a `[source.NAME]` table. The plan layer knows no kind
+/// by name: each is declared by its source adapter (`SourceDeclaration`, gathered by CairnOps'
+/// `SourceRegistry` and handed to `PlanDecoder` in `PlanCapabilities`).
+public struct SourceKind: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+    public var description: String { rawValue }
 }

@@ -42,8 +42,8 @@ public final class URLSessionTransport: HTTPTransport {
     ///
     /// The body is appended to one array as it arrives (`BodyReceiver`)
     /// rather than collected by URLSession and copied twice more (its buffer,
-    /// its `Data`, then an array): a restore from S3 spent a quarter of its CPU
-    /// on those copies and the fresh pages they touch (Docs/performance.md).
+    /// its `Data`, then an array): those copies and the fresh pages they touch
+    /// were a large part of a restore's CPU (Docs/performance.md, issue 16.6).
     private func perform(_ r: URLRequest, watchdog seconds: Double) async throws -> (body: [UInt8], response: URLResponse) {
         let exchange = Exchange()
         let task = session.dataTask(with: r)

@@ -53,12 +53,19 @@ final class SourceRegistryTests: XCTestCase {
         XCTAssertEqual(profile("stream", ["chunker-profile": "wal", "redis.keys": "1"]), "wal", "a recorded profile wins")
     }
 
-    func testEveryKindHasExactlyOneAdapter() {
-        for kind in SourceKind.allCases {
+    func testEveryKindHasExactlyOneAdapterAndItsDeclarationIsThePlans() {
+        let kinds: [SourceKind] = [.tree, .command, .redis, .pgDump, .pgBaseBackup, .pgWAL]
+        XCTAssertEqual(Set(SourceRegistry.adapters.map(\.kind)), Set(kinds))
+        for kind in kinds {
             XCTAssertEqual(SourceRegistry.adapters.filter { $0.kind == kind }.count, 1, kind.rawValue)
             XCTAssertEqual(SourceRegistry.adapter(for: kind).kind, kind)
         }
-        XCTAssertEqual(SourceRegistry.adapters.count, SourceKind.allCases.count)
+        // The plan decoder knows exactly the registered kinds, each by its adapter's declaration.
+        XCTAssertEqual(SourceRegistry.planCapabilities.sources.map(\.kind), SourceRegistry.adapters.map(\.kind))
+        XCTAssertThrowsError(try PlanDecoder.decode(Self.planText.replacingOccurrences(of: "kind = \"pg-wal\"", with: "kind = \"tape\""),
+                                                    file: "cairn.toml")) { e in
+            XCTAssertTrue("\(e)".contains("\"tape\" is not a source kind (tree | command | redis | pg-dump | pg-basebackup | pg-wal)"), "\(e)")
+        }
     }
 
     func testBackupCommandsAndWhatIsNotRunOrDrilled() throws {

@@ -10,7 +10,7 @@ final class FuzzRegressionTests: XCTestCase {
             XCTAssertEqual(e.line, 1, file: file, line: line)
             XCTAssertTrue(e.message.contains(fragment), e.message, file: file, line: line)
         }
-        XCTAssertThrowsError(try PlanDecoder.decode(text, file: "cairn.toml"), file: file, line: line)
+        XCTAssertThrowsError(try PlanDecoder.decode(text, file: "cairn.toml", capabilities: PlanCapabilities(sources: [])), file: file, line: line)
     }
 
     /// Fuzz/Regressions/plan/deep-array, deep-inline-table, long-header, long-key: 8,000

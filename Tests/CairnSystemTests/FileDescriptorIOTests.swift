@@ -46,20 +46,11 @@ final class FileDescriptorIOTests: XCTestCase {
     }
 
     func testInterruptedCallsAreRetried() throws {
-        // A handler without SA_RESTART: blocking reads and writes on a pipe return EINTR each time it runs.
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in }
-        action.sa_flags = 0
-        sigemptyset(&action.sa_mask)
-        var old = sigaction()
-        XCTAssertEqual(sigaction(SIGALRM, &action, &old), 0)
-        var tick = itimerval(it_interval: timeval(tv_sec: 0, tv_usec: 500), it_value: timeval(tv_sec: 0, tv_usec: 500))
-        XCTAssertEqual(setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &tick, nil), 0)
-        defer {
-            var off = itimerval()
-            setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &off, nil)
-            sigaction(SIGALRM, &old, nil)
-        }
+        // Blocking reads and writes on a pipe return EINTR each time the interrupts fire.
+        try Interrupts.during { try interruptedReadsAndWrites() }
+    }
+
+    private func interruptedReadsAndWrites() throws {
         // Reads: the writer pauses, so the reader blocks and is interrupted.
         let (r, w) = try pipePair()
         let data = Self.pattern(200_000)

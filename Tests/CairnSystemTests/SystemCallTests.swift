@@ -9,38 +9,6 @@ import Glibc
 /// `flock`, `waitpid` and sleeps, each made while a handler installed without `SA_RESTART`
 /// interrupts blocking calls every half millisecond.
 final class SystemCallTests: XCTestCase {
-    /// Runs `body` with SIGALRM firing every 500 µs (a handler without `SA_RESTART`); the
-    /// number of times it fired.
-    @discardableResult
-    private func withInterrupts(_ body: () throws -> Void) rethrows -> Int {
-        SystemCallTests.fired.store(0)
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in SystemCallTests.fired.increment() }
-        action.sa_flags = 0
-        sigemptyset(&action.sa_mask)
-        var old = sigaction()
-        XCTAssertEqual(sigaction(SIGALRM, &action, &old), 0)
-        var tick = itimerval(it_interval: timeval(tv_sec: 0, tv_usec: 500), it_value: timeval(tv_sec: 0, tv_usec: 500))
-        XCTAssertEqual(setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &tick, nil), 0)
-        defer {
-            var off = itimerval()
-            setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &off, nil)
-            sigaction(SIGALRM, &old, nil)
-        }
-        try body()
-        return SystemCallTests.fired.load()
-    }
-
-    /// A counter a signal handler may touch (a plain atomic word; no locks, no allocation).
-    final class Counter: @unchecked Sendable {
-        private let word = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        init() { word.initialize(to: 0) }
-        func store(_ v: Int) { word.pointee = v }
-        func load() -> Int { word.pointee }
-        func increment() { word.pointee &+= 1 }
-    }
-    static let fired = Counter()
-
     private static func pattern(_ n: Int, seed: Int = 0) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: ($0 &+ seed) &* 31 &+ $0 >> 8) } }
 
     /// Reads `fd` slowly (small reads with pauses) to its end on another thread.
@@ -67,7 +35,7 @@ final class SystemCallTests: XCTestCase {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
         let reader = SlowReader(fds[0])
-        let interrupts = try withInterrupts {
+        let interrupts = try Interrupts.during {
             var iov: [iovec] = []
             func pin(_ i: Int, _ body: (inout [iovec]) throws -> Void) rethrows {
                 guard i < chunks.count else { return try body(&iov) }
@@ -112,7 +80,7 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
         let data = Self.pattern(3 << 20, seed: 3)
         let reader = SlowReader(fds[1], socket: true)
-        let interrupts = try withInterrupts {
+        let interrupts = try Interrupts.during {
             try data.withUnsafeBytes { try FileDescriptorIO.sendAll(fds[0], $0) }
         }
         shutdown(fds[0], Int32(SHUT_WR))
@@ -136,7 +104,7 @@ final class SystemCallTests: XCTestCase {
         XCTAssertFalse(try SystemCall.lockExclusive(other, wait: false), "held by another open file description")
         // A waiting lock blocks (interrupted many times) until the holder lets go 50 ms later.
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { close(holder) }
-        let interrupts = try withInterrupts {
+        let interrupts = try Interrupts.during {
             XCTAssertTrue(try SystemCall.lockExclusive(other, wait: true))
         }
         XCTAssertGreaterThan(interrupts, 10)
@@ -146,7 +114,7 @@ final class SystemCallTests: XCTestCase {
 
     func testSleepLastsItsTimeThroughInterruptsAndWaitpidReportsTheExit() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let interrupts = withInterrupts { SystemCall.sleep(nanoseconds: 30_000_000) }
+        let interrupts = Interrupts.during { SystemCall.sleep(nanoseconds: 30_000_000) }
         XCTAssertGreaterThanOrEqual(DispatchTime.now().uptimeNanoseconds - start, 30_000_000, "each interrupted nanosleep continued with what was left")
         XCTAssertGreaterThan(interrupts, 10)
 
@@ -155,7 +123,7 @@ final class SystemCallTests: XCTestCase {
         defer { argv.forEach { free($0) } }
         XCTAssertEqual(posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ), 0)
         var status: Int32? = nil
-        withInterrupts {
+        Interrupts.during {
             for _ in 0..<10_000 where status == nil {
                 status = try? SystemCall.exitStatusIfEnded(pid)
                 if status == nil { SystemCall.sleep(nanoseconds: 1_000_000) }

@@ -1,3 +1,4 @@
+import CairnOps
 import CairnPlan
 
 /// A plan file (`cairn plan check`, `run`, `status`, `drill`): the TOML

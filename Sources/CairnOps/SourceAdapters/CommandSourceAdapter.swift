@@ -5,7 +5,7 @@ import Foundation
 /// A command's standard output: `cairn backup --stdin-from-command`; the drill restores the
 /// stream whole (every chunk verified) and checks its length against the snapshot's.
 struct CommandSourceAdapter: SourceAdapter {
-    var kind: SourceKind { .command }
+    var declaration: SourceDeclaration { SourceDeclaration(kind: .command, keys: [.init("command", .strings, required: true)]) }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         .command(["backup", "--stdin-from-command", "--name", s.snapshotName] + s.tags.flatMap { ["--tag", $0] }
@@ -23,4 +23,14 @@ struct CommandSourceAdapter: SourceAdapter {
             return "\(ProgressText.bytes(size)) restored, every chunk verified"
         }
     }
+}
+
+extension SourceKind {
+    /// `cairn backup --stdin-from-command`: the standard output of a command.
+    public static let command: SourceKind = "command"
+}
+
+extension PlanSource {
+    /// command: the argv whose standard output is the snapshot.
+    public var command: [String] { settings.strings("command") }
 }

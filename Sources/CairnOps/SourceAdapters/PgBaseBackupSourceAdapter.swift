@@ -11,7 +11,12 @@ import Glibc
 /// point-in-time restore to the end of the archive, replayed by a temporary server, promoted, and
 /// the plan's checks.
 struct PgBaseBackupSourceAdapter: SourceAdapter {
-    var kind: SourceKind { .pgBaseBackup }
+    var declaration: SourceDeclaration {
+        var d = SourceDeclaration(kind: .pgBaseBackup, keys: [.init("dbname", .string, required: true), .init("pgdata", .string)])
+        d.takesChecks = true
+        d.check = PostgresChecks.conninfoHasNoPassword
+        return d
+    }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         .command(["pg", "basebackup", "--name", s.snapshotName, "--dbname", s.dbname ?? ""] + s.tags.flatMap { ["--tag", $0] } + ["--wait-lock", waitLock, "--json"]
@@ -84,4 +89,14 @@ struct PgBaseBackupSourceAdapter: SourceAdapter {
             return s.checks.isEmpty ? "\(replayed); no checks in the plan" : "\(replayed); \(s.checks.count) check(s) passed"
         }
     }
+}
+
+extension SourceKind {
+    /// `cairn pg basebackup`: a physical base backup for point-in-time recovery.
+    public static let pgBaseBackup: SourceKind = "pg-basebackup"
+}
+
+extension PlanSource {
+    /// pg-basebackup: the data directory when it differs from the server's.
+    public var pgdata: String? { settings.string("pgdata") }
 }

@@ -5,7 +5,12 @@ import CairnPostgres
 /// A logical dump: `cairn pg dump` (CairnPostgres's `LogicalDump`); the drill restores it into a
 /// temporary PostgreSQL cluster and runs the plan's checks through libpq.
 struct PgDumpSourceAdapter: SourceAdapter {
-    var kind: SourceKind { .pgDump }
+    var declaration: SourceDeclaration {
+        var d = SourceDeclaration(kind: .pgDump, keys: [.init("dbname", .string, required: true), .init("pg-dump-args", .strings)])
+        d.takesChecks = true
+        d.check = PostgresChecks.conninfoHasNoPassword
+        return d
+    }
 
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup {
         .command(["pg", "dump", "--name", s.snapshotName, "--dbname", s.dbname ?? ""] + s.tags.flatMap { ["--tag", $0] } + ["--wait-lock", waitLock, "--json"]
@@ -26,4 +31,14 @@ struct PgDumpSourceAdapter: SourceAdapter {
             return s.checks.isEmpty ? "restored into database \(database); no checks in the plan" : "restored into database \(database); \(s.checks.count) check(s) passed"
         }
     }
+}
+
+extension SourceKind {
+    /// `cairn pg dump`: a logical `pg_dump -Fc -Z0` stream.
+    public static let pgDump: SourceKind = "pg-dump"
+}
+
+extension PlanSource {
+    /// pg-dump: extra pg_dump arguments.
+    public var pgDumpArguments: [String] { settings.strings("pg-dump-args") }
 }

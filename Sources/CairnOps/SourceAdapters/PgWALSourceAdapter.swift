@@ -6,7 +6,15 @@ import CairnPostgres
 /// The WAL archive PostgreSQL's `archive_command` (`cairn wal-push`) fills: `cairn run` has nothing
 /// to run, and the drill of its base backups replays it.
 struct PgWALSourceAdapter: SourceAdapter {
-    var kind: SourceKind { .pgWAL }
+    var declaration: SourceDeclaration {
+        // dbname: optional, the server whose pg_stat_archiver `cairn status` checks.
+        var d = SourceDeclaration(kind: .pgWAL, keys: [.init("dbname", .string)])
+        d.notScheduled = "pg-wal sources are filled by PostgreSQL's archive_command ('cairn wal-push'), not on a schedule; remove it"
+        d.snapshotNameKey = "wal-name"
+        d.defaultSnapshotName = "pg-wal"
+        d.check = PostgresChecks.conninfoHasNoPassword
+        return d
+    }
 
     /// Archived WAL stays while a kept base backup needs it, whatever `forget`'s policy says.
     var separateRetention: SeparateRetention? { WALRetention.separateRetention }
@@ -28,4 +36,9 @@ struct PgWALSourceAdapter: SourceAdapter {
     }
 
     func drill(_ d: DrillRequest) async throws -> String { "not drilled" }
+}
+
+extension SourceKind {
+    /// The WAL archive PostgreSQL's `archive_command` (`cairn wal-push`) fills; `cairn run` only watches it.
+    public static let pgWAL: SourceKind = "pg-wal"
 }

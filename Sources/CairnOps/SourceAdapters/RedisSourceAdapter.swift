@@ -8,7 +8,10 @@ import Foundation
 /// Redis: `cairn redis backup` (CairnRedisSource); the drill restores the RDB (validated), loads
 /// it into a temporary redis-server and compares the key count with the one the backup recorded.
 struct RedisSourceAdapter: SourceAdapter {
-    var kind: SourceKind { .redis }
+    var declaration: SourceDeclaration {
+        SourceDeclaration(kind: .redis, keys: [.init("url", .string), .init("rdb-file", .string), .init("password-file", .string),
+                                                .init("allow-no-checksum", .bool)])
+    }
 
     /// A Redis backup's stream (its keys all under `redis.`) was always cut with the `rdb` profile.
     var unrecordedProfile: UnrecordedProfile? {
@@ -52,4 +55,20 @@ struct RedisSourceAdapter: SourceAdapter {
             return "\(loaded) keys loaded (the backup recorded no count), \(sampled) sampled"
         }
     }
+}
+
+extension SourceKind {
+    /// `cairn redis backup`: an RDB from a live server (or an RDB file).
+    public static let redis: SourceKind = "redis"
+}
+
+extension PlanSource {
+    /// redis: `redis://[USER@]HOST[:PORT]`.
+    public var redisURL: String? { settings.string("url") }
+    /// redis: ingest this RDB file instead of fetching one.
+    public var rdbFile: String? { settings.string("rdb-file") }
+    /// redis: the file holding the Redis password.
+    public var redisPasswordFile: String? { settings.string("password-file") }
+    /// redis: accept RDBs without a checksum (`rdbchecksum no`).
+    public var redisAllowNoChecksum: Bool { settings.bool("allow-no-checksum") }
 }

@@ -9,13 +9,16 @@ public enum SourceBackup: Sendable, Equatable {
     case notRun(String)
 }
 
-/// One kind of plan source (`SourceKind`): how `cairn run` backs it up and how `cairn drill`
-/// restores its newest snapshot and proves it usable. The flows themselves live in the source
-/// libraries on the engine (CairnPostgres, CairnRedisSource, the engine's tree and stream
-/// archiver); an adapter wires one of them to the plan (and declares the source's own retention
-/// rule, if it has one). Adding a source: its library, an adapter, and one line in `SourceRegistry.adapters`.
+/// One kind of plan source (`SourceKind`): how it is written in a plan (its `SourceDeclaration`:
+/// kind name, keys, rules), how `cairn run` backs it up and how `cairn drill` restores its newest
+/// snapshot and proves it usable. The flows themselves live in the source libraries on the engine
+/// (CairnPostgres, CairnRedisSource, the engine's tree and stream archiver); an adapter wires one
+/// of them to the plan (and declares the source's own retention rule, if it has one). Adding a
+/// source: its library, an adapter (with its `SourceKind` constant and `PlanSource` accessors in
+/// the adapter's file), and one line in `SourceRegistry.adapters` (Docs/architecture.md).
 public protocol SourceAdapter: Sendable {
-    var kind: SourceKind { get }
+    /// The kind's name and plan keys; the plan decoder knows no kind but these.
+    var declaration: SourceDeclaration { get }
     /// The `cairn` command that backs up `s`, holding the repository lock up to `waitLock`.
     func backup(_ s: PlanSource, waitLock: String) -> SourceBackup
     /// Why `cairn drill` does not drill `s` on its own (nil: it does).
@@ -32,6 +35,7 @@ public protocol SourceAdapter: Sendable {
 }
 
 extension SourceAdapter {
+    public var kind: SourceKind { declaration.kind }
     public func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? { nil }
     public var separateRetention: SeparateRetention? { nil }
     public var unrecordedProfile: UnrecordedProfile? { nil }
@@ -48,6 +52,9 @@ public enum SourceRegistry {
         PgWALSourceAdapter(),
     ]
 
+    /// The source kinds a plan may use, for `PlanDecoder`.
+    public static var planCapabilities: PlanCapabilities { PlanCapabilities(sources: adapters.map(\.declaration)) }
+
     /// The sources' own retention rules: `cairn forget`'s policy leaves the snapshots they cover alone.
     public static var separateRetentions: [SeparateRetention] { adapters.compactMap(\.separateRetention) }
 
@@ -60,5 +67,12 @@ public enum SourceRegistry {
             preconditionFailure("no source adapter registered for \(kind.rawValue): add one to SourceRegistry.adapters")
         }
         return a
+    }
+}
+
+extension PlanDecoder {
+    /// Parses and validates a plan against the source kinds of `SourceRegistry`.
+    public static func decode(_ text: String, file: String) throws -> Plan {
+        try decode(text, file: file, capabilities: SourceRegistry.planCapabilities)
     }
 }

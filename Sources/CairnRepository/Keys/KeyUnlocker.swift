@@ -43,8 +43,9 @@ struct KeyUnlocker {
     /// Work spent on key files costlier than the default before giving up on them: 16 default
     /// derivations, enough for one key file at the most a reader accepts.
     static let costlyBudget = ScryptParameters.maximumWork
-    /// Work spent on all key files together (the hints excepted): 64 default derivations, about
-    /// 2 s on 4 cores. Thousands of junk key files then cost a bounded time, cheap ones less each.
+    /// Work spent on all key files together (the hints excepted): 64 default derivations (their
+    /// time: Docs/performance.md, "Hostile input"). Thousands of junk key files then cost a
+    /// bounded time, cheap ones less each.
     static let totalBudget = 64 * ScryptParameters.default.work
 
     /// Why `config` did not open with a key file the passphrase opened.

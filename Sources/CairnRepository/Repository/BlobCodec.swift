@@ -43,8 +43,9 @@ public struct BlobCodec: Sendable {
             try basePlaintext.withUnsafeBytes { b in try Zstd.shared.compress(c, level: level, dictionary: b) }
         }
         // A delta under 1/16 of the chunk wins without compressing the chunk alone
-        // to compare (half the zstd work of a typical changed chunk); only a
-        // larger one is weighed against the chunk compressed alone.
+        // to compare (that compression was much of a changed chunk's zstd work:
+        // Docs/performance.md, "Second pass"); only a larger one is weighed
+        // against the chunk compressed alone.
         let deltaLength = BlobPlaintext.deltaPrefixLength + delta.count
         if deltaLength > chunk.count / 16 {
             let alone = try chunk.withUnsafeBytes { try Zstd.shared.compress($0, level: level) }

@@ -28,8 +28,9 @@ struct CairnCommand: AsyncParsableCommand {
         }
         // The pipeline frees and reallocates megabytes of chunks per batch on
         // several threads; glibc's default 128 KiB trim threshold hands that
-        // memory back and faults it in again every batch (three times the page
-        // faults). Peak RSS is unchanged: it is reached either way.
+        // memory back and faults it in again every batch (the page faults:
+        // Docs/performance.md, "Second pass"). Peak RSS is unchanged: it is
+        // reached either way.
         cairn_set_malloc_trim_threshold(64 << 20)
         // Before anything reaches OpenSSL: the key derivation's 32 MiB buffer on
         // huge pages shortens every command that opens a repository (Docs/performance.md).

@@ -18,7 +18,7 @@ struct PlanOptions: ParsableArguments {
 
     /// What this build can do that plans may ask for.
     static var capabilities: PlanCapabilities {
-        PlanCapabilities()
+        SourceRegistry.planCapabilities
     }
 
     /// Reads and validates the plan; an invalid plan prints every problem and exits 1.

@@ -1,7 +1,10 @@
+import CairnOps
 import CairnPlan
 import Foundation
 import XCTest
 
+/// The plan language as the registered source kinds declare it (`SourceRegistry.planCapabilities`,
+/// through CairnOps' `PlanDecoder.decode(_:file:)`).
 final class PlanDecoderTests: XCTestCase {
     static let example = """
     [repository.onsite]

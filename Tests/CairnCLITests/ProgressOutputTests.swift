@@ -32,4 +32,33 @@ final class ProgressOutputTests: CLITestCase {
         let json = try ok(["backup", src.path, "--progress", "--json"])
         XCTAssertFalse(json.err.contains("backing up"), json.err)
     }
+
+    /// restore and dump start and stop their line through the one helper (ProgressLine.showing):
+    /// plain lines ending with a last one, and a restore that fails still ends its line and then
+    /// says why in exactly one error line, exit 1.
+    func testRestoreAndDumpProgressEndsItsLineHoweverTheWorkEnds() throws {
+        try initRepo()
+        let src = try makeDir("src")
+        let big = TestData.random(3 << 20, seed: 5)
+        try write(big, to: src.appendingPathComponent("big.bin"))
+        let id = try backup([src.path]).string("snapshot_id")
+
+        let restored = try ok(["restore", id, "--target", tmp.appendingPathComponent("out").path, "--progress"])
+        XCTAssertFalse(restored.err.contains("\u{1B}") || restored.err.contains("\r"), restored.err.debugDescription)
+        XCTAssertTrue(restored.errLines.last?.hasPrefix("restoring ") == true, "the last line is the final progress line: \(restored.summary)")
+        let dumped = try ok(["dump", id, src.appendingPathComponent("big.bin").path, "--progress"])
+        XCTAssertTrue(dumped.errLines.last?.hasPrefix("dumping ") == true, dumped.summary)
+        XCTAssertEqual(dumped.stdout, big)
+
+        // The data pack damaged: the restore fails; its progress line still ends (a last plain
+        // line) before the one error line.
+        try Posix.flipByte(try packFiles()[0], at: 100)
+        let failed = try cli.run(["restore", id, "--target", tmp.appendingPathComponent("out2").path, "--progress"])
+        XCTAssertEqual(failed.status, 1, failed.summary)
+        XCTAssertFalse(failed.signaled, failed.summary)
+        XCTAssertEqual(failed.errLines.filter { $0.hasPrefix("cairn: error: ") }.count, 1, failed.summary)
+        XCTAssertTrue(failed.errLines.last?.hasPrefix("cairn: error: ") == true, failed.summary)
+        XCTAssertTrue(failed.errLines.dropLast().last?.hasPrefix("restoring ") == true, "the progress line ended first: \(failed.summary)")
+        XCTAssertTrue(failed.errLines.dropLast().allSatisfy { $0.hasPrefix("restoring ") || $0.hasPrefix("cairn: warning: ") }, failed.summary)
+    }
 }

@@ -2,7 +2,7 @@
 """Writes the seed corpus of every fuzz target into OUTDIR/<target>/.
 
 Seeds come from format-spec/vectors/*.json (the byte-exact encodings of every
-stored object), the test fixtures (plan files in Tests/CairnPlanTests), tar
+stored object), the test fixtures (plan files in Tests/CairnOpsTests and Tests/CairnPlanTests), tar
 archives written by Python's tarfile in the three formats Cairn reads, RDB
 files saved by a real redis-server when one is installed, and hand-written
 samples of the text formats servers send (backup_label, timeline history,
@@ -187,7 +187,7 @@ def resp_seeds():
 
 
 def plan_seeds():
-    return test_strings("Tests/CairnPlanTests/PlanDecoderTests.swift") + test_strings("Tests/CairnPlanTests/TOMLParserTests.swift")
+    return test_strings("Tests/CairnOpsTests/PlanDecoderTests.swift") + test_strings("Tests/CairnPlanTests/SourceDeclarationTests.swift") + test_strings("Tests/CairnPlanTests/TOMLParserTests.swift")
 
 
 def s3_seeds():

@@ -86,25 +86,30 @@ public struct PointInTimeRestore {
     public func run(_ req: Request, progress: WorkProgress = WorkProgress()) async throws -> Outcome {
         let (base, plan) = try await plan(req)
         let pgdata = req.pgdata
-        var movedAside: String? = nil
+        let (movedAside, st) = try Self.prepareDataDirectory(pgdata, force: req.force)
+        // From here on everything is written through descriptors of PGDATA: nothing the
+        // base backup holds (a link, a '..' name) can send a write or a chown outside.
+        let target = try DirectoryHandle.openTarget(pgdata)
+        let owner: (uid: UInt32, gid: UInt32)? = geteuid() == 0 ? (st.st_uid, st.st_gid) : nil
+        let restored = try await restoreData(base, into: target, pgdata: pgdata, owner: owner, progress: progress)
+        var warnings = restored.warnings
+        warnings += try Self.makeEmptiedDirectories(in: target, pgdata: pgdata, owner: owner)
+        warnings += try writeRecoverySettings(req, base: base, in: target, owner: owner)
+        try Self.writeFile("recovery.signal", [], in: target, pgdata: pgdata, owner: owner)
+        fchmod(target.fd, 0o700)
+        if let owner, fchown(target.fd, owner.uid, owner.gid) != 0 {
+            throw PostgresError.pgdata("cannot set the owner of \(pgdata): \(String(cString: strerror(errno)))")
+        }
+        do { try target.syncFileSystem() } catch { throw PostgresError.pgdata("\(error)") }
+        return Outcome(base: base, plan: plan, files: restored.files, bytes: restored.bytes, movedAside: movedAside, warnings: warnings)
+    }
+
+    /// PGDATA made ready: refused while a server runs in it; a non-empty one refused, or with
+    /// `force` its entries moved aside (returned: where to); a missing one made, owned like its
+    /// parent. Returns its `stat` (whose owner the restored files get when run as root).
+    static func prepareDataDirectory(_ pgdata: String, force: Bool) throws -> (movedAside: String?, stat: stat) {
         var st = stat()
-        if stat(pgdata, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw PostgresError.pgdata("\(pgdata) exists and is not a directory") }
-            let entries = try DirectoryReader.stringNames(pgdata)
-            if entries.contains("postmaster.pid") {
-                throw PostgresError.pgdata("\(pgdata)/postmaster.pid exists: stop the server first (pg_ctl stop / systemctl stop postgresql@15-main)")
-            }
-            if !entries.isEmpty {
-                guard req.force else {
-                    throw PostgresError.pgdata("\(pgdata) is not empty: restore into an empty directory, or pass --force to move its contents aside first")
-                }
-                let aside = pgdata.hasSuffix("/") ? String(pgdata.dropLast()) : pgdata
-                let dest = aside + ".before-restore-" + String(Clock.nowNanos() / 1_000_000_000)
-                try FileSystemOps.makeDirectory(dest, mode: 0o700)
-                for e in entries { try FileSystemOps.rename(pgdata + "/" + e, dest + "/" + e) }
-                movedAside = dest
-            }
-        } else {
+        guard stat(pgdata, &st) == 0 else {
             try FileSystemOps.makeDirectory(pgdata, mode: 0o700, parents: true)
             guard stat(pgdata, &st) == 0 else { throw PostgresError.pgdata("cannot create \(pgdata)") }
             // A new data directory belongs to the owner of its parent (the postgres user's tree).
@@ -114,47 +119,63 @@ public struct PointInTimeRestore {
                 _ = chown(pgdata, parent.st_uid, parent.st_gid)
                 st.st_uid = parent.st_uid; st.st_gid = parent.st_gid
             }
+            return (nil, st)
         }
-        // From here on everything is written through descriptors of PGDATA: nothing the
-        // base backup holds (a link, a '..' name) can send a write or a chown outside.
-        let target = try DirectoryHandle.openTarget(pgdata)
-        let owner: (uid: UInt32, gid: UInt32)? = geteuid() == 0 ? (st.st_uid, st.st_gid) : nil
-        var warnings: [String] = []
-        let files: UInt64, bytes: UInt64
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw PostgresError.pgdata("\(pgdata) exists and is not a directory") }
+        let entries = try DirectoryReader.stringNames(pgdata)
+        if entries.contains("postmaster.pid") {
+            throw PostgresError.pgdata("\(pgdata)/postmaster.pid exists: stop the server first (pg_ctl stop / systemctl stop postgresql@15-main)")
+        }
+        guard !entries.isEmpty else { return (nil, st) }
+        guard force else {
+            throw PostgresError.pgdata("\(pgdata) is not empty: restore into an empty directory, or pass --force to move its contents aside first")
+        }
+        let aside = pgdata.hasSuffix("/") ? String(pgdata.dropLast()) : pgdata
+        let dest = aside + ".before-restore-" + String(Clock.nowNanos() / 1_000_000_000)
+        try FileSystemOps.makeDirectory(dest, mode: 0o700)
+        for e in entries { try FileSystemOps.rename(pgdata + "/" + e, dest + "/" + e) }
+        return (dest, st)
+    }
+
+    /// The base backup's files written into `target` (PGDATA): a tar stream unpacked, or a
+    /// tree restored into a staging directory inside PGDATA and its data directory's entries moved up.
+    func restoreData(_ base: BaseBackupRecord, into target: DirectoryHandle, pgdata: String, owner: (uid: UInt32, gid: UInt32)?,
+                     progress: WorkProgress) async throws -> (files: UInt64, bytes: UInt64, warnings: [String]) {
         if base.isTarStream {
             // A streamed base backup: pg_basebackup's tar stream, unpacked straight into PGDATA.
             let extractor = PGDataTarExtractor(root: target, owner: owner)
             _ = try await Restorer(repo: repo, snapshot: base.record, progress: progress).restoreSingleFile { try extractor.feed($0) }
             try extractor.finish()
-            files = extractor.files; bytes = extractor.bytes
-        } else {
-            // Restore into a staging directory inside PGDATA, then move the data directory's entries up.
-            let stagingName = Array(".cairn-restore".utf8)
-            let staging = try target.subdirectory(stagingName, display: pgdata + "/.cairn-restore", replacing: false).0
-            var restorer = Restorer(repo: repo, snapshot: base.record, progress: progress)
-            restorer.owner = owner
-            let result = try await restorer.restore(into: staging)
-            warnings += result.warnings
-            guard let tops = DirectoryReader.names(directoryFD: staging.fd), tops.count == 1, let topName = tops.first else {
-                throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
-            }
-            let top = try staging.openSubdirectory(topName, display: "the base backup's data directory")
-            guard let entries = DirectoryReader.names(directoryFD: top.fd) else {
-                throw PostgresError.pgdata("cannot list the restored data directory: \(String(cString: strerror(errno)))")
-            }
-            for e in entries {
-                let moved = (e + [0]).withUnsafeBufferPointer { p in
-                    p.withMemoryRebound(to: CChar.self) { renameat(top.fd, $0.baseAddress!, target.fd, $0.baseAddress!) }
-                }
-                guard moved == 0 else {
-                    throw PostgresError.pgdata("cannot move \(String(decoding: e, as: UTF8.self)) into \(pgdata): \(String(cString: strerror(errno)))")
-                }
-            }
-            (topName + [0]).withUnsafeBufferPointer { p in p.withMemoryRebound(to: CChar.self) { _ = unlinkat(staging.fd, $0.baseAddress!, AT_REMOVEDIR) } }
-            _ = unlinkat(target.fd, ".cairn-restore", AT_REMOVEDIR)
-            files = result.files; bytes = result.bytes
+            return (extractor.files, extractor.bytes, [])
         }
-        // pg_wal empty but with archive_status; the other emptied directories exist.
+        let stagingName = Array(".cairn-restore".utf8)
+        let staging = try target.subdirectory(stagingName, display: pgdata + "/.cairn-restore", replacing: false).0
+        var restorer = Restorer(repo: repo, snapshot: base.record, progress: progress)
+        restorer.owner = owner
+        let result = try await restorer.restore(into: staging)
+        guard let tops = DirectoryReader.names(directoryFD: staging.fd), tops.count == 1, let topName = tops.first else {
+            throw PostgresError.pgdata("base backup \(base.record.id.prefix(8)) does not hold exactly one data directory")
+        }
+        let top = try staging.openSubdirectory(topName, display: "the base backup's data directory")
+        guard let entries = DirectoryReader.names(directoryFD: top.fd) else {
+            throw PostgresError.pgdata("cannot list the restored data directory: \(String(cString: strerror(errno)))")
+        }
+        for e in entries {
+            let moved = (e + [0]).withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: CChar.self) { renameat(top.fd, $0.baseAddress!, target.fd, $0.baseAddress!) }
+            }
+            guard moved == 0 else {
+                throw PostgresError.pgdata("cannot move \(String(decoding: e, as: UTF8.self)) into \(pgdata): \(String(cString: strerror(errno)))")
+            }
+        }
+        (topName + [0]).withUnsafeBufferPointer { p in p.withMemoryRebound(to: CChar.self) { _ = unlinkat(staging.fd, $0.baseAddress!, AT_REMOVEDIR) } }
+        _ = unlinkat(target.fd, ".cairn-restore", AT_REMOVEDIR)
+        return (result.files, result.bytes, result.warnings)
+    }
+
+    /// pg_wal empty but with archive_status; the other directories a base backup leaves empty made.
+    static func makeEmptiedDirectories(in target: DirectoryHandle, pgdata: String, owner: (uid: UInt32, gid: UInt32)?) throws -> [String] {
+        var warnings: [String] = []
         for d in PGDataExclusions.emptiedDirectories.sorted() + ["pg_wal/archive_status"] {
             var at = target
             for c in d.split(separator: "/") {
@@ -166,14 +187,7 @@ public struct PointInTimeRestore {
                 at = sub
             }
         }
-        warnings += try writeRecoverySettings(req, base: base, in: target, owner: owner)
-        try Self.writeFile("recovery.signal", [], in: target, pgdata: pgdata, owner: owner)
-        fchmod(target.fd, 0o700)
-        if let owner, fchown(target.fd, owner.uid, owner.gid) != 0 {
-            throw PostgresError.pgdata("cannot set the owner of \(pgdata): \(String(cString: strerror(errno)))")
-        }
-        do { try target.syncFileSystem() } catch { throw PostgresError.pgdata("\(error)") }
-        return Outcome(base: base, plan: plan, files: files, bytes: bytes, movedAside: movedAside, warnings: warnings)
+        return warnings
     }
 
     /// Appends the recovery settings to `postgresql.auto.conf` (later lines win

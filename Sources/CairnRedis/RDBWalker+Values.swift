@@ -37,97 +37,113 @@ extension RDBWalker {
         }
     }
 
+    /// One value of RDB type `type` (Redis's rdb.h), starting at `at`: read and checked as far
+    /// as `decodeLimit` allows.
     mutating func value(type: UInt8, at: UInt64) throws {
         if version < Self.firstVersion(ofType: type) {
             throw corrupt(at, "value type \(type) does not exist in RDB version \(version) (first in version \(Self.firstVersion(ofType: type)))")
         }
         switch type {
         case 0: try skipString()
-        case 1:
-            let n = try length()
-            guard n > 0 else { throw empty(at, "list") }
-            for _ in 0..<n { try skipString() }
-        case 2:
-            let n = try length()
-            guard n > 0 else { throw empty(at, "set") }
-            var members = MemberSet()
-            for _ in 0..<n { try member(&members, at: at, what: "set member") }
-            account(members)
-        case 3, 5:
-            let n = try length()
-            guard n > 0 else { throw empty(at, "sorted set") }
-            var members = MemberSet()
-            for _ in 0..<n {
-                try member(&members, at: at, what: "sorted set member")
-                let scoreAt = reader.offset
-                if type == 5 { try binaryDouble(at: scoreAt) } else { try textDouble(at: scoreAt) }
-            }
-            account(members)
-        case 4:
-            let n = try length()
-            guard n > 0 else { throw empty(at, "hash") }
-            var members = MemberSet()
-            for _ in 0..<n { try member(&members, at: at, what: "hash field"); try skipString() }
-            account(members)
+        case 1, 2, 3, 4, 5, 22, 24: try collection(type: type, at: at)
         case 6:
             throw corrupt(at, "module value in the Redis 4.0 release-candidate format")
         case 7:
             _ = try length() // module id
             try moduleValue()
+        case 9, 10, 11, 12, 13, 16, 17, 20, 23, 25: try encodedCollection(type: type, at: at)
+        case 14, 18: try quicklist(type: type, at: at)
+        case 15, 19, 21: try stream(type: type, at: at)
+        default:
+            throw corrupt(at, "unknown value type \(type) (RDB version \(version))")
+        }
+    }
+
+    /// A list, set, sorted set or hash stored element by element (types 1-5, 22, 24).
+    private mutating func collection(type: UInt8, at: UInt64) throws {
+        if type == 24 { try reader.skip(8) } // minimum expiry
+        let n = try length()
+        let what: String
+        switch type {
+        case 1: what = "list"
+        case 2: what = "set"
+        case 3, 5: what = "sorted set"
+        default: what = "hash"
+        }
+        guard n > 0 else { throw empty(at, what) }
+        if type == 1 {
+            for _ in 0..<n { try skipString() }
+            return
+        }
+        var members = MemberSet()
+        for _ in 0..<n {
+            switch type {
+            case 2:
+                try member(&members, at: at, what: "set member")
+            case 3, 5:
+                try member(&members, at: at, what: "sorted set member")
+                let scoreAt = reader.offset
+                if type == 5 { try binaryDouble(at: scoreAt) } else { try textDouble(at: scoreAt) }
+            case 22, 24:
+                _ = try length() // the field's expiry
+                try member(&members, at: at, what: "hash field"); try skipString()
+            default:
+                try member(&members, at: at, what: "hash field"); try skipString()
+            }
+        }
+        account(members)
+    }
+
+    /// A collection stored as one encoded container (zipmap, ziplist, intset, listpack).
+    private mutating func encodedCollection(type: UInt8, at: UInt64) throws {
+        switch type {
         case 9:
             if let b = try blob(kind: .zipmap, at: at) {
                 do { _ = try ZipmapCheck.validate(b) } catch let e as PayloadError { throw corrupt(at, e.reason) }
             }
-        case 10:
-            if let b = try blob(kind: .ziplist, at: at), try packed(b, ziplist: true, tuple: 0, at: at, what: "list") == 0 { throw empty(at, "list") }
         case 11:
             if let b = try blob(kind: .intset, at: at) {
                 do { _ = try IntsetCheck.validate(b) } catch let e as PayloadError { throw corrupt(at, e.reason) }
             }
-        case 12:
-            if let b = try blob(kind: .ziplist, at: at), try packed(b, ziplist: true, tuple: 2, at: at, what: "sorted set member") == 0 { throw empty(at, "sorted set") }
-        case 13:
-            if let b = try blob(kind: .ziplist, at: at), try packed(b, ziplist: true, tuple: 2, at: at, what: "hash field") == 0 { throw empty(at, "hash") }
-        case 14, 18:
-            let n = try length()
-            guard n > 0 else { throw empty(at, "list") }
-            var elements = 0, unchecked = false
-            for _ in 0..<n {
-                let nodeAt = reader.offset
-                let kind = type == 14 ? 2 : try length()
-                switch kind {
-                case 1: // a plain node: one large element
-                    let s = try skipString()
-                    guard !s.plain || s.length > 0 else { throw corrupt(nodeAt, "empty plain quicklist node") }
-                    elements += 1
-                case 2:
-                    if let b = try blob(kind: type == 14 ? .ziplist : .listpack, at: nodeAt) {
-                        elements += try packed(b, ziplist: type == 14, tuple: 0, at: nodeAt, what: "list element")
-                    } else { unchecked = true }
-                default: throw corrupt(nodeAt, "quicklist node container \(kind) is neither plain (1) nor packed (2)")
-                }
-            }
-            guard elements > 0 || unchecked else { throw empty(at, "list") }
-        case 16:
-            if let b = try blob(kind: .listpack, at: at), try packed(b, ziplist: false, tuple: 2, at: at, what: "hash field") == 0 { throw empty(at, "hash") }
-        case 17:
-            if let b = try blob(kind: .listpack, at: at), try packed(b, ziplist: false, tuple: 2, at: at, what: "sorted set member") == 0 { throw empty(at, "sorted set") }
-        case 20:
-            if let b = try blob(kind: .listpack, at: at), try packed(b, ziplist: false, tuple: 1, at: at, what: "set member") == 0 { throw empty(at, "set") }
-        case 15, 19, 21: try stream(type: type, at: at)
-        case 22, 24:
-            if type == 24 { try reader.skip(8) } // minimum expiry
-            let n = try length()
-            guard n > 0 else { throw empty(at, "hash") }
-            var members = MemberSet()
-            for _ in 0..<n { _ = try length(); try member(&members, at: at, what: "hash field"); try skipString() }
-            account(members)
-        case 23, 25:
-            if type == 25 { try reader.skip(8) }
-            if let b = try blob(kind: .listpack, at: at), try packed(b, ziplist: false, tuple: 3, at: at, what: "hash field") == 0 { throw empty(at, "hash") }
         default:
-            throw corrupt(at, "unknown value type \(type) (RDB version \(version))")
+            if type == 25 { try reader.skip(8) } // minimum expiry
+            let (kind, tuple, what, collection): (Container, Int, String, String)
+            switch type {
+            case 10: (kind, tuple, what, collection) = (.ziplist, 0, "list", "list")
+            case 12: (kind, tuple, what, collection) = (.ziplist, 2, "sorted set member", "sorted set")
+            case 13: (kind, tuple, what, collection) = (.ziplist, 2, "hash field", "hash")
+            case 16: (kind, tuple, what, collection) = (.listpack, 2, "hash field", "hash")
+            case 17: (kind, tuple, what, collection) = (.listpack, 2, "sorted set member", "sorted set")
+            case 20: (kind, tuple, what, collection) = (.listpack, 1, "set member", "set")
+            default: (kind, tuple, what, collection) = (.listpack, 3, "hash field", "hash") // 23, 25
+            }
+            if let b = try blob(kind: kind, at: at), try packed(b, ziplist: kind == .ziplist, tuple: tuple, at: at, what: what) == 0 {
+                throw empty(at, collection)
+            }
         }
+    }
+
+    /// A quicklist (type 14: ziplist nodes; 18: plain or listpack nodes).
+    private mutating func quicklist(type: UInt8, at: UInt64) throws {
+        let n = try length()
+        guard n > 0 else { throw empty(at, "list") }
+        var elements = 0, unchecked = false
+        for _ in 0..<n {
+            let nodeAt = reader.offset
+            let kind = type == 14 ? 2 : try length()
+            switch kind {
+            case 1: // a plain node: one large element
+                let s = try skipString()
+                guard !s.plain || s.length > 0 else { throw corrupt(nodeAt, "empty plain quicklist node") }
+                elements += 1
+            case 2:
+                if let b = try blob(kind: type == 14 ? .ziplist : .listpack, at: nodeAt) {
+                    elements += try packed(b, ziplist: type == 14, tuple: 0, at: nodeAt, what: "list element")
+                } else { unchecked = true }
+            default: throw corrupt(nodeAt, "quicklist node container \(kind) is neither plain (1) nor packed (2)")
+            }
+        }
+        guard elements > 0 || unchecked else { throw empty(at, "list") }
     }
 
     enum Container { case ziplist, listpack, intset, zipmap }

@@ -18,7 +18,7 @@ extension Archiver {
     ///   - relative: the path below the argument ("" for the argument itself), for `BackupOptions.exclude`.
     ///   - top: the one directory argument, into which `beforeCommit` may add files.
     func archive(path: BytePath, name: [UInt8], st: stat, parent: Node?, chunker: FastCDC,
-                         relative: [UInt8] = [], top: Bool = false) async throws -> Entry? {
+                 relative: [UInt8] = [], top: Bool = false) async throws -> Entry? {
         guard let kind = FileMetadata.kind(st) else {
             skip("\(path): skipped (a file of unknown type)")
             return nil
@@ -35,87 +35,103 @@ extension Archiver {
             }
             node.linkTarget = target
         case .directory:
-            guard let entries = FileMetadata.entries(path) else {
-                skip("\(path): cannot read directory: \(FileMetadata.errorText())"); return nil
+            guard let subtree = try await archiveDirectory(path: path, node: node, parent: parent, chunker: chunker, relative: relative, top: top) else {
+                return nil
             }
-            var parentTree: Tree? = nil
-            if let p = parent, p.kind == .directory, let sub = p.subtree { parentTree = try await repo.loadTree(sub) }
-            var children: [Entry] = []
-            for e in entries {
-                let childPath = path.appending(e)
-                let childRelative = relative.isEmpty ? e : relative + [47] + e
-                guard let cst = FileMetadata.lstat(childPath) else {
-                    // Gone between readdir and lstat: deleted while we walked, which is not an error.
-                    if errno != ENOENT { skip("\(childPath): cannot stat: \(FileMetadata.errorText())") }
-                    continue
-                }
-                if options.leavesOut(childPath, relative: childRelative, st: cst, topDevice: topDevice) { continue }
-                if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker,
-                                             relative: childRelative) {
-                    children.append(c)
-                }
-            }
-            if top, let hook = options.beforeCommit {
-                // The walk is complete: the hook's files join this directory, byte for byte.
-                let added = try await hook()
-                hookRan = true
-                addedExtra = added.extra
-                for f in added.files {
-                    children.removeAll { $0.node.name == Array(f.name.utf8) }
-                    children.append(try await addedFile(f, like: node))
-                }
-            }
-            node.subtree = try await finishDirectory(children)
+            node.subtree = subtree
             directories += 1
         case .file:
-            files += 1
-            if !options.forceRead, let p = parent, p.kind == .file, p.size == node.size, p.mtime == node.mtime,
-               p.ctime == node.ctime, p.inode == node.inode, try allPresent(p.content) {
-                node.content = p.content
-                unchanged += 1
-                logical += node.size
-                progress.update { $0.bytesDone += node.size; $0.filesDone += 1 }
-                return Entry(node: node)
-            }
-            var source: SourceFile
-            switch SourceFile.open(path, scanned: st) {
-            case .file(let f): source = f
-            case .gone:
-                // Deleted after the scan, like an entry gone between readdir and lstat: not an error.
-                files -= 1; return nil
-            case .replaced(let what):
-                files -= 1
-                changedDuringBackup.append(path.jsonString)
-                skip("\(path): replaced by \(what) after the scan; not saved")
-                return nil
-            case .failed(let reason):
-                skip("\(path): cannot open: \(reason)"); files -= 1; return nil
-            }
-            defer { source.close() }
-            var changes: [String] = []
-            if !SourceFile.isSameFile(source.before, as: st) { changes.append("replaced by another file after the scan") }
-            if !source.settle() { changes.append("written continuously while the backup waited to read it") }
-            // The snapshot records the file as it was when reading started.
-            let xattrs = node.xattrs
-            node = FileMetadata.node(name: name, kind: .file, st: source.before, names: &names)
-            node.xattrs = xattrs
-            progress.update { $0.currentPath = path.description }
-            let slot: Int
-            do { slot = try await stream(fd: source.fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
-                skip(e.description); files -= 1; return nil
-            }
-            progress.update { $0.filesDone += 1 }
-            // A writer changed the file while we read it: the copy may be torn.
-            if let differs = source.changesSinceOpened(bytesRead: lastStreamBytes) {
-                changes.append("\(differs.joined(separator: ", ")) differ before and after reading")
-            }
-            if !changes.isEmpty {
-                changedDuringBackup.append(path.jsonString)
-                warnings.append("\(path): changed while it was read (\(changes.joined(separator: "; "))); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
-            }
-            return Entry(node: node, slot: slot)
+            return try await archiveFile(path: path, name: name, st: st, node: node, parent: parent, chunker: chunker)
         }
         return Entry(node: node)
+    }
+
+    /// A directory's entries archived (unchanged files by reference to `parent`'s tree, excluded
+    /// ones left out) and stored as a tree; nil when it cannot be read.
+    private func archiveDirectory(path: BytePath, node: Node, parent: Node?, chunker: FastCDC, relative: [UInt8], top: Bool) async throws -> ChunkID? {
+        guard let entries = FileMetadata.entries(path) else {
+            skip("\(path): cannot read directory: \(FileMetadata.errorText())"); return nil
+        }
+        var parentTree: Tree? = nil
+        if let p = parent, p.kind == .directory, let sub = p.subtree { parentTree = try await repo.loadTree(sub) }
+        var children: [Entry] = []
+        for e in entries {
+            let childPath = path.appending(e)
+            let childRelative = relative.isEmpty ? e : relative + [47] + e
+            guard let cst = FileMetadata.lstat(childPath) else {
+                // Gone between readdir and lstat: deleted while we walked, which is not an error.
+                if errno != ENOENT { skip("\(childPath): cannot stat: \(FileMetadata.errorText())") }
+                continue
+            }
+            if options.leavesOut(childPath, relative: childRelative, st: cst, topDevice: topDevice) { continue }
+            if let c = try await archive(path: childPath, name: e, st: cst, parent: parentTree?.node(named: e), chunker: chunker,
+                                         relative: childRelative) {
+                children.append(c)
+            }
+        }
+        if top, let hook = options.beforeCommit {
+            // The walk is complete: the hook's files join this directory, byte for byte.
+            let added = try await hook()
+            hookRan = true
+            addedExtra = added.extra
+            for f in added.files {
+                children.removeAll { $0.node.name == Array(f.name.utf8) }
+                children.append(try await addedFile(f, like: node))
+            }
+        }
+        return try await finishDirectory(children)
+    }
+
+    /// A file: by reference to `parent` when unchanged, else read through the pipeline (its
+    /// slot in the entry); nil when it is gone or cannot be read (said in a warning).
+    private func archiveFile(path: BytePath, name: [UInt8], st: stat, node: Node, parent: Node?, chunker: FastCDC) async throws -> Entry? {
+        var node = node
+        files += 1
+        if !options.forceRead, let p = parent, p.kind == .file, p.size == node.size, p.mtime == node.mtime,
+           p.ctime == node.ctime, p.inode == node.inode, try allPresent(p.content) {
+            node.content = p.content
+            unchanged += 1
+            logical += node.size
+            progress.update { $0.bytesDone += node.size; $0.filesDone += 1 }
+            return Entry(node: node)
+        }
+        var source: SourceFile
+        switch SourceFile.open(path, scanned: st) {
+        case .file(let f): source = f
+        case .gone:
+            // Deleted after the scan, like an entry gone between readdir and lstat: not an error.
+            files -= 1; return nil
+        case .replaced(let what):
+            files -= 1
+            changedDuringBackup.append(path.jsonString)
+            skip("\(path): replaced by \(what) after the scan; not saved")
+            return nil
+        case .failed(let reason):
+            skip("\(path): cannot open: \(reason)"); files -= 1; return nil
+        }
+        defer { source.close() }
+        var changes: [String] = []
+        if !SourceFile.isSameFile(source.before, as: st) { changes.append("replaced by another file after the scan") }
+        if !source.settle() { changes.append("written continuously while the backup waited to read it") }
+        // The snapshot records the file as it was when reading started.
+        let xattrs = node.xattrs
+        node = FileMetadata.node(name: name, kind: .file, st: source.before, names: &names)
+        node.xattrs = xattrs
+        progress.update { $0.currentPath = path.description }
+        let slot: Int
+        do { slot = try await stream(fd: source.fd, chunker: chunker, path: path.description, small: node.size < 1 << 20) } catch let e as CairnError {
+            skip(e.description); files -= 1; return nil
+        }
+        progress.update { $0.filesDone += 1 }
+        // A writer changed the file while we read it: the copy may be torn.
+        if let differs = source.changesSinceOpened(bytesRead: lastStreamBytes) {
+            changes.append("\(differs.joined(separator: ", ")) differ before and after reading")
+        }
+        if !changes.isEmpty {
+            changedDuringBackup.append(path.jsonString)
+            warnings.append("\(path): changed while it was read (\(changes.joined(separator: "; "))); the snapshot holds what was read. Stop the writer or back up a filesystem snapshot")
+        }
+        return Entry(node: node, slot: slot)
     }
 
     /// Reports an entry that is not in the snapshot.

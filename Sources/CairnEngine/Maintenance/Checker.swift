@@ -26,6 +26,29 @@ public struct Checker: Sendable {
         let started = Clock.monotonic()
         var report = ScrubReport()
         try await checkKeys(&report)
+        let live = try await liveSnapshots(&report)
+        let view = try await StoreIndexView.load(repo)
+        for u in view.unreadable { report.objectProblems.append(.init(object: "index/\(u.name)", problem: u.problem)) }
+        let stored = try await storedPacks()
+        var badBlobs = try await checkPacks(view: view, stored: stored, report: &report)
+        report.orphanPacks = stored.keys.filter { !view.names(pack: $0) }.map(\.hex).sorted()
+        let unindexed = try await unindexedBlobs(in: report.orphanPacks, stored: stored, view: view)
+        if options.readData {
+            try await readData(view: view, unindexed: unindexed, stored: stored, skip: Set(report.packProblems.compactMap { PackID(hex: $0.pack) }),
+                               started: started, report: &report, badBlobs: &badBlobs)
+        }
+        try checkDeltaBases(view: view, unindexed: unindexed, report: &report, badBlobs: &badBlobs)
+        for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
+            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
+        }
+        try await traceSnapshots(live, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
+        report.seconds = Clock.monotonic() - started
+        return report
+    }
+
+    /// The snapshots in the store that no forget removed, by id; unreadable objects and
+    /// replayed snapshots reported.
+    private func liveSnapshots(_ report: inout ScrubReport) async throws -> [StoreSnapshots.Item] {
         // Snapshots are read before the index objects are: a backup commits its snapshot only
         // after the index objects naming its packs are stored (format-spec §15), so every
         // snapshot read here finds its blobs in the index read next. A backup that commits
@@ -36,60 +59,62 @@ public struct Checker: Sendable {
         // Snapshots a forget removed that are back in the store (replayed) are reported, not traced.
         let records = try await ForgetRecords.load(repo)
         for u in records.unreadable { report.objectProblems.append(.init(object: "forgotten/\(u.name)", problem: u.problem)) }
-        report.replayedSnapshots = storedSnapshots.allIDs.filter { records.forgotten[$0] != nil }.sorted()
-            .map { .init(snapshot: $0, forgottenNanos: records.forgotten[$0]!) }
+        report.replayedSnapshots = storedSnapshots.allIDs.sorted().compactMap { id in
+            records.forgotten[id].map { .init(snapshot: id, forgottenNanos: $0) }
+        }
         for u in storedSnapshots.unreadable where records.forgotten[String(u.name.split(separator: "#").last ?? "")] == nil {
             report.objectProblems.append(.init(object: "snapshots/\(u.name)", problem: u.problem))
         }
-        let live = storedSnapshots.items.values.filter { records.forgotten[$0.id] == nil }.sorted { $0.id < $1.id }
-        let view = try await StoreIndexView.load(repo)
-        for u in view.unreadable { report.objectProblems.append(.init(object: "index/\(u.name)", problem: u.problem)) }
+        return storedSnapshots.items.values.filter { records.forgotten[$0.id] == nil }.sorted { $0.id < $1.id }
+    }
 
-        // Packs: presence, size, header agreement.
+    /// Packs: presence, size, header agreement with the index. Returns the blobs of the bad ones, with why.
+    private func checkPacks(view: StoreIndexView, stored: [PackID: UInt64], report: inout ScrubReport) async throws -> [StoreIndexView.BlobKey: String] {
         var badBlobs: [StoreIndexView.BlobKey: String] = [:]
-        let stored = try await storedPacks()
         for id in view.packIDs.sorted() {
             guard let pack = try view.pack(id) else { continue }
             report.packsChecked += 1
-            guard let size = stored[id] else {
-                report.packProblems.append(.init(pack: id.hex, problem: "missing from the store", blobs: pack.entries.map(\.id.hex)))
-                for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = "pack \(id.short) is missing" }
-                continue
-            }
-            if size != pack.size {
-                report.packProblems.append(.init(pack: id.hex, problem: "size \(size) differs from the index's \(pack.size) (truncated or replaced)", blobs: pack.entries.map(\.id.hex)))
-                for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = "pack \(id.short) has the wrong size" }
-                continue
-            }
-            do {
-                let header = try await repo.readPackHeader(id, size: size)
-                if Set(header.entries) != Set(pack.entries) || header.type != pack.type {
-                    report.packProblems.append(.init(pack: id.hex, problem: "header disagrees with the index", blobs: pack.entries.map(\.id.hex)))
-                    for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = "pack \(id.short) header disagrees with the index" }
+            let problem: (text: String, why: String)?
+            if let size = stored[id] {
+                if size != pack.size {
+                    problem = ("size \(size) differs from the index's \(pack.size) (truncated or replaced)", "pack \(id.short) has the wrong size")
+                } else {
+                    do {
+                        let header = try await repo.readPackHeader(id, size: size)
+                        let agrees = Set(header.entries) == Set(pack.entries) && header.type == pack.type
+                        problem = agrees ? nil : ("header disagrees with the index", "pack \(id.short) header disagrees with the index")
+                    } catch {
+                        problem = ("header unreadable: \(describe(error))", "pack \(id.short) header is unreadable")
+                    }
                 }
-            } catch {
-                report.packProblems.append(.init(pack: id.hex, problem: "header unreadable: \(describe(error))", blobs: pack.entries.map(\.id.hex)))
-                for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = "pack \(id.short) header is unreadable" }
+            } else {
+                problem = ("missing from the store", "pack \(id.short) is missing")
             }
+            guard let problem else { continue }
+            report.packProblems.append(.init(pack: id.hex, problem: problem.text, blobs: pack.entries.map(\.id.hex)))
+            for e in pack.entries { badBlobs[.init(id: e.id, type: e.type)] = problem.why }
         }
-        report.orphanPacks = stored.keys.filter { !view.names(pack: $0) }.map(\.hex).sorted()
-        // What packs no readable index object names hold, from their own headers: a blob a
-        // snapshot uses that is found only there is index damage (an index object lost,
-        // damaged or renamed), not lost data, and a rebuild of the index recovers it.
+        return badBlobs
+    }
+
+    /// What packs no readable index object names hold, from their own headers: a blob a
+    /// snapshot uses that is found only there is index damage (an index object lost,
+    /// damaged or renamed), not lost data, and a rebuild of the index recovers it.
+    private func unindexedBlobs(in orphanPacks: [String], stored: [PackID: UInt64], view: StoreIndexView) async throws -> [StoreIndexView.BlobKey: BlobLocation] {
         var unindexed: [StoreIndexView.BlobKey: BlobLocation] = [:]
-        for hex in report.orphanPacks {
+        for hex in orphanPacks {
             guard let id = PackID(hex: hex), let size = stored[id], let header = try? await repo.readPackHeader(id, size: size) else { continue }
             for e in header.entries where try view.location(.init(id: e.id, type: e.type)) == nil {
                 unindexed[.init(id: e.id, type: e.type)] = BlobLocation(pack: id, offset: e.offset, length: e.length, rawLength: e.rawLength, base: e.base)
             }
         }
+        return unindexed
+    }
 
-        if options.readData {
-            try await readData(view: view, unindexed: unindexed, stored: stored, skip: Set(report.packProblems.compactMap { PackID(hex: $0.pack) }),
-                               started: started, report: &report, badBlobs: &badBlobs)
-        }
-        // Delta blobs whose base the index does not name whole cannot be decoded (a read-data
-        // pass has reported those of the packs it read already).
+    /// Delta blobs whose base the index does not name whole cannot be decoded (a read-data
+    /// pass has reported those of the packs it read already).
+    private func checkDeltaBases(view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation], report: inout ScrubReport,
+                                 badBlobs: inout [StoreIndexView.BlobKey: String]) throws {
         let reported = Set(report.packProblems.map(\.pack))
         for (id, all) in try view.undecodableDeltas().sorted(by: { $0.key < $1.key }) where !reported.contains(id.hex) {
             // A base only a pack no readable index object names holds is index damage (traced below).
@@ -97,15 +122,10 @@ public struct Checker: Sendable {
             if entries.isEmpty { continue }
             report.packProblems.append(.init(pack: id.hex, problem: "\(entries.count) delta blob(s) whose base is stored whole in no pack of the index: they cannot be decoded ('cairn repair' rewrites the pack without them)", blobs: entries.map(\.id.hex)))
             for e in entries where try view.location(.init(id: e.id, type: e.type))?.pack == id {
-                badBlobs[.init(id: e.id, type: e.type)] = "delta against \(e.base!.short), which no index object names as a whole data blob"
+                guard let base = e.base else { continue }
+                badBlobs[.init(id: e.id, type: e.type)] = "delta against \(base.short), which no index object names as a whole data blob"
             }
         }
-        for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
-            report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
-        }
-        try await traceSnapshots(live, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
-        report.seconds = Clock.monotonic() - started
-        return report
     }
 
     private func checkKeys(_ report: inout ScrubReport) async throws {

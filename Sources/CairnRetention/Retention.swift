@@ -4,6 +4,11 @@ import Foundation
 /// given time zone (the CLI passes the local one): hours, days, ISO 8601
 /// weeks (Monday to Sunday, week-numbering year), months and years.
 public enum Retention {
+    /// A counted rule (`last`, `daily`, ...) as `apply` uses it up.
+    private struct Counter { var kind: RetentionReason.Kind; var period: Period; var remaining: Int; var last: Int? = nil; var kept = 0 }
+    /// A `within` rule (`within`, `daily within`, ...): its period and how far back it reaches.
+    private struct Window { var kind: RetentionReason.Kind; var period: Period; var duration: RetentionDuration?; var last: Int? = nil }
+
     /// Applies `policy` to one group of snapshots. Returns a decision for each,
     /// newest first (ties in time: by id).
     ///
@@ -14,8 +19,8 @@ public enum Retention {
     ///   - keepOldest: keep the oldest snapshot of the group for a count that
     ///     is not used up (restic ≥ 0.16). False reproduces restic 0.14/0.15,
     ///     for the oracle test against an older restic only.
-    public static func apply(_ policy: RetentionPolicy, to snapshots: [RetentionSnapshot], now: Int64,
-                             timeZone: TimeZone, keepOldest: Bool = true) -> [RetentionDecision] {
+    public static func apply<ID>(_ policy: RetentionPolicy, to snapshots: [RetentionSnapshot<ID>], now: Int64,
+                                 timeZone: TimeZone, keepOldest: Bool = true) -> [RetentionDecision<ID>] {
         let list = snapshots.sorted { ($0.timeNanos, $1.id) > ($1.timeNanos, $0.id) }
         if policy.isEmpty {
             return list.map { RetentionDecision(snapshot: $0, keep: true, reasons: [RetentionReason(kind: .emptyPolicy)]) }
@@ -23,7 +28,6 @@ public enum Retention {
         guard !list.isEmpty else { return [] }
         let clock = LocalClock(timeZone: timeZone)
 
-        struct Counter { var kind: RetentionReason.Kind; var period: Period; var remaining: Int; var last: Int? = nil; var kept = 0 }
         var counters = [
             Counter(kind: .last, period: .ordinal, remaining: policy.last),
             Counter(kind: .hourly, period: .hour, remaining: policy.hourly),
@@ -32,7 +36,6 @@ public enum Retention {
             Counter(kind: .monthly, period: .month, remaining: policy.monthly),
             Counter(kind: .yearly, period: .year, remaining: policy.yearly),
         ]
-        struct Window { var kind: RetentionReason.Kind; var period: Period; var duration: RetentionDuration?; var last: Int? = nil }
         var windows = [
             Window(kind: .withinHourly, period: .hour, duration: policy.withinHourly),
             Window(kind: .withinDaily, period: .day, duration: policy.withinDaily),
@@ -50,7 +53,7 @@ public enum Retention {
         let withinThreshold = policy.within.flatMap { $0.isZero ? nil : threshold($0) }
         let windowThresholds = windows.map { w in w.duration.flatMap { $0.isZero ? nil : threshold($0) } }
 
-        var out: [RetentionDecision] = []
+        var out: [RetentionDecision<ID>] = []
         out.reserveCapacity(list.count)
         for (nr, snap) in list.enumerated() {
             var reasons: [RetentionReason] = []
@@ -143,14 +146,14 @@ public enum Retention {
     }
 
     /// Splits snapshots into groups, in key order.
-    public static func group(_ snapshots: [RetentionSnapshot], by: GroupBy) -> [(key: GroupKey, snapshots: [RetentionSnapshot])] {
-        var groups: [GroupKey: [RetentionSnapshot]] = [:]
+    public static func group<ID>(_ snapshots: [RetentionSnapshot<ID>], by: GroupBy) -> [(key: GroupKey, snapshots: [RetentionSnapshot<ID>])] {
+        var groups: [GroupKey: [RetentionSnapshot<ID>]] = [:]
         for s in snapshots {
             let key = GroupKey(name: by.contains(.name) ? s.name : nil, host: by.contains(.host) ? s.host : nil,
                                tags: by.contains(.tags) ? s.tags.sorted() : nil)
             groups[key, default: []].append(s)
         }
-        return groups.keys.sorted().map { ($0, groups[$0]!) }
+        return groups.keys.sorted().map { ($0, groups[$0] ?? []) }
     }
 }
 

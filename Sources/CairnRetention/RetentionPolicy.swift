@@ -116,16 +116,17 @@ public struct RetentionPolicy: Hashable, Sendable {
     }
 }
 
-/// The facts of a snapshot that retention looks at.
-public struct RetentionSnapshot: Hashable, Sendable {
-    public var id: String
+/// The facts of a snapshot that retention looks at. `ID` is what names a snapshot (Cairn's
+/// `SnapshotID`; a string in the oracle tests against restic); ties in time are broken by it.
+public struct RetentionSnapshot<ID: Hashable & Comparable & Sendable>: Hashable, Sendable {
+    public var id: ID
     /// Nanoseconds since the Unix epoch, UTC.
     public var timeNanos: Int64
     public var name: String
     public var host: String
     public var tags: [String]
 
-    public init(id: String, timeNanos: Int64, name: String = "", host: String = "", tags: [String] = []) {
+    public init(id: ID, timeNanos: Int64, name: String = "", host: String = "", tags: [String] = []) {
         self.id = id; self.timeNanos = timeNanos; self.name = name; self.host = host; self.tags = tags
     }
 
@@ -174,13 +175,13 @@ public struct RetentionReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The verdict on one snapshot.
-public struct RetentionDecision: Hashable, Sendable {
-    public var snapshot: RetentionSnapshot
+public struct RetentionDecision<ID: Hashable & Comparable & Sendable>: Hashable, Sendable {
+    public var snapshot: RetentionSnapshot<ID>
     public var keep: Bool
     /// Empty when removed.
     public var reasons: [RetentionReason]
 
-    public init(snapshot: RetentionSnapshot, keep: Bool, reasons: [RetentionReason]) {
+    public init(snapshot: RetentionSnapshot<ID>, keep: Bool, reasons: [RetentionReason]) {
         self.snapshot = snapshot; self.keep = keep; self.reasons = reasons
     }
 }

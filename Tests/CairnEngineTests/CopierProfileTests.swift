@@ -30,7 +30,7 @@ final class CopierProfileTests: XCTestCase {
             XCTAssertFalse(copier.sameChunker, "different master keys: different chunker seeds")
             let report = try await copier.copy(try source.repo.snapshots())
             XCTAssertTrue(report.rechunked)
-            let copyID = try XCTUnwrap(report.copied.first?.destination)
+            let copyID = try XCTUnwrap(report.copied.first?.destination.hex)
 
             // The copy holds exactly the chunks a backup of the same bytes into the destination makes,
             // so later backups there dedup against it.

@@ -28,7 +28,7 @@ final class ForgetTests: XCTestCase {
         let (f, ids) = try await fixture()
         let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 2 }, selection: .init(), separately: [], allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out.groups.map(\.key.name), ["etc", "pg"])
-        XCTAssertEqual(Set(out.removed), Set(ids["etc"]!.prefix(3) + ids["pg"]!.prefix(3)))
+        XCTAssertEqual(Set(out.removed.map(\.hex)), Set(ids["etc"]!.prefix(3) + ids["pg"]!.prefix(3)))
         XCTAssertEqual(out.kept, 4)
         XCTAssertEqual(out.groups[0].decisions.filter(\.keep).map { $0.reasons.map(\.description) }, [["last 1"], ["last 2"]])
         let stored = Set(try await f.mem.list(.snapshots).map(\.name))
@@ -43,7 +43,7 @@ final class ForgetTests: XCTestCase {
         let (f, ids) = try await fixture()
         var sel = SnapshotForgetter.Selection(); sel.names = ["pg"]
         let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: sel, separately: [], allowRemoveAll: false, dryRun: false)
-        XCTAssertEqual(Set(out.removed), Set(ids["pg"]!.dropLast()))
+        XCTAssertEqual(Set(out.removed.map(\.hex)), Set(ids["pg"]!.dropLast()))
         XCTAssertEqual(try f.t.repo.snapshots(name: "etc").count, 5)
         var all = SnapshotForgetter.Selection(); all.groupBy = []
         let out2 = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: all, separately: [], allowRemoveAll: false, dryRun: false)
@@ -76,7 +76,7 @@ final class ForgetTests: XCTestCase {
         XCTAssertEqual(v3, 10, "a refusal removes nothing")
         var sel = SnapshotForgetter.Selection(); sel.names = ["etc"]
         let out = try await forgetter.run(policy: RetentionPolicy(), selection: sel, separately: [], allowRemoveAll: true, dryRun: false)
-        XCTAssertEqual(Set(out.removed), Set(ids["etc"]!))
+        XCTAssertEqual(Set(out.removed.map(\.hex)), Set(ids["etc"]!))
         let v4 = try await f.mem.list(.snapshots).map(\.name)
         XCTAssertEqual(Set(v4), Set(ids["pg"]!))
     }
@@ -89,7 +89,7 @@ final class ForgetTests: XCTestCase {
         let out = try await SnapshotForgetter(repo: f.t.repo).run(policy: policy { $0.last = 1 }, selection: .init(), separately: [rule],
                                                                   allowRemoveAll: false, dryRun: false)
         XCTAssertEqual(out.groups.map(\.key.name), ["etc"])
-        XCTAssertEqual(Set(out.removed), Set(ids["etc"]!.dropLast()))
+        XCTAssertEqual(Set(out.removed.map(\.hex)), Set(ids["etc"]!.dropLast()))
         XCTAssertEqual(Set(try f.t.repo.snapshots(name: "pg").map(\.id.hex)), Set(ids["pg"]!))
         let stored = Set(try await f.mem.list(.snapshots).map(\.name))
         XCTAssertEqual(stored, Set(ids["pg"]! + [ids["etc"]!.last!]))

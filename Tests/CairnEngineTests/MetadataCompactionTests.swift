@@ -293,7 +293,7 @@ final class MetadataCompactionTests: XCTestCase {
         let doomed = try repo.snapshots(name: "s0").map(\.id.hex)
         XCTAssertEqual(doomed.count, 14)
         XCTAssertTrue(try repo.index.snapshotObjects(holding: doomed).keys.contains { !doomed.contains($0) }, "some held by catalogues")
-        try await SnapshotForgetter(repo: repo).remove(doomed)
+        try await SnapshotForgetter(repo: repo).remove(doomed.compactMap { SnapshotID(hex: $0) })
         XCTAssertEqual(try repo.snapshots().count, 26)
         let afterForget = try await Self.open(mem)
         XCTAssertEqual(Set(try afterForget.snapshots().map(\.id.hex)), Set(data.keys).subtracting(doomed))

@@ -61,7 +61,7 @@ struct PruneFixture {
     /// Forgets every snapshot but the newest `keep`.
     func forgetAllBut(_ keep: Int, repo: Repository? = nil) async throws -> [String] {
         var p = RetentionPolicy(); p.last = keep
-        return try await SnapshotForgetter(repo: repo ?? t.repo).run(policy: p, selection: .init(), separately: [], allowRemoveAll: false, dryRun: false).removed
+        return try await SnapshotForgetter(repo: repo ?? t.repo).run(policy: p, selection: .init(), separately: [], allowRemoveAll: false, dryRun: false).removed.map(\.hex)
     }
 
     /// Every listed snapshot restores byte for byte through a fresh cache.

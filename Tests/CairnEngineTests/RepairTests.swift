@@ -57,17 +57,17 @@ final class RepairTests: XCTestCase {
         let repo = try await f.open()
         let rewritten = try await SnapshotRepairer(repo: repo).repair(report: report)
         XCTAssertEqual(rewritten.count, 1)
-        XCTAssertEqual(rewritten[0].old, f.ids["alpha"])
+        XCTAssertEqual(rewritten[0].old.hex, f.ids["alpha"])
         let lost = try XCTUnwrap(rewritten[0].losses["/alpha"])
         XCTAssertTrue(lost.hasPrefix("0-") && lost.hasSuffix("zero-filled"), lost)
         // What survives restores: same length, zeros where the lost chunk was, everything else identical.
-        let back = try await restoreStream(repo, rewritten[0].new)
+        let back = try await restoreStream(repo, rewritten[0].new.hex)
         let original = f.streams["alpha"]!
         XCTAssertEqual(back.count, original.count)
         let end = Int(lost.split(separator: "-")[1].split(separator: " ")[0])!
         XCTAssertTrue(back[0...end].allSatisfy { $0 == 0 })
         XCTAssertTrue(back[(end + 1)...] == original[(end + 1)...])
-        let record = try repo.resolveSnapshot(rewritten[0].new)
+        let record = try repo.resolveSnapshot(rewritten[0].new.hex)
         XCTAssertTrue(record.snapshot.tags.contains("repaired"))
         XCTAssertEqual(record.snapshot.extra["lost:/alpha"], lost)
         let after = try await f.scrub()

@@ -27,7 +27,7 @@ final class RepositoryMigrationTests: XCTestCase {
         let repo = try await MetadataCompactionTests.make(mem, formatVersion: 1)
         var data = try await MetadataCompactionTests.commit(repo, count: 32)
         for id in data.keys.sorted().prefix(2) {
-            try await SnapshotForgetter(repo: repo).remove(id)
+            try await SnapshotForgetter(repo: repo).remove(try XCTUnwrap(SnapshotID(hex: id)))
             data[id] = nil
         }
         return (mem, data)

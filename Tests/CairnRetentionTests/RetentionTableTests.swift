@@ -7,7 +7,7 @@ import XCTest
 final class RetentionTableTests: XCTestCase {
     // Ten snapshots, UTC. ISO weeks: 2024-01-01 is Monday of 2024-W01; 2024-12-30 (Monday)
     // starts 2025-W01, the week of Sunday 2025-01-05.
-    let snaps: [RetentionSnapshot] = [
+    let snaps: [RetentionSnapshot<String>] = [
         .init(id: "a", timeNanos: at("2024-01-01 10:00")),
         .init(id: "b", timeNanos: at("2024-01-01 12:00"), tags: ["db"]),
         .init(id: "c", timeNanos: at("2024-01-02 09:00")),
@@ -23,7 +23,7 @@ final class RetentionTableTests: XCTestCase {
     let utc = TimeZone(identifier: "UTC")!
 
     /// Applies the policy; returns "id: reason, reason" for every kept snapshot, newest first.
-    func kept(_ p: RetentionPolicy, _ list: [RetentionSnapshot]? = nil, now: Int64? = nil, zone: TimeZone? = nil,
+    func kept(_ p: RetentionPolicy, _ list: [RetentionSnapshot<String>]? = nil, now: Int64? = nil, zone: TimeZone? = nil,
               keepOldest: Bool = true) -> [String] {
         Retention.apply(p, to: list ?? snaps, now: now ?? self.now, timeZone: zone ?? utc, keepOldest: keepOldest)
             .filter(\.keep).map { "\($0.snapshot.id): " + $0.reasons.map(\.description).joined(separator: ", ") }
@@ -98,7 +98,7 @@ final class RetentionTableTests: XCTestCase {
 
     func testWithinMonthArithmeticNormalisesLikeGo() {
         // 2024-03-31 minus one month is "2024-02-31", which Go normalises to 2024-03-02 (leap year), not 02-29.
-        let list: [RetentionSnapshot] = [
+        let list: [RetentionSnapshot<String>] = [
             .init(id: "new", timeNanos: at("2024-03-31 12:00")),
             .init(id: "in", timeNanos: at("2024-03-02 12:00:01")),
             .init(id: "edge", timeNanos: at("2024-03-02 12:00")),   // not strictly after: removed
@@ -108,7 +108,7 @@ final class RetentionTableTests: XCTestCase {
     }
 
     func testFutureSnapshotsDoNotMoveTheWindow() {
-        let list: [RetentionSnapshot] = [
+        let list: [RetentionSnapshot<String>] = [
             .init(id: "future", timeNanos: at("2030-01-01 00:00")),
             .init(id: "latest", timeNanos: at("2024-05-31 00:00")),
             .init(id: "day-before", timeNanos: at("2024-05-30 01:00")),
@@ -121,7 +121,7 @@ final class RetentionTableTests: XCTestCase {
     func testLocalTimeBuckets() {
         // Berlin, 2021-10-31: 02:30 CEST (00:30 UTC) and 02:30 CET (01:30 UTC) are one local hour.
         let berlin = TimeZone(identifier: "Europe/Berlin")!
-        let list: [RetentionSnapshot] = [
+        let list: [RetentionSnapshot<String>] = [
             .init(id: "cet", timeNanos: at("2021-10-31 01:30")),
             .init(id: "cest", timeNanos: at("2021-10-31 00:30")),
             .init(id: "before", timeNanos: at("2021-10-30 23:30")),
@@ -154,7 +154,7 @@ final class RetentionTableTests: XCTestCase {
     }
 
     func testGrouping() {
-        let list: [RetentionSnapshot] = [
+        let list: [RetentionSnapshot<String>] = [
             .init(id: "1", timeNanos: 1, name: "pg", host: "a", tags: ["x", "y"]),
             .init(id: "2", timeNanos: 2, name: "pg", host: "b", tags: ["y", "x"]),
             .init(id: "3", timeNanos: 3, name: "etc", host: "a"),

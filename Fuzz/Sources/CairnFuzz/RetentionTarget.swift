@@ -39,7 +39,7 @@ enum RetentionTarget {
         policy.within = duration(); policy.withinHourly = duration(); policy.withinDaily = duration()
         policy.withinWeekly = duration(); policy.withinMonthly = duration(); policy.withinYearly = duration()
         if input.byte() & 1 == 1 { policy.tags = [["daily"], [""]] }
-        var snapshots: [RetentionSnapshot] = []
+        var snapshots: [RetentionSnapshot<String>] = []
         while input.rest.count >= 9 {
             let t = input.take(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let g = input.byte()

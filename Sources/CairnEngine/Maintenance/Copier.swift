@@ -28,8 +28,8 @@ public final class Copier: @unchecked Sendable {
 
     /// What one copy did.
     public struct Report: Sendable {
-        public var copied: [(source: String, destination: String)] = []
-        public var skipped: [String] = []
+        public var copied: [(source: SnapshotID, destination: SnapshotID)] = []
+        public var skipped: [SnapshotID] = []
         /// Snapshots already in the destination whose tags changed in the source since: retagged there (old id, new id).
         public var retagged: [SnapshotTagger.Rewrite] = []
         public var blobsCopied = 0
@@ -78,7 +78,7 @@ public final class Copier: @unchecked Sendable {
         for record in snapshots.sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             let s = record.snapshot
             if let there = existing.first(where: { Self.sameOrigin($0.snapshot, s) }) {
-                report.skipped.append(record.id.hex)
+                report.skipped.append(record.id)
                 // Tags follow the source (`cairn tag` after an earlier copy).
                 report.retagged += try await SnapshotTagger(repo: destination).retag([there], .init(set: s.tags))
                 continue
@@ -112,9 +112,9 @@ public final class Copier: @unchecked Sendable {
                 var copy = s
                 copy.root = root
                 copy.newBytes = newBytes + saver.currentStats.newDataRawBytes
-                let id = try await destination.saveSnapshot(copy)
+                let id = try await destination.commitSnapshot(copy)
                 report.bytesAdded += saver.currentStats.packBytes
-                report.copied.append((record.id.hex, id))
+                report.copied.append((record.id, id))
             } catch {
                 await saver.abandon()
                 throw error

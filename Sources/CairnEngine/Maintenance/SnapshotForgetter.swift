@@ -33,13 +33,16 @@ public struct SnapshotForgetter {
     public struct Group: Sendable {
         public var key: Retention.GroupKey
         /// Newest first.
-        public var decisions: [RetentionDecision]
-        public var records: [String: SnapshotRecord]
+        public var decisions: [RetentionDecision<SnapshotID>]
+        public var records: [SnapshotID: SnapshotRecord]
     }
 
     public struct Outcome: Sendable {
         public var groups: [Group]
-        public var removed: [String]
+        public var removed: [SnapshotID]
+        /// Every snapshot of the repository as the forget found it (before it removed any), decoded
+        /// once: what a source's own retention rule (`WALRetention`) decides on next.
+        public var snapshots: [SnapshotRecord]
         public var kept: Int { groups.reduce(0) { $0 + $1.decisions.filter(\.keep).count } }
     }
 
@@ -54,7 +57,14 @@ public struct SnapshotForgetter {
     ///   the snapshots they cover are left out of the policy; their sources remove them.
     public func plan(policy: RetentionPolicy, selection: Selection, separately: [SeparateRetention], allowRemoveAll: Bool,
                      now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current) throws -> [Group] {
-        let records = try repo.snapshots().filter { r in
+        try plan(policy: policy, selection: selection, separately: separately, allowRemoveAll: allowRemoveAll, now: now, timeZone: timeZone,
+                 snapshots: try repo.snapshots())
+    }
+
+    /// `plan` over `snapshots` (every snapshot of the repository, decoded by the caller).
+    func plan(policy: RetentionPolicy, selection: Selection, separately: [SeparateRetention], allowRemoveAll: Bool,
+              now: Int64, timeZone: TimeZone, snapshots: [SnapshotRecord]) throws -> [Group] {
+        let records = snapshots.filter { r in
             selection.matches(r.snapshot) && !separately.contains { $0.covers(r.snapshot) }
         }
         if policy.isEmpty && !allowRemoveAll {
@@ -64,9 +74,9 @@ public struct SnapshotForgetter {
             throw Refusal(description: "--allow-remove-all with an empty policy needs a filter (--name, --host, --tag or --path): refusing to remove every snapshot of the repository")
         }
         let facts = records.map { r in
-            RetentionSnapshot(id: r.id.hex, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)
+            RetentionSnapshot(id: r.id, timeNanos: r.snapshot.timeNanos, name: r.snapshot.name, host: r.snapshot.host, tags: r.snapshot.tags)
         }
-        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id.hex, $0) })
+        let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var groups: [Group] = []
         for g in Retention.group(facts, by: selection.groupBy) {
             var decisions = Retention.apply(policy, to: g.snapshots, now: now, timeZone: timeZone)
@@ -75,13 +85,13 @@ public struct SnapshotForgetter {
             } else if !decisions.contains(where: \.keep) && !allowRemoveAll {
                 throw Refusal(description: "the policy would remove all \(decisions.count) snapshot(s) of the group \(g.key) (\(policy.description)); refusing. Use --allow-remove-all if that is meant")
             }
-            groups.append(Group(key: g.key, decisions: decisions, records: Dictionary(uniqueKeysWithValues: g.snapshots.map { ($0.id, byID[$0.id]!) })))
+            groups.append(Group(key: g.key, decisions: decisions, records: Dictionary(g.snapshots.compactMap { f in byID[f.id].map { (f.id, $0) } }, uniquingKeysWith: { a, _ in a })))
         }
         return groups
     }
 
     /// Deletes one snapshot object and drops it from the cache.
-    public func remove(_ id: String) async throws { try await remove([id]) }
+    public func remove(_ id: SnapshotID) async throws { try await remove([id]) }
 
     /// Deletes snapshots and drops them from the cache. A forget record
     /// naming them is stored first (format-spec §20): a copy of one put back
@@ -89,8 +99,9 @@ public struct SnapshotForgetter {
     /// object goes with it; a catalogue holding one is replaced by one
     /// without it (format-spec v2.md), written from the cache, so a
     /// catalogue holding snapshots this Cairn cannot read is refused first.
-    public func remove(_ ids: [String]) async throws {
-        guard !ids.isEmpty else { return }
+    public func remove(_ snapshotIDs: [SnapshotID]) async throws {
+        guard !snapshotIDs.isEmpty else { return }
+        let ids = snapshotIDs.map(\.hex)
         let holders = try repo.index.snapshotObjects(holding: ids)
         let loaded = Dictionary(try repo.index.snapshotObjects().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in holders.keys.sorted() where loaded[name]?.kind == .catalogue && loaded[name]?.complete == false {
@@ -120,13 +131,14 @@ public struct SnapshotForgetter {
     public func run(policy: RetentionPolicy, selection: Selection, separately: [SeparateRetention], allowRemoveAll: Bool, dryRun: Bool,
                     now: Int64 = Clock.nowNanos(), timeZone: TimeZone = .current,
                     commitCheck: (() async throws -> Void)? = nil) async throws -> Outcome {
+        let snapshots = try repo.snapshots()
         let groups = try plan(policy: policy, selection: selection, separately: separately, allowRemoveAll: allowRemoveAll,
-                              now: now, timeZone: timeZone)
+                              now: now, timeZone: timeZone, snapshots: snapshots)
         let doomed = groups.flatMap { $0.decisions.filter { !$0.keep }.map(\.snapshot.id) }
         if !dryRun && !doomed.isEmpty {
             try await commitCheck?()
             try await remove(doomed)
         }
-        return Outcome(groups: groups, removed: doomed)
+        return Outcome(groups: groups, removed: doomed, snapshots: snapshots)
     }
 }

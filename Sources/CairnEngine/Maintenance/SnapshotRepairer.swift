@@ -22,8 +22,8 @@ public struct SnapshotRepairer {
     public init(repo: Repository) { self.repo = repo }
 
     public struct Rewritten: Sendable {
-        public var old: String
-        public var new: String
+        public var old: SnapshotID
+        public var new: SnapshotID
         public var losses: [String: String]
         /// Damaged paths beyond `listedLossesPerSnapshot`: repaired alike, counted, not listed.
         public var lossesNotListed = 0
@@ -80,10 +80,10 @@ public struct SnapshotRepairer {
             if !s.tags.contains("repaired") { s.tags.append("repaired") }
             for (path, lost) in ctx.losses { s.extra[SnapshotFacts.lostPath(path)] = lost }
             if ctx.lossesNotListed > 0 { s.extra[SnapshotFacts.lostPathsNotListed] = "\(ctx.lossesNotListed)" }
-            let newID = try await repo.saveSnapshot(s)
+            let newID = try await repo.commitSnapshot(s)
             // The damaged original is forgotten like any removed snapshot: a copy put back is recognised.
-            try await SnapshotForgetter(repo: repo).remove(record.id.hex)
-            out.append(Rewritten(old: record.id.hex, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
+            try await SnapshotForgetter(repo: repo).remove(record.id)
+            out.append(Rewritten(old: record.id, new: newID, losses: ctx.losses, lossesNotListed: ctx.lossesNotListed))
         }
         return out
     }

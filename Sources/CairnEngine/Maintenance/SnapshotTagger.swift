@@ -28,8 +28,8 @@ public struct SnapshotTagger {
 
     /// One rewritten snapshot.
     public struct Rewrite: Sendable {
-        public let old: String
-        public let new: String
+        public let old: SnapshotID
+        public let new: SnapshotID
         public let tags: [String]
     }
 
@@ -44,9 +44,9 @@ public struct SnapshotTagger {
             var s = r.snapshot
             s.tags = tags
             try await commitCheck?()
-            let id = try await repo.saveSnapshot(s)
-            try await SnapshotForgetter(repo: repo).remove(r.id.hex)
-            done.append(Rewrite(old: r.id.hex, new: id, tags: tags))
+            let id = try await repo.commitSnapshot(s)
+            try await SnapshotForgetter(repo: repo).remove(r.id)
+            done.append(Rewrite(old: r.id, new: id, tags: tags))
         }
         return done
     }

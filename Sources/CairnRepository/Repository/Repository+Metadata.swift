@@ -28,18 +28,24 @@ extension Repository {
         if !packs.isEmpty { try await saveIndexDelta(packs) }
     }
 
-    /// Commits a snapshot: the commit point of a backup.
+    /// Commits a snapshot: the commit point of a backup. Returns its id's hex (`commitSnapshot`: the id).
     public func saveSnapshot(_ snapshot: Snapshot) async throws -> String {
+        try await commitSnapshot(snapshot).hex
+    }
+
+    /// Commits a snapshot and returns its id (the SHA-256 of its sealed object).
+    public func commitSnapshot(_ snapshot: Snapshot) async throws -> SnapshotID {
         let plain = snapshot.encoded()
         let sealed = try keys.sealObject(.snapshot, plain)
         // Readers refuse larger snapshot objects unread (format-spec §2): never write one.
         if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
             throw CairnError.invalidArgument("the snapshot would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have: record fewer paths, tags or extra facts")
         }
-        let id = Hex.encode(SHA256.hash(sealed))
+        let snapshotID = SnapshotID(reinterpreting: SHA256.id(sealed))
+        let id = snapshotID.hex
         try await store.put(ObjectKey(.snapshots, id), sealed)
         try index.addSnapshotObject(LoadedSnapshotObject(name: id, kind: .single, size: Int64(sealed.count), snapshots: 1),
                                     rows: [SnapshotRow(id: id, snapshot: snapshot, plaintext: plain)])
-        return id
+        return snapshotID
     }
 }

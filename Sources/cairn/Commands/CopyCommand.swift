@@ -79,8 +79,8 @@ struct CopyCommand: AsyncParsableCommand {
                     try await copier.copy(records)
                 }
                 if options.json {
-                    Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source, destination: $0.destination) },
-                                           skipped: report.skipped, retagged: report.retagged.map { TagJSON(old: $0.old, new: $0.new, tags: $0.tags) },
+                    Terminal.json(CopyJSON(copied: report.copied.map { CopyJSON.Pair(source: $0.source.hex, destination: $0.destination.hex) },
+                                           skipped: report.skipped.map(\.hex), retagged: report.retagged.map { TagJSON(old: $0.old.hex, new: $0.new.hex, tags: $0.tags) },
                                            blobs_copied: report.blobsCopied, blobs_present: report.blobsPresent,
                                            rechunked: report.rechunked, bytes_added: report.bytesAdded,
                                            packs_copied_whole: report.packsCopiedWhole))

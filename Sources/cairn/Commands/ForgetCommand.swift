@@ -107,7 +107,7 @@ struct ForgetCommand: AsyncParsableCommand {
         if dryRun {
             let repo = try await options.open()
             let out = try await SnapshotForgetter(repo: repo).run(policy: policy, selection: selection, separately: SourceRegistry.separateRetentions, allowRemoveAll: allowRemoveAll, dryRun: true)
-            let wal = try walRemovals(repo, removed: out.removed)
+            let wal = walRemovals(out.snapshots, removed: out.removed)
             print(out, policy: policy, pruned: nil, wal: wal)
             return
         }
@@ -118,10 +118,11 @@ struct ForgetCommand: AsyncParsableCommand {
             let forgetter = SnapshotForgetter(repo: repo)
             let out = try await forgetter.run(policy: policy, selection: selection, separately: SourceRegistry.separateRetentions, allowRemoveAll: allowRemoveAll,
                                               dryRun: false, commitCheck: { try await lock.ensureValid() })
-            // WAL no kept base backup needs goes with the base backups that needed it.
-            let wal = try walRemovals(repo, removed: [])
+            // WAL no kept base backup needs goes with the base backups that needed it (decided on the
+            // snapshots the forget decoded: each is decoded once).
+            let wal = walRemovals(out.snapshots, removed: out.removed)
             if !wal.isEmpty { try await lock.ensureValid() }
-            try await forgetter.remove(wal.map(\.snapshotID.hex))
+            try await forgetter.remove(wal.map(\.snapshotID))
             guard prune, !(out.removed.isEmpty && wal.isEmpty) else { return (out, wal, nil) }
             return (out, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
@@ -135,7 +136,7 @@ struct ForgetCommand: AsyncParsableCommand {
         if dryRun {
             let repo = try await options.open()
             let records = try chosen(repo)
-            printChosen(records, wal: try walRemovals(repo, removed: records.map(\.id.hex)), pruned: nil)
+            printChosen(records, wal: walRemovals(try repo.snapshots(), removed: records.map(\.id)), pruned: nil)
             return
         }
         let (repo, lock) = try await options.openLocked(exclusive: true, operation: "forget", wait: lockOptions.seconds,
@@ -146,10 +147,10 @@ struct ForgetCommand: AsyncParsableCommand {
             let records = try chosen(repo)
             let forgetter = SnapshotForgetter(repo: repo)
             try await lock.ensureValid()
-            try await forgetter.remove(records.map(\.id.hex))
-            let wal = try walRemovals(repo, removed: [])
+            try await forgetter.remove(records.map(\.id))
+            let wal = walRemovals(try repo.snapshots(), removed: [])
             if !wal.isEmpty { try await lock.ensureValid() }
-            try await forgetter.remove(wal.map(\.snapshotID.hex))
+            try await forgetter.remove(wal.map(\.snapshotID))
             guard prune else { return (records, wal, nil) }
             return (records, wal, try await pruneArguments.pruner(repo: repo, dryRun: false, lock: lock).run())
         }
@@ -177,22 +178,22 @@ struct ForgetCommand: AsyncParsableCommand {
         }
     }
 
-    /// Archived WAL files older than the oldest base backup that stays.
-    func walRemovals(_ repo: Repository, removed: [String]) throws -> [WALRetention.Removal] {
-        let all = try repo.snapshots()
+    /// Archived WAL files older than the oldest base backup that stays: `all` is every snapshot
+    /// of the repository before `removed` went.
+    func walRemovals(_ all: [SnapshotRecord], removed: [SnapshotID]) -> [WALRetention.Removal] {
         let gone = Set(removed)
-        return WALRetention.removable(snapshots: all, kept: Set(all.map(\.id).filter { !gone.contains($0.hex) }))
+        return WALRetention.removable(snapshots: all, kept: Set(all.map(\.id).filter { !gone.contains($0) }))
     }
 
     func print(_ out: SnapshotForgetter.Outcome, policy: RetentionPolicy, pruned: PruneResult?, wal: [WALRetention.Removal]) {
         if options.json {
             Terminal.json(ForgetJSON(dry_run: dryRun, policy: policy.description, groups: out.groups.map { g in
-                ForgetJSON.Group(name: g.key.name, host: g.key.host, tags: g.key.tags, snapshots: g.decisions.map { d in
-                    let s = g.records[d.snapshot.id]!.snapshot
-                    return ForgetJSON.Entry(id: d.snapshot.id, time: Terminal.rfc3339(s.timeNanos), name: s.name, host: s.host, tags: s.tags,
+                ForgetJSON.Group(name: g.key.name, host: g.key.host, tags: g.key.tags, snapshots: g.decisions.compactMap { d in
+                    guard let s = g.records[d.snapshot.id]?.snapshot else { return nil }
+                    return ForgetJSON.Entry(id: d.snapshot.id.hex, time: Terminal.rfc3339(s.timeNanos), name: s.name, host: s.host, tags: s.tags,
                                             action: d.keep ? "keep" : "remove", reasons: d.reasons.map(\.description))
                 })
-            }, removed: out.removed, wal_removed: wal.map { .init(id: $0.snapshotID.hex, file: $0.file, reason: $0.reason) }, prune: pruned))
+            }, removed: out.removed.map(\.hex), wal_removed: wal.map { .init(id: $0.snapshotID.hex, file: $0.file, reason: $0.reason) }, prune: pruned))
             return
         }
         Terminal.out("policy: \(policy.description), periods in the time zone \(TimeZone.current.identifier)" + (dryRun ? " (dry run: nothing is removed)" : ""))
@@ -200,7 +201,7 @@ struct ForgetCommand: AsyncParsableCommand {
         for g in out.groups {
             Terminal.out("snapshots of \(EscapedText.escape(g.key.description)):")
             for d in g.decisions {
-                let s = g.records[d.snapshot.id]!.snapshot
+                guard let s = g.records[d.snapshot.id]?.snapshot else { continue }
                 // The one human time format of every table (RFC 3339 UTC); the policy's buckets are in TZ, as the header says.
                 let when = Terminal.rfc3339(s.timeNanos)
                 let verdict = d.keep ? "keep: " + d.reasons.map(\.description).joined(separator: ", ") : "remove"

@@ -61,7 +61,7 @@ struct RecoverCommand: AsyncParsableCommand {
         let check = try await Checker(repo: destination, options: ScrubOptions()).run()
         if options.json {
             Terminal.json(RecoverJSON(as_of: past.moment, to: to, repository: destination.config.repositoryIDHex,
-                                      snapshots: report.copied.map { .init(source: $0.source, destination: $0.destination) },
+                                      snapshots: report.copied.map { .init(source: $0.source.hex, destination: $0.destination.hex) },
                                       blobs: report.blobsCopied, bytes_added: report.bytesAdded, clean: check.isClean))
         } else {
             Terminal.out("read \(past.store.base.location) as of \(past.moment): \(records.count) snapshot(s)")

@@ -119,13 +119,13 @@ struct RepairCommand: AsyncParsableCommand {
             var dropped: Repairer.Result? = nil
             if report.dataDamaged {
                 var rest = report
-                let replaced = Set(rewritten.map(\.old))
+                let replaced = Set(rewritten.map(\.old.hex))
                 rest.affected = report.affected.filter { !replaced.contains($0.snapshot) }
                 dropped = try await Repairer(repo: repo).repair(report: rest, from: nil)
             }
             let after = try await Checker(repo: repo, options: ScrubOptions()).run()
             if options.json {
-                Terminal.json(rewritten.map { RewrittenJSON(old: $0.old, new: $0.new, losses: $0.losses, losses_not_listed: $0.lossesNotListed) })
+                Terminal.json(rewritten.map { RewrittenJSON(old: $0.old.hex, new: $0.new.hex, losses: $0.losses, losses_not_listed: $0.lossesNotListed) })
             } else {
                 if rewritten.isEmpty { Terminal.out("no snapshot needs rewriting") }
                 for r in rewritten {

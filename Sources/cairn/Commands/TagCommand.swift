@@ -61,7 +61,7 @@ struct TagCommand: AsyncParsableCommand {
             return try await SnapshotTagger(repo: repo).retag(records, change, commitCheck: { try await lock.ensureValid() })
         }
         if options.json {
-            Terminal.json(rewrites.map { TagJSON(old: $0.old, new: $0.new, tags: $0.tags) })
+            Terminal.json(rewrites.map { TagJSON(old: $0.old.hex, new: $0.new.hex, tags: $0.tags) })
             return
         }
         for r in rewrites {

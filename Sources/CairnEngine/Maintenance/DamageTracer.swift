@@ -209,60 +209,82 @@ struct DamageTracer {
 
     // MARK: content
 
+    /// A list blob being expanded: what its content breaks so far, relative to its start.
+    private struct OpenList {
+        let id: ChunkID?
+        var result = ContentResult()
+        /// `unindexedUses` when it was entered.
+        let usesBefore: Int
+    }
+
     /// What `ref` breaks: ranges are inclusive byte ranges of the content; a
-    /// lost list blob makes the rest of the content unknown.
+    /// lost list blob makes the rest of the content unknown. Expanded by
+    /// `ListExpander` (the one list-blob walk); each list blob is read, checked
+    /// and traced once, its result remembered and replayed wherever it recurs.
     private mutating func content(_ ref: ContentRef) async throws -> ContentResult {
-        var out = ContentResult()
-        if ref.level == 0 {
-            for id in ref.ids {
-                let k = StoreIndexView.BlobKey(id: id, type: .data)
-                let loc = try location(k)
-                let len = UInt64(loc?.rawLength ?? 0)
-                var bad = try problem(id, .data, at: loc) != nil
-                if !bad, try await verifyUnindexedData(id, at: loc) != nil { bad = true }
-                if bad {
-                    if loc == nil {
-                        missing[k] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
-                    }
-                    Self.add(out.length...(out.length &+ max(len, 1) &- 1), to: &out)
-                    Self.note(blob: id.hex, in: &out)
+        var open = [OpenList(id: nil, usesBefore: unindexedUses)]
+        try await ListExpander.expand(ref, enter: { id in
+            // Past a lost list the rest of the content is unknown: nothing more is read.
+            guard let top = open.last, !top.result.unknownTail else { return false }
+            if let known = self.lists[id] {
+                if known.usesUnindexed { self.useUnindexed() }
+                Self.append(known, to: &open[open.count - 1].result)
+                return false
+            }
+            open.append(OpenList(id: id, usesBefore: self.unindexedUses))
+            return true
+        }, readList: { id in
+            if let p = try self.problem(id, .list) { throw CairnError.other(p) }
+            return try await self.read(.list, id)
+        }, opened: { id in
+            try self.readVerified(StoreIndexView.BlobKey(id: id, type: .list))
+        }, lost: { id, error in
+            if error is ScratchFileError { throw error }
+            try self.note(StoreIndexView.BlobKey(id: id, type: .list), error)
+            open.removeLast()
+            let child = ContentResult(length: 0, ranges: [0...UInt64.max], blobs: [id.hex], unknownTail: true)
+            self.lists[id] = child
+            Self.append(child, to: &open[open.count - 1].result)
+        }, leave: { id in
+            let done = open.removeLast()
+            var child = done.result
+            if self.unindexedUses > done.usesBefore { child.usesUnindexed = true }
+            self.lists[id] = child
+            Self.append(child, to: &open[open.count - 1].result)
+        }, data: { ids in
+            try await self.addData(ids, to: &open[open.count - 1].result)
+        })
+        return open[0].result
+    }
+
+    /// Level-0 content: each data chunk's damage (missing, damaged, or only in an unindexed pack and bad there).
+    private mutating func addData(_ ids: [ChunkID], to out: inout ContentResult) async throws {
+        for id in ids {
+            let k = StoreIndexView.BlobKey(id: id, type: .data)
+            let loc = try location(k)
+            let len = UInt64(loc?.rawLength ?? 0)
+            var bad = try problem(id, .data, at: loc) != nil
+            if !bad, try await verifyUnindexedData(id, at: loc) != nil { bad = true }
+            if bad {
+                if loc == nil {
+                    missing[k] = "referenced by snapshot \(snapshotID.prefix(8)) but not in any index object or pack"
                 }
-                out.length &+= len
+                Self.add(out.length...(out.length &+ max(len, 1) &- 1), to: &out)
+                Self.note(blob: id.hex, in: &out)
             }
-            return out
+            out.length &+= len
         }
-        for id in ref.ids {
-            let child: ContentResult
-            if let known = lists[id] {
-                child = known
-                if known.usesUnindexed { useUnindexed() }
-            } else {
-                let k = StoreIndexView.BlobKey(id: id, type: .list)
-                do {
-                    if let p = try problem(id, .list) { throw CairnError.other(p) }
-                    let decoded = try ref.child(id, plaintext: try await read(.list, id))
-                    let before = unindexedUses
-                    try readVerified(k)
-                    var c = try await content(decoded)
-                    if unindexedUses > before { c.usesUnindexed = true }
-                    child = c
-                } catch let e as ScratchFileError {
-                    throw e
-                } catch {
-                    try note(k, error)
-                    child = ContentResult(length: 0, ranges: [0...UInt64.max], blobs: [id.hex], unknownTail: true)
-                }
-                lists[id] = child
-            }
-            let base = out.length
-            for r in child.ranges {
-                Self.add((base &+ r.lowerBound)...(r.upperBound == UInt64.max ? UInt64.max : base &+ r.upperBound), to: &out)
-            }
-            for b in child.blobs { Self.note(blob: b, in: &out) }
-            out.length &+= child.length
-            if child.unknownTail { out.unknownTail = true; return out }
+    }
+
+    /// `child`, the result of a list blob, appended to `out` at its end.
+    private static func append(_ child: ContentResult, to out: inout ContentResult) {
+        let base = out.length
+        for r in child.ranges {
+            add((base &+ r.lowerBound)...(r.upperBound == UInt64.max ? UInt64.max : base &+ r.upperBound), to: &out)
         }
-        return out
+        for b in child.blobs { note(blob: b, in: &out) }
+        out.length &+= child.length
+        if child.unknownTail { out.unknownTail = true }
     }
 
     /// Adds a lost range: merged with the last one when they touch; past the

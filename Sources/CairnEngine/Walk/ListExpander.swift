@@ -14,10 +14,16 @@ enum ListExpander {
     /// blob is read, `enter` says whether to go into it at all (false: the
     /// walk skips it and all below, for walks that visit each list once);
     /// `leave` is called once everything below it is done. `readList`
-    /// returns a list blob's verified plaintext.
+    /// returns a list blob's verified plaintext; `opened` is told once it
+    /// decoded at the right level. A list blob that cannot be read, decoded or
+    /// opened goes to `lost` with the error: by default the walk stops there
+    /// (throws); a walk of damaged content (scrub's damage trace) records it and
+    /// goes on without it (nothing below it is walked, `leave` is not called).
     static func expand(_ content: ContentRef,
                        enter: (ChunkID) async throws -> Bool = { _ in true },
                        readList: (ChunkID) async throws -> [UInt8],
+                       opened: (ChunkID) async throws -> Void = { _ in },
+                       lost: (ChunkID, any Error) async throws -> Void = { throw $1 },
                        leave: (ChunkID) async throws -> Void = { _ in },
                        data: ([ChunkID]) async throws -> Void) async throws {
         if content.level == 0 {
@@ -25,8 +31,15 @@ enum ListExpander {
             return
         }
         for listID in content.ids where try await enter(listID) {
-            let child = try content.child(listID, plaintext: try await readList(listID))
-            try await expand(child, enter: enter, readList: readList, leave: leave, data: data)
+            let child: ContentRef
+            do {
+                child = try content.child(listID, plaintext: try await readList(listID))
+                try await opened(listID)
+            } catch {
+                try await lost(listID, error)
+                continue
+            }
+            try await expand(child, enter: enter, readList: readList, opened: opened, lost: lost, leave: leave, data: data)
             try await leave(listID)
         }
     }

@@ -165,4 +165,62 @@ final class WalkTests: XCTestCase {
         try await ListExpander.expand(ContentRef(), readList: { _ in [] }, data: { runs.append($0) })
         XCTAssertEqual(runs.count, 1, "empty content hands over no run")
     }
+
+    // MARK: the walk with per-directory state (the restore's)
+
+    /// The core walk the restore rides on: each directory's state goes in when `visit` returns it
+    /// and comes back to `leave` once its subtree is done (post-order, with the directory's path
+    /// and the states above it, which may be changed); an empty directory is entered and left.
+    func testStateWalkHandsEachDirectorysStateToLeaveWithItsPath() async throws {
+        // root: a/ (e/ (empty), x), b (a tree's nodes are sorted by name)
+        let a = Self.id(2)
+        let trees: [ChunkID: Tree] = [a: Tree(nodes: [Self.file("x", ContentRef()), Node(name: Array("e".utf8), kind: .directory)])]
+        var events: [String] = []
+        var files: [String: Int] = [:]
+        try await TreeWalker.walk(nodes: [Self.dir("a", a), Self.file("b", ContentRef())], root: "root", visit: { path, node, levels in
+            let p = String(decoding: path, as: UTF8.self)
+            events.append("visit \(p) in \(levels.last ?? "?")")
+            guard node.kind == .directory else {
+                files[levels[levels.count - 1], default: 0] += 1
+                return nil
+            }
+            return (node.subtree.flatMap { trees[$0]?.nodes } ?? [], p)
+        }, leave: { path, done, levels in
+            events.append("leave \(done) at '\(String(decoding: path, as: UTF8.self))' under \(levels.joined(separator: ","))")
+            // The parent's state is the walk's: a change here is what its later entries see.
+            if !levels.isEmpty { levels[levels.count - 1] += "*" }
+        })
+        XCTAssertEqual(events, ["visit /a in root", "visit /a/e in /a", "leave /a/e at '/a/e' under root,/a",
+                                "visit /a/x in /a*", "leave /a* at '/a' under root", "visit /b in root*", "leave root* at '' under "])
+        XCTAssertEqual(files, ["/a*": 1, "root*": 1])
+    }
+
+    /// A list blob that cannot be read or decoded goes to `lost` (the damage trace records it and
+    /// goes on: its siblings are still expanded, it is never left); `opened` sees each good one.
+    func testALostListGoesToLostAndTheWalkGoesOn() async throws {
+        let (good, unreadable, wrongLevel) = (Self.id(1), Self.id(2), Self.id(3))
+        let lists: [ChunkID: [UInt8]] = [
+            good: ContentRef(level: 0, ids: [Self.id(100)]).encodedListBlob(),
+            wrongLevel: ContentRef(level: 1, ids: [Self.id(101)]).encodedListBlob(),
+        ]
+        struct Unreadable: Error {}
+        var events: [String] = [], data: [ChunkID] = []
+        func name(_ id: ChunkID) -> String { id == good ? "good" : id == unreadable ? "unreadable" : "wrong" }
+        try await ListExpander.expand(ContentRef(level: 1, ids: [unreadable, good, wrongLevel, good]), readList: { id in
+            guard let plain = lists[id] else { throw Unreadable() }
+            return plain
+        }, opened: { events.append("opened \(name($0))") }, lost: { id, error in
+            events.append("lost \(name(id)): \(error is Unreadable ? "unreadable" : "damaged")")
+        }, leave: { events.append("leave \(name($0))") }, data: { data += $0 })
+        XCTAssertEqual(events, ["lost unreadable: unreadable", "opened good", "leave good", "lost wrong: damaged", "opened good", "leave good"])
+        XCTAssertEqual(data, [Self.id(100), Self.id(100)])
+        // Without a `lost` handler the first lost list stops the walk.
+        do {
+            try await ListExpander.expand(ContentRef(level: 1, ids: [good, unreadable]), readList: { id in
+                guard let plain = lists[id] else { throw Unreadable() }
+                return plain
+            }, data: { _ in })
+            XCTFail("a lost list stops a walk that does not handle it")
+        } catch is Unreadable {}
+    }
 }

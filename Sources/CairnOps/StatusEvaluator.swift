@@ -5,7 +5,8 @@ import CairnPlan
 /// Measures a plan's objectives from what its repositories hold (pure).
 public enum StatusEvaluator {
     /// A source with an `rto` is breached when it was never drilled, its last drill failed, or took longer.
-    /// `archivers`: per pg-wal source, the archiver problem found (`ArchiverStatus.problem`), if any.
+    /// `archivers`: per source, what its adapter found breached beyond RPO and RTO
+    /// (`SourceAdapter.statusProblem`: the WAL archive's pg_stat_archiver problem), if any.
     public static func evaluate(plan: Plan, facts: [RepositoryFacts], now: Double, archivers: [String: String] = [:]) -> StatusReport {
         var sources: [StatusReport.Source] = []
         var repositories: [StatusReport.Repository] = []

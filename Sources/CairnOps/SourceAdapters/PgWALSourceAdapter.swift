@@ -36,6 +36,24 @@ struct PgWALSourceAdapter: SourceAdapter {
     }
 
     func drill(_ d: DrillRequest) async throws -> String { "not drilled" }
+
+    /// With a server to ask (its `dbname`, else that of a pg-basebackup source of the same
+    /// repository): what pg_stat_archiver says, against what the previous status run saw.
+    func statusProblem(_ s: PlanSource, in plan: Plan, stateDirectory: String) -> String? {
+        guard let conninfo = s.dbname ?? plan.sources.first(where: { $0.kind == .pgBaseBackup && $0.repository == s.repository })?.dbname else {
+            return nil
+        }
+        let status: ArchiverStatus
+        do { status = try ArchiverStatus.query(conninfo: conninfo) } catch {
+            return "cannot read pg_stat_archiver to check archive_command: \(error)"
+        }
+        let state = stateDirectory + "/archiver-\(s.name).json"
+        var previous = ArchiverStatus.load(state)
+        // Counters reset (a server restart, pg_stat_reset_shared): compare from here on.
+        if let p = previous, p.failedCount > status.failedCount || p.archivedCount > status.archivedCount { previous = nil }
+        defer { status.save(state) }
+        return status.problem(previous: previous)
+    }
 }
 
 extension SourceKind {

@@ -29,6 +29,9 @@ public protocol SourceAdapter: Sendable {
     /// The rule by which this source keeps its snapshots instead of `cairn forget`'s calendar
     /// policy (nil: the policy applies).
     var separateRetention: SeparateRetention? { get }
+    /// What `cairn status` reports as breached for `s` beyond its RPO and RTO (nil: nothing), keeping
+    /// what it saw between runs under `stateDirectory` (the repository's cache).
+    func statusProblem(_ s: PlanSource, in plan: Plan, stateDirectory: String) -> String?
     /// The chunker profile this source's snapshots were cut with when they do not record it
     /// (written before they did), for a re-chunking `cairn copy` (nil: the kind's default).
     var unrecordedProfile: UnrecordedProfile? { get }
@@ -37,6 +40,7 @@ public protocol SourceAdapter: Sendable {
 extension SourceAdapter {
     public var kind: SourceKind { declaration.kind }
     public func drillSkipReason(_ s: PlanSource, in plan: Plan) -> String? { nil }
+    public func statusProblem(_ s: PlanSource, in plan: Plan, stateDirectory: String) -> String? { nil }
     public var separateRetention: SeparateRetention? { nil }
     public var unrecordedProfile: UnrecordedProfile? { nil }
 }

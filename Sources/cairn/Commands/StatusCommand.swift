@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
         let plan = try planOptions.load()
         let ctx = OpsContext(plan: plan)
         let report = StatusEvaluator.evaluate(plan: plan, facts: await ctx.facts(), now: Date().timeIntervalSince1970,
-                                              archivers: archiverProblems(plan, ctx))
+                                              archivers: sourceProblems(plan, ctx))
         if let metrics { try PrometheusText.write(PrometheusMetrics.render(report), to: metrics) }
         if json {
             Terminal.json(StatusJSON(report))
@@ -32,25 +32,14 @@ struct StatusCommand: AsyncParsableCommand {
         if report.breached { throw CommandFailure(ExitStatus.breach) }
     }
 
-    /// Per pg-wal source with a server to ask (its `dbname`, else that of a
-    /// pg-basebackup source of the same repository): what pg_stat_archiver
-    /// says, against what the previous status run saw (kept in the cache).
-    private func archiverProblems(_ plan: Plan, _ ctx: OpsContext) -> [String: String] {
+    /// What each source's adapter finds breached beyond RPO and RTO (the WAL archive's: what
+    /// pg_stat_archiver says), with the repository's cache to remember what it saw.
+    private func sourceProblems(_ plan: Plan, _ ctx: OpsContext) -> [String: String] {
         var out: [String: String] = [:]
-        for s in plan.sources where s.kind == .pgWAL {
-            guard let conninfo = s.dbname ?? plan.sources.first(where: { $0.kind == .pgBaseBackup && $0.repository == s.repository })?.dbname,
-                  let repo = plan.repositories.first(where: { $0.name == s.repository }) else { continue }
-            let status: ArchiverStatus
-            do { status = try ArchiverStatus.query(conninfo: conninfo) } catch {
-                out[s.name] = "cannot read pg_stat_archiver to check archive_command: \(error)"
-                continue
-            }
-            let state = ((try? ctx.cacheBase(repo)) ?? NSTemporaryDirectory()) + "/status/archiver-\(s.name).json"
-            var previous = ArchiverStatus.load(state)
-            // Counters reset (a server restart, pg_stat_reset_shared): compare from here on.
-            if let p = previous, p.failedCount > status.failedCount || p.archivedCount > status.archivedCount { previous = nil }
-            if let problem = status.problem(previous: previous) { out[s.name] = problem }
-            status.save(state)
+        for s in plan.sources {
+            guard let repo = plan.repository(named: s.repository) else { continue }
+            let state = ((try? ctx.cacheBase(repo)) ?? NSTemporaryDirectory()) + "/status"
+            if let problem = SourceRegistry.adapter(for: s.kind).statusProblem(s, in: plan, stateDirectory: state) { out[s.name] = problem }
         }
         return out
     }

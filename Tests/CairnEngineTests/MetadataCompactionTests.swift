@@ -281,6 +281,38 @@ final class MetadataCompactionTests: XCTestCase {
         }
     }
 
+    /// The same for catalogues: two the cache takes for copies (forged here: the same size and
+    /// count, the same member rows) that hold different snapshots in the store are both kept. In
+    /// the long haul, four writers sharing one cache lost 49 WAL snapshots to folds made on the
+    /// cache's word alone.
+    func testCataloguesTheCacheTakesForCopiesStayUnlessTheStoreShowsCopies() async throws {
+        let mem = MemoryStore()
+        let repo = try await Self.make(mem)
+        let data = try await Self.commit(repo, count: 6, compact: false)
+        let rows = try repo.index.snapshotRows().sorted { $0.id < $1.id }
+        XCTAssertEqual(rows.count, 6)
+        var names: [String] = []
+        for part in [Array(rows.prefix(3)), Array(rows.suffix(3))] {
+            let entries = part.map { SnapshotCatalogue.Entry(id: SnapshotID(hex: $0.id)!, plaintext: $0.plaintext) }
+            names.append(try await repo.saveCatalogue(SnapshotCatalogue(entries: entries), rows: part))
+        }
+        try repo.index.withDatabase { d in
+            try d.execute("UPDATE snapshot_objects SET size=5000 WHERE name IN ('\(names[0])','\(names[1])')")
+            try d.execute("DELETE FROM snapshot_members WHERE object='\(names[1])'")
+            try d.execute("INSERT INTO snapshot_members(object,sid) SELECT '\(names[1])', sid FROM snapshot_members WHERE object='\(names[0])'")
+        }
+        XCTAssertEqual(try repo.index.snapshotRows(inObject: names[0]).map(\.id), try repo.index.snapshotRows(inObject: names[1]).map(\.id))
+        let compactor = MetadataCompactor(repo: repo)
+        let folded = try await compactor.foldDuplicateSnapshotObjects(try repo.index.snapshotObjects().filter(\.complete))
+        XCTAssertNil(folded, "the store shows two catalogues of different snapshots")
+        let left = Set(try await mem.list(.snapshots).map(\.name))
+        XCTAssertTrue(left.isSuperset(of: names), "neither catalogue deleted")
+        // Without the single snapshot objects, the two catalogues alone still hold all six.
+        for r in rows { try await mem.delete(ObjectKey(.snapshots, r.id)) }
+        let fresh = try await Self.open(mem)
+        XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(data.keys))
+    }
+
     /// Forget rewrites the catalogue holding a snapshot; the old catalogue put back (a replay)
     /// brings nothing forgotten back: hidden from every reader, reported by scrub, removed by prune.
     func testForgetRewritesACatalogueAndAReplayedOneHidesNothingForgotten() async throws {

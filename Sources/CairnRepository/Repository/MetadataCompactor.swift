@@ -212,8 +212,9 @@ public struct MetadataCompactor: Sendable {
     /// is written, so writers doing this at once keep the same object. Merged like other objects,
     /// copies stayed near the size cap or in a tier of fewer than `fanIn` objects, and when as many
     /// writers as `fanIn` merged the same pick at once, each stored one more copy: a merge storm
-    /// (Docs/performance.md, the long haul of session 5). Returns how many copies went, or nil
-    /// when there are none.
+    /// (Docs/performance.md, the long haul of session 5). The cache only proposes copies; each is
+    /// deleted only after it and the one kept were read from the store and hold the same
+    /// snapshots. Returns how many copies went, or nil when there are none.
     func foldDuplicateSnapshotObjects(_ objects: [LoadedSnapshotObject]) async throws -> Int? {
         // Copies seal the same plaintext: the same size and snapshot count; their members decide.
         let groups = Dictionary(grouping: objects.filter { $0.snapshots > 0 }) { "\($0.size) \($0.snapshots)" }
@@ -223,13 +224,32 @@ public struct MetadataCompactor: Sendable {
                 byMembers[Set(try repo.index.snapshotRows(inObject: name).map(\.id)), default: []].append(name)
             }
             // The first name of each set of copies stays (names were added in order).
-            let copies = byMembers.values.filter { $0.count >= 2 }.flatMap { $0.dropFirst() }.sorted()
+            var copies: [String] = []
+            for names in byMembers.values where names.count >= 2 {
+                copies += try await storedCatalogueCopies(of: names[0], among: Array(names.dropFirst()))
+            }
             guard !copies.isEmpty else { continue }
+            copies.sort()
             for name in copies { try await deleteMerged(ObjectKey(.snapshots, name)) }
             try repo.index.removeSnapshotObjects(copies)
             return copies.count
         }
         return nil
+    }
+
+    /// Those of `candidates` that are catalogues in the store holding exactly the snapshots the
+    /// catalogue `kept` holds there (all read and opened now); none when `kept` is gone or
+    /// unreadable. The cache's member rows only propose copies: writers sharing a cache that
+    /// others change under them lost WAL snapshots in the long haul when a fold believed them.
+    private func storedCatalogueCopies(of kept: String, among candidates: [String]) async throws -> [String] {
+        var held: [String: Set<SnapshotID>] = [:]
+        try await repo.fetchInOrder(([kept] + candidates).map { ObjectKey(.snapshots, $0) }) { key, fetched in
+            guard case .bytes(let bytes) = fetched, let opened = try? repo.keys.openObjectVersioned(.snapshot, bytes),
+                  opened.0 == 2, let catalogue = try? SnapshotCatalogue.decode(opened.1) else { return }
+            held[key.name] = Set(catalogue.entries.map(\.id))
+        }
+        guard let keptIDs = held[kept], !keptIDs.isEmpty else { return [] }
+        return candidates.filter { held[$0] == keptIDs }
     }
 
     // MARK: forget records

@@ -367,6 +367,12 @@ public final class RepositoryIndex: Sendable {
         }
     }
 
+    /// Records the size index object `name` has in the store (a cache filled by an older
+    /// `index rebuild` recorded 0 for every object).
+    public func setIndexObjectSize(_ name: String, _ size: Int) throws {
+        try with { d in try d.statement("UPDATE index_objects SET size=? WHERE name=?").bind(1, Int64(size)).bind(2, name).run() }
+    }
+
     /// The packs (cache row numbers) loaded index object `name` names: two objects naming the same
     /// packs hold the same locations (a pack's id is the hash of its bytes).
     public func indexObjectMembers(_ name: String) throws -> Set<Int64> {

@@ -1,5 +1,6 @@
 @testable import CairnEngine
 @testable import CairnRepository
+import CairnCrypto
 import CairnFormat
 @testable import CairnIndex
 import CairnStorage
@@ -315,6 +316,47 @@ final class MetadataCompactionTests: XCTestCase {
 
     /// Forget rewrites the catalogue holding a snapshot; the old catalogue put back (a replay)
     /// brings nothing forgotten back: hidden from every reader, reported by scrub, removed by prune.
+    /// A cache an older `index rebuild` filled says 0 bytes for every index object: merged by that
+    /// word, 32 objects of 8 MiB made one larger than any reader accepts. The cap holds by the
+    /// bytes read; what does not fit is left alone (its real size recorded) and nothing is lost.
+    func testAnIndexMergeStaysUnderTheCapWhenTheCacheHasNoSizes() async throws {
+        let store = MemoryStore()
+        let repo = try await Self.make(store)
+        // The index policy at a small scale: 8 objects of ~10 KiB, together over a 64 KiB cap.
+        let policy = MetadataCompactor.Policy(fanIn: 8, baseBytes: 8 << 10, capBytes: 64 << 10)
+        var compactor = MetadataCompactor(repo: repo)
+        compactor.indexPolicy = policy
+        for o in 0..<policy.fanIn {
+            let entries = (0..<260).map { i in
+                BlobEntry(type: .data, id: SHA256.id(Array("object \(o) blob \(i)".utf8)), offset: UInt64(i * 64), length: 64, rawLength: 64)
+            }.sorted { $0.id < $1.id }
+            let pack = IndexedPack(id: SHA256.packID(Array("pack \(o)".utf8)), type: .data, size: 260 * 64, entries: entries)
+            _ = try await repo.saveIndexDelta([pack])
+        }
+        var total: UInt64 = 0
+        for key in try await store.list(.index) { total += try await store.size(key) ?? 0 }
+        XCTAssertGreaterThan(total, UInt64(policy.capBytes), "together over the cap")
+        for o in try repo.index.indexObjects() { try repo.index.setIndexObjectSize(o.name, 0) }
+
+        let outcome = try await compactor.run()
+        XCTAssertGreaterThanOrEqual(outcome.indexObjectsMerged, 2)
+        XCTAssertLessThan(outcome.indexObjectsMerged, policy.fanIn)
+        for key in try await store.list(.index) {
+            let size = try await store.size(key) ?? 0
+            XCTAssertLessThanOrEqual(size, UInt64(policy.capBytes), "index object \(key.name.prefix(8)) is \(size) bytes")
+        }
+        XCTAssertTrue(try repo.index.indexObjects().allSatisfy { $0.size > 0 }, "the object left alone has its real size")
+        let fresh = try await Self.open(store)
+        let view = try await StoreIndexView.load(fresh)
+        XCTAssertEqual(view.packCount, policy.fanIn, "every pack is still named")
+        // Run again: nothing over the cap is picked.
+        _ = try await compactor.run()
+        for key in try await store.list(.index) {
+            let size = try await store.size(key) ?? 0
+            XCTAssertLessThanOrEqual(size, UInt64(policy.capBytes))
+        }
+    }
+
     func testForgetRewritesACatalogueAndAReplayedOneHidesNothingForgotten() async throws {
         let mem = MemoryStore()
         let repo = try await Self.make(mem)

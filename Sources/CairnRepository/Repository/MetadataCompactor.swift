@@ -25,6 +25,9 @@ import CairnStorage
 public struct MetadataCompactor: Sendable {
     let repo: Repository
 
+    /// When index objects are merged (`Policy.index`; tests use smaller ones).
+    public var indexPolicy = Policy.index
+
     public init(repo: Repository) { self.repo = repo }
 
     /// When objects of one namespace are merged.
@@ -126,12 +129,22 @@ public struct MetadataCompactor: Sendable {
     func mergeIndexObjects() async throws -> Int {
         let objects = try repo.index.indexObjects()
         if let folded = try await foldDuplicateIndexObjects(objects) { return folded }
-        guard let pick = Self.select(objects, policy: .index) else { return 0 }
-        var packs: [IndexedPack] = [], seen = Set<PackID>(), merged: [String] = []
+        guard let pick = Self.select(objects, policy: indexPolicy) else { return 0 }
+        var packs: [IndexedPack] = [], seen = Set<PackID>(), merged: [String] = [], total = 0
         try await repo.fetchInOrder(pick.map { ObjectKey(.index, $0) }) { key, fetched in
             // Gone (merged by another writer) or unreadable: left alone, never deleted unread.
-            guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
+            guard case .bytes(let bytes) = fetched else { return }
+            // The cap holds by the bytes read, not by the cache's word: a cache an older `index
+            // rebuild` filled says 0 bytes for every object, and merging 32 of 8 MiB made objects
+            // larger than any reader accepts (MetadataObjects.maximumSize). Such an object is left
+            // alone, with its real size recorded so that it is not picked again.
+            guard total + bytes.count <= indexPolicy.capBytes else {
+                try repo.index.setIndexObjectSize(key.name, bytes.count)
+                return
+            }
+            guard MetadataObjects.matchesName(key, bytes),
                   let delta = try? IndexDelta.decode(try repo.keys.openObject(.index, bytes)) else { return }
+            total += bytes.count
             for p in delta.packs where seen.insert(p.id).inserted { packs.append(p) }
             merged.append(key.name)
         }

@@ -51,7 +51,12 @@ final class ReadLockTests: XCTestCase {
 
     /// Starts the prune and returns once it holds its exclusive lock.
     private func startPrune() throws -> () -> CairnProcess.Run {
-        let prune = try CairnProcess.start(["prune", "--max-unused", "0", "--json"], env: env)
+        let prune = try startWatchedPrune()
+        return { prune.wait() }
+    }
+
+    private func startWatchedPrune() throws -> WatchedProcess {
+        let prune = try WatchedProcess(["prune", "--max-unused", "0", "--json"], env: env)
         for _ in 0..<20_000 {
             if !((try? FileManager.default.contentsOfDirectory(atPath: "\(dir!)/repo/locks")) ?? []).isEmpty { break }
             usleep(500)
@@ -73,9 +78,17 @@ final class ReadLockTests: XCTestCase {
             let prune: () -> CairnProcess.Run
             let restore: () -> CairnProcess.Run
             if round == 0 {
-                // The prune first: the restore waits for it, saying so.
-                prune = try startPrune()
-                restore = try CairnProcess.start(["restore", "latest", "--name", "files-\(round)", "--target", target], env: env)
+                // The prune first: the restore waits for it, saying so. The prune is held
+                // (SIGSTOP) while it holds its lock until the restore says it waits, so that
+                // a loaded machine cannot let the prune finish before the restore asks.
+                let watchedPrune = try startWatchedPrune()
+                XCTAssertEqual(kill(watchedPrune.pid, SIGSTOP), 0)
+                let watchedRestore = try WatchedProcess(["restore", "latest", "--name", "files-\(round)", "--target", target], env: env)
+                let waited = watchedRestore.waitForError(containing: "waiting up to 1h for the repository lock", timeout: 300)
+                XCTAssertEqual(kill(watchedPrune.pid, SIGCONT), 0)
+                XCTAssertTrue(waited, "the restore did not wait for the prune's lock: \(watchedRestore.errorText)")
+                prune = { watchedPrune.wait() }
+                restore = { watchedRestore.wait() }
             } else {
                 // The restore first: the prune waits for it.
                 restore = try CairnProcess.start(["restore", "latest", "--name", "files-\(round)", "--target", target], env: env)
@@ -85,7 +98,7 @@ final class ReadLockTests: XCTestCase {
             let r = restore(), p = prune()
             XCTAssertEqual(r.status, 0, "round \(round) restore: \(r.err)")
             assertRepacked(p)
-            if round == 0, p.status == 0 {
+            if round == 0 {
                 XCTAssertTrue(r.err.contains("waiting up to 1h for the repository lock") && r.err.contains("prune (exclusive)"), r.err)
             }
             // Snapshots record the path as given (or, before issue 17.1, its last component).

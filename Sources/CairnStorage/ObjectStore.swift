@@ -40,14 +40,6 @@ public protocol ObjectStore: Sendable {
     /// Stores the complete, closed file at `path` under `key` (complete-or-absent,
     /// like `put`) and removes the file, whether or not the put succeeded.
     func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws
-    /// How many staged files `putFiles` is best given at once: more than 1 for a store that
-    /// makes a batch durable for less than its files one by one (a local store syncs each
-    /// directory once per batch), 1 where batching gains nothing.
-    var preferredFileBatch: Int { get }
-    /// `putFile` for several files: each object complete-or-absent, all stored when it
-    /// returns, every file removed whether or not its put succeeded. On failure some of
-    /// them may be stored.
-    func putFiles(_ files: [(key: ObjectKey, path: String)], coldEligible: Bool) async throws
     /// Object Lock and versioning (an S3 bucket); nil for stores without them (`ObjectLock.swift`).
     var objectLock: (any ObjectLockControl)? { get }
 }
@@ -71,17 +63,5 @@ extension ObjectStore {
         defer { unlink(path) }
         let bytes = try await BlockingIO.run { try LocalFile.read(path) }
         try await put(key, bytes, coldEligible: coldEligible)
-    }
-
-    public var preferredFileBatch: Int { 1 }
-
-    /// One `putFile` after another; a failure removes the files not yet stored.
-    public func putFiles(_ files: [(key: ObjectKey, path: String)], coldEligible: Bool) async throws {
-        for (i, f) in files.enumerated() {
-            do { try await putFile(f.key, path: f.path, coldEligible: coldEligible) } catch {
-                for rest in files[(i + 1)...] { unlink(rest.path) }
-                throw error
-            }
-        }
     }
 }

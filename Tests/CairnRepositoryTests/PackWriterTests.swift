@@ -20,9 +20,9 @@ final class PackWriterTests: XCTestCase {
         let t = try await TestRepository.make(packSize: 64 << 10)
         let repo = t.repo
         let recorded = Recorded()
-        let writer = PackWriter(repo: repo, uploadsInFlight: 2, keepsStored: true) { stored in
-            recorded.packs.withLock { $0 += stored.map(\.pack) }
-            recorded.features.withLock { $0 += stored.flatMap(\.features).map(\.id) }
+        let writer = PackWriter(repo: repo, uploadsInFlight: 2, keepsStored: true) { pack, features in
+            recorded.packs.withLock { $0.append(pack) }
+            recorded.features.withLock { $0 += features.map(\.id) }
         }
         var blobs: [ChunkID: (BlobType, [UInt8])] = [:]
         for i in 0..<10 {
@@ -68,71 +68,6 @@ final class PackWriterTests: XCTestCase {
         XCTAssertEqual(seen, blobs.count)
     }
 
-    /// On a local store finished packs wait in tmp/ and are stored a batch at a time
-    /// (`preferredFileBatch`), assembled ones and ones stored whole alike: each batch recorded
-    /// once, only when every pack of it is in place, nothing left in tmp/; an abandoned
-    /// writer removes the batch it had not stored.
-    func testALocalStoreGetsPacksInBatchesRecordedOnlyOnceStored() async throws {
-        let dir = try makeTempDir("packwriter")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let local = LocalStore(root: dir.path + "/repo")
-        let t = try await TestRepository.make(store: local, packSize: 64 << 10)
-        let repo = t.repo
-        let batches = Mutex<[[IndexedPack]]>([])
-        let notInPlace = Mutex<[PackID]>([])
-        let writer = PackWriter(repo: repo, uploadsInFlight: 2, keepsStored: true) { stored in
-            for p in stored.map(\.pack) where !FileManager.default.fileExists(atPath: local.localPath(ObjectKey(.data, p.id.hex)) ?? "") {
-                notInPlace.withLock { $0.append(p.id) }
-            }
-            batches.withLock { $0.append(stored.map(\.pack)) }
-        }
-        for i in 0..<20 {
-            let plain = RandomBytes.make(40_000, seed: UInt64(300 + i))
-            let id = SHA256.id(plain)
-            try await writer.add(sealed: try repo.codec.seal(plain, type: .data, id: id)[...], type: .data, id: id, rawLength: plain.count, base: nil)
-        }
-        // A pack finished elsewhere, stored whole (as `cairn copy` does between repositories sharing keys).
-        let other = try await TestRepository.make(packSize: 64 << 10)
-        let otherWriter = PackWriter(repo: other.repo, keepsStored: true)
-        let plain = RandomBytes.make(30_000, seed: 999)
-        try await otherWriter.add(sealed: try other.repo.codec.seal(plain, type: .data, id: SHA256.id(plain))[...], type: .data,
-                                  id: SHA256.id(plain), rawLength: plain.count, base: nil)
-        try await otherWriter.flushAll()
-        let whole = try XCTUnwrap(otherWriter.takeStored().first)
-        let wholeBytes = try await other.store.get(ObjectKey(.data, whole.id.hex))
-        try await writer.storeFinished(wholeBytes, whole)
-        try await writer.flushAll()
-        try await writer.waitForUploads()
-
-        let stored = writer.takeStored()
-        let recorded = batches.withLock { $0 }
-        XCTAssertEqual(stored.count, 11, "20 blobs of 40 kB two to a 64 KiB pack, and the whole one")
-        XCTAssertEqual(Set(recorded.joined()), Set(stored), "every stored pack recorded, once")
-        XCTAssertEqual(recorded.joined().count, stored.count)
-        XCTAssertEqual(recorded.map(\.count).sorted(), [stored.count - local.preferredFileBatch, local.preferredFileBatch], "recorded a batch at a time (two run at once)")
-        XCTAssertEqual(notInPlace.withLock { $0 }, [], "recorded only once in place")
-        let copied = try await local.get(ObjectKey(.data, whole.id.hex))
-        XCTAssertEqual(copied, wholeBytes, "the pack stored whole is byte for byte the source's")
-        for pack in stored {
-            let bytes = try await local.get(ObjectKey(.data, pack.id.hex))
-            XCTAssertEqual(SHA256.hash(bytes), pack.id.bytes)
-        }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/repo/tmp"), [], "nothing left staged")
-
-        // Abandoned with a batch waiting: nothing of it stored or left in tmp/.
-        let third = PackWriter(repo: repo, uploadsInFlight: 2, keepsStored: true)
-        for i in 0..<4 {
-            let plain = RandomBytes.make(40_000, seed: UInt64(500 + i))
-            try await third.add(sealed: try repo.codec.seal(plain, type: .data, id: SHA256.id(plain))[...], type: .data,
-                                id: SHA256.id(plain), rawLength: plain.count, base: nil)
-        }
-        await third.abandon()
-        XCTAssertEqual(third.takeStored(), [])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/repo/tmp"), [], "the waiting batch removed")
-        let listed = try await local.list(.data)
-        XCTAssertEqual(listed.count, stored.count, "none of the abandoned packs stored")
-    }
-
     /// The store refuses the second pack: the first is recorded, the second is not, the
     /// error reaches the caller, and abandoning leaves no staging file.
     func testAFailedPutIsNotRecorded() async throws {
@@ -141,7 +76,7 @@ final class PackWriterTests: XCTestCase {
         let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
         let repo = try await Repository.open(store: faulty, passphrase: TestRepository.passphrase, cacheBase: cache)
         let recorded = Recorded()
-        let writer = PackWriter(repo: repo) { stored in recorded.packs.withLock { $0 += stored.map(\.pack) } }
+        let writer = PackWriter(repo: repo) { pack, _ in recorded.packs.withLock { $0.append(pack) } }
         var failure: Error?
         do {
             for i in 0..<4 {

@@ -43,44 +43,6 @@ final class LocalStoreTests: XCTestCase {
         }
     }
 
-    /// Files staged under tmp/ go into place as a batch: each stored with its bytes, none left
-    /// in tmp/. A file that cannot be stored fails the batch: those before it are stored whole,
-    /// it and those after it are removed, none is half there.
-    func testPutFilesStoresABatchAndRemovesWhatItCannotStore() async throws {
-        let store = LocalStore(root: dir)
-        try store.createLayout()
-        XCTAssertGreaterThan(store.preferredFileBatch, 1)
-        func stage(_ i: Int) throws -> (key: ObjectKey, path: String, bytes: [UInt8]) {
-            let bytes = (0..<(5_000 + i)).map { UInt8(truncatingIfNeeded: $0 &* (i + 7)) }
-            let file = try StagingFile(directory: "\(dir!)/tmp", prefix: "pack")
-            try file.append(bytes)
-            try file.close()
-            let name = String(format: "%02x", i * 37) + String(repeating: "0", count: 62)
-            return (ObjectKey(.data, name), file.path, bytes)
-        }
-        let files = try (0..<5).map(stage)
-        try await store.putFiles(files.map { (key: $0.key, path: $0.path) }, coldEligible: true)
-        for f in files {
-            let stored = try await store.get(f.key)
-            XCTAssertEqual(stored, f.bytes)
-        }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/tmp"), [], "every staged file moved in")
-
-        let more = try (10..<14).map(stage)
-        unlink(more[1].path)  // gone before its turn: the batch fails there
-        do {
-            try await store.putFiles(more.map { (key: $0.key, path: $0.path) }, coldEligible: true)
-            XCTFail("a missing staged file must fail the batch")
-        } catch let e as StorageError {
-            guard case .notFound = e else { return XCTFail("\(e)") }
-        }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/tmp"), [], "the files not stored are removed")
-        for f in more {
-            let size = try await store.size(f.key)
-            XCTAssertNil(size, "the files are synced before any is moved in: none stored")
-        }
-    }
-
     func testConfigObject() async throws {
         let store = LocalStore(root: dir)
         try store.createLayout()

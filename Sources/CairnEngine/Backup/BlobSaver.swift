@@ -19,8 +19,8 @@ public final class BlobSaver: @unchecked Sendable {
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
     /// Records a pack in the cache once it is stored; a saver gone by then records nothing (the rerun's index rebuild finds it).
-    private lazy var writer = PackWriter(repo: repo, uploadsInFlight: 2) { [weak self] packs in
-        try self?.recordStored(packs)
+    private lazy var writer = PackWriter(repo: repo, uploadsInFlight: 2) { [weak self] pack, features in
+        try self?.recordStored(pack, features: features)
     }
     private var packsSinceCheckpoint = 0
     private var lastCheckpoint = Clock.monotonic()
@@ -89,15 +89,11 @@ public final class BlobSaver: @unchecked Sendable {
         try await add(sealed: try repo.codec.seal(plaintext, type: type, id: id), type: type, id: id, rawLength: plaintext.count)
     }
 
-    /// Checkpoints after `checkpointPacks` packs or `checkpointSeconds`, whichever comes first:
-    /// an index delta names the packs stored and recorded so far, without waiting for those
-    /// still uploading (the next checkpoint names them), so the uploads never drain for it.
+    /// Checkpoints after `checkpointPacks` packs or `checkpointSeconds`, whichever comes first.
     private func packHandedOver() async throws {
         packsSinceCheckpoint += 1
         if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
-            try await repo.flushUnindexedPacks()
-            packsSinceCheckpoint = 0
-            lastCheckpoint = Clock.monotonic()
+            try await checkpoint()
         }
     }
 
@@ -106,18 +102,8 @@ public final class BlobSaver: @unchecked Sendable {
     /// claims its blobs, uploads it beside the packs this saver assembles (at
     /// most two in flight) and records it once it is durable, like its own.
     public func addFinishedPack(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
-        try await addWhole(pack) { try await $0.storeFinished(bytes, pack) }
-    }
-
-    /// `addFinishedPack` for a finished pack already written to a file in the
-    /// store's staging directory (moved into place without copying it again).
-    public func addStagedPack(_ path: String, _ pack: IndexedPack) async throws {
-        try await addWhole(pack) { try await $0.storeStaged(path, pack) }
-    }
-
-    private func addWhole(_ pack: IndexedPack, store: (PackWriter) async throws -> Void) async throws {
         pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
-        try await store(writer)
+        try await writer.storeFinished(bytes, pack)
         stats.withLock {
             for e in pack.entries {
                 $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
@@ -132,14 +118,12 @@ public final class BlobSaver: @unchecked Sendable {
         try await writer.waitForUploads()
     }
 
-    /// Only once packs are durable are they recorded (an upload's packs in one
-    /// transaction: the cache writes each page it touches once per batch, not
-    /// once per pack); then their claims are released.
-    private func recordStored(_ packs: [PackWriter.Stored]) throws {
-        try repo.index.addPacks(packs.map(\.pack), indexed: false)
-        try repo.index.addFeatures(packs.flatMap(\.features))
-        pending.withLock { set in for p in packs { for e in p.pack.entries { set.remove(Key(id: e.id, type: e.type)) } } }
-        stats.withLock { for p in packs { $0.packsWritten += 1; $0.packBytes += p.pack.size } }
+    /// Only once a pack is durable is it recorded; then its claims are released.
+    private func recordStored(_ pack: IndexedPack, features: [PackWriter.Features]) throws {
+        try repo.index.addPacks([pack], indexed: false)
+        try repo.index.addFeatures(features)
+        pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
+        stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
     }
 
     /// Waits for uploads and writes an index delta for every stored pack not

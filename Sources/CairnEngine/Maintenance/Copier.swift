@@ -54,8 +54,8 @@ public final class Copier: @unchecked Sendable {
     /// Delta ids of one snapshot held in memory before the rest go to a scratch file (32 B each).
     var deltaIDsInMemory = 1 << 16
 
-    /// Source packs considered for a whole copy, the reads under way and what became of them (`Copier+WholePacks`).
-    var wholePacks = WholePacks()
+    /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
+    var wholePacksTried = Set<PackID>()
 
     /// The profiles of source snapshots that do not record theirs (`UnrecordedProfile`: the source
     /// adapters declare them, CairnOps' `SourceRegistry.unrecordedProfiles`).
@@ -93,7 +93,7 @@ public final class Copier: @unchecked Sendable {
                     let deltas = ScratchIDList(directory: destination.cacheDirectory, memoryLimit: deltaIDsInMemory)
                     pending.removeAll(); pendingBytes = 0
                     try await copyTree(s.root, saver: saver, deltas: deltas, report: &report)
-                    try await copyPending(saver: saver, report: &report, draining: true)
+                    try await copyPending(saver: saver, report: &report)
                     root = s.root
                     if !deltas.isEmpty {
                         // Every base the deltas name is in a stored, indexed pack once this saver
@@ -116,7 +116,6 @@ public final class Copier: @unchecked Sendable {
                 report.bytesAdded += saver.currentStats.packBytes
                 report.copied.append((record.id, id))
             } catch {
-                await abandonWholePacks()
                 await saver.abandon()
                 throw error
             }
@@ -215,15 +214,13 @@ public final class Copier: @unchecked Sendable {
 
     /// Reads, verifies and seals again what `pending` holds, a run of each
     /// pack per task, and adds it to the destination.
-    /// `draining`: the walk is done, every whole-pack read is settled too.
-    private func copyPending(saver: BlobSaver, report: inout Report, draining: Bool = false) async throws {
-        guard !pending.isEmpty || (draining && !wholePacks.reads.isEmpty) else { return }
+    private func copyPending(saver: BlobSaver, report: inout Report) async throws {
+        guard !pending.isEmpty else { return }
         var batch = pending
         pending.removeAll(keepingCapacity: true); pendingBytes = 0
         batchLimit = min(Self.batchBytes, batchLimit * 2)
         if copiesWholePacks {
             batch = try await copyWholePacks(batch, saver: saver, report: &report)
-            if draining { batch += try await drainWholePacks(saver: saver, report: &report) }
             guard !batch.isEmpty else { return }
         }
         for blob in batch {
@@ -315,8 +312,7 @@ public final class Copier: @unchecked Sendable {
             }
             if copiesWholePacks && !todo.isEmpty {
                 // Packs of deltas alone were never in a first-pass batch; their bases are stored now.
-                var left = try await copyWholePacks(todo.map { (id: $0.id, type: BlobType.data, location: $0.location) }, saver: saver, report: &report)
-                left += try await drainWholePacks(saver: saver, report: &report)
+                let left = try await copyWholePacks(todo.map { (id: $0.id, type: BlobType.data, location: $0.location) }, saver: saver, report: &report)
                 if left.count < todo.count { todo = left.map { (id: $0.id, location: $0.location) } }
             }
             for (blob, stored) in zip(todo, try await readStored(todo, type: .data)) {

@@ -46,13 +46,6 @@ public final class CommitGuardedStore: ObjectStore {
         try await base.putFile(key, path: path, coldEligible: coldEligible)
     }
 
-    public var preferredFileBatch: Int { base.preferredFileBatch }
-
-    public func putFiles(_ files: [(key: ObjectKey, path: String)], coldEligible: Bool) async throws {
-        do { for f in files { try await checkBeforeCommit(f.key) } } catch { for f in files { unlink(f.path) }; throw error }
-        try await base.putFiles(files, coldEligible: coldEligible)
-    }
-
     public func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
     public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }

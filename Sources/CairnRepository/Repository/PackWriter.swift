@@ -2,9 +2,6 @@ import CairnCrypto
 import CairnFormat
 import CairnStorage
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The one pack writer (format-spec §9): backup, copy and repair (through
 /// `BlobSaver`) and prune's repacking all write packs through it. It keeps one
@@ -12,14 +9,8 @@ import Glibc
 /// write buffer, not its size), finishes a pack when it reaches the
 /// repository's pack size, and stores it with `putFile`.
 ///
-/// Where the store makes several files durable for less than one by one
-/// (`ObjectStore.preferredFileBatch`: a local store syncs each directory once
-/// per batch), finished packs wait in their staging files and are stored that
-/// many at a time, a batch per upload.
-///
 /// What happens once a pack is stored is the caller's: `recordStored` runs
-/// right after the put returned, once per upload with its packs (a backup
-/// records them in the cache in one transaction), and
+/// right after the put returned (a backup records the pack in the cache), and
 /// with `keepsStored` the pack is kept for `takeStored` (prune names it in the
 /// rewritten index). Nothing is recorded before its put returned, so a crash
 /// never leaves an index or cache naming a pack that is not in the store.
@@ -29,10 +20,8 @@ import Glibc
 package final class PackWriter: @unchecked Sendable {
     /// Super-features of a data blob stored whole (similarity for delta bases), recorded with its pack.
     package typealias Features = (id: ChunkID, features: [Int64])
-    /// A pack stored, with the super-features of its data blobs.
-    package typealias Stored = (pack: IndexedPack, features: [Features])
-    /// Runs in the upload's task once its packs' puts returned.
-    package typealias RecordStored = @Sendable ([Stored]) throws -> Void
+    /// Runs in the upload's task once a pack's put returned.
+    package typealias RecordStored = @Sendable (IndexedPack, [Features]) throws -> Void
 
     private let repo: Repository
     private let uploadsInFlight: Int
@@ -41,10 +30,6 @@ package final class PackWriter: @unchecked Sendable {
     /// Packs filling up, one per pack type.
     private var open: [PackType: StagedPack] = [:]
     private var uploads: [Task<Void, Error>] = []
-    /// Finished packs in their staging files, waiting to be stored as one batch.
-    private var batch: [(stored: Stored, path: String)] = []
-    /// Packs stored at once: the store's preference when uploads run in the background, else 1.
-    private let batchPacks: Int
     private let stored = Mutex<[IndexedPack]>([])
     private let counts = Mutex<(packs: Int, bytes: UInt64)>((0, 0))
 
@@ -52,20 +37,16 @@ package final class PackWriter: @unchecked Sendable {
     ///   - uploadsInFlight: how many finished packs may be uploading while the caller fills the next;
     ///     0 stores each pack in the caller's task before `add` or `flush` returns.
     ///   - keepsStored: keep every stored pack for `takeStored`.
-    ///   - recordStored: called once per upload (one pack, or a batch) after its puts returned.
+    ///   - recordStored: called once per pack after its put returned.
     package init(repo: Repository, uploadsInFlight: Int = 0, keepsStored: Bool = false, recordStored: RecordStored? = nil) {
         self.repo = repo
         self.uploadsInFlight = uploadsInFlight
         self.keepsStored = keepsStored
         self.recordStored = recordStored
-        batchPacks = uploadsInFlight > 0 ? max(1, repo.store.preferredFileBatch) : 1
     }
 
     /// A pack abandoned half-way (the caller failed) leaves no staging file behind.
-    deinit {
-        for pack in open.values { pack.discard() }
-        for waiting in batch { unlink(waiting.path) }
-    }
+    deinit { for pack in open.values { pack.discard() } }
 
     /// Packs stored so far and their bytes.
     package var packsWritten: Int { counts.withLock { $0.packs } }
@@ -98,76 +79,24 @@ package final class PackWriter: @unchecked Sendable {
         let (id, path, size) = try pack.finish(keys: repo.keys)
         let indexed = IndexedPack(id: id, type: type, size: size, entries: pack.entries)
         let features = pack.features.map { (id: $0.0, features: $0.1) }
-        guard batchPacks == 1 else {
-            try await enqueue((indexed, features), path: path)
-            return true
-        }
-        try await upload([(indexed, features)]) { store in
+        try await upload(indexed, features: features) { store in
             try await store.putFile(ObjectKey(.data, id.hex), path: path, coldEligible: type == .data)
         }
         return true
     }
 
-    /// Finishes and stores both open packs (and the waiting batch).
+    /// Finishes and stores both open packs.
     package func flushAll() async throws {
         try await flush(.data)
         try await flush(.metadata)
-        try await storeBatch()
-    }
-
-    /// Adds a finished pack's staging file to the batch; a full batch goes to the store.
-    private func enqueue(_ stored: Stored, path: String) async throws {
-        batch.append((stored, path))
-        if batch.count >= batchPacks { try await storeBatch() }
-    }
-
-    /// Stores the waiting packs as one upload (data and metadata packs apart:
-    /// only data packs may go to a colder storage class).
-    private func storeBatch() async throws {
-        guard !batch.isEmpty else { return }
-        let packs = batch
-        batch.removeAll()
-        try await upload(packs.map(\.stored)) { store in
-            for cold in [true, false] {
-                let files = packs.filter { ($0.stored.pack.type == .data) == cold }.map { (key: ObjectKey(.data, $0.stored.pack.id.hex), path: $0.path) }
-                if !files.isEmpty { try await store.putFiles(files, coldEligible: cold) }
-            }
-        }
     }
 
     /// Stores a pack finished elsewhere as it is (`cairn copy` between
     /// repositories sharing their master keys copies packs byte for byte),
     /// beside the packs this writer assembles and recorded like them.
     package func storeFinished(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
-        if batchPacks > 1, let directory = repo.store.stagingDirectory {
-            // Staged like an assembled pack, to be stored in a batch with them.
-            let modes = repo.store.stagingModes
-            let path = try await BlockingIO.run {
-                let file = try StagingFile(directory: directory, prefix: "pack", modes: modes)
-                do {
-                    try file.append(bytes)
-                    try file.close()
-                } catch { file.discard(); throw error }
-                return file.path
-            }
-            try await enqueue((pack, []), path: path)
-            return
-        }
-        try await upload([(pack, [])]) { store in
+        try await upload(pack, features: []) { store in
             try await store.put(ObjectKey(.data, pack.id.hex), bytes, coldEligible: pack.type == .data)
-        }
-    }
-
-    /// `storeFinished` for a finished pack already in a file (a local store's
-    /// staging directory moves it into place without copying it); the file is
-    /// removed whether or not it is stored.
-    package func storeStaged(_ path: String, _ pack: IndexedPack) async throws {
-        guard batchPacks == 1 else {
-            try await enqueue((pack, []), path: path)
-            return
-        }
-        try await upload([(pack, [])]) { store in
-            try await store.putFile(ObjectKey(.data, pack.id.hex), path: path, coldEligible: pack.type == .data)
         }
     }
 
@@ -176,9 +105,8 @@ package final class PackWriter: @unchecked Sendable {
         stored.withLock { s in defer { s.removeAll() }; return s }
     }
 
-    /// Waits until every pack handed to the store so far (the waiting batch too) is stored and recorded.
+    /// Waits until every pack handed to the store so far is stored and recorded.
     package func waitForUploads() async throws {
-        try await storeBatch()
         defer { uploads.removeAll() }
         for u in uploads { try await u.value }
     }
@@ -189,17 +117,15 @@ package final class PackWriter: @unchecked Sendable {
         uploads.removeAll()
         for pack in open.values { pack.discard() }
         open.removeAll()
-        for waiting in batch { unlink(waiting.path) }
-        batch.removeAll()
     }
 
-    private func upload(_ packs: [Stored], put: @escaping @Sendable (any ObjectStore) async throws -> Void) async throws {
+    private func upload(_ pack: IndexedPack, features: [Features], put: @escaping @Sendable (any ObjectStore) async throws -> Void) async throws {
         let store = repo.store
         let finish: @Sendable () async throws -> Void = { [self] in
             try await put(store)
-            counts.withLock { for p in packs { $0.packs += 1; $0.bytes += p.pack.size } }
-            try recordStored?(packs)
-            if keepsStored { stored.withLock { $0 += packs.map(\.pack) } }
+            counts.withLock { $0.packs += 1; $0.bytes += pack.size }
+            try recordStored?(pack, features)
+            if keepsStored { stored.withLock { $0.append(pack) } }
         }
         guard uploadsInFlight > 0 else { try await finish(); return }
         while uploads.count >= uploadsInFlight { try await uploads.removeFirst().value }

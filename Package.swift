@@ -118,7 +118,7 @@ let package = Package(
                     resources: [.copy("Vectors")]),
         .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCrypto", "CairnFormat"]),
         .testTarget(name: "CairnCompressionTests", dependencies: ["CairnCompression", "CairnFormat"]),
-        .testTarget(name: "CairnIndexTests", dependencies: ["CairnIndex", "CairnCrypto", "CairnFormat"]),
+        .testTarget(name: "CairnIndexTests", dependencies: ["CairnIndex", "CairnCrypto", "CairnFormat", "CairnTestSupport"]),
         // The local and memory stores, the decorators, and the conformance suite on both.
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
         .testTarget(name: "CairnSystemTests", dependencies: ["CairnSystem"]),

@@ -54,8 +54,13 @@ extension RepositoryIndex {
     /// SQLite's plan for `newestSnapshot(query)` (EXPLAIN QUERY PLAN, one step a line): what the
     /// tests check, so that a schema change cannot silently turn it into a sort of every row.
     package func newestSnapshotPlan(_ query: AttributeQuery) throws -> String {
+        let (sql, values) = Self.newestSQL(query)
+        return try queryPlan(sql, values)
+    }
+
+    /// EXPLAIN QUERY PLAN of `sql` with `values` bound, one step a line.
+    private func queryPlan(_ sql: String, _ values: [String]) throws -> String {
         try withDatabase { d in
-            let (sql, values) = Self.newestSQL(query)
             let s = try d.statement("EXPLAIN QUERY PLAN " + sql)
             for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
             defer { s.reset() }
@@ -104,15 +109,8 @@ extension RepositoryIndex {
 
     /// SQLite's plan for `snapshots(query, fields:)` (EXPLAIN QUERY PLAN, one step a line), for the tests.
     package func snapshotsPlan(_ query: AttributeQuery, fields: [String] = []) throws -> String {
-        try withDatabase { d in
-            let (sql, values) = Self.attributedSQL(query, fields: fields)
-            let s = try d.statement("EXPLAIN QUERY PLAN " + sql)
-            for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }
-            defer { s.reset() }
-            var lines: [String] = []
-            while try s.step() { lines.append(s.text(3)) }
-            return lines.joined(separator: "\n")
-        }
+        let (sql, values) = Self.attributedSQL(query, fields: fields)
+        return try queryPlan(sql, values)
     }
 
     private func attributed(_ query: AttributeQuery, fields: [String]) throws -> [AttributedSnapshot] {

@@ -1,6 +1,7 @@
 import CairnFormat
 import CairnIndex
 import Foundation
+import CairnTestSupport
 import XCTest
 
 /// `IndexBulkLoad` leaves the cache as loading the same index objects one at a time does, and a
@@ -15,15 +16,11 @@ final class IndexBulkLoadTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Seeded ids (CairnTestSupport's SplitMix64), so a failure reproduces.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random: SplitMix64
+        init(state: UInt64) { random = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { random.next() }
         mutating func id() -> ChunkID { ChunkID(words: next(), next(), next(), next()) }
     }
 

@@ -25,6 +25,8 @@ public final class ScratchIDList: @unchecked Sendable {
     public var isEmpty: Bool { count == 0 }
     /// Whether any id went to the scratch file.
     public var hasSpilled: Bool { spilled > 0 }
+    /// Ids held in memory now (the rest are in the scratch file).
+    public var inMemoryCount: Int { memory.count }
 
     public func append(_ id: ChunkID) throws {
         memory.append(id)

@@ -45,6 +45,10 @@ public final class BlobSaver: @unchecked Sendable {
 
     public var currentStats: Stats { stats.withLock { $0 } }
 
+    /// Blobs claimed and not yet recorded as stored (in the pack being assembled or uploading):
+    /// released a pack at a time, so it does not grow with how many blobs a run stores.
+    public var claimsHeld: Int { pending.withLock { $0.count } }
+
     /// True when the caller is the first to see this blob: it must then seal
     /// and `add` it. False when the repository has it or another task claimed it.
     public func claim(_ id: ChunkID, type: BlobType) throws -> Bool {

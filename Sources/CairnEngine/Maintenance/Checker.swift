@@ -41,7 +41,9 @@ public struct Checker: Sendable {
         for (k, why) in badBlobs.sorted(by: { $0.key.id < $1.key.id }) {
             report.blobProblems.append(.init(blob: k.id.hex, type: "\(k.type)", pack: try view.location(k)?.pack.hex, problem: why))
         }
-        try await traceSnapshots(live, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
+        let tracer = try await traceSnapshots(live, view: view, unindexed: unindexed, badBlobs: badBlobs, report: &report)
+        report.indexMemoryBytes = view.table.memoryBytes + tracer.bitBytes
+        report.blobEntriesHeld = badBlobs.count + unindexed.count + tracer.entriesHeld
         report.seconds = Clock.monotonic() - started
         return report
     }
@@ -270,7 +272,7 @@ public struct Checker: Sendable {
     // MARK: tracing damage to snapshots
 
     private func traceSnapshots(_ snapshots: [StoreSnapshots.Item], view: StoreIndexView, unindexed: [StoreIndexView.BlobKey: BlobLocation],
-                                badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws {
+                                badBlobs: [StoreIndexView.BlobKey: String], report: inout ScrubReport) async throws -> DamageTracer {
         // One tracer for every snapshot: each tree and list blob is read and checked once.
         var tracer = DamageTracer(repo: repo, view: view, unindexed: unindexed, badBlobs: badBlobs)
         for item in snapshots {
@@ -292,6 +294,7 @@ public struct Checker: Sendable {
             .init(blob: k.id.hex, type: "\(k.type)", pack: pack.hex,
                   problem: "no readable index object names it, but pack \(pack.short) holds it (index damage: 'cairn index rebuild --read-packs' recovers it)")
         }
+        return tracer
     }
 }
 

@@ -38,6 +38,10 @@ public final class Copier: @unchecked Sendable {
         public var bytesAdded: UInt64 = 0
         /// Source packs stored in the destination as they are (the two share their master keys).
         public var packsCopiedWhole = 0
+        /// Most blob ids held in memory at once (the batch being gathered, the destination's
+        /// claims in flight, delta ids not yet in their scratch file): bounded by the batch,
+        /// the packs in flight and `deltaIDsInMemory`, not by the snapshot (issue 16.3).
+        public var mostBlobsHeld = 0
     }
 
     public let progress = CopyProgress()
@@ -177,6 +181,7 @@ public final class Copier: @unchecked Sendable {
                 pend(base, .data, try await source.deltaBaseLocation(base, forDelta: id, in: loc.pack, index: "of the source"))
             }
         }
+        report.mostBlobsHeld = max(report.mostBlobsHeld, pending.count + saver.claimsHeld + deltas.inMemoryCount)
         if pending.count >= Self.batchBlobs || pendingBytes >= batchLimit { try await copyPending(saver: saver, report: &report) }
     }
 
@@ -310,6 +315,7 @@ public final class Copier: @unchecked Sendable {
                 guard try saver.claim(id, type: .data) else { report.blobsPresent += 1; continue }
                 todo.append((id, loc))
             }
+            report.mostBlobsHeld = max(report.mostBlobsHeld, todo.count + saver.claimsHeld + ids.inMemoryCount)
             if copiesWholePacks && !todo.isEmpty {
                 // Packs of deltas alone were never in a first-pass batch; their bases are stored now.
                 let left = try await copyWholePacks(todo.map { (id: $0.id, type: BlobType.data, location: $0.location) }, saver: saver, report: &report)

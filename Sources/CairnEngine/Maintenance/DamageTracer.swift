@@ -90,6 +90,13 @@ struct DamageTracer {
     }
     private var lists: [ChunkID: ContentResult] = [:]
 
+    /// Bytes of the clean-tree bits (one a record of the index).
+    var bitBytes: Int { cleanTrees.bytes }
+    /// Entries of the maps keyed by blob: what a scrub holds beyond the index's table and bits.
+    var entriesHeld: Int {
+        trees.count + lists.count + missing.count + unreadable.count + unindexedUsed.count + unindexedDamaged.count
+    }
+
     // MARK: walking
 
     private var current = SnapshotDamage()

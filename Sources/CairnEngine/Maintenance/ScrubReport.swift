@@ -81,6 +81,13 @@ public struct ScrubReport: Sendable {
     /// False when --max-duration stopped the data read early.
     public var complete = true
     public var seconds = 0.0
+    /// Bytes held for the index (the table's rows and directory, the damage trace's bit a
+    /// tree): what bounds a scrub's memory by the repository's size (issue 16.3).
+    public var indexMemoryBytes = 0
+    /// Entries of the maps keyed by blob (damaged, missing or unindexed blobs, traced list
+    /// blobs, trees not held as a bit) at the end, when they are largest: on a clean
+    /// repository a few per list blob, never one per blob.
+    public var blobEntriesHeld = 0
 
     public var objectProblems: [ObjectProblem] = []
     public var packProblems: [PackProblem] = []

@@ -18,6 +18,16 @@ int cairn_link_descriptor(int fd, int dirfd, const char *name);
 /* syncfs(2): writes back the whole file system holding `fd`. */
 int cairn_syncfs(int fd);
 
+/* copy_file_range(2) of up to `length` bytes from `in_fd` at `*in_offset` to
+   `out_fd` at `*out_offset` (both advanced): the kernel copies the bytes
+   without a pass through user memory. ENOSYS where there is none. */
+ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length);
+
+/* sync_file_range(2) with SYNC_FILE_RANGE_WRITE over the whole file: starts
+   writing its dirty pages back without waiting (a later fsync waits less).
+   Makes nothing durable on its own; 0 where there is none. */
+int cairn_start_writeback(int fd);
+
 /* Opens `name` in `dirfd` as an O_PATH descriptor without following it. */
 int cairn_open_path_nofollow(int dirfd, const char *name);
 

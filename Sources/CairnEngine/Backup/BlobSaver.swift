@@ -58,6 +58,47 @@ public final class BlobSaver: @unchecked Sendable {
         return pending.withLock { $0.insert(key).inserted }
     }
 
+    /// `claim` for many ids of one type, looked up in one read transaction of
+    /// the cache (a walk over many small files asks for every blob).
+    public func claim(_ ids: [ChunkID], type: BlobType) throws -> [Bool] {
+        let unseen = pending.withLock { p in ids.map { !p.contains(Key(id: $0, type: type)) } }
+        let asked = zip(ids, unseen).compactMap { $1 ? $0 : nil }
+        var present = try repo.index.contains(asked, type: type).makeIterator()
+        return pending.withLock { p in
+            zip(ids, unseen).map { id, u in
+                guard u, present.next() == false else { return false }
+                return p.insert(Key(id: id, type: type)).inserted
+            }
+        }
+    }
+
+    /// Claims every blob of a pack the caller stores itself (a copy's whole
+    /// packs between local stores, `LocalPackCopier`), before it is stored.
+    public func reserve(_ pack: IndexedPack) {
+        pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
+        stats.withLock {
+            for e in pack.entries {
+                $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
+                if e.type == .data { $0.newDataRawBytes += UInt64(e.rawLength) }
+            }
+        }
+    }
+
+    /// Records packs the caller stored itself (each durable and in place),
+    /// all in one transaction, and releases their claims; the next checkpoint
+    /// names them in an index delta.
+    public func recordStoredPacks(_ packs: [IndexedPack]) throws {
+        try repo.index.addPacks(packs, indexed: false)
+        pending.withLock { set in for p in packs { for e in p.entries { set.remove(Key(id: e.id, type: e.type)) } } }
+        stats.withLock { for p in packs { $0.packsWritten += 1; $0.packBytes += p.size } }
+    }
+
+    /// Counts `n` packs recorded with `recordStoredPacks` towards the periodic checkpoint.
+    public func packsStoredElsewhere(_ n: Int) async throws {
+        packsSinceCheckpoint += n - 1
+        try await packHandedOver()
+    }
+
     /// Appends a sealed blob that was claimed; its pack is stored when full.
     /// - Parameters:
     ///   - base: the delta base of a delta-encoded data blob.

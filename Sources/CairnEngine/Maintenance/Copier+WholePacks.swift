@@ -32,6 +32,16 @@ extension Copier {
         var candidates: [PackID] = []
         for blob in batch where wholePacksTried.insert(blob.location.pack).inserted { candidates.append(blob.location.pack) }
         guard !candidates.isEmpty else { return batch }
+        let copied = if let local = localPacks {
+            try await copyWholePacksLocally(candidates, local: local, saver: saver, report: &report)
+        } else {
+            try await copyWholePacksInMemory(candidates, saver: saver, report: &report)
+        }
+        return copied.isEmpty ? batch : batch.filter { !copied.contains($0.location.pack) }
+    }
+
+    /// Each pack read whole into memory and handed to the saver (a store not on local disk).
+    private func copyWholePacksInMemory(_ candidates: [PackID], saver: BlobSaver, report: inout Report) async throws -> Set<PackID> {
         let source = self.source
         var copied = Set<PackID>()
         try await withThrowingTaskGroup(of: (bytes: [UInt8], pack: IndexedPack)?.self) { group in
@@ -44,23 +54,65 @@ extension Copier {
             for _ in 0..<Self.wholePackReads { launch() }
             while let read = try await group.next() {
                 guard let read else { launch(); continue }
-                var fit = try wholeFit(read.pack)
-                if fit == .basesNotStored {
-                    // A base may be in a pack this saver is still uploading: once stored, it counts.
-                    try await saver.waitForUploads()
-                    fit = try wholeFit(read.pack)
-                }
-                if fit == .fits {
+                if try await fitsWhole(read.pack, saver: saver) {
                     try await saver.addFinishedPack(read.bytes, read.pack)
                     copied.insert(read.pack.id)
-                    report.packsCopiedWhole += 1
-                    report.blobsCopied += read.pack.entries.count
-                    progress.add(bytes: Int(read.pack.entries.reduce(UInt64(0)) { $0 + UInt64($1.rawLength) }))
+                    countWhole(read.pack, report: &report)
                 }
                 launch()
             }
         }
-        return copied.isEmpty ? batch : batch.filter { !copied.contains($0.location.pack) }
+        return copied
+    }
+
+    /// Each pack copied by the kernel into the destination's staging directory,
+    /// hashed there, and stored in batches (`LocalPackCopier`): both stores on local disk.
+    private func copyWholePacksLocally(_ candidates: [PackID], local: LocalPackCopier, saver: BlobSaver, report: inout Report) async throws -> Set<PackID> {
+        let source = self.source, limit = Self.wholePackLimit
+        var copied = Set<PackID>()
+        try await withThrowingTaskGroup(of: LocalPackCopier.Staged?.self) { group in
+            var next = 0
+            func launch() {
+                guard next < candidates.count else { return }
+                let id = candidates[next]; next += 1
+                group.addTask {
+                    let key = ObjectKey(.data, id.hex)
+                    guard let size = try await source.store.size(key) else { throw CairnError.missingPack(id.hex) }
+                    guard size <= limit, let path = source.store.localPath(key) else { return nil }
+                    return try await BlockingIO.run { try local.stage(id, size: size, path: path, keys: source.keys) }
+                }
+            }
+            for _ in 0..<Self.wholePackReads { launch() }
+            while let staged = try await group.next() {
+                guard let staged else { launch(); continue }
+                if try await fitsWhole(staged.pack, saver: saver) {
+                    saver.reserve(staged.pack)
+                    try await local.add(staged, saver: saver)
+                    copied.insert(staged.pack.id)
+                    countWhole(staged.pack, report: &report)
+                }
+                launch()
+            }
+        }
+        return copied
+    }
+
+    /// `wholeFit` is `fits`, once the packs this copy is still storing count.
+    private func fitsWhole(_ pack: IndexedPack, saver: BlobSaver) async throws -> Bool {
+        var fit = try wholeFit(pack)
+        if fit == .basesNotStored {
+            // A base may be in a pack this copy is still storing: once stored, it counts.
+            try await localPacks?.drain(saver: saver)
+            try await saver.waitForUploads()
+            fit = try wholeFit(pack)
+        }
+        return fit == .fits
+    }
+
+    private func countWhole(_ pack: IndexedPack, report: inout Report) {
+        report.packsCopiedWhole += 1
+        report.blobsCopied += pack.entries.count
+        progress.add(bytes: Int(pack.entries.reduce(UInt64(0)) { $0 + UInt64($1.rawLength) }))
     }
 
     /// Reads pack `id` whole and its header; nil when it is too large to copy

@@ -60,6 +60,8 @@ public final class Copier: @unchecked Sendable {
 
     /// Source packs already considered for a whole copy (`Copier+WholePacks`): each is fetched once.
     var wholePacksTried = Set<PackID>()
+    /// Whole packs between two stores on local disk, copied by the kernel and stored in batches (nil otherwise).
+    var localPacks: LocalPackCopier?
 
     /// The profiles of source snapshots that do not record theirs (`UnrecordedProfile`: the source
     /// adapters declare them, CairnOps' `SourceRegistry.unrecordedProfiles`).
@@ -78,6 +80,7 @@ public final class Copier: @unchecked Sendable {
     public func copy(_ snapshots: [SnapshotRecord]) async throws -> Report {
         var report = Report()
         report.rechunked = !sameChunker
+        localPacks = copiesWholePacks ? LocalPackCopier(source: source.store, destination: destination.store) : nil
         let existing = try destination.snapshots()
         for record in snapshots.sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             let s = record.snapshot
@@ -103,6 +106,7 @@ public final class Copier: @unchecked Sendable {
                         // Every base the deltas name is in a stored, indexed pack once this saver
                         // finishes; only then do the deltas go, so a copy killed at any instant never
                         // leaves a delta whose base the destination lacks.
+                        try await localPacks?.drain(saver: saver)
                         try await saver.finish()
                         newBytes += saver.currentStats.newDataRawBytes
                         report.bytesAdded += saver.currentStats.packBytes
@@ -112,6 +116,7 @@ public final class Copier: @unchecked Sendable {
                 } else {
                     root = try await rechunkTree(s.root, profile: profile(of: s), saver: saver, report: &report)
                 }
+                try await localPacks?.drain(saver: saver)
                 try await saver.finish()
                 var copy = s
                 copy.root = root
@@ -120,6 +125,7 @@ public final class Copier: @unchecked Sendable {
                 report.bytesAdded += saver.currentStats.packBytes
                 report.copied.append((record.id, id))
             } catch {
+                await localPacks?.abandon()
                 await saver.abandon()
                 throw error
             }
@@ -170,8 +176,8 @@ public final class Copier: @unchecked Sendable {
     /// whole blobs if the destination lacks it.
     private func copyBlobs(_ ids: [ChunkID], type: BlobType, saver: BlobSaver, deltas: ScratchIDList, report: inout Report) async throws {
         var missing: [ChunkID] = []
-        for id in ids {
-            if try saver.claim(id, type: type) { missing.append(id) } else { report.blobsPresent += 1 }
+        for (id, claimed) in zip(ids, try saver.claim(ids, type: type)) {
+            if claimed { missing.append(id) } else { report.blobsPresent += 1 }
         }
         guard !missing.isEmpty else { return }
         for (id, loc) in zip(missing, try await source.locate(missing, type: type)) {
@@ -198,6 +204,7 @@ public final class Copier: @unchecked Sendable {
     /// killed early still leaves something a resumed one reuses), and doubles up to `batchBytes`.
     static let batchBlobs = 1024
     static let batchBytes = 16 << 20
+    static let localWholeBatchBytes = 64 << 20
     private var batchLimit = 1 << 20
     /// Blobs of one pack read in one request when the gap between them is at most this, up to
     /// `runBytes` a request (several runs a batch keep every core busy).
@@ -223,7 +230,8 @@ public final class Copier: @unchecked Sendable {
         guard !pending.isEmpty else { return }
         var batch = pending
         pending.removeAll(keepingCapacity: true); pendingBytes = 0
-        batchLimit = min(Self.batchBytes, batchLimit * 2)
+        // Whole packs between local stores cost no memory per blob: larger batches copy several packs at once.
+        batchLimit = min(localPacks == nil ? Self.batchBytes : Self.localWholeBatchBytes, batchLimit * 2)
         if copiesWholePacks {
             batch = try await copyWholePacks(batch, saver: saver, report: &report)
             guard !batch.isEmpty else { return }

@@ -46,14 +46,23 @@ struct CopyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let objectLock = try lock.policy()
+        // Each open derives a key with scrypt (a core for a while): an existing destination is opened
+        // beside the source, unless a passphrase must be asked for (prompts one after the other).
+        let early = shareKeys || objectLock != nil || !destinationPassphraseNeedsNoPrompt ? nil : Task {
+            try await openExistingDestination(passphrase: try Passphrase.destination(file: toPasswordFile, to: to, source: { try options.passphrase() }))
+        }
+        defer { early?.cancel() }
         let (source, sourceLock) = try await options.openLocked(exclusive: false, operation: "copy (source)", wait: lockOptions.seconds)
         // The source is only read (its credentials may not allow more): nothing is merged there.
         try await sourceLock.holding(compact: false) {
             let records = try filterOptions.filter(names: name.map { [$0] } ?? []).records(ids: snapshots, in: source)
+            let opened = try await early?.value
             let pass = try Passphrase.destination(file: toPasswordFile, to: to, source: { try options.passphrase() })
-            let guarded = CommitGuardedStore(try options.store(to))
+            let guarded = try opened?.store ?? CommitGuardedStore(options.store(to))
             let destination: Repository
-            if try await guarded.size(.config) == nil {
+            if let opened {
+                destination = opened.repo
+            } else if try await guarded.size(.config) == nil {
                 destination = try await RepositoryCreation.create(url: to, store: guarded, passphrase: pass, like: source,
                                                                   objectLock: objectLock, shareKeys: shareKeys, options: options)
                 if !options.json { Terminal.out("created cairn repository \(destination.config.repositoryIDHex.prefix(8)) at \(to) (sharing the source's \(shareKeys ? "master keys and chunker" : "chunker"))") }
@@ -94,6 +103,22 @@ struct CopyCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// True when the destination's passphrase comes from a file or the environment (its own, or
+    /// the source's when it has none of its own): reading it asks nothing on the terminal.
+    private var destinationPassphraseNeedsNoPrompt: Bool {
+        let env = ProcessInfo.processInfo.environment
+        let ownGiven = toPasswordFile != nil || env["CAIRN_TO_PASSWORD_FILE"] != nil || env["CAIRN_TO_PASSWORD"] != nil
+        return ownGiven ? Passphrase.isGivenWithoutPrompt(file: toPasswordFile, envPrefix: "CAIRN_TO")
+            : Passphrase.isGivenWithoutPrompt(file: options.passwordFile, envPrefix: "CAIRN")
+    }
+
+    /// The destination opened when it exists already (nil when copy is to create it).
+    private func openExistingDestination(passphrase: [UInt8]) async throws -> (store: CommitGuardedStore, repo: Repository)? {
+        let guarded = CommitGuardedStore(try options.store(to))
+        guard try await guarded.size(.config) != nil else { return nil }
+        return (guarded, try await Repository.open(store: guarded, passphrase: passphrase, cacheBase: options.cacheBase(), warnings: TerminalWarnings()))
     }
 }
 

@@ -34,6 +34,12 @@ enum Passphrase {
         return first
     }
 
+    /// True when `read` finds the passphrase without a prompt (a file or the environment).
+    static func isGivenWithoutPrompt(file: String?, envPrefix: String) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        return !(file ?? env["\(envPrefix)_PASSWORD_FILE"] ?? "").isEmpty || !(env["\(envPrefix)_PASSWORD"] ?? "").isEmpty
+    }
+
     /// The passphrase of a destination repository (`copy`, `recover`): `--to-password-file`,
     /// `CAIRN_TO_PASSWORD_FILE` or `CAIRN_TO_PASSWORD` when one is given, else the source's own.
     static func destination(file: String?, to: String, source: () throws -> [UInt8]) throws -> [UInt8] {

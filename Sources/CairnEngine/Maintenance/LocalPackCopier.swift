@@ -1,0 +1,248 @@
+import CLinuxShims
+import CairnCrypto
+import CairnFormat
+import CairnRepository
+import CairnStorage
+import CairnSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whole packs copied from a store on local disk into another (`Copier+WholePacks`
+/// when both repositories share their master keys), the way `cp -r` and a
+/// `sync` would: the kernel copies each pack's file into the destination's
+/// `tmp/` (`copy_file_range`, never through a 16 MiB array), the copy is
+/// read back from the page cache a piece at a time and hashed (it must hash
+/// to its name), and the packs are made durable and named in batches: every
+/// file of a batch synced at once, then all renamed into `data/`, then each
+/// directory synced, then all recorded in the cache in one transaction. A
+/// batch is made durable in the background while the next one is staged.
+///
+/// Complete-or-absent as every local put: a pack is renamed into place only
+/// once synced, and recorded (so named by an index delta at the saver's next
+/// checkpoint) only once renamed and its directory synced. A copy killed at
+/// any instant leaves staging files the next writer removes (their names say
+/// whose they are) and, at most, packs in `data/` that no index names yet; a
+/// resumed copy copies those again under the same name, byte for byte alike.
+/// Copy-only: a backup's packs never go through here.
+final class LocalPackCopier: @unchecked Sendable {
+    /// A source pack copied into a staging file, its bytes proven to hash to its id.
+    /// Its file is removed when it goes unstored (ARC: a failed or cancelled copy leaves none).
+    final class Staged: @unchecked Sendable {
+        fileprivate(set) var pack: IndexedPack
+        let path: String
+        let final: String
+        private let token: UInt64
+        fileprivate var stored = false
+
+        init(pack: IndexedPack, path: String, final: String, token: UInt64) {
+            self.pack = pack; self.path = path; self.final = final; self.token = token
+        }
+
+        deinit {
+            if !stored { unlink(path) }
+            Interruption.shared.unregister(token)
+        }
+    }
+
+    /// Packs a batch makes durable together at most (16 MiB packs: 256 MiB a batch). The first
+    /// batches are smaller (1, 2, 4, ...), so a copy killed early has stored packs a resumed one reuses.
+    static let batchPacks = 16
+    private var batchLimit = 1
+    /// Bytes copied, read back and hashed at a time: small enough to stay in the processor's cache.
+    static let piece = 1 << 20
+    /// Threads for a batch's syncs: a sync that waits for the disk needs no core.
+    private static let syncThreads = BlockingThreads(threads: 8, label: "cairn.copy.sync")
+
+    private let staging: String
+    private let modes: FileModes
+    private let destination: any ObjectStore
+    private var batch: [Staged] = []
+    /// The batch being made durable, and how many packs it holds.
+    private var storing: (task: Task<[IndexedPack], Error>, packs: Int)?
+
+    /// A copier for `destination`, or nil when either store is not on local disk.
+    init?(source: any ObjectStore, destination: any ObjectStore) {
+        let probe = ObjectKey(.data, String(repeating: "0", count: 64))
+        guard let staging = destination.stagingDirectory, source.localPath(probe) != nil, destination.localPath(probe) != nil else { return nil }
+        self.staging = staging
+        self.modes = destination.stagingModes
+        self.destination = destination
+        // A copy killed before leaves its staging files (up to two batches); they go now, not
+        // when a command next locks the destination (only a writer that is gone: its name says whose).
+        LocalStore.removeStaleFiles(in: staging)
+    }
+
+    /// Copies pack `id` of `size` bytes from the file at `path` into a staging
+    /// file; nil (and no staging file) when the copy does not hash to `id` or
+    /// its header does not open (its blobs are then copied one by one, each
+    /// proven good or reported damaged on its own).
+    func stage(_ id: PackID, size: UInt64, path: String, keys: Keyring) throws -> Staged? {
+        try Interruption.shared.checkNotInterrupted()
+        guard let final = destination.localPath(ObjectKey(.data, id.hex)) else { return nil }
+        try modes.makeDirectory(staging)
+        let name = "\(staging)/" + TemporaryFileName.make(prefix: "copy-\(id.hex.prefix(16))")
+        let token = Interruption.shared.register("temporary file", .unlink(name))
+        let out: Int32
+        do { out = try modes.createFile(name) } catch { Interruption.shared.unregister(token); throw error }
+        // From here the file is the Staged's: removed unless stored.
+        let staged = Staged(pack: IndexedPack(id: id, type: .data, size: size, entries: []), path: name, final: final, token: token)
+        defer { Glibc.close(out) }
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT { throw CairnError.missingPack(id.hex) }
+            throw CairnError.io("\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(input) }
+        let back = open(name, O_RDONLY | O_CLOEXEC)
+        guard back >= 0 else { throw Self.ioError(name) }
+        defer { Glibc.close(back) }
+        guard try copyAndHash(size: size, from: input, to: out, readBack: back, name: name) == .some(id),
+              let header = try? Self.openHeader(id, size: size, keys: keys, fd: back)
+        else { return nil }
+        // Writeback starts now, while the next packs are copied: the batch's syncs wait less.
+        _ = cairn_start_writeback(out)
+        try Interruption.shared.checkNotInterrupted()
+        staged.pack = IndexedPack(id: id, type: header.type, size: size, entries: header.entries)
+        return staged
+    }
+
+    /// Copies `size` bytes a piece at a time (the kernel's copy where it has one), each piece
+    /// read back from the staging file and hashed; the SHA-256 of what was written, or nil when
+    /// the source is shorter than `size`.
+    private func copyAndHash(size: UInt64, from input: Int32, to out: Int32, readBack back: Int32, name: String) throws -> PackID? {
+        var hasher = SHA256Hasher()
+        var buffer = [UInt8](repeating: 0, count: Self.piece)
+        var kernelCopies = true
+        var offset: Int64 = 0
+        while UInt64(offset) < size {
+            let want = Int(min(UInt64(Self.piece), size - UInt64(offset)))
+            var copied = 0
+            if kernelCopies {
+                var inAt = offset, outAt = offset
+                while copied < want {
+                    let n = cairn_copy_file_range(input, &inAt, out, &outAt, want - copied)
+                    if n > 0 { copied += n; continue }
+                    if n == 0 { return nil }  // shorter than its size: not the pack its name promises
+                    if errno == EINTR { continue }
+                    guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else { throw Self.ioError(name) }
+                    kernelCopies = false
+                    break
+                }
+            }
+            if !kernelCopies {
+                let n = try buffer.withUnsafeMutableBytes {
+                    try FileDescriptorIO.preadFull(input, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset))
+                }
+                guard n == want else { return nil }
+                try buffer.withUnsafeBytes { try FileDescriptorIO.pwriteAll(out, UnsafeRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset)) }
+            }
+            let got = try buffer.withUnsafeMutableBytes {
+                try FileDescriptorIO.preadFull(back, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset))
+            }
+            guard got == want else { throw CairnError.io("\(name): short read of the copy") }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<want])) }
+            offset += Int64(want)
+        }
+        return PackID(bytes: hasher.finalize())
+    }
+
+    /// The header of the pack of `size` bytes open as `fd`.
+    private static func openHeader(_ id: PackID, size: UInt64, keys: Keyring, fd: Int32) throws -> PackHeader {
+        func read(_ range: Range<UInt64>) throws -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: Int(range.count))
+            let n = try out.withUnsafeMutableBytes { try FileDescriptorIO.preadFull(fd, into: $0, at: range.lowerBound) }
+            guard n == out.count else { throw CairnError.io("pack \(id.hex): short read") }
+            return out
+        }
+        guard size >= UInt64(PackTrailer.length) else { throw CairnError.io("pack \(id.hex): too short") }
+        let range = try PackTrailer.sealedHeaderRange(tail: try read((size - UInt64(PackTrailer.length))..<size), packSize: size, what: "pack \(id.hex)")
+        return try PackHeader.decode(try keys.openPackHeader(try read(range)), dataLength: range.lowerBound)
+    }
+
+    /// Adds a staged pack whose blobs `saver` has reserved; once a batch's
+    /// worth wait, they are made durable and recorded in the background
+    /// (after the batch before them is).
+    func add(_ staged: Staged, saver: BlobSaver) async throws {
+        batch.append(staged)
+        if batch.count >= batchLimit {
+            batchLimit = min(Self.batchPacks, batchLimit * 2)
+            try await startStoring(saver: saver)
+        }
+    }
+
+    /// Makes every staged pack durable, named and recorded; returns once they are.
+    func drain(saver: BlobSaver) async throws {
+        try await startStoring(saver: saver)
+        try await waitForStoring(saver: saver)
+    }
+
+    /// Waits for the batch being stored and drops the staged packs (their files go with them): on failure.
+    func abandon() async {
+        if let storing { _ = try? await storing.task.value }
+        storing = nil
+        batch.removeAll()
+    }
+
+    private func startStoring(saver: BlobSaver) async throws {
+        try await waitForStoring(saver: saver)
+        guard !batch.isEmpty else { return }
+        let files = batch
+        batch.removeAll()
+        let modes = self.modes
+        storing = (Task {
+            try await Self.store(files, modes: modes)
+            let packs = files.map(\.pack)
+            try saver.recordStoredPacks(packs)
+            return packs
+        }, files.count)
+    }
+
+    private func waitForStoring(saver: BlobSaver) async throws {
+        guard let s = storing else { return }
+        storing = nil
+        _ = try await s.task.value
+        try await saver.packsStoredElsewhere(s.packs)
+    }
+
+    /// Every file synced at once, then all renamed into place, then each directory synced at once.
+    private static func store(_ files: [Staged], modes: FileModes) async throws {
+        let threads = syncThreads
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for f in files {
+                let path = f.path
+                group.addTask { try await threads.run { try syncFile(path) } }
+            }
+            try await group.waitForAll()
+        }
+        var directories: [String] = []
+        for f in files {
+            let dir = String(f.final[..<(f.final.lastIndex(of: "/") ?? f.final.endIndex)])
+            try modes.makeDirectory(dir)
+            guard rename(f.path, f.final) == 0 else { throw ioError(f.final) }
+            f.stored = true
+            if !directories.contains(dir) { directories.append(dir) }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for dir in directories { group.addTask { try await threads.run { try syncFile(dir, directory: true) } } }
+            try await group.waitForAll()
+        }
+    }
+
+    private static func syncFile(_ path: String, directory: Bool = false) throws {
+        let fd = open(path, (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError(path) }
+        defer { Glibc.close(fd) }
+        if fsync(fd) != 0 && !(directory && errno == EINVAL) { throw ioError(path) }
+    }
+
+    /// The failed call's `errno` for `path`, as a local store reports it.
+    private static func ioError(_ path: String, _ code: Int32 = errno) -> StorageError {
+        switch code {
+        case ENOENT: return .notFound(path)
+        case ENOSPC, EDQUOT: return .diskFull(path)
+        case EACCES, EPERM, EROFS: return .permissionDenied(path)
+        default: return .io(path, String(cString: strerror(code)))
+        }
+    }
+}

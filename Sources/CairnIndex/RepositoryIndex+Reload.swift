@@ -110,12 +110,16 @@ extension RepositoryIndex {
         try withDatabase { d in
             var out: [String: Int64] = [:]
             let s = try d.statement("SELECT time FROM forgotten WHERE id=?")
-            for id in ids {
+            // One read transaction: a cold load asks this of every snapshot of each catalogue, and
+            // each lookup on its own took and dropped SQLite's WAL read lock (two fcntl calls).
+            try d.readTransaction {
+                for id in ids {
+                    s.reset()
+                    s.bind(1, id)
+                    if try s.step() { out[id] = s.int(0) }
+                }
                 s.reset()
-                s.bind(1, id)
-                if try s.step() { out[id] = s.int(0) }
             }
-            s.reset()
             return out
         }
     }

@@ -59,12 +59,15 @@ public final class RepositoryIndex: Sendable {
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         if try Self.table("index_objects", lacks: "size", in: d) { try d.execute("DROP TABLE index_objects") }
+        // packs_unindexed: every sync asks for the packs no index object names yet (a few at
+        // most); without it each asked scanned every pack row, a cost growing with the packs.
         try d.execute("""
             CREATE TABLE IF NOT EXISTS packs(pid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,
                 size INTEGER NOT NULL, indexed INTEGER NOT NULL, entries BLOB);
             CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, type INTEGER NOT NULL, pid INTEGER NOT NULL,
                 offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL, base BLOB,
                 PRIMARY KEY(id, type)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS packs_unindexed ON packs(pid) WHERE indexed=0;
             CREATE TABLE IF NOT EXISTS index_objects(name TEXT PRIMARY KEY, size INTEGER NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS index_members(object TEXT NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY(object, pid)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS index_members_pid ON index_members(pid);
@@ -161,6 +164,25 @@ public final class RepositoryIndex: Sendable {
             _ = try blobs.step()
             if blobs.int(0) == 0 { return "it has loaded \(loaded) index object(s) but holds no blob location" }
             return nil
+        }
+    }
+
+    /// Connection settings while many objects load at once (a cold cache, a new machine's
+    /// first open): SQLite checkpoints its write-ahead log every 16,384 pages instead of
+    /// 1,000 and keeps up to 64 MiB of pages in memory. A cold load is one transaction per
+    /// store object and per bucket of index entries, which rewrite the same pages many times:
+    /// with the defaults each page went to the database file again at every checkpoint (a
+    /// write and two fdatasyncs per 4 MiB of log) and was read back when the 2 MiB page cache
+    /// had dropped it. Crash safety is unchanged (every commit is still whole); `false` puts the
+    /// defaults back and checkpoints without waiting for readers, so no large log is left
+    /// for the next process to recover.
+    public func setHeavyLoad(_ on: Bool) throws {
+        try with { d in
+            if on {
+                try d.execute("PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536")
+            } else {
+                try d.execute("PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-2000; PRAGMA wal_checkpoint(PASSIVE)")
+            }
         }
     }
 

@@ -33,7 +33,7 @@ enum LocalFile {
         do { try FileDescriptorIO.writeAll(fd, bytes) } catch { throw LocalStore.error(path, Errno.code(of: error)) }
     }
 
-    private static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {
+    static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {
         // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
         try [UInt8](unsafeUninitializedCapacity: length) { o, got in
             do { got = try FileDescriptorIO.preadFull(fd, into: UnsafeMutableRawBufferPointer(o), at: offset) } catch {

@@ -131,6 +131,23 @@ public struct LocalStore: ObjectStore {
         try LocalFile.read(full(key), offset: offset, length: length)
     }
 
+    /// One open: the size comes from the open file (`fstat`), so no `stat` of the path goes first.
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        let path = full(key)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw StorageError.notFound(key.path) }
+            throw Self.error(path)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Self.error(path) }
+        let size = UInt64(st.st_size)
+        guard size <= limit else { return .tooLarge(size) }
+        let bytes = try LocalFile.read(fd: fd, path: path, offset: 0, length: Int(size))
+        return bytes.count == Int(size) ? .bytes(bytes) : .changed
+    }
+
     public func size(_ key: ObjectKey) async throws -> UInt64? {
         var st = stat()
         if stat(full(key), &st) != 0 {

@@ -21,6 +21,11 @@ public final class MemoryStore: ObjectStore {
         return Array(b[start..<min(b.count, start + length)])
     }
 
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        let b = try await get(key)
+        return UInt64(b.count) > limit ? .tooLarge(UInt64(b.count)) : .bytes(b)
+    }
+
     public func size(_ key: ObjectKey) async throws -> UInt64? { objects.withLock { $0[key].map { UInt64($0.count) } } }
 
     public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] {

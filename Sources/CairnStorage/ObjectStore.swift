@@ -16,6 +16,10 @@ public protocol ObjectStore: Sendable {
     func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8]
     /// The object's size, or nil when it does not exist.
     func size(_ key: ObjectKey) async throws -> UInt64?
+    /// The whole object in one request when it is at most `limit` bytes
+    /// (`StorageError.notFound` when absent): what a reader of small objects
+    /// needs without a `size` request first. The default asks `size`, then `get`.
+    func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead
     /// Every key in a namespace, in no particular order.
     func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey]
     /// Removes an object; removing an absent object is not an error.
@@ -56,6 +60,15 @@ extension ObjectStore {
     public var stagingModes: FileModes { .ownerOnly }
 
     public func localPath(_ key: ObjectKey) -> String? { nil }
+
+    /// `size`, then a ranged `get` of that size: two requests (stores that can do it in one override this).
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        guard let size = try await size(key) else { throw StorageError.notFound(key.path) }
+        guard size <= limit else { return .tooLarge(size) }
+        // A ranged read of the size just checked: an object replaced meanwhile by a larger one is still read only this far.
+        let bytes = try await get(key, offset: 0, length: Int(size))
+        return bytes.count == Int(size) ? .bytes(bytes) : .changed
+    }
 
     /// Reads the file back and stores it with `put`: a store that cannot move
     /// a file in (S3, memory, test decorators) sees an ordinary put.

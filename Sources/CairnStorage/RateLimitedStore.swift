@@ -39,6 +39,12 @@ public final class RateLimitedStore: ObjectStore {
         return b
     }
 
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        let r = try await base.readWhole(key, limit: limit)
+        if case .bytes(let b) = r { try await download?.take(b.count) }
+        return r
+    }
+
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
     public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
     public func delete(_ key: ObjectKey) async throws { try await base.delete(key) }

@@ -23,6 +23,9 @@ public final class RetryingStore: ObjectStore {
         try await policy.run { try await base.get(key, offset: offset, length: length) }
     }
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await policy.run { try await base.size(key) } }
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        try await policy.run { try await base.readWhole(key, limit: limit) }
+    }
     public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await policy.run { try await base.list(namespace) } }
     public func delete(_ key: ObjectKey) async throws { try await policy.run { try await base.delete(key) } }
 }

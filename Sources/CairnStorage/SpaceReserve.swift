@@ -20,16 +20,22 @@ public struct SpaceReserve: Sendable {
     public let path: String
     let root: String
     let modes: FileModes
+    /// The bytes of the repository's index objects as the caller knows them (a synced
+    /// cache records each one's size); nil: `wantedBytes` stats every object of `index/`.
+    let knownIndexBytes: UInt64?
 
     /// The smallest reserve: a lock and the index of a small repository fit many times.
     public static let minimumBytes: UInt64 = 4 << 20
     /// The largest: a reserve must not itself fill a small disk.
     public static let maximumBytes: UInt64 = 256 << 20
 
-    public init(store: LocalStore) {
+    /// - Parameter indexBytes: the index objects' total size when the caller knows it (a
+    ///   writer's synced cache): then no object of `index/` is stat'ed, a cost that grew with them.
+    public init(store: LocalStore, indexBytes: UInt64? = nil) {
         root = store.root
         path = store.root + "/reserve"
         modes = store.modes
+        knownIndexBytes = indexBytes
     }
 
     /// Its size now (0 when absent).
@@ -42,10 +48,12 @@ public struct SpaceReserve: Sendable {
     /// naming every pack that stays), at least `minimumBytes`, at most
     /// `maximumBytes` and a tenth of the file system.
     public var wantedBytes: UInt64 {
-        var indexBytes: UInt64 = 0
-        for name in (try? LocalStore.entries(root + "/index")) ?? [] {
-            var st = stat()
-            if stat(root + "/index/" + name, &st) == 0 { indexBytes += UInt64(st.st_size) }
+        var indexBytes: UInt64 = knownIndexBytes ?? 0
+        if knownIndexBytes == nil {
+            for name in (try? LocalStore.entries(root + "/index")) ?? [] {
+                var st = stat()
+                if stat(root + "/index/" + name, &st) == 0 { indexBytes += UInt64(st.st_size) }
+            }
         }
         var fs = statvfs()
         let tenth = statvfs(root, &fs) == 0 ? UInt64(fs.f_blocks) * UInt64(fs.f_frsize) / 10 : Self.maximumBytes

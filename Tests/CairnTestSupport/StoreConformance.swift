@@ -93,6 +93,23 @@ public enum StoreConformance {
         let v11 = try await store.get(empty)
         XCTAssertEqual(v11, [], file: file, line: line)
 
+        // Bounded whole reads (one request where the store can): the object when it fits, a
+        // refusal when it does not, notFound when absent; an empty object is empty.
+        let w1 = try await store.readWhole(k1, limit: 10_000)
+        XCTAssertEqual(w1, .bytes(small), "an object of exactly the limit is read", file: file, line: line)
+        let w2 = try await store.readWhole(k1, limit: 1 << 20)
+        XCTAssertEqual(w2, .bytes(small), file: file, line: line)
+        let w3 = try await store.readWhole(k1, limit: 9_999)
+        switch w3 {
+        case .tooLarge(let size): XCTAssertTrue(size == nil || size == 10_000, "\(w3)", file: file, line: line)
+        default: XCTFail("an object over the limit must be refused: \(w3)", file: file, line: line)
+        }
+        let w4 = try await store.readWhole(empty, limit: 64)
+        XCTAssertEqual(w4, .bytes([]), file: file, line: line)
+        let w5 = try await store.readWhole(.config, limit: UInt64.max)
+        XCTAssertEqual(w5, .bytes([1, 2, 3]), "no limit", file: file, line: line)
+        do { _ = try await store.readWhole(absent, limit: 64); XCTFail("readWhole of an absent object must throw notFound", file: file, line: line) } catch StorageError.notFound {}
+
         // Listing across many objects (continuation where the store pages).
         var keys: Set<ObjectKey> = [k1, k2]
         for i in 100..<125 { let k = ObjectKey(.data, name(i)); keys.insert(k); try await store.put(k, [UInt8(i)]) }

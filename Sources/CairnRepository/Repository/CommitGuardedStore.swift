@@ -49,6 +49,7 @@ public final class CommitGuardedStore: ObjectStore {
     public func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
     public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
     public func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
+    public func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead { try await base.readWhole(key, limit: limit) }
     public func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
     public func delete(_ key: ObjectKey) async throws { try await base.delete(key) }
 }

@@ -9,7 +9,8 @@ import CairnStorage
 public enum MetadataObjects {
     /// The largest object a reader accepts in each namespace (format-spec §2);
     /// nil for packs, whose size the index states. Each is far above what a
-    /// writer produces, so junk of any size costs one `size` call.
+    /// writer produces, so junk of any size is refused after reading at most
+    /// this much (on a local store, unread).
     public static func maximumSize(_ namespace: ObjectNamespace) -> UInt64? {
         switch namespace {
         case .config: return 1 << 20
@@ -30,17 +31,19 @@ public enum MetadataObjects {
         }
     }
 
-    /// The whole object, refused unread when it is larger than its
-    /// namespace allows (`CairnError.damagedObject`).
+    /// The whole object, refused when it is larger than its namespace allows
+    /// (`CairnError.damagedObject`): one request (`ObjectStore.readWhole`), not a
+    /// `size` request before the read, so a cold open's requests are one per object.
     public static func read(_ store: any ObjectStore, _ key: ObjectKey) async throws -> [UInt8] {
-        guard let size = try await store.size(key) else { throw StorageError.notFound(key.path) }
-        if let cap = maximumSize(key.namespace), size > cap {
-            throw CairnError.damagedObject(key.path, "it is \(size) bytes, more than the \(cap) bytes any \(noun(key.namespace)) may have (format-spec §2)")
+        let cap = maximumSize(key.namespace)
+        switch try await store.readWhole(key, limit: cap ?? UInt64.max) {
+        case .bytes(let bytes): return bytes
+        case .tooLarge(let size):
+            let cap = cap ?? UInt64.max
+            let what = size.map { "it is \($0) bytes, more" } ?? "it is more"
+            throw CairnError.damagedObject(key.path, "\(what) than the \(cap) bytes any \(noun(key.namespace)) may have (format-spec §2)")
+        case .changed: throw CairnError.damagedObject(key.path, "it changed while it was read")
         }
-        // A ranged read of the size just checked: an object replaced meanwhile by a larger one is still read only this far.
-        let bytes = try await store.get(key, offset: 0, length: Int(size))
-        guard bytes.count == Int(size) else { throw CairnError.damagedObject(key.path, "it changed while it was read") }
-        return bytes
     }
 
     /// Whether `bytes` hash to the object's name; true for objects not named by their hash.

@@ -39,7 +39,9 @@ extension RepositoryOptions {
                                              keyHint: keyHintSetting, warnings: TerminalWarnings())
         warnIfPassphraseFileExposed()
         (base as? LocalStore)?.removeStaleTemporaryFiles()
-        if let reserve = (base as? LocalStore).map(SpaceReserve.init) {
+        // The synced cache knows the index objects' sizes: no stat of each (their number varies).
+        let indexBytes = try? repo.index.indexObjects().reduce(UInt64(0)) { $0 + UInt64(max(0, $1.size)) }
+        if let reserve = (base as? LocalStore).map({ SpaceReserve(store: $0, indexBytes: indexBytes) }) {
             if releaseReserve && reserve.diskIsNearlyFull {
                 let freed = reserve.release()
                 if freed > 0 {

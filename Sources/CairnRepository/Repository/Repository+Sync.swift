@@ -36,12 +36,13 @@ extension Repository {
         let fresh = listed.filter { !known.contains($0.name) }
         // Many entries at once (a cold or reset cache, or many new objects) go in sorted by id,
         // with the connection set for a load of many objects until the snapshots are in too.
-        var bulk: IndexBulkLoad? = nil
+        var bulk: IndexBulkLoad? = nil, heavy = false
+        defer { if heavy { try? index.setHeavyLoad(false) } }
         if !fresh.isEmpty, try fresh.count >= Self.bulkLoadObjects || !index.hasBlobLocations() {
+            heavy = true
             try index.setHeavyLoad(true)
             bulk = try IndexBulkLoad(index: index, directory: cacheDirectory)
         }
-        defer { if bulk != nil { try? index.setHeavyLoad(false) } }
         do {
             try await loadIndexObjects(fresh, bulk: bulk)
             try bulk?.finish()

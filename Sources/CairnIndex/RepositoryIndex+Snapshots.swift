@@ -2,10 +2,14 @@
 
 extension RepositoryIndex {
     /// The store objects of `snapshots/` this cache has loaded, smallest first.
-    public func snapshotObjects() throws -> [LoadedSnapshotObject] {
+    /// - Parameter counted: with each object's snapshot count; without (`snapshots` is 0), no
+    ///   member row is read: counting them all reads every snapshot's membership (45,000 rows
+    ///   at 45,000 WAL segments), a cost the metadata merge after every commit must not have.
+    public func snapshotObjects(counted: Bool = true) throws -> [LoadedSnapshotObject] {
         try withDatabase { d in
+            let count = counted ? "(SELECT count(*) FROM snapshot_members m WHERE m.object=o.name)" : "0"
             let s = try d.statement("""
-                SELECT o.name, o.kind, o.size, (SELECT count(*) FROM snapshot_members m WHERE m.object=o.name), o.complete
+                SELECT o.name, o.kind, o.size, \(count), o.complete
                 FROM snapshot_objects o ORDER BY o.size, o.name
                 """)
             var out: [LoadedSnapshotObject] = []
@@ -14,6 +18,15 @@ extension RepositoryIndex {
                                                 size: s.int(2), snapshots: Int(s.int(3)), complete: s.int(4) != 0))
             }
             return out
+        }
+    }
+
+    /// How many snapshots the cache lists in loaded object `name` (one range of its member rows).
+    public func snapshotCount(inObject name: String) throws -> Int {
+        try withDatabase { d in
+            let s = try d.statement("SELECT count(*) FROM snapshot_members WHERE object=?").bind(1, name)
+            _ = try s.step()
+            return Int(s.int(0))
         }
     }
 

@@ -207,7 +207,8 @@ public struct MetadataCompactor: Sendable {
 
     func mergeSnapshotObjects() async throws -> Int {
         // Only objects whose every snapshot the cache holds (forgotten ones aside) can be rewritten from it.
-        let objects = try repo.index.snapshotObjects().filter(\.complete)
+        // Uncounted: the fold counts the few objects that share a size, the policy needs sizes only.
+        let objects = try repo.index.snapshotObjects(counted: false).filter(\.complete)
         if let folded = try await foldDuplicateSnapshotObjects(objects) { return folded }
         guard let pick = Self.select(objects.map { ($0.name, Int($0.size)) }, policy: .snapshots) else { return 0 }
         var rows: [SnapshotRow] = []
@@ -230,7 +231,15 @@ public struct MetadataCompactor: Sendable {
     /// snapshots. Returns how many copies went, or nil when there are none.
     func foldDuplicateSnapshotObjects(_ objects: [LoadedSnapshotObject]) async throws -> Int? {
         // Copies seal the same plaintext: the same size and snapshot count; their members decide.
-        let groups = Dictionary(grouping: objects.filter { $0.snapshots > 0 }) { "\($0.size) \($0.snapshots)" }
+        // Only objects sharing a size with another are counted (`objects` may come uncounted).
+        var counted: [LoadedSnapshotObject] = []
+        for sameSize in Dictionary(grouping: objects, by: \.size).values where sameSize.count >= 2 {
+            for var o in sameSize {
+                o.snapshots = try repo.index.snapshotCount(inObject: o.name)
+                counted.append(o)
+            }
+        }
+        let groups = Dictionary(grouping: counted.filter { $0.snapshots > 0 }) { "\($0.size) \($0.snapshots)" }
         for group in groups.values.filter({ $0.count >= 2 }).sorted(by: { $0[0].size < $1[0].size }) {
             var byMembers: [Set<String>: [String]] = [:]
             for name in group.map(\.name).sorted() {

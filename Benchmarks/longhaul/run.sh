@@ -15,7 +15,7 @@
 #
 #   Benchmarks/longhaul/run.sh [--quick] [--store local|s3|both] [--checkpoints "100 1000 10000 45000"]
 #                              [--segment-kib N] [--repeat N] [--jobs N] [--seed seeder|cli] [--work DIR] [--keep]
-#                              [--resume DIR]
+#                              [--resume DIR] [--seed-cache shared|own]
 #   Between checkpoints the history grows through `longhaul-seed` (this directory's package,
 #   built in release; SEED=path skips the build): the calls `cairn wal-push` makes (check, shared
 #   lock, sync, push, metadata merge) with the repository opened once per process, under nice.
@@ -23,6 +23,8 @@
 #   a loaded machine). --jobs N: N seeders (or wal-push processes) at once, each every N-th
 #   segment (several writers, as several clusters archiving into one repository would be); the
 #   day's backups, forget and prune and every measured command run alone.
+#   --seed-cache own: each seeder keeps a cache of its own instead of sharing the writing host's
+#   (writers sharing one cache left packs named by no index object: Docs/performance.md).
 #   Each time printed is the median of --repeat runs (default 3): wall time and CPU time (user +
 #   system, which the load of a shared machine disturbs far less). The repository as it is at the
 #   first checkpoint is copied aside; at every later checkpoint each run of a command on it
@@ -51,6 +53,7 @@ jobs=1
 seed=seeder
 work_dir=""
 resume=""
+seed_cache=shared
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) checkpoints="100 1000 3000"; segment_kib=256 ;;
@@ -63,11 +66,13 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift ;;
     --work) work_dir="$2"; shift ;;
     --resume) resume="$2"; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --seed-cache) seed_cache="$2"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+case "$seed_cache" in shared|own) ;; *) echo "--seed-cache must be shared or own" >&2; exit 2 ;; esac
 case "$stores" in local) stores="local" ;; s3) stores="s3" ;; both) stores="local s3" ;;
   *) echo "--store must be local, s3 or both" >&2; exit 2 ;; esac
 if [ -z "${CAIRN:-}" ]; then
@@ -292,7 +297,8 @@ for store in $stores; do
         seeders=()
         for j in $(seq 0 $((jobs - 1))); do
           [ $((minute + j)) -lt "$stop" ] || break
-          CAIRN_CACHE_DIR="$cache" nice -n 5 "$SEED" "$url" $((minute + j)) "$stop" "$segment_kib" "$jobs" 2>>"$work/seed.log" &
+          seeder_cache="$cache"; [ "$seed_cache" = own ] && seeder_cache="$cache-seed$j"
+          CAIRN_CACHE_DIR="$seeder_cache" nice -n 5 "$SEED" "$url" $((minute + j)) "$stop" "$segment_kib" "$jobs" 2>>"$work/seed.log" &
           seeders+=($!)
         done
         for p in "${seeders[@]}"; do wait "$p" || { echo "longhaul-seed failed: $(tail -3 "$work/seed.log")"; exit 1; }; done

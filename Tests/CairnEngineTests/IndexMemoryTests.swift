@@ -92,6 +92,9 @@ final class IndexMemoryTests: XCTestCase {
         XCTAssertEqual(result.usedBlobs, used.count + 1 + realBlobs)
         XCTAssertEqual(result.packsDeleted, packs / 2)
         XCTAssertEqual(result.packsRepacked, 0)
+        XCTAssertEqual(result.indexObjects, packs + 2, "one object a synthetic pack, one for the tree's pack, one for the real snapshot's")
+        let indexAfter = try await mem.list(.index).count
+        XCTAssertEqual(result.indexObjectsWritten, indexAfter, "the rewritten index is every index object left")
         let perBlob = Double(pruner.indexMemoryBytes) / Double(blobs)
         XCTAssertGreaterThan(pruner.indexMemoryBytes, blobs * 12, "the table's rows are counted")
         XCTAssertLessThan(perBlob, 20, "prune held \(pruner.indexMemoryBytes) bytes for \(blobs) blobs")

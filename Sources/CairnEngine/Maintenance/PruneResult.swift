@@ -41,6 +41,8 @@ public struct PruneResult: Sendable, Codable {
     public var lockedUntilLatest: String?
     public var bytesFreed: UInt64 = 0
     public var indexRewritten = false
+    /// Index objects the rewritten index was written in (a part at a time, each under the size cap).
+    public var indexObjectsWritten = 0
     public var storedBytesAfter: UInt64 = 0
     public var seconds = 0.0
 
@@ -55,6 +57,7 @@ public struct PruneResult: Sendable, Codable {
         case replayedSnapshotsRemoved = "replayed_snapshots_removed"
         case lockedObjectsKept = "locked_objects_kept", lockedUntilEarliest = "locked_until_earliest", lockedUntilLatest = "locked_until_latest"
         case deltaBasesKept = "delta_bases_kept", undecodableBlobsKept = "undecodable_blobs_kept", bytesFreed = "bytes_freed", indexRewritten = "index_rewritten"
+        case indexObjectsWritten = "index_objects_written"
         case storedBytesAfter = "stored_bytes_after", seconds
     }
 }

@@ -50,6 +50,7 @@ extension Pruner {
         try await commitCheck?()
         for i in plan.keep.sorted() { try await newIndex.add(try table.pack(i)) }
         let written = Set(try await newIndex.finish(supersedes: survey.indexKeys.compactMap { IndexObjectID(hex: $0.name) }))
+        result.indexObjectsWritten = written.count
         log?("wrote \(written.count) index object(s) naming \(plan.keep.count + result.packsWritten) packs")
 
         // 6. Delete the old index objects, then 7. the packs no index names any more.

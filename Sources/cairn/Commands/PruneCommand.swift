@@ -85,6 +85,6 @@ func report(_ r: PruneResult, json: Bool) {
     if !r.indexRewritten {
         Terminal.out("nothing to do")
     } else {
-        Terminal.out("\(r.dryRun ? "would free about" : "freed") \(b(r.bytesFreed)); \(b(r.storedBytesAfter)) stored" + (r.dryRun ? "" : "; index rewritten (\(r.indexObjects) objects → 1)"))
+        Terminal.out("\(r.dryRun ? "would free about" : "freed") \(b(r.bytesFreed)); \(b(r.storedBytesAfter)) stored" + (r.dryRun ? "" : "; index rewritten (\(r.indexObjects) objects → \(r.indexObjectsWritten))"))
     }
 }

@@ -140,8 +140,30 @@ public final class RepositoryIndex: Sendable {
     /// while the blob locations are gone.
     public func reset() throws {
         try with { d in
+            try d.transaction { try Self.emptyTables(in: d) }
+        }
+    }
+
+    private static func emptyTables(in d: SQLiteDatabase) throws {
+        try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;")
+    }
+
+    /// Empties every table and records `version` as the schema, unless the cache already says
+    /// it is of `version`; returns whether it emptied them. The check and the reset are one
+    /// transaction: processes opening one new cache at once empty it at most once, never
+    /// after another has begun to fill it (a reset between another opener's check and its
+    /// own took the rows of a load under way and of packs a running writer had yet to name).
+    @discardableResult
+    public func resetUnlessSchema(_ version: String) throws -> Bool {
+        try with { d in
             try d.transaction {
-                try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;")
+                let s = try d.statement("SELECT value FROM meta WHERE key='schema'")
+                let current = try s.step() ? s.text(0) : nil
+                s.reset()
+                guard current != version else { return false }
+                try Self.emptyTables(in: d)
+                try d.statement("INSERT OR REPLACE INTO meta(key,value) VALUES('schema',?)").bind(1, version).run()
+                return true
             }
         }
     }
@@ -352,6 +374,26 @@ public final class RepositoryIndex: Sendable {
                     try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE id=?").bind(1, p.bytes).run()
                     try d.statement("INSERT OR IGNORE INTO index_members(object,pid) SELECT ?, pid FROM packs WHERE id=?")
                         .bind(1, indexObject).bind(2, p.bytes).run()
+                }
+                try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, indexObject).bind(2, Int64(size)).run()
+            }
+        }
+    }
+
+    /// Records that index object `indexObject` (stored by this process, `size` bytes) names
+    /// `packs`. A pack the cache holds no row for (another process sharing the cache dropped or
+    /// emptied it meanwhile) is added with its blob locations: the cache never says an object
+    /// is loaded while lacking what it names.
+    public func markIndexed(_ packs: [IndexedPack], indexObject: String, size: Int = 0) throws {
+        try with { d in
+            try d.transaction {
+                let find = try d.statement("SELECT 1 FROM packs WHERE id=?")
+                for p in packs {
+                    find.reset()
+                    let known = try find.bind(1, id: p.id).step()
+                    find.reset()
+                    let pid = known ? try Self.insertPack(p, indexed: true, into: d) : try Self.insert(p, indexed: true, into: d)
+                    try d.statement("INSERT OR IGNORE INTO index_members(object,pid) VALUES(?,?)").bind(1, indexObject).bind(2, pid).run()
                 }
                 try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, indexObject).bind(2, Int64(size)).run()
             }

@@ -22,6 +22,9 @@ public final class BlobSaver: @unchecked Sendable {
     private lazy var writer = PackWriter(repo: repo, uploadsInFlight: 2) { [weak self] pack, features in
         try self?.recordStored(pack, features: features)
     }
+    /// Packs this saver stored that no index delta of its own names yet: its own record, so that
+    /// its checkpoints name them whatever the shared cache says (`Repository.flushUnindexedPacks`).
+    private let unnamed = Mutex<[IndexedPack]>([])
     private var packsSinceCheckpoint = 0
     private var lastCheckpoint = Clock.monotonic()
     private let stats = Mutex(Stats())
@@ -165,17 +168,26 @@ public final class BlobSaver: @unchecked Sendable {
 
     /// Only once a pack is durable is it recorded; then its claims are released.
     private func recordStored(_ pack: IndexedPack, features: [PackWriter.Features]) throws {
+        unnamed.withLock { $0.append(pack) }
         try repo.index.addPacks([pack], indexed: false)
         try repo.index.addFeatures(features)
         pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
         stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
     }
 
-    /// Waits for uploads and writes an index delta for every stored pack not
-    /// yet named by one, so a rerun after a crash dedups against them.
+    /// Waits for uploads and writes an index delta naming every pack this saver
+    /// stored since its last checkpoint and every stored pack the cache lists as
+    /// named by none, so a rerun after a crash dedups against them.
     public func checkpoint() async throws {
         try await writer.waitForUploads()
-        try await repo.flushUnindexedPacks()
+        let own = unnamed.withLock { packs in defer { packs.removeAll() }; return packs }
+        do {
+            try await repo.flushUnindexedPacks(own: own)
+        } catch {
+            // Still unnamed: a later checkpoint of this saver names them.
+            unnamed.withLock { $0.insert(contentsOf: own, at: 0) }
+            throw error
+        }
         packsSinceCheckpoint = 0
         lastCheckpoint = Clock.monotonic()
     }

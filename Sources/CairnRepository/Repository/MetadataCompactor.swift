@@ -152,7 +152,7 @@ public struct MetadataCompactor: Sendable {
         let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { IndexObjectID(hex: $0) }).encoded())
         let name = Hex.encode(SHA256.hash(sealed))
         try await repo.store.put(ObjectKey(.index, name), sealed)
-        try repo.index.markIndexed(packs.map(\.id), indexObject: name, size: sealed.count)
+        try repo.index.markIndexed(packs, indexObject: name, size: sealed.count)
         for n in merged { try await deleteMerged(ObjectKey(.index, n)) }
         try repo.index.forgetIndexObjects(merged)
         return merged.count

@@ -17,14 +17,26 @@ extension Repository {
     /// `saveIndexDelta`, returning every name written, in order.
     public func saveIndexDeltas(_ packs: [IndexedPack], supersedes: [IndexObjectID] = []) async throws -> [String] {
         let writer = IndexDeltaWriter(repo: self)
-        writer.afterWrite = { [index] name, packs, size in try index.markIndexed(packs.map(\.id), indexObject: name, size: size) }
+        writer.afterWrite = { [index] name, packs, size in try index.markIndexed(packs, indexObject: name, size: size) }
         for pack in packs { try await writer.add(pack) }
         return try await writer.finish(supersedes: supersedes)
     }
 
-    /// Writes every pack the cache knows but no index delta names yet.
-    public func flushUnindexedPacks() async throws {
-        let packs = try index.unindexedPacks()
+    /// Writes one index delta naming every pack the cache knows but no index delta names yet
+    /// and every pack of `own`, whatever the cache says of those.
+    ///
+    /// `own` is what the caller stored itself, from its own record (`BlobSaver` keeps it in
+    /// memory): the cache is shared by every writer of this user on this host, and what it
+    /// lists as unindexed is what other processes left it saying. A pack another writer named
+    /// meanwhile is named twice, which is harmless (a merge keeps one entry); one the cache
+    /// lost sight of is still named, so a snapshot committed after this call never uses a
+    /// pack that no index object in the store names. The cache's unindexed packs are named as
+    /// well: a chunk deduplicated against another writer's stored pack needs that pack named
+    /// even if its writer stops before it names it.
+    public func flushUnindexedPacks(own: [IndexedPack] = []) async throws {
+        var packs = try index.unindexedPacks()
+        let listed = Set(packs.map(\.id))
+        packs += own.filter { !listed.contains($0.id) }
         if !packs.isEmpty { try await saveIndexDelta(packs) }
     }
 

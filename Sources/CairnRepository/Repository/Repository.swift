@@ -173,10 +173,7 @@ public final class Repository: Sendable {
             RepositoryIndex.destroy(path: "\(dir)/index.sqlite")
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")
         }
-        if try index.meta("schema") != RepositoryIndex.schemaVersion {
-            try index.reset()
-            try index.setMeta("schema", RepositoryIndex.schemaVersion)
-        }
+        try index.resetUnlessSchema(RepositoryIndex.schemaVersion)
         return Repository(store: store, config: config, keys: keys, index: index, cacheDirectory: dir, keyID: keyID, formatVersion: formatVersion,
                           warnings: warnings)
     }

@@ -1,0 +1,73 @@
+@testable import CairnEngine
+@testable import CairnRepository
+import CairnCrypto
+import CairnFormat
+@testable import CairnIndex
+import CairnStorage
+import CairnTestSupport
+import Foundation
+import XCTest
+
+/// Writers sharing one cache (one per host user: PostgreSQL's archive_command
+/// processes and backups) change its rows under each other. Whatever another
+/// process did to the cache between a writer's pack store and its checkpoint,
+/// the writer names every pack it stored in an index object in the store
+/// before it commits: a pack may be named twice, never by none (issue 16: a
+/// long haul of four seeders on one empty cache left 94 packs of 47 committed
+/// WAL snapshots named by no index object).
+final class SharedCacheWriterTests: XCTestCase {
+    /// What another process sharing the cache does to it between the store and the checkpoint.
+    enum CacheChange: CaseIterable {
+        /// Empties it (a process that took the cache for another schema, an index rebuild).
+        case emptied
+        /// Marks the packs named by an index object that the store does not hold.
+        case markedByAnObjectNotStored
+    }
+
+    func testAWriterNamesThePacksItStoredWhateverTheSharedCacheSays() async throws {
+        for change in CacheChange.allCases {
+            let mem = MemoryStore()
+            let repo = try await MetadataCompactionTests.make(mem)
+            // The same cache file, opened again: another process's connection to it.
+            let other = try RepositoryIndex(path: repo.index.path)
+            let saver = BlobSaver(repo: repo)
+            var chunks: [ChunkID] = []
+            // 64 KiB packs: several full packs stored before the checkpoint, one partial at finish.
+            for i in 0..<12 {
+                let plain = pseudoRandomBytes(16 << 10, seed: UInt64(i) &+ 100)
+                let id = SHA256.id(plain)
+                XCTAssertTrue(try saver.claim(id, type: .data))
+                try await saver.add(sealed: try repo.codec.seal(plain, type: .data, id: id), type: .data, id: id, rawLength: plain.count)
+                chunks.append(id)
+            }
+            try await saver.waitForUploads()
+            let stored = try await mem.list(.data).map(\.name)
+            XCTAssertGreaterThanOrEqual(stored.count, 2, "full packs are stored before the checkpoint")
+            XCTAssertEqual(Set(try repo.index.unindexedPackIDs().map(\.hex)), Set(stored), "the cache lists them as named by none")
+            switch change {
+            case .emptied:
+                try other.reset()
+            case .markedByAnObjectNotStored:
+                let packs = try other.unindexedPacks()
+                try other.markIndexed(packs.map(\.id), indexObject: String(repeating: "ab", count: 32))
+            }
+            try await saver.finish()
+
+            // Every pack in the store is named by an index object in the store.
+            var named = Set<String>()
+            try await repo.readIndexObjects { _, read in
+                guard case .delta(let delta, _) = read else { return XCTFail("an index object cannot be read") }
+                for p in delta.packs { named.insert(p.id.hex) }
+            }
+            let all = Set(try await mem.list(.data).map(\.name))
+            XCTAssertEqual(all.subtracting(named), [], "\(change): packs the writer stored that no index object names")
+            // And a new machine finds every blob the writer stored.
+            let fresh = try await MetadataCompactionTests.open(mem)
+            try await fresh.sync()
+            for id in chunks {
+                let found = try fresh.index.lookup(id, type: .data)
+                XCTAssertNotNil(found, "\(change): blob \(id.short) not in the store's index")
+            }
+        }
+    }
+}

@@ -151,9 +151,18 @@ public struct MetadataCompactor: Sendable {
         guard merged.count >= 2 else { return 0 }
         let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { IndexObjectID(hex: $0) }).encoded())
         let name = Hex.encode(SHA256.hash(sealed))
-        try await repo.store.put(ObjectKey(.index, name), sealed)
+        let key = ObjectKey(.index, name)
+        try await repo.store.put(key, sealed)
         try repo.index.markIndexed(packs, indexObject: name, size: sealed.count)
         for n in merged { try await deleteMerged(ObjectKey(.index, n)) }
+        // The merged object may be gone already: another writer's fold can take it for a copy of
+        // one of its inputs (it names the same packs when the other inputs add none) and delete it
+        // relying on that input, which this merge has just deleted relying on it. Whichever of the
+        // two looks last sees the other's delete; here that puts the merged object back.
+        if try await repo.store.size(key) == nil {
+            try await repo.store.put(key, sealed)
+            try repo.index.markIndexed(packs, indexObject: name, size: sealed.count)
+        }
         try repo.index.forgetIndexObjects(merged)
         return merged.count
     }
@@ -177,30 +186,44 @@ public struct MetadataCompactor: Sendable {
                 if !members.isEmpty { byMembers[members, default: []].append(name) }
             }
             // The first name of each set of copies stays (names were added in order).
-            var copies: [String] = []
+            var folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])] = []
             for names in byMembers.values where names.count >= 2 {
-                copies += try await storedCopies(of: names[0], among: Array(names.dropFirst()))
+                let copies = try await storedCopies(of: names[0], among: Array(names.dropFirst()))
+                if !copies.isEmpty { folds.append((names[0], copies)) }
             }
-            guard !copies.isEmpty else { continue }
-            copies.sort()
+            guard !folds.isEmpty else { continue }
+            let copies = folds.flatMap { $0.copies.map(\.name) }.sorted()
             for name in copies { try await deleteMerged(ObjectKey(.index, name)) }
+            try await putBackIfKeptIsGone(folds, namespace: .index)
             try repo.index.forgetIndexObjects(copies)
             return copies.count
         }
         return nil
     }
 
+    /// After a fold deleted copies relying on the one kept: a kept object gone meanwhile was
+    /// deleted by another writer's merge relying on one of these copies (its merged object,
+    /// naming the same packs or holding the same snapshots as its input); whichever of the two
+    /// looks last sees the other's delete, and here one copy is stored again.
+    private func putBackIfKeptIsGone(_ folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])], namespace: ObjectNamespace) async throws {
+        for fold in folds where try await repo.store.size(ObjectKey(namespace, fold.kept)) == nil {
+            guard let copy = fold.copies.first else { continue }
+            try await repo.store.put(ObjectKey(namespace, copy.name), copy.bytes)
+        }
+    }
+
     /// Those of `candidates` whose index delta in the store names exactly the packs that `kept`'s
-    /// names (both read and opened now); none when `kept` is gone or unreadable.
-    private func storedCopies(of kept: String, among candidates: [String]) async throws -> [String] {
-        var packs: [String: Set<PackID>] = [:]
+    /// names (both read and opened now), with their bytes; none when `kept` is gone or unreadable.
+    private func storedCopies(of kept: String, among candidates: [String]) async throws -> [(name: String, bytes: [UInt8])] {
+        var packs: [String: Set<PackID>] = [:], read: [String: [UInt8]] = [:]
         try await repo.fetchInOrder(([kept] + candidates).map { ObjectKey(.index, $0) }) { key, fetched in
             guard case .bytes(let bytes) = fetched, MetadataObjects.matchesName(key, bytes),
                   let delta = try? IndexDelta.decode(try repo.keys.openObject(.index, bytes)) else { return }
             packs[key.name] = Set(delta.packs.map(\.id))
+            read[key.name] = bytes
         }
         guard let keptPacks = packs[kept], !keptPacks.isEmpty else { return [] }
-        return candidates.filter { packs[$0] == keptPacks }
+        return candidates.compactMap { c in packs[c] == keptPacks ? read[c].map { (c, $0) } : nil }
     }
 
     // MARK: snapshot objects
@@ -215,8 +238,10 @@ public struct MetadataCompactor: Sendable {
         for name in pick { rows += try repo.index.snapshotRows(inObject: name) }
         let catalogue = SnapshotCatalogue(entries: rows.compactMap { r in SnapshotID(hex: r.id).map { .init(id: $0, plaintext: r.plaintext) } })
         guard catalogue.entries.count <= SnapshotCatalogue.maximumEntries else { return 0 }
-        let name = try await repo.saveCatalogue(catalogue, rows: rows)
+        let (name, sealed) = try await repo.storeCatalogue(catalogue, rows: rows)
         for n in pick where n != name { try await deleteMerged(ObjectKey(.snapshots, n)) }
+        // Gone meanwhile: another writer's fold took it for a copy of one of its inputs (as for index objects).
+        if try await repo.store.size(ObjectKey(.snapshots, name)) == nil { try await repo.store.put(ObjectKey(.snapshots, name), sealed) }
         try repo.index.removeSnapshotObjects(pick.filter { $0 != name })
         return pick.count
     }
@@ -246,13 +271,15 @@ public struct MetadataCompactor: Sendable {
                 byMembers[Set(try repo.index.snapshotRows(inObject: name).map(\.id)), default: []].append(name)
             }
             // The first name of each set of copies stays (names were added in order).
-            var copies: [String] = []
+            var folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])] = []
             for names in byMembers.values where names.count >= 2 {
-                copies += try await storedCatalogueCopies(of: names[0], among: Array(names.dropFirst()))
+                let copies = try await storedCatalogueCopies(of: names[0], among: Array(names.dropFirst()))
+                if !copies.isEmpty { folds.append((names[0], copies)) }
             }
-            guard !copies.isEmpty else { continue }
-            copies.sort()
+            guard !folds.isEmpty else { continue }
+            let copies = folds.flatMap { $0.copies.map(\.name) }.sorted()
             for name in copies { try await deleteMerged(ObjectKey(.snapshots, name)) }
+            try await putBackIfKeptIsGone(folds, namespace: .snapshots)
             try repo.index.removeSnapshotObjects(copies)
             return copies.count
         }
@@ -263,15 +290,16 @@ public struct MetadataCompactor: Sendable {
     /// catalogue `kept` holds there (all read and opened now); none when `kept` is gone or
     /// unreadable. The cache's member rows only propose copies: writers sharing a cache that
     /// others change under them lost WAL snapshots in the long haul when a fold believed them.
-    private func storedCatalogueCopies(of kept: String, among candidates: [String]) async throws -> [String] {
-        var held: [String: Set<SnapshotID>] = [:]
+    private func storedCatalogueCopies(of kept: String, among candidates: [String]) async throws -> [(name: String, bytes: [UInt8])] {
+        var held: [String: Set<SnapshotID>] = [:], read: [String: [UInt8]] = [:]
         try await repo.fetchInOrder(([kept] + candidates).map { ObjectKey(.snapshots, $0) }) { key, fetched in
             guard case .bytes(let bytes) = fetched, let opened = try? repo.keys.openObjectVersioned(.snapshot, bytes),
                   opened.0 == 2, let catalogue = try? SnapshotCatalogue.decode(opened.1) else { return }
             held[key.name] = Set(catalogue.entries.map(\.id))
+            read[key.name] = bytes
         }
         guard let keptIDs = held[kept], !keptIDs.isEmpty else { return [] }
-        return candidates.filter { held[$0] == keptIDs }
+        return candidates.compactMap { c in held[c] == keptIDs ? read[c].map { (c, $0) } : nil }
     }
 
     // MARK: forget records
@@ -303,6 +331,11 @@ extension Repository {
     /// records it in the cache with `rows`, the snapshots it holds (`complete`:
     /// every entry of it is among them); returns its name.
     package func saveCatalogue(_ catalogue: SnapshotCatalogue, rows: [SnapshotRow], complete: Bool = true) async throws -> String {
+        try await storeCatalogue(catalogue, rows: rows, complete: complete).name
+    }
+
+    /// `saveCatalogue`, returning the stored bytes too (a merge puts them back if a fold deleted them).
+    package func storeCatalogue(_ catalogue: SnapshotCatalogue, rows: [SnapshotRow], complete: Bool = true) async throws -> (name: String, sealed: [UInt8]) {
         let sealed = try keys.sealObject(.snapshot, catalogue.encoded(), version: 2)
         if let cap = MetadataObjects.maximumSize(.snapshots), UInt64(sealed.count) > cap {
             throw CairnError.other("a snapshot catalogue would be \(sealed.count) bytes, more than the \(cap) a snapshot object may have")
@@ -313,7 +346,7 @@ extension Repository {
         let held = rows.filter { ids.contains($0.id) }
         try index.addSnapshotObject(LoadedSnapshotObject(name: name, kind: .catalogue, size: Int64(sealed.count), snapshots: held.count,
                                                          complete: complete), rows: held)
-        return name
+        return (name, sealed)
     }
 
     /// Replaces catalogue `name` by one holding `entries` (when there are

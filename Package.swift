@@ -45,6 +45,8 @@ let package = Package(
         // libfuse 3's high-level API behind plain C functions (its entry points are versioned macros) for `cairn mount`.
         .target(name: "CFuseShim", linkerSettings: [.linkedLibrary("fuse3")]),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
+        // libcurl's easy interface (typed wrappers of its variadic setters) for the S3 client's reads.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
@@ -61,7 +63,7 @@ let package = Package(
         // One small object-store protocol and its local / test implementations.
         .target(name: "CairnStorage", dependencies: ["CairnSystem"]),
         // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
-        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL"]),
+        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL", "CCurl"]),
         // The store registry: repository URLs to stores (local, S3). Adding a backend is its own target
         // plus one line in StoreRegistry.standard; nothing else links the S3 client.
         .target(name: "CairnStores", dependencies: ["CairnStorage", "CairnS3"]),

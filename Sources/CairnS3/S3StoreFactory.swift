@@ -20,9 +20,16 @@ public enum S3StoreFactory {
                               environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> S3Client {
         let location = try S3Location(url: url, virtualHost: settings.virtualHost)
         let credentials = try S3Credentials.resolve(environment: env)
-        let transport = URLSessionTransport(connections: settings.connections)
+        let transport = transport(connections: settings.connections)
         return S3Client(location: location, credentials: credentials, region: region(for: location, environment: env),
                         transport: transport, connections: settings.connections)
+    }
+
+    /// The transport a store uses: libcurl for requests without a body
+    /// (every read), URLSession for uploads (`CurlTransport`).
+    public static func transport(connections: Int, timeout: TimeInterval = 60) -> any HTTPTransport {
+        CurlTransport(connections: connections, timeout: timeout,
+                      uploads: URLSessionTransport(connections: connections, timeout: timeout))
     }
 
     public static func store(url: String, settings: Settings = .init(),

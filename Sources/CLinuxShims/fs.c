@@ -31,6 +31,10 @@ ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t
 
 int cairn_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
 
+int cairn_start_writeback_range(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE);
+}
+
 int cairn_open_path_nofollow(int dirfd, const char *name) {
     return openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
@@ -49,6 +53,7 @@ ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t
     (void)in_fd; (void)in_offset; (void)out_fd; (void)out_offset; (void)length; errno = ENOSYS; return -1;
 }
 int cairn_start_writeback(int fd) { (void)fd; return 0; }
+int cairn_start_writeback_range(int fd, int64_t offset, int64_t length) { (void)fd; (void)offset; (void)length; return 0; }
 int cairn_open_path_nofollow(int dirfd, const char *name) { return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }
 int cairn_lsetxattr_at(int dirfd, const char *name, const char *attribute, const void *value, size_t size) {
     (void)dirfd; (void)name; (void)attribute; (void)value; (void)size; errno = ENOTSUP; return -1;

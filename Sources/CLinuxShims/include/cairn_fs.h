@@ -28,6 +28,10 @@ ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t
    Makes nothing durable on its own; 0 where there is none. */
 int cairn_start_writeback(int fd);
 
+/* `cairn_start_writeback` of `length` bytes of `fd` from `offset` only (a
+   restore's run just written): a hint, 0 where there is no such call. */
+int cairn_start_writeback_range(int fd, int64_t offset, int64_t length);
+
 /* Opens `name` in `dirfd` as an O_PATH descriptor without following it. */
 int cairn_open_path_nofollow(int dirfd, const char *name);
 

@@ -2,6 +2,7 @@ import CairnFormat
 import CairnRepository
 import CairnIndex
 import CairnStorage
+import CLinuxShims
 import Synchronization
 
 extension Restorer {
@@ -212,6 +213,7 @@ extension Restorer {
                             end += 1
                         }
                         try writeAll(fd, sorted[k..<end].map(\.chunk)[...], at: sorted[k].offset, path: file.job.display)
+                        Self.startWriteback(fd, from: sorted[k].offset, to: next)
                         k = end
                     }
                     let total = sorted.reduce(0) { $0 + UInt64($1.chunk.count) }
@@ -224,6 +226,19 @@ extension Restorer {
             if file.release(sorted.count) { results.append(closeFile(file)) }
         }
         return results
+    }
+
+    /// Runs written at once from this many bytes on start their writeback
+    /// (smaller ones, the small files of a tree, wait for the final syncfs).
+    static let writebackRun: UInt64 = 256 << 10
+
+    /// Starts writing back a run just written, without waiting: the disk
+    /// works while the next packs download, and the restore's closing
+    /// `syncfs` finds little left to write (Docs/performance.md, issue 16.6).
+    /// A hint: its failure changes nothing (the syncfs still reports errors).
+    static func startWriteback(_ fd: Int32, from start: UInt64, to end: UInt64) {
+        guard end - start >= writebackRun else { return }
+        _ = cairn_start_writeback_range(fd, Int64(start), Int64(end - start))
     }
 
     /// One blob of the span, opened and verified.

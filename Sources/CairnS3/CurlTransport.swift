@@ -100,7 +100,8 @@ public final class CurlTransport: HTTPTransport {
             // Fewer than 1 byte a second for `timeout` seconds: the request fails (a transient error).
             (CURLOPT_LOW_SPEED_LIMIT, 1),
             (CURLOPT_LOW_SPEED_TIME, timeout),
-            (CURLOPT_TIMEOUT, max(timeout, 3600)),
+            // The whole request, as URLSession's watchdog bounded a request without a body.
+            (CURLOPT_TIMEOUT, 2 * timeout),
             (CURLOPT_NOPROGRESS, 0),
         ]
         for (option, value) in longs where cairn_curl_set_long(h, option, value) != CURLE_OK { return false }

@@ -97,8 +97,11 @@ public final class Repository: Sendable {
     /// - Parameter keyHint: a key file id or unique prefix to try first (`--key-hint`).
     /// - Parameter warnings: where warnings go (damaged key files skipped, a cache rebuilt, ...), from the
     ///   opening on and for every later operation on the repository; the engine itself never prints.
+    /// - Parameter syncing: bring the cache in step with the store before returning (false: the
+    ///   caller refills the cache itself, as `IndexRebuilder.rebuild` does; a cold cache would
+    ///   otherwise be loaded whole only to be emptied again).
     public static func open(store: any ObjectStore, passphrase: [UInt8], cacheBase: String, keyCache: KeyCache? = nil, keyHint: String? = nil,
-                            warnings: any WarningReporter = IgnoredWarnings()) async throws -> Repository {
+                            warnings: any WarningReporter = IgnoredWarnings(), syncing: Bool = true) async throws -> Repository {
         let (config, keys, keyID, version) = try await unlock(store: store, passphrase: passphrase, keyCache: keyCache, cacheBase: cacheBase, keyHint: keyHint,
                                                               warnings: warnings)
         // Temp files of writers killed more than an hour ago are garbage.
@@ -107,7 +110,7 @@ public final class Repository: Sendable {
             let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version,
                                      warnings: warnings)
             LocalStore.removeStaleFiles(in: "\(repo.cacheDirectory)/staging")
-            try await repo.sync()
+            if syncing { try await repo.sync() }
             return repo
         } catch let error as SQLiteError {
             // The cache is only a cache: a damaged one is thrown away and refilled from the store.
@@ -115,7 +118,7 @@ public final class Repository: Sendable {
             RepositoryIndex.destroy(path: "\(cacheBase)/\(config.repositoryIDHex)/index.sqlite")
             let repo = try openIndex(store: store, config: config, keys: keys, cacheBase: cacheBase, keyID: keyID, formatVersion: version,
                                      warnings: warnings)
-            try await repo.sync()
+            if syncing { try await repo.sync() }
             return repo
         }
     }

@@ -16,8 +16,10 @@ struct IndexCommand: AsyncParsableCommand {
         @OptionGroup var lockOptions: LockOptions
 
         func run() async throws {
-            // Shared: it may write an index delta naming packs, which a prune must not race.
-            let (repo, lock) = try await options.openLocked(exclusive: false, operation: "index rebuild", wait: lockOptions.seconds)
+            // Shared: it may write an index delta naming packs, which a prune must not race. Not
+            // synced on open: the rebuild empties the cache and loads the store's index once.
+            let (repo, lock) = try await options.openLocked(exclusive: false, operation: "index rebuild", wait: lockOptions.seconds,
+                                                            syncing: false)
             try await lock.holding { try await rebuild(repo) }
         }
 

@@ -32,15 +32,18 @@ extension RepositoryOptions {
     /// --max-repack 0). On a nearly full file system it may use the local
     /// repository's space reserve (`SpaceReserve`) for its lock and index;
     /// every other writer makes the reserve when it is missing and there is room.
-    func openLocked(exclusive: Bool, operation: String, wait: Double, releaseReserve: Bool = false) async throws -> (Repository, RepositoryLock) {
+    /// - Parameter syncing: false when the command refills the cache itself (`index rebuild`).
+    func openLocked(exclusive: Bool, operation: String, wait: Double, releaseReserve: Bool = false,
+                    syncing: Bool = true) async throws -> (Repository, RepositoryLock) {
         let base = try store()   // the same store `open()` uses (local or s3:, with the store options)
         let guarded = CommitGuardedStore(base)
         let repo = try await Repository.open(store: guarded, passphrase: try passphrase(), cacheBase: cacheBase(), keyCache: try keyCacheSetting(),
-                                             keyHint: keyHintSetting, warnings: TerminalWarnings())
+                                             keyHint: keyHintSetting, warnings: TerminalWarnings(), syncing: syncing)
         warnIfPassphraseFileExposed()
         (base as? LocalStore)?.removeStaleTemporaryFiles()
         // The synced cache knows the index objects' sizes: no stat of each (their number varies).
-        let indexBytes = try? repo.index.indexObjects().reduce(UInt64(0)) { $0 + UInt64(max(0, $1.size)) }
+        // An unsynced one may know none of them: the reserve then stats them itself.
+        let indexBytes = syncing ? try? repo.index.indexObjects().reduce(UInt64(0)) { $0 + UInt64(max(0, $1.size)) } : nil
         if let reserve = (base as? LocalStore).map({ SpaceReserve(store: $0, indexBytes: indexBytes) }) {
             if releaseReserve && reserve.diskIsNearlyFull {
                 let freed = reserve.release()
@@ -59,7 +62,7 @@ extension RepositoryOptions {
             ? "\(operation) commits in steps: what it finished is kept and running it again finishes the rest"
             : "data already stored is kept and the next run reuses it instead of storing it again; no snapshot was recorded"
         guarded.setGuard { try await lock.ensureValid() }
-        do { try await repo.sync() } catch { await lock.release(); throw error }
+        if syncing { do { try await repo.sync() } catch { await lock.release(); throw error } }
         return (repo, lock)
     }
 }

@@ -6,6 +6,17 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
     public var description: String { "index database error \(code): \(message)" }
+
+    public init(code: Int32, message: String) { self.code = code; self.message = message }
+
+    /// The file itself is damaged or is no database (SQLITE_CORRUPT, SQLITE_NOTADB, with their
+    /// extended codes): the only errors for which a cache is thrown away and refilled. A busy or
+    /// locked database, a full disk or an I/O error says nothing against the file, and in a cache
+    /// other processes share, deleting it would pull it from under them.
+    public var meansDamagedFile: Bool {
+        let primary = code & 0xff
+        return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
+    }
 }
 
 /// A minimal SQLite connection. Not thread-safe by itself: `RepositoryIndex`

@@ -107,6 +107,42 @@ final class IndexRebuildTests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.err)
     }
 
+    /// A cache another process keeps locked past the busy timeout is not damaged: the command
+    /// fails with SQLite's reason in one line and leaves the cache, which other processes
+    /// share, where it is (it used to be deleted and refilled as if damaged).
+    func testACacheLockedByAnotherProcessIsNotThrownAway() throws {
+        _ = try makeSnapshots()
+        let db = try cacheDatabase()
+        func inode() throws -> UInt64 { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: db.path)[.systemFileNumber] as? UInt64) }
+        let before = try inode()
+        let ready = tmp.appendingPathComponent("holder-ready")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA locking_mode=EXCLUSIVE")
+            c.execute("BEGIN EXCLUSIVE")
+            c.execute("CREATE TABLE IF NOT EXISTS holder_probe(x)")
+            open(sys.argv[2], "w").close()
+            time.sleep(14)
+            c.execute("ROLLBACK")
+            """, db.path, ready.path]
+        try holder.run()
+        defer { if holder.isRunning { holder.terminate() }; holder.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: ready.path) && Date() < deadline { usleep(50_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ready.path), "the lock holder did not start")
+        let locked = try cli.run(["snapshots"], stdin: .none, env: [:])
+        XCTAssertNotEqual(locked.status, 0, locked.summary)
+        XCTAssertTrue(locked.err.contains("locked") || locked.err.contains("busy"), locked.summary)
+        XCTAssertFalse(locked.err.contains("damaged") || locked.err.contains("rebuilding"), locked.summary)
+        holder.waitUntilExit()
+        XCTAssertEqual(try inode(), before, "the cache file was replaced")
+        let after = try ok(["snapshots"])
+        XCTAssertFalse(after.err.contains("damaged") || after.err.contains("reloading"), after.summary)
+    }
+
     /// No message blames the repository for what the cache lacked.
     func assertNoBlame(_ r: CLIResult, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
         for phrase in ["repository is incomplete", "named by no index object", "not in the index"] {

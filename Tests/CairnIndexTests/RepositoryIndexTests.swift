@@ -174,3 +174,13 @@ final class RepositoryIndexBatchLookupTests: XCTestCase {
         XCTAssertNotNil(try index.lookup([id(6)], type: .data)[0])
     }
 }
+
+/// Which SQLite errors let a cache be thrown away (a shared cache is deleted only when its file is damaged).
+final class SQLiteErrorClassificationTests: XCTestCase {
+    func testOnlyCorruptionAndNotADatabaseMeanADamagedFile() {
+        // SQLITE_CORRUPT 11 (and SQLITE_CORRUPT_VTAB 267), SQLITE_NOTADB 26.
+        for code: Int32 in [11, 267, 26] { XCTAssertTrue(SQLiteError(code: code, message: "").meansDamagedFile, "\(code)") }
+        // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_IOERR 10 (and IOERR_SHORT_READ 522), SQLITE_FULL 13, SQLITE_CANTOPEN 14, SQLITE_BUSY_SNAPSHOT 517.
+        for code: Int32 in [5, 6, 10, 522, 13, 14, 517] { XCTAssertFalse(SQLiteError(code: code, message: "").meansDamagedFile, "\(code)") }
+    }
+}

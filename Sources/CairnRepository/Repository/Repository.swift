@@ -112,7 +112,7 @@ public final class Repository: Sendable {
             LocalStore.removeStaleFiles(in: "\(repo.cacheDirectory)/staging")
             if syncing { try await repo.sync() }
             return repo
-        } catch let error as SQLiteError {
+        } catch let error as SQLiteError where error.meansDamagedFile {
             // The cache is only a cache: a damaged one is thrown away and refilled from the store.
             warnings.warn("the local index at \(cacheBase)/\(config.repositoryIDHex) is damaged (\(error.message)); rebuilding it from the store")
             RepositoryIndex.destroy(path: "\(cacheBase)/\(config.repositoryIDHex)/index.sqlite")
@@ -171,7 +171,7 @@ public final class Repository: Sendable {
         let index: RepositoryIndex
         do {
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")
-        } catch let error as SQLiteError {
+        } catch let error as SQLiteError where error.meansDamagedFile {
             warnings.warn("the local index in \(dir) cannot be opened (\(error.message)); starting a new one from the store")
             RepositoryIndex.destroy(path: "\(dir)/index.sqlite")
             index = try RepositoryIndex(path: "\(dir)/index.sqlite")

@@ -10,22 +10,15 @@ import XCTest
 
 /// A store that runs `hook` once, right before the first delete of an object of `namespace`:
 /// another writer acting between two steps of this one.
-final class BeforeDeleteStore: ObjectStore {
-    let base: MemoryStore
+final class BeforeDeleteStore: ForwardingStore, @unchecked Sendable {
     let namespace: ObjectNamespace
     private let hook = Mutex<(@Sendable () async throws -> Void)?>(nil)
-    init(_ base: MemoryStore, namespace: ObjectNamespace) { self.base = base; self.namespace = namespace }
+    init(_ base: MemoryStore, namespace: ObjectNamespace) { self.namespace = namespace; super.init(base) }
     func onFirstDelete(_ body: @escaping @Sendable () async throws -> Void) { hook.withLock { $0 = body } }
-    var location: String { base.location }
-    var listsEveryCompletedPut: Bool { true }
-    func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await base.put(key, bytes) }
-    func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
-    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
-    func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
-    func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
-    func delete(_ key: ObjectKey) async throws {
+    override var listsEveryCompletedPut: Bool { true }
+    override func delete(_ key: ObjectKey) async throws {
         if key.namespace == namespace, let h = hook.withLock({ h in defer { h = nil }; return h }) { try await h() }
-        try await base.delete(key)
+        try await super.delete(key)
     }
 }
 

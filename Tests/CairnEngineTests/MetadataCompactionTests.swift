@@ -11,19 +11,12 @@ import XCTest
 
 /// A store whose deletes can be refused (append-only credentials, a writer
 /// killed between a merge's put and its deletes).
-final class DeleteRefusingStore: ObjectStore {
-    let base: MemoryStore
+final class DeleteRefusingStore: ForwardingStore, @unchecked Sendable {
     /// Deletes still allowed before every further one is refused.
     let deletesAllowed = Mutex(Int.max)
-    init(_ base: MemoryStore) { self.base = base }
-    var location: String { base.location }
-    var listsEveryCompletedPut: Bool { true }
-    func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { try await base.put(key, bytes) }
-    func get(_ key: ObjectKey) async throws -> [UInt8] { try await base.get(key) }
-    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] { try await base.get(key, offset: offset, length: length) }
-    func size(_ key: ObjectKey) async throws -> UInt64? { try await base.size(key) }
-    func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { try await base.list(namespace) }
-    func delete(_ key: ObjectKey) async throws {
+    init(_ base: MemoryStore) { super.init(base) }
+    override var listsEveryCompletedPut: Bool { true }
+    override func delete(_ key: ObjectKey) async throws {
         let allowed = deletesAllowed.withLock { n -> Bool in
             guard n > 0 else { return false }
             n -= 1; return true

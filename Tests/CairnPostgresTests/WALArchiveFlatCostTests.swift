@@ -8,22 +8,20 @@ import XCTest
 @testable import CairnPostgres
 
 /// Counts the requests a store receives, by kind (`GET`, `LIST`, `PUT`, `DELETE`, `HEAD`).
-final class RequestCountingStore: ObjectStore {
-    let base: any ObjectStore
+final class RequestCountingStore: ForwardingStore, @unchecked Sendable {
     private let counts = Mutex<[String: Int]>([:])
-    init(_ base: any ObjectStore) { self.base = base }
-    var location: String { base.location }
-    var listsEveryCompletedPut: Bool { base.listsEveryCompletedPut }
     private func count(_ kind: String) { counts.withLock { $0[kind, default: 0] += 1 } }
-    func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { count("PUT"); try await base.put(key, bytes) }
-    func get(_ key: ObjectKey) async throws -> [UInt8] { count("GET"); return try await base.get(key) }
-    func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
-        count("GET"); return try await base.get(key, offset: offset, length: length)
+    override func put(_ key: ObjectKey, _ bytes: [UInt8]) async throws { count("PUT"); try await super.put(key, bytes) }
+    override func get(_ key: ObjectKey) async throws -> [UInt8] { count("GET"); return try await super.get(key) }
+    override func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
+        count("GET"); return try await super.get(key, offset: offset, length: length)
     }
-    func size(_ key: ObjectKey) async throws -> UInt64? { count("HEAD"); return try await base.size(key) }
-    func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead { count("GET"); return try await base.readWhole(key, limit: limit) }
-    func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { count("LIST"); return try await base.list(namespace) }
-    func delete(_ key: ObjectKey) async throws { count("DELETE"); try await base.delete(key) }
+    override func size(_ key: ObjectKey) async throws -> UInt64? { count("HEAD"); return try await super.size(key) }
+    override func readWhole(_ key: ObjectKey, limit: UInt64) async throws -> BoundedRead {
+        count("GET"); return try await super.readWhole(key, limit: limit)
+    }
+    override func list(_ namespace: ObjectNamespace) async throws -> [ObjectKey] { count("LIST"); return try await super.list(namespace) }
+    override func delete(_ key: ObjectKey) async throws { count("DELETE"); try await super.delete(key) }
 
     /// The counts since the last call, and starts again from zero.
     func take() -> [String: Int] { counts.withLock { c in defer { c = [:] }; return c } }

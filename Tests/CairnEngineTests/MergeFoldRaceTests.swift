@@ -31,13 +31,8 @@ final class MergeFoldRaceTests: XCTestCase {
     /// Every pack in the store is named by an index object in the store, and every snapshot restores.
     private func assertEverythingNamed(_ mem: MemoryStore, _ data: [String: [UInt8]], _ what: String) async throws {
         let fresh = try await MetadataCompactionTests.open(mem)
-        var named = Set<String>()
-        try await fresh.readIndexObjects { _, read in
-            guard case .delta(let delta, _) = read else { return XCTFail("\(what): an index object cannot be read") }
-            for p in delta.packs { named.insert(p.id.hex) }
-        }
-        let stored = Set(try await mem.list(.data).map(\.name))
-        XCTAssertEqual(stored.subtracting(named), [], "\(what): packs named by no index object")
+        let unnamed = try await packsNamedByNoIndexObject(fresh, in: mem)
+        XCTAssertEqual(unnamed, [], "\(what): packs named by no index object")
         try await fresh.sync()
         for (id, bytes) in data {
             let back = try await restoreStream(fresh, id)

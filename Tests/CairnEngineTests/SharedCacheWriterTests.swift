@@ -54,13 +54,8 @@ final class SharedCacheWriterTests: XCTestCase {
             try await saver.finish()
 
             // Every pack in the store is named by an index object in the store.
-            var named = Set<String>()
-            try await repo.readIndexObjects { _, read in
-                guard case .delta(let delta, _) = read else { return XCTFail("an index object cannot be read") }
-                for p in delta.packs { named.insert(p.id.hex) }
-            }
-            let all = Set(try await mem.list(.data).map(\.name))
-            XCTAssertEqual(all.subtracting(named), [], "\(change): packs the writer stored that no index object names")
+            let unnamed = try await packsNamedByNoIndexObject(repo, in: mem)
+            XCTAssertEqual(unnamed, [], "\(change): packs the writer stored that no index object names")
             // And a new machine finds every blob the writer stored.
             let fresh = try await MetadataCompactionTests.open(mem)
             try await fresh.sync()

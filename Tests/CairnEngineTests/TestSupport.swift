@@ -74,3 +74,14 @@ struct StoreIndexSnapshot {
 
     func dataLocation(_ id: ChunkID) -> BlobLocation? { blobs[StoreIndexView.BlobKey(id: id, type: .data)] }
 }
+
+/// The packs in `store` that no index object in it names (read through `repo`'s keys): what
+/// scrub reports as index damage, and what writers sharing a cache once left behind.
+func packsNamedByNoIndexObject(_ repo: Repository, in store: any ObjectStore) async throws -> Set<String> {
+    var named = Set<String>()
+    try await repo.readIndexObjects { key, read in
+        guard case .delta(let delta, _) = read else { throw CairnError.other("index object \(key.name.prefix(12)) cannot be read") }
+        for p in delta.packs { named.insert(p.id.hex) }
+    }
+    return Set(try await store.list(.data).map(\.name)).subtracting(named)
+}

@@ -159,8 +159,7 @@ public struct MetadataCompactor: Sendable {
         // one of its inputs (it names the same packs when the other inputs add none) and delete it
         // relying on that input, which this merge has just deleted relying on it. Whichever of the
         // two looks last sees the other's delete; here that puts the merged object back.
-        if try await repo.store.size(key) == nil {
-            try await repo.store.put(key, sealed)
+        if try await putBackIfGone(key, as: key, sealed) {
             try repo.index.markIndexed(packs, indexObject: name, size: sealed.count)
         }
         try repo.index.forgetIndexObjects(merged)
@@ -185,31 +184,48 @@ public struct MetadataCompactor: Sendable {
                 let members = try repo.index.indexObjectMembers(name)
                 if !members.isEmpty { byMembers[members, default: []].append(name) }
             }
-            // The first name of each set of copies stays (names were added in order).
-            var folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])] = []
-            for names in byMembers.values where names.count >= 2 {
-                let copies = try await storedCopies(of: names[0], among: Array(names.dropFirst()))
-                if !copies.isEmpty { folds.append((names[0], copies)) }
-            }
-            guard !folds.isEmpty else { continue }
-            let copies = folds.flatMap { $0.copies.map(\.name) }.sorted()
-            for name in copies { try await deleteMerged(ObjectKey(.index, name)) }
-            try await putBackIfKeptIsGone(folds, namespace: .index)
-            try repo.index.forgetIndexObjects(copies)
-            return copies.count
+            let folded = try await deleteVerifiedCopies(byMembers.values, namespace: .index,
+                                                        verify: { try await storedCopies(of: $0, among: $1) },
+                                                        forget: { try repo.index.forgetIndexObjects($0) })
+            if let folded { return folded }
         }
         return nil
     }
 
-    /// After a fold deleted copies relying on the one kept: a kept object gone meanwhile was
-    /// deleted by another writer's merge relying on one of these copies (its merged object,
-    /// naming the same packs or holding the same snapshots as its input); whichever of the two
-    /// looks last sees the other's delete, and here one copy is stored again.
-    private func putBackIfKeptIsGone(_ folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])], namespace: ObjectNamespace) async throws {
-        for fold in folds where try await repo.store.size(ObjectKey(namespace, fold.kept)) == nil {
-            guard let copy = fold.copies.first else { continue }
-            try await repo.store.put(ObjectKey(namespace, copy.name), copy.bytes)
+    /// The deletes of a fold of either kind, in the order its safety needs. Each of `sets` holds
+    /// names the cache takes for copies, the first kept (names were added in order); `verify`
+    /// returns those of the others the store shows to be copies of it, with their bytes. The
+    /// verified copies are deleted, a kept object gone meanwhile is stored again from one of them,
+    /// and then `forget` drops the copies from the cache. Returns how many went, nil when none.
+    private func deleteVerifiedCopies(_ sets: some Sequence<[String]>, namespace: ObjectNamespace,
+                                      verify: (_ kept: String, _ candidates: [String]) async throws -> [(name: String, bytes: [UInt8])],
+                                      forget: ([String]) throws -> Void) async throws -> Int? {
+        var folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])] = []
+        for names in sets where names.count >= 2 {
+            let copies = try await verify(names[0], Array(names.dropFirst()))
+            if !copies.isEmpty { folds.append((names[0], copies)) }
         }
+        guard !folds.isEmpty else { return nil }
+        let copies = folds.flatMap { $0.copies.map(\.name) }.sorted()
+        for name in copies { try await deleteMerged(ObjectKey(namespace, name)) }
+        // A kept object gone now was deleted by another writer's merge relying on one of these
+        // copies (its merged object, naming the same packs or holding the same snapshots as its
+        // input); whichever of the two looks last sees the other's delete: here one copy goes back.
+        for fold in folds {
+            guard let copy = fold.copies.first else { continue }
+            try await putBackIfGone(ObjectKey(namespace, fold.kept), as: ObjectKey(namespace, copy.name), copy.bytes)
+        }
+        try forget(copies)
+        return copies.count
+    }
+
+    /// Stores `bytes` under `key` when the object `relied` is gone from the store (a merge or a
+    /// fold relied on it while deleting what it replaces); returns whether it did.
+    @discardableResult
+    private func putBackIfGone(_ relied: ObjectKey, as key: ObjectKey, _ bytes: [UInt8]) async throws -> Bool {
+        guard try await repo.store.size(relied) == nil else { return false }
+        try await repo.store.put(key, bytes)
+        return true
     }
 
     /// Those of `candidates` whose index delta in the store names exactly the packs that `kept`'s
@@ -241,7 +257,7 @@ public struct MetadataCompactor: Sendable {
         let (name, sealed) = try await repo.storeCatalogue(catalogue, rows: rows)
         for n in pick where n != name { try await deleteMerged(ObjectKey(.snapshots, n)) }
         // Gone meanwhile: another writer's fold took it for a copy of one of its inputs (as for index objects).
-        if try await repo.store.size(ObjectKey(.snapshots, name)) == nil { try await repo.store.put(ObjectKey(.snapshots, name), sealed) }
+        try await putBackIfGone(ObjectKey(.snapshots, name), as: ObjectKey(.snapshots, name), sealed)
         try repo.index.removeSnapshotObjects(pick.filter { $0 != name })
         return pick.count
     }
@@ -270,18 +286,10 @@ public struct MetadataCompactor: Sendable {
             for name in group.map(\.name).sorted() {
                 byMembers[Set(try repo.index.snapshotRows(inObject: name).map(\.id)), default: []].append(name)
             }
-            // The first name of each set of copies stays (names were added in order).
-            var folds: [(kept: String, copies: [(name: String, bytes: [UInt8])])] = []
-            for names in byMembers.values where names.count >= 2 {
-                let copies = try await storedCatalogueCopies(of: names[0], among: Array(names.dropFirst()))
-                if !copies.isEmpty { folds.append((names[0], copies)) }
-            }
-            guard !folds.isEmpty else { continue }
-            let copies = folds.flatMap { $0.copies.map(\.name) }.sorted()
-            for name in copies { try await deleteMerged(ObjectKey(.snapshots, name)) }
-            try await putBackIfKeptIsGone(folds, namespace: .snapshots)
-            try repo.index.removeSnapshotObjects(copies)
-            return copies.count
+            let folded = try await deleteVerifiedCopies(byMembers.values, namespace: .snapshots,
+                                                        verify: { try await storedCatalogueCopies(of: $0, among: $1) },
+                                                        forget: { try repo.index.removeSnapshotObjects($0) })
+            if let folded { return folded }
         }
         return nil
     }

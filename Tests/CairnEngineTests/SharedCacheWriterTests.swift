@@ -65,4 +65,33 @@ final class SharedCacheWriterTests: XCTestCase {
             }
         }
     }
+
+    /// Packs a caller stores itself and hands over with `recordStoredPacks` (a copy's whole
+    /// packs between local stores) are named from the saver's own record too: the cache emptied
+    /// by another process between their recording and the checkpoint does not leave them unnamed.
+    func testPacksRecordedByTheCallerAreNamedWhateverTheSharedCacheSays() async throws {
+        let mem = MemoryStore()
+        let repo = try await MetadataCompactionTests.make(mem)
+        let other = try RepositoryIndex(path: repo.index.path)
+        // Packs in the store, made by a saver that never names them (as a copy stages its packs).
+        let stager = BlobSaver(repo: repo)
+        for i in 0..<12 {
+            let plain = pseudoRandomBytes(16 << 10, seed: UInt64(i) &+ 300)
+            let id = SHA256.id(plain)
+            XCTAssertTrue(try stager.claim(id, type: .data))
+            try await stager.add(sealed: try repo.codec.seal(plain, type: .data, id: id), type: .data, id: id, rawLength: plain.count)
+        }
+        try await stager.waitForUploads()
+        let packs = try repo.index.unindexedPacks()
+        XCTAssertGreaterThanOrEqual(packs.count, 2)
+        try other.reset()
+
+        let saver = BlobSaver(repo: repo)
+        for pack in packs { saver.reserve(pack) }
+        try saver.recordStoredPacks(packs)
+        try other.reset()
+        try await saver.checkpoint()
+        let unnamed = try await packsNamedByNoIndexObject(repo, in: mem)
+        XCTAssertEqual(unnamed, [], "packs recorded by the caller that no index object names")
+    }
 }

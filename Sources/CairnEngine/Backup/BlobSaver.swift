@@ -78,22 +78,15 @@ public final class BlobSaver: @unchecked Sendable {
     /// Claims every blob of a pack the caller stores itself (a copy's whole
     /// packs between local stores, `LocalPackCopier`), before it is stored.
     public func reserve(_ pack: IndexedPack) {
-        pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
-        stats.withLock {
-            for e in pack.entries {
-                $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
-                if e.type == .data { $0.newDataRawBytes += UInt64(e.rawLength) }
-            }
-        }
+        claimEntries(of: pack)
+        countNewBlobs(of: pack)
     }
 
     /// Records packs the caller stored itself (each durable and in place),
     /// all in one transaction, and releases their claims; the next checkpoint
-    /// names them in an index delta.
+    /// names them in an index delta, from this saver's own record as for its own packs.
     public func recordStoredPacks(_ packs: [IndexedPack]) throws {
-        try repo.index.addPacks(packs, indexed: false)
-        pending.withLock { set in for p in packs { for e in p.entries { set.remove(Key(id: e.id, type: e.type)) } } }
-        stats.withLock { for p in packs { $0.packsWritten += 1; $0.packBytes += p.size } }
+        try recordDurable(packs, features: [])
     }
 
     /// Counts `n` packs recorded with `recordStoredPacks` towards the periodic checkpoint.
@@ -150,15 +143,23 @@ public final class BlobSaver: @unchecked Sendable {
     /// claims its blobs, uploads it beside the packs this saver assembles (at
     /// most two in flight) and records it once it is durable, like its own.
     public func addFinishedPack(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
-        pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
+        claimEntries(of: pack)
         try await writer.storeFinished(bytes, pack)
+        countNewBlobs(of: pack)
+        try await packHandedOver()
+    }
+
+    private func claimEntries(of pack: IndexedPack) {
+        pending.withLock { set in for e in pack.entries { set.insert(Key(id: e.id, type: e.type)) } }
+    }
+
+    private func countNewBlobs(of pack: IndexedPack) {
         stats.withLock {
             for e in pack.entries {
                 $0.newBlobs += 1; $0.newRawBytes += UInt64(e.rawLength)
                 if e.type == .data { $0.newDataRawBytes += UInt64(e.rawLength) }
             }
         }
-        try await packHandedOver()
     }
 
     /// Waits until every pack handed over so far is stored and recorded (no index delta is written).
@@ -168,11 +169,17 @@ public final class BlobSaver: @unchecked Sendable {
 
     /// Only once a pack is durable is it recorded; then its claims are released.
     private func recordStored(_ pack: IndexedPack, features: [PackWriter.Features]) throws {
-        unnamed.withLock { $0.append(pack) }
-        try repo.index.addPacks([pack], indexed: false)
+        try recordDurable([pack], features: features)
+    }
+
+    /// The one way a durable pack is recorded, whoever stored it: kept in this saver's own
+    /// record until a checkpoint names it, added to the cache, its claims released.
+    private func recordDurable(_ packs: [IndexedPack], features: [PackWriter.Features]) throws {
+        unnamed.withLock { $0.append(contentsOf: packs) }
+        try repo.index.addPacks(packs, indexed: false)
         try repo.index.addFeatures(features)
-        pending.withLock { set in for e in pack.entries { set.remove(Key(id: e.id, type: e.type)) } }
-        stats.withLock { $0.packsWritten += 1; $0.packBytes += pack.size }
+        pending.withLock { set in for p in packs { for e in p.entries { set.remove(Key(id: e.id, type: e.type)) } } }
+        stats.withLock { for p in packs { $0.packsWritten += 1; $0.packBytes += p.size } }
     }
 
     /// Waits for uploads and writes an index delta naming every pack this saver

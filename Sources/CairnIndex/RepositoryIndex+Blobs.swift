@@ -115,17 +115,21 @@ extension RepositoryIndex {
         return pid
     }
 
+    /// The pid of pack `id`'s row, marked indexed when `indexed`; nil when the cache has no row for it.
+    static func existingPack(_ id: PackID, indexed: Bool, in d: SQLiteDatabase) throws -> Int64? {
+        let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, id: id)
+        defer { find.reset() }
+        guard try find.step() else { return nil }
+        let pid = find.int(0)
+        let wasIndexed = find.int(1) != 0
+        find.reset()
+        if indexed && !wasIndexed { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE pid=?").bind(1, pid).run() }
+        return pid
+    }
+
     /// The `packs` row of `p` (added, or marked indexed when `indexed`); returns its pid.
     static func insertPack(_ p: IndexedPack, indexed: Bool, into d: SQLiteDatabase) throws -> Int64 {
-        let find = try d.statement("SELECT pid, indexed FROM packs WHERE id=?").bind(1, id: p.id)
-        if try find.step() {
-            let pid = find.int(0)
-            let wasIndexed = find.int(1) != 0
-            find.reset()
-            if indexed && !wasIndexed { try d.statement("UPDATE packs SET indexed=1, entries=NULL WHERE pid=?").bind(1, pid).run() }
-            return pid
-        }
-        find.reset()
+        if let pid = try existingPack(p.id, indexed: indexed, in: d) { return pid }
         // A pack no index object names yet keeps its own entry list: the blobs
         // table holds one location per blob, so it cannot say what this pack holds.
         let stmt = try d.statement("INSERT INTO packs(id,type,size,indexed,entries) VALUES(?,?,?,?,?)")
@@ -184,12 +188,9 @@ extension RepositoryIndex {
     public func markIndexed(_ packs: [IndexedPack], indexObject: String, size: Int = 0) throws {
         try withDatabase { d in
             try d.transaction {
-                let find = try d.statement("SELECT 1 FROM packs WHERE id=?")
                 for p in packs {
-                    find.reset()
-                    let known = try find.bind(1, id: p.id).step()
-                    find.reset()
-                    let pid = known ? try Self.insertPack(p, indexed: true, into: d) : try Self.insert(p, indexed: true, into: d)
+                    // One look-up of the row in the usual case; a row gone meanwhile is added whole.
+                    let pid = try Self.existingPack(p.id, indexed: true, in: d) ?? Self.insert(p, indexed: true, into: d)
                     try d.statement("INSERT OR IGNORE INTO index_members(object,pid) VALUES(?,?)").bind(1, indexObject).bind(2, pid).run()
                 }
                 try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, indexObject).bind(2, Int64(size)).run()

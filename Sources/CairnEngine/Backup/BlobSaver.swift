@@ -91,8 +91,7 @@ public final class BlobSaver: @unchecked Sendable {
 
     /// Counts `n` packs recorded with `recordStoredPacks` towards the periodic checkpoint.
     public func packsStoredElsewhere(_ n: Int) async throws {
-        packsSinceCheckpoint += n - 1
-        try await packHandedOver()
+        try await packsHandedOver(n)
     }
 
     /// Appends a sealed blob that was claimed; its pack is stored when full.
@@ -105,7 +104,7 @@ public final class BlobSaver: @unchecked Sendable {
             $0.newBlobs += 1; $0.newRawBytes += UInt64(rawLength)
             if type == .data { $0.newDataRawBytes += UInt64(rawLength) }
         }
-        if finished { try await packHandedOver() }
+        if finished { try await packsHandedOver() }
     }
 
     /// Stores a metadata blob (tree or list) unless the repository has it.
@@ -131,8 +130,8 @@ public final class BlobSaver: @unchecked Sendable {
     }
 
     /// Checkpoints after `checkpointPacks` packs or `checkpointSeconds`, whichever comes first.
-    private func packHandedOver() async throws {
-        packsSinceCheckpoint += 1
+    private func packsHandedOver(_ n: Int = 1) async throws {
+        packsSinceCheckpoint += n
         if packsSinceCheckpoint >= checkpointPacks || Clock.monotonic() - lastCheckpoint >= checkpointSeconds {
             try await checkpoint()
         }
@@ -146,7 +145,7 @@ public final class BlobSaver: @unchecked Sendable {
         claimEntries(of: pack)
         try await writer.storeFinished(bytes, pack)
         countNewBlobs(of: pack)
-        try await packHandedOver()
+        try await packsHandedOver()
     }
 
     private func claimEntries(of pack: IndexedPack) {

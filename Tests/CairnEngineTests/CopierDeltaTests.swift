@@ -17,7 +17,7 @@ final class CopierDeltaTests: XCTestCase {
         options.chunkerSeed = source.chunkerSeed
         options.profiles = source.config.profiles
         return try await Repository.create(store: store, passphrase: Array("replica".utf8),
-                                           cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)", options: options)
+                                           cacheBase: TestCacheDirectory.make(), options: options)
     }
 
     private func storedBytes(_ store: MemoryStore) async throws -> UInt64 {
@@ -58,7 +58,7 @@ final class CopierDeltaTests: XCTestCase {
 
         // A fresh machine restores every snapshot from the replica byte for byte, and a read-data scrub is clean.
         let fresh = try await Repository.open(store: replicaStore, passphrase: Array("replica".utf8),
-                                              cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                              cacheBase: TestCacheDirectory.make())
         for (day, record) in try fresh.snapshots().sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
             let back = try await restoreStream(fresh, record.id.hex)
             XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the replica")

@@ -23,7 +23,7 @@ final class CopierWholePackTests: XCTestCase {
             options.chunkerSeed = source.chunkerSeed
         }
         return try await Repository.create(store: store, passphrase: Array("replica".utf8),
-                                           cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)", options: options)
+                                           cacheBase: TestCacheDirectory.make(), options: options)
     }
 
     private func packs(_ store: MemoryStore) async throws -> [String: [UInt8]] {
@@ -68,7 +68,7 @@ final class CopierWholePackTests: XCTestCase {
 
         // A new machine opens the replica with its own passphrase, restores every day and scrubs it clean.
         let fresh = try await Repository.open(store: replicaStore, passphrase: Array("replica".utf8),
-                                              cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                              cacheBase: TestCacheDirectory.make())
         for (day, record) in try fresh.snapshots(name: "pg").sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }).enumerated() {
             let back = try await restoreStream(fresh, record.id.hex)
             XCTAssertTrue(back == dumpLikeStream(day: day), "day \(day) restores from the replica")

@@ -29,7 +29,7 @@ final class CopyProgressTests: XCTestCase {
         options.chunkerSeed = source.repo.chunkerSeed
         options.profiles = source.repo.config.profiles
         let replica = try await Repository.create(store: MemoryStore(), passphrase: Array("replica".utf8),
-                                                  cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)", options: options)
+                                                  cacheBase: TestCacheDirectory.make(), options: options)
         let byID = try Copier(source: source.repo, destination: replica)
         XCTAssertTrue(byID.sameChunker)
         _ = try await byID.copy(try source.repo.snapshots())

@@ -140,7 +140,7 @@ final class IndexMemoryTests: XCTestCase {
         options.profiles = source.repo.config.profiles
         let replicaStore = MemoryStore()
         let replica = try await Repository.create(store: replicaStore, passphrase: Array("replica".utf8),
-                                                  cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)", options: options)
+                                                  cacheBase: TestCacheDirectory.make(), options: options)
         let copier = try Copier(source: source.repo, destination: replica)
         XCTAssertTrue(copier.sameChunker)
         let report = try await copier.copy(try source.repo.snapshots())
@@ -154,7 +154,7 @@ final class IndexMemoryTests: XCTestCase {
         XCTAssertLessThanOrEqual(report.mostBlobsHeld, bound, "copy held \(report.mostBlobsHeld) blob ids at once for \(blobs) blobs")
 
         let fresh = try await Repository.open(store: replicaStore, passphrase: Array("replica".utf8),
-                                              cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                              cacheBase: TestCacheDirectory.make())
         var scrubOptions = ScrubOptions(); scrubOptions.readData = true
         let scrub = try await Checker(repo: fresh, options: scrubOptions).run()
         XCTAssertTrue(scrub.isClean, "\(scrub.blobProblems.prefix(3))")

@@ -39,7 +39,7 @@ final class MetadataCompactionTests: XCTestCase {
         return try await Repository.create(store: store, passphrase: TestRepository.passphrase, cacheBase: Self.newCache(), options: options)
     }
 
-    static func newCache() -> String { NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)" }
+    static func newCache() -> String { TestCacheDirectory.make() }
 
     static func open(_ store: any ObjectStore) async throws -> Repository {
         try await Repository.open(store: store, passphrase: TestRepository.passphrase, cacheBase: newCache())

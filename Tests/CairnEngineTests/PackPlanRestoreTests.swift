@@ -83,7 +83,7 @@ final class PackPlanRestoreTests: XCTestCase {
         // A new machine: a fresh cache; the trees are read (and cached) first, then every pack read is counted.
         let counting = PackReadCountingStore(t.store)
         let repo = try await Repository.open(store: counting, passphrase: TestRepository.passphrase,
-                                             cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                             cacheBase: TestCacheDirectory.make())
         let record = try repo.resolveSnapshot(r.snapshotID)
         let packs = try await dataPacks(repo, root: record.snapshot.root)
         XCTAssertGreaterThanOrEqual(packs.count, 6, "the tree spans several packs")

@@ -41,7 +41,7 @@ struct PruneFixture {
 
     func open(_ store: (any ObjectStore)? = nil) async throws -> Repository {
         try await Repository.open(store: store ?? mem, passphrase: TestRepository.passphrase,
-                                  cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                  cacheBase: TestCacheDirectory.make())
     }
 
     /// A byte-for-byte copy of the store.

@@ -30,7 +30,7 @@ struct DamageFixture {
     /// A fresh open of the store (new cache), as another machine would.
     func open(_ store: (any ObjectStore)? = nil) async throws -> Repository {
         try await Repository.open(store: store ?? mem, passphrase: TestRepository.passphrase,
-                                  cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                  cacheBase: TestCacheDirectory.make())
     }
 
     func scrub(readData: Bool = true) async throws -> ScrubReport {

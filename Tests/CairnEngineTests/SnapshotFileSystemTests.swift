@@ -41,7 +41,7 @@ final class SnapshotFileSystemTests: XCTestCase {
         // A new machine: a fresh cache, every pack byte counted.
         let counting = DataByteCountingStore(t.store)
         let repo = try await Repository.open(store: counting, passphrase: TestRepository.passphrase,
-                                             cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                             cacheBase: TestCacheDirectory.make())
         let records = try repo.snapshots()
         let fs = SnapshotFileSystem(repo: repo, records: records, owner: (1, 2), cacheBytes: 32 << 20)
 

@@ -51,7 +51,7 @@ final class SyncFetchTests: XCTestCase {
 
         let slow = SlowGetStore(t.store)
         let fresh = try await Repository.open(store: slow, passphrase: TestRepository.passphrase,
-                                              cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                              cacheBase: TestCacheDirectory.make())
         XCTAssertGreaterThan(slow.mostInFlight, 4, "index deltas and snapshots are fetched concurrently")
         XCTAssertGreaterThanOrEqual(slow.gets, indexObjects + 40)
         XCTAssertEqual(Set(try fresh.snapshots().map(\.id.hex)), Set(expected.keys))

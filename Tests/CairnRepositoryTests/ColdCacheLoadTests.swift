@@ -95,7 +95,7 @@ final class ColdCacheLoadTests: XCTestCase {
     func testALoadStoppedHalfWayIsCompletedByTheNextOpen() async throws {
         let (t, _, _) = try await makeArchive()
         let objects = try await t.store.list(.snapshots).sorted { $0.name < $1.name }
-        let cacheBase = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
+        let cacheBase = TestCacheDirectory.make()
         defer { try? FileManager.default.removeItem(atPath: cacheBase) }
         do {
             _ = try await Repository.open(store: FailingReadStore(t.store, failing: [objects[3]]), passphrase: TestRepository.passphrase,

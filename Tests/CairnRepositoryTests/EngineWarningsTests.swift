@@ -14,7 +14,7 @@ final class EngineWarningsTests: XCTestCase {
         // A junk key file: skipped with a warning, the repository still opens.
         let junk = Array("not a key file".utf8)
         try await store.put(ObjectKey(.keys, String(repeating: "ab", count: 32)), junk)
-        let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
+        let cache = TestCacheDirectory.make()
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: cache) }
 

@@ -73,7 +73,7 @@ final class PackWriterTests: XCTestCase {
     func testAFailedPutIsNotRecorded() async throws {
         let t = try await TestRepository.make(packSize: 64 << 10)
         let faulty = FaultInjectingStore(t.store, allowPuts: 1)
-        let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
+        let cache = TestCacheDirectory.make()
         let repo = try await Repository.open(store: faulty, passphrase: TestRepository.passphrase, cacheBase: cache)
         let recorded = Recorded()
         let writer = PackWriter(repo: repo) { pack, _ in recorded.packs.withLock { $0.append(pack) } }

@@ -12,7 +12,7 @@ final class PassphraseChangeTests: XCTestCase {
     func open(_ store: any ObjectStore, _ passphrase: String) async -> Result<Repository, Error> {
         do {
             return .success(try await Repository.open(store: store, passphrase: Array(passphrase.utf8),
-                                                      cacheBase: NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"))
+                                                      cacheBase: TestCacheDirectory.make()))
         } catch { return .failure(error) }
     }
 

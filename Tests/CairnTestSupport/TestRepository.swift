@@ -12,7 +12,7 @@ public struct TestRepository: Sendable {
     public static let passphrase = Array("test passphrase".utf8)
 
     public static func make(store: any ObjectStore = MemoryStore(), profiles: [ChunkerProfile]? = nil, packSize: UInt32 = 1 << 20) async throws -> TestRepository {
-        let cache = NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)"
+        let cache = TestCacheDirectory.make()
         var options = Repository.CreateOptions()
         options.scrypt = ScryptParameters(logN: 10, r: 8, p: 1)
         options.packSize = packSize
@@ -24,6 +24,6 @@ public struct TestRepository: Sendable {
     /// Opens the same store again with a fresh (or the given) cache.
     public func reopen(cache: String? = nil) async throws -> Repository {
         try await Repository.open(store: store, passphrase: Self.passphrase,
-                                  cacheBase: cache ?? NSTemporaryDirectory() + "cairn-cache-\(UUID().uuidString)")
+                                  cacheBase: cache ?? TestCacheDirectory.make())
     }
 }

@@ -33,13 +33,19 @@ public struct IndexDelta: Hashable, Sendable {
         var out: [IndexDelta] = [], current: [IndexedPack] = [], bytes = 0
         for p in packs {
             let size = estimatedBytes(p)
-            if !current.isEmpty && bytes + size > maximumBytes {
+            if startsNewPart(packs: current.count, bytes: bytes, adding: size, maximumBytes: maximumBytes) {
                 out.append(IndexDelta(packs: current)); current = []; bytes = 0
             }
             current.append(p); bytes += size
         }
         out.append(IndexDelta(packs: current, supersedes: supersedes))
         return out
+    }
+
+    /// Whether a pack of `size` estimated bytes goes into a new part rather than the one
+    /// holding `packs` packs of `bytes`: the rule `parts` and `IndexDeltaWriter` cut by.
+    public static func startsNewPart(packs: Int, bytes: Int, adding size: Int, maximumBytes: Int = writerTargetBytes) -> Bool {
+        packs > 0 && bytes + size > maximumBytes
     }
 
     /// About what a pack takes in an encoded delta (an upper bound: 85 bytes an entry).

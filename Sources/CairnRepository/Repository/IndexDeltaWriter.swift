@@ -23,7 +23,7 @@ package final class IndexDeltaWriter {
 
     package func add(_ pack: IndexedPack) async throws {
         let size = IndexDelta.estimatedBytes(pack)
-        if !current.isEmpty && bytes + size > IndexDelta.writerTargetBytes {
+        if IndexDelta.startsNewPart(packs: current.count, bytes: bytes, adding: size) {
             try await write(IndexDelta(packs: current))
             current = []; bytes = 0
         }
@@ -40,10 +40,19 @@ package final class IndexDeltaWriter {
 
     private func write(_ delta: IndexDelta) async throws {
         try await beforeWrite?()
+        let (name, sealed) = try await Self.store(delta, in: repo)
+        try afterWrite?(name, delta.packs, sealed.count)
+        written.append(name)
+    }
+
+    /// Seals `delta` and stores it under its name (the SHA-256 of the sealed bytes): the one
+    /// write of an index object, for a writer's parts and for a metadata merge's object
+    /// (`MetadataCompactor`, which keeps the sealed bytes to put them back if another writer's
+    /// fold deletes them).
+    package static func store(_ delta: IndexDelta, in repo: Repository) async throws -> (name: String, sealed: [UInt8]) {
         let sealed = try repo.keys.sealObject(.index, delta.encoded())
         let name = Hex.encode(SHA256.hash(sealed))
         try await repo.store.put(ObjectKey(.index, name), sealed)
-        try afterWrite?(name, delta.packs, sealed.count)
-        written.append(name)
+        return (name, sealed)
     }
 }

@@ -149,10 +149,8 @@ public struct MetadataCompactor: Sendable {
             merged.append(key.name)
         }
         guard merged.count >= 2 else { return 0 }
-        let sealed = try repo.keys.sealObject(.index, IndexDelta(packs: packs, supersedes: merged.compactMap { IndexObjectID(hex: $0) }).encoded())
-        let name = Hex.encode(SHA256.hash(sealed))
+        let (name, sealed) = try await IndexDeltaWriter.store(IndexDelta(packs: packs, supersedes: merged.compactMap { IndexObjectID(hex: $0) }), in: repo)
         let key = ObjectKey(.index, name)
-        try await repo.store.put(key, sealed)
         try repo.index.markIndexed(packs, indexObject: name, size: sealed.count)
         for n in merged { try await deleteMerged(ObjectKey(.index, n)) }
         // The merged object may be gone already: another writer's fold can take it for a copy of

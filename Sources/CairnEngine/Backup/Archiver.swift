@@ -183,14 +183,8 @@ public final class Archiver {
 
     /// The node at `components` below `tree`, when every step is a directory.
     func node(at components: [[UInt8]], in tree: Tree?) async throws -> Node? {
-        guard var tree, !components.isEmpty else { return nil }
-        for (i, c) in components.enumerated() {
-            guard let n = tree.node(named: c) else { return nil }
-            if i == components.count - 1 { return n }
-            guard n.kind == .directory, let sub = n.subtree else { return nil }
-            tree = try await repo.loadTree(sub)
-        }
-        return nil
+        guard let tree, !components.isEmpty else { return nil }
+        return try await TreeWalker.node(at: components, in: tree, load: { [repo] in try await repo.loadTree($0) })
     }
 
     /// Stores the directory at `prefix` (absolute components) holding the

@@ -142,15 +142,8 @@ public struct Repairer {
     }
 
     private func find(_ path: String, in record: SnapshotRecord, repo: Repository) async throws -> Node? {
-        var tree = try await repo.loadTree(record.snapshot.root)
-        let parts = path.split(separator: "/").map { Array($0.utf8) }
-        for (i, part) in parts.enumerated() {
-            guard let node = tree.node(named: part) else { return nil }
-            if i == parts.count - 1 { return node }
-            guard node.kind == .directory, let sub = node.subtree else { return nil }
-            tree = try await repo.loadTree(sub)
-        }
-        return nil
+        let tree = try await repo.loadTree(record.snapshot.root)
+        return try await TreeWalker.node(at: path.split(separator: "/").map { Array($0.utf8) }, in: tree, load: { try await repo.loadTree($0) })
     }
 }
 

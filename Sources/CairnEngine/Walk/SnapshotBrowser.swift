@@ -15,13 +15,6 @@ public struct SnapshotBrowser {
     /// The node at `path` (components below the root), or nil when there is none.
     public func node(at path: [[UInt8]], in record: SnapshotRecord) async throws -> Node? {
         guard !path.isEmpty else { return nil }
-        var tree = try await repo.loadTree(record.snapshot.root)
-        for (i, name) in path.enumerated() {
-            guard let node = tree.node(named: name) else { return nil }
-            if i == path.count - 1 { return node }
-            guard node.kind == .directory, let sub = node.subtree else { return nil }
-            tree = try await repo.loadTree(sub)
-        }
-        return nil
+        return try await TreeWalker.node(at: path, in: try await repo.loadTree(record.snapshot.root), load: { [repo] in try await repo.loadTree($0) })
     }
 }

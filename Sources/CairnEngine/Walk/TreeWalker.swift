@@ -34,6 +34,20 @@ public enum TreeWalker {
         })
     }
 
+    /// The node at `components` below `tree` (every step before the last a directory),
+    /// or nil when there is none: the one path lookup (`ls PATH` and the restore checks
+    /// through `SnapshotBrowser`, a backup's previous node for a path, repair's files).
+    public static func node(at components: [[UInt8]], in tree: Tree, load: (ChunkID) async throws -> Tree) async throws -> Node? {
+        var tree = tree
+        for (i, name) in components.enumerated() {
+            guard let node = tree.node(named: name) else { return nil }
+            if i == components.count - 1 { return node }
+            guard node.kind == .directory, let sub = node.subtree else { return nil }
+            tree = try await load(sub)
+        }
+        return nil
+    }
+
     /// The walk itself, for walks that keep state of their own per directory
     /// (`Level`: the restore's open directory, a rewrite's new nodes). From
     /// `nodes`, the root directory's (its state `root`): `visit` gets each node,

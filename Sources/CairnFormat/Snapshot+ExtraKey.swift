@@ -24,6 +24,14 @@ extension Snapshot {
         /// The cluster's system identifier.
         public static let pgSystemID = ExtraKey("pg-system-id")
     }
+
+    /// The values of `ExtraKey.pgKind` (format-spec §13).
+    public enum PGKind {
+        /// A physical base backup of a cluster (its data directory as a tar stream or tree).
+        public static let base = "base"
+        /// A logical dump of one database (`pg_dump` custom format).
+        public static let dump = "dump"
+    }
 }
 
 extension Dictionary where Key == String, Value == String {

@@ -18,7 +18,7 @@ import Glibc
 public struct BaseBackup {
     /// The `extra` keys of a base backup snapshot.
     public enum Key {
-        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // "base"
+        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // Snapshot.PGKind.base
         public static let systemID = Snapshot.ExtraKey.pgSystemID.rawValue
         public static let timeline = "pg-timeline"
         public static let startLSN = "pg-start-lsn"
@@ -76,7 +76,7 @@ public struct BaseBackup {
         options.tags = tags
         options.fullPaths = false   // the data directory at the root: restored into any PGDATA
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }
-        options.extra = [Key.kind: "base", Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
+        options.extra = [Key.kind: Snapshot.PGKind.base, Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
                          Key.segmentSize: segmentSize, Key.dataDirectory: pgdata, Key.startTime: String(startNanos)]
         let archiveTimeout = self.archiveTimeout
         options.beforeCommit = {

@@ -1,3 +1,4 @@
+import CairnFormat
 import CairnEngine
 import CairnRepository
 
@@ -17,7 +18,7 @@ public struct BaseBackupRecord: Sendable {
     /// Nil unless the snapshot is a complete base backup.
     public init?(_ r: SnapshotRecord) {
         let e = r.snapshot.extra
-        guard e[BaseBackup.Key.kind] == "base", let sys = e[BaseBackup.Key.systemID],
+        guard e[BaseBackup.Key.kind] == Snapshot.PGKind.base, let sys = e[BaseBackup.Key.systemID],
               let tli = e[BaseBackup.Key.timeline].flatMap({ UInt32($0) }),
               let start = e[BaseBackup.Key.startLSN].flatMap({ LSN($0) }), let stop = e[BaseBackup.Key.stopLSN].flatMap({ LSN($0) }),
               let walName = e[BaseBackup.Key.walName] else { return nil }
@@ -29,6 +30,6 @@ public struct BaseBackupRecord: Sendable {
 
     /// The base backups of a repository that rely on WAL name `walName`, oldest first.
     public static func all(in repo: Repository, walName: String) throws -> [BaseBackupRecord] {
-        try repo.snapshots(extra: .pgKind, value: "base").compactMap { BaseBackupRecord($0) }.filter { $0.walName == walName }
+        try repo.snapshots(extra: .pgKind, value: Snapshot.PGKind.base).compactMap { BaseBackupRecord($0) }.filter { $0.walName == walName }
     }
 }

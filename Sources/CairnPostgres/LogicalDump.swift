@@ -12,7 +12,7 @@ import Glibc
 /// `pg_dump` fails leaves no snapshot: the commit waits for its exit status.
 public struct LogicalDump {
     public enum Key {
-        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // "dump"
+        public static let kind = Snapshot.ExtraKey.pgKind.rawValue   // Snapshot.PGKind.dump
         public static let database = Snapshot.ExtraKey.pgDatabase.rawValue
         public static let serverVersion = "pg-server-version"
         public static let seconds = "pg-dump-seconds"
@@ -36,7 +36,7 @@ public struct LogicalDump {
         var options = BackupOptions(name: name)
         options.profile = ChunkerProfileName.dump
         options.tags = tags
-        options.extra = [Key.kind: "dump", Key.database: database, Key.serverVersion: String(version)]
+        options.extra = [Key.kind: Snapshot.PGKind.dump, Key.database: database, Key.serverVersion: String(version)]
         options.beforeCommit = {
             try await child.check()
             return BackupAdditions(extra: [Key.seconds: String(format: "%.3f", Clock.monotonic() - started)])
@@ -57,7 +57,7 @@ public struct LogicalDump {
 
     /// Streams a dump snapshot into `pg_restore` connected to `conninfo`.
     public func restore(snapshot: SnapshotRecord, conninfo: String, create: Bool, arguments: [String]) async throws -> UInt64 {
-        guard snapshot.snapshot.extra[Key.kind] == "dump" || snapshot.snapshot.sourceKind == .stream else {
+        guard snapshot.snapshot.extra[Key.kind] == Snapshot.PGKind.dump || snapshot.snapshot.sourceKind == .stream else {
             throw PostgresError.other("snapshot \(snapshot.id.prefix(8)) is not a pg dump")
         }
         let settings = try ConnectionSettings(conninfo)

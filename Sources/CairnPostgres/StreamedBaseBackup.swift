@@ -63,7 +63,7 @@ public struct StreamedBaseBackup {
         var options = BackupOptions(name: name)
         options.profile = ChunkerProfileName.file
         options.tags = tags
-        options.extra = [BaseBackup.Key.kind: "base", BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
+        options.extra = [BaseBackup.Key.kind: Snapshot.PGKind.base, BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
                          BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: walName,
                          BaseBackup.Key.segmentSize: segmentSize, BaseBackup.Key.startTime: String(startNanos)]
         let archiveTimeout = self.archiveTimeout

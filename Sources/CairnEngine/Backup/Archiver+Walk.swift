@@ -151,7 +151,7 @@ extension Archiver {
         let node = Node(name: Array(f.name.utf8), kind: .file, mode: 0o600, uid: dir.uid, gid: dir.gid, user: dir.user, group: dir.group,
                         mtimeNanos: now, ctimeNanos: now, size: UInt64(f.bytes.count))
         files += 1
-        return Entry(node: node, slot: try await stream(fd: fd, chunker: try repo.chunker(profile: options.profile ?? "file"), path: f.name))
+        return Entry(node: node, slot: try await stream(fd: fd, chunker: try repo.chunker(profile: options.profile ?? ChunkerProfileName.file), path: f.name))
     }
 
     /// Completes file nodes whose chunks are in flight, then stores the tree.

@@ -58,8 +58,8 @@ public final class Archiver {
         self.options = options
         self.progress = progress
         saver = BlobSaver(repo: repo)
-        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "file")
-        chunkerProfile = options.profile ?? "file"
+        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? ChunkerProfileName.file)
+        chunkerProfile = options.profile ?? ChunkerProfileName.file
     }
 
     /// The parallel stage for a chunker profile: delta compression is on by
@@ -96,7 +96,7 @@ public final class Archiver {
             }
             tops.append((BytePath(trimmed), name, st))
         }
-        let chunker = try repo.chunker(profile: options.profile ?? "file")
+        let chunker = try repo.chunker(profile: options.profile ?? ChunkerProfileName.file)
         let parent = try repo.latestSnapshot(name: options.name, sourceKind: .tree)
         var parentRoot: Tree? = nil
         if let parent { parentRoot = try await repo.loadTree(parent.snapshot.root) }
@@ -220,9 +220,9 @@ public final class Archiver {
     /// - Parameter prefix: bytes already read from `fd` (sniffed), which come first.
     public func backup(streamFD fd: Int32, prefix: [UInt8] = [], label: String = "-") async throws -> BackupResult {
         let started = Clock.monotonic()
-        let chunker = try repo.chunker(profile: options.profile ?? "dump")
-        chunkerProfile = options.profile ?? "dump"
-        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? "dump")
+        let chunker = try repo.chunker(profile: options.profile ?? ChunkerProfileName.dump)
+        chunkerProfile = options.profile ?? ChunkerProfileName.dump
+        processor = Self.processor(repo: repo, saver: saver, options: options, profile: options.profile ?? ChunkerProfileName.dump)
         do {
             let slot = try await stream(fd: fd, chunker: chunker, path: label, prefix: prefix)
             var node = Node(name: Array(options.name.utf8), kind: .file, mode: 0o600)

@@ -44,7 +44,7 @@ public final class BackupDryRun {
     }
 
     public func run(paths: [String]) async throws -> Estimate {
-        let chunker = try repo.chunker(profile: options.profile ?? "file")
+        let chunker = try repo.chunker(profile: options.profile ?? ChunkerProfileName.file)
         let parent = try repo.snapshots(name: options.name).filter { $0.snapshot.sourceKind == .tree }.last
         for p in paths {
             var trimmed = p

@@ -30,7 +30,7 @@ struct ChunkProcessor: Sendable {
 
     /// Delta compression is on by default for database dumps and RDB files,
     /// where changes are scattered.
-    static func deltaByDefault(profile: String) -> Bool { ["dump", "rdb"].contains(profile) }
+    static func deltaByDefault(profile: String) -> Bool { [ChunkerProfileName.dump, ChunkerProfileName.rdb].contains(profile) }
 
     /// A processor on every core.
     init(codec: BlobCodec, saver: BlobSaver, delta: Bool) {

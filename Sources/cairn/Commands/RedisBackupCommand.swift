@@ -50,7 +50,7 @@ struct RedisBackupCommand: AsyncParsableCommand {
     @OptionGroup var recording: SnapshotRecordingOptions
 
     @Option(help: "Chunker profile (default: rdb, 2/8/32 KiB, chosen in Docs/chunking.md).")
-    var chunkProfile: String = "rdb"
+    var chunkProfile: String = ChunkerProfileName.rdb
 
     @Flag(help: "Accept an RDB without a checksum (server with rdbchecksum no): its structure is still checked as redis-check-rdb does, but a changed byte inside a value would go unnoticed.")
     var allowNoChecksum = false

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -153,7 +154,7 @@ final class DeltaBaseTests: CLITestCase {
         let timed = Date()
         try ok(["copy", "--to", timing.path])
         let span = max(0.1, Date().timeIntervalSince(timed))
-        var rng = TestRNG(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var rng = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var log: [String] = []
         for destination in [shared, sameKeys, foreign] {
             for round in 0..<3 {

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -186,7 +187,7 @@ final class IndexRebuildTests: CLITestCase {
         let timed = Date()
         try ok(["index", "rebuild", "--read-packs"])
         let span = max(0.05, Date().timeIntervalSince(timed))
-        var rng = TestRNG(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var rng = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var log: [String] = []
         for round in 0..<6 {
             let flags = round % 2 == 0 ? ["--read-packs"] : []

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -104,7 +105,7 @@ final class KeyCommandTests: CLITestCase {
         try ok(["key", "passwd"], env: env(current).merging(["CAIRN_NEW_PASSWORD_FILE": probe]) { $1 })
         let span = Date().timeIntervalSince(started)
         current = probe
-        var rng = TestRNG(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var rng = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var log: [String] = []
         for round in 1...6 {
             let next = try passwordFile("p\(round)", "passphrase \(round)")

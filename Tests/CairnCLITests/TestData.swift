@@ -1,23 +1,10 @@
+import CairnTestSupport
 import Foundation
 
-/// SplitMix64: a small, fast, seedable generator for reproducible test data.
-struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum TestData {
-    /// `count` pseudo-random bytes from `seed`.
+    /// `count` pseudo-random bytes from `seed` (`SplitMix64`, CairnTestSupport).
     static func random(_ count: Int, seed: UInt64) -> Data {
-        var rng = TestRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var d = Data(count: count)
         d.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
             let words = count / 8
@@ -33,7 +20,7 @@ enum TestData {
     static func text(_ count: Int, seed: UInt64) -> Data {
         let words = ["INSERT", "INTO", "accounts", "VALUES", "(42,", "'cairn',", "NULL);", "backup", "chunk",
                      "snapshot", "repository", "the", "of", "a", "--", "restore", "pack", "index"]
-        var rng = TestRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var s = ""
         s.reserveCapacity(count + 64)
         var lineLength = 0

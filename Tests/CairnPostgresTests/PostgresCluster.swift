@@ -1,5 +1,6 @@
 import CairnOps
 import CairnPostgres
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -23,12 +24,7 @@ final class PostgresCluster {
         do {
             return try TemporaryPostgres.binaries(configured: nil)
         } catch {
-            let message = "\(error); install postgresql-15 (scripts/setup.sh)"
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                XCTFail(message, file: file, line: line)
-                throw XCTSkip("failed: \(message)")
-            }
-            throw XCTSkip(message)
+            throw RequiredProgram.missing("\(error); install postgresql-15 (scripts/setup.sh)", file: file, line: line)
         }
     }
 

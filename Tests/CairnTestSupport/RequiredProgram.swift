@@ -9,11 +9,16 @@ import Glibc
 public enum RequiredProgram {
     public static func require(_ path: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         if access(path, X_OK) == 0 { return path }
-        let message = "\(what) not found at \(path); install it (scripts/setup.sh)"
+        throw missing("\(what) not found at \(path); install it (scripts/setup.sh)", file: file, line: line)
+    }
+
+    /// The error to throw when what a test needs is missing (`message` says what and how to
+    /// install it): a skip, after failing the test where `CI=true`.
+    public static func missing(_ message: String, file: StaticString = #filePath, line: UInt = #line) -> XCTSkip {
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             XCTFail(message, file: file, line: line)
-            throw XCTSkip("failed: \(message)")
+            return XCTSkip("failed: \(message)")
         }
-        throw XCTSkip(message)
+        return XCTSkip(message)
     }
 }

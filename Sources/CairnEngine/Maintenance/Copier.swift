@@ -216,14 +216,6 @@ public final class Copier: @unchecked Sendable {
         pendingBytes += Int(location.length)
     }
 
-    /// One read of a pack: contiguous (or nearly) blobs, by their place in `pending`.
-    private struct PackRun: Sendable {
-        let pack: PackID
-        let offset: UInt64
-        let length: Int
-        let blobs: [(id: ChunkID, type: BlobType, location: BlobLocation)]
-    }
-
     /// Reads, verifies and seals again what `pending` holds, a run of each
     /// pack per task, and adds it to the destination.
     private func copyPending(saver: BlobSaver, report: inout Report) async throws {
@@ -241,26 +233,8 @@ public final class Copier: @unchecked Sendable {
                 throw CairnError.damagedBlob(blob: blob.id.hex, pack: blob.location.pack.hex, reason: why)
             }
         }
-        var runs: [PackRun] = []
-        for (pack, blobs) in Dictionary(grouping: batch, by: \.location.pack).sorted(by: { $0.key < $1.key }) {
-            var current: [(id: ChunkID, type: BlobType, location: BlobLocation)] = []
-            var start: UInt64 = 0, end: UInt64 = 0
-            func close() {
-                if !current.isEmpty { runs.append(PackRun(pack: pack, offset: start, length: Int(end - start), blobs: current)) }
-                current = []
-            }
-            for b in blobs.sorted(by: { $0.location.offset < $1.location.offset }) {
-                let (o, e) = (b.location.offset, b.location.offset + UInt64(b.location.length))
-                if current.isEmpty || o > end + Self.readGapBytes || e - start > Self.runBytes {
-                    close()
-                    start = o; end = e
-                } else {
-                    end = max(end, e)
-                }
-                current.append(b)
-            }
-            close()
-        }
+        // Neighbouring blobs of a pack in one read, as the repository's own reads group them.
+        let runs = Repository.coalesce(batch.map { BlobRead(id: $0.id, location: $0.location) }, gap: Self.readGapBytes, limit: Self.runBytes)
         let source = self.source, destination = self.destination
         let workers = max(2, sysconfProcessors()) * 2
         var next = 0
@@ -268,7 +242,7 @@ public final class Copier: @unchecked Sendable {
             func launch() {
                 guard next < runs.count else { return }
                 let run = runs[next]; next += 1
-                group.addTask { try await Self.reseal(run, source: source, destination: destination) }
+                group.addTask { [batch] in try await Self.reseal(run, of: batch, source: source, destination: destination) }
             }
             for _ in 0..<workers { launch() }
             while let done = try await group.next() {
@@ -283,30 +257,19 @@ public final class Copier: @unchecked Sendable {
         }
     }
 
-    /// One run read from the source, each blob proven good (as `readStoredBlob`
-    /// does) and sealed under the destination's keys in its stored encoding.
-    private static func reseal(_ run: PackRun, source: Repository, destination: Repository) async throws -> [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])] {
-        let bytes: [UInt8]
-        do {
-            bytes = try await source.store.get(ObjectKey(.data, run.pack.hex), offset: run.offset, length: run.length)
-        } catch StorageError.notFound {
-            throw CairnError.missingPack(run.pack.hex)
-        }
-        var out: [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])] = []
-        out.reserveCapacity(run.blobs.count)
-        for b in run.blobs {
-            let at = Int(b.location.offset - run.offset)
-            guard at + Int(b.location.length) <= bytes.count else {
-                throw CairnError.damagedBlob(blob: b.id.hex, pack: run.pack.hex, reason: "pack is truncated")
+    /// One run of `batch`'s blobs read from the source, each blob opened (proven good) by the
+    /// repository's read path (`Repository.openBlob`, as `readStoredBlob` does) and sealed under
+    /// the destination's keys in its stored encoding.
+    private static func reseal(_ run: Repository.PackRun, of batch: [PendingBlob], source: Repository, destination: Repository) async throws -> [(id: ChunkID, type: BlobType, sealed: [UInt8], chunk: [UInt8])] {
+        let bytes = try await Repository.read(run, from: source.store)
+        let codec = source.codec
+        return try run.members.map { m in
+            let b = batch[m.item]
+            let (chunk, encoded) = try source.openBlob(BlobRead(id: b.id, location: b.location), in: bytes, at: m.at) {
+                try codec.openKeepingEncoding($0, type: b.type, id: b.id, rawLength: b.location.rawLength)
             }
-            do {
-                let (chunk, encoded) = try source.codec.openKeepingEncoding(Array(bytes[at..<at + Int(b.location.length)]), type: b.type, id: b.id, rawLength: b.location.rawLength)
-                out.append((b.id, b.type, try destination.codec.sealEncoded(encoded, type: b.type, id: b.id, base: nil), chunk))
-            } catch let d as BlobDamage {
-                throw CairnError.damagedBlob(blob: b.id.hex, pack: run.pack.hex, reason: d.reason)
-            }
+            return (b.id, b.type, try destination.codec.sealEncoded(encoded, type: b.type, id: b.id, base: nil), chunk)
         }
-        return out
     }
 
     /// The second pass: the delta blobs, `window` at a time. Each stays a

@@ -198,13 +198,7 @@ extension Repository {
         let runs = Self.coalesce(items)
         let store = self.store
         @Sendable func read(_ run: PackRun) async throws -> [UInt8] {
-            do {
-                return try await store.get(ObjectKey(.data, run.pack.hex), offset: run.start, length: run.length)
-            } catch StorageError.notFound {
-                throw wrap(run.members[0].item, CairnError.missingPack(run.pack.hex))
-            } catch {
-                throw wrap(run.members[0].item, error)
-            }
+            do { return try await Self.read(run, from: store) } catch { throw wrap(run.members[0].item, error) }
         }
         @Sendable func opened(_ m: RunMember, _ buffers: [[UInt8]]) throws -> (Int, T) {
             let item = items[m.item], loc = item.location
@@ -249,18 +243,27 @@ extension Repository {
     }
 
     /// A range of one pack read at once, and the blobs in it.
-    struct PackRun: Sendable {
-        let pack: PackID
-        let start: UInt64
-        var length: Int
-        var members: [RunMember]
+    package struct PackRun: Sendable {
+        package let pack: PackID
+        package let start: UInt64
+        package var length: Int
+        package var members: [RunMember]
     }
 
     /// A blob of a run: its item index, and its offset in the run's bytes.
-    struct RunMember: Sendable {
+    package struct RunMember: Sendable {
         var run = 0
-        let item: Int
-        let at: Int
+        package let item: Int
+        package let at: Int
+    }
+
+    /// The bytes of `run` (one ranged read of its pack); a pack gone from the store is `missingPack`.
+    package static func read(_ run: PackRun, from store: any ObjectStore) async throws -> [UInt8] {
+        do {
+            return try await store.get(ObjectKey(.data, run.pack.hex), offset: run.start, length: run.length)
+        } catch StorageError.notFound {
+            throw CairnError.missingPack(run.pack.hex)
+        }
     }
 
     /// Bytes between two blobs still read through rather than split into
@@ -268,8 +271,9 @@ extension Repository {
     static let runGap: UInt64 = 32 << 10
     static let runLimit: UInt64 = 8 << 20
 
-    /// Groups `items` by pack, in offset order, into runs of neighbouring blobs.
-    static func coalesce(_ items: [BlobRead]) -> [PackRun] {
+    /// Groups `items` by pack, in offset order, into runs of neighbouring blobs: a gap of at most
+    /// `gap` bytes is read through, and a run reads at most `limit` bytes (unless one blob is larger).
+    package static func coalesce(_ items: [BlobRead], gap: UInt64 = runGap, limit: UInt64 = runLimit) -> [PackRun] {
         let order = items.indices.sorted {
             let a = items[$0].location, b = items[$1].location
             return a.pack != b.pack ? a.pack < b.pack : a.offset < b.offset
@@ -280,7 +284,7 @@ extension Repository {
             let end = loc.offset + UInt64(loc.length)
             if var last = runs.popLast() {
                 let lastEnd = last.start + UInt64(last.length)
-                if last.pack == loc.pack, loc.offset <= lastEnd + runGap, max(end, lastEnd) - last.start <= runLimit {
+                if last.pack == loc.pack, loc.offset <= lastEnd + gap, max(end, lastEnd) - last.start <= limit {
                     last.length = Int(max(end, lastEnd) - last.start)
                     last.members.append(RunMember(item: i, at: Int(loc.offset - last.start)))
                     runs.append(last)

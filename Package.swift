@@ -110,7 +110,8 @@ let package = Package(
         // What many test targets share (issue 19; kopia's blobtesting, swift-nio's NIOTestUtils): the cairn
         // binary's location and a runner for it, seeded random bytes, servers a test requires (skip, or fail
         // under CI=true), and the ObjectStore conformance suite every store backend runs.
-        // The moto and redis-server launchers are here, one each; PostgreSQL clusters are CairnOps' TemporaryPostgres.
+        // The moto launcher is here; redis-server and PostgreSQL are started with CairnOps' TemporaryRedis and
+        // TemporaryPostgres (the drills' launchers), wrapped by RedisServer and CairnPostgresTests' PostgresCluster.
         .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnFormat", "CairnRepository", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
                 exclude: ["run_moto.py"]),
 

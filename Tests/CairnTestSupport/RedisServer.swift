@@ -7,50 +7,31 @@ import Glibc
 #endif
 
 /// A real redis-server the test starts on a free loopback port in its own
-/// directory, and stops. Missing redis-server: the test is skipped, or fails
-/// when CI=true (install the Debian package `redis-server`; scripts/setup.sh does).
+/// directory, and stops: CairnOps' `TemporaryRedis` (the one redis-server
+/// launcher, the drills' too) with the settings the tests rely on. Missing
+/// redis-server: the test is skipped, or fails when CI=true (install the
+/// Debian package `redis-server`; scripts/setup.sh does).
 public final class RedisServer: @unchecked Sendable {
     public let dir: URL
     public let port: UInt16
-    private let process: Process
+    private let server: TemporaryRedis
     public let logURL: URL
 
     /// - Parameter config: extra redis.conf lines (e.g. "requirepass …", "dbfilename x.rdb").
     public init(dir: URL, config: [String] = []) throws {
-        guard let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw RequiredProgram.missing("redis-server is not installed (apt-get install redis-server, or scripts/setup.sh)")
-        }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         self.dir = dir
-        port = try Self.freePort()
-        logURL = dir.appendingPathComponent("redis.log")
-        let conf = [
-            "port \(port)", "bind 127.0.0.1", "dir \(dir.path)", "save \"\"", "appendonly no",
-            "logfile \(logURL.path)", "enable-debug-command yes", "repl-diskless-sync-delay 0",
-            "protected-mode yes", "daemonize no",
-        ] + config
-        let confURL = dir.appendingPathComponent("redis.conf")
-        try conf.joined(separator: "\n").appending("\n").write(to: confURL, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [confURL.path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        // Ready when PING answers (or LOADING ends).
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            if let c = try? connect(), let r = try? c.command(["PING"]) {
-                if case .simple = r { return }
-                if case .error(let m) = r, m.hasPrefix("NOAUTH") { return }
-            }
-            guard process.isRunning, Date() < deadline else {
-                let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
-                stop()
-                throw CairnRunner.RunnerError("redis-server did not start on port \(port): \(log.suffix(800))")
-            }
-            usleep(50_000)
+        do {
+            // DEBUG for the tests' forged states; diskless replication without waiting for more replicas;
+            // stopped at once, without waiting for a replica (a backup) to catch up.
+            server = try TemporaryRedis(directory: dir.path, settings: ["enable-debug-command yes", "repl-diskless-sync-delay 0", "shutdown-on-sigterm now"] + config,
+                                        timeout: 20)
+        } catch OpsError.missingProgram(let message) {
+            throw RequiredProgram.missing(message)
         }
+        guard let port = UInt16(exactly: server.port) else { throw CairnRunner.RunnerError("port \(server.port) is no TCP port") }
+        self.port = port
+        logURL = URL(fileURLWithPath: server.log)
     }
 
     deinit { stop() }
@@ -63,12 +44,8 @@ public final class RedisServer: @unchecked Sendable {
         return c
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL) without saving.
-    public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    /// Stops the server (persistence is off: nothing is saved).
+    public func stop() { server.stop() }
 
     public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 

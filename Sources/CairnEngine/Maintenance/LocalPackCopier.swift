@@ -121,13 +121,16 @@ final class LocalPackCopier: @unchecked Sendable {
             if kernelCopies {
                 var inAt = offset, outAt = offset
                 while copied < want {
-                    let n = cairn_copy_file_range(input, &inAt, out, &outAt, want - copied)
-                    if n > 0 { copied += n; continue }
+                    let n: Int
+                    do {
+                        n = try SystemCall.retrying { cairn_copy_file_range(input, &inAt, out, &outAt, want - copied) }
+                    } catch let e as Errno {
+                        guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(e.code) else { throw Self.ioError(name, e.code) }
+                        kernelCopies = false
+                        break
+                    }
                     if n == 0 { return nil }  // shorter than its size: not the pack its name promises
-                    if errno == EINTR { continue }
-                    guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else { throw Self.ioError(name) }
-                    kernelCopies = false
-                    break
+                    copied += n
                 }
             }
             if !kernelCopies {

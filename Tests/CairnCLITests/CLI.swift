@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -73,12 +74,8 @@ enum CLIError: Error, CustomStringConvertible {
     }
 }
 
-/// Where a run's standard input comes from.
-enum Stdin {
-    case none
-    case data(Data)
-    case file(URL)
-}
+/// Where a run's standard input comes from (`.none`, `.data`, `.file`, `.pipe`).
+typealias Stdin = TestProcess.Input
 
 /// Runs the real `cairn` binary with a controlled environment.
 struct CLI {
@@ -91,45 +88,14 @@ struct CLI {
     var launcher: [String] = []
     var defaultTimeout: TimeInterval = 180
 
-    /// Starts `cairn args…`; the caller waits or kills. Output goes to files in `scratch`.
-    /// With `stdoutTo`, standard output goes to that file and is not read back.
+    /// Starts `cairn args…`; the caller waits or kills. Output goes to files in `scratch`
+    /// (`TestProcess`). With `stdoutTo`, standard output goes to that file and is not read back.
     func start(_ args: [String], stdin: Stdin = .none, env: [String: String?] = [:], stdoutTo: URL? = nil) throws -> RunningCLI {
-        let id = UUID().uuidString
-        let outURL = stdoutTo ?? scratch.appendingPathComponent("\(id).out"), errURL = scratch.appendingPathComponent("\(id).err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let p = Process()
-        if launcher.isEmpty {
-            p.executableURL = binary
-            p.arguments = args
-        } else {
-            p.executableURL = URL(fileURLWithPath: launcher[0])
-            p.arguments = Array(launcher.dropFirst()) + [binary.path] + args
-        }
         var e = environment
         for (k, v) in env { e[k] = v }
-        p.environment = e
-        p.currentDirectoryURL = scratch
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = outHandle
-        p.standardError = errHandle
-        var inHandle: FileHandle? = nil
-        switch stdin {
-        case .none:
-            p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        case .data(let d):
-            let inURL = scratch.appendingPathComponent("\(id).in")
-            try d.write(to: inURL)
-            inHandle = try FileHandle(forReadingFrom: inURL)
-            p.standardInput = inHandle
-        case .file(let u):
-            inHandle = try FileHandle(forReadingFrom: u)
-            p.standardInput = inHandle
-        }
-        try p.run()
-        try? outHandle.close(); try? errHandle.close(); try? inHandle?.close()
-        return RunningCLI(process: p, arguments: args, outURL: outURL, errURL: errURL, captureStdout: stdoutTo == nil)
+        let (executable, arguments) = launcher.isEmpty ? (binary.path, args) : (launcher[0], Array(launcher.dropFirst()) + [binary.path] + args)
+        let running = try TestProcess.start(executable, arguments, environment: e, stdin: stdin, scratch: scratch, directory: scratch, stdoutTo: stdoutTo)
+        return RunningCLI(running: running, arguments: args)
     }
 
     /// Runs to completion (or kills after `timeout`).
@@ -143,34 +109,18 @@ struct CLI {
 
 /// A started `cairn` process.
 struct RunningCLI {
-    let process: Process
+    let running: TestProcess.Running
     let arguments: [String]
-    let outURL: URL
-    let errURL: URL
-    let captureStdout: Bool
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    var process: Process { running.process }
+    var pid: Int32 { running.pid }
+    var isRunning: Bool { running.isRunning }
 
-    func kill(_ signal: Int32 = SIGKILL) {
-        if process.isRunning { sendSignal(process.processIdentifier, signal) }
-    }
+    func kill(_ signal: Int32 = SIGKILL) { running.kill(signal) }
 
     func wait(timeout: TimeInterval) -> CLIResult {
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline { timedOut = true; kill(SIGKILL); break }
-            usleep(2_000)
-        }
-        process.waitUntilExit()
-        let out = captureStdout ? (try? Data(contentsOf: outURL)) ?? Data() : Data()
-        let err = (try? Data(contentsOf: errURL)) ?? Data()
-        if captureStdout { try? FileManager.default.removeItem(at: outURL) }
-        try? FileManager.default.removeItem(at: errURL)
-        return CLIResult(arguments: arguments, status: process.terminationStatus,
-                         signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut,
-                         stdout: out, stderr: err)
+        let r = running.wait(timeout: timeout)
+        return CLIResult(arguments: arguments, status: r.status, signaled: r.signaled, timedOut: r.timedOut, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

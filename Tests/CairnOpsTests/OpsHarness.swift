@@ -36,32 +36,14 @@ final class OpsHarness {
     /// Runs cairn with HOME and the cache in the temp dir; `stdin` from a file; as `user` (through runuser) when given.
     @discardableResult
     func run(_ args: [String], env: [String: String] = [:], stdinPath: String? = nil, timeout: Double = 300, user: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: user == nil ? cairn : "/usr/sbin/runuser")
-        p.arguments = user.map { ["-u", $0, "--", cairn] + args } ?? args
         var e = ProcessInfo.processInfo.environment
         for k in e.keys where k.hasPrefix("CAIRN_") && k != "CAIRN_PG_BIN" { e.removeValue(forKey: k) }
         e["HOME"] = dir
         e["CAIRN_CACHE_DIR"] = dir + "/cache"
-        p.environment = e.merging(env) { $1 }
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let id = UUID().uuidString
-        let out = dir + "/\(id).out", err = dir + "/\(id).err"
-        guard FileManager.default.createFile(atPath: out, contents: nil), FileManager.default.createFile(atPath: err, contents: nil) else {
-            throw HarnessError("cannot create \(out) or \(err)")
-        }
-        defer { unlink(out); unlink(err) }
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle(forReadingAtPath: stdinPath ?? "/dev/null")
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        return Result(args: args, status: p.terminationStatus,
-                      out: String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
-                      err: String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))
+        let r = try TestProcess.run(user == nil ? cairn : "/usr/sbin/runuser", user.map { ["-u", $0, "--", cairn] + args } ?? args,
+                                    environment: e.merging(env) { $1 }, stdin: stdinPath.map { .file(URL(fileURLWithPath: $0)) } ?? .none,
+                                    scratch: URL(fileURLWithPath: dir), directory: URL(fileURLWithPath: dir), timeout: timeout)
+        return Result(args: args, status: r.status, out: r.out, err: r.err)
     }
 
     /// Initialises a repository at dir/NAME with the harness passphrase.

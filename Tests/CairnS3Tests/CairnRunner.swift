@@ -2,8 +2,10 @@ import CairnTestSupport
 import Foundation
 import XCTest
 
-/// Runs the real `cairn` binary (next to the test bundle, or $CAIRN_BINARY)
-/// with S3 credentials and the passphrase in its environment, never on its command line.
+/// Runs the real `cairn` binary (next to the test bundle, or $CAIRN_BINARY; through
+/// CairnTestSupport's `TestProcess`) with moto's S3 credentials, the passphrase and a cache
+/// directory in its environment, never on its command line. (CairnTestSupport's `CairnRunner`
+/// keeps a repository of its own in a directory; this one names the repository per command.)
 struct CairnRunner {
     struct Result {
         let status: Int32
@@ -27,26 +29,9 @@ struct CairnRunner {
 
     @discardableResult
     func run(_ args: [String], timeout: TimeInterval = 300) throws -> Result {
-        let p = Process()
-        p.executableURL = try CairnBinary.url()
-        p.arguments = args
-        p.environment = environment
-        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-out-\(UUID().uuidString)")
-        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-err-\(UUID().uuidString)")
-        XCTAssertTrue(FileManager.default.createFile(atPath: outFile.path, contents: nil))
-        XCTAssertTrue(FileManager.default.createFile(atPath: errFile.path, contents: nil))
-        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
-        p.standardOutput = try FileHandle(forWritingTo: outFile)
-        p.standardError = try FileHandle(forWritingTo: errFile)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { MotoServer.stopProcess(p); XCTFail("cairn \(args.joined(separator: " ")) timed out") }
-        while p.isRunning { usleep(10_000) }
-        return Result(status: p.terminationStatus,
-                      out: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
-                      err: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+        let r = try TestProcess.run(try CairnBinary.path(), args, environment: environment, scratch: FileManager.default.temporaryDirectory, timeout: timeout)
+        if r.timedOut { XCTFail("cairn \(args.joined(separator: " ")) timed out") }
+        return Result(status: r.status, out: r.out, err: r.err)
     }
 
     /// Runs and fails the test unless the exit status is `expect`.

@@ -86,19 +86,15 @@ final class CopyCommandTests: XCTestCase {
         try cairn.ok(["init", "--repo", b, "--copy-chunker-from", a, "--pack-size-mib", "2"])
         // Throttled to 2 MiB/s and killed once a pack is up (a fixed delay was too short on a loaded
         // machine): a few packs are stored, no snapshot.
-        let p = Process()
-        p.executableURL = try CairnBinary.url()
-        p.arguments = ["copy", "--repo", a, "--to", b, "--limit-upload", "2048"]
-        p.environment = cairn.environment
-        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try TestProcess.start(try CairnBinary.path(), ["copy", "--repo", a, "--to", b, "--limit-upload", "2048"],
+                                      environment: cairn.environment, scratch: URL(fileURLWithPath: dir))
         let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "r")
         let deadline = Date().addingTimeInterval(300)
         while p.isRunning, Date() < deadline, try await client.listObjects(prefix: "r/data/").isEmpty { usleep(100_000) }
         XCTAssertTrue(p.isRunning, "the throttled copy of 120 MiB ended before the test could stop it")
         usleep(500_000)   // the pack's entry reaches the local index just after the upload
-        kill(p.processIdentifier, SIGKILL)
-        while p.isRunning { usleep(10_000) }
+        p.kill(SIGKILL)
+        _ = p.wait()
         let none = try cairn.ok(["snapshots", "--repo", b, "--json"])
         XCTAssertFalse(none.out.contains("\"t\""), "no snapshot before the copy completes")
         let resumed = try json(try cairn.ok(["copy", "--repo", a, "--to", b, "--json"]))

@@ -44,32 +44,9 @@ public struct CairnRunner {
     /// Runs cairn; standard input from `stdinFile` or /dev/null; standard output to `stdoutFile` when given.
     @discardableResult
     public func run(_ args: [String], env: [String: String] = [:], stdinFile: URL? = nil, stdoutFile: URL? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.environment = environment.merging(env) { $1 }
-        let id = UUID().uuidString
-        let outURL = stdoutFile ?? dir.appendingPathComponent("\(id).out"), errURL = dir.appendingPathComponent("\(id).err")
-        guard FileManager.default.createFile(atPath: outURL.path, contents: nil), FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
-            throw RunnerError("cannot create \(outURL.path) or \(errURL.path)")
-        }
-        let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = outH
-        p.standardError = errH
-        if let stdinFile {
-            guard let h = FileHandle(forReadingAtPath: stdinFile.path) else { throw RunnerError("cannot open \(stdinFile.path) for standard input") }
-            p.standardInput = h
-        } else {
-            p.standardInput = FileHandle.nullDevice
-        }
-        try p.run()
-        p.waitUntilExit()
-        try? outH.close(); try? errH.close()
-        let out = stdoutFile == nil ? (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" : ""
-        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        if stdoutFile == nil { try? FileManager.default.removeItem(at: outURL) }
-        try? FileManager.default.removeItem(at: errURL)
-        return Result(status: p.terminationStatus, out: out, err: err, signaled: p.terminationReason == .uncaughtSignal)
+        let r = try TestProcess.run(binary.path, args, environment: environment.merging(env) { $1 }, stdin: stdinFile.map { .file($0) } ?? .none,
+                                    scratch: dir, stdoutTo: stdoutFile)
+        return Result(status: r.status, out: r.out, err: r.err, signaled: r.signaled)
     }
 
     /// Runs and asserts exit 0 (and throws otherwise, so the test stops there).

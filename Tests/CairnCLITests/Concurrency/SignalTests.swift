@@ -1,4 +1,5 @@
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -59,24 +60,16 @@ final class SignalTests: XCTestCase {
         let big = "\(dir!)/big"
         XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: Data(CairnProcess.bytes(48 << 20, seed: 9))))
         XCTAssertEqual(try CairnProcess.run(["backup", "--stdin", "--name", "big"], env: env, stdin: big).status, 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try CairnProcess.cairnBinary())
-        p.arguments = ["restore", "latest", "--name", "big", "--target", "\(dir!)/out"]
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let pid = p.processIdentifier
+        let p = try TestProcess.start(try CairnProcess.cairnBinary(), ["restore", "latest", "--name", "big", "--target", "\(dir!)/out"],
+                                      environment: ProcessInfo.processInfo.environment.merging(env) { $1 }, scratch: FileManager.default.temporaryDirectory)
         var sawLock = false
         for _ in 0..<20_000 where !sawLock && p.isRunning {
             sawLock = !names("repo/locks").isEmpty
             if !sawLock { usleep(500) }
         }
-        kill(pid, SIGTERM)
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let r = CairnProcess.Run(status: p.terminationStatus, out: "", err: String(decoding: e, as: UTF8.self))
+        p.kill(SIGTERM)
+        let done = p.wait()
+        let r = CairnProcess.Run(status: done.status, out: "", err: done.err)
         XCTAssertTrue(sawLock, "the restore takes the shared lock: \(r.status) \(r.err)")
         XCTAssertTrue(r.status == 143 || r.status == 0, "interrupted (or finished first): \(r.status) \(r.err)")
         if r.status == 143 { XCTAssertTrue(r.err.contains("removed the repository lock"), r.err) }

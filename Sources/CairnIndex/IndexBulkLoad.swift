@@ -30,8 +30,9 @@ import Glibc
 /// only by the last transaction. A process that finds the mark with no live
 /// loader (`RepositoryIndex.repairInterruptedLoad`) forgets every blob
 /// location from index objects and loads the store's again: rows of a load
-/// that was killed are never trusted. Not thread-safe: one owner adds, then
-/// finishes.
+/// that was killed are never trusted. Pack rows another process drops while
+/// the load runs are checked for before the entries naming them go in
+/// (`LoadedPackRows`). Not thread-safe: one owner adds, then finishes.
 public final class IndexBulkLoad {
     /// One whole entry as it waits in the scratch file (raw layout: the file lives only as long as this process).
     struct Row {
@@ -55,6 +56,7 @@ public final class IndexBulkLoad {
     private let directory: String
     private let lock: LoadLock
     private let rows: ScratchFile
+    private var packRows: LoadedPackRows
     private var deltas: ScratchFile?
     private var deltaCount = 0
     /// Per bucket: rows waiting to be written, and the (offset, count) of each run of rows written.
@@ -86,6 +88,7 @@ public final class IndexBulkLoad {
         self.pieceEntries = max(1, pieceEntries)
         lock = try LoadLock(path: index.path + ".load", wait: true)
         rows = try ScratchFile(directory: directory)
+        packRows = try LoadedPackRows(directory: directory, index: index)
         buffers = Array(repeating: [], count: Self.bucketCount)
         runs = Array(repeating: [], count: Self.bucketCount)
         try index.setMeta(RepositoryIndex.bulkLoadKey, "\(getpid())")
@@ -103,6 +106,7 @@ public final class IndexBulkLoad {
                 for p in packs {
                     let pid = try RepositoryIndex.insertPack(p, indexed: indexed, into: d)
                     pids.append(pid)
+                    try packRows.record(pid: pid, id: p.id)
                     if let object {
                         try d.statement("INSERT OR IGNORE INTO index_members(object,pid) VALUES(?,?)").bind(1, object.name).bind(2, pid).run()
                     }
@@ -138,7 +142,8 @@ public final class IndexBulkLoad {
         deltaCount += 1
     }
 
-    /// Inserts every entry, records the index objects as loaded and clears the mark.
+    /// Inserts every entry, records the index objects as loaded (none of them if another process
+    /// dropped a pack row they took meanwhile: the next sync loads them again) and clears the mark.
     public func finish() throws {
         guard !finished else { return }
         finished = true
@@ -166,7 +171,8 @@ public final class IndexBulkLoad {
         try insertDeltas()
         try index.withDatabase { d in
             try d.transaction {
-                for o in objects {
+                try packRows.check(in: d)
+                for o in objects where packRows.stale.isEmpty {
                     try d.statement("INSERT OR IGNORE INTO index_objects(name,size) VALUES(?,?)").bind(1, o.name).bind(2, Int64(o.size)).run()
                 }
                 try d.statement("DELETE FROM meta WHERE key=?").bind(1, RepositoryIndex.bulkLoadKey).run()
@@ -184,8 +190,9 @@ public final class IndexBulkLoad {
         }
         try index.withDatabase { d in
             try d.transaction {
+                try packRows.check(in: d)
                 let s = try d.statement(RepositoryIndex.upsertBlob)
-                for r in buffer {
+                for r in buffer where packRows.stale.isEmpty || !packRows.stale.contains(r.pid) {
                     s.reset()
                     try s.bind(1, id: r.id).bind(2, Int64(r.type)).bind(3, r.pid).bind(4, Int64(r.offset))
                         .bind(5, Int64(r.length)).bind(6, Int64(r.rawLength)).run()
@@ -206,8 +213,9 @@ public final class IndexBulkLoad {
             try deltas.read(at: UInt64(at * stride), count: n * stride, into: UnsafeMutableRawPointer(batch))
             try index.withDatabase { d in
                 try d.transaction {
+                    try packRows.check(in: d)
                     let s = try d.statement(RepositoryIndex.upsertBlob)
-                    for i in 0..<n {
+                    for i in 0..<n where packRows.stale.isEmpty || !packRows.stale.contains(batch[i].row.pid) {
                         let r = batch[i]
                         s.reset()
                         try s.bind(1, id: r.row.id).bind(2, Int64(r.row.type)).bind(3, r.row.pid).bind(4, Int64(r.row.offset))

@@ -276,6 +276,7 @@ extension RepositoryIndex {
                 let n = Int(s.int(0))
                 s.reset()
                 try d.execute("DELETE FROM orphaned_packs")
+                if n > 0 { try Self.notePackDrops(in: d) }
                 return n
             }
         }

@@ -17,12 +17,15 @@ extension RepositoryIndex {
 
     /// `dropBlobLocations` inside a transaction of the caller's.
     static func dropBlobLocations(in d: SQLiteDatabase) throws {
-        try d.execute("""
-            DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
-            DELETE FROM packs WHERE indexed<>0;
-            DELETE FROM index_objects;
-            DELETE FROM index_members;
-            """)
+        try withFastDelete(d) {
+            try d.execute("""
+                DELETE FROM blobs WHERE pid NOT IN (SELECT pid FROM packs WHERE indexed=0);
+                DELETE FROM packs WHERE indexed<>0;
+                DELETE FROM index_objects;
+                DELETE FROM index_members;
+                """)
+        }
+        try notePackDrops(in: d)
     }
 }
 
@@ -44,6 +47,7 @@ extension RepositoryIndex {
                 try d.statement("DELETE FROM blobs WHERE pid IN (SELECT pid FROM packs WHERE id=?)").bind(1, id.bytes).run()
                 try d.statement("DELETE FROM index_members WHERE pid IN (SELECT pid FROM packs WHERE id=?)").bind(1, id.bytes).run()
                 try d.statement("DELETE FROM packs WHERE id=?").bind(1, id.bytes).run()
+                try Self.notePackDrops(in: d)
             }
         }
     }

@@ -145,7 +145,23 @@ public final class RepositoryIndex: Sendable {
     }
 
     private static func emptyTables(in d: SQLiteDatabase) throws {
-        try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;")
+        try withFastDelete(d) { try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;") }
+        try notePackDrops(in: d)
+    }
+
+    /// Runs `body`, bulk deletes inside the caller's transaction, with SQLite's `secure_delete`
+    /// at FAST. Debian's SQLite defaults it to on: every page a delete frees is overwritten with
+    /// zeros, so emptying a table wrote a WAL as large as the table (Docs/performance.md, "index
+    /// rebuild at 100 M blobs"). At FAST a freed page goes to the freelist unwritten; its
+    /// old bytes stay in the file until reused, as anything else the cache holds does (the
+    /// cache is the repository's metadata in plaintext, and is reloaded with the same rows).
+    static func withFastDelete<R>(_ d: SQLiteDatabase, _ body: () throws -> R) throws -> R {
+        let mode = try d.statement("PRAGMA secure_delete")
+        let previous = try mode.step() ? mode.int(0) : 1
+        mode.reset()
+        try d.execute("PRAGMA secure_delete=FAST")
+        defer { try? d.execute("PRAGMA secure_delete=\(previous)") }
+        return try body()
     }
 
     /// Empties every table and records `version` as the schema, unless the cache already says

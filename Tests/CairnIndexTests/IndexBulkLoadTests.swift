@@ -171,6 +171,51 @@ final class IndexBulkLoadTests: XCTestCase {
         for o in objects { try single.addIndexObject(o.name, IndexDelta(packs: o.packs), size: 1) }
         XCTAssertEqual(try contents(other, ids), try contents(single, ids))
     }
+
+    /// A load's entries carry the pack row numbers it took when it added their packs. Another
+    /// process sharing the cache that drops pack rows before the load finishes (a sync after
+    /// another machine's prune) frees those numbers, and SQLite gives them to the next packs
+    /// recorded: the cache must never then place a blob in another pack, nor count as loaded an
+    /// object whose packs it no longer holds (the next sync would never load it again).
+    func testPackRowsDroppedByAnotherProcessBeforeTheLoadFinishesAreNotTrusted() throws {
+        let (objects, ids) = objects()
+        let path = directory + "/index.sqlite"
+        let index = try RepositoryIndex(path: path)
+        let load = try IndexBulkLoad(index: index, directory: directory)
+        for o in objects { try load.add(o.packs, indexed: true, object: (o.name, 1)) }
+
+        let other = try RepositoryIndex(path: path)
+        try other.dropBlobLocations()
+        let packCount = objects.reduce(0) { $0 + $1.packs.count }
+        let intruders = (0..<packCount).map { n in
+            IndexedPack(id: PackID(reinterpreting: ChunkID(words: 9, 9, 9, UInt64(n))), type: .data, size: 100,
+                        entries: [BlobEntry(type: .data, id: ChunkID(words: 7, 7, 7, UInt64(n)), offset: 0, length: 50, rawLength: 50)])
+        }
+        try other.addPacks(intruders, indexed: false)
+        try load.finish()
+
+        let single = try RepositoryIndex(path: directory + "/single.sqlite")
+        for o in objects { try single.addIndexObject(o.name, IndexDelta(packs: o.packs), size: 1) }
+        let got = try index.contents(ids), expected = try single.contents(ids)
+        for (g, e) in zip(got, expected) where g != nil && g != e { XCTFail("a blob placed in the wrong pack: \(g!) instead of \(e.map { "\($0)" } ?? "absent")") }
+        let loaded = Set(try index.indexObjectNames())
+        for o in objects where loaded.contains(o.name) {
+            for p in o.packs {
+                let found = try index.lookup(p.entries.map(\.id), type: .data)
+                for (e, f) in zip(p.entries, found) where e.type == .data && f == nil {
+                    XCTFail("\(o.name) counts as loaded but its blob \(e.id.short) has no location")
+                }
+            }
+        }
+        XCTAssertEqual(try index.unindexedPacks().count, intruders.count, "the other process's packs stay")
+
+        // The objects not counted as loaded load again (as the next sync does): the whole index.
+        let again = try IndexBulkLoad(index: index, directory: directory)
+        for o in objects where !loaded.contains(o.name) { try again.add(o.packs, indexed: true, object: (o.name, 1)) }
+        try again.finish()
+        XCTAssertEqual(try index.contents(ids), expected)
+        XCTAssertEqual(Set(try index.indexObjectNames()), Set(objects.map(\.name)))
+    }
 }
 
 private extension RepositoryIndex {

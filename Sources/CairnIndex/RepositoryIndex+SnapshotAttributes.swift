@@ -70,9 +70,15 @@ extension RepositoryIndex {
         }
     }
 
-    /// How many snapshots `query` selects.
+    /// How many snapshots `query` selects. A key and name alone is one row of `attribute_counts`;
+    /// anything more narrow reads the rows it selects.
     public func snapshotCount(_ query: AttributeQuery) throws -> Int {
         try withDatabase { d in
+            if query.value == nil, query.valueGlob == nil, query.requiring.isEmpty {
+                let c = try d.statement("SELECT n FROM attribute_counts WHERE key=? AND name=?").bind(1, query.key).bind(2, query.name)
+                defer { c.reset() }
+                return try c.step() ? Int(c.int(0)) : 0
+            }
             let (clause, values) = Self.condition(query)
             let s = try d.statement("SELECT count(*) FROM snapshot_attributes a WHERE \(clause)")
             for (i, v) in values.enumerated() { s.bind(Int32(i + 1), v) }

@@ -13,7 +13,10 @@ extension RepositoryIndex {
     /// its 64-character id: a catalogue's rows are added in time order, so
     /// every index but the id's own and the attribute values' grows at its
     /// end, and a cache rebuilt after a disaster writes each page about once
-    /// (Docs/performance.md, "Disaster open").
+    /// (Docs/performance.md, "Disaster open"). `attribute_counts` holds how
+    /// many attribute rows each (key, name) has, kept by every write of
+    /// `snapshot_attributes` in the same transaction: `pg status` counts an
+    /// archive's files without reading one row per file (schema 7).
     static let snapshotSchema = """
         CREATE TABLE IF NOT EXISTS snapshots(sid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
             time INTEGER NOT NULL, host TEXT NOT NULL DEFAULT '', source_kind TEXT NOT NULL DEFAULT '', data BLOB NOT NULL);
@@ -26,6 +29,8 @@ extension RepositoryIndex {
             complete INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS snapshot_members(object TEXT NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY(object, sid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS snapshot_members_sid ON snapshot_members(sid);
+        CREATE TABLE IF NOT EXISTS attribute_counts(key TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY(key, name)) WITHOUT ROWID;
         """
 
     /// The tables of `snapshotSchema` with the column each must have: a cache
@@ -35,9 +40,31 @@ extension RepositoryIndex {
         ("snapshots", "sid"), ("snapshot_attributes", "sid"), ("snapshot_members", "sid"), ("snapshot_objects", "complete"),
     ]
 
-    private static func delete(sid: Int64, in d: SQLiteDatabase) throws {
+    /// Deletes a snapshot's row and its attributes, counting the attributes gone in `removed`.
+    private static func delete(sid: Int64, in d: SQLiteDatabase, removed: inout [AttributeName: Int64]) throws {
         try d.statement("DELETE FROM snapshots WHERE sid=?").bind(1, sid).run()
-        try d.statement("DELETE FROM snapshot_attributes WHERE sid=?").bind(1, sid).run()
+        let s = try d.statement("DELETE FROM snapshot_attributes WHERE sid=? RETURNING key, name").bind(1, sid)
+        while try s.step() { removed[AttributeName(key: s.text(0), name: s.text(1)), default: 0] -= 1 }
+        s.reset()
+    }
+
+    /// Adds `counts` (negative: rows removed) to `attribute_counts`, in the caller's transaction.
+    static func addAttributeCounts(_ counts: [AttributeName: Int64], in d: SQLiteDatabase) throws {
+        let s = try d.statement("""
+            INSERT INTO attribute_counts(key,name,n) VALUES(?,?,?) ON CONFLICT(key,name) DO UPDATE SET n=n+excluded.n
+            """)
+        for (k, n) in counts where n != 0 {
+            s.reset()
+            try s.bind(1, k.key).bind(2, k.name).bind(3, n).run()
+        }
+    }
+
+    /// Counts every attribute row again (a schema-6 cache upgraded in place).
+    static func recountAttributes(in d: SQLiteDatabase) throws {
+        try d.execute("""
+            DELETE FROM attribute_counts;
+            INSERT INTO attribute_counts(key,name,n) SELECT key, name, count(*) FROM snapshot_attributes GROUP BY key, name;
+            """)
     }
 
     /// Records a store object of `snapshots/` and the snapshots it holds, in one transaction.
@@ -49,10 +76,12 @@ extension RepositoryIndex {
             try d.transaction {
                 try d.statement("INSERT OR REPLACE INTO snapshot_objects(name,kind,size,complete) VALUES(?,?,?,?)")
                     .bind(1, object.name).bind(2, object.kind.rawValue).bind(3, object.size).bind(4, object.complete ? 1 : 0).run()
-                let inserter = try SnapshotInserter(d)
+                var inserter = try SnapshotInserter(d)
                 for r in ordered {
-                    try inserter.addMember(object: object.name, sid: try inserter.add(r, in: d))
+                    let sid = try inserter.add(r, in: d)
+                    try inserter.addMember(object: object.name, sid: sid)
                 }
+                try inserter.finish(in: d)
             }
         }
     }
@@ -80,6 +109,7 @@ extension RepositoryIndex {
                     try d.statement("DELETE FROM snapshot_objects WHERE name=?").bind(1, n).run()
                 }
                 var removed: [(id: String, sid: Int64)] = []
+                var attributes: [AttributeName: Int64] = [:]
                 let held = try d.statement("SELECT EXISTS(SELECT 1 FROM snapshot_members WHERE sid=?), (SELECT id FROM snapshots WHERE sid=?)")
                 for sid in candidates {
                     held.reset(); held.bind(1, sid).bind(2, sid)
@@ -87,10 +117,11 @@ extension RepositoryIndex {
                     let stillHeld = held.int(0) != 0, id = held.isNull(1) ? nil : held.text(1)
                     held.reset()
                     if !stillHeld {
-                        try Self.delete(sid: sid, in: d)
+                        try Self.delete(sid: sid, in: d, removed: &attributes)
                         if let id { removed.append((id, sid)) }
                     }
                 }
+                try Self.addAttributeCounts(attributes, in: d)
                 return removed.map(\.id).sorted()
             }
         }
@@ -105,17 +136,19 @@ extension RepositoryIndex {
         try withDatabase { d in
             try d.transaction {
                 let find = try d.statement("SELECT sid FROM snapshots WHERE id=?")
+                var attributes: [AttributeName: Int64] = [:]
                 for id in ids {
                     find.reset(); find.bind(1, id)
                     let sid: Int64? = try find.step() ? find.int(0) : nil
                     find.reset()
                     if let sid {
-                        try Self.delete(sid: sid, in: d)
+                        try Self.delete(sid: sid, in: d, removed: &attributes)
                         try d.statement("DELETE FROM snapshot_members WHERE sid=?").bind(1, sid).run()
                     }
                     // Its own object (a single snapshot) goes with it; a catalogue stays loaded.
                     try d.statement("DELETE FROM snapshot_objects WHERE name=? AND kind=?").bind(1, id).bind(2, SnapshotObjectKind.single.rawValue).run()
                 }
+                try Self.addAttributeCounts(attributes, in: d)
             }
         }
     }

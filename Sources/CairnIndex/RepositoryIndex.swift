@@ -48,7 +48,8 @@ public final class RepositoryIndex: Sendable {
     /// WAL columns and the `kind` column in `snapshots`.
     /// 6: attributes and object members name a snapshot by its row number
     /// (`sid`), not its id (a cold load writes each index in order).
-    public static let schemaVersion = "6"
+    /// 7: `attribute_counts`; a schema-6 cache is upgraded in place (counted once).
+    public static let schemaVersion = "7"
 
     public init(path: String) throws {
         self.path = path
@@ -145,7 +146,7 @@ public final class RepositoryIndex: Sendable {
     }
 
     private static func emptyTables(in d: SQLiteDatabase) throws {
-        try withFastDelete(d) { try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten;") }
+        try withFastDelete(d) { try d.execute("DELETE FROM packs; DELETE FROM blobs; DELETE FROM index_objects; DELETE FROM index_members; DELETE FROM snapshots; DELETE FROM snapshot_attributes; DELETE FROM snapshot_objects; DELETE FROM snapshot_members; DELETE FROM trees; DELETE FROM features; DELETE FROM forget_records; DELETE FROM forgotten; DELETE FROM attribute_counts;") }
         try notePackDrops(in: d)
     }
 
@@ -177,6 +178,11 @@ public final class RepositoryIndex: Sendable {
                 let current = try s.step() ? s.text(0) : nil
                 s.reset()
                 guard current != version else { return false }
+                if current == "6" && version == "7" {
+                    try Self.recountAttributes(in: d)
+                    try d.statement("INSERT OR REPLACE INTO meta(key,value) VALUES('schema',?)").bind(1, version).run()
+                    return false
+                }
                 try Self.emptyTables(in: d)
                 try d.statement("INSERT OR REPLACE INTO meta(key,value) VALUES('schema',?)").bind(1, version).run()
                 return true

@@ -1,9 +1,11 @@
 import CSQLite3
 
 /// The statements that add snapshot rows, prepared once per transaction
-/// (a catalogue holds thousands of rows).
+/// (a catalogue holds thousands of rows), and the attribute rows they added,
+/// counted per key and name until `finish` records them (`attribute_counts`).
 struct SnapshotInserter {
     let snapshot, existing, attribute, member: SQLiteStatement
+    private var added: [AttributeName: Int64] = [:]
 
     init(_ d: SQLiteDatabase) throws {
         // A snapshot's id names its content: a row added again (another object holding the same
@@ -18,7 +20,7 @@ struct SnapshotInserter {
     }
 
     /// Adds `r` (or finds it) and returns its row number.
-    func add(_ r: SnapshotRow, in d: SQLiteDatabase) throws -> Int64 {
+    mutating func add(_ r: SnapshotRow, in d: SQLiteDatabase) throws -> Int64 {
         snapshot.reset()
         snapshot.bind(1, r.id).bind(2, r.name).bind(3, r.timeNanos).bind(4, r.host).bind(5, r.sourceKind).bind(6, r.plaintext)
         try snapshot.run()
@@ -36,8 +38,15 @@ struct SnapshotInserter {
         for (key, value) in r.attributes {
             attribute.reset()
             try attribute.bind(1, key).bind(2, r.name).bind(3, value).bind(4, r.timeNanos).bind(5, sid).run()
+            if sqlite3Changes(d) == 1 { added[AttributeName(key: key, name: r.name), default: 0] += 1 }
         }
         return sid
+    }
+
+    /// Records the attribute rows added, in the caller's transaction.
+    mutating func finish(in d: SQLiteDatabase) throws {
+        try RepositoryIndex.addAttributeCounts(added, in: d)
+        added = [:]
     }
 
     func addMember(object: String, sid: Int64) throws {

@@ -197,16 +197,17 @@ final class IndexBulkLoadTests: XCTestCase {
         let single = try RepositoryIndex(path: directory + "/single.sqlite")
         for o in objects { try single.addIndexObject(o.name, IndexDelta(packs: o.packs), size: 1) }
         let got = try index.contents(ids), expected = try single.contents(ids)
-        for (g, e) in zip(got, expected) where g != nil && g != e { XCTFail("a blob placed in the wrong pack: \(g!) instead of \(e.map { "\($0)" } ?? "absent")") }
+        let misplaced = zip(got, expected).filter { $0.0 != nil && $0.0 != $0.1 }
+        XCTAssertEqual(misplaced.count, 0, "blobs placed in another pack, e.g. \(misplaced.first.map { "\($0.0!) instead of \($0.1.map { "\($0)" } ?? "absent")" } ?? "")")
         let loaded = Set(try index.indexObjectNames())
+        var unlocated: [String] = []
         for o in objects where loaded.contains(o.name) {
             for p in o.packs {
                 let found = try index.lookup(p.entries.map(\.id), type: .data)
-                for (e, f) in zip(p.entries, found) where e.type == .data && f == nil {
-                    XCTFail("\(o.name) counts as loaded but its blob \(e.id.short) has no location")
-                }
+                for (e, f) in zip(p.entries, found) where e.type == .data && f == nil { unlocated.append("\(o.name): \(e.id.short)") }
             }
         }
+        XCTAssertEqual(unlocated, [], "objects counted as loaded whose blobs have no location")
         XCTAssertEqual(try index.unindexedPacks().count, intruders.count, "the other process's packs stay")
 
         // The objects not counted as loaded load again (as the next sync does): the whole index.

@@ -102,6 +102,52 @@ final class SnapshotColdLoadTests: XCTestCase {
         XCTAssertEqual(try index.snapshotObjects(holding: [one.id]), [:])
     }
 
+    /// (key, name) pairs whose `attribute_counts` row differs from the rows `snapshot_attributes` holds.
+    private func miscounted(_ index: RepositoryIndex) throws -> Int {
+        try count(index, """
+            SELECT count(*) FROM (SELECT key, name, count(*) AS c FROM snapshot_attributes GROUP BY key, name) x
+            FULL OUTER JOIN attribute_counts a USING(key, name) WHERE coalesce(x.c, 0) <> coalesce(a.n, 0)
+            """)
+    }
+
+    /// `pg status` counts an archive's files from `attribute_counts` (one row, not one per file): every
+    /// write of attributes keeps it exact, and a schema-6 cache is counted once when opened, in place.
+    func testAttributeCountsFollowEveryWriteAndASchemaSixCacheIsCountedInPlace() throws {
+        let index = try RepositoryIndex(path: path)
+        let files = AttributeQuery(name: "pg-wal", key: "pg-wal-file")
+        let catalogues = [walRows(0, 700), walRows(700, 500)]
+        for (i, rows) in catalogues.enumerated() {
+            try index.addSnapshotObject(LoadedSnapshotObject(name: "cat\(i)", kind: .catalogue, size: 1, snapshots: rows.count), rows: rows)
+        }
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "dup", kind: .catalogue, size: 1, snapshots: 100), rows: Array(catalogues[1].prefix(100)))
+        XCTAssertEqual(try index.snapshotCount(files), 1_200)
+        XCTAssertEqual(try miscounted(index), 0)
+        // A merge re-adds rows read back without attributes; the inputs go.
+        let readBack = try index.snapshotRows(inObject: "cat0")
+        try index.addSnapshotObject(LoadedSnapshotObject(name: "merged", kind: .catalogue, size: 2, snapshots: readBack.count), rows: readBack)
+        XCTAssertEqual(try index.removeSnapshotObjects(["cat0"]), [])
+        XCTAssertEqual(try index.snapshotCount(files), 1_200)
+        // Objects gone and snapshots forgotten: only the rows that go are counted off.
+        XCTAssertEqual(try index.removeSnapshotObjects(["cat1"]).count, 400)
+        try index.removeSnapshots(ids: [catalogues[0][3].id, catalogues[1][5].id, "no-such-id"])
+        XCTAssertEqual(try index.snapshotCount(files), 1_200 - 400 - 2)
+        XCTAssertEqual(try index.snapshotCount(AttributeQuery(name: "pg-wal", key: "pg-wal-file", valueGlob: "*")), 1_200 - 400 - 2)
+        XCTAssertEqual(try index.snapshotCount(AttributeQuery(name: "other", key: "pg-wal-file")), 0)
+        XCTAssertEqual(try miscounted(index), 0)
+
+        // A schema-6 cache (no counts kept) is counted when opened, its rows kept.
+        try index.withDatabase { try $0.execute("DELETE FROM attribute_counts") }
+        try index.setMeta("schema", "6")
+        XCTAssertGreaterThan(try miscounted(index), 0)
+        XCTAssertFalse(try index.resetUnlessSchema("7"), "upgraded in place, not emptied")
+        XCTAssertEqual(try index.meta("schema"), "7")
+        XCTAssertEqual(try miscounted(index), 0)
+        XCTAssertEqual(try index.snapshotCount(files), 1_200 - 400 - 2)
+        try index.reset()
+        XCTAssertEqual(try count(index, "SELECT count(*) FROM attribute_counts"), 0)
+        XCTAssertEqual(try index.snapshotCount(files), 0)
+    }
+
     /// A cache of schema 5 (snapshots named by id in every table) loses its snapshot tables when
     /// opened, so that the reload from the store (`Repository.open` on a schema change) fills tables
     /// of this schema.

@@ -1,0 +1,5 @@
+/// A (key, name) of `snapshot_attributes`: what `attribute_counts` counts.
+struct AttributeName: Hashable {
+    let key: String
+    let name: String
+}

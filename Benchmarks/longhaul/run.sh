@@ -41,6 +41,8 @@
 #   mirror-to-s3.py).
 #   --quick: checkpoints 100 1000 3000, 256 KiB segments (~10 min on 2 busy cores); the full
 #   run (45,000 segments of 16 MiB) takes hours. CAIRN=path/to/cairn skips the release build.
+#   The ratios of issue 16.1 at CPU-time resolution (perf stat, or callgrind's instruction counts,
+#   which the load does not move), re-runnable on a kept directory: ratios.sh (see its --help).
 # Runs on demand, never in CI. Needs python3 with moto[server] (s3) and strace (local counts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

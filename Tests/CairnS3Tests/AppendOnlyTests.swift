@@ -26,7 +26,7 @@ final class AppendOnlyTests: XCTestCase {
         let moto = try MotoServer.start()
         let proxy = try FaultProxy(target: moto.endpoint, fail: 0, drop: 0, corrupt: 0, appendOnly: "cloud")
         defer { proxy.stop() }
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("append")
         let direct = "s3:\(moto.endpoint)/\(bucket)/cloud"        // the maintenance host's view
         let appendOnly = "s3:\(proxy.endpoint)/\(bucket)/cloud"    // the backup host's

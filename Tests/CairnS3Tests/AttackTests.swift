@@ -45,7 +45,7 @@ final class AttackTests: XCTestCase {
     /// it (each day's tree tagged dayN; with `pushingWAL`, each day's WAL segment pushed first), and
     /// TIME: a moment after the last of them, with a second on either side.
     private struct LockedPlatform {
-        let cairn: CairnRunner
+        let cairn: S3CairnRunner
         let endpoint: String
         let repo: String
         let src: String
@@ -59,7 +59,7 @@ final class AttackTests: XCTestCase {
     private func lockedPlatform(_ label: String, mode: String, lockDays: Int, dayCount: Int, dumpBytes: Int, seed: UInt64,
                                 pushingWAL: Bool) throws -> LockedPlatform {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName(label)
         let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
         try cairn.ok(["init", "--repo", repo, "--object-lock", mode, "--lock-days", String(lockDays)])
@@ -206,7 +206,7 @@ final class AttackTests: XCTestCase {
         try cairn.ok(["scrub", "--repo", target])
     }
 
-    private func snapshotIDs(_ cairn: CairnRunner, _ repo: String) throws -> Set<String> {
+    private func snapshotIDs(_ cairn: S3CairnRunner, _ repo: String) throws -> Set<String> {
         let listed = try cairn.ok(["snapshots", "--repo", repo, "--json"])
         let snaps = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])
         return Set(snaps.compactMap { $0["id"] as? String })

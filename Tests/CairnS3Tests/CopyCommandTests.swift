@@ -17,14 +17,14 @@ final class CopyCommandTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    private func json(_ r: CairnRunner.Result) throws -> [String: Any] {
+    private func json(_ r: S3CairnRunner.Result) throws -> [String: Any] {
         let line = r.out.split(separator: "\n").last.map(String.init) ?? ""
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], r.out)
     }
 
     func testLocalToS3ToLocalWithSharedChunker() throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let a = "\(dir)/a", c = "\(dir)/c"
         let b = "s3:\(moto.endpoint)/\(S3TestSupport.bucketName("copy"))/replica"
         try TestTree.make(at: "\(dir)/src", files: 20, bigMiB: 6)
@@ -60,7 +60,7 @@ final class CopyCommandTests: XCTestCase {
 
     func testCopyIntoForeignRepositoryRechunks() throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let a = "s3:\(moto.endpoint)/\(S3TestSupport.bucketName("src"))/a", d = "\(dir)/d"
         try TestTree.make(at: "\(dir)/src", files: 10, bigMiB: 4)
         try cairn.ok(["init", "--repo", a])
@@ -77,7 +77,7 @@ final class CopyCommandTests: XCTestCase {
 
     func testKilledCopyResumes() async throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("resume")
         let a = "\(dir)/a", b = "s3:\(moto.endpoint)/\(bucket)/r"
         try TestTree.make(at: "\(dir)/src", files: 5, bigMiB: 24)

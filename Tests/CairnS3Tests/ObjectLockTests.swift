@@ -21,7 +21,7 @@ final class ObjectLockTests: XCTestCase {
     /// written with the mode and a retain-until date `--lock-days` ahead, and S3 refuses to delete it.
     func testEveryObjectIsWrittenLocked() async throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("lockwrite")
         let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
         try TestTree.make(at: "\(dir)/src", files: 8, bigMiB: 3)
@@ -70,7 +70,7 @@ final class ObjectLockTests: XCTestCase {
     /// What cannot hold a locked repository is refused before anything is written.
     func testObjectLockNeedsALockedBucketAndAnS3Repository() async throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         // A bucket without Object Lock: refused, nothing written.
         let bucket = S3TestSupport.bucketName("nolock")
         let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "r")
@@ -135,7 +135,7 @@ final class ObjectLockTests: XCTestCase {
     /// would refuse it in compliance mode): that stands for the days passing.
     func testLockExtendAndPruneDeleteOnlyWhatLapsed() async throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("lockmaint")
         let repo = "s3:\(moto.endpoint)/\(bucket)/cloud"
         let client = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket, prefix: "cloud")

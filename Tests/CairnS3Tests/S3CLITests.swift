@@ -17,7 +17,7 @@ final class S3CLITests: XCTestCase {
 
     func testCoreCommandsOnS3() async throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("core")
         let repo = "s3:\(moto.endpoint)/\(bucket)/backups/one"
         try TestTree.make(at: "\(dir)/src")
@@ -61,7 +61,7 @@ final class S3CLITests: XCTestCase {
     func testBackupThroughFailingProxyRestoresExactly() throws {
         let moto = try MotoServer.start()
         let bucket = S3TestSupport.bucketName("proxy")
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         try cairn.ok(["init", "--repo", "s3:\(moto.endpoint)/\(bucket)/r"])
         let proxy = try FaultProxy(target: moto.endpoint, fail: 0.1, drop: 0.05, corrupt: 0.05, seed: 11)
         defer { proxy.stop() }
@@ -78,7 +78,7 @@ final class S3CLITests: XCTestCase {
 
     func testBadInputIsOneLineAndNonZero() throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         for (args, expect, needle) in [
             // A URL that does not parse is a bad option value: a usage error.
             (["snapshots", "--repo", "s3:ftp://host/bucket"], Int32(2), "bad S3 repository URL"),
@@ -107,7 +107,7 @@ final class S3CLITests: XCTestCase {
     /// snapshots, keys and config stay STANDARD (restore planning never touches cold storage).
     func testStorageClassAppliesToDataPacksOnly() throws {
         let moto = try MotoServer.start()
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let bucket = S3TestSupport.bucketName("class")
         let repo = "s3:\(moto.endpoint)/\(bucket)/r"
         try TestTree.make(at: "\(dir)/src")
@@ -163,7 +163,7 @@ final class S3CLITests: XCTestCase {
 
     /// The SHA-256 of every chunk `cairn chunk` cuts from a file (file profile).
     private func chunkIDs(of path: String) throws -> [String] {
-        let r = try CairnRunner(cacheDir: "\(dir)/cache").ok(["chunk", path, "--json", "--avg", "65536"])
+        let r = try S3CairnRunner(cacheDir: "\(dir)/cache").ok(["chunk", path, "--json", "--avg", "65536"])
         return r.out.components(separatedBy: CharacterSet(charactersIn: "\"")).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
     }
 }
@@ -175,7 +175,7 @@ extension S3CLITests {
     func testOpaqueETagsDoNotFailUploads() throws {
         let moto = try MotoServer.start()
         let bucket = S3TestSupport.bucketName("kms")
-        let cairn = CairnRunner(cacheDir: "\(dir)/cache")
+        let cairn = S3CairnRunner(cacheDir: "\(dir)/cache")
         let proxy = try FaultProxy(target: moto.endpoint, fail: 0, drop: 0, corrupt: 0, opaqueETags: true)
         defer { proxy.stop() }
         let repo = "s3:\(proxy.endpoint)/\(bucket)/r"

@@ -6,7 +6,7 @@ import XCTest
 /// CairnTestSupport's `TestProcess`) with moto's S3 credentials, the passphrase and a cache
 /// directory in its environment, never on its command line. (CairnTestSupport's `CairnRunner`
 /// keeps a repository of its own in a directory; this one names the repository per command.)
-struct CairnRunner {
+struct S3CairnRunner {
     struct Result {
         let status: Int32
         let out: String

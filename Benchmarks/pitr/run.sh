@@ -13,8 +13,12 @@
 #   --switched makes a quiet day at archive_timeout = 60: every segment holds a few transactions and
 #   ends in a WAL switch (nearly empty), instead of full segments of pgbench and bulk load.
 #   --keep DIR keeps the WAL, base backup and repository in DIR: a later run with the same DIR only
-#   replays (with the CAIRN binary of that run).
+#   replays (with the CAIRN binary of that run). --rounds 0 --keep DIR prepares DIR and replays nothing
+#   (so that the replays can wait for a quiet machine).
 #   --fetch-args adds options to the wal-fetch line (e.g. "--spool-max 512MiB").
+#   --dense-cp adds a replay to every round whose restore_command is `cp --sparse=never`: every
+#   restored segment written out whole, as a copy of a pg_wal directory (files as PostgreSQL wrote
+#   them) gives it, even where the WAL copies were hole-punched (fallocate --dig-holes) for disk space.
 #   CAIRN=path/to/cairn skips the release build; CAIRN_PG_BIN (default /usr/lib/postgresql/15/bin).
 #   CAIRN_OTHER=path/to/another/cairn adds a third replay to every round (cp, CAIRN, CAIRN_OTHER, in
 #   turn): two builds (e.g. linked statically and dynamically) compared at the same load.
@@ -35,6 +39,7 @@ push_jobs=1
 switched=0
 keep=""
 fetch_args=""
+dense_cp=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --segments) segments="$2"; shift ;;
@@ -45,13 +50,15 @@ while [ $# -gt 0 ]; do
     --switched) switched=1 ;;
     --keep) keep="$2"; shift ;;
     --fetch-args) fetch_args="$2"; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --dense-cp) dense_cp=1 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 [[ "$segments" =~ ^[0-9]+$ && "$segments" -ge 2 ]] || { echo "--segments must be a number >= 2" >&2; exit 2; }
-[[ "$rounds" =~ ^[0-9]+$ && "$rounds" -ge 1 ]] || { echo "--rounds must be a number >= 1" >&2; exit 2; }
+[[ "$rounds" =~ ^[0-9]+$ ]] || { echo "--rounds must be a number (0: prepare --keep DIR only)" >&2; exit 2; }
+[ "$rounds" -ge 1 ] || [ -n "$keep" ] || { echo "--rounds 0 prepares only: it needs --keep DIR" >&2; exit 2; }
 case "$segment_mb" in 1|2|4|8|16|32|64) ;; *) echo "--segment-mb must be a power of two from 1 to 64" >&2; exit 2 ;; esac
 case "$store" in local|s3) ;; *) echo "--store must be local or s3" >&2; exit 2 ;; esac
 PGBIN="${CAIRN_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -169,6 +176,7 @@ printf 'pushed %d files in %.1f s (%.1f a second); repository %s MiB\n' "$(ls "$
   "$(echo "$(ls "$work/wal" | wc -l) / $push_s" | bc -l)" "$([ "$store" = local ] && du -sm "$work/repo" | cut -f1 || echo '?')"
 [ -n "$keep" ] && printf 'wal_count=%s\nwal_bytes=%s\nrepo_url=%q\naws_lines=%q\n' "$wal_count" "$wal_bytes" "$repo_url" "$aws_lines" > "$work/prepared"
 fi
+[ "$rounds" -ge 1 ] || { echo "prepared $work (--rounds 0: no replay)"; exit 0; }
 for _ in $(seq 7200); do [ -x "$CAIRN" ] && break; sleep 1; done
 cp "$CAIRN" "$work/cairn"; chmod 755 "$work/cairn"
 [ -n "${CAIRN_OTHER:-}" ] && { cp "$CAIRN_OTHER" "$work/cairn-other"; chmod 755 "$work/cairn-other"; }
@@ -228,6 +236,10 @@ for round in $(seq "$rounds"); do
   write_env "$work/fetch.env" "$work/cache-fetch"
   replay cp "cp $work/wal/%f %p" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
     '{ printf "  cp from a local pg_wal copy:          %7.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
+  if [ "$dense_cp" = 1 ]; then
+    replay cpdense "cp --sparse=never $work/wal/%f %p" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
+      '{ printf "  cp --sparse=never (whole files):       %7.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
+  fi
   replay cairn "$work/cairn wal-fetch --env-file $work/fetch.env $fetch_args %f \"%p\"" | tee -a "$work/results" | awk -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
     '{ printf "  cairn wal-fetch (empty cache at start): %5.1f s (%s WAL files restored; rows %s) cpu %s s, load %s\n", $2, $3, $4, $5, l }'
   if [ -n "${CAIRN_OTHER:-}" ]; then
@@ -246,7 +258,12 @@ ratios = [c / p for p, c in zip(cp, cairn)]
 print(f"replay of the same WAL: cp median {statistics.median(cp):.1f} s, cairn wal-fetch median {statistics.median(cairn):.1f} s; "
       f"ratio per round {', '.join(f'{r:.2f}' for r in ratios)} (goal <= 1.5)")
 other = [float(r[1]) for r in rows if r[0] == "other"]
-cpu = {label: [float(r[4]) for r in rows if r[0] == label and len(r) > 4 and r[4] != "-"] for label in ("cp", "cairn", "other")}
+dense = [float(r[1]) for r in rows if r[0] == "cpdense"]
+if dense:
+    print(f"against cp --sparse=never (whole files): median {statistics.median(dense):.1f} s; cairn ratio per round "
+          f"{', '.join(f'{c / d:.2f}' for d, c in zip(dense, cairn))}"
+          + (f"; CAIRN_OTHER {', '.join(f'{o / d:.2f}' for d, o in zip(dense, other))}" if other else ""))
+cpu = {label: [float(r[4]) for r in rows if r[0] == label and len(r) > 4 and r[4] != "-"] for label in ("cp", "cpdense", "cairn", "other")}
 if cpu["cp"] and cpu["cairn"]:
     print("CPU of the whole replay (medians): " + ", ".join(f"{k} {statistics.median(v):.1f} s" for k, v in cpu.items() if v)
           + f"; cairn/cp {statistics.median(cpu['cairn']) / statistics.median(cpu['cp']):.2f}"

@@ -106,6 +106,10 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--no-restic", action="store_true", help="time cairn (and --baseline) only")
+    ap.add_argument("--before-restores", metavar="CMD",
+                    help="shell command run once every workload is generated and backed up, before the first timed "
+                         "restore (e.g. taking a shared machine's quiet window)")
+    ap.add_argument("--after-restores", metavar="CMD", help="shell command run after the last timed restore (even on failure)")
     a = ap.parse_args()
     if a.quick:
         a.files, a.large_files, a.large_mib, a.repeats = 5000, 2, 32, 1
@@ -127,55 +131,81 @@ def main():
     restic_version = "no restic" if a.no_restic else subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.strip()
     log("restic:", restic_version, "| cores:", os.cpu_count())
 
-    rows = []
-    for workload in a.workloads.split(","):
-        src = os.path.join(a.work, "src-" + workload)
-        log("generating", workload)
-        if workload == "small":
-            generate_small(src, a.files)
-            what = f"{a.files:,} files of 1-16 KiB"
-        else:
-            generate_large(src, a.large_files, a.large_mib)
-            what = f"{a.large_files} files of {a.large_mib} MiB"
-        source = tree_digest(src)
-        total = sum(os.path.getsize(os.path.join(a.work, "src-" + workload, r[0])) for r in source)
-        crepo, rrepo = os.path.join(a.work, "cairn-" + workload), os.path.join(a.work, "restic-" + workload)
-        cenv = dict(env, CAIRN_REPO=crepo, CAIRN_CACHE_DIR=os.path.join(a.work, "cairn-cache-" + workload))
-        renv = dict(env, RESTIC_REPOSITORY=rrepo)
-        log("backing up", workload)
-        run([cairn, "init"], env=cenv)
-        run([cairn, "backup", src, "--name", "bench"], env=cenv)
-        if not a.no_restic:
-            run(["restic", "init"], env=renv)
-            run(["restic", "backup", src, "--quiet"], env=renv)
-        times = {t: [] for t in tools}
-        restic_sync = []
-        for rep in range(a.repeats):
-            for tool, binary in tools.items():
-                target = os.path.join(a.work, f"out-{workload}-{tool}")
-                shutil.rmtree(target, ignore_errors=True)
-                os.sync()
-                if tool == "restic":
-                    wall, cpu = run(["restic", "restore", "latest", "--target", target], env=renv)
-                    sync_wall, _ = run(["sync", "-f", target])
-                    restic_sync.append(wall + sync_wall)
-                else:
-                    wall, cpu = run([binary, "restore", "latest", "--name", "bench", "--target", target], env=cenv)
-                times[tool].append((wall, cpu))
-                log(f"{workload} {tool} run {rep + 1}: {wall:.2f} s wall, {cpu:.2f} s CPU")
-                if rep == 0:
-                    # restic restores the full path under the target; cairn too since snapshots record
-                    # full paths (older cairn binaries: the backed-up directory's name).
-                    full = os.path.join(target, src.lstrip("/"))
-                    got = tree_digest(full if os.path.isdir(full) else os.path.join(target, os.path.basename(src)))
-                    if got != source:
-                        raise SystemExit(f"{tool}: the restored {workload} tree differs from the source")
-                shutil.rmtree(target, ignore_errors=True)
-        med = {t: statistics.median(w for w, _ in v) for t, v in times.items()}
-        cpu = {t: statistics.median(c for _, c in v) for t, v in times.items()}
-        rsync = statistics.median(restic_sync) if restic_sync else None
-        rows.append((what, total, med, cpu, rsync, times))
+    prepared = [prepare(a, workload, cairn, env) for workload in a.workloads.split(",")]
+    if a.before_restores:
+        subprocess.run(a.before_restores, shell=True, check=True)
+    try:
+        rows = [time_restores(a, p, tools) for p in prepared]
+    finally:
+        if a.after_restores:
+            subprocess.run(a.after_restores, shell=True)
+    report(a, rows, tools, restic_version)
 
+
+def prepare(a, workload, cairn, env):
+    """Generates `workload` and backs it up with each tool (not timed)."""
+    src = os.path.join(a.work, "src-" + workload)
+    log("generating", workload)
+    if workload == "small":
+        generate_small(src, a.files)
+        what = f"{a.files:,} files of 1-16 KiB"
+    else:
+        generate_large(src, a.large_files, a.large_mib)
+        what = f"{a.large_files} files of {a.large_mib} MiB"
+    source = tree_digest(src)
+    total = sum(os.path.getsize(os.path.join(a.work, "src-" + workload, r[0])) for r in source)
+    crepo, rrepo = os.path.join(a.work, "cairn-" + workload), os.path.join(a.work, "restic-" + workload)
+    cenv = dict(env, CAIRN_REPO=crepo, CAIRN_CACHE_DIR=os.path.join(a.work, "cairn-cache-" + workload))
+    renv = dict(env, RESTIC_REPOSITORY=rrepo)
+    log("backing up", workload)
+    run([cairn, "init"], env=cenv)
+    run([cairn, "backup", src, "--name", "bench"], env=cenv)
+    if not a.no_restic:
+        run(["restic", "init"], env=renv)
+        run(["restic", "backup", src, "--quiet"], env=renv)
+    return workload, src, what, source, total, cenv, renv
+
+
+def time_restores(a, prepared, tools):
+    """Restores one prepared workload --repeats times with each tool in turn; the first restore is compared with the source."""
+    workload, src, what, source, total, cenv, renv = prepared
+    times = {t: [] for t in tools}
+    restic_sync = []
+    targets = []
+    for rep in range(a.repeats):
+        for tool, binary in tools.items():
+            # Every restore gets a new target, all removed after the last run: on ext4 without a journal
+            # the kernel skips inodes freed in the last minute when it allocates one (recently_deleted), so a
+            # restore started right after removing 50,000 files spent most of its time scanning for free
+            # inodes (Docs/performance.md, "Tree restore of many small files"). A new machine has no such past.
+            target = os.path.join(a.work, f"out-{workload}-{tool}-{rep + 1}")
+            targets.append(target)
+            os.sync()
+            if tool == "restic":
+                wall, cpu = run(["restic", "restore", "latest", "--target", target], env=renv)
+                sync_wall, _ = run(["sync", "-f", target])
+                restic_sync.append(wall + sync_wall)
+            else:
+                wall, cpu = run([binary, "restore", "latest", "--name", "bench", "--target", target], env=cenv)
+            times[tool].append((wall, cpu))
+            log(f"{workload} {tool} run {rep + 1}: {wall:.2f} s wall, {cpu:.2f} s CPU, load {os.getloadavg()[0]:.1f}")
+            if rep == 0:
+                # restic restores the full path under the target; cairn too since snapshots record
+                # full paths (older cairn binaries: the backed-up directory's name).
+                full = os.path.join(target, src.lstrip("/"))
+                got = tree_digest(full if os.path.isdir(full) else os.path.join(target, os.path.basename(src)))
+                if got != source:
+                    raise SystemExit(f"{tool}: the restored {workload} tree differs from the source")
+    for target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+    med = {t: statistics.median(w for w, _ in v) for t, v in times.items()}
+    cpu = {t: statistics.median(c for _, c in v) for t, v in times.items()}
+    rsync = statistics.median(restic_sync) if restic_sync else None
+    return what, total, med, cpu, rsync, times
+
+
+def report(a, rows, tools, restic_version):
+    """Prints the Markdown table and removes the work directory unless --keep."""
     print(f"\nTree restore, {os.cpu_count()} cores, {restic_version}; median of {a.repeats} (tools taking turns).\n")
     if a.no_restic:
         head = "| workload | tool | wall s (runs) | median wall s | CPU s (median) | MB/s |"

@@ -245,17 +245,31 @@ final class SparseWriter {
     let path: String
     private var hasher: SHA256Hasher? = SHA256Hasher()
     private var offset: off_t = 0
+    /// The last chunk found all zero: the repository hands the same buffer for every repeat of a
+    /// run of zeros, and the same buffer is not scanned again.
+    private var zeroChunk: [UInt8] = []
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
 
     func append(_ chunk: [UInt8]) throws {
         hasher?.update(chunk)
-        if !Self.isZero(chunk) {
-            do { try chunk.withUnsafeBytes { try FileDescriptorIO.pwriteAll(fd, $0, at: UInt64(offset)) } } catch {
-                throw PostgresError.other("cannot write \(path): \(error)")
+        if !isKnownZero(chunk) {
+            if Self.isZero(chunk) {
+                zeroChunk = chunk
+            } else {
+                do { try chunk.withUnsafeBytes { try FileDescriptorIO.pwriteAll(fd, $0, at: UInt64(offset)) } } catch {
+                    throw PostgresError.other("cannot write \(path): \(error)")
+                }
             }
         }
         offset += off_t(chunk.count)
+    }
+
+    /// True when `chunk` is the very buffer last found all zero (arrays are copy-on-write: the same
+    /// storage holds the same bytes).
+    private func isKnownZero(_ chunk: [UInt8]) -> Bool {
+        guard !chunk.isEmpty, chunk.count == zeroChunk.count else { return false }
+        return chunk.withUnsafeBufferPointer { a in zeroChunk.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 
     /// Sets the length (a trailing hole) and returns the SHA-256 of everything appended.

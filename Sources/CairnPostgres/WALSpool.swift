@@ -231,8 +231,10 @@ public struct WALSpool: Sendable {
         guard fstat(fd, &st) == 0 else { return nil }
         let size = off_t(st.st_size)
         var hasher = SHA256Hasher()
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        // Small buffers: this runs once per segment in a process of its own, and buffers of 1 MiB were
+        // fresh mappings (glibc's mmap threshold) faulted in page by page on every call.
+        var buf = [UInt8](repeating: 0, count: 64 << 10)
+        let zeros = [UInt8](repeating: 0, count: 64 << 10)
         var pos: off_t = 0
         while pos < size {
             // SEEK_DATA (3): the next byte that is not in a hole; past the data: the rest is a hole.

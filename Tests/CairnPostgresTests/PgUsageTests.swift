@@ -17,6 +17,8 @@ final class PgUsageTests: XCTestCase {
             (["pg", "dump", "--name", "d", "--dbname", "host=\(sandbox.dir) port=1 dbname=postgres"], 1, "cannot connect to PostgreSQL"),
             (["pg", "dump", "--name", "d", "--dbname", "not a = valid 'connection"], 1, "bad connection string"),
             (["pg", "wal-check", "--env-file", sandbox.dir + "/missing.env"], 1, "cannot read the env file"),
+            // wal-fetch tries its quick path first: the env file it could not read is still the error.
+            (["wal-fetch", "--env-file", sandbox.dir + "/missing.env", "000000010000000000000001", sandbox.dir + "/out"], 128, "cannot read the env file"),
         ]
         for (args, status, message) in cases {
             let r = try sandbox.cairnRun(args)

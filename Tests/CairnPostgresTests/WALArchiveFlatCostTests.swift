@@ -25,6 +25,20 @@ final class RequestCountingStore: ForwardingStore, @unchecked Sendable {
 
     /// The counts since the last call, and starts again from zero.
     func take() -> [String: Int] { counts.withLock { c in defer { c = [:] }; return c } }
+
+    /// A new directory, and a repository created (fast key derivation) in a memory store seen
+    /// through a counting store, with its cache in the directory.
+    static func repository(passphrase: [UInt8], name: String) async throws
+        -> (dir: String, mem: MemoryStore, store: RequestCountingStore, cache: String, repo: Repository) {
+        let dir = NSTemporaryDirectory() + "cairn-\(name)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let mem = MemoryStore(), store = RequestCountingStore(mem)
+        var options = Repository.CreateOptions()
+        options.scrypt = .init(logN: 10, r: 8, p: 1)
+        let cache = dir + "/cache"
+        let repo = try await Repository.create(store: store, passphrase: passphrase, cacheBase: cache, options: options)
+        return (dir, mem, store, cache, repo)
+    }
 }
 
 /// Issue 16.1: the cost of the archive's commands does not grow with the
@@ -49,14 +63,8 @@ final class WALArchiveFlatCostTests: XCTestCase {
     static let passphrase = Array("flat cost".utf8)
 
     func testCostStaysFlatAsTheArchiveGrows() async throws {
-        let dir = NSTemporaryDirectory() + "cairn-flatcost-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, mem, store, cache, repo) = try await RequestCountingStore.repository(passphrase: Self.passphrase, name: "flatcost")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let mem = MemoryStore(), store = RequestCountingStore(mem)
-        var options = Repository.CreateOptions()
-        options.scrypt = .init(logN: 10, r: 8, p: 1)
-        let cache = dir + "/cache"
-        let repo = try await Repository.create(store: store, passphrase: Self.passphrase, cacheBase: cache, options: options)
         let segment = dir + "/segment"
 
         func name(_ i: Int) -> String { String(format: "00000001%08X%08X", i / 256, i % 256) }

@@ -73,7 +73,8 @@ extension Repository {
     /// Reads, verifies and returns the data chunks `reads`, in order, with the
     /// same checks and errors as `readBlob` one by one. The restore path:
     ///
-    /// - each chunk opened once however often it repeats in the batch (runs of zeros);
+    /// - each chunk opened once however often it repeats in the batch (runs of zeros), and a
+    ///   repeated one not again in later batches (`repeatedChunks`);
     /// - delta bases gathered first, from the base cache or read as a batch;
     /// - neighbouring blobs of one pack read with one ranged read, not one
     ///   open/pread/close each;
@@ -83,16 +84,25 @@ extension Repository {
         var items: [BlobRead] = []
         var slot: [Int] = []
         var seen: [ChunkID: Int] = [:]
+        var repeated = Set<Int>()
         slot.reserveCapacity(reads.count)
         for read in reads {
-            if let k = seen[read.id] { slot.append(k); continue }
+            if let k = seen[read.id] { slot.append(k); repeated.insert(k); continue }
             seen[read.id] = items.count
             slot.append(items.count)
             items.append(read)
         }
-        let bases = try await deltaBases(for: items, locations: baseLocations)
-        let plain = try await readBlobs(items, type: .data, bases: bases)
-        return slot.map { plain[$0] }
+        // A chunk an earlier batch repeated was verified then: its plaintext is kept (`repeatedChunks`).
+        var plain = items.map { repeatedChunks.cached($0.id) }
+        let missing = plain.indices.filter { plain[$0] == nil }
+        let toRead = missing.map { items[$0] }
+        let bases = try await deltaBases(for: toRead, locations: baseLocations)
+        let read = try await readBlobs(toRead, type: .data, bases: bases)
+        for (k, i) in missing.enumerated() {
+            plain[i] = read[k]
+            if repeated.contains(i) { repeatedChunks.insert(items[i].id, read[k]) }
+        }
+        return slot.map { plain[$0] ?? [] }
     }
 
     /// The verified plaintexts of the delta bases `items` need, by id.

@@ -26,6 +26,10 @@ public final class Repository: Sendable {
     /// because a larger cache bought no CPU and cost memory (measured in Docs/performance.md,
     /// "Later days with --delta auto").
     package let bases = BaseCache(capacityBytes: 8 << 20)
+    /// Verified plaintexts of chunks a batch of `readDataChunks` held more than once, so later batches
+    /// do not read, open and verify them again: the runs of zeros that fill a WAL segment closed early
+    /// by archive_timeout are one chunk repeated through the whole segment, segment after segment.
+    package let repeatedChunks = BaseCache(capacityBytes: 4 << 20)
     /// The one reload of the cache from the store after a lookup missed (`locate`).
     let cacheCheck = Mutex<Task<Void, Error>?>(nil)
     private let format: Mutex<UInt16>

@@ -26,6 +26,8 @@ struct CairnCommand: AsyncParsableCommand {
         if cairn_disable_core_dumps() != 0 {
             Terminal.warn("cannot turn core dumps off for this process (\(String(cString: strerror(errno)))): a crash could write key material to disk")
         }
+        // PostgreSQL's restore_command during a recovery: most calls only hand over a spooled segment.
+        if WalFetchCommand.serveFromSpool(Array(CommandLine.arguments.dropFirst())) { return }
         // The pipeline frees and reallocates megabytes of chunks per batch on
         // several threads; glibc's default 128 KiB trim threshold hands that
         // memory back and faults it in again every batch (the page faults:
@@ -37,7 +39,7 @@ struct CairnCommand: AsyncParsableCommand {
         _ = cairn_openssl_use_huge_pages()
         SignalHandling.install()
         do {
-            var command = try parseAsRoot(GlobalArguments.hoist(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseCommand(Array(CommandLine.arguments.dropFirst()))
             // Every command reads its settings from $CAIRN_ENV_FILE, as the
             // pg/wal-* commands always did (their --env-file applies too).
             try PgEnvFile.apply(ProcessInfo.processInfo.environment["CAIRN_ENV_FILE"])
@@ -59,5 +61,17 @@ struct CairnCommand: AsyncParsableCommand {
             ExitMapping.report(outcome)
             Foundation.exit(outcome.status)
         }
+    }
+
+    /// The command `arguments` ask for. `wal-fetch` is PostgreSQL's restore_command, one process per
+    /// WAL segment during a recovery: it is parsed on its own, because building the parser of every
+    /// command costs about as much as serving a segment from the spool. Whatever that parse refuses
+    /// (`--help`, a mistake) goes through the full parser, which answers as for any other command.
+    static func parseCommand(_ arguments: [String]) throws -> ParsableCommand {
+        if arguments.first == WalFetchCommand.configuration.commandName,
+           let command = try? WalFetchCommand.parseAsRoot(Array(arguments.dropFirst())) {
+            return command
+        }
+        return try parseAsRoot(GlobalArguments.hoist(arguments))
     }
 }

@@ -63,7 +63,7 @@ struct WalFetchCommand: AsyncParsableCommand {
         do { try pg.apply() } catch {
             throw CommandFailure(ExitStatus.walUnavailable, describe(error))
         }
-        if prefetch > 0, WALFileName(fileName)?.kind == .segment, fromSpool() { return }
+        if prefetch > 0, !Self.spoolRefused, WALFileName(fileName)?.kind == .segment, fromSpool() { return }
         var lastError = ""
         for attempt in 1...attempts {
             do {
@@ -88,8 +88,11 @@ struct WalFetchCommand: AsyncParsableCommand {
     /// What the spool's segments come from: a spool of another repository or WAL name is emptied.
     static func spoolIdentity(url: String, walName: String) -> String { "repository \(url) wal-name \(walName)" }
 
-    var spoolPath: String {
-        if let spool, !spool.isEmpty { return spool }
+    var spoolPath: String { Self.spoolPath(option: spool, destination: destination) }
+
+    /// The spool directory: `--spool`, else $CAIRN_WAL_SPOOL, else `.cairn-prefetch` beside `destination`.
+    static func spoolPath(option: String?, destination: String) -> String {
+        if let option, !option.isEmpty { return option }
         if let s = ProcessInfo.processInfo.environment["CAIRN_WAL_SPOOL"], !s.isEmpty { return s }
         let dir = (destination as NSString).deletingLastPathComponent
         return (dir.isEmpty ? "." : dir) + "/.cairn-prefetch"

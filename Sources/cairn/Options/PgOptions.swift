@@ -38,16 +38,19 @@ struct PgOptions: ParsableArguments {
 /// values optionally in single or double quotes.
 enum PgEnvFile {
     /// Files already applied in this process (every command applies $CAIRN_ENV_FILE, pg ones again).
+    /// A file that failed is not in it: applied again, it fails again with its error (`wal-fetch`'s
+    /// quick path tries before the command does).
     nonisolated(unsafe) private static var applied: Set<String> = []
+    /// Files warned about as readable by every user (once per process).
+    nonisolated(unsafe) private static var warned: Set<String> = []
 
     static func apply(_ path: String?) throws {
         guard let path, !path.isEmpty, !applied.contains(path) else { return }
-        applied.insert(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CairnError.invalidArgument("cannot read the env file \(path): \(String(cString: strerror(errno)))")
         }
         var st = stat()
-        if stat(path, &st) == 0, st.st_mode & 0o004 != 0 {
+        if stat(path, &st) == 0, st.st_mode & 0o004 != 0, warned.insert(path).inserted {
             Terminal.warn("env file \(path) is readable by every user; chmod 640 (owner root, group postgres)")
         }
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -65,6 +68,7 @@ enum PgEnvFile {
             }
             setenv(key, value, 1)
         }
+        applied.insert(path)
     }
 }
 

@@ -5,33 +5,49 @@ import Foundation
 enum S3XML {
     /// The text of every `<name>…</name>` in `xml`, entities decoded.
     static func values(_ name: String, in xml: String) -> [String] {
-        var out: [String] = []
-        let open = "<\(name)>", close = "</\(name)>"
-        var rest = xml[...]
-        while let o = rest.range(of: open) {
-            guard let c = rest[o.upperBound...].range(of: close) else { break }
-            out.append(unescape(String(rest[o.upperBound..<c.lowerBound])))
-            rest = rest[c.upperBound...]
-        }
-        return out
+        elements([name], in: xml).map { unescape($0.body) }
     }
 
     static func first(_ name: String, in xml: String) -> String? { values(name, in: xml).first }
 
     /// The elements named in `names`, in document order, with their tag (raw inner text: look into it with `first`).
+    /// Tags are found in the UTF-8 bytes: `range(of:)` on a `Substring` bridged the rest of the
+    /// document to Foundation at every call, so a listing page took time quadratic in its length.
     static func elements(_ names: [String], in xml: String) -> [(tag: String, body: String)] {
-        var out: [(tag: String, body: String)] = []
-        var rest = xml[...]
-        while true {
-            var next: (name: String, open: Range<Substring.Index>)?
-            for name in names {
-                if let o = rest.range(of: "<\(name)>"), next.map({ o.lowerBound < $0.open.lowerBound }) ?? true { next = (name, o) }
+        var xml = xml
+        return xml.withUTF8 { bytes in
+            let tags = names.map { (name: $0, open: Array("<\($0)>".utf8), close: Array("</\($0)>".utf8)) }
+            var out: [(tag: String, body: String)] = []
+            var at = 0
+            while true {
+                var next: (tag: Int, at: Int)?
+                for (i, t) in tags.enumerated() {
+                    if let o = find(t.open, in: bytes, from: at, before: next?.at ?? bytes.count) { next = (i, o) }
+                }
+                guard let next else { break }
+                let t = tags[next.tag], start = next.at + t.open.count
+                guard let c = find(t.close, in: bytes, from: start, before: bytes.count) else { break }
+                out.append((t.name, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<c]), as: UTF8.self)))
+                at = c + t.close.count
             }
-            guard let next, let c = rest[next.open.upperBound...].range(of: "</\(next.name)>") else { break }
-            out.append((next.name, String(rest[next.open.upperBound..<c.lowerBound])))
-            rest = rest[c.upperBound...]
+            return out
         }
-        return out
+    }
+
+    /// Where `needle` first starts in `bytes[from..<before]` (the whole needle may run past `before`).
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, before: Int) -> Int? {
+        guard let first = needle.first, from <= bytes.count - needle.count else { return nil }
+        var i = from
+        let last = min(before, bytes.count - needle.count + 1)
+        while i < last {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The longest entity this decodes, `&#x10FFFF;`: the search for its `;` stops

@@ -11,7 +11,7 @@ import Glibc
 
 /// The background read-ahead `wal-fetch` starts (not for people to run): fills the spool ahead of
 /// PostgreSQL's replay with the repository opened once. Holds the spool's lock on fd 3 (handed over
-/// by `wal-fetch`) and reads its secrets from standard input (`WALFetcherLaunch`).
+/// by `wal-fetch`) and reads its secrets from standard input (`WALFetcherLauncher`, `WALFetcherSecrets`).
 struct WalFetchAheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wal-fetch-ahead",
@@ -50,16 +50,15 @@ struct WalFetchAheadCommand: AsyncParsableCommand {
               (try? SystemCall.lockExclusive(3, wait: false)) == true else {
             throw CommandFailure(ExitStatus.usage, "wal-fetch-ahead: not started by wal-fetch (no spool lock on fd 3)")
         }
-        let secrets = try SecretMessage.read(fd: 0)
-        for (name, value) in secrets.variables where WALFetcherLaunch.pipedVariables.contains(name) { setenv(name, value, 1) }
+        let passphrase = try WALFetcherSecrets.receive(fd: 0)
         let spoolDir = try WALSpool(path: spool)
-        let identity = try WalFetchCommand.spoolIdentity(url: options.repositoryURL(), walName: walName)
+        let identity = try WALSpoolClient.identity(repositoryURL: options.repositoryURL(), walName: walName)
         guard spoolDir.holds(identity: identity) else {
             throw CommandFailure.failed("wal-fetch-ahead: the spool \(spool) holds another archive's segments")
         }
         let started = ContinuousClock.now
         Terminal.info("wal-fetch-ahead \(getpid()): reading ahead from \(first), \(capacity) segments in \(spool), \(jobs) at a time")
-        let repo = try await Repository.open(store: try options.store(), passphrase: secrets.passphrase, cacheBase: options.cacheBase(),
+        let repo = try await Repository.open(store: try options.store(), passphrase: passphrase, cacheBase: options.cacheBase(),
                                              keyCache: try options.keyCacheSetting(), keyHint: options.keyHintSetting, warnings: TerminalWarnings())
         let readAhead = WALReadAhead(archive: WALArchive(repo: repo, name: walName), spool: spoolDir, identity: identity,
                                      capacity: capacity, jobs: jobs, idleSeconds: idle)

@@ -9,9 +9,9 @@ import Glibc
 /// them only moves a spooled segment into place and hashes it. Parsing the command line with the
 /// argument parser costs about as much as that (its reflection of the options), so the command
 /// lines `cairn pg restore` writes are read here, and the segment is served when the spool can
-/// serve it with the checks `fromSpool` makes. Anything else — another option, a value out of
-/// range, no fetcher running, a segment not spooled, a damaged copy — returns false, and the
-/// command then runs through the parser as before.
+/// serve it without waiting (`WALSpoolClient.serveBesideRunningFetcher`, with the checks of its
+/// `serve`). Anything else — another option, a value out of range, no fetcher running, a segment
+/// not spooled, a damaged copy — returns false, and the command then runs through the parser as before.
 extension WalFetchCommand {
     /// The options the quick path reads, with the values `validate()` accepts.
     private static let quickOptions: [String: @Sendable (String) -> Bool] = [
@@ -42,21 +42,18 @@ extension WalFetchCommand {
         let environment = ProcessInfo.processInfo.environment
         guard let url = environment["CAIRN_REPO"], !url.isEmpty else { return false }
         let walName = parsed.options["--wal-name"] ?? environment["CAIRN_PG_WAL_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "pg-wal"
-        let path = spoolPath(option: parsed.options["--spool"], destination: destination)
-        guard let spool = try? WALSpool(path: absolute(path)) else { return false }
+        guard let spool = try? WALSpool(path: WALSpoolClient.spoolPath(option: parsed.options["--spool"], destination: destination)) else { return false }
+        let client = WALSpoolClient(spool: spool, identity: WALSpoolClient.identity(repositoryURL: url, walName: walName))
         // Only beside a running fetcher of this archive: starting or restarting one is the full command's.
-        guard spool.fetcherRunning(), spool.holds(identity: spoolIdentity(url: url, walName: walName)),
-              spool.endOfArchive() != fileName else { return false }
-        spool.removeBefore(fileName, includingPartial: false)
-        switch spool.take(fileName, to: destination) {
+        switch client.serveBesideRunningFetcher(fileName, to: destination) {
         case .served:
             return true
-        case .damaged(let why):
+        case .refused(let why):
             Terminal.warn("wal-fetch \(fileName): \(why)")
-            // As `fromSpool` does with a damaged copy: straight to the repository, no wait for the spool.
+            // As `WALSpoolClient.serve` does with a damaged copy: straight to the repository, no wait for the spool.
             spoolRefused = true
             return false
-        case .absent:
+        case .notServed:
             return false
         }
     }

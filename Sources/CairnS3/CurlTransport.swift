@@ -3,17 +3,20 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// `HTTPTransport` that sends requests without a body (GET, HEAD, DELETE:
-/// every read of a restore) through libcurl's easy interface on threads of
-/// its own, and hands uploads to `uploads` (URLSession, whose upload
-/// mitigations Docs/s3.md describes).
+/// `HTTPTransport` that sends requests (GET, HEAD, DELETE, and PUT and POST
+/// with their bodies) through libcurl's easy interface on threads of its own;
+/// any other method goes to `uploads`.
 ///
 /// URLSession on Linux runs libcurl too, but delivers each piece of a body
 /// (16 KiB at most) as a fresh `Data` through an operation queue and
 /// re-arms a dispatch timer per piece: a profile of a restore from moto
-/// put a third of its CPU there (Docs/performance.md, issue 16.6). Here
-/// libcurl reads up to `bufferSize` at a time and appends straight into
-/// the response's array, on the thread that waits for it.
+/// put a third of its CPU there (Docs/performance.md, issue 16.6); an upload
+/// cost a copy of its body into a `Data` first. Here libcurl reads up to
+/// `bufferSize` at a time and appends straight into the response's array,
+/// and sends a body from the request's own array, on the thread that waits.
+/// Uploads keep URLSession's mitigation (Docs/s3.md): each on a connection
+/// of its own, closed after it, so a reset keep-alive connection never
+/// makes libcurl retry an upload on it.
 public final class CurlTransport: HTTPTransport {
     private let uploads: any HTTPTransport
     private let threads: BlockingThreads
@@ -22,6 +25,10 @@ public final class CurlTransport: HTTPTransport {
 
     /// Bytes libcurl reads from the socket at a time (its maximum is 10 MiB).
     static let bufferSize = 512 << 10
+    /// Bytes of a body libcurl hands the socket at a time (its maximum is 2 MiB).
+    static let uploadBufferSize = 1 << 20
+    /// The methods sent here; others go to `uploads`.
+    static let methods: Set<String> = ["GET", "HEAD", "DELETE", "PUT", "POST"]
     /// Capacity reserved up front from a declared Content-Length at most (a
     /// larger body still arrives, growing as it comes): a hostile header
     /// never makes a large allocation by itself.
@@ -35,7 +42,7 @@ public final class CurlTransport: HTTPTransport {
     /// - Parameters:
     ///   - connections: requests sent at once at most (the client's cap).
     ///   - timeout: seconds to connect, and seconds without a byte before a request fails.
-    ///   - uploads: the transport for requests with a body (PUT, POST).
+    ///   - uploads: the transport for any other method.
     public init(connections: Int = 8, timeout: TimeInterval = 60, uploads: any HTTPTransport) {
         _ = Self.globalInit
         self.uploads = uploads
@@ -48,7 +55,7 @@ public final class CurlTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard request.body.isEmpty, ["GET", "HEAD", "DELETE"].contains(request.method) else {
+        guard Self.methods.contains(request.method), request.body.isEmpty || Self.hasBody(request.method) else {
             return try await uploads.send(request)
         }
         let call = Call(head: request.method == "HEAD")
@@ -59,6 +66,8 @@ public final class CurlTransport: HTTPTransport {
         }
     }
 
+    private static func hasBody(_ method: String) -> Bool { method == "PUT" || method == "POST" }
+
     /// Runs one request to its end on the calling thread.
     private func perform(_ request: HTTPRequest, _ call: Call) throws -> HTTPResponse {
         guard let handle = idle.withLock({ $0.popLast() }) ?? curl_easy_init().map(EasyHandle.init) else {
@@ -68,31 +77,53 @@ public final class CurlTransport: HTTPTransport {
         let h = handle.raw
         // Options reset, connections kept.
         curl_easy_reset(h)
+        let upload = Self.hasBody(request.method)
         var list: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(list) }
-        for (name, value) in request.headers where name.lowercased() != "host" {
-            list = curl_slist_append(list, "\(name): \(value)")
-        }
+        for line in Self.headerLines(request, upload: upload) { list = curl_slist_append(list, line) }
         var ok = request.url.withCString { cairn_curl_set_pointer(h, CURLOPT_URL, $0) } == CURLE_OK
         ok = ok && cairn_curl_set_pointer(h, CURLOPT_HTTPHEADER, list) == CURLE_OK
         if request.method == "HEAD" {
             ok = ok && cairn_curl_set_long(h, CURLOPT_NOBODY, 1) == CURLE_OK
-        } else if request.method != "GET" {
+        } else if request.method != "GET" && request.method != "POST" {
             ok = ok && request.method.withCString { cairn_curl_set_pointer(h, CURLOPT_CUSTOMREQUEST, $0) } == CURLE_OK
         }
-        ok = ok && configure(h, call)
+        ok = ok && configure(h, call, upload: upload, bodyBytes: request.body.count)
         guard ok else { throw HTTPTransportError("libcurl refused an option for \(request.method)") }
-        let code = curl_easy_perform(h)
+        let code = request.body.withUnsafeBytes { body -> CURLcode in
+            if upload {
+                // The body is sent from the request's array, which outlives the transfer.
+                let sized = cairn_curl_set_long(h, CURLOPT_POSTFIELDSIZE, body.count) == CURLE_OK
+                    && cairn_curl_set_pointer(h, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(Self.empty.utf8Start)) == CURLE_OK
+                guard sized else { return CURLE_FAILED_INIT }
+            }
+            return curl_easy_perform(h)
+        }
         if call.cancelled.load(ordering: .relaxed) { throw HTTPTransportError("cancelled") }
         guard code == CURLE_OK else { throw HTTPTransportError(String(cString: curl_easy_strerror(code))) }
         return HTTPResponse(status: cairn_curl_response_code(h), headers: call.headers, body: call.body)
     }
 
+    /// A body of no bytes still needs an address.
+    private static let empty: StaticString = ""
+
+    /// The request's headers as libcurl takes them; an upload's labelled as bytes unless the
+    /// caller says otherwise (libcurl would say a form, and moto's Flask would parse it as one)
+    /// and sent at once (no `Expect: 100-continue` round trip).
+    private static func headerLines(_ request: HTTPRequest, upload: Bool) -> [String] {
+        var lines = request.headers.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)" }
+        guard upload else { return lines }
+        let names = Set(request.headers.map { $0.name.lowercased() })
+        if !names.contains("content-type") { lines.append("Content-Type: application/octet-stream") }
+        if !names.contains("expect") { lines.append("Expect:") }
+        return lines
+    }
+
     /// The options every request has: no signals (threads), HTTP/1.1, the
     /// timeouts, and the callbacks that fill `call`.
-    private func configure(_ h: UnsafeMutableRawPointer, _ call: Call) -> Bool {
+    private func configure(_ h: UnsafeMutableRawPointer, _ call: Call, upload: Bool, bodyBytes: Int) -> Bool {
         let context = UnsafeRawPointer(Unmanaged.passUnretained(call).toOpaque())
-        let longs: [(CURLoption, Int)] = [
+        var longs: [(CURLoption, Int)] = [
             (CURLOPT_NOSIGNAL, 1),
             (CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)),
             (CURLOPT_BUFFERSIZE, Self.bufferSize),
@@ -100,10 +131,14 @@ public final class CurlTransport: HTTPTransport {
             // Fewer than 1 byte a second for `timeout` seconds: the request fails (a transient error).
             (CURLOPT_LOW_SPEED_LIMIT, 1),
             (CURLOPT_LOW_SPEED_TIME, timeout),
-            // The whole request, as URLSession's watchdog bounded a request without a body.
-            (CURLOPT_TIMEOUT, 2 * timeout),
+            // The whole request, as URLSession's watchdog bounded it: a second more per 64 KiB of body.
+            (CURLOPT_TIMEOUT, 2 * timeout + bodyBytes / 65_536),
             (CURLOPT_NOPROGRESS, 0),
         ]
+        if upload {
+            // A connection of its own, closed after: see the type's comment.
+            longs += [(CURLOPT_UPLOAD_BUFFERSIZE, Self.uploadBufferSize), (CURLOPT_FRESH_CONNECT, 1), (CURLOPT_FORBID_REUSE, 1)]
+        }
         for (option, value) in longs where cairn_curl_set_long(h, option, value) != CURLE_OK { return false }
         let pointers: [(CURLoption, UnsafeRawPointer)] = [(CURLOPT_WRITEDATA, context), (CURLOPT_HEADERDATA, context), (CURLOPT_XFERINFODATA, context)]
         for (option, value) in pointers where cairn_curl_set_pointer(h, option, value) != CURLE_OK { return false }

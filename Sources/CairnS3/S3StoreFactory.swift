@@ -25,8 +25,8 @@ public enum S3StoreFactory {
                         transport: transport, connections: settings.connections)
     }
 
-    /// The transport a store uses: libcurl for requests without a body
-    /// (every read), URLSession for uploads (`CurlTransport`).
+    /// The transport a store uses: libcurl for every request S3 needs (reads
+    /// and uploads), URLSession for any other method (`CurlTransport`).
     public static func transport(connections: Int, timeout: TimeInterval = 60) -> any HTTPTransport {
         CurlTransport(connections: connections, timeout: timeout,
                       uploads: URLSessionTransport(connections: connections, timeout: timeout))

@@ -70,21 +70,7 @@ final class SharedCacheWriterTests: XCTestCase {
     /// packs between local stores) are named from the saver's own record too: the cache emptied
     /// by another process between their recording and the checkpoint does not leave them unnamed.
     func testPacksRecordedByTheCallerAreNamedWhateverTheSharedCacheSays() async throws {
-        let mem = MemoryStore()
-        let repo = try await MetadataCompactionTests.make(mem)
-        let other = try RepositoryIndex(path: repo.index.path)
-        // Packs in the store, made by a saver that never names them (as a copy stages its packs).
-        let stager = BlobSaver(repo: repo)
-        for i in 0..<12 {
-            let plain = pseudoRandomBytes(16 << 10, seed: UInt64(i) &+ 300)
-            let id = SHA256.id(plain)
-            XCTAssertTrue(try stager.claim(id, type: .data))
-            try await stager.add(sealed: try repo.codec.seal(plain, type: .data, id: id), type: .data, id: id, rawLength: plain.count)
-        }
-        try await stager.waitForUploads()
-        let packs = try repo.index.unindexedPacks()
-        XCTAssertGreaterThanOrEqual(packs.count, 2)
-        try other.reset()
+        let (mem, repo, other, packs) = try await unnamedPacks(seed: 300)
 
         let saver = BlobSaver(repo: repo)
         for pack in packs { saver.reserve(pack) }
@@ -93,5 +79,43 @@ final class SharedCacheWriterTests: XCTestCase {
         try await saver.checkpoint()
         let unnamed = try await packsNamedByNoIndexObject(repo, in: mem)
         XCTAssertEqual(unnamed, [], "packs recorded by the caller that no index object names")
+    }
+
+    /// Packs handed over with `nameStoredPacks` (a copy's batches, named while the next batch is
+    /// staged) are in an index object once it returns, before any checkpoint, whatever the shared
+    /// cache says afterwards; the saver's checkpoint then does not name them a second time.
+    func testPacksNamedByTheCallerAreInAnIndexObjectAtOnce() async throws {
+        let (mem, repo, other, packs) = try await unnamedPacks(seed: 700)
+
+        let saver = BlobSaver(repo: repo)
+        for pack in packs { saver.reserve(pack) }
+        try await saver.nameStoredPacks(packs)
+        try other.reset()
+        let unnamed = try await packsNamedByNoIndexObject(repo, in: mem)
+        XCTAssertEqual(unnamed, [], "packs named by the caller that no index object names before a checkpoint")
+        try await saver.checkpoint()
+        let times = try await timesNamed(repo)
+        for pack in packs { XCTAssertEqual(times[pack.id.hex], 1, "pack \(pack.id.hex.prefix(12)) named once") }
+        XCTAssertEqual(saver.currentStats.packsWritten, packs.count)
+    }
+
+    /// Packs in a new repository's store, made by a saver that never names them (as a copy stages
+    /// its packs), with the shared cache then emptied by "another process" (`other`).
+    private func unnamedPacks(seed: UInt64) async throws -> (MemoryStore, Repository, RepositoryIndex, [IndexedPack]) {
+        let mem = MemoryStore()
+        let repo = try await MetadataCompactionTests.make(mem)
+        let other = try RepositoryIndex(path: repo.index.path)
+        let stager = BlobSaver(repo: repo)
+        for i in 0..<12 {
+            let plain = pseudoRandomBytes(16 << 10, seed: UInt64(i) &+ seed)
+            let id = SHA256.id(plain)
+            XCTAssertTrue(try stager.claim(id, type: .data))
+            try await stager.add(sealed: try repo.codec.seal(plain, type: .data, id: id), type: .data, id: id, rawLength: plain.count)
+        }
+        try await stager.waitForUploads()
+        let packs = try repo.index.unindexedPacks()
+        XCTAssertGreaterThanOrEqual(packs.count, 2)
+        try other.reset()
+        return (mem, repo, other, packs)
     }
 }

@@ -78,10 +78,15 @@ struct StoreIndexSnapshot {
 /// The packs in `store` that no index object in it names (read through `repo`'s keys): what
 /// scrub reports as index damage, and what writers sharing a cache once left behind.
 func packsNamedByNoIndexObject(_ repo: Repository, in store: any ObjectStore) async throws -> Set<String> {
-    var named = Set<String>()
+    Set(try await store.list(.data).map(\.name)).subtracting(try await timesNamed(repo).keys)
+}
+
+/// How many of the store's index objects name each pack (by its hex id).
+func timesNamed(_ repo: Repository) async throws -> [String: Int] {
+    var times: [String: Int] = [:]
     try await repo.readIndexObjects { key, read in
         guard case .delta(let delta, _) = read else { throw CairnError.other("index object \(key.name.prefix(12)) cannot be read") }
-        for p in delta.packs { named.insert(p.id.hex) }
+        for p in delta.packs { times[p.id.hex, default: 0] += 1 }
     }
-    return Set(try await store.list(.data).map(\.name)).subtracting(named)
+    return times
 }

@@ -19,7 +19,7 @@ public final class BlobSaver: @unchecked Sendable {
     let repo: Repository
     private let pending = Mutex<Set<Key>>([])
     /// Records a pack in the cache once it is stored; a saver gone by then records nothing (the rerun's index rebuild finds it).
-    private lazy var writer = PackWriter(repo: repo, uploadsInFlight: 2) { [weak self] pack, features in
+    private lazy var writer = PackWriter(repo: repo, uploadsInFlight: uploadsInFlight) { [weak self] pack, features in
         try self?.recordStored(pack, features: features)
     }
     /// Packs this saver stored that no index delta of its own names yet: its own record, so that
@@ -42,8 +42,14 @@ public final class BlobSaver: @unchecked Sendable {
         public var packBytes: UInt64 = 0
     }
 
-    public init(repo: Repository) {
+    /// Finished packs uploading while the caller fills the next.
+    private let uploadsInFlight: Int
+
+    /// - Parameter uploadsInFlight: finished packs stored at once while the caller goes on (a
+    ///   backup's two; a copy of whole packs to a remote store more, to keep every connection busy).
+    public init(repo: Repository, uploadsInFlight: Int = 2) {
         self.repo = repo
+        self.uploadsInFlight = uploadsInFlight
     }
 
     public var currentStats: Stats { stats.withLock { $0 } }
@@ -89,9 +95,15 @@ public final class BlobSaver: @unchecked Sendable {
         try recordDurable(packs, features: [])
     }
 
-    /// Counts `n` packs recorded with `recordStoredPacks` towards the periodic checkpoint.
-    public func packsStoredElsewhere(_ n: Int) async throws {
-        try await packsHandedOver(n)
+    /// `recordStoredPacks`, then names the packs in an index delta of their own at once, so
+    /// they count towards no checkpoint of this saver. Callable from any task: a copy names
+    /// one batch of whole packs while its walk stages the next (`LocalPackCopier`).
+    public func nameStoredPacks(_ packs: [IndexedPack]) async throws {
+        try recordStoredPacks(packs)
+        try await repo.saveIndexDelta(packs)
+        // Named: the next checkpoint need not name them again (were it to, a merge keeps one entry).
+        let named = Set(packs.map(\.id))
+        unnamed.withLock { $0.removeAll { named.contains($0.id) } }
     }
 
     /// Appends a sealed blob that was claimed; its pack is stored when full.

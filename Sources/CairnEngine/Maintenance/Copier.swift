@@ -72,6 +72,14 @@ public final class Copier: @unchecked Sendable {
         copiedTrees = try ScratchIDMap(); copiedLists = try ScratchIDMap(); rechunkedTrees = try ScratchIDMap()
     }
 
+    /// Packs uploading at once: whole packs copied to a store not on local disk are each one
+    /// request that waits on the server, so more of them keep its connections busy (`aws s3
+    /// sync` sends 10 at once); otherwise a backup's two.
+    var uploadsInFlight: Int {
+        copiesWholePacks && localPacks == nil ? Self.wholePackUploads : 2
+    }
+    static let wholePackUploads = 6
+
     /// True when the destination cuts chunks exactly as the source does.
     public var sameChunker: Bool {
         source.chunkerSeed == destination.chunkerSeed && source.config.profiles == destination.config.profiles
@@ -90,7 +98,7 @@ public final class Copier: @unchecked Sendable {
                 report.retagged += try await SnapshotTagger(repo: destination).retag([there], .init(set: s.tags))
                 continue
             }
-            var saver = BlobSaver(repo: destination)
+            var saver = BlobSaver(repo: destination, uploadsInFlight: uploadsInFlight)
             do {
                 let root: ChunkID
                 var newBytes: UInt64 = 0
@@ -110,7 +118,7 @@ public final class Copier: @unchecked Sendable {
                         try await saver.finish()
                         newBytes += saver.currentStats.newDataRawBytes
                         report.bytesAdded += saver.currentStats.packBytes
-                        saver = BlobSaver(repo: destination)
+                        saver = BlobSaver(repo: destination, uploadsInFlight: uploadsInFlight)
                         try await copyDeltas(deltas, saver: saver, report: &report)
                     }
                 } else {
@@ -204,7 +212,7 @@ public final class Copier: @unchecked Sendable {
     /// killed early still leaves something a resumed one reuses), and doubles up to `batchBytes`.
     static let batchBlobs = 1024
     static let batchBytes = 16 << 20
-    static let localWholeBatchBytes = 64 << 20
+    static let localWholeBatchBytes = 256 << 20
     private var batchLimit = 1 << 20
     /// Blobs of one pack read in one request when the gap between them is at most this, up to
     /// `runBytes` a request (several runs a batch keep every core busy).

@@ -11,19 +11,20 @@ import Glibc
 /// Whole packs copied from a store on local disk into another (`Copier+WholePacks`
 /// when both repositories share their master keys), the way `cp -r` and a
 /// `sync` would: the kernel copies each pack's file into the destination's
-/// `tmp/` (`copy_file_range`, never through a 16 MiB array), the copy is
-/// read back from the page cache a piece at a time and hashed (it must hash
-/// to its name), and the packs are made durable and named in batches: every
-/// file of a batch synced at once, then all renamed into `data/`, then each
-/// directory synced, then all recorded in the cache in one transaction. A
-/// batch is made durable in the background while the next one is staged.
+/// `tmp/` (`copy_file_range`, never through a 16 MiB array), each piece of the
+/// copy is hashed where it lies in the page cache, through a mapping of the
+/// staging file (it must hash to its name), and the packs are made durable
+/// and named in batches: every file of a batch synced at once, then all
+/// renamed into `data/`, then each directory synced, then all recorded in
+/// the cache in one transaction and named in an index delta. Up to two
+/// batches are made durable in the background while the next is staged.
 ///
 /// Complete-or-absent as every local put: a pack is renamed into place only
-/// once synced, and recorded (so named by an index delta at the saver's next
-/// checkpoint) only once renamed and its directory synced. A copy killed at
-/// any instant leaves staging files the next writer removes (their names say
-/// whose they are) and, at most, packs in `data/` that no index names yet; a
-/// resumed copy copies those again under the same name, byte for byte alike.
+/// once synced, and recorded and named by an index delta only once renamed
+/// and its directory synced. A copy killed at any instant leaves staging
+/// files the next writer removes (their names say whose they are) and, at
+/// most, packs in `data/` that no index names yet; a resumed copy copies
+/// those again under the same name, byte for byte alike.
 /// Copy-only: a backup's packs never go through here.
 final class LocalPackCopier: @unchecked Sendable {
     /// A source pack copied into a staging file, its bytes proven to hash to its id.
@@ -49,7 +50,7 @@ final class LocalPackCopier: @unchecked Sendable {
     /// batches are smaller (1, 2, 4, ...), so a copy killed early has stored packs a resumed one reuses.
     static let batchPacks = 16
     private var batchLimit = 1
-    /// Bytes copied, read back and hashed at a time: small enough to stay in the processor's cache.
+    /// Bytes copied and hashed at a time: hashed while still in the processor's cache.
     static let piece = 1 << 20
     /// Threads for a batch's syncs: a sync that waits for the disk needs no core.
     private static let syncThreads = BlockingThreads(threads: 8, label: "cairn.copy.sync")
@@ -58,8 +59,10 @@ final class LocalPackCopier: @unchecked Sendable {
     private let modes: FileModes
     private let destination: any ObjectStore
     private var batch: [Staged] = []
-    /// The batch being made durable, and how many packs it holds.
-    private var storing: (task: Task<[IndexedPack], Error>, packs: Int)?
+    /// Batches being made durable, recorded and named, oldest first.
+    private var storing: [Task<Void, Error>] = []
+    /// Batches stored at once at most: the walk stages the next batch meanwhile.
+    static let batchesInFlight = 2
 
     /// A copier for `destination`, or nil when either store is not on local disk.
     init?(source: any ObjectStore, destination: any ObjectStore) {
@@ -97,8 +100,19 @@ final class LocalPackCopier: @unchecked Sendable {
         let back = open(name, O_RDONLY | O_CLOEXEC)
         guard back >= 0 else { throw Self.ioError(name) }
         defer { Glibc.close(back) }
-        guard try copyAndHash(size: size, from: input, to: out, readBack: back, name: name) == .some(id),
-              let header = try? Self.openHeader(id, size: size, keys: keys, fd: back)
+        guard size >= UInt64(PackTrailer.length), size <= UInt64(Int.max) else { return nil }
+        // The staging file gets its size first, so that the whole of it is mapped at once; the
+        // mapping shows the copy's page cache as the kernel writes it, hashed where it lies (no
+        // read back into a buffer). Only this process has the file (its name is ours, in tmp/),
+        // so it never shrinks under the mapping.
+        guard ftruncate(out, off_t(size)) == 0 else { throw Self.ioError(name) }
+        guard let map = mmap(nil, Int(size), PROT_READ, MAP_SHARED, back, 0), map != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw Self.ioError(name)
+        }
+        defer { munmap(map, Int(size)) }
+        let copy = UnsafeRawBufferPointer(start: map, count: Int(size))
+        guard try copyAndHash(size: size, from: input, to: out, copy: copy, name: name) == .some(id),
+              let header = try? Self.openHeader(id, copy: copy, keys: keys)
         else { return nil }
         // Writeback starts now, while the next packs are copied: the batch's syncs wait less.
         _ = cairn_start_writeback(out)
@@ -107,65 +121,69 @@ final class LocalPackCopier: @unchecked Sendable {
         return staged
     }
 
-    /// Copies `size` bytes a piece at a time (the kernel's copy where it has one), each piece
-    /// read back from the staging file and hashed; the SHA-256 of what was written, or nil when
-    /// the source is shorter than `size`.
-    private func copyAndHash(size: UInt64, from input: Int32, to out: Int32, readBack back: Int32, name: String) throws -> PackID? {
+    /// Copies `size` bytes a piece at a time (the kernel's copy where it has one, else a read
+    /// and a write), each piece hashed from `copy`, the staging file's mapping, as soon as it
+    /// is written (still in the processor's cache); the SHA-256 of what was written, or nil
+    /// when the source is shorter than `size`.
+    private func copyAndHash(size: UInt64, from input: Int32, to out: Int32, copy: UnsafeRawBufferPointer, name: String) throws -> PackID? {
         var hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: Self.piece)
+        var buffer: [UInt8] = []
         var kernelCopies = true
-        var offset: Int64 = 0
-        while UInt64(offset) < size {
-            let want = Int(min(UInt64(Self.piece), size - UInt64(offset)))
-            var copied = 0
+        var offset = 0
+        while offset < copy.count {
+            let want = min(Self.piece, copy.count - offset)
             if kernelCopies {
-                var inAt = offset, outAt = offset
-                while copied < want {
-                    let n: Int
-                    do {
-                        n = try SystemCall.retrying { cairn_copy_file_range(input, &inAt, out, &outAt, want - copied) }
-                    } catch let e as Errno {
-                        guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(e.code) else { throw Self.ioError(name, e.code) }
-                        kernelCopies = false
-                        break
-                    }
-                    if n == 0 { return nil }  // shorter than its size: not the pack its name promises
-                    copied += n
+                switch try kernelCopy(want, at: offset, from: input, to: out, name: name) {
+                case .copied: break
+                case .short: return nil  // shorter than its size: not the pack its name promises
+                case .unsupported: kernelCopies = false
                 }
             }
             if !kernelCopies {
+                if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.piece) }
                 let n = try buffer.withUnsafeMutableBytes {
                     try FileDescriptorIO.preadFull(input, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset))
                 }
                 guard n == want else { return nil }
                 try buffer.withUnsafeBytes { try FileDescriptorIO.pwriteAll(out, UnsafeRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset)) }
             }
-            let got = try buffer.withUnsafeMutableBytes {
-                try FileDescriptorIO.preadFull(back, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset))
-            }
-            guard got == want else { throw CairnError.io("\(name): short read of the copy") }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<want])) }
-            offset += Int64(want)
+            hasher.update(UnsafeRawBufferPointer(rebasing: copy[offset..<offset + want]))
+            offset += want
         }
         return PackID(bytes: hasher.finalize())
     }
 
-    /// The header of the pack of `size` bytes open as `fd`.
-    private static func openHeader(_ id: PackID, size: UInt64, keys: Keyring, fd: Int32) throws -> PackHeader {
-        func read(_ range: Range<UInt64>) throws -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: Int(range.count))
-            let n = try out.withUnsafeMutableBytes { try FileDescriptorIO.preadFull(fd, into: $0, at: range.lowerBound) }
-            guard n == out.count else { throw CairnError.io("pack \(id.hex): short read") }
-            return out
+    private enum KernelCopy { case copied, short, unsupported }
+
+    /// `copy_file_range` of `want` bytes at `offset` (the same offset in both files).
+    private func kernelCopy(_ want: Int, at offset: Int, from input: Int32, to out: Int32, name: String) throws -> KernelCopy {
+        var copied = 0
+        var inAt = Int64(offset), outAt = Int64(offset)
+        while copied < want {
+            let n: Int
+            do {
+                n = try SystemCall.retrying { cairn_copy_file_range(input, &inAt, out, &outAt, want - copied) }
+            } catch let e as Errno {
+                guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(e.code) else { throw Self.ioError(name, e.code) }
+                return .unsupported
+            }
+            if n == 0 { return .short }
+            copied += n
         }
-        guard size >= UInt64(PackTrailer.length) else { throw CairnError.io("pack \(id.hex): too short") }
-        let range = try PackTrailer.sealedHeaderRange(tail: try read((size - UInt64(PackTrailer.length))..<size), packSize: size, what: "pack \(id.hex)")
-        return try PackHeader.decode(try keys.openPackHeader(try read(range)), dataLength: range.lowerBound)
+        return .copied
+    }
+
+    /// The header of the pack whose bytes are `copy`.
+    private static func openHeader(_ id: PackID, copy: UnsafeRawBufferPointer, keys: Keyring) throws -> PackHeader {
+        let size = UInt64(copy.count)
+        func read(_ range: Range<UInt64>) -> [UInt8] { Array(copy[Int(range.lowerBound)..<Int(range.upperBound)]) }
+        let range = try PackTrailer.sealedHeaderRange(tail: read((size - UInt64(PackTrailer.length))..<size), packSize: size, what: "pack \(id.hex)")
+        return try PackHeader.decode(try keys.openPackHeader(read(range)), dataLength: range.lowerBound)
     }
 
     /// Adds a staged pack whose blobs `saver` has reserved; once a batch's
-    /// worth wait, they are made durable and recorded in the background
-    /// (after the batch before them is).
+    /// worth wait, they are made durable, recorded and named in the
+    /// background (after the batches before them are).
     func add(_ staged: Staged, saver: BlobSaver) async throws {
         batch.append(staged)
         if batch.count >= batchLimit {
@@ -177,35 +195,31 @@ final class LocalPackCopier: @unchecked Sendable {
     /// Makes every staged pack durable, named and recorded; returns once they are.
     func drain(saver: BlobSaver) async throws {
         try await startStoring(saver: saver)
-        try await waitForStoring(saver: saver)
+        while !storing.isEmpty { try await storing.removeFirst().value }
     }
 
-    /// Waits for the batch being stored and drops the staged packs (their files go with them): on failure.
+    /// Waits for the batches being stored and drops the staged packs (their files go with them): on failure.
     func abandon() async {
-        if let storing { _ = try? await storing.task.value }
-        storing = nil
+        for task in storing { _ = try? await task.value }
+        storing.removeAll()
         batch.removeAll()
     }
 
+    /// Hands the batch to the background, once fewer than `batchesInFlight` are being stored.
     private func startStoring(saver: BlobSaver) async throws {
-        try await waitForStoring(saver: saver)
         guard !batch.isEmpty else { return }
+        while storing.count >= Self.batchesInFlight { try await storing.removeFirst().value }
         let files = batch
         batch.removeAll()
-        let modes = self.modes
-        storing = (Task {
+        let modes = self.modes, previous = storing.last
+        storing.append(Task {
+            // In order: a batch is stored only once the one before it is, and none after a failure.
+            if let previous { try await previous.value }
             try await Self.store(files, modes: modes)
-            let packs = files.map(\.pack)
-            try saver.recordStoredPacks(packs)
-            return packs
-        }, files.count)
-    }
-
-    private func waitForStoring(saver: BlobSaver) async throws {
-        guard let s = storing else { return }
-        storing = nil
-        _ = try await s.task.value
-        try await saver.packsStoredElsewhere(s.packs)
+            // Named here, not at the saver's next checkpoint: an index delta's sync (which waits
+            // for the writeback of every pack staged since) never holds up the walk.
+            try await saver.nameStoredPacks(files.map(\.pack))
+        })
     }
 
     /// Every file synced at once, then all renamed into place, then each directory synced at once.

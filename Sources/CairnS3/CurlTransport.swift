@@ -176,7 +176,8 @@ public final class CurlTransport: HTTPTransport {
             let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
             headers[name] = value
             if name == "content-length", !head, body.isEmpty, let declared = Int(value), declared > 0 {
-                body.reserveCapacity(min(declared, CurlTransport.reserveLimit))
+                // A large body goes into a reused buffer when a reader gave one back (a restore's spans).
+                body = ByteBufferPool.shared.take(capacity: min(declared, CurlTransport.reserveLimit))
             }
         }
     }

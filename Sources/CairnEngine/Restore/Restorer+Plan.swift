@@ -89,7 +89,7 @@ extension Restorer {
 
     /// Reads one span and writes its blobs; a span that cannot be read fails every file that needed it.
     private func run(_ span: RestorePlan.Span, bases: [ChunkID: BlobLocation], stop: FailedFile, threads: BlockingThreads) async -> [FileResult] {
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         do {
             bytes = try await repo.store.get(ObjectKey(.data, span.pack.hex), offset: span.start, length: span.length)
         } catch {
@@ -99,6 +99,15 @@ extension Restorer {
             for blob in span.blobs { drop(blob, reason, into: &results) }
             return results
         }
+        let results = await write(span, from: bytes, bases: bases, stop: stop, threads: threads)
+        // Every slice is done with the span: its buffer takes the next span (no fresh pages to fault in).
+        ByteBufferPool.shared.recycle(&bytes)
+        return results
+    }
+
+    /// Opens and writes a span's blobs a slice at a time, several slices at once.
+    private func write(_ span: RestorePlan.Span, from bytes: [UInt8], bases: [ChunkID: BlobLocation], stop: FailedFile,
+                       threads: BlockingThreads) async -> [FileResult] {
         let slices = Self.slices(span.blobs)
         return await withTaskGroup(of: [FileResult].self) { group in
             var next = 0

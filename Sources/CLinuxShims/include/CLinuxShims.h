@@ -24,6 +24,8 @@ int cairn_keyring_revoke(int32_t serial);
 
 /* Raises glibc's heap trim threshold to `bytes` (no-op elsewhere). */
 void cairn_set_malloc_trim_threshold(int bytes);
+/* mallopt(M_MMAP_THRESHOLD): allocations below `bytes` come from malloc's heaps (and are reused) instead of a fresh mmap each. */
+void cairn_set_malloc_mmap_threshold(int bytes);
 
 /* Routes OpenSSL's allocations of 4 MiB and more (the scrypt buffer) to their
    own mappings on transparent huge pages. Must run before OpenSSL allocates

@@ -3,6 +3,7 @@ import CairnEngine
 import CairnRepository
 import CairnNode
 import CairnTarExport
+import CLinuxShims
 import Foundation
 
 struct RestoreCommand: AsyncParsableCommand {
@@ -29,6 +30,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Allow replacing a priv_validator_state.json that records a higher height/round/step (risks double-signing).")
     var allowSigningStateRollback = false
 
+    /// Allocations from this size on get an mmap of their own (a span of a pack: `ByteBufferPool` reuses those).
+    static let mmapThreshold: Int32 = 4 << 20
+
     func validate() throws {
         if [stdout, target != nil, tar].filter({ $0 }).count != 1 { throw ValidationError("give exactly one of --target DIR, --stdout or --tar") }
         if target == "" { throw ValidationError("--target is empty: name the directory to restore into") }
@@ -37,6 +41,11 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Blob plaintexts and compressed frames (up to a few MiB) come from
+        // malloc's heaps and are reused, not each a fresh mmap whose pages
+        // fault in zeroed: the trim threshold set at startup also turned
+        // glibc's adaptive mmap threshold off (Docs/performance.md, issue 16.6).
+        cairn_set_malloc_mmap_threshold(Self.mmapThreshold)
         let past = try await asOfOptions.asOf.asyncMap { try await options.openPast($0) }
         defer { past?.close() }
         let repo: Repository

@@ -95,10 +95,11 @@ public final class LockManager: Sendable {
         self.notice = notice
     }
 
-    /// Every lock in the store.
-    public func list() async throws -> [LockInfo] {
+    /// Every lock in the store but those named in `skipping` (this process's
+    /// own, which a conflict check need not read back).
+    public func list(skipping: Set<String> = []) async throws -> [LockInfo] {
         var out: [LockInfo] = []
-        for key in try await repo.store.list(.locks) {
+        for key in try await repo.store.list(.locks) where !skipping.contains(key.name) {
             let bytes: [UInt8]
             do { bytes = try await MetadataObjects.read(repo.store, key) } catch StorageError.notFound { continue }   // released meanwhile
             catch CairnError.damagedObject(_, let why) { out.append(LockInfo(name: key.name, record: nil, problem: why)); continue }
@@ -194,7 +195,7 @@ public final class LockManager: Sendable {
     /// The first live lock (other than `own`) that conflicts; stale ones found on the way are removed.
     private func firstConflict(exclusive: Bool, own: Set<String>) async throws -> LockInfo? {
         let now = Clock.nowNanos()
-        for l in try await list() where !own.contains(l.name) {
+        for l in try await list(skipping: own) {
             if let reason = staleReason(l, now: now) {
                 // A stale lock never blocks, even one this user may not remove.
                 do {

@@ -71,24 +71,11 @@ public enum ChildRunner {
         posix_spawn_file_actions_addopen(&fa, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fa, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&fa, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &fa, &attr, cArgs, cEnv)
-        guard rc == 0 else { throw OpsError.failed("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
+        do {
+            return try ProcessSpawn.spawn(argv, environment: environment, fileActions: &fa, defaultSignals: [SIGPIPE])
+        } catch {
+            throw OpsError.failed("cannot start \(argv.first ?? ""): \(error)")
+        }
     }
 
     /// Waits for `pid` (killing it after `timeout` seconds); its exit status, 128+signal when killed.

@@ -94,27 +94,15 @@ public struct WALFetcherLauncher: WALFetcherStarting {
         let handed = lockFD == 3 ? fcntl(lockFD, F_DUPFD_CLOEXEC, 10) : lockFD
         defer { if handed != lockFD { close(handed) } }
         posix_spawn_file_actions_adddup2(&fa, handed, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        // POSIX_SPAWN_SETSID (0x80, glibc 2.26) is not imported into Swift.
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | 0x80)
         var env = ChildEnvironment.build(for: .cairn)
         env.removeValue(forKey: "CAIRN_ENV_FILE")  // applied already; what it set is inherited (secrets through the pipe)
-        let argv = [executable] + arguments
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &fa, &attr, cArgs, cEnv)
-        guard rc == 0 else { throw CairnError.invalidArgument("cannot start the WAL fetcher: \(String(cString: strerror(rc)))") }
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.spawn([executable] + arguments, environment: env, fileActions: &fa,
+                                         defaultSignals: [SIGPIPE, SIGINT, SIGTERM, SIGHUP], newSession: true)
+        } catch {
+            throw CairnError.invalidArgument("cannot start the WAL fetcher: \(error)")
+        }
         WALSpool.recordFetcher(pid: pid, lockFD: lockFD)
         return pid
     }

@@ -221,8 +221,13 @@ extension RepositoryIndex {
 
     /// The loaded index objects with their sizes in the store, smallest first.
     public func indexObjects() throws -> [(name: String, size: Int)] {
+        try namesBySize(in: "index_objects")
+    }
+
+    /// The (name, size) rows of `table` (`index_objects`, `forget_records`), smallest first.
+    func namesBySize(in table: String) throws -> [(name: String, size: Int)] {
         try withDatabase { d in
-            let s = try d.statement("SELECT name, size FROM index_objects ORDER BY size, name")
+            let s = try d.statement("SELECT name, size FROM \(table) ORDER BY size, name")
             var out: [(String, Int)] = []
             while try s.step() { out.append((s.text(0), Int(s.int(1)))) }
             return out

@@ -64,12 +64,7 @@ extension RepositoryIndex {
 
     /// The forget records this cache has loaded, with their sizes, smallest first.
     public func forgetRecords() throws -> [(name: String, size: Int)] {
-        try withDatabase { d in
-            let s = try d.statement("SELECT name, size FROM forget_records ORDER BY size, name")
-            var out: [(String, Int)] = []
-            while try s.step() { out.append((s.text(0), Int(s.int(1)))) }
-            return out
-        }
+        try namesBySize(in: "forget_records")
     }
 
     /// Names of the forget records this cache has loaded.

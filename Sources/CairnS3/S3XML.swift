@@ -11,22 +11,20 @@ enum S3XML {
     static func first(_ name: String, in xml: String) -> String? { values(name, in: xml).first }
 
     /// The elements named in `names`, in document order, with their tag (raw inner text: look into it with `first`).
-    /// Tags are found in the UTF-8 bytes: `range(of:)` on a `Substring` bridged the rest of the
-    /// document to Foundation at every call, so a listing page took time quadratic in its length.
+    /// One pass over the UTF-8 bytes: each `<` is matched against the names' opening tags, and an
+    /// element's closing tag is searched from its start only. (`range(of:)` on a `Substring` bridged
+    /// the rest of the document to Foundation at every call; searching each name ahead on its own
+    /// rescanned the page for a name absent from it, once per element found.)
     static func elements(_ names: [String], in xml: String) -> [(tag: String, body: String)] {
         var xml = xml
         return xml.withUTF8 { bytes in
             let tags = names.map { (name: $0, open: Array("<\($0)>".utf8), close: Array("</\($0)>".utf8)) }
+            let openings = tags.map(\.open)
             var out: [(tag: String, body: String)] = []
             var at = 0
-            while true {
-                var next: (tag: Int, at: Int)?
-                for (i, t) in tags.enumerated() {
-                    if let o = find(t.open, in: bytes, from: at, before: next?.at ?? bytes.count) { next = (i, o) }
-                }
-                guard let next else { break }
+            while let next = firstOpening(openings, in: bytes, from: at) {
                 let t = tags[next.tag], start = next.at + t.open.count
-                guard let c = find(t.close, in: bytes, from: start, before: bytes.count) else { break }
+                guard let c = find(t.close, in: bytes, from: start) else { break }
                 out.append((t.name, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<c]), as: UTF8.self)))
                 at = c + t.close.count
             }
@@ -34,20 +32,31 @@ enum S3XML {
         }
     }
 
-    /// Where `needle` first starts in `bytes[from..<before]` (the whole needle may run past `before`).
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, before: Int) -> Int? {
-        guard let first = needle.first, from <= bytes.count - needle.count else { return nil }
+    /// The first of `openings` at or after `from`: which one, and where it starts.
+    private static func firstOpening(_ openings: [[UInt8]], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> (tag: Int, at: Int)? {
         var i = from
-        let last = min(before, bytes.count - needle.count + 1)
-        while i < last {
-            if bytes[i] == first {
-                var j = 1
-                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return i }
-            }
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "<"), let tag = openings.firstIndex(where: { matches($0, in: bytes, at: i) }) { return (tag, i) }
             i += 1
         }
         return nil
+    }
+
+    /// Where `needle` first starts in `bytes` at or after `from`.
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var i = from
+        while i + needle.count <= bytes.count {
+            if matches(needle, in: bytes, at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Whether `bytes` holds `needle` at `i`.
+    private static func matches(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        guard i + needle.count <= bytes.count else { return false }
+        for j in needle.indices where bytes[i + j] != needle[j] { return false }
+        return true
     }
 
     /// The longest entity this decodes, `&#x10FFFF;`: the search for its `;` stops

@@ -39,4 +39,19 @@ final class S3XMLTests: XCTestCase {
             XCTAssertEqual(S3XML.elements(["Contents"], in: xml).count, count)
         }
     }
+
+    /// A versions listing (the Object Lock sweep): versions and delete markers in document order,
+    /// also on a page that holds only delete markers (the first name asked for absent).
+    func testElementsOfSeveralNamesInDocumentOrder() {
+        let mixed = "<ListVersionsResult><Version><Key>a</Key></Version><DeleteMarker><Key>b</Key></DeleteMarker>"
+            + "<DeleteMarker><Key>c</Key></DeleteMarker><Version><Key>d</Key></Version></ListVersionsResult>"
+        let items = S3XML.elements(["Version", "DeleteMarker"], in: mixed)
+        XCTAssertEqual(items.map(\.tag), ["Version", "DeleteMarker", "DeleteMarker", "Version"])
+        XCTAssertEqual(items.map { S3XML.first("Key", in: $0.body) }, ["a", "b", "c", "d"])
+        let keys = (0..<20_000).map { "cairn/locks/\($0)" }
+        let markersOnly = "<ListVersionsResult>" + keys.map { "<DeleteMarker><Key>\($0)</Key></DeleteMarker>" }.joined() + "</ListVersionsResult>"
+        let markers = S3XML.elements(["Version", "DeleteMarker"], in: markersOnly)
+        XCTAssertEqual(markers.map { S3XML.first("Key", in: $0.body) }, keys)
+        XCTAssertEqual(Set(markers.map(\.tag)), ["DeleteMarker"])
+    }
 }

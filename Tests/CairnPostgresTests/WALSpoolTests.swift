@@ -201,10 +201,11 @@ final class WALSpoolTests: XCTestCase {
         let log = try String(contentsOfFile: pgdata + ".log", encoding: .utf8)
         XCTAssertTrue(log.contains("recovery stopping before commit"), log)
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "restored log file").count - 1, 6, log)
-        XCTAssertFalse(log.contains("did not deliver"), "the fetcher kept up: no segment waited for the fallback")
         // The segments came through the spool: the fetcher ran and said what it fetched.
         let fetcherLog = try String(contentsOfFile: pgdata + "/pg_wal/.cairn-prefetch/fetcher.log", encoding: .utf8)
-        XCTAssertTrue(fetcherLog.contains("reading ahead from"), fetcherLog + "\n" + log.split(separator: "\n").filter { $0.contains("wal-fetch") }.joined(separator: "\n"))
+        let evidence = fetcherLog + "\n" + log.split(separator: "\n").filter { $0.contains("wal-fetch") }.joined(separator: "\n")
+        XCTAssertFalse(log.contains("did not deliver"), "the fetcher kept up: no segment waited for the fallback\n" + evidence)
+        XCTAssertTrue(fetcherLog.contains("reading ahead from"), evidence)
         var st = stat()
         XCTAssertEqual(stat(pgdata + "/pg_wal/.cairn-prefetch", &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o700)

@@ -63,7 +63,7 @@ let package = Package(
         // One small object-store protocol and its local / test implementations.
         .target(name: "CairnStorage", dependencies: ["CairnSystem"]),
         // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
-        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "COpenSSL", "CCurl"]),
+        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "CairnFormat", "COpenSSL", "CCurl"]),
         // The store registry: repository URLs to stores (local, S3). Adding a backend is its own target
         // plus one line in StoreRegistry.standard; nothing else links the S3 client.
         .target(name: "CairnStores", dependencies: ["CairnStorage", "CairnS3"]),
@@ -112,7 +112,7 @@ let package = Package(
         // under CI=true), and the ObjectStore conformance suite every store backend runs.
         // The moto launcher is here; redis-server and PostgreSQL are started with CairnOps' TemporaryRedis and
         // TemporaryPostgres (the drills' launchers), wrapped by RedisServer and CairnPostgresTests' PostgresCluster.
-        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnFormat", "CairnRepository", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
+        .target(name: "CairnTestSupport", dependencies: ["CairnStorage", "CairnCrypto", "CairnFormat", "CairnRepository", "CairnOps", "CairnRedisClient"], path: "Tests/CairnTestSupport",
                 exclude: ["run_moto.py"]),
 
         // One test target per module (issue 19). The fast lane of scripts/test.sh runs the ones that start no

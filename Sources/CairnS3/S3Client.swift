@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnStorage
 import Foundation
+import Synchronization
 
 /// A signed S3 client over any `HTTPTransport`: the handful of operations a
 /// repository needs (put with checksum, get with range, head, list v2,
@@ -18,6 +19,8 @@ public final class S3Client: Sendable {
     /// upload read back whole proves otherwise (SSE-KMS and DSSE buckets, some
     /// S3-compatible servers); from then on ETags are not compared.
     private let etagsAreMD5 = LockedFlag(true)
+    /// How this server's uploads are checked: learned from its answers (`UploadCheck`).
+    let uploadCheck: Mutex<UploadCheck>
 
     /// - Parameters:
     ///   - connections: requests in flight at most (`--connections`).
@@ -32,14 +35,17 @@ public final class S3Client: Sendable {
         self.transport = transport
         self.slots = AsyncSemaphore(connections)
         self.now = now
+        uploadCheck = Mutex(UploadCheck.first(for: location))
     }
 
     /// Sends one signed request; returns the response whatever its status.
-    /// `key` nil addresses the bucket itself.
+    /// `key` nil addresses the bucket itself. `payloadSHA256` is the body's
+    /// SHA-256 when the caller already holds it (a pack's name), else it is computed.
     public func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
-                     headers extra: [(name: String, value: String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
+                     headers extra: [(name: String, value: String)] = [], body: [UInt8] = [],
+                     payloadSHA256: [UInt8]? = nil) async throws -> HTTPResponse {
         let (host, path) = location.target(key: key)
-        let payload = SigV4Signer.payloadHash(body)
+        let payload = payloadSHA256.map(SigV4Signer.hex) ?? SigV4Signer.payloadHash(body)
         let amzDate = SigV4Signer.amzDate(unixSeconds: now())
         var headers: [(name: String, value: String)] = [("host", host), ("x-amz-date", amzDate), ("x-amz-content-sha256", payload)]
         if let token = signer.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
@@ -77,27 +83,34 @@ public final class S3Client: Sendable {
 
     // MARK: objects
 
-    /// PUT with `Content-MD5` (the server rejects a body that does not match:
-    /// AWS answers BadDigest) and the signed SHA-256 of the payload.
+    /// PUT, signed with the body's SHA-256 and checked end to end by the kind of
+    /// check this server supports (`UploadCheck`, Docs/s3.md "Checksums"): the server
+    /// computes the body's SHA-256 and answers it, or verifies the one given, or (a
+    /// server with neither) `Content-MD5` is sent and the ETag compared with it.
     ///
-    /// The ETag is compared with the MD5 sent as well, for servers that skip
-    /// the Content-MD5 check (moto among them) but compute the ETag from what
-    /// they received. An ETag that is not that MD5 is either such a corruption
-    /// or a server whose ETags are not MD5s (SSE-KMS, DSSE, SSE-C, some
-    /// S3-compatible servers): the object is read back and compared. Equal, the
-    /// ETags of this server are not compared again; different, the object is
-    /// deleted and the error is transient (the upload is retried).
+    /// `sha256` is the body's SHA-256 when the caller knows it without hashing
+    /// (a pack's name: `S3Store.putPack`); a body that does not hash to it is
+    /// refused by a server that checks, and not left stored by one that computes.
     ///
     /// `lock` sets the new version's Object Lock retention (the bucket must have Object Lock enabled;
-    /// S3 demands the Content-MD5 sent here).
-    public func putObject(_ key: String, _ body: [UInt8], storageClass: String? = nil, lock: ObjectRetention? = nil) async throws {
-        let md5 = MD5.digest(body)
-        var headers: [(name: String, value: String)] = [("content-md5", MD5.base64(md5: md5)), ("content-type", "application/octet-stream")]
+    /// S3 demands a checksum header, `x-amz-sdk-checksum-algorithm` or `Content-MD5`, with it).
+    public func putObject(_ key: String, _ body: [UInt8], sha256 known: [UInt8]? = nil, storageClass: String? = nil,
+                          lock: ObjectRetention? = nil) async throws {
+        let sha256 = known ?? SHA256.hash(body)
+        var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
         if let lock { headers += Self.lockHeaders(lock) }
-        let r = try await send("PUT", key: key, headers: headers, body: body)
-        try check(r, "PUT", key: key)
-        if etagVerdict(r, md5: md5) == .differs { try await verifyByReadingBack(key, body, etag: r.headers["etag"] ?? "") }
+        var kind = uploadCheck.withLock { $0 }
+        while true {
+            let md5 = kind == .md5 ? MD5.digest(body) : nil
+            let r = try await send("PUT", key: key, headers: headers + Self.checksumHeaders(kind, sha256: sha256, md5: md5),
+                                   body: body, payloadSHA256: sha256)
+            // Refused for its checksum headers: once more with the kind the answer asks for (at most twice).
+            if let next = checkAfterRefusal(r, sent: kind) { kind = next; continue }
+            try check(r, "PUT", key: key)
+            try await confirm(r, key: key, body: body, sha256: sha256, md5: md5, sent: kind)
+            return
+        }
     }
 
     /// What an upload's ETag says about the bytes the server received.
@@ -129,14 +142,17 @@ public final class S3Client: Sendable {
     /// server's ETags are not MD5s and are not compared again; different (or
     /// gone), the object is deleted and a transient error thrown.
     func verifyByReadingBack(_ key: String, _ sent: [UInt8], etag: String) async throws {
-        let stored = try await getObject(key)
-        if let stored, stored == sent {
-            etagsAreMD5.set(false)
-            return
-        }
+        try await readBack(key, sent, why: "the server's ETag \(etag) is not the MD5 of the bytes sent")
+        etagsAreMD5.set(false)
+    }
+
+    /// Returns when `key` holds exactly `sent`; otherwise (different, or gone) deletes it and
+    /// throws a transient error saying `why` the object was read back.
+    func readBack(_ key: String, _ sent: [UInt8], why: String) async throws {
+        if let stored = try await getObject(key), stored == sent { return }
         try? await deleteObject(key)
         throw S3Error.transport(request: describe("PUT", key: key),
-                               reason: "the server's ETag \(etag) is not the MD5 of the bytes sent, and the object read back differs from them: corrupted in transit")
+                               reason: "\(why), and the object read back differs from them: corrupted in transit")
     }
 
     /// The object, or bytes `range` of it; nil when it does not exist.

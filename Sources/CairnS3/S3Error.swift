@@ -6,6 +6,9 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
     case response(status: Int, code: String, message: String, request: String)
     /// No answer: connection refused or dropped, timeout, a truncated body.
     case transport(request: String, reason: String)
+    /// Bytes put as a pack do not hash to the name they were given: a fault in
+    /// the caller, not in transit, so retrying cannot help.
+    case wrongName(request: String, reason: String)
 
     public var description: String {
         switch self {
@@ -14,14 +17,14 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
             let what = code.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(code)"
             let detail = message.isEmpty ? "" : " (\(message))"
             return "\(request): \(what)\(detail)\(Self.advice(status: status, code: code, request: request))"
-        case .transport(let request, let reason): return "\(request): \(reason)"
+        case .transport(let request, let reason), .wrongName(let request, let reason): return "\(request): \(reason)"
         }
     }
 
     /// True for failures worth retrying: 5xx, 429, throttling, timeouts, dropped connections.
     public var isTransient: Bool {
         switch self {
-        case .configuration: return false
+        case .configuration, .wrongName: return false
         case .transport: return true
         case .response(let status, let code, _, _):
             return status >= 500 || status == 429 || status == 408

@@ -1,3 +1,4 @@
+import CairnFormat
 import CairnStorage
 import Foundation
 import Synchronization
@@ -16,6 +17,10 @@ public final class S3Store: ObjectStore {
     public struct Options: Sendable {
         /// Objects larger than this go up in parts.
         public var multipartThreshold = 16 << 20
+        /// Packs (`putPack`) larger than this go up in parts. Up to it a pack is one PUT
+        /// whose checksum and signed payload hash are its name: parts would each be hashed
+        /// again. Default packs (16 MiB plus their last blob) stay under it.
+        public var packMultipartThreshold = 64 << 20
         /// Size of each part but the last (S3's minimum is 5 MiB).
         public var partSize = 8 << 20
         /// Storage class for packs (`data/`); everything else stays STANDARD.
@@ -64,16 +69,31 @@ public final class S3Store: ObjectStore {
     /// Only data packs (`coldEligible`) take `--s3-storage-class`; config, keys,
     /// index, snapshots, locks and metadata packs stay in STANDARD.
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try await put(key, bytes, coldEligible: coldEligible, sha256: nil)
+    }
+
+    /// A pack's name is the SHA-256 of its bytes: it is sent as the body's checksum
+    /// and signed payload hash instead of hashing the pack again (`S3Client.putObject`).
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        guard key.namespace == .data, let name = Hex.decode(key.name), name.count == 32 else {
+            return try await put(key, bytes, coldEligible: coldEligible, sha256: nil)
+        }
+        try await put(key, bytes, coldEligible: coldEligible, sha256: name)
+    }
+
+    private func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool, sha256: [UInt8]?) async throws {
         let storageClass = coldEligible && key.namespace == .data ? options.dataStorageClass : nil
         let lock = retentionForNewObject(key)
+        let threshold = sha256 == nil ? options.multipartThreshold : max(options.multipartThreshold, options.packMultipartThreshold)
         try await mapped(key) {
-            if bytes.count > options.multipartThreshold {
+            if bytes.count > threshold {
                 try await putMultipart(objectKey(key), bytes, storageClass: storageClass, lock: lock)
             } else {
-                try await client.putObject(objectKey(key), bytes, storageClass: storageClass, lock: lock)
+                try await client.putObject(objectKey(key), bytes, sha256: sha256, storageClass: storageClass, lock: lock)
             }
         }
     }
+
 
     /// Parts in parallel (the client's connection cap bounds them), each
     /// retried on its own; on failure the upload is aborted so no part lingers.

@@ -50,6 +50,11 @@ public final class FaultInjectingStore: ObjectStore {
         try await base.put(key, bytes, coldEligible: coldEligible)
     }
 
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try admitPut(key)
+        try await base.putPack(key, bytes, coldEligible: coldEligible)
+    }
+
     /// Applies the injected faults to one put.
     private func admitPut(_ key: ObjectKey) throws {
         guard mutationAllowed() else { throw StorageError.io(key.path, "injected crash: no writes after this point") }

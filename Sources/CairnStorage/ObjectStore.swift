@@ -28,6 +28,11 @@ public protocol ObjectStore: Sendable {
     /// slower storage class where the backend has one. Metadata packs never
     /// do, so listing and restore planning never wait on cold storage.
     func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws
+    /// Stores a pack whose bytes are exactly the pack `key` names (their SHA-256
+    /// is its name), like `put(_:_:coldEligible:)`. A store may take the name as
+    /// the bytes' checksum instead of hashing them again (S3 sends it as the
+    /// upload's checksum and signed payload hash, which the server checks).
+    func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws
     /// True when a listing that starts after a `put` returned always shows
     /// that object (a local disk, memory). The lock protocol then needs no
     /// pause for lagging listings (format-spec §19, step 3).
@@ -42,7 +47,8 @@ public protocol ObjectStore: Sendable {
     /// An interrupted process removes its lock objects through it without the store.
     func localPath(_ key: ObjectKey) -> String?
     /// Stores the complete, closed file at `path` under `key` (complete-or-absent,
-    /// like `put`) and removes the file, whether or not the put succeeded.
+    /// like `put`) and removes the file, whether or not the put succeeded. The
+    /// file is a pack named by its SHA-256, as for `putPack`.
     func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws
     /// Object Lock and versioning (an S3 bucket); nil for stores without them (`ObjectLock.swift`).
     var objectLock: (any ObjectLockControl)? { get }
@@ -51,6 +57,11 @@ public protocol ObjectStore: Sendable {
 extension ObjectStore {
     /// Backends without storage classes store every object the same way.
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws { try await put(key, bytes) }
+
+    /// Stores without using the name: the default for stores that hash nothing on upload.
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try await put(key, bytes, coldEligible: coldEligible)
+    }
 
     /// Remote backends promise less: S3-compatible servers differ, so assume listings may lag.
     public var listsEveryCompletedPut: Bool { false }
@@ -70,11 +81,11 @@ extension ObjectStore {
         return bytes.count == Int(size) ? .bytes(bytes) : .changed
     }
 
-    /// Reads the file back and stores it with `put`: a store that cannot move
-    /// a file in (S3, memory, test decorators) sees an ordinary put.
+    /// Reads the file back and stores it with `putPack`: a store that cannot move
+    /// a file in (S3, memory, test decorators) sees an ordinary put of a pack.
     public func putFile(_ key: ObjectKey, path: String, coldEligible: Bool) async throws {
         defer { unlink(path) }
         let bytes = try await BlockingIO.run { try LocalFile.read(path) }
-        try await put(key, bytes, coldEligible: coldEligible)
+        try await putPack(key, bytes, coldEligible: coldEligible)
     }
 }

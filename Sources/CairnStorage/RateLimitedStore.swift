@@ -27,6 +27,11 @@ public final class RateLimitedStore: ObjectStore {
         try await base.put(key, bytes, coldEligible: coldEligible)
     }
 
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try await upload?.take(bytes.count)
+        try await base.putPack(key, bytes, coldEligible: coldEligible)
+    }
+
     public func get(_ key: ObjectKey) async throws -> [UInt8] {
         let b = try await base.get(key)
         try await download?.take(b.count)

@@ -18,6 +18,9 @@ public final class RetryingStore: ObjectStore {
     public func put(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
         try await policy.run { try await base.put(key, bytes, coldEligible: coldEligible) }
     }
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try await policy.run { try await base.putPack(key, bytes, coldEligible: coldEligible) }
+    }
     public func get(_ key: ObjectKey) async throws -> [UInt8] { try await policy.run { try await base.get(key) } }
     public func get(_ key: ObjectKey, offset: UInt64, length: Int) async throws -> [UInt8] {
         try await policy.run { try await base.get(key, offset: offset, length: length) }

@@ -6,7 +6,10 @@ import XCTest
 
 /// Servers whose ETags are not MD5s (SSE-KMS, DSSE, some S3-compatible
 /// servers) must not fail every upload; a body corrupted in transit to a
-/// server that does not check Content-MD5 must still be caught.
+/// server that does not check Content-MD5 must still be caught. moto answers
+/// the SHA-256 it computed (`UploadCheck.serverComputed`); the tests of the
+/// ETag path take those answers away (`withoutChecksums`), as a server that
+/// computes no checksum sends none, so the client falls back to Content-MD5.
 final class ETagTests: XCTestCase {
     /// Passes requests to moto, then lets the test rewrite them or their answers.
     final class RewritingTransport: HTTPTransport, @unchecked Sendable {
@@ -44,6 +47,13 @@ final class ETagTests: XCTestCase {
         return r
     }
 
+    /// A server that computes no checksum: the answers lose their `x-amz-checksum-*` headers.
+    static func withoutChecksums(_ response: HTTPResponse) -> HTTPResponse {
+        var r = response
+        r.headers = r.headers.filter { !$0.key.hasPrefix("x-amz-checksum-") }
+        return r
+    }
+
     private static func realETags(_ request: HTTPRequest) -> HTTPRequest {
         guard request.method == "POST", request.url.contains("uploadId=") else { return request }
         var xml = String(decoding: request.body, as: UTF8.self)
@@ -70,7 +80,7 @@ final class ETagTests: XCTestCase {
     func testOpaqueETagsAreVerifiedOnceByReadingBackThenTrusted() async throws {
         let moto = try MotoServer.start()
         let transport = RewritingTransport()
-        transport.rewriteResponse = Self.opaque
+        transport.rewriteResponse = { Self.withoutChecksums(Self.opaque($0, $1)) }
         transport.rewriteRequest = Self.realETags
         let store = try await store(transport, bucket: S3TestSupport.bucketName("etag"), endpoint: moto.endpoint)
         let small = objects(6, size: 40_000), big = objects(1, size: 11 << 20)  // two parts of 5 MiB and one of 1 MiB
@@ -91,7 +101,7 @@ final class ETagTests: XCTestCase {
             let transport = RewritingTransport()
             transport.rewriteRequest = Self.realETags
             transport.rewriteResponse = { req, resp in
-                var r = Self.opaque(req, resp)
+                var r = Self.withoutChecksums(Self.opaque(req, resp))
                 if req.method == "PUT" { r.headers["x-amz-server-side-encryption"] = sse }
                 return r
             }
@@ -101,12 +111,13 @@ final class ETagTests: XCTestCase {
         }
     }
 
-    /// moto ignores Content-MD5: a body flipped on the way is stored. The
-    /// ETag (moto's is the MD5 of what it got) shows it; with opaque ETags the
-    /// read-back does. Either way the upload fails, transient, and nothing corrupt stays.
-    func testCorruptionInTransitIsCaughtWithAndWithoutMD5ETags() async throws {
+    /// moto ignores Content-MD5 and any checksum it is given: a body flipped on
+    /// the way is stored. The SHA-256 moto computes shows it; without that answer
+    /// the ETag (moto's is the MD5 of what it got) does; with opaque ETags too the
+    /// read-back does. Each way the upload fails, transient, and nothing corrupt stays.
+    func testCorruptionInTransitIsCaughtWithAndWithoutChecksumsAndMD5ETags() async throws {
         let moto = try MotoServer.start()
-        for opaqueETags in [false, true] {
+        for (checksums, opaqueETags) in [(true, false), (false, false), (false, true)] {
             let transport = RewritingTransport()
             transport.rewriteRequest = { req in
                 guard req.method == "PUT", req.body.count > 1000 else { return opaqueETags ? Self.realETags(req) : req }
@@ -114,12 +125,15 @@ final class ETagTests: XCTestCase {
                 r.body[r.body.count / 2] ^= 0x40
                 return r
             }
-            if opaqueETags { transport.rewriteResponse = Self.opaque }
+            transport.rewriteResponse = { req, resp in
+                let r = opaqueETags ? Self.opaque(req, resp) : resp
+                return checksums ? r : Self.withoutChecksums(r)
+            }
             let store = try await store(transport, bucket: S3TestSupport.bucketName("corrupt"), endpoint: moto.endpoint)
             for (k, b) in objects(1, size: 50_000) + objects(1, size: 11 << 20) {
                 do {
                     try await store.put(k, b)
-                    XCTFail("a corrupted upload (\(b.count) bytes, opaque ETags \(opaqueETags)) was accepted")
+                    XCTFail("a corrupted upload (\(b.count) bytes, checksums \(checksums), opaque ETags \(opaqueETags)) was accepted")
                 } catch let e as StorageError {
                     guard case .transient(let why) = e else { return XCTFail("\(e)") }
                     XCTAssertTrue(why.contains("corrupted in transit"), why)

@@ -33,6 +33,7 @@ enum S3TestSupport {
     static var smallParts: S3Store.Options {
         var o = S3Store.Options()
         o.multipartThreshold = 6 << 20
+        o.packMultipartThreshold = 6 << 20
         o.partSize = 5 << 20
         o.partRetry = RetryPolicy(attempts: 8, baseDelay: 0.01, maxDelay: 0.2)
         return o

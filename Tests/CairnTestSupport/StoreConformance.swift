@@ -1,3 +1,5 @@
+import CairnCrypto
+import CairnFormat
 import CairnStorage
 import Foundation
 import XCTest
@@ -44,8 +46,9 @@ public enum StoreConformance {
         s = try await store.size(k1)
         XCTAssertEqual(s, 10_000, file: file, line: line)
 
-        // A staged file (how packs are stored): moved in where the store can, read back and
-        // put otherwise; either way the object is whole and the file is gone afterwards.
+        // A staged file (how packs are stored, named by the SHA-256 of its bytes): moved in where
+        // the store can, read back and put otherwise; either way the object is whole and the file
+        // is gone afterwards.
         let stagingDir = store.stagingDirectory ?? NSTemporaryDirectory() + "conformance-staging-\(UInt64.random(in: 0...UInt64.max))"
         let staged = try StagingFile(directory: stagingDir, prefix: "pack")
         let stagedBytes = bytes(700_000, seed: 7)
@@ -53,7 +56,7 @@ public enum StoreConformance {
         try staged.append(Array(stagedBytes[1000...]))  // larger than the write buffer: written through
         XCTAssertEqual(staged.size, 700_000, file: file, line: line)
         try staged.close()
-        let k7 = ObjectKey(.data, name(7))
+        let k7 = ObjectKey(.data, Hex.encode(SHA256.hash(stagedBytes)))
         try await store.putFile(k7, path: staged.path, coldEligible: true)
         let staged7 = try await store.get(k7)
         XCTAssertEqual(staged7, stagedBytes, file: file, line: line)

@@ -153,6 +153,7 @@ public final class BlobSaver: @unchecked Sendable {
     /// sharing their master keys copies the source's packs byte for byte):
     /// claims its blobs, uploads it beside the packs this saver assembles (at
     /// most two in flight) and records it once it is durable, like its own.
+    /// `bytes` must hash to `pack.id` (the store may send the name as their checksum).
     public func addFinishedPack(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
         claimEntries(of: pack)
         try await writer.storeFinished(bytes, pack)

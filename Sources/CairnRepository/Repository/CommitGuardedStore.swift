@@ -36,6 +36,11 @@ public final class CommitGuardedStore: ObjectStore {
         try await base.put(key, bytes, coldEligible: coldEligible)
     }
 
+    public func putPack(_ key: ObjectKey, _ bytes: [UInt8], coldEligible: Bool) async throws {
+        try await checkBeforeCommit(key)
+        try await base.putPack(key, bytes, coldEligible: coldEligible)
+    }
+
     public var stagingDirectory: String? { base.stagingDirectory }
     public var stagingModes: FileModes { base.stagingModes }
     public func localPath(_ key: ObjectKey) -> String? { base.localPath(key) }

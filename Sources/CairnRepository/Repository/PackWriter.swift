@@ -93,10 +93,11 @@ package final class PackWriter: @unchecked Sendable {
 
     /// Stores a pack finished elsewhere as it is (`cairn copy` between
     /// repositories sharing their master keys copies packs byte for byte),
-    /// beside the packs this writer assembles and recorded like them.
+    /// beside the packs this writer assembles and recorded like them. The
+    /// caller has checked that `bytes` hash to `pack.id` (`ObjectStore.putPack`).
     package func storeFinished(_ bytes: [UInt8], _ pack: IndexedPack) async throws {
         try await upload(pack, features: []) { store in
-            try await store.put(ObjectKey(.data, pack.id.hex), bytes, coldEligible: pack.type == .data)
+            try await store.putPack(ObjectKey(.data, pack.id.hex), bytes, coldEligible: pack.type == .data)
         }
     }
 

@@ -1,0 +1,129 @@
+@testable import CairnS3
+import CairnStorage
+import CairnTestSupport
+import Foundation
+import XCTest
+
+/// How uploads are checked end to end without an MD5 of every body
+/// (`UploadCheck`, Docs/s3.md "Checksums"): a pack goes up in one PUT signed
+/// with its name, moto computes the SHA-256 and the client compares it; a server
+/// that insists on a checksum value (AWS) gets it; one that demands Content-MD5 gets that.
+final class UploadCheckTests: XCTestCase {
+    /// Passes requests to a base transport and keeps them, headers and all.
+    final class Recorder: HTTPTransport, @unchecked Sendable {
+        let base: any HTTPTransport
+        private let lock = NSLock()
+        private var kept: [HTTPRequest] = []
+        init(_ base: any HTTPTransport) { self.base = base }
+        var requests: [HTTPRequest] { lock.withLock { kept } }
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            lock.withLock { kept.append(request) }
+            return try await base.send(request)
+        }
+    }
+
+    private static func header(_ r: HTTPRequest, _ name: String) -> String? {
+        r.headers.first { $0.name.lowercased() == name }?.value
+    }
+
+    func testAPackGoesUpInOnePUTSignedWithItsNameAndMotoConfirmsIt() async throws {
+        let moto = try MotoServer.start()
+        let bucket = S3TestSupport.bucketName("upcheck")
+        let plain = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket)
+        try await plain.createBucket()
+        let recorder = Recorder(S3StoreFactory.transport(connections: 4, timeout: 10))
+        let client = S3Client(location: plain.location, credentials: try S3Credentials.resolve(environment: MotoServer.environment),
+                              region: "us-east-1", transport: recorder)
+        let store = S3Store(client: client)
+        let pack = StoreConformance.bytes(17 << 20, seed: 41)  // over the 16 MiB multipart threshold of other objects
+        let name = SigV4Signer.payloadHash(pack)
+        try await store.putPack(ObjectKey(.data, name), pack, coldEligible: true)
+
+        let puts = recorder.requests.filter { $0.method == "PUT" }
+        XCTAssertEqual(recorder.requests.count, 1, "one PUT, no multipart upload: \(recorder.requests.map(\.url))")
+        let put = try XCTUnwrap(puts.first)
+        XCTAssertEqual(Self.header(put, "x-amz-content-sha256"), name, "signed with the pack's name")
+        XCTAssertEqual(Self.header(put, "x-amz-sdk-checksum-algorithm"), "SHA256")
+        XCTAssertNil(Self.header(put, "content-md5"), "no MD5 of the body")
+        XCTAssertEqual(client.uploadCheck.withLock { $0 }, .serverComputed, "moto answered the SHA-256 it computed")
+        let back = try await store.get(ObjectKey(.data, name))
+        XCTAssertEqual(back, pack)
+
+        // Bytes that are not the pack their name says are refused, not retried, and not left stored.
+        var other = StoreConformance.bytes(100_000, seed: 42)
+        let otherName = SigV4Signer.payloadHash(other)
+        other[500] ^= 1
+        do {
+            try await store.putPack(ObjectKey(.data, otherName), other, coldEligible: true)
+            XCTFail("a pack whose bytes do not hash to its name was stored")
+        } catch let e as StorageError {
+            guard case .io(_, let why) = e else { return XCTFail("not a permanent error: \(e)") }
+            XCTAssertTrue(why.contains("do not hash"), why)
+        }
+        let left = try await store.size(ObjectKey(.data, otherName))
+        XCTAssertNil(left)
+    }
+
+    /// AWS refuses a checksum algorithm without its value: the client sends the value
+    /// from then on (AWS verifies it, and the signed payload hash, before storing).
+    func testARefusedAlgorithmWithoutValueMovesToTheValue() async throws {
+        let transport = RecordingTransport { r in
+            guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
+            if Self.header(r, "x-amz-checksum-sha256") == nil {
+                let xml = "<Error><Code>InvalidRequest</Code><Message>x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.</Message></Error>"
+                return HTTPResponse(status: 400, headers: [:], body: Array(xml.utf8))
+            }
+            return HTTPResponse(status: 200, headers: ["etag": "\"0123\""], body: [])
+        }
+        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
+        let body = Array("a pack".utf8)
+        try await client.putObject("repo/data/ab/ab", body)
+        try await client.putObject("repo/data/cd/cd", body)
+        let sent = transport.requests
+        XCTAssertEqual(sent.count, 3, "one refusal, then the value every time")
+        XCTAssertEqual(Self.header(sent[1], "x-amz-checksum-sha256"), Data(SHA256Digest.of(body)).base64EncodedString())
+        XCTAssertNotNil(Self.header(sent[2], "x-amz-checksum-sha256"))
+        XCTAssertEqual(client.uploadCheck.withLock { $0 }, .supplied)
+
+        // AWS's own endpoints get the value from the first upload.
+        let aws = RecordingTransport { _ in HTTPResponse(status: 200, headers: [:], body: []) }
+        let awsClient = try Self.client("s3:https://s3.eu-west-1.amazonaws.com/bucket/repo", aws)
+        try await awsClient.putObject("repo/config", body)
+        XCTAssertEqual(aws.requests.count, 1)
+        XCTAssertNotNil(Self.header(aws.requests[0], "x-amz-checksum-sha256"))
+    }
+
+    /// A server that demands Content-MD5 (Object Lock on some S3-compatible servers) gets it,
+    /// and its ETags are compared with it.
+    func testAServerDemandingContentMD5GetsIt() async throws {
+        let body = Array("locked pack".utf8)
+        let md5 = MD5.digest(body).map { String(format: "%02x", $0) }.joined()
+        let transport = RecordingTransport { r in
+            guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
+            guard Self.header(r, "content-md5") != nil else {
+                let xml = "<Error><Code>InvalidRequest</Code><Message>Content-MD5 HTTP header is required for Put Object requests with Object Lock parameters</Message></Error>"
+                return HTTPResponse(status: 400, headers: [:], body: Array(xml.utf8))
+            }
+            return HTTPResponse(status: 200, headers: ["etag": "\"\(md5)\""], body: [])
+        }
+        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
+        try await client.putObject("repo/data/ab/ab", body)
+        try await client.putObject("repo/data/cd/cd", body)
+        XCTAssertEqual(transport.requests.count, 3, "one refusal, then Content-MD5 every time")
+        XCTAssertEqual(client.uploadCheck.withLock { $0 }, .md5)
+    }
+
+    private static func client(_ url: String, _ transport: any HTTPTransport) throws -> S3Client {
+        S3Client(location: try S3Location(url: url), credentials: S3Credentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: nil),
+                 region: "eu-west-1", transport: transport)
+    }
+}
+
+/// The SHA-256 of some bytes as raw bytes (the test's own, from the hex the signer gives).
+private enum SHA256Digest {
+    static func of(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array(SigV4Signer.payloadHash(bytes).utf8)
+        func v(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
+        return stride(from: 0, to: hex.count, by: 2).map { v(hex[$0]) << 4 | v(hex[$0 + 1]) }
+    }
+}

@@ -9,19 +9,6 @@ import XCTest
 /// with its name, moto computes the SHA-256 and the client compares it; a server
 /// that insists on a checksum value (AWS) gets it; one that demands Content-MD5 gets that.
 final class UploadCheckTests: XCTestCase {
-    /// Passes requests to a base transport and keeps them, headers and all.
-    final class Recorder: HTTPTransport, @unchecked Sendable {
-        let base: any HTTPTransport
-        private let lock = NSLock()
-        private var kept: [HTTPRequest] = []
-        init(_ base: any HTTPTransport) { self.base = base }
-        var requests: [HTTPRequest] { lock.withLock { kept } }
-        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-            lock.withLock { kept.append(request) }
-            return try await base.send(request)
-        }
-    }
-
     private static func header(_ r: HTTPRequest, _ name: String) -> String? {
         r.headers.first { $0.name.lowercased() == name }?.value
     }
@@ -31,7 +18,7 @@ final class UploadCheckTests: XCTestCase {
         let bucket = S3TestSupport.bucketName("upcheck")
         let plain = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket)
         try await plain.createBucket()
-        let recorder = Recorder(S3StoreFactory.transport(connections: 4, timeout: 10))
+        let recorder = CountingTransport(S3StoreFactory.transport(connections: 4, timeout: 10))
         let client = S3Client(location: plain.location, credentials: try S3Credentials.resolve(environment: MotoServer.environment),
                               region: "us-east-1", transport: recorder)
         let store = S3Store(client: client)

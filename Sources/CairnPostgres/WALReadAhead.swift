@@ -134,7 +134,7 @@ public final class WALReadAhead: Sendable {
                         stopReason = "\(candidate) is not in the archive (end of the archive or of timeline \(timeline))"
                         atEnd = true
                         owner.spool.setEndOfArchive(candidate)
-                        owner.spool.setWindow(WALSpool.Window(first: pending.min() ?? candidate, last: name(next &- 1)))
+                        publishWindow()
                         break
                     }
                     next += 1
@@ -153,11 +153,16 @@ public final class WALReadAhead: Sendable {
             return nil
         }
 
-        /// The segments still to come: from the lowest not yet in the spool to where it reads ahead.
-        /// A segment before it (delivered, or never planned) is not waited for.
+        /// The segments still to come: from the lowest not yet in the spool to where it reads ahead
+        /// (at the end of the archive: to the last segment planned). A segment before it (delivered,
+        /// or never planned) is not waited for. At the end it still shrinks as the segments in flight
+        /// arrive, to nothing once all have: the fetcher then lingers with the lock held
+        /// (`lingerUntilTaken`), and a segment PostgreSQL reads again (the last one replayed, once it
+        /// has read past the recovery target) must be before the window, fetched from the repository
+        /// at once, not waited for until `wal-fetch` gives up on the spool.
         func publishWindow() {
-            guard !atEnd else { return }
-            owner.spool.setWindow(WALSpool.Window(first: pending.min() ?? name(next), last: name(next &- 1 &+ UInt64(owner.capacity))))
+            let last = atEnd ? name(next &- 1) : name(next &- 1 &+ UInt64(owner.capacity))
+            owner.spool.setWindow(WALSpool.Window(first: pending.min() ?? name(next), last: last))
         }
 
         func finished(_ name: String, ok: Bool) {

@@ -124,7 +124,9 @@ public struct WALSpoolClient {
                 spool.stopFetcher()
             }
             if ContinuousClock.now > deadline {
-                warn("wal-fetch \(name): the background fetcher did not deliver it within \(Int(waitSeconds)) s (its messages: \(spool.path)/fetcher.log); stopping it and fetching directly")
+                // Its window says what it was still to deliver: the next time this happens, why it waited.
+                let window = spool.window().map { "\($0.first) … \($0.last)" } ?? "none published"
+                warn("wal-fetch \(name): the background fetcher did not deliver it within \(Int(waitSeconds)) s (its window: \(window); its messages: \(spool.path)/fetcher.log); stopping it and fetching directly")
                 spool.stopFetcher()
                 return false
             }

@@ -250,7 +250,7 @@ final class WALSpoolClientTests: XCTestCase {
 
 /// A fetcher in this process: records where it was started, runs `deliver`, and, with `keepsRunning`,
 /// keeps the spool's lock (a duplicate of the handed descriptor) until `stop()`.
-private final class StandInFetcher: WALFetcherStarting {
+final class StandInFetcher: WALFetcherStarting {
     var starts: [String] = []
     var keepsRunning = false
     private var held: [Int32] = []

@@ -201,9 +201,13 @@ final class WALSpoolTests: XCTestCase {
         let log = try String(contentsOfFile: pgdata + ".log", encoding: .utf8)
         XCTAssertTrue(log.contains("recovery stopping before commit"), log)
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "restored log file").count - 1, 6, log)
-        // The segments came through the spool: the fetcher ran and said what it fetched.
+        // The segments came through the spool: the fetcher ran and said what it fetched. On failure: its
+        // log, and PostgreSQL's requests in order (a segment read again, the last replayed one once
+        // recovery has read past the target, was what waited before the fetcher's window shrank at the end).
         let fetcherLog = try String(contentsOfFile: pgdata + "/pg_wal/.cairn-prefetch/fetcher.log", encoding: .utf8)
-        let evidence = fetcherLog + "\n" + log.split(separator: "\n").filter { $0.contains("wal-fetch") }.joined(separator: "\n")
+        let evidence = fetcherLog + "\n" + log.split(separator: "\n").filter {
+            $0.contains("wal-fetch") || $0.contains("restored log file") || $0.contains("recovery stopping")
+        }.joined(separator: "\n")
         XCTAssertFalse(log.contains("did not deliver"), "the fetcher kept up: no segment waited for the fallback\n" + evidence)
         XCTAssertTrue(fetcherLog.contains("reading ahead from"), evidence)
         var st = stat()

@@ -1,4 +1,5 @@
 import CairnPostgres
+import CairnSystem
 import Foundation
 
 /// What PostgreSQL says of its `archive_command` (`pg_stat_archiver`), for
@@ -46,10 +47,9 @@ public struct ArchiverStatus: Sendable, Codable, Equatable {
         return nil
     }
 
+    /// `pg_stat_archiver`'s times as RFC 3339 in UTC (as the CLI prints times).
     static func time(_ seconds: Double) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: seconds))
+        RFC3339.utc(seconds: seconds) ?? "\(seconds) s after the epoch"
     }
 
     /// The state file remembering the last counters seen.

@@ -1,6 +1,7 @@
 import CairnEngine
 import CairnRepository
 import CairnFormat
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -45,37 +46,20 @@ enum Terminal {
     /// RFC 3339 in UTC (`2026-12-07T02:55:16Z`), whole seconds.
     static func rfc3339(_ nanos: Int64) -> String {
         let seconds = nanos / 1_000_000_000 - (nanos % 1_000_000_000 < 0 ? 1 : 0)
-        return utc(seconds) ?? formatted(Date(timeIntervalSince1970: Double(nanos) / 1e9))
+        return RFC3339.utc(seconds) ?? formatted(Date(timeIntervalSince1970: Double(nanos) / 1e9))
     }
 
-    /// Seconds since the epoch as RFC 3339 in UTC. Times read back from
-    /// snapshots stay Doubles: Int64(seconds * 1e9) traps near Int64.max.
+    /// Seconds since the epoch as RFC 3339 in UTC.
     static func rfc3339(seconds: Double) -> String {
-        let whole = seconds.rounded(.down)
-        if whole.isFinite, abs(whole) < 1e15, let s = utc(Int64(whole)) { return s }
-        return formatted(Date(timeIntervalSince1970: seconds))
+        RFC3339.utc(seconds: seconds) ?? formatted(Date(timeIntervalSince1970: seconds))
     }
 
     /// A file time (any year) as RFC 3339 in UTC.
     static func rfc3339(_ t: FileTime) -> String {
-        utc(t.seconds) ?? formatted(Date(timeIntervalSince1970: Double(t.seconds) + Double(t.nanoseconds) / 1e9))
+        RFC3339.utc(t.seconds) ?? formatted(Date(timeIntervalSince1970: Double(t.seconds) + Double(t.nanoseconds) / 1e9))
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` from the C library, for years 0-9999 (nil outside them). A
-    /// Foundation formatter built per time set up ICU's calendar each time: most of the CPU of
-    /// listing a few dozen snapshots (Docs/performance.md, "Cost independent of history").
-    private static func utc(_ seconds: Int64) -> String? {
-        var t = time_t(seconds)
-        var parts = tm()
-        guard gmtime_r(&t, &parts) != nil else { return nil }
-        let year = Int(parts.tm_year) + 1900
-        guard (0...9999).contains(year) else { return nil }
-        func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: n - s.count) + s }
-        return "\(pad(year, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))Z"
-    }
-
-    /// Foundation's RFC 3339 formatting: for years the C library's cannot be trusted with.
+    /// Foundation's RFC 3339 formatting: for the years `RFC3339` does not write.
     private static func formatted(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]

@@ -34,18 +34,10 @@ public struct BaseBackup {
         public static let format = "pg-format"
     }
 
-    public let repo: Repository
-    public var name: String
-    public var walName: String
-    public var label = "cairn base backup"
-    /// Tags recorded in the snapshot.
-    public var tags: [String] = []
-    /// How long to wait for the archiver to archive the backup's last WAL segment (seconds).
-    public var archiveTimeout: Double = 600
+    /// The repository, the snapshot's name and tags, the WAL archive's name, the label and the archive wait.
+    public var settings: BaseBackupSettings
 
-    public init(repo: Repository, name: String, walName: String) {
-        self.repo = repo; self.name = name; self.walName = walName
-    }
+    public init(_ settings: BaseBackupSettings) { self.settings = settings }
 
     /// Takes the backup. `dataDirectory` overrides the server's `data_directory`.
     public func run(conninfo: String, dataDirectory: String? = nil, progress: WorkProgress = WorkProgress()) async throws -> BackupResult {
@@ -67,18 +59,18 @@ public struct BaseBackup {
         let segmentSize = try conn.value("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")
         let startNanos = Clock.nowNanos()
         if version >= 150000 {
-            try conn.query("SELECT pg_backup_start($1, true)", [label])
+            try conn.query("SELECT pg_backup_start($1, true)", [settings.label])
         } else {
-            try conn.query("SELECT pg_start_backup($1, true, false)", [label])
+            try conn.query("SELECT pg_start_backup($1, true, false)", [settings.label])
         }
-        var options = BackupOptions(name: name)
+        var options = BackupOptions(name: settings.name)
         options.profile = ChunkerProfileName.file
-        options.tags = tags
+        options.tags = settings.tags
         options.fullPaths = false   // the data directory at the root: restored into any PGDATA
         options.exclude = { PGDataExclusions.excludes($0, isDirectory: $1) }
-        options.extra = [Key.kind: Snapshot.PGKind.base, Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: walName,
+        options.extra = [Key.kind: Snapshot.PGKind.base, Key.systemID: systemID, Key.serverVersion: String(version), Key.walName: settings.walName,
                          Key.segmentSize: segmentSize, Key.dataDirectory: pgdata, Key.startTime: String(startNanos)]
-        let archiveTimeout = self.archiveTimeout
+        let archiveTimeout = settings.archiveTimeout
         options.beforeCommit = {
             // Same connection: the backup started there. No wait inside the server (it has no
             // time limit): ArchiveWait below waits for the last segment, boundedly.
@@ -102,7 +94,7 @@ public struct BaseBackup {
                          Key.startWALFile: parsed.startWALFile, Key.stopTime: String(Clock.nowNanos())]
             return BackupAdditions(extra: extra, files: [BackupAdditions.File(name: "backup_label", bytes: Array(labelText.utf8))])
         }
-        let archiver = Archiver(repo: repo, options: options, progress: progress)
+        let archiver = Archiver(repo: settings.repo, options: options, progress: progress)
         return try await archiver.backup(paths: [pgdata])
     }
 

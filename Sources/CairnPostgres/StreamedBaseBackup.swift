@@ -16,21 +16,13 @@ import Glibc
 /// committed only after `pg_basebackup` exited 0 and the tar stream was
 /// complete. `cairn pg restore` unpacks it into PGDATA.
 public struct StreamedBaseBackup {
-    public let repo: Repository
-    public var name: String
-    public var walName: String
-    public var label = "cairn base backup"
-    /// Tags recorded in the snapshot.
-    public var tags: [String] = []
-    /// How long pg_basebackup may wait for the archiver once the data is sent (seconds).
-    public var archiveTimeout: Double = 600
+    /// The repository, the snapshot's name and tags, the WAL archive's name, the label and the archive wait.
+    public var settings: BaseBackupSettings
 
-    public init(repo: Repository, name: String, walName: String) {
-        self.repo = repo; self.name = name; self.walName = walName
-    }
+    public init(_ settings: BaseBackupSettings) { self.settings = settings }
 
     public func run(conninfo: String, progress: WorkProgress = WorkProgress()) async throws -> BackupResult {
-        let settings = try ConnectionSettings(conninfo)
+        let connection = try ConnectionSettings(conninfo)
         // Connect first: a bad connection string fails with libpq's message before anything runs.
         let conn = try PGConnection(conninfo)
         let version = conn.serverVersion
@@ -42,9 +34,9 @@ public struct StreamedBaseBackup {
         }
         let segmentSize = try conn.value("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")
         signal(SIGPIPE, SIG_IGN)
-        var env = settings.environment
+        var env = connection.environment
         env["LC_MESSAGES"] = "C"
-        let child = try ChildProcess("pg_basebackup", arguments: ["-D", "-", "-Ft", "-X", "none", "-c", "fast", "--no-password", "-l", label],
+        let child = try ChildProcess("pg_basebackup", arguments: ["-D", "-", "-Ft", "-X", "none", "-c", "fast", "--no-password", "-l", settings.label],
                                      environment: env, stdin: false, stdout: true)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PostgresError.other("cannot create a pipe: \(String(cString: strerror(errno)))") }
@@ -60,13 +52,13 @@ public struct StreamedBaseBackup {
         let tee = BaseBackupTarTee(input: input, output: fds[1])
         tee.start()
 
-        var options = BackupOptions(name: name)
+        var options = BackupOptions(name: settings.name)
         options.profile = ChunkerProfileName.file
-        options.tags = tags
+        options.tags = settings.tags
         options.extra = [BaseBackup.Key.kind: Snapshot.PGKind.base, BaseBackup.Key.format: "tar", BaseBackup.Key.systemID: systemID,
-                         BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: walName,
+                         BaseBackup.Key.serverVersion: String(version), BaseBackup.Key.walName: settings.walName,
                          BaseBackup.Key.segmentSize: segmentSize, BaseBackup.Key.startTime: String(startNanos)]
-        let archiveTimeout = self.archiveTimeout
+        let archiveTimeout = settings.archiveTimeout
         options.beforeCommit = {
             // With -X none the server waits, without a time limit, until the backup's WAL is archived.
             guard let status = await child.wait(timeout: archiveTimeout) else {
@@ -80,7 +72,7 @@ public struct StreamedBaseBackup {
             return BackupAdditions(extra: try Self.facts(f, systemID: systemID, conn: conn))
         }
         do {
-            let r = try await Archiver(repo: repo, options: options, progress: progress).backup(streamFD: fds[0], label: "pg_basebackup")
+            let r = try await Archiver(repo: settings.repo, options: options, progress: progress).backup(streamFD: fds[0], label: "pg_basebackup")
             close(fds[0])
             try? childOut.close()
             return r

@@ -41,13 +41,10 @@ struct PgBaseBackupCommand: AsyncParsableCommand {
         try pg.apply()
         let (repo, lock) = try await options.openLocked(exclusive: false, operation: "pg basebackup", wait: lockOptions.seconds)
         let walName = pg.resolvedWALName
-        var backup = BaseBackup(repo: repo, name: name, walName: walName)
-        let archiveWait = LockOptions.parse(archiveTimeout) ?? 600
-        backup.archiveTimeout = archiveWait
-        backup.tags = tags
-        var streamed = StreamedBaseBackup(repo: repo, name: name, walName: walName)
-        streamed.archiveTimeout = archiveWait
-        streamed.tags = tags
+        var settings = BaseBackupSettings(repo: repo, name: name, walName: walName)
+        settings.archiveTimeout = LockOptions.parse(archiveTimeout) ?? 600
+        settings.tags = tags
+        let backup = BaseBackup(settings), streamed = StreamedBaseBackup(settings)
         let archiver = WorkProgress()
         let r: BackupResult = try await ProgressLine.showing(archiver, verb: "base backup", enabled: options.showProgress) {
             try await lock.holding {

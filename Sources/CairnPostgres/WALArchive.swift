@@ -153,24 +153,11 @@ public final class WALArchive: Sendable {
     /// Restores the archived file of `row` into a new file `tmp` and checks it against the SHA-256
     /// the snapshot recorded; on any failure `tmp` is removed and the error thrown. `sync`: fsync it.
     func restoreChecked(_ row: WALCatalogRow, into tmp: String, sync: Bool) async throws {
-        guard let id = SnapshotID(hex: row.snapshotID), let record = try repo.snapshot(id: id) else {
-            throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
-        }
-        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw PostgresError.other("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-        do {
-            _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile(to: fd)
+        try await restoring(row, into: tmp) { restorer, fd in
+            _ = try await restorer.restoreSingleFile(to: fd)
             if sync { guard fsync(fd) == 0 else { throw PostgresError.other("cannot sync \(tmp): \(String(cString: strerror(errno)))") } }
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw PostgresError.other("cannot rewind \(tmp)") }
-            let (sha, _, _) = try Self.hash(fd: fd, path: tmp)
-            guard sha == row.sha256 else {
-                throw PostgresError.other("\(row.file) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
-            }
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(tmp)
-            throw error
+            return try Self.hash(fd: fd, path: tmp).0
         }
     }
 
@@ -179,15 +166,25 @@ public final class WALArchive: Sendable {
     /// archive_timeout is zeros: nothing to write), checked against the SHA-256 the snapshot recorded.
     /// Not synced: the spool's copy is hashed again when it is served. On failure `tmp` is removed.
     func restoreSparse(_ row: WALCatalogRow, into tmp: String) async throws {
+        try await restoring(row, into: tmp) { restorer, fd in
+            let writer = SparseWriter(fd: fd, path: tmp)
+            _ = try await restorer.restoreSingleFile { try writer.append($0) }
+            return try writer.finish()
+        }
+    }
+
+    /// The one restore of `row` into a new file `tmp`: `body` writes it through the snapshot's
+    /// restorer and returns the SHA-256 of what it wrote, which must be the one the snapshot
+    /// recorded. On any failure (`body`'s, or another SHA-256) `tmp` is removed and the error thrown.
+    private func restoring(_ row: WALCatalogRow, into tmp: String,
+                           _ body: (Restorer, Int32) async throws -> String) async throws {
         guard let id = SnapshotID(hex: row.snapshotID), let record = try repo.snapshot(id: id) else {
             throw PostgresError.other("snapshot \(row.snapshotID.prefix(8)) of \(row.file) is not in the cache")
         }
         let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw PostgresError.other("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-        let writer = SparseWriter(fd: fd, path: tmp)
         do {
-            _ = try await Restorer(repo: repo, snapshot: record).restoreSingleFile { try writer.append($0) }
-            let sha = try writer.finish()
+            let sha = try await body(Restorer(repo: repo, snapshot: record), fd)
             guard sha == row.sha256 else {
                 throw PostgresError.other("\(row.file) restored with SHA-256 \(sha.prefix(16))…, archived as \(row.sha256.prefix(16))…")
             }

@@ -9,12 +9,7 @@ import XCTest
 final class IndexBulkLoadTests: XCTestCase {
     private var directory = ""
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "bulk-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+    override func setUpWithError() throws { directory = try temporaryDirectory("bulk-load") }
 
     /// Seeded ids (CairnTestSupport's SplitMix64), so a failure reproduces.
     struct Generator {

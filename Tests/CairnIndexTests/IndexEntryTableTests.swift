@@ -1,6 +1,7 @@
 import CairnCrypto
 import CairnFormat
 import CairnIndex
+import CairnTestSupport
 import Foundation
 import XCTest
 
@@ -10,14 +11,7 @@ import XCTest
 final class IndexEntryTableTests: XCTestCase {
     private var directory = ""
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "entry-table-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    override func setUpWithError() throws { directory = try temporaryDirectory("entry-table") }
 
     func id(_ n: Int) -> ChunkID { SHA256.id(Array("blob \(n)".utf8)) }
     func packID(_ n: Int) -> PackID { SHA256.packID(Array("pack \(n)".utf8)) }

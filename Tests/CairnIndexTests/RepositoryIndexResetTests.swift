@@ -10,12 +10,7 @@ import XCTest
 final class RepositoryIndexResetTests: XCTestCase {
     private var directory = ""
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "reset-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+    override func setUpWithError() throws { directory = try temporaryDirectory("index-reset") }
 
     private func size(_ path: String) throws -> Int {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

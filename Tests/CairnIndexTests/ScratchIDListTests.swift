@@ -1,5 +1,6 @@
 import CairnFormat
 import CairnIndex
+import CairnTestSupport
 import Foundation
 import XCTest
 
@@ -12,9 +13,7 @@ final class ScratchIDListTests: XCTestCase {
     }
 
     func testIdsComeBackInOrderAcrossTheSpill() throws {
-        let directory = NSTemporaryDirectory() + "cairn-scratch-ids-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try temporaryDirectory("scratch-ids")
         let list = ScratchIDList(directory: directory, memoryLimit: 7)
         XCTAssertTrue(list.isEmpty)
         for n in 0..<1000 { try list.append(id(n)) }

@@ -7,8 +7,7 @@ extension XCTestCase {
     /// `dir/cache`) and a runner for it (`runner.dir` is the directory). The directory is
     /// removed when the test ends, however it ends.
     public func newRepository(_ label: String, passphrase: String? = nil) throws -> CairnRunner {
-        let dir = try makeTempDir(label)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = URL(fileURLWithPath: try temporaryDirectory(label))
         let runner = try passphrase.map { try CairnRunner(dir: dir, passphrase: $0) } ?? CairnRunner(dir: dir)
         try runner.ok(["init"])
         return runner

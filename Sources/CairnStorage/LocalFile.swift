@@ -34,8 +34,24 @@ enum LocalFile {
     }
 
     static func read(fd: Int32, path: String, offset: UInt64, length: Int) throws -> [UInt8] {
+        let pool = ByteBufferPool.shared
+        if length >= pool.minimumCapacity {
+            // A large read (a span of a pack that a restore reads): into a buffer the pool
+            // kept, whose pages are mapped already, instead of a fresh mapping whose every
+            // page the kernel faults in and zeroes. Zeroed first (an array cannot grow
+            // uninitialised), then cut to what pread filled.
+            var bytes = pool.take(capacity: length)
+            bytes.append(contentsOf: repeatElement(0, count: length))
+            let got = try bytes.withUnsafeMutableBytes { b in
+                do { return try FileDescriptorIO.preadFull(fd, into: b, at: offset) } catch {
+                    throw LocalStore.error(path, Errno.code(of: error))
+                }
+            }
+            bytes.removeLast(length - got)
+            return bytes
+        }
         // Uninitialised: only the bytes pread filled are counted (a short file yields a short array).
-        try [UInt8](unsafeUninitializedCapacity: length) { o, got in
+        return try [UInt8](unsafeUninitializedCapacity: length) { o, got in
             do { got = try FileDescriptorIO.preadFull(fd, into: UnsafeMutableRawBufferPointer(o), at: offset) } catch {
                 got = 0
                 throw LocalStore.error(path, Errno.code(of: error))

@@ -53,6 +53,9 @@ final class ConcurrentRestoreTests: XCTestCase {
             let result = try await restorer.restore(to: out)
             XCTAssertEqual(result.files, UInt64(files.count))
             XCTAssertEqual(result.bytes, files.values.reduce(0) { $0 + UInt64($1.count) })
+            // Progress is counted a batch at a time: every file and byte once, none twice.
+            XCTAssertEqual(restorer.progress.counters.filesDone, UInt64(files.count))
+            XCTAssertEqual(restorer.progress.counters.bytesDone, result.bytes)
             for (rel, bytes) in files {
                 XCTAssertEqual([UInt8](FileManager.default.contents(atPath: "\(out)/src/\(rel)") ?? Data([1])), bytes, "\(rel) with \(concurrent) files at once")
             }

@@ -23,8 +23,13 @@ public final class DirectoryHandle: @unchecked Sendable {
     public let fd: Int32
     public let device: UInt64
     public let inode: UInt64
+    /// Made by this process (`subdirectory`), owned by it and closed to
+    /// everyone else (no group or other permission): no one but this process
+    /// (or root) can add, rename or remove an entry in it while its mode stays so.
+    let privateToProcess: Bool
 
-    init(adopting fd: Int32) throws {
+    /// - Parameter made: this process just created the directory (mkdirat succeeded).
+    init(adopting fd: Int32, made: Bool = false) throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
@@ -34,6 +39,8 @@ public final class DirectoryHandle: @unchecked Sendable {
         self.fd = fd
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        // Checked on the directory as opened: one swapped in after the mkdirat is not ours.
+        privateToProcess = made && st.st_uid == geteuid() && (st.st_mode & 0o077) == 0
     }
 
     deinit { close(fd) }
@@ -67,11 +74,12 @@ public final class DirectoryHandle: @unchecked Sendable {
     public func subdirectory(_ name: [UInt8], display: String, replacing: Bool = true) throws -> (DirectoryHandle, replaced: String?) {
         var replaced: String? = nil
         for attempt in 0..<3 {
-            if name.withCName({ mkdirat(fd, $0, 0o700) }) != 0 && errno != EEXIST {
+            let made = name.withCName({ mkdirat(fd, $0, 0o700) }) == 0
+            if !made && errno != EEXIST {
                 throw CairnError.io("cannot create the directory \(display): \(FileMetadata.errorText())")
             }
             let sub = name.withCName { openat(fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            if sub >= 0 { return (try DirectoryHandle(adopting: sub), replaced) }
+            if sub >= 0 { return (try DirectoryHandle(adopting: sub, made: made), replaced) }
             guard errno == ELOOP || errno == ENOTDIR, attempt < 2, let st = entry(name), (st.st_mode & S_IFMT) != S_IFDIR else {
                 throw CairnError.io("cannot open the directory \(display): \(Self.reason(errno))")
             }
@@ -103,11 +111,14 @@ public final class DirectoryHandle: @unchecked Sendable {
 
     /// A file being written: unnamed (O_TMPFILE) where the file system allows,
     /// else under a random name made with O_EXCL | O_NOFOLLOW, so it can never
-    /// be an existing file or a link. `commit` gives it its name.
+    /// be an existing file or a link. `commit` gives it its name. In a
+    /// directory private to this process, created under its final name instead.
     public struct NewFile: Sendable {
         public let fd: Int32
         /// The temporary name, when the file system has no unnamed files.
         let temporaryName: [UInt8]?
+        /// The final name it was created under (`newFile(named:)`), already in place.
+        var finalName: [UInt8]? = nil
     }
 
     /// False once the file system refused an unnamed file (then every file gets a random temporary name).
@@ -116,7 +127,22 @@ public final class DirectoryHandle: @unchecked Sendable {
     /// Creates a file to fill, not yet visible under any name: unnamed with
     /// mode `unnamedMode` (less the umask; nothing can open an unnamed file,
     /// and a mode already right saves a `fchmod`), else named, mode 0600.
-    public func newFile(display: String, unnamedMode: UInt32 = 0o600) throws -> NewFile {
+    ///
+    /// With `named`, in a directory this process made and no one else can
+    /// write to (`privateToProcess`), the file is created under that final name
+    /// (O_CREAT | O_EXCL | O_NOFOLLOW, mode `unnamedMode`): nothing but this
+    /// process can see or replace it there, and one system call (the creation)
+    /// does what an unnamed file and its `linkat` do in two. A tree restore
+    /// marks its target incomplete until it ends (`RestoreMarker`), so a file
+    /// cut short by a kill is recognisable as the unnamed way's absence is.
+    /// A name already taken falls back to the unnamed way (and `commit`'s
+    /// replacement).
+    public func newFile(display: String, unnamedMode: UInt32 = 0o600, named: [UInt8]? = nil) throws -> NewFile {
+        if privateToProcess, let named {
+            let f = named.withCName { openat(fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(unnamedMode & 0o777)) }
+            if f >= 0 { return NewFile(fd: f, temporaryName: nil, finalName: named) }
+            guard errno == EEXIST else { throw CairnError.io("cannot create \(display): \(FileMetadata.errorText())") }
+        }
         if Self.unnamedFiles {
             let f = cairn_open_tmpfile(fd, mode_t(unnamedMode & 0o777))
             if f >= 0 { return NewFile(fd: f, temporaryName: nil) }
@@ -135,10 +161,12 @@ public final class DirectoryHandle: @unchecked Sendable {
         throw CairnError.io("cannot create \(display): every temporary name tried exists")
     }
 
-    /// Closes a file that will not be committed and removes its temporary name.
+    /// Closes a file that will not be committed and removes its temporary name
+    /// (or the final name it was created under: in a directory private to
+    /// this process that name is still this file's).
     public func discard(_ file: NewFile) {
         close(file.fd)
-        if let t = file.temporaryName { _ = t.withCName { unlinkat(fd, $0, 0) } }
+        if let t = file.temporaryName ?? file.finalName { _ = t.withCName { unlinkat(fd, $0, 0) } }
     }
 
     /// Names a filled file `name`: a file or link of that name is replaced
@@ -147,6 +175,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     /// temporary name is left.
     @discardableResult
     public func commit(_ file: NewFile, as name: [UInt8], display: String) throws -> String? {
+        if let created = file.finalName, created == name { return nil }
         if let temporary = file.temporaryName {
             do { return try replace(name, with: temporary, display: display, what: "file") } catch {
                 _ = temporary.withCName { unlinkat(fd, $0, 0) }

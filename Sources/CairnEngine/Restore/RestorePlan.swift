@@ -142,26 +142,26 @@ struct RestorePlan {
         var spans: [Span] = []
         for members in byPack {
             let sorted = members.sorted { blobs[$0].read.location.offset < blobs[$1].read.location.offset }
-            var span: Span? = nil
+            // The span being extended is the last of `spans`, changed in place: a copy of it taken
+            // out and put back would copy its blob list on every append (quadratic in blobs per span).
+            var open = false
             for k in sorted {
                 var blob = blobs[k]
                 let loc = blob.read.location
                 let end = loc.offset + UInt64(loc.length)
-                if var s = span {
-                    let sEnd = s.start + UInt64(s.length)
-                    if loc.offset <= sEnd + spanGap, max(end, sEnd) - s.start <= spanLimit {
-                        s.length = Int(max(end, sEnd) - s.start)
-                        blob.at = Int(loc.offset - s.start)
-                        s.blobs.append(blob)
-                        span = s
+                if open, let last = spans.indices.last {
+                    let sStart = spans[last].start, sEnd = sStart + UInt64(spans[last].length)
+                    if loc.offset <= sEnd + spanGap, max(end, sEnd) - sStart <= spanLimit {
+                        spans[last].length = Int(max(end, sEnd) - sStart)
+                        blob.at = Int(loc.offset - sStart)
+                        spans[last].blobs.append(blob)
                         continue
                     }
-                    spans.append(s)
                 }
                 blob.at = 0
-                span = Span(pack: loc.pack, start: loc.offset, length: Int(loc.length), blobs: [blob])
+                spans.append(Span(pack: loc.pack, start: loc.offset, length: Int(loc.length), blobs: [blob]))
+                open = true
             }
-            if let s = span { spans.append(s) }
         }
         return (spans, close)
     }

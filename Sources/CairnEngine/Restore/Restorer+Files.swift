@@ -40,11 +40,12 @@ extension Restorer {
     }
 
     /// Creates the unnamed file for `job` (mode as the snapshot's where the
-    /// file system gives unnamed files: nothing can open it before it is named).
+    /// file system gives unnamed files: nothing can open it before it is named),
+    /// or the named one in a directory this restore made (`DirectoryHandle.newFile`).
     func openFile(_ job: FileJob, stop: FailedFile?) throws -> DirectoryHandle.NewFile {
         do {
             try stop?.check(job.index)
-            return try job.directory.newFile(display: job.display, unnamedMode: job.node.mode & 0o777)
+            return try job.directory.newFile(display: job.display, unnamedMode: job.node.mode & 0o777, named: job.node.name)
         } catch {
             throw failure(job, error)
         }
@@ -81,7 +82,7 @@ extension Restorer {
             throw failure(job, error)
         }
         close(fd)
-        progress.update { $0.filesDone += 1 }
+        // The file is counted in the progress by the caller, with the others of its batch.
         return FileOutcome(bytes: node.size, warnings: failures.map { "\(display): \($0)" } + (replaced.map { [$0] } ?? []),
                            device: UInt64(current?.st_dev ?? 0), inode: UInt64(current?.st_ino ?? 0))
     }

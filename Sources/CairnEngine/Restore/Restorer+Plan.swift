@@ -54,6 +54,7 @@ extension Restorer {
     /// closed by that one).
     func execute(_ plan: PreparedPlan, stop: FailedFile, threads: BlockingThreads, slots: SpanSlots) async -> [FileResult] {
         var results = plan.failed.map { closeFile($0) }
+        reportProgress(results)
         await withTaskGroup(of: [FileResult].self) { group in
             var next = 0
             func start() {
@@ -80,7 +81,13 @@ extension Restorer {
             let parts = max(1, min(rest.count, writerThreads))
             for p in 0..<parts {
                 let part = Array(rest[(p * rest.count / parts)..<((p + 1) * rest.count / parts)])
-                group.addTask { await threads.run { part.map { self.closeFile($0) } } }
+                group.addTask {
+                    await threads.run {
+                        let done = part.map { self.closeFile($0) }
+                        self.reportProgress(done)
+                        return done
+                    }
+                }
             }
             for await done in group { results += done }
             return results
@@ -97,6 +104,7 @@ extension Restorer {
                 ?? error as? CairnError ?? .other(describe(error))
             var results: [FileResult] = []
             for blob in span.blobs { drop(blob, reason, into: &results) }
+            reportProgress(results)
             return results
         }
         let results = await write(span, from: bytes, bases: bases, stop: stop, threads: threads)
@@ -205,13 +213,14 @@ extension Restorer {
                 pieces[key]!.pieces.append(Piece(offset: t.offset, chunk: plain, zero: zero))
             }
         }
+        var bytesDone: UInt64 = 0
         for key in order {
             guard let (file, mine) = pieces[key] else { continue }
-            let sorted = mine.sorted { $0.offset < $1.offset }
-            if file.error == nil {
-                do {
-                    try stop.check(file.job.index)
-                    let fd = try file.opened { try openFile(file.job, stop: stop) }.fd
+            let sorted = mine.count < 2 ? mine : mine.sorted { $0.offset < $1.offset }
+            var total: UInt64 = 0
+            do {
+                try stop.check(file.job.index)
+                if let fd = try file.openedUnlessFailed({ try openFile(file.job, stop: stop) })?.fd {
                     var k = 0
                     while k < sorted.count {
                         guard !sorted[k].zero else { k += 1; continue }
@@ -225,16 +234,25 @@ extension Restorer {
                         Self.startWriteback(fd, from: sorted[k].offset, to: next)
                         k = end
                     }
-                    let total = sorted.reduce(0) { $0 + UInt64($1.chunk.count) }
-                    file.wrote(total)
-                    progress.update { $0.bytesDone += total }
-                } catch {
-                    file.fail(failure(file.job, error))
+                    total = sorted.reduce(0) { $0 + UInt64($1.chunk.count) }
                 }
+            } catch {
+                file.fail(failure(file.job, error))
             }
-            if file.release(sorted.count) { results.append(closeFile(file)) }
+            bytesDone += total
+            if file.wrote(total, releasing: sorted.count) { results.append(closeFile(file)) }
         }
+        // One update for the whole slice: the lock is shared by every writer thread.
+        reportProgress(results, bytes: bytesDone)
         return results
+    }
+
+    /// Counts `bytes` written and the files of `results` restored, in one
+    /// update of the progress (not one per file or blob).
+    func reportProgress(_ results: [FileResult], bytes: UInt64 = 0) {
+        let files = results.reduce(UInt64(0)) { n, r in if case .restored = r { n + 1 } else { n } }
+        guard files > 0 || bytes > 0 else { return }
+        progress.update { $0.bytesDone += bytes; $0.filesDone += files }
     }
 
     /// Runs written at once from this many bytes on start their writeback

@@ -89,13 +89,22 @@ extension Restorer {
     struct StopWalk: Error {}
 
     /// The walk order of the first failed file, read by the running files:
-    /// those after it stop at their next window.
+    /// those after it stop at their next window. An atomic, not a lock: every
+    /// small file reads it on one of the writer threads, and a lock taken that
+    /// often by eight threads on few cores is mostly waited for.
     final class FailedFile: Sendable {
-        private let first = Mutex(Int.max)
-        func record(_ index: Int) { first.withLock { $0 = min($0, index) } }
+        private let first = Atomic(Int.max)
+        func record(_ index: Int) {
+            var seen = first.load(ordering: .relaxed)
+            while index < seen {
+                let (exchanged, now) = first.compareExchange(expected: seen, desired: index, ordering: .relaxed)
+                if exchanged { return }
+                seen = now
+            }
+        }
         /// Throws when a file before `index` has failed.
         func check(_ index: Int) throws {
-            if first.withLock({ $0 }) < index { throw CancellationError() }
+            if first.load(ordering: .relaxed) < index { throw CancellationError() }
         }
     }
 }

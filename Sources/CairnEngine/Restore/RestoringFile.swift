@@ -86,9 +86,11 @@ final class RestoringFile: Sendable {
         return true
     }
 
-    /// The open file, created by `open` when there is none yet.
-    func opened(_ open: () throws -> DirectoryHandle.NewFile) throws -> DirectoryHandle.NewFile {
+    /// The open file, created by `open` when there is none yet; nil once the
+    /// file has failed (nothing more is written to it).
+    func openedUnlessFailed(_ open: () throws -> DirectoryHandle.NewFile) throws -> DirectoryHandle.NewFile? {
         try state.withLock { s in
+            guard s.error == nil else { return nil }
             if let f = s.file { return f }
             let f = try open()
             s.file = f
@@ -96,8 +98,16 @@ final class RestoringFile: Sendable {
         }
     }
 
-    /// Adds `bytes` written.
-    func wrote(_ bytes: UInt64) { state.withLock { $0.written += bytes } }
+    /// Adds `bytes` written and releases `count` planned blobs (one lock for
+    /// both: a small file is written by one call); true when the caller must
+    /// now close the file, as `release`.
+    func wrote(_ bytes: UInt64, releasing count: Int) -> Bool {
+        state.withLock { s in
+            s.written += bytes
+            s.pending -= count
+            return Self.claim(&s)
+        }
+    }
 
     /// The file as it is (for closing).
     var current: (file: DirectoryHandle.NewFile?, written: UInt64, error: CairnError?) { state.withLock { ($0.file, $0.written, $0.error) } }

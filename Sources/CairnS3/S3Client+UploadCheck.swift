@@ -13,7 +13,9 @@ enum UploadCheck: Sendable, Equatable {
     case serverComputed
     /// `x-amz-checksum-sha256` given: the server verifies it and refuses a body
     /// that does not match (AWS: BadDigest), as it verifies the signed payload
-    /// hash (XAmzContentSHA256Mismatch). Nothing to compare afterwards.
+    /// hash (XAmzContentSHA256Mismatch), and answers it. A server that answers
+    /// none ignored it (then `md5`); one that echoes what it was given without
+    /// checking (as moto would) cannot be told apart: such servers take `serverComputed` first.
     case supplied
     /// `Content-MD5`, and the ETag (the MD5 of what the server received)
     /// compared with it: servers that answer no checksum. Costs an MD5 of every body.
@@ -37,36 +39,36 @@ extension S3Client {
         }
     }
 
-    /// The kind to send next when `r` refused a PUT for the checksum headers of
-    /// `sent` (and records it for later uploads); nil when it did not.
-    func checkAfterRefusal(_ r: HTTPResponse, sent: UploadCheck) -> UploadCheck? {
+    /// The kind to try next when `r` refused a PUT sent with `sent`; nil when there is
+    /// none or the refusal is not one a checksum header can cause (a transient error, a
+    /// digest that did not match, access denied). Servers word their refusals
+    /// differently (AWS: "x-amz-sdk-checksum-algorithm specified, but no corresponding
+    /// x-amz-checksum-* …"; a demand for Content-MD5 names it), so any other 400 tries the
+    /// next kind, and the caller keeps it only if the server then takes the upload.
+    static func checkAfterRefusal(_ r: HTTPResponse, sent: UploadCheck) -> UploadCheck? {
         guard r.status == 400 else { return nil }
-        let message = S3XML.first("Message", in: String(decoding: r.body, as: UTF8.self)) ?? ""
-        let next: UploadCheck
-        if sent != .md5 && message.contains("Content-MD5") {
-            next = .md5  // a server that demands Content-MD5 (Object Lock on some S3-compatible servers)
-        } else if sent == .serverComputed && message.contains("x-amz-checksum") {
-            next = .supplied  // a checksum algorithm without its value: AWS's refusal
-        } else {
-            return nil
+        let xml = String(decoding: r.body, as: UTF8.self)
+        let refusal = S3Error.response(status: r.status, code: S3XML.first("Code", in: xml) ?? "", message: "", request: "")
+        guard !refusal.isTransient else { return nil }
+        switch sent {
+        case .serverComputed: return (S3XML.first("Message", in: xml) ?? "").contains("Content-MD5") ? .md5 : .supplied
+        case .supplied: return .md5
+        case .md5: return nil
         }
-        uploadCheck.withLock { if $0 == sent { $0 = next } }
-        return next
     }
 
     /// Proves a PUT that `r` accepted stored the bytes sent, as `sent` allows.
     func confirm(_ r: HTTPResponse, key: String, body: [UInt8], sha256: [UInt8], md5: [UInt8]?, sent: UploadCheck) async throws {
         switch sent {
-        case .supplied:
-            return  // the server verified the body against both hashes before storing it
         case .md5:
             if etagVerdict(r, md5: md5 ?? MD5.digest(body)) == .differs {
                 try await verifyByReadingBack(key, body, etag: r.headers["etag"] ?? "")
             }
-        case .serverComputed:
+        case .serverComputed, .supplied:
+            // A server that verified the checksum given, or computed one, answers it.
             guard let answered = r.headers["x-amz-checksum-sha256"] else {
-                // This server computes no checksum: its ETags are the check, from this upload on.
-                uploadCheck.withLock { if $0 == .serverComputed { $0 = .md5 } }
+                // None: this server computes none (or ignored the one given): its ETags are the check, from this upload on.
+                uploadCheck.withLock { if $0 == sent { $0 = .md5 } }
                 return try await confirm(r, key: key, body: body, sha256: sha256, md5: MD5.digest(body), sent: .md5)
             }
             if answered == Data(sha256).base64EncodedString() { return }

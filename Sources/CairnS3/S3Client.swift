@@ -100,14 +100,16 @@ public final class S3Client: Sendable {
         var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         if let storageClass { headers.append(("x-amz-storage-class", storageClass)) }
         if let lock { headers += Self.lockHeaders(lock) }
-        var kind = uploadCheck.withLock { $0 }
+        let first = uploadCheck.withLock { $0 }
+        var kind = first
         while true {
             let md5 = kind == .md5 ? MD5.digest(body) : nil
             let r = try await send("PUT", key: key, headers: headers + Self.checksumHeaders(kind, sha256: sha256, md5: md5),
                                    body: body, payloadSHA256: sha256)
-            // Refused for its checksum headers: once more with the kind the answer asks for (at most twice).
-            if let next = checkAfterRefusal(r, sent: kind) { kind = next; continue }
+            // Refused: once more with the next kind of check (at most twice); kept only if the server takes it.
+            if let next = Self.checkAfterRefusal(r, sent: kind) { kind = next; continue }
             try check(r, "PUT", key: key)
+            if kind != first { uploadCheck.withLock { if $0 == first { $0 = kind } } }
             try await confirm(r, key: key, body: body, sha256: sha256, md5: md5, sent: kind)
             return
         }

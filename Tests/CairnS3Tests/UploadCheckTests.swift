@@ -52,15 +52,14 @@ final class UploadCheckTests: XCTestCase {
     }
 
     /// AWS refuses a checksum algorithm without its value: the client sends the value
-    /// from then on (AWS verifies it, and the signed payload hash, before storing).
+    /// from then on (AWS verifies it, and the signed payload hash, and answers it).
     func testARefusedAlgorithmWithoutValueMovesToTheValue() async throws {
         let transport = RecordingTransport { r in
             guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
-            if Self.header(r, "x-amz-checksum-sha256") == nil {
-                let xml = "<Error><Code>InvalidRequest</Code><Message>x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.</Message></Error>"
-                return HTTPResponse(status: 400, headers: [:], body: Array(xml.utf8))
+            guard let value = Self.header(r, "x-amz-checksum-sha256") else {
+                return Self.refusal("InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
             }
-            return HTTPResponse(status: 200, headers: ["etag": "\"0123\""], body: [])
+            return HTTPResponse(status: 200, headers: ["etag": "\"0123\"", "x-amz-checksum-sha256": value], body: [])
         }
         let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
         let body = Array("a pack".utf8)
@@ -70,28 +69,72 @@ final class UploadCheckTests: XCTestCase {
         XCTAssertEqual(sent.count, 3, "one refusal, then the value every time")
         XCTAssertEqual(Self.header(sent[1], "x-amz-checksum-sha256"), Data(SHA256Digest.of(body)).base64EncodedString())
         XCTAssertNotNil(Self.header(sent[2], "x-amz-checksum-sha256"))
+        XCTAssertNil(Self.header(sent[2], "content-md5"))
         XCTAssertEqual(client.uploadCheck.withLock { $0 }, .supplied)
 
         // AWS's own endpoints get the value from the first upload.
-        let aws = RecordingTransport { _ in HTTPResponse(status: 200, headers: [:], body: []) }
+        let aws = RecordingTransport { r in
+            HTTPResponse(status: 200, headers: ["x-amz-checksum-sha256": Self.header(r, "x-amz-checksum-sha256") ?? ""], body: [])
+        }
         let awsClient = try Self.client("s3:https://s3.eu-west-1.amazonaws.com/bucket/repo", aws)
         try await awsClient.putObject("repo/config", body)
         XCTAssertEqual(aws.requests.count, 1)
         XCTAssertNotNil(Self.header(aws.requests[0], "x-amz-checksum-sha256"))
+        XCTAssertEqual(awsClient.uploadCheck.withLock { $0 }, .supplied)
+    }
+
+    /// A server that refuses the bare algorithm in words of its own, then takes the value
+    /// but answers no checksum (so it checked nothing): Content-MD5 and its ETags from then on.
+    func testAServerThatIgnoresTheValueGetsContentMD5() async throws {
+        let body = Array("a pack".utf8)
+        let transport = RecordingTransport { r in
+            guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
+            if Self.header(r, "content-md5") == nil && Self.header(r, "x-amz-checksum-sha256") == nil {
+                return Self.refusal("InvalidArgument", "Unsupported header received for this API call.")
+            }
+            return HTTPResponse(status: 200, headers: ["etag": "\"\(Self.md5Hex(body))\""], body: [])
+        }
+        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
+        try await client.putObject("repo/data/ab/ab", body)
+        try await client.putObject("repo/data/cd/cd", body)
+        XCTAssertEqual(transport.requests.count, 3, "one refusal, one upload with the value, then Content-MD5")
+        XCTAssertNotNil(Self.header(transport.requests[2], "content-md5"))
+        XCTAssertEqual(client.uploadCheck.withLock { $0 }, .md5)
+    }
+
+    /// A refusal no checksum header causes (here a bad storage class) fails the upload in every
+    /// form and changes nothing; a server's own digest refusal is not tried again here (it is transient).
+    func testOtherRefusalsFailAndLeaveTheCheckAsItWas() async throws {
+        let transport = RecordingTransport { _ in Self.refusal("InvalidStorageClass", "The storage class you specified is not valid") }
+        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
+        do {
+            try await client.putObject("repo/data/ab/ab", Array("x".utf8), storageClass: "NOPE")
+            XCTFail("a refused upload succeeded")
+        } catch let e as S3Error {
+            XCTAssertTrue("\(e)".contains("InvalidStorageClass"), "\(e)")
+            XCTAssertFalse(e.isTransient)
+        }
+        XCTAssertEqual(transport.requests.count, 3, "each kind of check tried once")
+        XCTAssertEqual(client.uploadCheck.withLock { $0 }, .serverComputed)
+
+        let digest = RecordingTransport { _ in Self.refusal("BadDigest", "The SHA256 you specified did not match the calculated checksum.") }
+        let digestClient = try Self.client("s3:http://127.0.0.1:9/bucket/repo", digest)
+        do { try await digestClient.putObject("repo/data/ab/ab", Array("x".utf8)); XCTFail("a refused upload succeeded") } catch let e as S3Error {
+            XCTAssertTrue(e.isTransient, "\(e)")
+        }
+        XCTAssertEqual(digest.requests.count, 1)
     }
 
     /// A server that demands Content-MD5 (Object Lock on some S3-compatible servers) gets it,
     /// and its ETags are compared with it.
     func testAServerDemandingContentMD5GetsIt() async throws {
         let body = Array("locked pack".utf8)
-        let md5 = MD5.digest(body).map { String(format: "%02x", $0) }.joined()
         let transport = RecordingTransport { r in
             guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
             guard Self.header(r, "content-md5") != nil else {
-                let xml = "<Error><Code>InvalidRequest</Code><Message>Content-MD5 HTTP header is required for Put Object requests with Object Lock parameters</Message></Error>"
-                return HTTPResponse(status: 400, headers: [:], body: Array(xml.utf8))
+                return Self.refusal("InvalidRequest", "Content-MD5 HTTP header is required for Put Object requests with Object Lock parameters")
             }
-            return HTTPResponse(status: 200, headers: ["etag": "\"\(md5)\""], body: [])
+            return HTTPResponse(status: 200, headers: ["etag": "\"\(Self.md5Hex(body))\""], body: [])
         }
         let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
         try await client.putObject("repo/data/ab/ab", body)
@@ -99,6 +142,12 @@ final class UploadCheckTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 3, "one refusal, then Content-MD5 every time")
         XCTAssertEqual(client.uploadCheck.withLock { $0 }, .md5)
     }
+
+    private static func refusal(_ code: String, _ message: String) -> HTTPResponse {
+        HTTPResponse(status: 400, headers: [:], body: Array("<Error><Code>\(code)</Code><Message>\(message)</Message></Error>".utf8))
+    }
+
+    private static func md5Hex(_ body: [UInt8]) -> String { MD5.digest(body).map { String(format: "%02x", $0) }.joined() }
 
     private static func client(_ url: String, _ transport: any HTTPTransport) throws -> S3Client {
         S3Client(location: try S3Location(url: url), credentials: S3Credentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: nil),

@@ -86,17 +86,10 @@ final class UploadCheckTests: XCTestCase {
     /// A server that refuses the bare algorithm in words of its own, then takes the value
     /// but answers no checksum (so it checked nothing): Content-MD5 and its ETags from then on.
     func testAServerThatIgnoresTheValueGetsContentMD5() async throws {
-        let body = Array("a pack".utf8)
-        let transport = RecordingTransport { r in
-            guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
-            if Self.header(r, "content-md5") == nil && Self.header(r, "x-amz-checksum-sha256") == nil {
-                return Self.refusal("InvalidArgument", "Unsupported header received for this API call.")
-            }
-            return HTTPResponse(status: 200, headers: ["etag": "\"\(Self.md5Hex(body))\""], body: [])
+        let (client, transport) = try await Self.putTwiceToMD5Server { r in
+            Self.header(r, "content-md5") == nil && Self.header(r, "x-amz-checksum-sha256") == nil
+                ? Self.refusal("InvalidArgument", "Unsupported header received for this API call.") : nil
         }
-        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
-        try await client.putObject("repo/data/ab/ab", body)
-        try await client.putObject("repo/data/cd/cd", body)
         XCTAssertEqual(transport.requests.count, 3, "one refusal, one upload with the value, then Content-MD5")
         XCTAssertNotNil(Self.header(transport.requests[2], "content-md5"))
         XCTAssertEqual(client.uploadCheck.withLock { $0 }, .md5)
@@ -128,17 +121,10 @@ final class UploadCheckTests: XCTestCase {
     /// A server that demands Content-MD5 (Object Lock on some S3-compatible servers) gets it,
     /// and its ETags are compared with it.
     func testAServerDemandingContentMD5GetsIt() async throws {
-        let body = Array("locked pack".utf8)
-        let transport = RecordingTransport { r in
-            guard r.method == "PUT" else { return HTTPResponse(status: 200, headers: [:], body: []) }
-            guard Self.header(r, "content-md5") != nil else {
-                return Self.refusal("InvalidRequest", "Content-MD5 HTTP header is required for Put Object requests with Object Lock parameters")
-            }
-            return HTTPResponse(status: 200, headers: ["etag": "\"\(Self.md5Hex(body))\""], body: [])
+        let (client, transport) = try await Self.putTwiceToMD5Server { r in
+            Self.header(r, "content-md5") == nil
+                ? Self.refusal("InvalidRequest", "Content-MD5 HTTP header is required for Put Object requests with Object Lock parameters") : nil
         }
-        let client = try Self.client("s3:http://127.0.0.1:9/bucket/repo", transport)
-        try await client.putObject("repo/data/ab/ab", body)
-        try await client.putObject("repo/data/cd/cd", body)
         XCTAssertEqual(transport.requests.count, 3, "one refusal, then Content-MD5 every time")
         XCTAssertEqual(client.uploadCheck.withLock { $0 }, .md5)
     }
@@ -147,7 +133,17 @@ final class UploadCheckTests: XCTestCase {
         HTTPResponse(status: 400, headers: [:], body: Array("<Error><Code>\(code)</Code><Message>\(message)</Message></Error>".utf8))
     }
 
-    private static func md5Hex(_ body: [UInt8]) -> String { MD5.digest(body).map { String(format: "%02x", $0) }.joined() }
+    /// Two uploads of one body to a server that answers `refuse`'s refusal, else takes the
+    /// upload with the body's MD5 as its ETag and no checksum.
+    private static func putTwiceToMD5Server(refuse: @escaping @Sendable (HTTPRequest) -> HTTPResponse?) async throws -> (S3Client, RecordingTransport) {
+        let body = Array("a pack".utf8)
+        let etag = "\"" + MD5.digest(body).map { String(format: "%02x", $0) }.joined() + "\""
+        let transport = RecordingTransport { r in refuse(r) ?? HTTPResponse(status: 200, headers: ["etag": etag], body: []) }
+        let client = try client("s3:http://127.0.0.1:9/bucket/repo", transport)
+        try await client.putObject("repo/data/ab/ab", body)
+        try await client.putObject("repo/data/cd/cd", body)
+        return (client, transport)
+    }
 
     private static func client(_ url: String, _ transport: any HTTPTransport) throws -> S3Client {
         S3Client(location: try S3Location(url: url), credentials: S3Credentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: nil),

@@ -1,5 +1,6 @@
 import CairnEngine
 import CairnRepository
+import CairnStorage
 import CairnSystem
 import Foundation
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ public protocol WALFetcherStarting {
 /// Starts `cairn wal-fetch-ahead` (the background read-ahead, `WALReadAhead`) detached: its own
 /// session, so PostgreSQL's signals to the restore_command's process group do not reach it and
 /// `wal-fetch` returns at once; holding the spool's lock (the descriptor is handed over as fd 3), with
-/// its messages in the spool's `fetcher.log`. Its secrets (the passphrase, and the S3 credentials when
+/// its messages in the spool's `fetcher.log`, and no other descriptor. Its secrets (the passphrase, and the S3 credentials when
 /// they came from the environment) go through a pipe on its standard input (`WALFetcherSecrets`):
 /// never its command line or environment. The spool's lock file names no pid until the child's is
 /// known, so a stale pid is never taken for the new fetcher's.
@@ -94,6 +95,10 @@ public struct WALFetcherLauncher: WALFetcherStarting {
         let handed = lockFD == 3 ? fcntl(lockFD, F_DUPFD_CLOEXEC, 10) : lockFD
         defer { if handed != lockFD { close(handed) } }
         posix_spawn_file_actions_adddup2(&fa, handed, 3)
+        // Nothing else: the fetcher outlives this command (it lingers up to --spool-idle after the
+        // recovery), and whatever started wal-fetch (PostgreSQL's startup process, a script) may have
+        // left descriptors open across exec (its sockets, pipes a caller waits on for their end).
+        for fd in Self.keptAcrossExec(from: 4) { posix_spawn_file_actions_addclose(&fa, fd) }
         var env = ChildEnvironment.build(for: .cairn)
         env.removeValue(forKey: "CAIRN_ENV_FILE")  // applied already; what it set is inherited (secrets through the pipe)
         let pid: pid_t
@@ -105,5 +110,13 @@ public struct WALFetcherLauncher: WALFetcherStarting {
         }
         WALSpool.recordFetcher(pid: pid, lockFD: lockFD)
         return pid
+    }
+
+    /// This process's descriptors from `first` on that a child would inherit (not close-on-exec).
+    /// (`posix_spawn_file_actions_addclosefrom_np` is not imported into Swift.)
+    static func keptAcrossExec(from first: Int32) -> [Int32] {
+        guard let names = try? DirectoryReader.stringNames("/proc/self/fd") else { return [] }
+        // The listing's own descriptor is closed by now: fcntl fails (-1, every bit set) and leaves it out.
+        return names.compactMap { Int32($0) }.filter { $0 >= first && fcntl($0, F_GETFD) & FD_CLOEXEC == 0 }
     }
 }

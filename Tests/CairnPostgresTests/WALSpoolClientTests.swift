@@ -198,6 +198,7 @@ final class WALSpoolClientTests: XCTestCase {
             out=\(dir)
             printf '%s\\n' "$@" > "$out/argv"
             env > "$out/env"
+            ls /proc/$$/fd > "$out/fds"
             cat > "$out/stdin"
             for a; do first="$a"; done
             spool="$7"
@@ -213,6 +214,11 @@ final class WALSpoolClientTests: XCTestCase {
         defer { for k in secrets.keys { unsetenv(k) } }
         let launcher = WALFetcherLauncher(executable: script, repositoryURL: "/srv/repo", walName: "pg-wal", capacity: 8, jobs: 2, idleSeconds: 30,
                                           repositoryArguments: ["--connections", "4"], passphrase: { Array("the-passphrase-4".utf8) })
+        // A descriptor this process left open across exec (as PostgreSQL leaves its own to restore_command).
+        let devNull = open("/dev/null", O_RDONLY)
+        XCTAssertEqual(dup2(devNull, 200), 200)
+        close(devNull)
+        defer { close(200) }
         let dest = dir + "/RECOVERYXLOG"
         XCTAssertTrue(WALSpoolClient(spool: spool, identity: identity, waitSeconds: 10).serve(name(0xb0), to: dest, fetcher: launcher))
         XCTAssertEqual(contents(dest), content)
@@ -225,6 +231,9 @@ final class WALSpoolClientTests: XCTestCase {
         let argv = try String(contentsOfFile: dir + "/argv", encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(argv, ["wal-fetch-ahead", "--repo", "/srv/repo", "--wal-name", "pg-wal", "--spool", spool.path,
                               "--capacity", "8", "--jobs", "2", "--idle", "30.0", "--connections", "4", name(0xb0)])
+        let fds = try String(contentsOfFile: dir + "/fds", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertTrue(fds.contains("3"), "the lock: \(fds)")
+        XCTAssertFalse(fds.contains("200"), "nothing else of the process that started it: \(fds)")
         let env = try String(contentsOfFile: dir + "/env", encoding: .utf8)
         for secret in Array(secrets.values) + ["the-passphrase-4"] { XCTAssertFalse(env.contains(secret), "\(secret) in the fetcher's environment") }
         let fd = open(dir + "/stdin", O_RDONLY)

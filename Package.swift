@@ -42,15 +42,19 @@ let package = Package(
         // Linux calls Swift cannot reach: add_key/keyctl (variadic syscall(2)) for the key cache, mallopt,
         // and OpenSSL's allocator hook (the scrypt buffer on huge pages).
         .target(name: "CLinuxShims", dependencies: ["COpenSSL"]),
+        // Libraries only some commands need are loaded on first use (dlopen), not at every start: the loader
+        // (one-time, thread-safe, every symbol checked, one error line naming the package to install).
+        // Their headers come from the system include path: SwiftPM would add pkg-config's -l flags to the link.
+        .target(name: "CLazyLoad"),
         // libfuse 3's high-level API behind plain C functions (its entry points are versioned macros) for `cairn mount`.
-        .target(name: "CFuseShim", linkerSettings: [.linkedLibrary("fuse3")]),
+        .target(name: "CFuseShim", dependencies: ["CLazyLoad"]),
         .systemLibrary(name: "CTLS", path: "Sources/CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
-        // libcurl's easy interface (typed wrappers of its variadic setters) for the S3 client's reads.
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's easy interface (typed wrappers of its variadic setters) for the S3 client, loaded on first use.
+        .target(name: "CCurl", dependencies: ["CLazyLoad"]),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
+        // libpq (PGConnection), loaded on first use like libcurl and libfuse3.
+        .target(name: "CLibPQ", dependencies: ["CLazyLoad"]),
 
         // Pure core: formats, ids, chunking. Standard library only, no I/O.
         .target(name: "CairnFormat"),
@@ -63,7 +67,7 @@ let package = Package(
         // One small object-store protocol and its local / test implementations.
         .target(name: "CairnStorage", dependencies: ["CairnSystem"]),
         // S3-compatible object storage: SigV4 signing, a small HTTP transport seam, S3Store.
-        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "CairnFormat", "COpenSSL", "CCurl"]),
+        .target(name: "CairnS3", dependencies: ["CairnStorage", "CairnCrypto", "CairnFormat", "COpenSSL", "CCurl", "CairnSystem"]),
         // The store registry: repository URLs to stores (local, S3). Adding a backend is its own target
         // plus one line in StoreRegistry.standard; nothing else links the S3 client.
         .target(name: "CairnStores", dependencies: ["CairnStorage", "CairnS3"]),
@@ -124,7 +128,7 @@ let package = Package(
         .testTarget(name: "CairnIndexTests", dependencies: ["CairnIndex", "CairnCrypto", "CairnFormat", "CairnTestSupport"]),
         // The local and memory stores, the decorators, and the conformance suite on both.
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
-        .testTarget(name: "CairnSystemTests", dependencies: ["CairnSystem"]),
+        .testTarget(name: "CairnSystemTests", dependencies: ["CairnSystem", "CLazyLoad"]),
         // The repository layer: keys and the key cache, locks, the pack writer, the delta-base rule, warnings.
         .testTarget(name: "CairnRepositoryTests", dependencies: ["CairnRepository", "CairnFormat", "CairnCrypto", "CairnIndex", "CairnStorage", "CairnTestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnRepository", "CairnTestSupport"]),

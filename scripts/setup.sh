@@ -5,14 +5,13 @@ set -euo pipefail
 
 need_apt=()
 # redis-server: the Redis tests start their own server on a loopback port.
-# libpq-dev: CLibPQ links libpq; postgresql: the PostgreSQL tests initdb their own PG 15 clusters.
+# libpq-dev: CLibPQ's header (libpq.so.5 is opened on first use, Docs/architecture.md); postgresql: the PostgreSQL tests initdb their own PG 15 clusters.
 # libarchive-tools (bsdtar): tar tests compare Cairn's tar reading and writing with bsdtar's.
 # sqlite3: the cache-schema test writes a cache of an older schema.
 # time: /usr/bin/time measures the peak memory of cairn runs in the hostile-input tests.
-# libfuse3-dev: `cairn mount` links libfuse 3 (the mount tests need /dev/fuse and root, or fuse3's fusermount3).
+# libfuse3-dev: `cairn mount`'s libfuse 3 header (libfuse3.so.3 is opened on first use; the mount tests need /dev/fuse and root, or fuse3's fusermount3).
 # zsh, fish: the completion tests check that the generated zsh and fish scripts parse.
-# libcurl4-openssl-dev: the release build links the Swift runtime statically (--static-swift-stdlib), and
-#   static FoundationNetworking (S3 over URLSession) links libcurl by name.
+# libcurl4-openssl-dev: CCurl's header, curl/curl.h (libcurl.so.4 is opened on first use by the S3 transport).
 for pkg in libzstd-dev libssl-dev libsqlite3-dev sqlite3 pkg-config python3 python3-pip redis-server libpq-dev postgresql libarchive-tools time libfuse3-dev zsh fish libcurl4-openssl-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done

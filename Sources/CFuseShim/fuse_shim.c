@@ -1,5 +1,7 @@
 // The libfuse 3 high-level API behind a few plain C functions: libfuse's entry points are
-// versioned macros (fuse_new, fuse_loop_mt) that Swift cannot call.
+// versioned macros (fuse_new, fuse_loop_mt) that Swift cannot call. libfuse3 is loaded on first
+// use (dlopen of libfuse3.so.3; Docs/architecture.md, "Libraries loaded on first use"), binding
+// the symbol versions a link against this header binds (fuse_new@FUSE_3.1, fuse_loop_mt@FUSE_3.2).
 #define FUSE_USE_VERSION 35
 #include <fuse3/fuse.h>
 
@@ -12,6 +14,33 @@
 #include <unistd.h>
 
 #include "CFuseShim.h"
+#include "CLazyLoad.h"
+
+static struct {
+    struct fuse_context *(*get_context)(void);
+    struct fuse *(*new_31)(struct fuse_args *args, const struct fuse_operations *op, size_t op_size, void *private_data);
+    int (*mount)(struct fuse *f, const char *mountpoint);
+    void (*unmount)(struct fuse *f);
+    void (*destroy)(struct fuse *f);
+    int (*loop)(struct fuse *f);
+    int (*loop_mt_32)(struct fuse *f, struct fuse_loop_config *config);
+} fn;
+
+static const struct cairn_lazy_symbol symbols[] = {
+    { "fuse_get_context", NULL, (void **)&fn.get_context },
+    { "fuse_new", "FUSE_3.1", (void **)&fn.new_31 },
+    { "fuse_mount", NULL, (void **)&fn.mount },
+    { "fuse_unmount", NULL, (void **)&fn.unmount },
+    { "fuse_destroy", NULL, (void **)&fn.destroy },
+    { "fuse_loop", NULL, (void **)&fn.loop },
+    { "fuse_loop_mt", "FUSE_3.2", (void **)&fn.loop_mt_32 },
+};
+
+static struct cairn_lazy_library library = CAIRN_LAZY_LIBRARY(
+    "libfuse3.so.3", "cairn mount",
+    "fuse3 and libfuse3-3 (Debian, Ubuntu: apt-get install fuse3) or fuse3 and fuse3-libs (Fedora)", symbols);
+
+const char *cairn_fuse_load(void) { return cairn_lazy_load(&library); }
 
 struct cairn_fuse_session {
     struct fuse *fuse;
@@ -20,7 +49,7 @@ struct cairn_fuse_session {
 };
 
 static struct cairn_fuse_session *current_session(void) {
-    return (struct cairn_fuse_session *)fuse_get_context()->private_data;
+    return (struct cairn_fuse_session *)fn.get_context()->private_data;
 }
 
 static void *shim_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
@@ -102,6 +131,8 @@ static const struct fuse_operations shim_operations = {
 void *cairn_fuse_mount(const char *mountpoint, const struct cairn_fuse_callbacks *callbacks,
                        const char *fsname, int allow_other, double cache_seconds,
                        char *error, size_t error_size) {
+    const char *unavailable = cairn_fuse_load();
+    if (unavailable) { snprintf(error, error_size, "%s", unavailable); return NULL; }
     struct cairn_fuse_session *s = calloc(1, sizeof *s);
     if (!s) { snprintf(error, error_size, "out of memory"); return NULL; }
     s->callbacks = *callbacks;
@@ -111,16 +142,16 @@ void *cairn_fuse_mount(const char *mountpoint, const struct cairn_fuse_callbacks
              allow_other ? ",allow_other" : "");
     char *argv[] = { "cairn", "-o", options, NULL };
     struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-    s->fuse = fuse_new(&args, &shim_operations, sizeof shim_operations, s);
+    s->fuse = fn.new_31(&args, &shim_operations, sizeof shim_operations, s);
     if (!s->fuse) {
         snprintf(error, error_size, "libfuse refused the mount options");
         free(s);
         return NULL;
     }
-    if (fuse_mount(s->fuse, mountpoint) != 0) {
+    if (fn.mount(s->fuse, mountpoint) != 0) {
         int e = errno;
         snprintf(error, error_size, "%s", e ? strerror(e) : "the kernel refused the mount");
-        fuse_destroy(s->fuse);
+        fn.destroy(s->fuse);
         free(s);
         return NULL;
     }
@@ -129,9 +160,9 @@ void *cairn_fuse_mount(const char *mountpoint, const struct cairn_fuse_callbacks
 
 int cairn_fuse_serve(void *session, int threads) {
     struct cairn_fuse_session *s = session;
-    if (threads <= 1) return fuse_loop(s->fuse);
+    if (threads <= 1) return fn.loop(s->fuse);
     struct fuse_loop_config config = { .clone_fd = 0, .max_idle_threads = (unsigned)threads };
-    return fuse_loop_mt(s->fuse, &config);
+    return fn.loop_mt_32(s->fuse, &config);
 }
 
 int cairn_fuse_detach(const char *mountpoint) {
@@ -153,7 +184,7 @@ int cairn_fuse_detach(const char *mountpoint) {
 
 void cairn_fuse_destroy(void *session) {
     struct cairn_fuse_session *s = session;
-    fuse_unmount(s->fuse);
-    fuse_destroy(s->fuse);
+    fn.unmount(s->fuse);
+    fn.destroy(s->fuse);
     free(s);
 }

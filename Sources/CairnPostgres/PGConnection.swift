@@ -1,3 +1,4 @@
+import CairnSystem
 import CLibPQ
 #if canImport(Glibc)
 import Glibc
@@ -10,20 +11,22 @@ public final class PGConnection: @unchecked Sendable {
     private let conn: OpaquePointer
 
     /// Connects with a libpq connection string or URI ("" uses the PG* environment variables).
+    /// Throws `LazyLibraryError` when libpq (libpq.so.5, loaded on first use) is missing.
     public init(_ conninfo: String) throws {
-        guard let c = PQconnectdb(conninfo) else { throw PostgresError.connection("out of memory") }
-        guard PQstatus(c) == CONNECTION_OK else {
-            let message = Self.oneLine(PQerrorMessage(c))
-            PQfinish(c)
+        try LazyLibraryError.check(cairn_pq_load())
+        guard let c = cairn_PQconnectdb(conninfo) else { throw PostgresError.connection("out of memory") }
+        guard cairn_PQstatus(c) == CONNECTION_OK else {
+            let message = Self.oneLine(cairn_PQerrorMessage(c))
+            cairn_PQfinish(c)
             throw PostgresError.connection(message)
         }
         conn = c
     }
 
-    deinit { PQfinish(conn) }
+    deinit { cairn_PQfinish(conn) }
 
     /// `server_version_num`, e.g. 150020.
-    public var serverVersion: Int { Int(PQserverVersion(conn)) }
+    public var serverVersion: Int { Int(cairn_PQserverVersion(conn)) }
 
     /// Runs one statement with text parameters ($1, $2, ...); returns the rows as text (nil for NULL).
     @discardableResult
@@ -32,20 +35,20 @@ public final class PGConnection: @unchecked Sendable {
         defer { cParams.forEach { free($0) } }
         let result: OpaquePointer? = cParams.withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buf.count)) { p in
-                PQexecParams(conn, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : p, nil, nil, 0)
+                cairn_PQexecParams(conn, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : p, nil, nil, 0)
             }
         }
-        guard let result else { throw PostgresError.query(sql: sql, message: Self.oneLine(PQerrorMessage(conn))) }
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
+        guard let result else { throw PostgresError.query(sql: sql, message: Self.oneLine(cairn_PQerrorMessage(conn))) }
+        defer { cairn_PQclear(result) }
+        let status = cairn_PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
-            throw PostgresError.query(sql: sql, message: Self.oneLine(PQresultErrorMessage(result)))
+            throw PostgresError.query(sql: sql, message: Self.oneLine(cairn_PQresultErrorMessage(result)))
         }
         var rows: [[String?]] = []
-        for r in 0..<PQntuples(result) {
+        for r in 0..<cairn_PQntuples(result) {
             var row: [String?] = []
-            for c in 0..<PQnfields(result) {
-                row.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+            for c in 0..<cairn_PQnfields(result) {
+                row.append(cairn_PQgetisnull(result, r, c) == 1 ? nil : String(cString: cairn_PQgetvalue(result, r, c)))
             }
             rows.append(row)
         }
@@ -74,15 +77,17 @@ public struct ConnectionSettings: Sendable {
     /// environment variable → value.
     public var environment: [String: String] = [:]
 
-    /// Parses a connection string or URI; throws on a syntax error or a password in it.
+    /// Parses a connection string or URI; throws on a syntax error or a password in it, and
+    /// `LazyLibraryError` when libpq is missing.
     public init(_ conninfo: String) throws {
+        try LazyLibraryError.check(cairn_pq_load())
         var err: UnsafeMutablePointer<CChar>? = nil
-        guard let opts = PQconninfoParse(conninfo, &err) else {
+        guard let opts = cairn_PQconninfoParse(conninfo, &err) else {
             let m = err.map { String(cString: $0) } ?? "cannot parse"
-            if let err { PQfreemem(err) }
+            if let err { cairn_PQfreemem(err) }
             throw PostgresError.connection("bad connection string: \(m.trimmingCharacters(in: "\n "))")
         }
-        defer { PQconninfoFree(opts) }
+        defer { cairn_PQconninfoFree(opts) }
         var p = opts
         while let kw = p.pointee.keyword {
             if let val = p.pointee.val {

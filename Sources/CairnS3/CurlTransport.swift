@@ -1,11 +1,13 @@
 import CairnStorage
+import CairnSystem
 import CCurl
 import Foundation
 import Synchronization
 
 /// `HTTPTransport` that sends requests (GET, HEAD, DELETE, and PUT and POST
-/// with their bodies) through libcurl's easy interface on threads of its own;
-/// any other method goes to `uploads`.
+/// with their bodies) through libcurl's easy interface on threads of its own.
+/// libcurl is loaded when the first transport is made (`cairn_curl_load`), so
+/// that commands without S3 never load it and the libraries it needs.
 ///
 /// URLSession on Linux runs libcurl too, but delivers each piece of a body
 /// (16 KiB at most) as a fresh `Data` through an operation queue and
@@ -16,9 +18,9 @@ import Synchronization
 /// and sends a body from the request's own array, on the thread that waits.
 /// Uploads keep URLSession's mitigation (Docs/s3.md): each on a connection
 /// of its own, closed after it, so a reset keep-alive connection never
-/// makes libcurl retry an upload on it.
+/// makes libcurl retry an upload on it. (URLSession itself is not used: the
+/// static FoundationNetworking links libcurl into every process.)
 public final class CurlTransport: HTTPTransport {
-    private let uploads: any HTTPTransport
     private let threads: BlockingThreads
     private let idle = Mutex<[EasyHandle]>([])
     private let timeout: Int
@@ -27,8 +29,6 @@ public final class CurlTransport: HTTPTransport {
     static let bufferSize = 512 << 10
     /// Bytes of a body libcurl hands the socket at a time (its maximum is 2 MiB).
     static let uploadBufferSize = 1 << 20
-    /// The methods sent here; others go to `uploads`.
-    static let methods: Set<String> = ["GET", "HEAD", "DELETE", "PUT", "POST"]
     /// Capacity reserved up front from a declared Content-Length at most (a
     /// larger body still arrives, growing as it comes): a hostile header
     /// never makes a large allocation by itself.
@@ -37,26 +37,23 @@ public final class CurlTransport: HTTPTransport {
     /// An easy handle (one connection cache), used by one request at a time.
     private struct EasyHandle: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
 
-    private static let globalInit: CURLcode = cairn_curl_global_init()
-
     /// - Parameters:
     ///   - connections: requests sent at once at most (the client's cap).
     ///   - timeout: seconds to connect, and seconds without a byte before a request fails.
-    ///   - uploads: the transport for any other method.
-    public init(connections: Int = 8, timeout: TimeInterval = 60, uploads: any HTTPTransport) {
-        _ = Self.globalInit
-        self.uploads = uploads
+    /// - Throws: `LazyLibraryError` when libcurl (libcurl.so.4) cannot be loaded.
+    public init(connections: Int = 8, timeout: TimeInterval = 60) throws {
+        try LazyLibraryError.check(cairn_curl_load())
         self.timeout = max(1, Int(timeout.rounded(.up)))
         threads = BlockingThreads(threads: max(1, connections), label: "cairn.s3.http")
     }
 
     deinit {
-        for h in idle.withLock({ $0 }) { curl_easy_cleanup(h.raw) }
+        for h in idle.withLock({ $0 }) { cairn_curl_easy_cleanup(h.raw) }
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard Self.methods.contains(request.method), request.body.isEmpty || Self.hasBody(request.method) else {
-            return try await uploads.send(request)
+        guard request.body.isEmpty || Self.hasBody(request.method) else {
+            throw HTTPTransportError("a \(request.method) request cannot carry a body here")
         }
         let call = Call(head: request.method == "HEAD")
         return try await withTaskCancellationHandler {
@@ -70,17 +67,17 @@ public final class CurlTransport: HTTPTransport {
 
     /// Runs one request to its end on the calling thread.
     private func perform(_ request: HTTPRequest, _ call: Call) throws -> HTTPResponse {
-        guard let handle = idle.withLock({ $0.popLast() }) ?? curl_easy_init().map(EasyHandle.init) else {
+        guard let handle = idle.withLock({ $0.popLast() }) ?? cairn_curl_easy_init().map(EasyHandle.init) else {
             throw HTTPTransportError("libcurl could not start a request")
         }
         defer { idle.withLock { $0.append(handle) } }
         let h = handle.raw
         // Options reset, connections kept.
-        curl_easy_reset(h)
+        cairn_curl_easy_reset(h)
         let upload = Self.hasBody(request.method)
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
-        for line in Self.headerLines(request, upload: upload) { list = curl_slist_append(list, line) }
+        defer { cairn_curl_slist_free_all(list) }
+        for line in Self.headerLines(request, upload: upload) { list = cairn_curl_slist_append(list, line) }
         var ok = request.url.withCString { cairn_curl_set_pointer(h, CURLOPT_URL, $0) } == CURLE_OK
         ok = ok && cairn_curl_set_pointer(h, CURLOPT_HTTPHEADER, list) == CURLE_OK
         if request.method == "HEAD" {
@@ -97,10 +94,10 @@ public final class CurlTransport: HTTPTransport {
                     && cairn_curl_set_pointer(h, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(Self.empty.utf8Start)) == CURLE_OK
                 guard sized else { return CURLE_FAILED_INIT }
             }
-            return curl_easy_perform(h)
+            return cairn_curl_easy_perform(h)
         }
         if call.cancelled.load(ordering: .relaxed) { throw HTTPTransportError("cancelled") }
-        guard code == CURLE_OK else { throw HTTPTransportError(String(cString: curl_easy_strerror(code))) }
+        guard code == CURLE_OK else { throw HTTPTransportError(String(cString: cairn_curl_easy_strerror(code))) }
         return HTTPResponse(status: cairn_curl_response_code(h), headers: call.headers, body: call.body)
     }
 

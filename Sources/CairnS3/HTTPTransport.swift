@@ -29,7 +29,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The small seam between the S3 client and an HTTP library: one request in,
-/// one complete response out. `URLSessionTransport` implements it; tests can
+/// one complete response out. `CurlTransport` implements it; tests can
 /// wrap it to inject faults.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse

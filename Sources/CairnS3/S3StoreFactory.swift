@@ -20,16 +20,15 @@ public enum S3StoreFactory {
                               environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> S3Client {
         let location = try S3Location(url: url, virtualHost: settings.virtualHost)
         let credentials = try S3Credentials.resolve(environment: env)
-        let transport = transport(connections: settings.connections)
+        let transport = try transport(connections: settings.connections)
         return S3Client(location: location, credentials: credentials, region: region(for: location, environment: env),
                         transport: transport, connections: settings.connections)
     }
 
-    /// The transport a store uses: libcurl for every request S3 needs (reads
-    /// and uploads), URLSession for any other method (`CurlTransport`).
-    public static func transport(connections: Int, timeout: TimeInterval = 60) -> any HTTPTransport {
-        CurlTransport(connections: connections, timeout: timeout,
-                      uploads: URLSessionTransport(connections: connections, timeout: timeout))
+    /// The transport a store uses: libcurl for every request (`CurlTransport`).
+    /// - Throws: `LazyLibraryError` when libcurl cannot be loaded.
+    public static func transport(connections: Int, timeout: TimeInterval = 60) throws -> any HTTPTransport {
+        try CurlTransport(connections: connections, timeout: timeout)
     }
 
     public static func store(url: String, settings: Settings = .init(),

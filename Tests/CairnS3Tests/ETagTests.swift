@@ -13,13 +13,15 @@ import XCTest
 final class ETagTests: XCTestCase {
     /// Passes requests to moto, then lets the test rewrite them or their answers.
     final class RewritingTransport: HTTPTransport, @unchecked Sendable {
-        let base = URLSessionTransport(connections: 8, timeout: 10)
+        let base: any HTTPTransport
         private let lock = NSLock()
         private var log: [String] = []
         var rewriteRequest: @Sendable (HTTPRequest) -> HTTPRequest = { $0 }
         var rewriteResponse: @Sendable (HTTPRequest, HTTPResponse) -> HTTPResponse = { $1 }
 
         var requests: [String] { lock.withLock { log } }
+
+        init() throws { base = try S3StoreFactory.transport(connections: 8, timeout: 10) }
 
         func send(_ request: HTTPRequest) async throws -> HTTPResponse {
             let sent = rewriteRequest(request)
@@ -79,7 +81,7 @@ final class ETagTests: XCTestCase {
 
     func testOpaqueETagsAreVerifiedOnceByReadingBackThenTrusted() async throws {
         let moto = try MotoServer.start()
-        let transport = RewritingTransport()
+        let transport = try RewritingTransport()
         transport.rewriteResponse = { Self.withoutChecksums(Self.opaque($0, $1)) }
         transport.rewriteRequest = Self.realETags
         let store = try await store(transport, bucket: S3TestSupport.bucketName("etag"), endpoint: moto.endpoint)
@@ -98,7 +100,7 @@ final class ETagTests: XCTestCase {
     func testEncryptionHeadersMeanNoMD5() async throws {
         let moto = try MotoServer.start()
         for sse in ["aws:kms", "aws:kms:dsse"] {
-            let transport = RewritingTransport()
+            let transport = try RewritingTransport()
             transport.rewriteRequest = Self.realETags
             transport.rewriteResponse = { req, resp in
                 var r = Self.withoutChecksums(Self.opaque(req, resp))
@@ -118,7 +120,7 @@ final class ETagTests: XCTestCase {
     func testCorruptionInTransitIsCaughtWithAndWithoutChecksumsAndMD5ETags() async throws {
         let moto = try MotoServer.start()
         for (checksums, opaqueETags) in [(true, false), (false, false), (false, true)] {
-            let transport = RewritingTransport()
+            let transport = try RewritingTransport()
             transport.rewriteRequest = { req in
                 guard req.method == "PUT", req.body.count > 1000 else { return opaqueETags ? Self.realETags(req) : req }
                 var r = req

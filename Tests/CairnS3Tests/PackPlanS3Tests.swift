@@ -36,7 +36,7 @@ final class PackPlanS3Tests: XCTestCase {
         for (rel, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: "\(src)/\(rel)")) }
 
         let bucket = S3TestSupport.bucketName("plan")
-        let transport = CountingTransport(S3StoreFactory.transport(connections: 8, timeout: 30))
+        let transport = CountingTransport(try S3StoreFactory.transport(connections: 8, timeout: 30))
         let client = S3Client(location: try S3Location(url: "s3:\(moto.endpoint)/\(bucket)/repo"),
                               credentials: try S3Credentials.resolve(environment: MotoServer.environment), region: "us-east-1",
                               transport: transport, connections: 8)

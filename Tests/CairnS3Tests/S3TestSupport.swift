@@ -17,7 +17,7 @@ enum S3TestSupport {
         let env = MotoServer.environment
         let creds = try S3Credentials.resolve(environment: env)
         return S3Client(location: location, credentials: creds, region: "us-east-1",
-                        transport: S3StoreFactory.transport(connections: connections, timeout: 10),
+                        transport: try S3StoreFactory.transport(connections: connections, timeout: 10),
                         connections: connections, listPageSize: listPageSize)
     }
 

@@ -18,7 +18,7 @@ final class UploadCheckTests: XCTestCase {
         let bucket = S3TestSupport.bucketName("upcheck")
         let plain = try S3TestSupport.client(endpoint: moto.endpoint, bucket: bucket)
         try await plain.createBucket()
-        let recorder = CountingTransport(S3StoreFactory.transport(connections: 4, timeout: 10))
+        let recorder = CountingTransport(try S3StoreFactory.transport(connections: 4, timeout: 10))
         let client = S3Client(location: plain.location, credentials: try S3Credentials.resolve(environment: MotoServer.environment),
                               region: "us-east-1", transport: recorder)
         let store = S3Store(client: client)

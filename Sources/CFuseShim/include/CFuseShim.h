@@ -20,6 +20,10 @@ struct cairn_fuse_callbacks {
     int (*release)(void *context, uint64_t handle);
 };
 
+/// Loads libfuse3, once per process (thread-safe; `cairn_fuse_mount` does it first). Returns NULL
+/// when it is usable, else one line naming the library and the package to install.
+const char *cairn_fuse_load(void);
+
 /// Mounts a read-only FUSE file system at `mountpoint`. Returns the session, or NULL with a
 /// reason in `error`. The callbacks must stay valid until `cairn_fuse_destroy`.
 void *cairn_fuse_mount(const char *mountpoint, const struct cairn_fuse_callbacks *callbacks,

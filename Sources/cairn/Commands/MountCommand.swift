@@ -4,6 +4,7 @@ import CairnEngine
 import CairnRepository
 import CairnFormat
 import CairnStorage
+import CairnSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -69,6 +70,8 @@ struct MountCommand: AsyncParsableCommand {
             throw CairnError.usage("cannot mount on \(directory): \(String(cString: strerror(errno))) (create the directory first)")
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw CairnError.usage("cannot mount on \(directory): not a directory") }
+        // libfuse3 is loaded here, not at every start: without it, say which package to install before anything else.
+        try LazyLibraryError.check(cairn_fuse_load())
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
             throw CairnError.other("cannot mount: /dev/fuse is missing or not usable here (\(String(cString: strerror(errno)))); load the fuse module or run where FUSE is available")
         }

@@ -22,14 +22,7 @@ int cairn_link_descriptor(int fd, int dirfd, const char *name) {
 
 int cairn_syncfs(int fd) { return syncfs(fd); }
 
-ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length) {
-    loff_t in = (loff_t)*in_offset, out = (loff_t)*out_offset;
-    ssize_t n = copy_file_range(in_fd, &in, out_fd, &out, length, 0);
-    if (n > 0) { *in_offset = (int64_t)in; *out_offset = (int64_t)out; }
-    return n;
-}
-
-int cairn_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+int cairn_open_direct(const char *path) { return open(path, O_WRONLY | O_DIRECT | O_CLOEXEC); }
 
 int cairn_start_writeback_range(int fd, int64_t offset, int64_t length) {
     return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE);
@@ -49,10 +42,7 @@ int cairn_lsetxattr_at(int dirfd, const char *name, const char *attribute, const
 int cairn_open_tmpfile(int dirfd, mode_t mode) { (void)dirfd; (void)mode; errno = EOPNOTSUPP; return -1; }
 int cairn_link_descriptor(int fd, int dirfd, const char *name) { (void)fd; (void)dirfd; (void)name; errno = ENOSYS; return -1; }
 int cairn_syncfs(int fd) { return fsync(fd); }
-ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length) {
-    (void)in_fd; (void)in_offset; (void)out_fd; (void)out_offset; (void)length; errno = ENOSYS; return -1;
-}
-int cairn_start_writeback(int fd) { (void)fd; return 0; }
+int cairn_open_direct(const char *path) { (void)path; errno = EINVAL; return -1; }
 int cairn_start_writeback_range(int fd, int64_t offset, int64_t length) { (void)fd; (void)offset; (void)length; return 0; }
 int cairn_open_path_nofollow(int dirfd, const char *name) { return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); }
 int cairn_lsetxattr_at(int dirfd, const char *name, const char *attribute, const void *value, size_t size) {

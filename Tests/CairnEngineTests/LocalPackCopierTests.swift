@@ -56,12 +56,23 @@ final class LocalPackCopierTests: XCTestCase {
     }
 
     func testPacksArriveByteForByteInBatchesAndNothingStaysInTmp() async throws {
+        try await packsArriveByteForByte(directWrites: true)
+    }
+
+    /// The same through the page cache alone (a file system without direct I/O).
+    func testPacksArriveByteForByteThroughThePageCache() async throws {
+        try await packsArriveByteForByte(directWrites: false)
+    }
+
+    private func packsArriveByteForByte(directWrites: Bool) async throws {
         let (source, sourceRoot) = try await source(days: 3)
         let replicaRoot = directory()
         let replica = try await replica(of: source.repo, root: replicaRoot)
         let copier = try Copier(source: source.repo, destination: replica)
+        copier.localDirectWrites = directWrites
         let report = try await copier.copy(try source.repo.snapshots())
         XCTAssertNotNil(copier.localPacks, "both stores are on local disk: packs go through LocalPackCopier")
+        XCTAssertEqual(copier.localPacks?.directWrites, directWrites)
 
         let sourcePacks = try packFiles(sourceRoot), replicaPacks = try packFiles(replicaRoot)
         XCTAssertEqual(report.packsCopiedWhole, sourcePacks.count)

@@ -18,18 +18,15 @@ int cairn_link_descriptor(int fd, int dirfd, const char *name);
 /* syncfs(2): writes back the whole file system holding `fd`. */
 int cairn_syncfs(int fd);
 
-/* copy_file_range(2) of up to `length` bytes from `in_fd` at `*in_offset` to
-   `out_fd` at `*out_offset` (both advanced): the kernel copies the bytes
-   without a pass through user memory. ENOSYS where there is none. */
-ssize_t cairn_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length);
+/* Opens the existing file `path` for writing with O_DIRECT (writes go from
+   the caller's buffer to the device, past the page cache; offsets, lengths
+   and the buffer's address must be multiples of the device's block size).
+   EINVAL where the file system has no direct I/O. */
+int cairn_open_direct(const char *path);
 
-/* sync_file_range(2) with SYNC_FILE_RANGE_WRITE over the whole file: starts
-   writing its dirty pages back without waiting (a later fsync waits less).
-   Makes nothing durable on its own; 0 where there is none. */
-int cairn_start_writeback(int fd);
-
-/* `cairn_start_writeback` of `length` bytes of `fd` from `offset` only (a
-   restore's run just written): a hint, 0 where there is no such call. */
+/* sync_file_range(2) with SYNC_FILE_RANGE_WRITE of `length` bytes of `fd`
+   from `offset` (a restore's run just written): starts writing those pages
+   back without waiting; a hint, 0 where there is no such call. */
 int cairn_start_writeback_range(int fd, int64_t offset, int64_t length);
 
 /* Opens `name` in `dirfd` as an O_PATH descriptor without following it. */

@@ -62,6 +62,8 @@ public final class Copier: @unchecked Sendable {
     var wholePacksTried = Set<PackID>()
     /// Whole packs between two stores on local disk, copied by the kernel and stored in batches (nil otherwise).
     var localPacks: LocalPackCopier?
+    /// Whether `localPacks` writes whole blocks past the page cache (`LocalPackCopier.directWrites`).
+    var localDirectWrites = true
 
     /// The profiles of source snapshots that do not record theirs (`UnrecordedProfile`: the source
     /// adapters declare them, CairnOps' `SourceRegistry.unrecordedProfiles`).
@@ -89,6 +91,7 @@ public final class Copier: @unchecked Sendable {
         var report = Report()
         report.rechunked = !sameChunker
         localPacks = copiesWholePacks ? LocalPackCopier(source: source.store, destination: destination.store) : nil
+        localPacks?.directWrites = localDirectWrites
         let existing = try destination.snapshots()
         for record in snapshots.sorted(by: { $0.snapshot.timeNanos < $1.snapshot.timeNanos }) {
             let s = record.snapshot

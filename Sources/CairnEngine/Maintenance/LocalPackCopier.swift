@@ -10,14 +10,16 @@ import Glibc
 
 /// Whole packs copied from a store on local disk into another (`Copier+WholePacks`
 /// when both repositories share their master keys), the way `cp -r` and a
-/// `sync` would: the kernel copies each pack's file into the destination's
-/// `tmp/` (`copy_file_range`, never through a 16 MiB array), each piece of the
-/// copy is hashed where it lies in the page cache, through a mapping of the
-/// staging file (it must hash to its name), and the packs are made durable
-/// and named in batches: every file of a batch synced at once, then all
-/// renamed into `data/`, then each directory synced, then all recorded in
-/// the cache in one transaction and named in an index delta. Up to two
-/// batches are made durable in the background while the next is staged.
+/// `sync` would, at the cost of one SHA-256 more: each pack is read a piece
+/// at a time into a buffer of its own, the piece hashed there (the copy must
+/// hash to its name) and written from there into the destination's `tmp/`,
+/// its whole blocks past the page cache (O_DIRECT where the file system
+/// allows it: no copy into new page-cache pages, nor the page cache to make
+/// room for them). The packs are made durable and named in batches: every
+/// file of a batch synced at once, then all renamed into `data/`, then each
+/// directory synced, then all recorded in the cache in one transaction and
+/// named in an index delta. Up to two batches are made durable in the
+/// background while the next is staged.
 ///
 /// Complete-or-absent as every local put: a pack is renamed into place only
 /// once synced, and recorded and named by an index delta only once renamed
@@ -50,10 +52,19 @@ final class LocalPackCopier: @unchecked Sendable {
     /// batches are smaller (1, 2, 4, ...), so a copy killed early has stored packs a resumed one reuses.
     static let batchPacks = 16
     private var batchLimit = 1
-    /// Bytes copied and hashed at a time: hashed while still in the processor's cache.
+    /// Bytes read, hashed and written at a time: hashed and written while still in the processor's cache.
     static let piece = 1 << 20
+    /// What direct writes are aligned to (offset, length and buffer): a page, a multiple of every
+    /// common device block. A file system that wants more refuses (EINVAL): the page cache then.
+    static let blockAlignment = 4096
     /// Threads for a batch's syncs: a sync that waits for the disk needs no core.
     private static let syncThreads = BlockingThreads(threads: 8, label: "cairn.copy.sync")
+
+    /// Whole blocks written past the page cache (O_DIRECT) where the file system allows it;
+    /// false writes everything through the page cache (tests take both ways).
+    var directWrites = true
+    /// One buffer per pack being staged, reused: a fresh allocation per pack would be fresh pages to fault in.
+    private let buffers = AlignedBufferPool(size: piece, alignment: blockAlignment)
 
     private let staging: String
     private let modes: FileModes
@@ -97,88 +108,70 @@ final class LocalPackCopier: @unchecked Sendable {
             throw CairnError.io("\(path): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(input) }
+        guard size >= UInt64(PackTrailer.length), size <= UInt64(Int.max) else { return nil }
+        // Whole blocks go from the buffer to the disk (O_DIRECT) where the file system allows it.
+        let direct = directWrites ? cairn_open_direct(name) : -1
+        defer { if direct >= 0 { Glibc.close(direct) } }
+        let buffer = buffers.take()
+        defer { buffers.give(buffer) }
+        guard try copyAndHash(size: Int(size), from: input, path: path, to: out, direct: direct >= 0 ? direct : nil, buffer: buffer.bytes, name: name) == .some(id) else {
+            return nil
+        }
         let back = open(name, O_RDONLY | O_CLOEXEC)
         guard back >= 0 else { throw Self.ioError(name) }
         defer { Glibc.close(back) }
-        guard size >= UInt64(PackTrailer.length), size <= UInt64(Int.max) else { return nil }
-        // The staging file gets its size first, so that the whole of it is mapped at once; the
-        // mapping shows the copy's page cache as the kernel writes it, hashed where it lies (no
-        // read back into a buffer). Only this process has the file (its name is ours, in tmp/),
-        // so it never shrinks under the mapping.
-        guard ftruncate(out, off_t(size)) == 0 else { throw Self.ioError(name) }
-        guard let map = mmap(nil, Int(size), PROT_READ, MAP_SHARED, back, 0), map != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw Self.ioError(name)
-        }
-        defer { munmap(map, Int(size)) }
-        let copy = UnsafeRawBufferPointer(start: map, count: Int(size))
-        guard try copyAndHash(size: size, from: input, to: out, copy: copy, name: name) == .some(id),
-              let header = try? Self.openHeader(id, copy: copy, keys: keys)
-        else { return nil }
-        // Writeback starts now, while the next packs are copied: the batch's syncs wait less.
-        _ = cairn_start_writeback(out)
+        guard let header = try? Self.openHeader(id, size: size, of: back, keys: keys) else { return nil }
         try Interruption.shared.checkNotInterrupted()
         staged.pack = IndexedPack(id: id, type: header.type, size: size, entries: header.entries)
         return staged
     }
 
-    /// Copies `size` bytes a piece at a time (the kernel's copy where it has one, else a read
-    /// and a write), each piece hashed from `copy`, the staging file's mapping, as soon as it
-    /// is written (still in the processor's cache); the SHA-256 of what was written, or nil
+    /// Copies `size` bytes a piece at a time through `buffer`: each piece read
+    /// from the source, hashed there (still in the processor's cache) and
+    /// written from there, its whole blocks through `direct` (O_DIRECT: no
+    /// copy into the page cache, and no page cache to make room for) and the
+    /// rest through `out`; the SHA-256 of exactly the bytes written, or nil
     /// when the source is shorter than `size`.
-    private func copyAndHash(size: UInt64, from input: Int32, to out: Int32, copy: UnsafeRawBufferPointer, name: String) throws -> PackID? {
+    private func copyAndHash(size: Int, from input: Int32, path: String, to out: Int32, direct: Int32?, buffer: UnsafeMutableRawBufferPointer,
+                             name: String) throws -> PackID? {
         var hasher = SHA256Hasher()
-        var buffer: [UInt8] = []
-        var kernelCopies = true
+        var direct = direct
         var offset = 0
-        while offset < copy.count {
-            let want = min(Self.piece, copy.count - offset)
-            if kernelCopies {
-                switch try kernelCopy(want, at: offset, from: input, to: out, name: name) {
-                case .copied: break
-                case .short: return nil  // shorter than its size: not the pack its name promises
-                case .unsupported: kernelCopies = false
-                }
+        while offset < size {
+            let want = min(buffer.count, size - offset)
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[..<want])
+            let n: Int
+            do { n = try FileDescriptorIO.preadFull(input, into: piece, at: UInt64(offset)) } catch { throw CairnError.io("\(path): \(error)") }
+            guard n == want else { return nil }  // shorter than its size: not the pack its name promises
+            hasher.update(UnsafeRawBufferPointer(piece))
+            var written = 0
+            if let fd = direct {
+                let blocks = want & ~(Self.blockAlignment - 1)
+                do {
+                    if blocks > 0 { try FileDescriptorIO.pwriteAll(fd, UnsafeRawBufferPointer(rebasing: piece[..<blocks]), at: UInt64(offset)) }
+                    written = blocks
+                } catch let e as Errno where e.code == EINVAL {
+                    direct = nil  // blocks larger than ours, or no direct writes after all: the page cache from here
+                } catch let e as Errno { throw Self.ioError(name, e.code) }
             }
-            if !kernelCopies {
-                if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.piece) }
-                let n = try buffer.withUnsafeMutableBytes {
-                    try FileDescriptorIO.preadFull(input, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset))
-                }
-                guard n == want else { return nil }
-                try buffer.withUnsafeBytes { try FileDescriptorIO.pwriteAll(out, UnsafeRawBufferPointer(rebasing: $0[..<want]), at: UInt64(offset)) }
-            }
-            hasher.update(UnsafeRawBufferPointer(rebasing: copy[offset..<offset + want]))
+            do {
+                try FileDescriptorIO.pwriteAll(out, UnsafeRawBufferPointer(rebasing: piece[written...]), at: UInt64(offset + written))
+            } catch { throw Self.ioError(name, Errno.code(of: error)) }
             offset += want
         }
         return PackID(bytes: hasher.finalize())
     }
 
-    private enum KernelCopy { case copied, short, unsupported }
-
-    /// `copy_file_range` of `want` bytes at `offset` (the same offset in both files).
-    private func kernelCopy(_ want: Int, at offset: Int, from input: Int32, to out: Int32, name: String) throws -> KernelCopy {
-        var copied = 0
-        var inAt = Int64(offset), outAt = Int64(offset)
-        while copied < want {
-            let n: Int
-            do {
-                n = try SystemCall.retrying { cairn_copy_file_range(input, &inAt, out, &outAt, want - copied) }
-            } catch let e as Errno {
-                guard copied == 0, [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EBADF].contains(e.code) else { throw Self.ioError(name, e.code) }
-                return .unsupported
-            }
-            if n == 0 { return .short }
-            copied += n
+    /// The header of the pack written to `fd` (the staging file, read back as it is on disk).
+    private static func openHeader(_ id: PackID, size: UInt64, of fd: Int32, keys: Keyring) throws -> PackHeader {
+        func read(_ range: Range<UInt64>) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: Int(range.upperBound - range.lowerBound))
+            let n = try bytes.withUnsafeMutableBytes { try FileDescriptorIO.preadFull(fd, into: $0, at: range.lowerBound) }
+            guard n == bytes.count else { throw FormatError.truncated(what: "pack \(id.hex)") }
+            return bytes
         }
-        return .copied
-    }
-
-    /// The header of the pack whose bytes are `copy`.
-    private static func openHeader(_ id: PackID, copy: UnsafeRawBufferPointer, keys: Keyring) throws -> PackHeader {
-        let size = UInt64(copy.count)
-        func read(_ range: Range<UInt64>) -> [UInt8] { Array(copy[Int(range.lowerBound)..<Int(range.upperBound)]) }
-        let range = try PackTrailer.sealedHeaderRange(tail: read((size - UInt64(PackTrailer.length))..<size), packSize: size, what: "pack \(id.hex)")
-        return try PackHeader.decode(try keys.openPackHeader(read(range)), dataLength: range.lowerBound)
+        let range = try PackTrailer.sealedHeaderRange(tail: try read((size - UInt64(PackTrailer.length))..<size), packSize: size, what: "pack \(id.hex)")
+        return try PackHeader.decode(try keys.openPackHeader(try read(range)), dataLength: range.lowerBound)
     }
 
     /// Adds a staged pack whose blobs `saver` has reserved; once a batch's

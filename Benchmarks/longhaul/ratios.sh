@@ -26,7 +26,8 @@
 #   go on from minute-STORE on the grown history and from 1,000,000 (base-next-STORE) on the copy,
 #   so both grow by N segments a binary (the copy stays at ~100 + a few).
 # Prints per binary and command: the median on the copy, on the history, and their ratio (the
-# goal: <= 1.3), plus the load; appends every run to WORK_DIR/ratios.tsv. Never in CI.
+# goal: <= 1.3), plus the load; appends every run to WORK_DIR/ratios.tsv as it ends (a run stopped
+# part-way keeps what it measured). Never in CI.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2; }
 work=$(cd "$1" && pwd); shift
@@ -117,12 +118,11 @@ for i in $(seq "$runs"); do
       for which in "${order[@]}"; do
         command_args "$c" "$which"
         if [ "$which" = grown ]; then r=$(measure "$b" "$grown_url" "$grown_cache"); else r=$(measure "$b" "$base_url" "$base_cache"); fi
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$store" "$meter" "$b" "$c" "$which" "$r" | tr ' ' '\t' >>"$tmp/runs"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$store" "$meter" "$b" "$c" "$which" "$r" | tr ' ' '\t' | tee -a "$work/ratios.tsv" >>"$tmp/runs"
       done
     done
   done
 done
-cat "$tmp/runs" >>"$work/ratios.tsv"
 python3 - "$tmp/runs" "$meter" "${labels[@]}" <<'PY'
 import collections, statistics, sys
 path, meter, labels = sys.argv[1], sys.argv[2], sys.argv[3:]

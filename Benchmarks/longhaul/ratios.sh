@@ -27,7 +27,8 @@
 #   so both grow by N segments a binary (the copy stays at ~100 + a few).
 # Prints per binary and command: the median on the copy, on the history, and their ratio (the
 # goal: <= 1.3), plus the load; appends every run to WORK_DIR/ratios.tsv as it ends (a run stopped
-# part-way keeps what it measured). Never in CI.
+# part-way keeps what it measured; Benchmarks/longhaul/ratios-summary.py summarises a span of it with
+# intervals and paired ratios). Never in CI.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2; }
 work=$(cd "$1" && pwd); shift

@@ -20,6 +20,11 @@ Cairn's restore is durable when it ends (one syncfs, then its incomplete-restore
 restore does not sync at all, so restic is timed with a `sync -f` of the target afterwards as well (both
 numbers are printed; the ratio uses restic + sync, the same durability).
 
+Where the restores go matters: on ext4 without a journal the kernel does not reuse an inode freed in
+the last minutes, and a restore into a file system where many files were just deleted spends its time
+looking for free inodes (Docs/performance.md, issue 16.4). Give --work on a new file system (a new
+machine's, as after a disaster) for figures that do not depend on what was deleted before.
+
 Needs: restic (apt-get install restic), a release build of cairn (built here unless --cairn is given).
 Output: a Markdown table on stdout.
 """

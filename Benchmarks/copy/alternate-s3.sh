@@ -3,7 +3,8 @@
 # alternating with `aws s3 sync` of the same repository directory (issue 16.5; `alternate.sh` is the
 # local counterpart). Each round: `aws s3 sync` into a new bucket, then one copy with each binary
 # given, each into a new `init --copy-keys-from` replica in a bucket of its own; every bucket is
-# emptied and removed after its run (moto keeps objects in memory: keep WORK/repo to a few GB). The
+# emptied and removed after its run (moto 5.2 spools every object over ~5 MiB to an unlinked file in
+# $TMPDIR: a bucket costs its size in /tmp disk until removed, plus ~2.5 GB of moto RSS at 10 GB). The
 # source is read into the page cache and `sync` before every run. Prints wall time, CPU, peak RSS,
 # moto's CPU during the run and the load; compare medians within one run. CHECK=1 scrubs each copy.
 #

@@ -94,14 +94,7 @@ extension Restorer {
     /// often by eight threads on few cores is mostly waited for.
     final class FailedFile: Sendable {
         private let first = Atomic(Int.max)
-        func record(_ index: Int) {
-            var seen = first.load(ordering: .relaxed)
-            while index < seen {
-                let (exchanged, now) = first.compareExchange(expected: seen, desired: index, ordering: .relaxed)
-                if exchanged { return }
-                seen = now
-            }
-        }
+        func record(_ index: Int) { _ = first.min(index, ordering: .relaxed) }
         /// Throws when a file before `index` has failed.
         func check(_ index: Int) throws {
             if first.load(ordering: .relaxed) < index { throw CancellationError() }

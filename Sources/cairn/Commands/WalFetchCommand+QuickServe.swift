@@ -13,14 +13,15 @@ import Glibc
 /// `serve`). Anything else — another option, a value out of range, no fetcher running, a segment
 /// not spooled, a damaged copy — returns false, and the command then runs through the parser as before.
 extension WalFetchCommand {
-    /// The options the quick path reads, with the values `validate()` accepts.
+    /// The options the quick path reads, with the values `validate()` accepts (but a prefetch
+    /// of 0, which has no spool: the full command's).
     private static let quickOptions: [String: @Sendable (String) -> Bool] = [
         "--env-file": { !$0.isEmpty }, "--wal-name": { !$0.isEmpty }, "--spool": { !$0.isEmpty },
-        "--prefetch": { Int($0).map { (1...256).contains($0) } ?? false },
-        "--fetch-jobs": { Int($0).map { (1...16).contains($0) } ?? false },
-        "--attempts": { Int($0).map { (1...20).contains($0) } ?? false },
-        "--spool-wait": { Double($0).map { $0 > 0 && $0 <= 3600 } ?? false },
-        "--spool-idle": { Double($0).map { $0 > 0 } ?? false },
+        "--prefetch": { Int($0).map { $0 > 0 && prefetchRange.contains($0) } ?? false },
+        "--fetch-jobs": { Int($0).map(fetchJobsRange.contains) ?? false },
+        "--attempts": { Int($0).map(attemptsRange.contains) ?? false },
+        "--spool-wait": { Double($0).map(spoolWaitAccepted) ?? false },
+        "--spool-idle": { Double($0).map(spoolIdleAccepted) ?? false },
     ]
 
     /// Set when the quick path found the spooled copy damaged (and removed it): the command then
@@ -41,7 +42,7 @@ extension WalFetchCommand {
         } catch { return false }
         let environment = ProcessInfo.processInfo.environment
         guard let url = environment["CAIRN_REPO"], !url.isEmpty else { return false }
-        let walName = parsed.options["--wal-name"] ?? environment["CAIRN_PG_WAL_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "pg-wal"
+        let walName = PgOptions.walName(option: parsed.options["--wal-name"])
         guard let spool = try? WALSpool(path: WALSpoolClient.spoolPath(option: parsed.options["--spool"], destination: destination)) else { return false }
         let client = WALSpoolClient(spool: spool, identity: WALSpoolClient.identity(repositoryURL: url, walName: walName))
         // Only beside a running fetcher of this archive: starting or restarting one is the full command's.

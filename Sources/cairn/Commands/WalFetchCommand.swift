@@ -51,13 +51,24 @@ struct WalFetchCommand: AsyncParsableCommand {
     @Argument(help: "Where to write it (%p).")
     var destination: String
 
+    /// The values `validate()` accepts (the quick path, `serveFromSpool`, checks the same).
+    static let prefetchRange = 0...256
+    static let fetchJobsRange = 1...16
+    static let attemptsRange = 1...20
+    static let spoolWaitLimit = 3600.0
+
     func validate() throws {
         guard WALFileName.isPlausible(fileName) else { throw ValidationError("\(fileName.debugDescription) is not a WAL file name") }
-        guard (0...256).contains(prefetch) else { throw ValidationError("--prefetch must be 0...256") }
-        guard (1...16).contains(fetchJobs) else { throw ValidationError("--fetch-jobs must be 1...16") }
-        guard (1...20).contains(attempts) else { throw ValidationError("--attempts must be 1...20") }
-        guard spoolWait > 0, spoolWait <= 3600, spoolIdle > 0 else { throw ValidationError("--spool-wait must be 1...3600 seconds") }
+        guard Self.prefetchRange.contains(prefetch) else { throw ValidationError("--prefetch must be \(Self.prefetchRange)") }
+        guard Self.fetchJobsRange.contains(fetchJobs) else { throw ValidationError("--fetch-jobs must be \(Self.fetchJobsRange)") }
+        guard Self.attemptsRange.contains(attempts) else { throw ValidationError("--attempts must be \(Self.attemptsRange)") }
+        guard Self.spoolWaitAccepted(spoolWait), Self.spoolIdleAccepted(spoolIdle) else { throw ValidationError("--spool-wait must be 1...3600 seconds") }
     }
+
+    /// A `--spool-wait` `validate()` accepts.
+    static func spoolWaitAccepted(_ seconds: Double) -> Bool { seconds > 0 && seconds <= spoolWaitLimit }
+    /// A `--spool-idle` `validate()` accepts.
+    static func spoolIdleAccepted(_ seconds: Double) -> Bool { seconds > 0 }
 
     func run() async throws {
         do { try pg.apply() } catch {

@@ -21,8 +21,12 @@ struct PgOptions: ParsableArguments {
     }
 
     /// The WAL name, read after `apply()`.
-    var resolvedWALName: String {
-        if let walName, !walName.isEmpty { return walName }
+    var resolvedWALName: String { Self.walName(option: walName) }
+
+    /// The WAL name given as `option`, else $CAIRN_PG_WAL_NAME, else "pg-wal" (read after the env
+    /// file is applied; wal-fetch's quick path, which runs before the argument parser, reads it too).
+    static func walName(option: String?) -> String {
+        if let option, !option.isEmpty { return option }
         if let n = ProcessInfo.processInfo.environment["CAIRN_PG_WAL_NAME"], !n.isEmpty { return n }
         return "pg-wal"
     }

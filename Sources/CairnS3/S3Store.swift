@@ -94,7 +94,6 @@ public final class S3Store: ObjectStore {
         }
     }
 
-
     /// Parts in parallel (the client's connection cap bounds them), each
     /// retried on its own; on failure the upload is aborted so no part lingers.
     private func putMultipart(_ key: String, _ bytes: [UInt8], storageClass: String?, lock: ObjectRetention?) async throws {

@@ -2,18 +2,19 @@ import Synchronization
 
 /// Large byte arrays kept for reuse: a reader that fills many buffers of
 /// megabytes one after another (a restore reading one span of a pack after
-/// another from S3) takes an emptied one whose pages are already mapped
-/// instead of a fresh allocation, whose every page the kernel must fault in
-/// and zero, then unmap when it is freed (Docs/performance.md, issue 16.6).
+/// another, from S3 or a local store) takes an emptied one whose pages are
+/// already mapped instead of a fresh allocation, whose every page the kernel
+/// must fault in and zero, then unmap when it is freed (Docs/performance.md,
+/// issues 16.4 and 16.6).
 ///
 /// A buffer is kept only in place of one taken: where nothing reads through
-/// the pool (a restore from a local store), what is given back is freed.
+/// the pool, what is given back is freed.
 ///
 /// Value semantics make a mistaken recycle harmless: an array still shared
 /// with another holder is not reused (emptying it would copy), and the
 /// other holder keeps its bytes.
 public final class ByteBufferPool: Sendable {
-    /// The process's pool: HTTP responses are read into it, restores give spans back.
+    /// The process's pool: HTTP responses and a local store's large ranged reads are read into it, restores give spans back.
     public static let shared = ByteBufferPool()
 
     /// Buffers smaller than this are not worth keeping (malloc reuses them itself).
